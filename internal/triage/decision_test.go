@@ -1,0 +1,339 @@
+package triage
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+var testNow = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+
+func testRefData() *ReferenceData {
+	past := time.Date(2004, 6, 1, 0, 0, 0, 0, time.UTC)
+	return &ReferenceData{Systems: map[CodeSystemType]CodeSystem{
+		CodeSystemAppointmentCancellationReason: {
+			Type: CodeSystemAppointmentCancellationReason,
+			URL:  "https://example.test/STU3/CodeSystem/APPOINTMENT-CANCELLATION-REASON",
+			Concepts: []Concept{
+				{Code: "SERVICE_INAPPROPRIATE", Display: "Inappropriate service", ReasonType: ReasonTypeProviderReject, EffectiveFrom: past},
+				{Code: "OTHER", Display: "Other reason", ReasonType: ReasonTypeProviderReject, CommentIsMandatory: true, EffectiveFrom: past},
+				{Code: "OLD_REASON", Display: "Withdrawn reason", ReasonType: ReasonTypeProviderReject, EffectiveFrom: past, EffectiveTo: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)},
+				{Code: "FUTURE_REASON", Display: "Future reason", ReasonType: ReasonTypeProviderReject, EffectiveFrom: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)},
+				{Code: "PATIENT_ILL", Display: "Patient ill", ReasonType: "PATIENT", EffectiveFrom: past},
+				{Code: "REDIRECTED_OTHER", Display: "Redirected (other)", ReasonType: "UNKNOWN", EffectiveFrom: past},
+			},
+		},
+		CodeSystemPriority: {
+			Type: CodeSystemPriority,
+			Concepts: []Concept{
+				{Code: "ROUTINE", TriageContactDays: 40, DeferToProviderContactDays: 40},
+				{Code: "URGENT", TriageContactDays: 5, DeferToProviderContactDays: 10},
+				{Code: "TWO_WEEK_WAIT", TriageContactDays: 2, DeferToProviderContactDays: 5},
+			},
+		},
+	}}
+}
+
+var clinician = Identity{SDSUserID: "555032006106", ODS: "RCD", BusinessFunction: RoleServiceProviderClinician}
+
+func bookedReferral(b BookingKind) *Referral {
+	return &Referral{UBRN: "000000070001", NHSNumber: "9990000018", Version: 5, Priority: PriorityRoutine,
+		Type: ReferralTypeAppointment, State: ReferralStatus{State: StateBooked},
+		Appointment: &Appointment{ID: "70001", Booking: b}}
+}
+
+func rasReferral() *Referral {
+	return &Referral{UBRN: "000000070002", NHSNumber: "9990000026", Version: 7, Priority: PriorityUrgent,
+		Type: ReferralTypeTriageDeferral, State: ReferralStatus{State: StateAwaitingTriage}}
+}
+
+func decisionFor(r *Referral, k DecisionKind) Decision {
+	return Decision{ID: "d1", Kind: k, UBRN: r.UBRN, BaseVersion: r.Version, By: clinician, DecidedAt: testNow}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestDecisionValidate(t *testing.T) {
+	long := strings.Repeat("é", MaxCommentLength+1) // counted in characters, not bytes
+	exact := strings.Repeat("é", MaxCommentLength)
+
+	tests := []struct {
+		name   string
+		ref    *Referral
+		mutate func(*Decision)
+		want   Rule // "" means valid
+	}{
+		// Accept (A013).
+		{"accept booked", bookedReferral(BookingDirect), func(d *Decision) { d.Kind = DecisionAccept }, ""},
+		{"accept on RAS refused", rasReferral(), func(d *Decision) { d.Kind = DecisionAccept }, RuleWrongReferralType},
+		{"accept with comments refused", bookedReferral(BookingDirect), func(d *Decision) { d.Kind = DecisionAccept; d.Comments = "x" }, RuleFieldNotAllowed},
+		{"unknown kind", bookedReferral(BookingDirect), func(d *Decision) { d.Kind = "MAYBE" }, RuleUnknownKind},
+
+		// Reject (A014).
+		{"reject with current reason", bookedReferral(BookingDirect), func(d *Decision) {
+			d.Kind = DecisionReject
+			d.Reason = Coding{Code: "SERVICE_INAPPROPRIATE"}
+		}, ""},
+		{"reject without reason", bookedReferral(BookingDirect), func(d *Decision) { d.Kind = DecisionReject; d.Comments = "see letter" }, RuleReasonRequired},
+		{"reject free-text reason", bookedReferral(BookingDirect), func(d *Decision) {
+			d.Kind = DecisionReject
+			d.Reason = Coding{Code: "wrong clinic, send to ENT"}
+		}, RuleReasonUnknown},
+		{"reject with expired reason", bookedReferral(BookingDirect), func(d *Decision) {
+			d.Kind = DecisionReject
+			d.Reason = Coding{Code: "OLD_REASON"}
+		}, RuleReasonNotCurrent},
+		{"reject with not-yet-effective reason", bookedReferral(BookingDirect), func(d *Decision) {
+			d.Kind = DecisionReject
+			d.Reason = Coding{Code: "FUTURE_REASON"}
+		}, RuleReasonNotCurrent},
+		{"reject with patient reason", bookedReferral(BookingDirect), func(d *Decision) {
+			d.Kind = DecisionReject
+			d.Reason = Coding{Code: "PATIENT_ILL"}
+		}, RuleReasonNotReject},
+		{"reject with redirect code", bookedReferral(BookingDirect), func(d *Decision) {
+			d.Kind = DecisionReject
+			d.Reason = Coding{Code: "REDIRECTED_OTHER"}
+		}, RuleReasonNotReject},
+		{"mandatory comment given", bookedReferral(BookingDirect), func(d *Decision) {
+			d.Kind = DecisionReject
+			d.Reason = Coding{Code: "OTHER"}
+			d.Comments = "Please send recent bloods."
+		}, ""},
+		{"mandatory comment missing", bookedReferral(BookingDirect), func(d *Decision) {
+			d.Kind = DecisionReject
+			d.Reason = Coding{Code: "OTHER"}
+			d.Comments = "   "
+		}, RuleCommentRequired},
+		{"comment at 2000 characters", bookedReferral(BookingDirect), func(d *Decision) {
+			d.Kind = DecisionReject
+			d.Reason = Coding{Code: "OTHER"}
+			d.Comments = exact
+		}, ""},
+		{"comment over 2000 characters", bookedReferral(BookingDirect), func(d *Decision) {
+			d.Kind = DecisionReject
+			d.Reason = Coding{Code: "SERVICE_INAPPROPRIATE"}
+			d.Comments = long
+		}, RuleCommentTooLong},
+		{"IBS reject with PAS answer", bookedReferral(BookingIndirect), func(d *Decision) {
+			d.Kind = DecisionReject
+			d.Reason = Coding{Code: "SERVICE_INAPPROPRIATE"}
+			d.AppointmentCancelledInPAS = ptr(true)
+		}, ""},
+		{"IBS reject without PAS answer", bookedReferral(BookingIndirect), func(d *Decision) {
+			d.Kind = DecisionReject
+			d.Reason = Coding{Code: "SERVICE_INAPPROPRIATE"}
+		}, RulePASRequired},
+		{"DBS reject with PAS answer", bookedReferral(BookingDirect), func(d *Decision) {
+			d.Kind = DecisionReject
+			d.Reason = Coding{Code: "SERVICE_INAPPROPRIATE"}
+			d.AppointmentCancelledInPAS = ptr(false)
+		}, RulePASNotAllowed},
+		{"reject on RAS refused", rasReferral(), func(d *Decision) {
+			d.Kind = DecisionReject
+			d.Reason = Coding{Code: "SERVICE_INAPPROPRIATE"}
+		}, RuleWrongReferralType},
+
+		// Redirect (A022).
+		{"redirect with comment", bookedReferral(BookingDirect), func(d *Decision) {
+			d.Kind = DecisionRedirect
+			d.Comments = "Please rebook into the rapid access clinic."
+		}, ""},
+		{"redirect with priority change", bookedReferral(BookingDirect), func(d *Decision) {
+			d.Kind = DecisionRedirect
+			d.Comments = "Upgrade."
+			d.NewPriority = PriorityUrgent
+		}, ""},
+		{"redirect without comment", bookedReferral(BookingDirect), func(d *Decision) { d.Kind = DecisionRedirect }, RuleCommentRequired},
+		{"redirect to same priority", bookedReferral(BookingDirect), func(d *Decision) {
+			d.Kind = DecisionRedirect
+			d.Comments = "x"
+			d.NewPriority = PriorityRoutine
+		}, RulePriorityUnchanged},
+		{"redirect to unknown priority", bookedReferral(BookingDirect), func(d *Decision) {
+			d.Kind = DecisionRedirect
+			d.Comments = "x"
+			d.NewPriority = "EMERGENCY"
+		}, RulePriorityInvalid},
+		{"IBS redirect without PAS answer", bookedReferral(BookingIndirect), func(d *Decision) {
+			d.Kind = DecisionRedirect
+			d.Comments = "x"
+		}, RulePASRequired},
+		{"redirect with oversized attachment", bookedReferral(BookingDirect), func(d *Decision) {
+			d.Kind = DecisionRedirect
+			d.Comments = "x"
+			d.Attachments = []ProviderAttachment{{FileName: "scan.tif", Size: MaxAttachmentSize + 1}}
+		}, RuleAttachmentTooLarge},
+		{"redirect on RAS refused", rasReferral(), func(d *Decision) { d.Kind = DecisionRedirect; d.Comments = "x" }, RuleWrongReferralType},
+
+		// Review outcome (A028).
+		{"return with advice", rasReferral(), func(d *Decision) {
+			d.Kind = DecisionReviewOutcome
+			d.Outcome = OutcomeReturnToReferrerWithAdvice
+			d.Comments = "Start a PPI and re-refer if no better in 8 weeks."
+		}, ""},
+		{"book later with priority", rasReferral(), func(d *Decision) {
+			d.Kind = DecisionReviewOutcome
+			d.Outcome = OutcomeAcceptReferBookLater
+			d.Comments = "Book into the nurse-led clinic."
+			d.NewPriority = PriorityTwoWeekWait
+		}, ""},
+		{"review without comment", rasReferral(), func(d *Decision) {
+			d.Kind = DecisionReviewOutcome
+			d.Outcome = OutcomeAcceptReferBookLater
+		}, RuleCommentRequired},
+		{"return with advice and priority", rasReferral(), func(d *Decision) {
+			d.Kind = DecisionReviewOutcome
+			d.Outcome = OutcomeReturnToReferrerWithAdvice
+			d.Comments = "x"
+			d.NewPriority = PriorityRoutine
+		}, RulePriorityNotAllowed},
+		{"outcome A028 does not accept", rasReferral(), func(d *Decision) {
+			d.Kind = DecisionReviewOutcome
+			d.Outcome = OutcomeCancelAppointmentActionLater
+			d.Comments = "x"
+		}, RuleOutcomeInvalid},
+		{"review without outcome", rasReferral(), func(d *Decision) { d.Kind = DecisionReviewOutcome; d.Comments = "x" }, RuleOutcomeInvalid},
+		{"review on booked refused", bookedReferral(BookingDirect), func(d *Decision) {
+			d.Kind = DecisionReviewOutcome
+			d.Outcome = OutcomeAcceptReferBookLater
+			d.Comments = "x"
+		}, RuleWrongReferralType},
+
+		// Who and what.
+		{"no identity", bookedReferral(BookingDirect), func(d *Decision) { d.Kind = DecisionAccept; d.By = Identity{} }, RuleIdentityMissing},
+		{"admin role cannot decide", bookedReferral(BookingDirect), func(d *Decision) {
+			d.Kind = DecisionAccept
+			d.By.BusinessFunction = RoleServiceProviderAdmin
+		}, RuleRoleCannotDecide},
+		{"clinician admin without on-behalf-of", bookedReferral(BookingDirect), func(d *Decision) {
+			d.Kind = DecisionAccept
+			d.By.BusinessFunction = RoleServiceProviderClinicianAdmin
+		}, RuleIdentityMissing},
+		{"clinician admin acting for a clinician", bookedReferral(BookingDirect), func(d *Decision) {
+			d.Kind = DecisionAccept
+			d.By.BusinessFunction = RoleServiceProviderClinicianAdmin
+			d.By.OnBehalfOf = "555031999105"
+		}, ""},
+		{"no base version", bookedReferral(BookingDirect), func(d *Decision) { d.Kind = DecisionAccept; d.BaseVersion = 0 }, RuleVersionMissing},
+		{"different referral", bookedReferral(BookingDirect), func(d *Decision) { d.Kind = DecisionAccept; d.UBRN = "000000070009" }, RuleReferralMismatch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := decisionFor(tt.ref, DecisionAccept)
+			tt.mutate(&d)
+			err := d.Validate(ValidationContext{Referral: tt.ref, RefData: testRefData(), Now: testNow})
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("valid decision refused: %v", err)
+				}
+				return
+			}
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("got %v, want a *ValidationError with %s", err, tt.want)
+			}
+			if !ve.Has(tt.want) {
+				t.Fatalf("problems %+v do not include %s", ve.Problems, tt.want)
+			}
+			for _, p := range ve.Problems {
+				if p.Message == "" || !strings.HasSuffix(p.Message, ".") {
+					t.Errorf("problem %s has no plain-English sentence: %q", p.Rule, p.Message)
+				}
+			}
+			if ErrorCodeOf(err) != EINVALID || ErrorMessage(err) == "" {
+				t.Errorf("validation error classified as %s", ErrorCodeOf(err))
+			}
+		})
+	}
+}
+
+func TestRejectWithoutReferenceData(t *testing.T) {
+	r := bookedReferral(BookingDirect)
+	d := decisionFor(r, DecisionReject)
+	d.Reason = Coding{Code: "SERVICE_INAPPROPRIATE"}
+	err := d.Validate(ValidationContext{Referral: r, RefData: &ReferenceData{}, Now: testNow})
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !ve.Has(RuleReferenceDataMissing) {
+		t.Fatalf("got %v, want reference-data-missing", err)
+	}
+	if got := ve.For(FieldReason); len(got) != 1 {
+		t.Errorf("For(reason) = %v", got)
+	}
+}
+
+func TestValidateWithoutReferral(t *testing.T) {
+	err := Decision{Kind: DecisionAccept}.Validate(ValidationContext{Now: testNow})
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !ve.Has(RuleReferralMismatch) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestAllowedKinds(t *testing.T) {
+	if got := AllowedKinds(ReferralTypeAppointment); len(got) != 3 {
+		t.Errorf("booked: %v", got)
+	}
+	if got := AllowedKinds(ReferralTypeTriageDeferral); len(got) != 1 || got[0] != DecisionReviewOutcome {
+		t.Errorf("RAS: %v", got)
+	}
+	if got := AllowedKinds(""); got != nil {
+		t.Errorf("unknown type allows %v", got)
+	}
+}
+
+func TestResultingStates(t *testing.T) {
+	if s := DecisionReviewOutcome.ResultingStates(OutcomeReturnToReferrerWithAdvice); s[0] != StateTriageResponse {
+		t.Errorf("return with advice -> %v", s)
+	}
+	if s := DecisionReviewOutcome.ResultingStates(OutcomeAcceptReferBookLater); s[0] != StateTriagedProviderToAction {
+		t.Errorf("book later -> %v", s)
+	}
+	if s := DecisionReject.ResultingStates(""); s[0] != StateRejected {
+		t.Errorf("reject -> %v", s)
+	}
+	for _, k := range DecisionKinds {
+		if k.Operation() == "" || k.Label() == string(k) {
+			t.Errorf("%s has no operation or label", k)
+		}
+	}
+}
+
+func TestRejectReasonsFiltered(t *testing.T) {
+	rd := testRefData()
+	got := rd.RejectReasons(testNow)
+	var codes []string
+	for _, c := range got {
+		codes = append(codes, c.Code)
+	}
+	if strings.Join(codes, ",") != "SERVICE_INAPPROPRIATE,OTHER" {
+		t.Errorf("reject reasons %v: want current PROVIDER_REJECT codes only, sorted by display", codes)
+	}
+	if rd.EndTriageReasons(testNow) != nil {
+		t.Error("end-triage reasons from a missing code system")
+	}
+	var nilRD *ReferenceData
+	if nilRD.RejectReasons(testNow) != nil {
+		t.Error("nil reference data gave reasons")
+	}
+}
+
+func TestErrorMessage(t *testing.T) {
+	e := Errorf(ECONFLICT, "Someone else has already acted on this referral.")
+	wrapped := errors.Join(errors.New("context"), e)
+	if ErrorCodeOf(wrapped) != ECONFLICT || ErrorMessage(wrapped) != e.Message {
+		t.Errorf("wrapped error: %s %q", ErrorCodeOf(wrapped), ErrorMessage(wrapped))
+	}
+	if ErrorCodeOf(errors.New("boom")) != EINTERNAL || !strings.Contains(ErrorMessage(errors.New("boom")), "decisions are safe") {
+		t.Error("unknown error not given a safe message")
+	}
+	if ErrorCodeOf(nil) != "" || ErrorMessage(nil) != "" {
+		t.Error("nil error")
+	}
+	cause := errors.New("dial tcp: refused")
+	e2 := &Error{Code: EUNAVAILABLE, Message: "e-RS cannot be reached.", Err: cause}
+	if !errors.Is(e2, cause) || !strings.Contains(e2.Error(), "refused") {
+		t.Error("cause not wrapped")
+	}
+}

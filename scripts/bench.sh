@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs Triage Desk's Go benchmarks and prints them as a table. Pass a package
+# pattern to narrow it (default ./...); BENCH=regexp selects benchmarks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pkgs=${1:-./...}
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+go test -tags migrated_fynedo -run '^$' -bench "${BENCH:-.}" -benchmem -count "${COUNT:-1}" "$pkgs" | tee "$out" >&2
+echo
+echo "| benchmark | time/op | B/op | allocs/op | other |"
+echo "|---|---|---|---|---|"
+awk '
+/^pkg: / { pkg=$2; sub(/.*\/triagedesk\//, "", pkg) }
+/^Benchmark/ {
+  name=$1; sub(/-[0-9]+$/, "", name)
+  t=""; b=""; a=""; other=""
+  for (i=3; i<NF; i+=2) {
+    v=$i; u=$(i+1)
+    if (u=="ns/op") { if (v>=1e6) t=sprintf("%.2f ms", v/1e6); else if (v>=1e3) t=sprintf("%.1f µs", v/1e3); else t=v " ns" }
+    else if (u=="B/op") b=v
+    else if (u=="allocs/op") a=v
+    else other=other v " " u "; "
+  }
+  printf "| %s %s | %s | %s | %s | %s |\n", pkg, name, t, b, a, other
+}' "$out"
