@@ -17,7 +17,7 @@ all: build
 
 ## run: install missing build packages, build, and start the GUI in demo mode
 run: build-deps triagedesk
-	./$(BIN)/triagedesk --demo
+	@case "$${LANG:-C}" in C|C.*|POSIX) export LANG=en_GB.UTF-8;; esac; ./$(BIN)/triagedesk --demo
 
 build: triagedesk triagectl
 

@@ -42,8 +42,11 @@ func EnvironmentBanner(opts ShellOptions) fyne.CanvasObject {
 		return nil
 	}
 	bg := canvas.NewRectangle(demoColour)
-	label := widget.NewLabelWithStyle(text, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	return container.NewStack(bg, label)
+	// Dark text on amber reads in both light and dark themes.
+	label := canvas.NewText(text, color.Black)
+	label.TextStyle = fyne.TextStyle{Bold: true}
+	label.Alignment = fyne.TextAlignCenter
+	return container.NewStack(bg, container.NewPadded(label))
 }
 
 // NewShell builds the main window's content before any data is loaded: the

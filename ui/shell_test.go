@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 )
@@ -16,6 +17,8 @@ func labels(o fyne.CanvasObject) []string {
 	walk = func(o fyne.CanvasObject) {
 		switch v := o.(type) {
 		case *widget.Label:
+			out = append(out, v.Text)
+		case *canvas.Text:
 			out = append(out, v.Text)
 		case *fyne.Container:
 			for _, c := range v.Objects {
