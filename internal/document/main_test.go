@@ -1,0 +1,22 @@
+package document
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func testCompileCacheDir() string {
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "triagedesk-test", "wazero")
+	}
+	return ""
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedEngine != nil {
+		_ = sharedEngine.Close()
+	}
+	os.Exit(code)
+}
