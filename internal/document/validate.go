@@ -51,12 +51,20 @@ func ValidatePDF(data []byte, maxPages int) (info PDFInfo, err error) {
 			info, err = PDFInfo{}, newError(KindCorrupt, fmt.Errorf("pdfcpu panic: %v", r), "the PDF is damaged")
 		}
 	}()
-	ctx, rerr := api.ReadAndValidate(bytes.NewReader(data), pdfcpuConf())
+	ctx, rerr := api.ReadContext(bytes.NewReader(data), pdfcpuConf())
 	if rerr != nil {
 		return info, classifyPDFError(data, rerr)
 	}
 	if ctx.XRefTable == nil {
 		return info, newError(KindCorrupt, nil, "the PDF is damaged")
+	}
+	if verr := api.ValidateContext(ctx); verr != nil {
+		// A page tree claiming far more pages than it holds is refused as
+		// too large, saying what it claims.
+		if ctx.PageCount > maxPages {
+			return info, newError(KindTooLarge, verr, "the PDF says it has %d pages, more than the %d Triage Desk will open", ctx.PageCount, maxPages)
+		}
+		return info, classifyPDFError(data, verr)
 	}
 	info.Pages = ctx.PageCount
 	info.Encrypted = ctx.Encrypt != nil
