@@ -55,6 +55,12 @@ type Concept struct {
 	// properties, in working days.
 	TriageContactDays          int `json:"triageContactDays,omitempty"`
 	DeferToProviderContactDays int `json:"deferToProviderContactDays,omitempty"`
+	// CanCancelAppointment is a REFERRAL-CANCELLATION-REASON property: using
+	// the reason also cancels a booked appointment.
+	CanCancelAppointment bool `json:"canCancelAppointment,omitempty"`
+	// WillCancelWholeRequest is a deprecated APPOINTMENT-CANCELLATION-REASON
+	// property, kept so the reference data is complete.
+	WillCancelWholeRequest bool `json:"willCancelWholeRequest,omitempty"`
 }
 
 // EffectiveAt reports whether the code may be used at t: effectiveFrom is not

@@ -1,0 +1,553 @@
+package fhir
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Resource type names, the value of each resource's "resourceType".
+const (
+	TypeAppointment       = "Appointment"
+	TypeBundle            = "Bundle"
+	TypeCodeSystem        = "CodeSystem"
+	TypeDocumentReference = "DocumentReference"
+	TypeList              = "List"
+	TypeOperationOutcome  = "OperationOutcome"
+	TypeParameters        = "Parameters"
+	TypePatient           = "Patient"
+	TypePractitioner      = "Practitioner"
+	TypePractitionerRole  = "PractitionerRole"
+	TypeReferralRequest   = "ReferralRequest"
+	TypeTask              = "Task"
+)
+
+// Meta is a resource's metadata. VersionID carries the e-RS referral version.
+type Meta struct {
+	VersionID   string   `json:"versionId,omitempty"`
+	LastUpdated string   `json:"lastUpdated,omitempty"`
+	Profile     []string `json:"profile,omitempty"`
+}
+
+// Coding is a FHIR Coding: a code in a code system.
+type Coding struct {
+	System  string `json:"system,omitempty"`
+	Code    string `json:"code,omitempty"`
+	Display string `json:"display,omitempty"`
+}
+
+// CodeableConcept is a FHIR CodeableConcept: one or more codings.
+type CodeableConcept struct {
+	Coding []Coding `json:"coding,omitempty"`
+	Text   string   `json:"text,omitempty"`
+}
+
+// First returns the first coding, or the zero Coding when there is none
+// (including when c is nil).
+func (c *CodeableConcept) First() Coding {
+	if c == nil || len(c.Coding) == 0 {
+		return Coding{}
+	}
+	return c.Coding[0]
+}
+
+// Identifier is a FHIR Identifier: a value within an identifier system.
+type Identifier struct {
+	System string `json:"system,omitempty"`
+	Value  string `json:"value,omitempty"`
+}
+
+// Identifiers is a list of identifiers. e-RS R4 Practitioner resources give
+// a single identifier object where FHIR expects an array, so a lone object
+// decodes as a list of one.
+type Identifiers []Identifier
+
+// UnmarshalJSON accepts an array of identifiers or a single identifier.
+func (ids *Identifiers) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '{' {
+		var one Identifier
+		if err := json.Unmarshal(b, &one); err != nil {
+			return err
+		}
+		*ids = Identifiers{one}
+		return nil
+	}
+	var many []Identifier
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*ids = many
+	return nil
+}
+
+// Value returns the value of the first identifier in system, or "".
+func (ids Identifiers) Value(system string) string {
+	for _, id := range ids {
+		if id.System == system {
+			return id.Value
+		}
+	}
+	return ""
+}
+
+// Reference is a FHIR Reference: a literal reference ("ReferralRequest/…",
+// "#Patient-…"), a logical reference by identifier, or both.
+type Reference struct {
+	Reference  string      `json:"reference,omitempty"`
+	Identifier *Identifier `json:"identifier,omitempty"`
+	Display    string      `json:"display,omitempty"`
+}
+
+// Extension is a FHIR extension: a URL and either a value or nested
+// extensions. Only the value types e-RS uses are represented.
+type Extension struct {
+	URL                  string           `json:"url"`
+	Extension            Extensions       `json:"extension,omitempty"`
+	ValueCodeableConcept *CodeableConcept `json:"valueCodeableConcept,omitempty"`
+	ValueCoding          *Coding          `json:"valueCoding,omitempty"`
+	ValueReference       *Reference       `json:"valueReference,omitempty"`
+	ValueIdentifier      *Identifier      `json:"valueIdentifier,omitempty"`
+	ValueString          string           `json:"valueString,omitempty"`
+	ValueDateTime        string           `json:"valueDateTime,omitempty"`
+	ValueDate            string           `json:"valueDate,omitempty"`
+	ValueInstant         string           `json:"valueInstant,omitempty"`
+	ValueBoolean         *bool            `json:"valueBoolean,omitempty"`
+	ValueInteger         *int             `json:"valueInteger,omitempty"`
+}
+
+// Extensions is a list of extensions, searched by URL.
+type Extensions []Extension
+
+// Find returns the first extension with the URL, or nil.
+func (es Extensions) Find(url string) *Extension {
+	for i := range es {
+		if es[i].URL == url {
+			return &es[i]
+		}
+	}
+	return nil
+}
+
+// FindAll returns every extension with the URL.
+func (es Extensions) FindAll(url string) []*Extension {
+	var out []*Extension
+	for i := range es {
+		if es[i].URL == url {
+			out = append(out, &es[i])
+		}
+	}
+	return out
+}
+
+// Patient is the minimal Patient e-RS contains: only the NHS number.
+type Patient struct {
+	ResourceType string      `json:"resourceType"`
+	ID           string      `json:"id,omitempty"`
+	Meta         *Meta       `json:"meta,omitempty"`
+	Identifier   Identifiers `json:"identifier,omitempty"`
+}
+
+// HumanName is a FHIR HumanName.
+type HumanName struct {
+	Text   string   `json:"text,omitempty"`
+	Family string   `json:"family,omitempty"`
+	Given  []string `json:"given,omitempty"`
+	Prefix []string `json:"prefix,omitempty"`
+}
+
+// Practitioner is a Practitioner identified by SDS user id, with an optional
+// name (A040 may give one).
+type Practitioner struct {
+	ResourceType string      `json:"resourceType"`
+	ID           string      `json:"id,omitempty"`
+	Meta         *Meta       `json:"meta,omitempty"`
+	Identifier   Identifiers `json:"identifier,omitempty"`
+	Name         []HumanName `json:"name,omitempty"`
+}
+
+// PractitionerRole is an R4 PractitionerRole from A030: the organisation and
+// the business functions a user holds there.
+type PractitionerRole struct {
+	ResourceType string            `json:"resourceType"`
+	ID           string            `json:"id,omitempty"`
+	Meta         *Meta             `json:"meta,omitempty"`
+	Practitioner *Reference        `json:"practitioner,omitempty"`
+	Organization *Reference        `json:"organization,omitempty"`
+	Code         []CodeableConcept `json:"code,omitempty"`
+}
+
+// AppointmentParticipant is one participant of an Appointment.
+type AppointmentParticipant struct {
+	Type   []CodeableConcept `json:"type,omitempty"`
+	Actor  *Reference        `json:"actor,omitempty"`
+	Status string            `json:"status,omitempty"`
+}
+
+// Appointment is the appointment contained in a referral.
+type Appointment struct {
+	ResourceType     string                   `json:"resourceType"`
+	ID               string                   `json:"id,omitempty"`
+	Meta             *Meta                    `json:"meta,omitempty"`
+	Language         string                   `json:"language,omitempty"`
+	Status           string                   `json:"status,omitempty"`
+	Reason           []CodeableConcept        `json:"reason,omitempty"`
+	Description      string                   `json:"description,omitempty"`
+	Start            string                   `json:"start,omitempty"`
+	End              string                   `json:"end,omitempty"`
+	Slot             []Reference              `json:"slot,omitempty"`
+	Created          string                   `json:"created,omitempty"`
+	Comment          string                   `json:"comment,omitempty"`
+	IncomingReferral []Reference              `json:"incomingReferral,omitempty"`
+	Participant      []AppointmentParticipant `json:"participant,omitempty"`
+}
+
+// Attachment is a FHIR Attachment; URL is "Binary/{id}".
+type Attachment struct {
+	ID          string     `json:"id,omitempty"`
+	Extension   Extensions `json:"extension,omitempty"`
+	ContentType string     `json:"contentType,omitempty"`
+	URL         string     `json:"url,omitempty"`
+	Size        int64      `json:"size,omitempty"`
+	Title       string     `json:"title,omitempty"`
+	Creation    string     `json:"creation,omitempty"`
+}
+
+// DocumentContent is one content element of a DocumentReference.
+type DocumentContent struct {
+	Attachment Attachment `json:"attachment"`
+}
+
+// DocumentReference is an attachment on a referral (eRS-DocumentReference-1),
+// or a provider attachment sent with A022/A028.
+type DocumentReference struct {
+	ResourceType string            `json:"resourceType"`
+	ID           string            `json:"id,omitempty"`
+	Meta         *Meta             `json:"meta,omitempty"`
+	Type         *CodeableConcept  `json:"type,omitempty"`
+	Status       string            `json:"status,omitempty"`
+	Indexed      string            `json:"indexed,omitempty"`
+	Description  string            `json:"description,omitempty"`
+	Content      []DocumentContent `json:"content,omitempty"`
+}
+
+// ListEntry is one entry of a List.
+type ListEntry struct {
+	Extension Extensions `json:"extension,omitempty"`
+	Item      Reference  `json:"item"`
+}
+
+// List is a FHIR List: the A008 worklist, or a referral's shortlist.
+type List struct {
+	ResourceType string      `json:"resourceType"`
+	ID           string      `json:"id,omitempty"`
+	Meta         *Meta       `json:"meta,omitempty"`
+	Contained    []*Resource `json:"contained,omitempty"`
+	Extension    Extensions  `json:"extension,omitempty"`
+	Status       string      `json:"status,omitempty"`
+	Mode         string      `json:"mode,omitempty"`
+	Entry        []ListEntry `json:"entry,omitempty"`
+}
+
+// ReferralRequest is an e-RS referral (eRS-ReferralRequest-1, A005).
+type ReferralRequest struct {
+	ResourceType   string           `json:"resourceType"`
+	ID             string           `json:"id,omitempty"`
+	Meta           *Meta            `json:"meta,omitempty"`
+	Extension      Extensions       `json:"extension,omitempty"`
+	Contained      []*Resource      `json:"contained,omitempty"`
+	Status         string           `json:"status,omitempty"`
+	Intent         string           `json:"intent,omitempty"`
+	Specialty      *CodeableConcept `json:"specialty,omitempty"`
+	Subject        *Reference       `json:"subject,omitempty"`
+	SupportingInfo []Reference      `json:"supportingInfo,omitempty"`
+	Identifier     []Identifier     `json:"identifier,omitempty"`
+}
+
+// Task is a CareConnect Task from A029: one action the user may take.
+type Task struct {
+	ResourceType string           `json:"resourceType"`
+	ID           string           `json:"id,omitempty"`
+	Meta         *Meta            `json:"meta,omitempty"`
+	Status       string           `json:"status,omitempty"`
+	Intent       string           `json:"intent,omitempty"`
+	Focus        *Reference       `json:"focus,omitempty"`
+	Code         *CodeableConcept `json:"code,omitempty"`
+}
+
+// BundleLink is a link of a Bundle (e.g. "self").
+type BundleLink struct {
+	Relation string `json:"relation,omitempty"`
+	URL      string `json:"url,omitempty"`
+}
+
+// BundleSearch is the search information of a Bundle entry.
+type BundleSearch struct {
+	Mode string `json:"mode,omitempty"`
+}
+
+// BundleEntry is one entry of a Bundle.
+type BundleEntry struct {
+	FullURL  string        `json:"fullUrl,omitempty"`
+	Resource *Resource     `json:"resource,omitempty"`
+	Search   *BundleSearch `json:"search,omitempty"`
+}
+
+// Bundle is a FHIR searchset Bundle (A029 tasks, A030 roles, A040 users).
+type Bundle struct {
+	ResourceType string        `json:"resourceType"`
+	ID           string        `json:"id,omitempty"`
+	Meta         *Meta         `json:"meta,omitempty"`
+	Type         string        `json:"type,omitempty"`
+	Total        *int          `json:"total,omitempty"`
+	Timestamp    string        `json:"timestamp,omitempty"`
+	Link         []BundleLink  `json:"link,omitempty"`
+	Entry        []BundleEntry `json:"entry,omitempty"`
+}
+
+// CodeSystemProperty declares a property that concepts of a CodeSystem carry.
+type CodeSystemProperty struct {
+	Code string `json:"code"`
+	URI  string `json:"uri,omitempty"`
+	Type string `json:"type,omitempty"`
+}
+
+// ConceptProperty is the value of one property on a concept.
+type ConceptProperty struct {
+	Code          string  `json:"code"`
+	ValueCoding   *Coding `json:"valueCoding,omitempty"`
+	ValueString   string  `json:"valueString,omitempty"`
+	ValueDateTime string  `json:"valueDateTime,omitempty"`
+	ValueBoolean  *bool   `json:"valueBoolean,omitempty"`
+	ValueInteger  *int    `json:"valueInteger,omitempty"`
+}
+
+// Concept is one code of a CodeSystem.
+type Concept struct {
+	Extension Extensions        `json:"extension,omitempty"`
+	Code      string            `json:"code"`
+	Display   string            `json:"display,omitempty"`
+	Property  []ConceptProperty `json:"property,omitempty"`
+}
+
+// CodeSystem is an A004 reference-data code system.
+type CodeSystem struct {
+	ResourceType  string               `json:"resourceType"`
+	ID            string               `json:"id,omitempty"`
+	Meta          *Meta                `json:"meta,omitempty"`
+	URL           string               `json:"url,omitempty"`
+	Version       string               `json:"version,omitempty"`
+	Name          string               `json:"name,omitempty"`
+	Status        string               `json:"status,omitempty"`
+	Experimental  *bool                `json:"experimental,omitempty"`
+	Date          string               `json:"date,omitempty"`
+	Publisher     string               `json:"publisher,omitempty"`
+	Description   string               `json:"description,omitempty"`
+	CaseSensitive *bool                `json:"caseSensitive,omitempty"`
+	Content       string               `json:"content,omitempty"`
+	Property      []CodeSystemProperty `json:"property,omitempty"`
+	Concept       []Concept            `json:"concept,omitempty"`
+}
+
+// Parameter is one parameter of a Parameters resource. Exactly one value (or
+// Resource) is set.
+type Parameter struct {
+	Name                 string           `json:"name"`
+	ValueCodeableConcept *CodeableConcept `json:"valueCodeableConcept,omitempty"`
+	ValueCoding          *Coding          `json:"valueCoding,omitempty"`
+	ValueIdentifier      *Identifier      `json:"valueIdentifier,omitempty"`
+	ValueString          *string          `json:"valueString,omitempty"`
+	ValueBoolean         *bool            `json:"valueBoolean,omitempty"`
+	ValueInteger         *int             `json:"valueInteger,omitempty"`
+	ValueUnsignedInt     *int             `json:"valueUnsignedInt,omitempty"`
+	Resource             *Resource        `json:"resource,omitempty"`
+}
+
+// Parameters is a FHIR Parameters resource: the body of e-RS operations.
+type Parameters struct {
+	ResourceType string      `json:"resourceType"`
+	ID           string      `json:"id,omitempty"`
+	Meta         *Meta       `json:"meta,omitempty"`
+	Parameter    []Parameter `json:"parameter,omitempty"`
+}
+
+// Get returns the first parameter with the name, or nil.
+func (p *Parameters) Get(name string) *Parameter {
+	if p == nil {
+		return nil
+	}
+	for i := range p.Parameter {
+		if p.Parameter[i].Name == name {
+			return &p.Parameter[i]
+		}
+	}
+	return nil
+}
+
+// Issue is one issue of an OperationOutcome.
+type Issue struct {
+	Severity    string           `json:"severity,omitempty"`
+	Code        string           `json:"code,omitempty"`
+	Details     *CodeableConcept `json:"details,omitempty"`
+	Diagnostics string           `json:"diagnostics,omitempty"`
+}
+
+// OperationOutcome is an e-RS error body, in the STU3 (eRS-OperationOutcome-1)
+// or R4 (NHSDigital-OperationOutcome) shape; both decode into this type.
+type OperationOutcome struct {
+	ResourceType string  `json:"resourceType"`
+	ID           string  `json:"id,omitempty"`
+	Meta         *Meta   `json:"meta,omitempty"`
+	Issue        []Issue `json:"issue,omitempty"`
+}
+
+// Resource holds any one resource: a contained resource, a Parameters
+// "resource" value or a Bundle entry. Exactly one field is set after
+// decoding; resources of types this package does not model are kept
+// undecoded in Other, with their type in Type.
+type Resource struct {
+	Appointment       *Appointment
+	CodeSystem        *CodeSystem
+	DocumentReference *DocumentReference
+	List              *List
+	OperationOutcome  *OperationOutcome
+	Parameters        *Parameters
+	Patient           *Patient
+	Practitioner      *Practitioner
+	PractitionerRole  *PractitionerRole
+	ReferralRequest   *ReferralRequest
+	Task              *Task
+	// Type is the resourceType of a resource kept in Other.
+	Type  string
+	Other json.RawMessage
+}
+
+// ErrNoResource is returned when marshalling a Resource with nothing set.
+var ErrNoResource = errors.New("fhir: empty resource")
+
+// MarshalJSON encodes whichever resource is set.
+func (r *Resource) MarshalJSON() ([]byte, error) {
+	if v := r.value(); v != nil {
+		return json.Marshal(v)
+	}
+	if len(r.Other) > 0 {
+		return r.Other, nil
+	}
+	return nil, ErrNoResource
+}
+
+func (r *Resource) value() any {
+	switch {
+	case r.Appointment != nil:
+		return r.Appointment
+	case r.CodeSystem != nil:
+		return r.CodeSystem
+	case r.DocumentReference != nil:
+		return r.DocumentReference
+	case r.List != nil:
+		return r.List
+	case r.OperationOutcome != nil:
+		return r.OperationOutcome
+	case r.Parameters != nil:
+		return r.Parameters
+	case r.Patient != nil:
+		return r.Patient
+	case r.Practitioner != nil:
+		return r.Practitioner
+	case r.PractitionerRole != nil:
+		return r.PractitionerRole
+	case r.ReferralRequest != nil:
+		return r.ReferralRequest
+	case r.Task != nil:
+		return r.Task
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes a resource by its resourceType.
+func (r *Resource) UnmarshalJSON(b []byte) error {
+	var head struct {
+		ResourceType string `json:"resourceType"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return err
+	}
+	*r = Resource{}
+	var target any
+	switch head.ResourceType {
+	case TypeAppointment:
+		r.Appointment = new(Appointment)
+		target = r.Appointment
+	case TypeCodeSystem:
+		r.CodeSystem = new(CodeSystem)
+		target = r.CodeSystem
+	case TypeDocumentReference:
+		r.DocumentReference = new(DocumentReference)
+		target = r.DocumentReference
+	case TypeList:
+		r.List = new(List)
+		target = r.List
+	case TypeOperationOutcome:
+		r.OperationOutcome = new(OperationOutcome)
+		target = r.OperationOutcome
+	case TypeParameters:
+		r.Parameters = new(Parameters)
+		target = r.Parameters
+	case TypePatient:
+		r.Patient = new(Patient)
+		target = r.Patient
+	case TypePractitioner:
+		r.Practitioner = new(Practitioner)
+		target = r.Practitioner
+	case TypePractitionerRole:
+		r.PractitionerRole = new(PractitionerRole)
+		target = r.PractitionerRole
+	case TypeReferralRequest:
+		r.ReferralRequest = new(ReferralRequest)
+		target = r.ReferralRequest
+	case TypeTask:
+		r.Task = new(Task)
+		target = r.Task
+	default:
+		r.Type = head.ResourceType
+		r.Other = append(json.RawMessage(nil), b...)
+		return nil
+	}
+	if err := json.Unmarshal(b, target); err != nil {
+		return fmt.Errorf("%s: %w", head.ResourceType, err)
+	}
+	return nil
+}
+
+// ResourceType returns the resourceType of whichever resource is set.
+func (r *Resource) ResourceType() string {
+	if r == nil {
+		return ""
+	}
+	switch r.value().(type) {
+	case *Appointment:
+		return TypeAppointment
+	case *CodeSystem:
+		return TypeCodeSystem
+	case *DocumentReference:
+		return TypeDocumentReference
+	case *List:
+		return TypeList
+	case *OperationOutcome:
+		return TypeOperationOutcome
+	case *Parameters:
+		return TypeParameters
+	case *Patient:
+		return TypePatient
+	case *Practitioner:
+		return TypePractitioner
+	case *PractitionerRole:
+		return TypePractitionerRole
+	case *ReferralRequest:
+		return TypeReferralRequest
+	case *Task:
+		return TypeTask
+	}
+	return r.Type
+}

@@ -1,0 +1,407 @@
+package fhir
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/triagedesk/triagedesk/internal/triage"
+)
+
+// ErrNotProviderWorklist is wrapped when a worklist entry is neither a
+// Referrals for Review nor an Appointment Slot Issues item.
+var ErrNotProviderWorklist = errors.New("not a provider worklist item")
+
+// DecodeWorklist decodes an A008 response (a List) into the list type and its
+// items. It reads both item shapes: Referrals for Review (patient and
+// clinicians as references to contained resources) and Appointment Slot
+// Issues (patient by identifier, no version). Codes it does not know
+// (priority, referral type, context status) are kept as given, so an item is
+// never dropped or hidden. The list type is "" for an empty list.
+//
+// It returns an error, naming the entry's position but no patient data, for
+// malformed JSON, a resource other than a List, an entry without a referral
+// reference or patient, an entry of another worklist, or a bad date.
+func DecodeWorklist(b []byte) (triage.ListType, []triage.WorklistItem, error) {
+	var l List
+	if err := decodeAs(b, &l, &l.ResourceType, TypeList); err != nil {
+		return "", nil, fmt.Errorf("decode worklist: %w", err)
+	}
+	idx := indexContained(l.Contained)
+	var list triage.ListType
+	items := make([]triage.WorklistItem, 0, len(l.Entry))
+	for i := range l.Entry {
+		item, err := decodeWorklistEntry(&l.Entry[i], idx)
+		if err != nil {
+			return "", nil, fmt.Errorf("decode worklist: entry %d: %w", i, err)
+		}
+		if list == "" {
+			list = item.List
+		}
+		items = append(items, item)
+	}
+	return list, items, nil
+}
+
+func decodeWorklistEntry(e *ListEntry, idx containedIndex) (triage.WorklistItem, error) {
+	var item triage.WorklistItem
+	ext := e.Extension.Find(ExtReferralsForReviewItem)
+	item.List = triage.ListReferralsForReview
+	if ext == nil {
+		ext = e.Extension.Find(ExtAppointmentSlotIssuesItem)
+		item.List = triage.ListAppointmentSlotIssues
+	}
+	if ext == nil {
+		return item, ErrNotProviderWorklist
+	}
+	ubrn, ok := refID(e.Item.Reference, TypeReferralRequest)
+	if !ok {
+		return item, errors.New("no ReferralRequest reference")
+	}
+	item.UBRN = ubrn
+	sub := ext.Extension
+	if p := sub.Find("patient"); p != nil {
+		item.NHSNumber, ok = idx.patientNHSNumber(p.ValueReference)
+	} else {
+		ok = false
+	}
+	if !ok {
+		return item, errors.New("patient missing or not resolvable")
+	}
+	item.Priority = triage.Priority(codingOf(sub.Find("priority")).Code)
+	item.Specialty = toCoding(codingOf(sub.Find("specialty")))
+	if s := sub.Find("service"); s != nil && s.ValueReference != nil {
+		if s.ValueReference.Identifier != nil {
+			item.Service.ID = s.ValueReference.Identifier.Value
+		}
+		item.Service.Name = s.ValueReference.Display
+	}
+	if t := codingOf(sub.Find("referralType")).Code; t != "" {
+		item.Type = triage.ReferralType(t)
+	}
+	if c := codingOf(sub.Find("requestContextStatus")).Code; c != "" {
+		item.ContextStatus = triage.RequestContextStatus(c)
+	}
+	if n := sub.Find("namedClinician"); n != nil {
+		item.NamedClinician = idx.practitionerID(n.ValueReference)
+	}
+	if a := sub.Find("allocatedClinician"); a != nil {
+		item.AllocatedClinician = idx.practitionerID(a.ValueReference)
+	}
+	if p := sub.Find("clinicalInfoPrinted"); p != nil && p.ValueBoolean != nil {
+		item.ClinicalInfoPrinted = *p.ValueBoolean
+	}
+	if v := sub.Find("referralRequestVersion"); v != nil && v.ValueInteger != nil {
+		if *v.ValueInteger < 0 {
+			return item, errors.New("referralRequestVersion: negative")
+		}
+		item.Version = *v.ValueInteger
+	}
+	item.ReviewReason = codingOf(sub.Find("reason")).Code
+	item.ClinicalInformationStatus = codingOf(sub.Find("clinicalInformationStatus")).Code
+	for _, f := range []struct {
+		name string
+		dst  *time.Time
+	}{
+		{"eReferralPathwayStart", &item.PathwayStart},
+		{"clinicalInfoFirstSubmitted", &item.ClinicalInfoFirstSubmitted},
+		{"clinicalInfoLastUpdated", &item.ClinicalInfoLastUpdated},
+		{"appointmentStart", &item.AppointmentStart},
+		{"ubrnReceived", &item.UBRNReceived},
+		{"patientContactExpected", &item.PatientContactExpected},
+	} {
+		t, err := timeOf(sub.Find(f.name), f.name)
+		if err != nil {
+			return item, err
+		}
+		*f.dst = t
+	}
+	return item, nil
+}
+
+// requestContextDisplay is the display e-RS gives each request context status.
+var requestContextDisplay = map[triage.RequestContextStatus]string{
+	triage.ContextNeverReviewed:            "Never Reviewed",
+	triage.ContextLetterChanged:            "Letter Changed",
+	triage.ContextPriorityChanged:          "Priority Changed",
+	triage.ContextPriorityAndLetterChanged: "Priority and Letter Changed",
+}
+
+// EncodeWorklist builds the A008 response for the items, in the shape of the
+// list type: Referrals for Review items refer to contained Patient and
+// Practitioner resources (one per distinct NHS number or SDS id) and carry
+// the referral version; Appointment Slot Issues items give the patient by
+// identifier. Fields the list's shape does not carry are left out.
+func EncodeWorklist(list triage.ListType, items []triage.WorklistItem) *List {
+	l := &List{
+		ResourceType: TypeList,
+		Meta:         &Meta{Profile: []string{ProfileFetchWorklistList}},
+		Status:       "current",
+		Mode:         "snapshot",
+		Entry:        make([]ListEntry, 0, len(items)),
+	}
+	asi := list == triage.ListAppointmentSlotIssues
+	var practitioners, patients []*Resource
+	seen := map[string]bool{}
+	practitionerRef := func(sds string) *Reference {
+		if asi {
+			return &Reference{Identifier: &Identifier{System: IDSDSUser, Value: sds}}
+		}
+		id := "Practitioner-" + sds
+		if !seen[id] {
+			seen[id] = true
+			practitioners = append(practitioners, &Resource{Practitioner: &Practitioner{
+				ResourceType: TypePractitioner, ID: id, Meta: &Meta{Profile: []string{ProfilePractitioner}},
+				Identifier: Identifiers{{System: IDSDSUser, Value: sds}},
+			}})
+		}
+		return &Reference{Reference: "#" + id}
+	}
+	patientRef := func(nhs string) *Reference {
+		if asi {
+			return &Reference{Identifier: &Identifier{System: IDNHSNumber, Value: nhs}}
+		}
+		id := "Patient-" + nhs
+		if !seen[id] {
+			seen[id] = true
+			patients = append(patients, &Resource{Patient: &Patient{
+				ResourceType: TypePatient, ID: id, Meta: &Meta{Profile: []string{ProfilePatient}},
+				Identifier: Identifiers{{System: IDNHSNumber, Value: nhs}},
+			}})
+		}
+		return &Reference{Reference: "#" + id}
+	}
+	for i := range items {
+		it := &items[i]
+		var sub Extensions
+		add := func(e Extension) { sub = append(sub, e) }
+		addTime := func(url string, t time.Time) {
+			if !t.IsZero() {
+				add(Extension{URL: url, ValueDateTime: formatDateTime(t)})
+			}
+		}
+		if it.Priority != "" {
+			add(Extension{URL: "priority", ValueCodeableConcept: concept(triage.SystemPriority, string(it.Priority), "")})
+		}
+		if !it.Specialty.IsZero() {
+			add(Extension{URL: "specialty", ValueCodeableConcept: &CodeableConcept{Coding: []Coding{fromCoding(it.Specialty)}}})
+		}
+		add(Extension{URL: "patient", ValueReference: patientRef(it.NHSNumber)})
+		if it.NamedClinician != "" {
+			add(Extension{URL: "namedClinician", ValueReference: practitionerRef(it.NamedClinician)})
+		}
+		if it.AllocatedClinician != "" && !asi {
+			add(Extension{URL: "allocatedClinician", ValueReference: practitionerRef(it.AllocatedClinician)})
+		}
+		addTime("eReferralPathwayStart", it.PathwayStart)
+		add(Extension{URL: "clinicalInfoPrinted", ValueBoolean: ptr(it.ClinicalInfoPrinted)})
+		service := Extension{URL: "service", ValueReference: &Reference{
+			Identifier: &Identifier{System: IDService, Value: it.Service.ID}, Display: it.Service.Name}}
+		if asi {
+			addTime("ubrnReceived", it.UBRNReceived)
+			if !it.PatientContactExpected.IsZero() {
+				add(Extension{URL: "patientContactExpected", ValueDate: formatDate(it.PatientContactExpected)})
+			}
+			if it.ClinicalInformationStatus != "" {
+				add(Extension{URL: "clinicalInformationStatus", ValueCodeableConcept: concept(SystemClinicalInformationStatus, it.ClinicalInformationStatus, "")})
+			}
+			if it.ReviewReason != "" {
+				add(Extension{URL: "reason", ValueCodeableConcept: concept(triage.SystemReviewReason, it.ReviewReason, "")})
+			}
+			add(service)
+		} else {
+			if it.ContextStatus != "" {
+				add(Extension{URL: "requestContextStatus", ValueCodeableConcept: concept(triage.SystemRequestContextStatus, string(it.ContextStatus), requestContextDisplay[it.ContextStatus])})
+			}
+			addTime("clinicalInfoFirstSubmitted", it.ClinicalInfoFirstSubmitted)
+			addTime("clinicalInfoLastUpdated", it.ClinicalInfoLastUpdated)
+			addTime("appointmentStart", it.AppointmentStart)
+			if it.Type != "" {
+				add(Extension{URL: "referralType", ValueCodeableConcept: concept(triage.SystemReferralType, string(it.Type), "")})
+			}
+			add(service)
+			add(Extension{URL: "referralRequestVersion", ValueInteger: ptr(it.Version)})
+		}
+		url := ExtReferralsForReviewItem
+		if asi {
+			url = ExtAppointmentSlotIssuesItem
+		}
+		l.Entry = append(l.Entry, ListEntry{
+			Extension: Extensions{{URL: url, Extension: sub}},
+			Item:      Reference{Reference: TypeReferralRequest + "/" + it.UBRN},
+		})
+	}
+	l.Contained = append(practitioners, patients...)
+	return l
+}
+
+// AssignedIndicator filters a worklist by whether a specialty or clinician
+// is assigned (eRS-AssignedIndicator-1).
+type AssignedIndicator string
+
+// The assigned indicators. IndicatorAny leaves the filter out.
+const (
+	IndicatorAny         AssignedIndicator = ""
+	IndicatorAssigned    AssignedIndicator = "ASSIGNED"
+	IndicatorNotAssigned AssignedIndicator = "NOT_ASSIGNED"
+)
+
+// WorklistFilter narrows an A008 worklist. e-RS fails responses over 10 MB, so
+// large providers filter by service, specialty, location or clinician. Empty
+// fields are not sent.
+type WorklistFilter struct {
+	// Service is an e-RS service id.
+	Service string
+	// SpecialtyAssigned filters on whether a specialty is assigned. With a
+	// Specialty and no indicator, ASSIGNED is sent.
+	SpecialtyAssigned AssignedIndicator
+	// Specialty is a SPECIALTY code, with the code system URL from A004.
+	Specialty triage.Coding
+	// Location is an ODS code.
+	Location string
+	// ClinicianAssigned filters on whether a clinician is assigned. With a
+	// Clinician and no indicator, ASSIGNED is sent.
+	ClinicianAssigned AssignedIndicator
+	// Clinician is an SDS user id; e-RS requires ClinicianAssigned ASSIGNED.
+	Clinician string
+}
+
+// Validate reports a filter e-RS would refuse: a specialty or clinician with
+// NOT_ASSIGNED, an unknown indicator, or a specialty without its code system.
+func (f WorklistFilter) Validate() error {
+	for _, c := range []struct {
+		what  string
+		ind   AssignedIndicator
+		value bool
+	}{
+		{"specialty", f.SpecialtyAssigned, !f.Specialty.IsZero()},
+		{"clinician", f.ClinicianAssigned, f.Clinician != ""},
+	} {
+		switch c.ind {
+		case IndicatorAny, IndicatorAssigned:
+		case IndicatorNotAssigned:
+			if c.value {
+				return fmt.Errorf("worklist filter: a %s can only be given with the indicator ASSIGNED", c.what)
+			}
+		default:
+			return fmt.Errorf("worklist filter: %s indicator must be ASSIGNED or NOT_ASSIGNED", c.what)
+		}
+	}
+	if !f.Specialty.IsZero() && f.Specialty.System == "" {
+		return errors.New("worklist filter: the specialty needs its code system URL (from the SPECIALTY reference data)")
+	}
+	return nil
+}
+
+// WorklistRequest builds the A008 request body for the list and filter.
+// Parameters are in the order listType, service, specialtyAssignedIndicator,
+// specialty, location, clinicianAssignedIndicator, clinician. Call
+// f.Validate first; this function does not check the filter.
+func WorklistRequest(list triage.ListType, f WorklistFilter) *Parameters {
+	p := &Parameters{
+		ResourceType: TypeParameters,
+		Meta:         &Meta{Profile: []string{ProfileFetchWorklistParameters}},
+		Parameter: []Parameter{{
+			Name:                 "listType",
+			ValueCodeableConcept: concept(SystemReferralListSelector, string(list), ""),
+		}},
+	}
+	add := func(pp Parameter) { p.Parameter = append(p.Parameter, pp) }
+	indicator := func(name string, ind AssignedIndicator, implied bool) {
+		if ind == IndicatorAny && implied {
+			ind = IndicatorAssigned
+		}
+		if ind != IndicatorAny {
+			add(Parameter{Name: name, ValueCodeableConcept: concept(SystemAssignedIndicator, string(ind), "")})
+		}
+	}
+	if f.Service != "" {
+		add(Parameter{Name: "service", ValueIdentifier: &Identifier{System: IDService, Value: f.Service}})
+	}
+	indicator("specialtyAssignedIndicator", f.SpecialtyAssigned, !f.Specialty.IsZero())
+	if !f.Specialty.IsZero() {
+		add(Parameter{Name: "specialty", ValueCodeableConcept: &CodeableConcept{Coding: []Coding{{System: f.Specialty.System, Code: f.Specialty.Code}}}})
+	}
+	if f.Location != "" {
+		add(Parameter{Name: "location", ValueIdentifier: &Identifier{System: IDODSLocation, Value: f.Location}})
+	}
+	indicator("clinicianAssignedIndicator", f.ClinicianAssigned, f.Clinician != "")
+	if f.Clinician != "" {
+		add(Parameter{Name: "clinician", ValueIdentifier: &Identifier{System: IDSDSUser, Value: f.Clinician}})
+	}
+	return p
+}
+
+// ParseWorklistRequest reads an A008 request body back into the list type
+// and filter. It returns an error for malformed JSON, a resource other than
+// Parameters, a missing listType, a parameter it does not know, a parameter
+// without the expected value type, or a filter that fails Validate.
+func ParseWorklistRequest(b []byte) (triage.ListType, WorklistFilter, error) {
+	var p Parameters
+	var f WorklistFilter
+	if err := decodeAs(b, &p, &p.ResourceType, TypeParameters); err != nil {
+		return "", f, fmt.Errorf("parse worklist request: %w", err)
+	}
+	var list triage.ListType
+	for _, pp := range p.Parameter {
+		var err error
+		switch pp.Name {
+		case "listType":
+			if pp.ValueCodeableConcept == nil {
+				err = errNoValue
+			}
+			list = triage.ListType(pp.ValueCodeableConcept.First().Code)
+		case "service":
+			f.Service, err = identifierValue(pp)
+		case "location":
+			f.Location, err = identifierValue(pp)
+		case "clinician":
+			f.Clinician, err = identifierValue(pp)
+		case "specialty":
+			if pp.ValueCodeableConcept == nil {
+				err = errNoValue
+			}
+			c := pp.ValueCodeableConcept.First()
+			f.Specialty = triage.Coding{System: c.System, Code: c.Code}
+		case "specialtyAssignedIndicator":
+			if pp.ValueCodeableConcept == nil {
+				err = errNoValue
+			}
+			f.SpecialtyAssigned = AssignedIndicator(pp.ValueCodeableConcept.First().Code)
+		case "clinicianAssignedIndicator":
+			if pp.ValueCodeableConcept == nil {
+				err = errNoValue
+			}
+			f.ClinicianAssigned = AssignedIndicator(pp.ValueCodeableConcept.First().Code)
+		default:
+			err = errUnknownParameter
+		}
+		if err != nil {
+			return "", WorklistFilter{}, fmt.Errorf("parse worklist request: parameter %q: %w", clip(pp.Name), err)
+		}
+	}
+	if list == "" {
+		return "", WorklistFilter{}, errors.New("parse worklist request: listType is missing")
+	}
+	if err := f.Validate(); err != nil {
+		return "", WorklistFilter{}, fmt.Errorf("parse worklist request: %w", err)
+	}
+	return list, f, nil
+}
+
+var (
+	errNoValue          = errors.New("missing or wrongly typed value")
+	errUnknownParameter = errors.New("unknown parameter")
+)
+
+func identifierValue(p Parameter) (string, error) {
+	if p.ValueIdentifier == nil || p.ValueIdentifier.Value == "" {
+		return "", errNoValue
+	}
+	return p.ValueIdentifier.Value, nil
+}
+
+// MarshalIndent is json.MarshalIndent for any FHIR value, for tools that
+// print resources.
+func MarshalIndent(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }
