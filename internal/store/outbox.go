@@ -1,0 +1,764 @@
+package store
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/triagedesk/triagedesk/internal/triage"
+)
+
+// Entry is a decision's place in the outbox: its state on the way to e-RS and
+// everything the sync engine and the outbox and conflict screens need.
+type Entry struct {
+	ID          string              `json:"id"`
+	UBRN        string              `json:"ubrn"`
+	Kind        triage.DecisionKind `json:"kind"`
+	Summary     string              `json:"summary"`
+	BaseVersion int                 `json:"baseVersion"`
+	// By is who made the decision, in which role: it is sent only under this
+	// identity.
+	By    triage.Identity    `json:"by"`
+	State triage.OutboxState `json:"state"`
+	// Attempts counts sends begun (BeginSend).
+	Attempts      int       `json:"attempts"`
+	CreatedAt     time.Time `json:"createdAt"`
+	UpdatedAt     time.Time `json:"updatedAt"`
+	NextAttemptAt time.Time `json:"nextAttemptAt,omitzero"`
+	// CorrelationID is sent as X-Correlation-ID on every attempt.
+	CorrelationID string          `json:"correlationId"`
+	LastError     *SendError      `json:"lastError,omitempty"`
+	Sent          *SentResult     `json:"sent,omitempty"`
+	Conflict      *ConflictInfo   `json:"conflict,omitempty"`
+	Replaces      string          `json:"replaces,omitempty"`   // id of the decision this one amended
+	ReplacedBy    string          `json:"replacedBy,omitempty"` // id of the decision that amended this one
+	Rev           uint64          `json:"rev"`                  // bumped on every change
+	Decision      triage.Decision `json:"-"`                    // the decision itself, joined on read
+}
+
+// SendError is why a send did not succeed, for the clinician and for
+// support. Message is plain English and contains no patient data.
+type SendError struct {
+	Message       string    `json:"message"`
+	ERSCode       string    `json:"ersCode,omitempty"` // e.g. INVALID_REQUEST_STATE
+	HTTPStatus    int       `json:"httpStatus,omitempty"`
+	RequestID     string    `json:"requestId,omitempty"` // X-Request-ID from e-RS
+	CorrelationID string    `json:"correlationId,omitempty"`
+	At            time.Time `json:"at"`
+	ServerTime    time.Time `json:"serverTime,omitzero"` // the response's Date
+}
+
+// SentResult is what e-RS returned when the decision was applied.
+type SentResult struct {
+	NewVersion    int       `json:"newVersion"`
+	RequestID     string    `json:"requestId,omitempty"`
+	CorrelationID string    `json:"correlationId,omitempty"`
+	HTTPStatus    int       `json:"httpStatus,omitempty"`
+	At            time.Time `json:"at,omitzero"`         // local time; zero means now
+	ServerTime    time.Time `json:"serverTime,omitzero"` // the response's Date
+	// Settled is true when the outcome was established by re-reading the
+	// referral after an ambiguous failure rather than from the response.
+	Settled bool `json:"settled,omitempty"`
+}
+
+// ConflictInfo is what e-RS says now about a referral the decision could not
+// be applied to, and whether the clinician has acknowledged it.
+type ConflictInfo struct {
+	Status         triage.ReferralStatus `json:"status"`
+	Version        int                   `json:"version"`
+	RequestID      string                `json:"requestId,omitempty"`
+	CorrelationID  string                `json:"correlationId,omitempty"`
+	HTTPStatus     int                   `json:"httpStatus,omitempty"`
+	ERSCode        string                `json:"ersCode,omitempty"`
+	SeenAt         time.Time             `json:"seenAt,omitzero"`
+	ServerTime     time.Time             `json:"serverTime,omitzero"`
+	Acknowledged   bool                  `json:"acknowledged,omitempty"`
+	AcknowledgedAt time.Time             `json:"acknowledgedAt,omitzero"`
+}
+
+// transitions lists the legal outbox state changes. Sent and discarded are
+// terminal.
+var transitions = map[triage.OutboxState][]triage.OutboxState{
+	triage.OutboxQueued:   {triage.OutboxSending, triage.OutboxConflict, triage.OutboxDiscarded},
+	triage.OutboxSending:  {triage.OutboxSent, triage.OutboxQueued, triage.OutboxFailed, triage.OutboxConflict},
+	triage.OutboxConflict: {triage.OutboxDiscarded},
+	triage.OutboxFailed:   {triage.OutboxQueued, triage.OutboxDiscarded},
+}
+
+// CanTransition reports whether an outbox entry may move from one state to
+// another.
+func CanTransition(from, to triage.OutboxState) bool {
+	return slices.Contains(transitions[from], to)
+}
+
+func decisionKey(indexKey []byte, id string) []byte {
+	m := hmac.New(sha256.New, indexKey)
+	m.Write([]byte("decision\x00"))
+	m.Write([]byte(id))
+	return m.Sum(nil)[:16]
+}
+
+func stateLabel(s triage.OutboxState) string {
+	switch s {
+	case triage.OutboxQueued:
+		return "waiting to be sent"
+	case triage.OutboxSending:
+		return "being sent"
+	case triage.OutboxSent:
+		return "already sent to e-RS"
+	case triage.OutboxConflict:
+		return "in conflict with a change in e-RS"
+	case triage.OutboxFailed:
+		return "refused by e-RS"
+	case triage.OutboxDiscarded:
+		return "already discarded"
+	}
+	return string(s)
+}
+
+func illegal(from, to triage.OutboxState, verb string) error {
+	return userError(triage.ECONFLICT, ErrIllegalTransition, fmt.Errorf("%s -> %s", from, to),
+		fmt.Sprintf("This decision is %s, so it cannot be %s. Refresh the outbox to see its current state.", stateLabel(from), verb))
+}
+
+// checkDecision checks what the store relies on. Callers validate the
+// clinical rules with Decision.Validate before enqueueing.
+func (s *Store) checkDecision(d *triage.Decision) error {
+	bad := func(msg string) error {
+		return userError(triage.EINVALID, nil, errors.New(msg), "This decision is incomplete and was not saved: "+msg+". Reopen the referral and decide again.")
+	}
+	switch {
+	case d.ID != "" && !validID(d.ID):
+		return bad("its id has characters that are not allowed")
+	case strings.TrimSpace(d.UBRN) == "":
+		return bad("it names no referral")
+	case !slices.Contains(triage.DecisionKinds, d.Kind):
+		return bad("its kind is not known")
+	case d.BaseVersion <= 0:
+		return bad("the referral version it was based on is missing")
+	case d.By.IsZero():
+		return bad("it does not say who made it")
+	}
+	if d.By.SDSUserID != s.opts.UserID {
+		return userError(triage.EFORBIDDEN, ErrWrongUser, nil, msgWrongUser)
+	}
+	return nil
+}
+
+// Enqueue saves a new decision: the decision, its outbox entry (queued, no
+// attempts, a fresh correlation id) and a "decision created" audit record
+// are written in one transaction, and Enqueue returns only when that
+// transaction is on disk. An empty d.ID is filled with a new id;
+// d.DecidedAt defaults to now.
+//
+// Errors: EINVALID for a structurally incomplete decision, ErrWrongUser when
+// d.By is another clinician, ErrDecisionPending when the referral already has
+// an unsent decision (amend or cancel it instead), ErrOutboxDamaged, ErrClosed.
+func (s *Store) Enqueue(ctx context.Context, d triage.Decision) (Entry, error) {
+	if err := s.checkDecision(&d); err != nil {
+		return Entry{}, err
+	}
+	var e Entry
+	err := s.outboxTx(ctx, true, func(tx *bolt.Tx) error {
+		var err error
+		e, err = s.enqueueTx(tx, d, "", AuditRecord{Event: EventDecisionCreated})
+		return err
+	})
+	if err != nil {
+		return Entry{}, fmt.Errorf("save decision: %w", err)
+	}
+	s.emit(Change{Kind: ChangeOutbox, UBRN: e.UBRN, DecisionID: e.ID, State: e.State})
+	return e, nil
+}
+
+func (s *Store) enqueueTx(tx *bolt.Tx, d triage.Decision, replaces string, rec AuditRecord) (Entry, error) {
+	now := s.now()
+	if d.ID == "" {
+		d.ID = newID(now)
+	}
+	if d.DecidedAt.IsZero() {
+		d.DecidedAt = now
+	}
+	d.UBRN = normalizeUBRN(d.UBRN)
+	dk := decisionKey(s.keys.index, d.ID)
+	if tx.Bucket([]byte(bDecisions)).Get(dk) != nil {
+		return Entry{}, userError(triage.ECONFLICT, nil, errors.New("duplicate decision id"), "This decision has already been saved.")
+	}
+	rk := refKey(s.keys.index, d.UBRN)
+	active := tx.Bucket([]byte(bActive))
+	if active.Get(rk) != nil {
+		return Entry{}, userError(triage.ECONFLICT, ErrDecisionPending, nil, msgPending)
+	}
+	e := Entry{
+		ID: d.ID, UBRN: d.UBRN, Kind: d.Kind, Summary: d.Summary(), BaseVersion: d.BaseVersion,
+		By: d.By, State: triage.OutboxQueued, CreatedAt: now, UpdatedAt: now,
+		CorrelationID: newCorrelationID(), Replaces: replaces, Rev: 1,
+	}
+	db, err := json.Marshal(d)
+	if err != nil {
+		return Entry{}, fmt.Errorf("encode decision: %w", err)
+	}
+	if err := tx.Bucket([]byte(bDecisions)).Put(dk, s.obSeal.seal(bDecisions, dk, db)); err != nil {
+		return Entry{}, err
+	}
+	if err := s.putEntry(tx, &e); err != nil {
+		return Entry{}, err
+	}
+	if err := active.Put(rk, s.obSeal.seal(bActive, rk, []byte(e.ID))); err != nil {
+		return Entry{}, err
+	}
+	rec.Who = d.By
+	fillAuditFromDecision(&rec, &d)
+	if _, err := s.appendAudit(tx, rec); err != nil {
+		return Entry{}, err
+	}
+	e.Decision = d
+	return e, nil
+}
+
+func fillAuditFromDecision(rec *AuditRecord, d *triage.Decision) {
+	rec.DecisionID = d.ID
+	rec.UBRN = d.UBRN
+	rec.Kind = d.Kind
+	rec.ReasonCode = d.Reason.Code
+	rec.Outcome = d.Outcome
+	if rec.ReferralVersion == 0 {
+		rec.ReferralVersion = d.BaseVersion
+	}
+}
+
+// newCorrelationID returns a random UUID (version 4) for X-Correlation-ID.
+func newCorrelationID() string {
+	b := randomBytes(16)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+func (s *Store) putEntry(tx *bolt.Tx, e *Entry) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode outbox entry: %w", err)
+	}
+	k := decisionKey(s.keys.index, e.ID)
+	return tx.Bucket([]byte(bEntries)).Put(k, s.obSeal.seal(bEntries, k, b))
+}
+
+func (s *Store) getEntry(tx *bolt.Tx, id string, withDecision bool) (*Entry, error) {
+	k := decisionKey(s.keys.index, id)
+	v := tx.Bucket([]byte(bEntries)).Get(k)
+	if v == nil {
+		return nil, errNotFound("outbox entry")
+	}
+	e, err := s.decodeEntry(k, v)
+	if err != nil {
+		return nil, err
+	}
+	if withDecision {
+		if err := s.joinDecision(tx, k, e); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+func (s *Store) decodeEntry(k, v []byte) (*Entry, error) {
+	pt, err := s.obSeal.open(bEntries, k, v)
+	if err != nil {
+		return nil, fmt.Errorf("outbox entry: %w", err)
+	}
+	var e Entry
+	if err := json.Unmarshal(pt, &e); err != nil {
+		return nil, fmt.Errorf("outbox entry: %w", errors.Join(errSealBroken, err))
+	}
+	return &e, nil
+}
+
+func (s *Store) joinDecision(tx *bolt.Tx, k []byte, e *Entry) error {
+	v := tx.Bucket([]byte(bDecisions)).Get(k)
+	if v == nil {
+		return fmt.Errorf("decision %s: %w", e.ID, errSealBroken)
+	}
+	pt, err := s.obSeal.open(bDecisions, k, v)
+	if err != nil {
+		return fmt.Errorf("decision: %w", err)
+	}
+	if err := json.Unmarshal(pt, &e.Decision); err != nil {
+		return fmt.Errorf("decision: %w", errors.Join(errSealBroken, err))
+	}
+	return nil
+}
+
+// modify loads an entry, lets fn check and change it and name the audit
+// records to write, then saves entry and records in the same transaction.
+func (s *Store) modify(ctx context.Context, id string, fn func(tx *bolt.Tx, e *Entry) ([]AuditRecord, error)) (Entry, error) {
+	var out Entry
+	err := s.outboxTx(ctx, true, func(tx *bolt.Tx) error {
+		e, err := s.getEntry(tx, id, true)
+		if err != nil {
+			return err
+		}
+		before := e.State
+		recs, err := fn(tx, e)
+		if err != nil {
+			return err
+		}
+		e.Rev++
+		e.UpdatedAt = s.now()
+		if err := s.putEntry(tx, e); err != nil {
+			return err
+		}
+		if before.Unsent() && !e.State.Unsent() {
+			rk := refKey(s.keys.index, e.UBRN)
+			if err := s.clearActive(tx, rk, e.ID); err != nil {
+				return err
+			}
+		}
+		for _, r := range recs {
+			if r.Who.IsZero() {
+				r.Who = e.By
+			}
+			fillAuditFromDecision(&r, &e.Decision)
+			if _, err := s.appendAudit(tx, r); err != nil {
+				return err
+			}
+		}
+		out = *e
+		return nil
+	})
+	if err != nil {
+		return Entry{}, err
+	}
+	s.emit(Change{Kind: ChangeOutbox, UBRN: out.UBRN, DecisionID: out.ID, State: out.State})
+	return out, nil
+}
+
+// clearActive removes the referral's unsent-decision marker if it points at id.
+func (s *Store) clearActive(tx *bolt.Tx, rk []byte, id string) error {
+	b := tx.Bucket([]byte(bActive))
+	v := b.Get(rk)
+	if v == nil {
+		return nil
+	}
+	cur, err := s.obSeal.open(bActive, rk, v)
+	if err != nil {
+		return err
+	}
+	if string(cur) != id {
+		return nil
+	}
+	return b.Delete(rk)
+}
+
+func (s *Store) sameUser(by triage.Identity) error {
+	if by.SDSUserID != s.opts.UserID {
+		return userError(triage.EFORBIDDEN, ErrWrongUser, nil, msgWrongUser)
+	}
+	return nil
+}
+
+// BeginSend moves a queued entry to sending and counts the attempt. The
+// engine calls it just before sending; after a crash, entries left in
+// sending must be settled by re-reading the referral (OpenReport.InFlight).
+// Errors: ErrIllegalTransition unless queued, ErrNotFound.
+func (s *Store) BeginSend(ctx context.Context, id string) (Entry, error) {
+	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
+		if !CanTransition(e.State, triage.OutboxSending) {
+			return nil, illegal(e.State, triage.OutboxSending, "sent now")
+		}
+		e.State = triage.OutboxSending
+		e.Attempts++
+		return nil, nil
+	})
+}
+
+// MarkSent records that e-RS applied the decision (sending -> sent), with
+// the referral's new version and e-RS's request id, and audits the attempt.
+func (s *Store) MarkSent(ctx context.Context, id string, r SentResult) (Entry, error) {
+	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
+		if !CanTransition(e.State, triage.OutboxSent) {
+			return nil, illegal(e.State, triage.OutboxSent, "marked as sent")
+		}
+		if r.At.IsZero() {
+			r.At = s.now()
+		}
+		if r.CorrelationID == "" {
+			r.CorrelationID = e.CorrelationID
+		}
+		e.State = triage.OutboxSent
+		e.Sent = &r
+		e.NextAttemptAt = time.Time{}
+		result := "sent"
+		if r.Settled {
+			result = "sent (confirmed by re-reading the referral)"
+		}
+		return []AuditRecord{{
+			Event: EventSendResult, Result: result, ServerTime: r.ServerTime, HTTPStatus: r.HTTPStatus,
+			RequestID: r.RequestID, CorrelationID: r.CorrelationID, ReferralVersion: r.NewVersion,
+		}}, nil
+	})
+}
+
+// MarkRetry records a send that may be retried (sending -> queued): the
+// error, and when to try next. Errors: ErrIllegalTransition unless sending.
+func (s *Store) MarkRetry(ctx context.Context, id string, se SendError, next time.Time) (Entry, error) {
+	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
+		if e.State != triage.OutboxSending {
+			return nil, illegal(e.State, triage.OutboxQueued, "retried")
+		}
+		s.fillSendError(e, &se)
+		e.State = triage.OutboxQueued
+		e.LastError = &se
+		e.NextAttemptAt = next
+		return []AuditRecord{sendErrorAudit("retry later", &se)}, nil
+	})
+}
+
+// MarkFailed records that e-RS refused the decision for good (sending ->
+// failed): the clinician amends or discards it.
+func (s *Store) MarkFailed(ctx context.Context, id string, se SendError) (Entry, error) {
+	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
+		if !CanTransition(e.State, triage.OutboxFailed) {
+			return nil, illegal(e.State, triage.OutboxFailed, "marked as failed")
+		}
+		s.fillSendError(e, &se)
+		e.State = triage.OutboxFailed
+		e.LastError = &se
+		e.NextAttemptAt = time.Time{}
+		return []AuditRecord{sendErrorAudit("failed", &se)}, nil
+	})
+}
+
+// MarkConflict records that the referral changed in e-RS so the decision was
+// not applied (queued or sending -> conflict), with what e-RS says now. se,
+// if not nil, is the error response that revealed it.
+func (s *Store) MarkConflict(ctx context.Context, id string, c ConflictInfo, se *SendError) (Entry, error) {
+	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
+		if !CanTransition(e.State, triage.OutboxConflict) {
+			return nil, illegal(e.State, triage.OutboxConflict, "marked as a conflict")
+		}
+		if c.SeenAt.IsZero() {
+			c.SeenAt = s.now()
+		}
+		c.Acknowledged, c.AcknowledgedAt = false, time.Time{}
+		e.State = triage.OutboxConflict
+		e.Conflict = &c
+		e.NextAttemptAt = time.Time{}
+		rec := AuditRecord{Event: EventSendResult, Result: "conflict: referral is now " + string(c.Status.State),
+			ServerTime: c.ServerTime, HTTPStatus: c.HTTPStatus, ERSCode: c.ERSCode, RequestID: c.RequestID,
+			CorrelationID: c.CorrelationID, ReferralVersion: c.Version}
+		if se != nil {
+			s.fillSendError(e, se)
+			e.LastError = se
+			if rec.RequestID == "" {
+				rec.RequestID = se.RequestID
+			}
+			if rec.HTTPStatus == 0 {
+				rec.HTTPStatus = se.HTTPStatus
+			}
+			if rec.ERSCode == "" {
+				rec.ERSCode = se.ERSCode
+			}
+		}
+		if rec.CorrelationID == "" {
+			rec.CorrelationID = e.CorrelationID
+		}
+		return []AuditRecord{rec}, nil
+	})
+}
+
+func (s *Store) fillSendError(e *Entry, se *SendError) {
+	if se.At.IsZero() {
+		se.At = s.now()
+	}
+	if se.CorrelationID == "" {
+		se.CorrelationID = e.CorrelationID
+	}
+}
+
+func sendErrorAudit(result string, se *SendError) AuditRecord {
+	return AuditRecord{Event: EventSendResult, Result: result, ServerTime: se.ServerTime, HTTPStatus: se.HTTPStatus,
+		ERSCode: se.ERSCode, RequestID: se.RequestID, CorrelationID: se.CorrelationID}
+}
+
+// NoteConflictShown audits that the conflict was shown to the clinician.
+// Errors: EINVALID unless the entry is in conflict, ErrWrongUser.
+func (s *Store) NoteConflictShown(ctx context.Context, id string, by triage.Identity) error {
+	if err := s.sameUser(by); err != nil {
+		return err
+	}
+	_, err := s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
+		if e.State != triage.OutboxConflict {
+			return nil, illegal(e.State, e.State, "shown as a conflict")
+		}
+		return []AuditRecord{{Event: EventConflictShown, Who: by, ReferralVersion: e.Conflict.Version}}, nil
+	})
+	return err
+}
+
+// AcknowledgeConflict records, with an audit record in the same
+// transaction, that the clinician has seen that their decision was not
+// applied. A conflict must be acknowledged before it is discarded or
+// amended. Errors: ErrIllegalTransition unless in conflict, ErrWrongUser.
+func (s *Store) AcknowledgeConflict(ctx context.Context, id string, by triage.Identity) (Entry, error) {
+	if err := s.sameUser(by); err != nil {
+		return Entry{}, err
+	}
+	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
+		if e.State != triage.OutboxConflict || e.Conflict == nil {
+			return nil, illegal(e.State, e.State, "acknowledged as a conflict")
+		}
+		if e.Conflict.Acknowledged {
+			return nil, nil
+		}
+		e.Conflict.Acknowledged = true
+		e.Conflict.AcknowledgedAt = s.now()
+		return []AuditRecord{{Event: EventConflictAcknowledged, Who: by, ReferralVersion: e.Conflict.Version}}, nil
+	})
+}
+
+func needsAck(e *Entry) error {
+	if e.State == triage.OutboxConflict && (e.Conflict == nil || !e.Conflict.Acknowledged) {
+		return userError(triage.EINVALID, ErrIllegalTransition, errors.New("conflict not acknowledged"),
+			"Read what changed in e-RS and acknowledge the conflict first.")
+	}
+	return nil
+}
+
+// Discard gives up a decision that failed or met a conflict (failed or
+// acknowledged conflict -> discarded), audited in the same transaction. A
+// queued decision is withdrawn with Cancel. Errors: ErrIllegalTransition,
+// ErrWrongUser.
+func (s *Store) Discard(ctx context.Context, id string, by triage.Identity) (Entry, error) {
+	if err := s.sameUser(by); err != nil {
+		return Entry{}, err
+	}
+	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
+		if e.State != triage.OutboxFailed && e.State != triage.OutboxConflict {
+			return nil, illegal(e.State, triage.OutboxDiscarded, "discarded")
+		}
+		if err := needsAck(e); err != nil {
+			return nil, err
+		}
+		e.State = triage.OutboxDiscarded
+		return []AuditRecord{{Event: EventDecisionDiscarded, Who: by}}, nil
+	})
+}
+
+// Cancel withdraws a queued decision before it is sent (queued ->
+// discarded), audited. Errors: ErrIllegalTransition if it is already being
+// sent or is not queued, ErrWrongUser.
+func (s *Store) Cancel(ctx context.Context, id string, by triage.Identity) (Entry, error) {
+	if err := s.sameUser(by); err != nil {
+		return Entry{}, err
+	}
+	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
+		if e.State != triage.OutboxQueued {
+			return nil, illegal(e.State, triage.OutboxDiscarded, "cancelled")
+		}
+		e.State = triage.OutboxDiscarded
+		return []AuditRecord{{Event: EventDecisionCancelled, Who: by}}, nil
+	})
+}
+
+// Retry puts a failed decision back in the queue at the clinician's request
+// (failed -> queued), audited. Errors: ErrIllegalTransition, ErrWrongUser.
+func (s *Store) Retry(ctx context.Context, id string, by triage.Identity) (Entry, error) {
+	if err := s.sameUser(by); err != nil {
+		return Entry{}, err
+	}
+	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
+		if e.State != triage.OutboxFailed {
+			return nil, illegal(e.State, triage.OutboxQueued, "retried")
+		}
+		e.State = triage.OutboxQueued
+		e.NextAttemptAt = time.Time{}
+		return []AuditRecord{{Event: EventRetryRequested, Who: by}}, nil
+	})
+}
+
+// Amend replaces a queued, failed or acknowledged-conflict decision with d,
+// for the same referral, in one transaction: the old entry becomes
+// discarded (ReplacedBy set), d is queued (Replaces set), and both are
+// audited. d.BaseVersion may be newer (re-deciding after a conflict).
+// Errors: as Enqueue, plus ErrIllegalTransition and EINVALID when d is for
+// another referral.
+func (s *Store) Amend(ctx context.Context, id string, d triage.Decision) (Entry, error) {
+	if err := s.checkDecision(&d); err != nil {
+		return Entry{}, err
+	}
+	var out Entry
+	err := s.outboxTx(ctx, true, func(tx *bolt.Tx) error {
+		old, err := s.getEntry(tx, id, true)
+		if err != nil {
+			return err
+		}
+		if normalizeUBRN(d.UBRN) != old.UBRN {
+			return userError(triage.EINVALID, nil, errors.New("amendment for another referral"),
+				"An amended decision must be for the same referral. Open that referral and decide there.")
+		}
+		if !CanTransition(old.State, triage.OutboxDiscarded) || old.State == triage.OutboxSending {
+			return illegal(old.State, triage.OutboxDiscarded, "amended")
+		}
+		if err := needsAck(old); err != nil {
+			return err
+		}
+		if d.ID == "" {
+			d.ID = newID(s.now())
+		}
+		old.State = triage.OutboxDiscarded
+		old.ReplacedBy = d.ID
+		old.Rev++
+		old.UpdatedAt = s.now()
+		if err := s.putEntry(tx, old); err != nil {
+			return err
+		}
+		if err := s.clearActive(tx, refKey(s.keys.index, old.UBRN), old.ID); err != nil {
+			return err
+		}
+		rec := AuditRecord{Event: EventDecisionAmended, Who: d.By, Note: "replaced by " + d.ID}
+		fillAuditFromDecision(&rec, &old.Decision)
+		if _, err := s.appendAudit(tx, rec); err != nil {
+			return err
+		}
+		out, err = s.enqueueTx(tx, d, old.ID, AuditRecord{Event: EventDecisionCreated, Note: "amends " + old.ID})
+		return err
+	})
+	if err != nil {
+		return Entry{}, fmt.Errorf("amend decision: %w", err)
+	}
+	s.emit(Change{Kind: ChangeOutbox, UBRN: out.UBRN, DecisionID: id, State: triage.OutboxDiscarded},
+		Change{Kind: ChangeOutbox, UBRN: out.UBRN, DecisionID: out.ID, State: out.State})
+	return out, nil
+}
+
+// Entry returns one outbox entry with its decision. Errors: ErrNotFound.
+func (s *Store) Entry(ctx context.Context, id string) (Entry, error) {
+	var out Entry
+	err := s.outboxTx(ctx, false, func(tx *bolt.Tx) error {
+		e, err := s.getEntry(tx, id, true)
+		if err != nil {
+			return err
+		}
+		out = *e
+		return nil
+	})
+	return out, err
+}
+
+// EntryFilter selects outbox entries; empty fields match everything.
+type EntryFilter struct {
+	States []triage.OutboxState
+	UBRN   string
+}
+
+// Entries returns the matching entries with their decisions, oldest first.
+func (s *Store) Entries(ctx context.Context, f EntryFilter) ([]Entry, error) {
+	ubrn := normalizeUBRN(f.UBRN)
+	var out []Entry
+	err := s.outboxTx(ctx, false, func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bEntries)).ForEach(func(k, v []byte) error {
+			e, err := s.decodeEntry(k, v)
+			if err != nil {
+				return err
+			}
+			if len(f.States) > 0 && !slices.Contains(f.States, e.State) {
+				return nil
+			}
+			if ubrn != "" && e.UBRN != ubrn {
+				return nil
+			}
+			if err := s.joinDecision(tx, k, e); err != nil {
+				return err
+			}
+			out = append(out, *e)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read outbox: %w", err)
+	}
+	sortEntries(out)
+	return out, nil
+}
+
+func sortEntries(es []Entry) {
+	slices.SortFunc(es, func(a, b Entry) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+}
+
+// eachEntry calls fn for every entry (without its decision).
+func (s *Store) eachEntry(ctx context.Context, fn func(e *Entry) error) error {
+	return s.outboxTx(ctx, false, func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bEntries)).ForEach(func(k, v []byte) error {
+			e, err := s.decodeEntry(k, v)
+			if err != nil {
+				return err
+			}
+			return fn(e)
+		})
+	})
+}
+
+// Unsent returns the decisions that have not reached e-RS (queued,
+// sending, conflict, failed), oldest first.
+func (s *Store) Unsent(ctx context.Context) ([]Entry, error) {
+	return s.Entries(ctx, EntryFilter{States: []triage.OutboxState{
+		triage.OutboxQueued, triage.OutboxSending, triage.OutboxConflict, triage.OutboxFailed}})
+}
+
+// UnsentCount counts the decisions that have not reached e-RS.
+func (s *Store) UnsentCount(ctx context.Context) (int, error) {
+	n := 0
+	err := s.eachEntry(ctx, func(e *Entry) error {
+		if e.State.Unsent() {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// Sendable returns the queued decisions due at now that were made under
+// identity who (same user, role, organisation and on-behalf-of), oldest
+// first. Decisions made under another identity are held for it.
+func (s *Store) Sendable(ctx context.Context, who triage.Identity, now time.Time) ([]Entry, error) {
+	es, err := s.Entries(ctx, EntryFilter{States: []triage.OutboxState{triage.OutboxQueued}})
+	if err != nil {
+		return nil, err
+	}
+	out := es[:0]
+	for _, e := range es {
+		if e.By.SameUser(who) && !e.NextAttemptAt.After(now) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// LatestForReferral returns the referral's most recent outbox entry that
+// was not replaced by an amendment. Errors: ErrNotFound.
+func (s *Store) LatestForReferral(ctx context.Context, ubrn string) (Entry, error) {
+	es, err := s.Entries(ctx, EntryFilter{UBRN: ubrn})
+	if err != nil {
+		return Entry{}, err
+	}
+	for i := len(es) - 1; i >= 0; i-- {
+		if es[i].ReplacedBy == "" {
+			return es[i], nil
+		}
+	}
+	return Entry{}, errNotFound("outbox entry")
+}

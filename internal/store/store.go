@@ -1,0 +1,617 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/triagedesk/triagedesk/internal/triage"
+)
+
+// File names inside a user's folder.
+const (
+	CacheFile  = "cache.db"
+	OutboxFile = "outbox.db"
+)
+
+// DefaultLockTimeout is how long Open waits for another process to release
+// the files before it reports ErrAlreadyRunning.
+const DefaultLockTimeout = 2 * time.Second
+
+// Options configure Open.
+type Options struct {
+	// ProfileDir is the data folder (config.DefaultProfileDir or --profile).
+	ProfileDir string
+	// UserID is the CIS2 user's SDS user id. Each user has their own files
+	// and master key.
+	UserID string
+	// Keys holds the master keys: KeychainProvider in the app,
+	// DevKeyFileProvider with --dev-insecure-keyfile.
+	Keys KeyProvider
+	// Clock returns the current time; nil means time.Now. Retention and
+	// audit times use it.
+	Clock func() time.Time
+	// Logger receives operational logs (never patient data); nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// LockTimeout bounds the wait for another process's file lock; zero
+	// means DefaultLockTimeout.
+	LockTimeout time.Duration
+	// Retention is the purge policy; zero fields take the defaults.
+	Retention Retention
+	// OnChange, if set, is called after each committed change, on the
+	// calling goroutine, with no lock held. It must not block for long.
+	OnChange func(Change)
+}
+
+// ChangeKind says what a Change is about.
+type ChangeKind string
+
+// The change kinds.
+const (
+	ChangeWorklist      ChangeKind = "worklist"
+	ChangeReferral      ChangeKind = "referral"
+	ChangeDocument      ChangeKind = "document"
+	ChangeLocalState    ChangeKind = "local-state"
+	ChangeReferenceData ChangeKind = "reference-data"
+	ChangeOutbox        ChangeKind = "outbox"
+	ChangePurge         ChangeKind = "purge"
+	ChangeCacheRebuilt  ChangeKind = "cache-rebuilt"
+)
+
+// Change tells the engine or UI what a store call changed. It holds patient
+// identifiers (UBRN) in memory only; never log it.
+type Change struct {
+	Kind       ChangeKind
+	UBRN       string             // referral concerned, if any
+	DocumentID string             // ChangeDocument
+	List       triage.ListType    // ChangeWorklist
+	DecisionID string             // ChangeOutbox
+	State      triage.OutboxState // ChangeOutbox: the new state
+}
+
+// OpenReport says what Open found and did.
+type OpenReport struct {
+	// CacheCreated is true when cache.db was new (first use, or rebuilt).
+	CacheCreated bool
+	// CacheSetAside is the path cache.db was renamed to because it could
+	// not be used ("" if it was fine). The engine should download the
+	// worklist and referrals again.
+	CacheSetAside string
+	// CacheProblem explains, in plain English, why the cache was set aside.
+	CacheProblem string
+	// UncleanShutdown is true when the previous session did not close the
+	// store (a crash or power cut); the cache was checked.
+	UncleanShutdown bool
+	// InFlight counts decisions left in the sending state: the engine must
+	// settle each by re-reading the referral before sending again.
+	InFlight int
+}
+
+// Store is one user's encrypted offline store. It is safe for concurrent
+// use. Close it when the user signs out or the app exits.
+type Store struct {
+	mu     sync.RWMutex
+	closed bool
+
+	opts    Options
+	log     *slog.Logger
+	dir     string
+	userDir string
+	keys    keyset
+
+	outbox *bolt.DB
+	cache  *bolt.DB
+
+	obSeal    *sealer // outbox values
+	cacheSeal *sealer // cache values that are not per-referral
+	wrapSeal  *sealer // per-referral data keys
+
+	report OpenReport
+}
+
+// UserDir returns where the files of the user with the given SDS user id
+// live under profileDir.
+func UserDir(profileDir, sdsUserID string) string {
+	return filepath.Join(profileDir, "users", UserDirName(sdsUserID))
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if strings.TrimSpace(o.ProfileDir) == "" {
+		return o, errors.New("open store: no profile folder given")
+	}
+	if strings.TrimSpace(o.UserID) == "" {
+		return o, errors.New("open store: no user given")
+	}
+	if o.Keys == nil {
+		return o, errors.New("open store: no key provider given")
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = DefaultLockTimeout
+	}
+	o.Retention = o.Retention.withDefaults()
+	return o, nil
+}
+
+// Open opens (creating on first use) the store of opts.UserID.
+//
+// Errors, all *triage.Error with a plain message:
+//   - ErrKeychainUnavailable: no patient data may be stored; run online-only.
+//   - ErrAlreadyRunning: another process has the files open (after
+//     opts.LockTimeout).
+//   - ErrOutboxDamaged: outbox.db cannot be read safely; it is untouched.
+//   - ErrKeyMismatch: the keychain's key does not open outbox.db.
+//   - ErrNewerSchema: outbox.db was written by a newer version.
+//
+// A damaged or unreadable cache.db is not an error: it is renamed aside and
+// recreated, and Report says so.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{opts: o, userDir: UserDirName(o.UserID)}
+	s.dir = filepath.Join(o.ProfileDir, "users", s.userDir)
+	s.log = o.Logger.With("component", "store", "user_dir", s.userDir)
+
+	account := MasterKeyAccount(s.userDir)
+	master, err := o.Keys.Get(ctx, account)
+	newKey := false
+	switch {
+	case errors.Is(err, ErrKeyNotFound):
+		newKey = true
+	case errors.Is(err, ErrKeychainUnavailable):
+		s.log.Warn("keychain unavailable: running online-only", "err", err)
+		return nil, userError(triage.EUNAVAILABLE, ErrKeychainUnavailable, err, msgKeychainUnavailable)
+	case errors.Is(err, ErrKeyMismatch):
+		return nil, userError(triage.EINTERNAL, ErrKeyMismatch, err, msgKeyMismatch)
+	case err != nil:
+		return nil, userError(triage.EUNAVAILABLE, ErrKeychainUnavailable, err, msgKeychainUnavailable)
+	}
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open store: create user folder: %w", err)
+	}
+	s.removeTemps()
+
+	obPath := filepath.Join(s.dir, OutboxFile)
+	obExists := fileExists(obPath)
+	if obExists {
+		if s.outbox, err = s.openOutbox(obPath); err != nil {
+			return nil, err
+		}
+		hasCheck := false
+		_ = guard(func() error {
+			return s.outbox.View(func(tx *bolt.Tx) error {
+				if m := tx.Bucket([]byte(bMeta)); m != nil {
+					hasCheck = m.Get(mKeyCheck) != nil
+				}
+				return nil
+			})
+		})
+		if newKey && hasCheck {
+			closeQuietly(s.outbox)
+			s.log.Error("master key missing from keychain but saved decisions exist")
+			return nil, userError(triage.EINTERNAL, ErrKeyMismatch, ErrKeyNotFound, msgKeyMismatch)
+		}
+	}
+	if newKey {
+		if master, err = s.createMasterKey(ctx, account); err != nil {
+			closeQuietly(s.outbox)
+			_ = os.Remove(s.dir) // only if empty: nothing was stored
+			return nil, err
+		}
+	}
+	if s.keys, err = deriveKeys(master); err != nil {
+		closeQuietly(s.outbox)
+		return nil, userError(triage.EINTERNAL, ErrKeyMismatch, err, msgKeyMismatch)
+	}
+	clear(master)
+	s.obSeal, _ = newSealer(s.keys.outbox, s.userDir, OutboxSchemaVersion)
+	s.cacheSeal, _ = newSealer(s.keys.cache, s.userDir, CacheSchemaVersion)
+	s.wrapSeal, _ = newSealer(s.keys.wrap, s.userDir, CacheSchemaVersion)
+
+	if !obExists {
+		if err := createBolt(obPath, s.initOutbox); err != nil {
+			return nil, err
+		}
+		if s.outbox, err = s.openOutbox(obPath); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.prepareOutbox(); err != nil {
+		closeQuietly(s.outbox)
+		return nil, err
+	}
+	if err := s.openCache(); err != nil {
+		closeQuietly(s.outbox)
+		closeQuietly(s.cache)
+		return nil, err
+	}
+	s.report.InFlight = s.countInFlight()
+	s.log.Info("store opened", "cache_created", s.report.CacheCreated,
+		"cache_set_aside", s.report.CacheSetAside != "", "unclean_shutdown", s.report.UncleanShutdown,
+		"in_flight", s.report.InFlight)
+	return s, nil
+}
+
+func (s *Store) createMasterKey(ctx context.Context, account string) ([]byte, error) {
+	key := randomBytes(MasterKeySize)
+	if err := s.opts.Keys.Put(ctx, account, key); err != nil {
+		s.log.Warn("cannot store a master key: running online-only", "err", err)
+		return nil, userError(triage.EUNAVAILABLE, ErrKeychainUnavailable, err, msgKeychainUnavailable)
+	}
+	// Read it back: some keychains accept a write they do not keep.
+	got, err := s.opts.Keys.Get(ctx, account)
+	if err != nil || !bytes.Equal(got, key) {
+		if err == nil {
+			err = errors.New("the keychain returned a different key")
+		}
+		s.log.Warn("master key did not read back: running online-only", "err", err)
+		return nil, userError(triage.EUNAVAILABLE, ErrKeychainUnavailable, err, msgKeychainUnavailable)
+	}
+	s.log.Info("created master key")
+	return key, nil
+}
+
+func (s *Store) openOutbox(path string) (*bolt.DB, error) {
+	db, err := openBolt(path, s.opts.LockTimeout, false)
+	switch {
+	case errors.Is(err, ErrAlreadyRunning):
+		return nil, userError(triage.EUNAVAILABLE, ErrAlreadyRunning, err, msgAlreadyRunning)
+	case isDamaged(err):
+		s.log.Error("outbox damaged: refusing to start", "err", err)
+		return nil, userError(triage.EINTERNAL, ErrOutboxDamaged, err, msgOutboxDamaged)
+	case err != nil:
+		return nil, fmt.Errorf("open saved decisions: %w", err)
+	}
+	// The outbox is small: check it on every open.
+	if err := checkBolt(db); err != nil {
+		closeQuietly(db)
+		s.log.Error("outbox failed its check: refusing to start", "err", err)
+		return nil, userError(triage.EINTERNAL, ErrOutboxDamaged, err, msgOutboxDamaged)
+	}
+	return db, nil
+}
+
+// initOutbox creates a new outbox's buckets and key check.
+func (s *Store) initOutbox(tx *bolt.Tx) error {
+	if _, err := migrate(tx, outboxFormat, OutboxSchemaVersion, outboxMigrations); err != nil {
+		return err
+	}
+	return tx.Bucket([]byte(bMeta)).Put(mKeyCheck, s.obSeal.seal(bMeta, mKeyCheck, keyCheckPlain))
+}
+
+// prepareOutbox migrates the outbox and proves the key opens it.
+func (s *Store) prepareOutbox() error {
+	err := guard(func() error {
+		return s.outbox.Update(func(tx *bolt.Tx) error {
+			found, err := migrate(tx, outboxFormat, OutboxSchemaVersion, outboxMigrations)
+			if err != nil {
+				return err
+			}
+			if found != OutboxSchemaVersion && found != 0 {
+				s.log.Info("migrated outbox", "from", found, "to", OutboxSchemaVersion)
+			}
+			m := tx.Bucket([]byte(bMeta))
+			if kc := m.Get(mKeyCheck); kc != nil {
+				if _, err := s.obSeal.open(bMeta, mKeyCheck, kc); err != nil {
+					return ErrKeyMismatch
+				}
+				return nil
+			}
+			return m.Put(mKeyCheck, s.obSeal.seal(bMeta, mKeyCheck, keyCheckPlain))
+		})
+	})
+	var pe *panicError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrKeyMismatch):
+		s.log.Error("master key does not open the outbox")
+		return userError(triage.EINTERNAL, ErrKeyMismatch, err, msgKeyMismatch)
+	case errors.Is(err, ErrNewerSchema):
+		return userError(triage.EINTERNAL, ErrNewerSchema, err, msgOutboxNewer)
+	case errors.As(err, &pe):
+		return userError(triage.EINTERNAL, ErrOutboxDamaged, err, msgOutboxDamaged)
+	}
+	return userError(triage.EINTERNAL, ErrOutboxDamaged, err, msgOutboxDamaged)
+}
+
+// openCache opens cache.db, setting it aside and starting afresh when it
+// cannot be used.
+func (s *Store) openCache() error {
+	path := filepath.Join(s.dir, CacheFile)
+	for attempt := 0; attempt < 2; attempt++ {
+		if !fileExists(path) {
+			if err := createBolt(path, s.initCache); err != nil {
+				return err
+			}
+			s.report.CacheCreated = true
+		}
+		db, err := openBolt(path, s.opts.LockTimeout, false)
+		if errors.Is(err, ErrAlreadyRunning) {
+			return userError(triage.EUNAVAILABLE, ErrAlreadyRunning, err, msgAlreadyRunning)
+		}
+		if err == nil {
+			err = s.prepareCache(db)
+		}
+		if err == nil {
+			s.cache = db
+			return nil
+		}
+		closeQuietly(db)
+		var reason string
+		switch {
+		case isDamaged(err):
+			reason = "it was damaged"
+		case errors.Is(err, ErrKeyMismatch):
+			reason = "it was locked with a key that is no longer in the keychain"
+		case errors.Is(err, ErrNewerSchema):
+			reason = "it was written by a newer version of Triage Desk"
+		default:
+			return fmt.Errorf("open referral cache: %w", err)
+		}
+		aside, aerr := s.setAside(path)
+		if aerr != nil {
+			return aerr
+		}
+		s.log.Warn("cache set aside and recreated", "reason", reason, "err", err)
+		s.report.CacheSetAside = aside
+		s.report.CacheProblem = "The offline copy of your referrals could not be used (" + reason + "), so it was set aside and will be downloaded again from e-RS."
+	}
+	return errors.New("open referral cache: the new cache could not be opened")
+}
+
+func (s *Store) initCache(tx *bolt.Tx) error {
+	if _, err := migrate(tx, cacheFormat, CacheSchemaVersion, cacheMigrations); err != nil {
+		return err
+	}
+	return tx.Bucket([]byte(bMeta)).Put(mKeyCheck, s.cacheSeal.seal(bMeta, mKeyCheck, keyCheckPlain))
+}
+
+// prepareCache migrates, proves the key, checks the file after an unclean
+// shutdown, and sets the open marker.
+func (s *Store) prepareCache(db *bolt.DB) error {
+	unclean := false
+	_ = guard(func() error {
+		return db.View(func(tx *bolt.Tx) error {
+			if m := tx.Bucket([]byte(bMeta)); m != nil {
+				unclean = m.Get(mOpen) != nil
+			}
+			return nil
+		})
+	})
+	if unclean {
+		s.report.UncleanShutdown = true
+		if err := checkBolt(db); err != nil {
+			return err
+		}
+	}
+	err := guard(func() error {
+		return db.Update(func(tx *bolt.Tx) error {
+			if _, err := migrate(tx, cacheFormat, CacheSchemaVersion, cacheMigrations); err != nil {
+				return err
+			}
+			m := tx.Bucket([]byte(bMeta))
+			kc := m.Get(mKeyCheck)
+			if kc == nil {
+				if err := m.Put(mKeyCheck, s.cacheSeal.seal(bMeta, mKeyCheck, keyCheckPlain)); err != nil {
+					return err
+				}
+			} else if _, err := s.cacheSeal.open(bMeta, mKeyCheck, kc); err != nil {
+				return ErrKeyMismatch
+			}
+			return m.Put(mOpen, s.cacheSeal.seal(bMeta, mOpen, []byte{1}))
+		})
+	})
+	var pe *panicError
+	if errors.As(err, &pe) {
+		return &damagedError{file: CacheFile, reason: "reading it crashed the database library", err: err}
+	}
+	return err
+}
+
+// setAside renames a damaged cache file to cache.db.corrupt-<timestamp>.
+func (s *Store) setAside(path string) (string, error) {
+	aside := fmt.Sprintf("%s.corrupt-%s", path, s.opts.Clock().UTC().Format("20060102T150405.000000000Z"))
+	if err := os.Rename(path, aside); err != nil {
+		return "", fmt.Errorf("set aside damaged cache: %w", err)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return "", err
+	}
+	return aside, nil
+}
+
+// removeTemps deletes leftovers of an interrupted create or compaction.
+// They hold only sealed data; the real files are intact.
+func (s *Store) removeTemps() {
+	for _, pat := range []string{"*.init-tmp", "*.compact-tmp"} {
+		m, _ := filepath.Glob(filepath.Join(s.dir, pat))
+		for _, f := range m {
+			_ = os.Remove(f)
+		}
+	}
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// Report returns what Open found and did.
+func (s *Store) Report() OpenReport {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.report
+}
+
+// Dir returns the user's folder holding cache.db and outbox.db.
+func (s *Store) Dir() string { return s.dir }
+
+// Close clears the open marker and closes both files. Closing twice is not
+// an error.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	if s.cache != nil {
+		errs = append(errs, guard(func() error {
+			return s.cache.Update(func(tx *bolt.Tx) error {
+				if m := tx.Bucket([]byte(bMeta)); m != nil {
+					return m.Delete(mOpen)
+				}
+				return nil
+			})
+		}))
+		errs = append(errs, guard(s.cache.Close))
+	}
+	if s.outbox != nil {
+		errs = append(errs, guard(s.outbox.Close))
+	}
+	s.forgetKeys()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) forgetKeys() {
+	clear(s.keys.outbox)
+	clear(s.keys.cache)
+	clear(s.keys.wrap)
+	clear(s.keys.index)
+}
+
+func (s *Store) now() time.Time { return s.opts.Clock() }
+
+func (s *Store) emit(cs ...Change) {
+	if s.opts.OnChange == nil {
+		return
+	}
+	for _, c := range cs {
+		s.opts.OnChange(c)
+	}
+}
+
+// acquire takes the read lock for an operation, checking ctx and Close.
+func (s *Store) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return errClosed()
+	}
+	return nil
+}
+
+// outboxTx runs fn in an outbox transaction (write when update), turning a
+// bbolt panic into ErrOutboxDamaged.
+func (s *Store) outboxTx(ctx context.Context, update bool, fn func(tx *bolt.Tx) error) error {
+	if err := s.acquire(ctx); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	err := guard(func() error {
+		if update {
+			return s.outbox.Update(fn)
+		}
+		return s.outbox.View(fn)
+	})
+	var pe *panicError
+	if errors.As(err, &pe) {
+		s.log.Error("outbox read failed", "err", err)
+		return userError(triage.EINTERNAL, ErrOutboxDamaged, err, msgOutboxDamaged)
+	}
+	if errors.Is(err, errSealBroken) {
+		s.log.Error("outbox record failed authentication", "err", err)
+		return userError(triage.EINTERNAL, ErrOutboxDamaged, err, msgOutboxDamaged)
+	}
+	return err
+}
+
+// cacheTx runs fn in a cache transaction, turning a bbolt panic or a record
+// that fails authentication into ErrCacheDamaged.
+func (s *Store) cacheTx(ctx context.Context, update bool, fn func(tx *bolt.Tx) error) error {
+	if err := s.acquire(ctx); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	err := guard(func() error {
+		if update {
+			return s.cache.Update(fn)
+		}
+		return s.cache.View(fn)
+	})
+	var pe *panicError
+	if errors.As(err, &pe) || errors.Is(err, errSealBroken) {
+		s.log.Error("cache read failed", "err", err)
+		return userError(triage.EINTERNAL, ErrCacheDamaged, err, msgCacheDamaged)
+	}
+	return err
+}
+
+// RebuildCache sets cache.db aside (as after a failed open) and starts an
+// empty one, for when a cache call returned ErrCacheDamaged. The outbox is
+// not touched. It returns the path the old file was renamed to.
+func (s *Store) RebuildCache(ctx context.Context) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return "", errClosed()
+	}
+	path := s.cache.Path()
+	closeQuietly(s.cache)
+	s.cache = nil
+	aside, err := s.setAside(path)
+	if err == nil {
+		err = s.openCache()
+	}
+	if err != nil {
+		s.closed = true // without a cache the store cannot work; reopen it
+		closeQuietly(s.outbox)
+		s.mu.Unlock()
+		return "", fmt.Errorf("rebuild cache: %w", err)
+	}
+	s.report.CacheSetAside = aside
+	s.report.CacheProblem = "The offline copy of your referrals was damaged, so it was set aside and will be downloaded again from e-RS."
+	s.mu.Unlock()
+	s.log.Warn("cache rebuilt on request")
+	s.emit(Change{Kind: ChangeCacheRebuilt})
+	return aside, nil
+}
+
+func (s *Store) countInFlight() int {
+	n := 0
+	_ = s.eachEntry(context.Background(), func(e *Entry) error {
+		if e.State == triage.OutboxSending {
+			n++
+		}
+		return nil
+	})
+	return n
+}

@@ -1,0 +1,89 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/triagedesk/triagedesk/internal/triage"
+)
+
+// WorklistSnapshot is one pulled worklist with the time it describes.
+type WorklistSnapshot struct {
+	List triage.ListType `json:"list"`
+	// AsOf is the server's Date on the A008 response: what "data as of"
+	// shows.
+	AsOf time.Time `json:"asOf"`
+	// StoredAt is local time when it was stored (set by PutWorklist).
+	StoredAt time.Time             `json:"storedAt"`
+	Items    []triage.WorklistItem `json:"items"`
+}
+
+// PutWorklist replaces the stored snapshot of snap.List and records a
+// successful sync. Errors: EINVALID for an unnamed list.
+func (s *Store) PutWorklist(ctx context.Context, snap WorklistSnapshot) error {
+	if snap.List == "" {
+		return userError(triage.EINVALID, nil, errors.New("worklist without list type"), "The worklist has no type and was not stored.")
+	}
+	snap.StoredAt = s.now()
+	js, err := json.Marshal(snap)
+	if err != nil {
+		return fmt.Errorf("store worklist: %w", err)
+	}
+	k := []byte(snap.List)
+	err = s.cacheTx(ctx, true, func(tx *bolt.Tx) error {
+		if err := tx.Bucket([]byte(bWorklists)).Put(k, s.cacheSeal.seal(bWorklists, k, js)); err != nil {
+			return err
+		}
+		ts, _ := snap.StoredAt.MarshalBinary()
+		return tx.Bucket([]byte(bMeta)).Put(mLastSync, s.cacheSeal.seal(bMeta, mLastSync, ts))
+	})
+	if err != nil {
+		return fmt.Errorf("store worklist: %w", err)
+	}
+	s.emit(Change{Kind: ChangeWorklist, List: snap.List})
+	return nil
+}
+
+// Worklist returns the stored snapshot of a list. Errors: ErrNotFound when
+// none was stored, ErrCacheDamaged.
+func (s *Store) Worklist(ctx context.Context, list triage.ListType) (WorklistSnapshot, error) {
+	var snap WorklistSnapshot
+	k := []byte(list)
+	err := s.cacheTx(ctx, false, func(tx *bolt.Tx) error {
+		v := tx.Bucket([]byte(bWorklists)).Get(k)
+		if v == nil {
+			return errNotFound("worklist")
+		}
+		pt, err := s.cacheSeal.open(bWorklists, k, v)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(pt, &snap); err != nil {
+			return errors.Join(errSealBroken, err)
+		}
+		return nil
+	})
+	return snap, err
+}
+
+// LastSync returns when a worklist was last stored (zero if never).
+func (s *Store) LastSync(ctx context.Context) (time.Time, error) {
+	var t time.Time
+	err := s.cacheTx(ctx, false, func(tx *bolt.Tx) error {
+		v := tx.Bucket([]byte(bMeta)).Get(mLastSync)
+		if v == nil {
+			return nil
+		}
+		pt, err := s.cacheSeal.open(bMeta, mLastSync, v)
+		if err != nil {
+			return err
+		}
+		return t.UnmarshalBinary(pt)
+	})
+	return t, err
+}
