@@ -131,7 +131,7 @@ func (idx containedIndex) patientNHSNumber(ref *Reference) (string, bool) {
 		if v := r.Patient.Identifier.Value(IDNHSNumber); v != "" {
 			return v, true
 		}
-		if len(r.Patient.Identifier) > 0 {
+		if len(r.Patient.Identifier) > 0 && r.Patient.Identifier[0].Value != "" {
 			return r.Patient.Identifier[0].Value, true
 		}
 	}

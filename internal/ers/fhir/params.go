@@ -147,8 +147,8 @@ var decisionParams = map[triage.DecisionKind]map[string]bool{
 // It returns an error, naming the parameter, for malformed JSON, a resource
 // other than Parameters, a parameter the operation does not take (e-RS:
 // UNEXPECTED_FIELD), a repeated single parameter, a value of the wrong type,
-// an attachment that is not a Binary reference, or a missing required
-// parameter (e-RS: MISSING_VALUE).
+// blank mandatory comments, an attachment that is not a Binary reference, or
+// a missing required parameter (e-RS: MISSING_VALUE).
 func ParseDecisionParameters(kind triage.DecisionKind, b []byte) (triage.Decision, error) {
 	d := triage.Decision{Kind: kind}
 	op := kind.Operation()
@@ -185,9 +185,12 @@ func ParseDecisionParameters(kind triage.DecisionKind, b []byte) (triage.Decisio
 				d.Reason = toCoding(*pp.ValueCoding)
 			}
 		case paramRejectionComments, paramComments, paramReviewComments:
-			if pp.ValueString == nil {
+			switch {
+			case pp.ValueString == nil:
 				err = errNoValue
-			} else {
+			case pp.Name != paramRejectionComments && strings.TrimSpace(*pp.ValueString) == "":
+				err = errors.New("blank")
+			default:
 				d.Comments = *pp.ValueString
 			}
 		case paramPAS:

@@ -92,6 +92,30 @@ func (ids Identifiers) Value(system string) string {
 	return ""
 }
 
+// CodeableConcepts is a list of codeable concepts. e-RS writes some of them
+// (an appointment participant's type) as a single object where FHIR expects
+// an array, so a lone object decodes as a list of one.
+type CodeableConcepts []CodeableConcept
+
+// UnmarshalJSON accepts an array of codeable concepts or a single one.
+func (cs *CodeableConcepts) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '{' {
+		var one CodeableConcept
+		if err := json.Unmarshal(b, &one); err != nil {
+			return err
+		}
+		*cs = CodeableConcepts{one}
+		return nil
+	}
+	var many []CodeableConcept
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*cs = many
+	return nil
+}
+
 // Reference is a FHIR Reference: a literal reference ("ReferralRequest/…",
 // "#Patient-…"), a logical reference by identifier, or both.
 type Reference struct {
@@ -180,9 +204,9 @@ type PractitionerRole struct {
 
 // AppointmentParticipant is one participant of an Appointment.
 type AppointmentParticipant struct {
-	Type   []CodeableConcept `json:"type,omitempty"`
-	Actor  *Reference        `json:"actor,omitempty"`
-	Status string            `json:"status,omitempty"`
+	Type   CodeableConcepts `json:"type,omitempty"`
+	Actor  *Reference       `json:"actor,omitempty"`
+	Status string           `json:"status,omitempty"`
 }
 
 // Appointment is the appointment contained in a referral.

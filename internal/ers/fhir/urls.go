@@ -124,7 +124,10 @@ func parseTime(s string) (time.Time, error) {
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", layoutDate, "2006-01", "2006"} {
 		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
+			if t = t.UTC(); t.Year() < 1 || t.Year() > 9999 {
+				return time.Time{}, errBadTime
+			}
+			return t, nil
 		}
 	}
 	return time.Time{}, errBadTime
