@@ -107,8 +107,8 @@ func TestContractWorklistResponses(t *testing.T) {
 			t.Fatalf("list %q with %d items", list, len(items))
 		}
 		want := triage.WorklistItem{List: list, UBRN: "000000070001", NHSNumber: "1000000001", Priority: triage.PriorityRoutine,
-			Specialty: triage.Coding{System: exampleSpecialtySystem, Code: "CARDIOLOGY"},
-			Service:   triage.Service{ID: "11013", Name: "Excellent Cardiology Business Service 13"},
+			Specialty:    triage.Coding{System: exampleSpecialtySystem, Code: "CARDIOLOGY"},
+			Service:      triage.Service{ID: "11013", Name: "Excellent Cardiology Business Service 13"},
 			PathwayStart: ts("2021-09-03T14:16:53.119Z"), UBRNReceived: ts("2021-09-03T14:16:53.119Z"),
 			PatientContactExpected: ts("2021-09-07T00:00:00Z"), ClinicalInformationStatus: "PRESENT", ReviewReason: "NO_SLOTS_AT_SERVICE"}
 		if !reflect.DeepEqual(items[0], want) {
