@@ -239,7 +239,7 @@ func TestEXIFParserIgnoresMalformedMetadata(t *testing.T) {
 		withEXIFOrientation(plain, 0, true),
 		append([]byte{0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x01}, plain[2:]...),             // segment length too small
 		append([]byte{0xFF, 0xD8, 0xFF, 0xE1, 0xFF, 0xFF, 'E', 'x'}, plain[2:10]...), // segment past the end
-		[]byte("II*\x00\xff\xff\xff\xff"),                                              // IFD offset past the end
+		[]byte("II*\x00\xff\xff\xff\xff"),                                            // IFD offset past the end
 	}
 	for i, b := range bad {
 		if o := exifOrientation(b); o != 1 {

@@ -476,4 +476,3 @@ func wordText(r io.Reader) (TextResult, error) {
 	}
 	return TextResult{Text: strings.TrimSpace(cleanText(out.b.String())), Encoding: "utf-8", Truncated: out.truncated}, nil
 }
-

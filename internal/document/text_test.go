@@ -132,7 +132,7 @@ Braces \{ok\} and backslash \\ here.\par
 			t.Errorf("text lacks %q:\n%q", want, res.Text)
 		}
 	}
-	for _, bad := range []string{"Helvetica", "Secret title", "Page header", "HYPERLINK", "89504e", "Test 1.0", "?snowman", "\\"+"par"} {
+	for _, bad := range []string{"Helvetica", "Secret title", "Page header", "HYPERLINK", "89504e", "Test 1.0", "?snowman", "\\" + "par"} {
 		if strings.Contains(res.Text, bad) {
 			t.Errorf("text contains %q:\n%q", bad, res.Text)
 		}
