@@ -1,0 +1,653 @@
+package erssandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/triagedesk/triagedesk/internal/ers/fhir"
+	"github.com/triagedesk/triagedesk/internal/triage"
+)
+
+// maxBodyBytes bounds the Parameters bodies the sandbox reads.
+const maxBodyBytes = 1 << 20
+
+// maxFileBytes is e-RS's file size limit (A006 and A020): 5 MB.
+const maxFileBytes = 5 * 1024 * 1024
+
+// classifyParseError maps a request-body parse error from internal/ers/fhir
+// to the e-RS 422 code.
+func classifyParseError(err error) *apiError {
+	msg := err.Error()
+	code := "INVALID_FHIR_STRUCTURE"
+	switch {
+	case strings.Contains(msg, "unknown parameter"), strings.Contains(msg, "repeated"), strings.Contains(msg, "takes no body"):
+		code = "UNEXPECTED_FIELD"
+	case strings.Contains(msg, "is missing"):
+		code = "MISSING_VALUE"
+	case strings.Contains(msg, "worklist filter"), strings.Contains(msg, "wrongly typed"), strings.Contains(msg, "Binary"):
+		code = "INVALID_VALUE"
+	}
+	return unprocessable(code, "%v", err)
+}
+
+func readBody(r *http.Request, limit int64) ([]byte, *apiError) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, errf(http.StatusBadRequest, "INVALID_VALUE", "invalid", "The request body could not be read.")
+	}
+	if int64(len(b)) > limit {
+		return nil, unprocessable("FILE_SIZE_ERROR", "The request body is larger than %d bytes.", limit)
+	}
+	return b, nil
+}
+
+// checkParamsContentType refuses a body that is not FHIR JSON.
+func checkParamsContentType(r *http.Request) *apiError {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == fhirJSON || mt == "application/json") {
+		return nil
+	}
+	return plain(http.StatusUnsupportedMediaType, "Unsupported Media Type")
+}
+
+// checkReferral returns 404 for an unknown UBRN and 422 NO_RELATIONSHIP when
+// the actor's organisation has nothing to do with the referral.
+func (s *Sandbox) checkReferral(a actor, ubrn string) *apiError {
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	rec, ok := s.store.recs[ubrn]
+	if !ok {
+		return errf(http.StatusNotFound, "REFERENCE_NOT_FOUND", "not-found", "The referral was not found.")
+	}
+	if !a.related(rec) {
+		return unprocessable("NO_RELATIONSHIP", "The user's organisation has no relationship with the referral.")
+	}
+	return nil
+}
+
+func etag(v int) string { return fmt.Sprintf("W/\"%d\"", v) }
+
+var ifMatchRE = regexp.MustCompile(`^W/"([0-9]+)"$`)
+
+// A004: GET /STU3/CodeSystem/{type}.
+func (s *Sandbox) getCodeSystem(w http.ResponseWriter, r *http.Request, _ actor) {
+	cs, ok := s.store.refdata[triage.CodeSystemType(r.PathValue("type"))]
+	if !ok {
+		s.fail(w, stu3, errf(http.StatusNotFound, "REFERENCE_NOT_FOUND", "not-found", "Unknown code system type."))
+		return
+	}
+	writeFHIR(w, http.StatusOK, fhir.EncodeCodeSystem(cs))
+}
+
+// A005: GET /STU3/ReferralRequest/{ubrn} and …/_history/{version}.
+func (s *Sandbox) getReferral(w http.ResponseWriter, r *http.Request, a actor) {
+	ubrn := r.PathValue("ubrn")
+	if e := s.checkReferral(a, ubrn); e != nil {
+		s.fail(w, stu3, e)
+		return
+	}
+	ref, _, err := s.store.snapshot(ubrn)
+	if err != nil {
+		s.fail(w, stu3, errf(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "exception", "The referral could not be read."))
+		return
+	}
+	if v := r.PathValue("version"); v != "" && v != strconv.Itoa(ref.Version) {
+		s.fail(w, stu3, errf(http.StatusNotFound, "HISTORY_NOT_SUPPORTED", "not-supported", "Only the current version of the referral can be retrieved."))
+		return
+	}
+	w.Header().Set("ETag", etag(ref.Version))
+	writeFHIR(w, http.StatusOK, fhir.EncodeReferral(&ref))
+}
+
+// A007: POST /STU3/ReferralRequest/{ubrn}/$ers.generateCRI.
+func (s *Sandbox) generateCRI(w http.ResponseWriter, r *http.Request, a actor) {
+	ubrn := r.PathValue("ubrn")
+	if e := s.checkReferral(a, ubrn); e != nil {
+		s.fail(w, stu3, e)
+		return
+	}
+	pdf, name, star, err := s.cri(ubrn)
+	if err != nil {
+		s.log.Error("generate CRI", "op", "A007", "err", err)
+		s.fail(w, stu3, errf(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "exception", "The clinical information could not be generated."))
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", contentDisposition(name, star))
+	w.Header().Set("Content-Length", strconv.Itoa(len(pdf)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(pdf)
+}
+
+// cri returns the referral's CRI PDF, generating it on first request for
+// each version and caching it.
+func (s *Sandbox) cri(ubrn string) (pdf []byte, name string, star bool, err error) {
+	st := s.store
+	st.mu.Lock()
+	rec, ok := st.get(ubrn)
+	if !ok {
+		st.mu.Unlock()
+		return nil, "", false, ErrUnknownReferral
+	}
+	if rec.cri != nil && rec.criVersion == rec.ref.Version {
+		defer st.mu.Unlock()
+		return rec.cri, rec.criName, rec.extra.StarFilename, nil
+	}
+	st.mu.Unlock()
+	ref, extra, err := st.snapshot(ubrn)
+	if err != nil {
+		return nil, "", false, err
+	}
+	now := s.cfg.Now()
+	svc, _ := serviceByID(ref.Service.ID)
+	pdf, err = buildCRI(criInput{Ref: ref, Extra: extra, Letter: letterFor(s.cfg.Seed, extra.Index, ref.Specialty.Code), Service: svc, GeneratedAt: now})
+	if err != nil {
+		return nil, "", false, err
+	}
+	name = criFileName(ubrn, now)
+	st.mu.Lock()
+	if rec.ref.Version == ref.Version {
+		rec.cri, rec.criVersion, rec.criName = pdf, ref.Version, name
+	}
+	st.mu.Unlock()
+	return pdf, name, extra.StarFilename, nil
+}
+
+func serviceByID(id string) (Service, bool) {
+	for _, s := range DefaultServices() {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return Service{}, false
+}
+
+// contentDisposition writes an attachment disposition. A non-ASCII name, or
+// star set, adds the RFC 5987 filename* form beside an ASCII fallback.
+func contentDisposition(name string, star bool) string {
+	ascii := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 0x80:
+			return '_'
+		case r < 0x20 || r == '"' || r == '\\':
+			return -1
+		}
+		return r
+	}, name)
+	v := `attachment; filename="` + ascii + `"`
+	if star || ascii != name {
+		v += "; filename*=UTF-8''" + rfc5987(name)
+	}
+	return v
+}
+
+// rfc5987 percent-encodes a value for an ext-value (RFC 5987 attr-char).
+func rfc5987(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}
+
+// A008: POST /STU3/ReferralRequest/$ers.fetchworklist.
+func (s *Sandbox) fetchWorklist(w http.ResponseWriter, r *http.Request, a actor) {
+	if e := checkParamsContentType(r); e != nil {
+		s.fail(w, stu3, e)
+		return
+	}
+	body, e := readBody(r, maxBodyBytes)
+	if e != nil {
+		s.fail(w, stu3, e)
+		return
+	}
+	list, f, err := fhir.ParseWorklistRequest(body)
+	if err != nil {
+		s.fail(w, stu3, classifyParseError(err))
+		return
+	}
+	switch list {
+	case triage.ListReferralsForReview, triage.ListAppointmentSlotIssues:
+		if !a.provider() {
+			s.fail(w, stu3, unprocessable("INVALID_VALUE", "The %s worklist is for service providers.", list))
+			return
+		}
+	case "REJECTED_TRIAGE_RESPONSE", "ASSESSMENT_RETURNED_CANCELLED_DNA", "AWAITING_BOOKING", "LETTERS_OUTSTANDING":
+		s.fail(w, stu3, unprocessable("INVALID_VALUE", "The referrer worklists are not provided by this sandbox."))
+		return
+	default:
+		s.fail(w, stu3, unprocessable("INVALID_CODE", "listType is not an eRS-ReferralListSelector-1 code."))
+		return
+	}
+	q := worklistQuery{List: list, ODS: a.ODS, Service: f.Service, Location: f.Location,
+		SpecialtyAssigned: string(f.SpecialtyAssigned), ClinicianAssigned: string(f.ClinicianAssigned), Clinician: f.Clinician}
+	if f.Service != "" {
+		svc, ok := serviceByID(f.Service)
+		if !ok {
+			s.fail(w, stu3, unprocessable("REFERENCE_NOT_FOUND", "The service was not found."))
+			return
+		}
+		if svc.ODS != a.ODS {
+			s.fail(w, stu3, unprocessable("NO_RELATIONSHIP", "The service does not belong to the user's organisation."))
+			return
+		}
+	}
+	if !f.Specialty.IsZero() {
+		if !codingIn(f.Specialty, triage.CodeSystemSpecialty) {
+			s.fail(w, stu3, unprocessable("INVALID_CODE", "specialty must be a code from the SPECIALTY code system."))
+			return
+		}
+		if _, ok := s.store.refdata[triage.CodeSystemSpecialty].Lookup(f.Specialty.Code); !ok {
+			s.fail(w, stu3, unprocessable("INVALID_CODE", "specialty is not a SPECIALTY code."))
+			return
+		}
+		q.Specialty = f.Specialty.Code
+		if q.SpecialtyAssigned == "" {
+			q.SpecialtyAssigned = "ASSIGNED"
+		}
+	}
+	if q.Clinician != "" && q.ClinicianAssigned == "" {
+		q.ClinicianAssigned = "ASSIGNED"
+	}
+	items := s.store.worklist(q)
+	b, err := fhirJSONBytes(fhir.EncodeWorklist(list, items))
+	if err != nil {
+		s.fail(w, stu3, errf(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "exception", "The worklist could not be encoded."))
+		return
+	}
+	if s.cfg.MaxWorklistBytes > 0 && len(b) > s.cfg.MaxWorklistBytes {
+		s.fail(w, stu3, unprocessable("INVALID_VALUE", "The worklist response would exceed %d bytes. Filter it by service, specialty, location or clinician.", s.cfg.MaxWorklistBytes))
+		return
+	}
+	w.Header().Set("Content-Type", fhirJSON)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
+
+// ifMatch reads the If-Match version of a write: 412 when it is missing or
+// not a weak ETag W/"n".
+func ifMatch(r *http.Request) (int, *apiError) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" {
+		return 0, errf(http.StatusPreconditionFailed, "MISSING_HEADER", "required", "The If-Match header is required. Send the referral's version as W/\"<version>\".")
+	}
+	m := ifMatchRE.FindStringSubmatch(h)
+	if m == nil {
+		return 0, errf(http.StatusPreconditionFailed, "INVALID_VALUE", "invalid", "If-Match must be a weak ETag such as W/\"4\".")
+	}
+	v, err := strconv.Atoi(m[1])
+	if err != nil {
+		return 0, errf(http.StatusPreconditionFailed, "INVALID_VALUE", "invalid", "If-Match must be a weak ETag such as W/\"4\".")
+	}
+	return v, nil
+}
+
+// decide serves A013, A014, A022 and A028.
+func (s *Sandbox) decide(kind triage.DecisionKind) opHandler {
+	return func(w http.ResponseWriter, r *http.Request, a actor) {
+		info := infoOf(r)
+		ubrn := r.PathValue("ubrn")
+		version, e := ifMatch(r)
+		if e != nil {
+			s.fail(w, stu3, e)
+			return
+		}
+		if kind != triage.DecisionAccept {
+			if e := checkParamsContentType(r); e != nil {
+				s.fail(w, stu3, e)
+				return
+			}
+		}
+		body, e := readBody(r, maxBodyBytes)
+		if e != nil {
+			s.fail(w, stu3, e)
+			return
+		}
+		d, err := fhir.ParseDecisionParameters(kind, body)
+		if err != nil {
+			s.fail(w, stu3, classifyParseError(err))
+			return
+		}
+		if e := s.checkReferral(a, ubrn); e != nil {
+			s.fail(w, stu3, e)
+			return
+		}
+		ref, res, e := s.store.write(r.Context(), ubrn, version, func(rec *record, now time.Time) *apiError {
+			switch kind {
+			case triage.DecisionAccept:
+				return s.store.applyAccept(rec, now)
+			case triage.DecisionReject:
+				return s.store.applyReject(rec, d, now)
+			case triage.DecisionRedirect:
+				return s.store.applyRedirect(rec, a, d, now)
+			default:
+				return s.store.applyReviewOutcome(rec, a, d, now)
+			}
+		})
+		info.version, info.applied = res.Version, res.Applied
+		if e != nil {
+			s.fail(w, stu3, e)
+			return
+		}
+		w.Header().Set("ETag", etag(ref.Version))
+		writeFHIR(w, http.StatusOK, fhir.EncodeReferral(&ref))
+	}
+}
+
+// A036: POST /STU3/ReferralRequest/{ubrn}/$ers.cancelReferral.
+func (s *Sandbox) cancelReferral(w http.ResponseWriter, r *http.Request, a actor) {
+	info := infoOf(r)
+	ubrn := r.PathValue("ubrn")
+	version, e := ifMatch(r)
+	if e != nil {
+		s.fail(w, stu3, e)
+		return
+	}
+	if e := checkParamsContentType(r); e != nil {
+		s.fail(w, stu3, e)
+		return
+	}
+	body, e := readBody(r, maxBodyBytes)
+	if e != nil {
+		s.fail(w, stu3, e)
+		return
+	}
+	reason, comments, err := fhir.ParseCancelReferralParameters(body)
+	if err != nil {
+		s.fail(w, stu3, classifyParseError(err))
+		return
+	}
+	if e := s.checkReferral(a, ubrn); e != nil {
+		s.fail(w, stu3, e)
+		return
+	}
+	ref, res, e := s.store.write(r.Context(), ubrn, version, func(rec *record, now time.Time) *apiError {
+		return s.store.applyCancel(rec, a, reason, comments, now)
+	})
+	info.version, info.applied = res.Version, res.Applied
+	if e != nil {
+		s.fail(w, stu3, e)
+		return
+	}
+	w.Header().Set("ETag", etag(ref.Version))
+	writeFHIR(w, http.StatusOK, fhir.EncodeCancelReferralResponse(&ref))
+}
+
+// uploadTypes are the content types A020 accepts, with their extensions.
+var uploadTypes = map[string][]string{
+	"text/plain":         {".txt"},
+	"application/pdf":    {".pdf"},
+	"text/xml":           {".xml"},
+	"application/xml":    {".xml"},
+	"text/rtf":           {".rtf", ".rtx"},
+	"application/rtf":    {".rtf", ".rtx"},
+	"audio/basic":        {".au"},
+	"audio/mpeg":         {".mp3"},
+	"image/png":          {".png"},
+	"image/gif":          {".gif"},
+	"image/jpeg":         {".jpg", ".jpe", ".jpeg"},
+	"image/tiff":         {".tif", ".tiff"},
+	"video/mpeg":         {".mpg", ".mpeg", ".mpe"},
+	"application/msword": {".doc"},
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document": {".docx"},
+	"application/dicom": {".dcm"},
+}
+
+// A020: POST /STU3/Binary.
+func (s *Sandbox) uploadFile(w http.ResponseWriter, r *http.Request, a actor) {
+	name := strings.TrimSpace(r.Header.Get(hdrFileName))
+	ubrn := strings.TrimSpace(r.Header.Get(hdrReferralID))
+	if name == "" {
+		s.fail(w, stu3, errf(http.StatusBadRequest, "MISSING_HEADER", "required", "The %s header is required.", hdrFileName))
+		return
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	exts, ok := uploadTypes[mt]
+	if err != nil || !ok {
+		s.fail(w, stu3, plain(http.StatusUnsupportedMediaType, "Unsupported Media Type"))
+		return
+	}
+	base := path.Base(strings.ReplaceAll(name, "\\", "/"))
+	if !utf8.ValidString(name) || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		s.fail(w, stu3, unprocessable("INVALID_VALUE", "The file name contains characters that are not allowed."))
+		return
+	}
+	if ext := strings.ToLower(path.Ext(base)); !slices.Contains(exts, ext) {
+		s.fail(w, stu3, unprocessable("INVALID_VALUE", "The file extension is not allowed for the content type."))
+		return
+	}
+	if r.ContentLength > maxFileBytes {
+		s.fail(w, stu3, unprocessable("FILE_SIZE_ERROR", "The file is larger than the 5 MB allowed."))
+		return
+	}
+	data, e := readBody(r, maxFileBytes)
+	if e != nil {
+		s.fail(w, stu3, unprocessable("FILE_SIZE_ERROR", "The file is larger than the 5 MB allowed."))
+		return
+	}
+	if len(data) == 0 {
+		s.fail(w, stu3, unprocessable("MISSING_VALUE", "The file is empty."))
+		return
+	}
+	if ubrn != "" {
+		if e := s.checkReferral(a, ubrn); e != nil {
+			if e.Status == http.StatusNotFound {
+				e = unprocessable("REFERENCE_NOT_FOUND", "The referral in %s was not found.", hdrReferralID)
+			}
+			s.fail(w, stu3, e)
+			return
+		}
+	}
+	id := s.addUpload(ubrn, base, mt, data)
+	w.Header().Set("Location", "Binary/"+id)
+	w.WriteHeader(http.StatusCreated)
+}
+
+func (s *Sandbox) addUpload(ubrn, name, contentType string, data []byte) string {
+	st := s.store
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	id := newUUID()
+	st.uploads[id] = &upload{ID: id, UBRN: ubrn, FileName: name, ContentType: contentType, Data: data, Created: s.cfg.Now()}
+	return id
+}
+
+// A029: GET /STU3/Task?focus=ReferralRequest/{ubrn}/_history/{version}&intent=proposal&status=ready.
+func (s *Sandbox) availableActions(w http.ResponseWriter, r *http.Request, a actor) {
+	q := r.URL.Query()
+	focus := q.Get("focus")
+	switch {
+	case focus == "" || q.Get("intent") == "" || q.Get("status") == "":
+		s.fail(w, stu3, errf(http.StatusBadRequest, "MISSING_PARAMETER", "required", "focus, intent and status are required."))
+		return
+	case q.Get("intent") != "proposal" || q.Get("status") != "ready":
+		s.fail(w, stu3, errf(http.StatusBadRequest, "INVALID_VALUE", "invalid", "intent must be proposal and status must be ready."))
+		return
+	}
+	parts := strings.Split(focus, "/")
+	if len(parts) != 4 || parts[0] != "ReferralRequest" || parts[2] != "_history" {
+		s.fail(w, stu3, errf(http.StatusBadRequest, "INVALID_VALUE", "invalid", "focus must be ReferralRequest/{ubrn}/_history/{version}."))
+		return
+	}
+	ubrn := parts[1]
+	version, err := strconv.Atoi(parts[3])
+	if err != nil {
+		s.fail(w, stu3, errf(http.StatusBadRequest, "INVALID_VALUE", "invalid", "The focus version is not a number."))
+		return
+	}
+	st := s.store
+	st.mu.Lock()
+	rec, ok := st.get(ubrn)
+	var current int
+	var actions []triage.Action
+	related := false
+	if ok {
+		current, related = rec.ref.Version, a.related(rec)
+		actions = availableActions(rec, a)
+	}
+	st.mu.Unlock()
+	switch {
+	case !ok:
+		s.fail(w, stu3, errf(http.StatusBadRequest, "REFERENCE_NOT_FOUND", "not-found", "The referral in focus was not found."))
+	case !related:
+		s.fail(w, stu3, unprocessable("NO_RELATIONSHIP", "The user's organisation has no relationship with the referral."))
+	case version != current:
+		s.fail(w, stu3, errf(http.StatusBadRequest, "HISTORY_NOT_SUPPORTED", "not-supported", "Only the current version of the referral can be in focus."))
+	default:
+		writeFHIR(w, http.StatusOK, fhir.EncodeAvailableActions(ubrn, current, actions))
+	}
+}
+
+// A030: GET /R4/PractitionerRole.
+func (s *Sandbox) practitionerRoles(w http.ResponseWriter, _ *http.Request, a actor) {
+	var roles []fhir.Role
+	for _, ro := range a.User.Roles {
+		roles = append(roles, fhir.Role{SDSUserID: a.User.ID, ODS: ro.ODS, BusinessFunctions: slices.Clone(ro.BusinessFunctions)})
+	}
+	writeFHIR(w, http.StatusOK, fhir.EncodePractitionerRoles(roles))
+}
+
+// A040: GET /R4/Practitioner?_query=onBehalfOf.
+func (s *Sandbox) onBehalfOfUsers(w http.ResponseWriter, r *http.Request, a actor) {
+	if r.URL.Query().Get("_query") != "onBehalfOf" {
+		s.fail(w, r4, errf(http.StatusBadRequest, "REC_BAD_REQUEST", "invalid", "_query must be onBehalfOf."))
+		return
+	}
+	var users []fhir.OnBehalfOfUser
+	for _, id := range a.User.ActsFor {
+		u, _ := s.oauth.user(id)
+		users = append(users, fhir.OnBehalfOfUser{SDSUserID: id, Name: u.Name})
+	}
+	writeFHIR(w, http.StatusOK, fhir.EncodeOnBehalfOfUsers(users))
+}
+
+var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// findAttachment returns an attachment, its document entry and whether the
+// actor is related to its referral.
+func (s *Sandbox) findAttachment(a actor, id string) (*attachment, triage.Document, *apiError) {
+	if !uuidRE.MatchString(id) && !strings.HasPrefix(id, "att-") {
+		return nil, triage.Document{}, errf(http.StatusBadRequest, "INVALID_VALUE", "invalid", "The attachment id is not valid.")
+	}
+	st := s.store
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	att, ok := st.atts[id]
+	if !ok {
+		return nil, triage.Document{}, errf(http.StatusNotFound, "REFERENCE_NOT_FOUND", "not-found", "The attachment was not found.")
+	}
+	rec, ok := st.get(att.UBRN)
+	if !ok {
+		return nil, triage.Document{}, errf(http.StatusNotFound, "REFERENCE_NOT_FOUND", "not-found", "The attachment was not found.")
+	}
+	if !a.related(rec) {
+		return nil, triage.Document{}, &apiError{Status: http.StatusForbidden, Code: "NO_RELATIONSHIP", Display: codeDisplay("NO_RELATIONSHIP"),
+			IssueType: "forbidden", Diagnostics: "The user's organisation has no relationship with the referral."}
+	}
+	for _, d := range rec.ref.Documents {
+		if d.ID == id {
+			return att, d, nil
+		}
+	}
+	return nil, triage.Document{}, errf(http.StatusNotFound, "REFERENCE_NOT_FOUND", "not-found", "The attachment was not found.")
+}
+
+// availabilityError is the 422 for an attachment that cannot be served.
+func availabilityError(d triage.Document) *apiError {
+	switch d.Availability {
+	case triage.AvailabilityPending:
+		return unprocessableR4("PENDING", "The file is being scanned and cannot be retrieved. Wait at least 5 minutes before checking its availability again.")
+	case triage.AvailabilityThreatsFound:
+		return unprocessableR4("THREATS_FOUND", "The file cannot be retrieved because threats were found in it.")
+	case triage.AvailabilityValidationFailed:
+		return unprocessableR4("VALIDATION_FAILED", "The file cannot be retrieved because it failed validation.")
+	}
+	return nil
+}
+
+func unprocessableR4(code, diag string) *apiError {
+	return &apiError{Status: http.StatusUnprocessableEntity, Code: code, Display: codeDisplay(code), IssueType: "invalid", Diagnostics: diag}
+}
+
+// A042: GET /R4/Binary/{id}: 307 to a single-use URL on the download host.
+func (s *Sandbox) retrieveAttachmentR4(w http.ResponseWriter, r *http.Request, a actor) {
+	att, doc, e := s.findAttachment(a, r.PathValue("id"))
+	if e == nil {
+		e = availabilityError(doc)
+	}
+	if e != nil {
+		s.fail(w, r4, e)
+		return
+	}
+	data, err := s.store.attachmentData(att)
+	if err != nil {
+		s.fail(w, r4, errf(http.StatusInternalServerError, "REC_SERVER_ERROR", "exception", "The file could not be read."))
+		return
+	}
+	tok := s.downloads.add(download{data: data, contentType: doc.ContentType, fileName: doc.Title})
+	w.Header().Set("Location", s.dlBase+downloadPath+tok)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusTemporaryRedirect)
+}
+
+// A006: GET /STU3/Binary/{id}: the bytes, up to 5 MB.
+func (s *Sandbox) retrieveAttachmentSTU3(w http.ResponseWriter, r *http.Request, a actor) {
+	att, doc, e := s.findAttachment(a, r.PathValue("id"))
+	if e == nil {
+		e = availabilityError(doc)
+	}
+	if e != nil {
+		s.fail(w, stu3, e)
+		return
+	}
+	data, err := s.store.attachmentData(att)
+	if err != nil {
+		s.fail(w, stu3, errf(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "exception", "The file could not be read."))
+		return
+	}
+	if len(data) > maxFileBytes {
+		s.fail(w, stu3, unprocessable("FILE_SIZE_ERROR", "The file is larger than 5 MB. Retrieve it with A042."))
+		return
+	}
+	serveFile(w, data, doc.ContentType, doc.Title)
+}
+
+func serveFile(w http.ResponseWriter, data []byte, contentType, name string) {
+	if contentType == "" {
+		contentType = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Disposition", contentDisposition(name, false))
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(data)
+}
+
+func fhirJSONBytes(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, errors.Join(errors.New("encode FHIR"), err)
+	}
+	return b, nil
+}
