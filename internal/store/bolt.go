@@ -56,12 +56,18 @@ func guard(fn func() error) (err error) {
 	return fn()
 }
 
-// openBolt opens a bbolt file with a lock timeout and fsync on, inside
+// openBolt opens an existing bbolt file with a lock timeout and fsync on, inside
 // guard. A lock timeout is ErrAlreadyRunning; a file bbolt cannot read is a
 // *damagedError; anything else (permissions, disk) is returned as it is.
 func openBolt(path string, timeout time.Duration, readOnly bool) (*bolt.DB, error) {
 	name := filepath.Base(path)
+	// bbolt would silently initialise an empty file as a new database; an
+	// existing file that has become empty has lost its contents.
+	if fi, err := os.Stat(path); err == nil && fi.Size() == 0 {
+		return nil, &damagedError{file: name, reason: "it is empty (0 bytes)"}
+	}
 	var db *bolt.DB
+	var file *os.File
 	err := guard(func() error {
 		var err error
 		db, err = bolt.Open(path, 0o600, &bolt.Options{
@@ -69,6 +75,11 @@ func openBolt(path string, timeout time.Duration, readOnly bool) (*bolt.DB, erro
 			ReadOnly:     readOnly,
 			FreelistType: bolt.FreelistMapType,
 			NoSync:       false,
+			OpenFile: func(p string, flag int, mode os.FileMode) (*os.File, error) {
+				f, err := os.OpenFile(p, flag, mode)
+				file = f
+				return f, err
+			},
 		})
 		return err
 	})
@@ -78,6 +89,13 @@ func openBolt(path string, timeout time.Duration, readOnly bool) (*bolt.DB, erro
 	case errors.Is(err, berrors.ErrTimeout):
 		return nil, fmt.Errorf("open %s: %w", name, ErrAlreadyRunning)
 	case errors.As(err, &pe):
+		// bbolt panicked after taking the file lock and never returned the
+		// DB: closing the file releases the lock, so a later attempt (or
+		// triagectl doctor) is not told the app is running.
+		if file != nil {
+			releaseLock(file)
+			_ = file.Close()
+		}
 		return nil, &damagedError{file: name, reason: "reading it crashed the database library", err: err}
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum),
 		errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrInvalidMapping),
