@@ -84,7 +84,7 @@ func BuildVettingPack(ctx context.Context, in PackInput) ([]byte, error) {
 		addPDF("Clinical referral information", in.CRI)
 	}
 	for _, r := range in.RelatedCRIs {
-		label := "Clinical referral information, related referral " + r.Name
+		label := "CRI of related referral " + r.Name
 		if len(r.Data) == 0 {
 			omit(label, "not downloaded yet")
 			continue
