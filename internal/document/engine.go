@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/klippa-app/go-pdfium"
+	"github.com/klippa-app/go-pdfium/references"
+	"github.com/klippa-app/go-pdfium/requests"
 	"github.com/klippa-app/go-pdfium/webassembly"
 	"github.com/tetratelabs/wazero"
 )
@@ -112,6 +114,45 @@ type worker struct {
 	slot chan struct{}
 	inst pdfium.Pdfium
 	docs int // open documents, guarded by Engine.mu
+
+	// A page bitmap kept between renders (guarded by slot): creating and
+	// zeroing one inside WebAssembly costs more than drawing a text page.
+	bitmap     references.FPDF_BITMAP
+	bmW, bmH   int
+	haveBitmap bool
+}
+
+// maxKeptBitmap is the largest bitmap (bytes) kept between renders.
+const maxKeptBitmap = 48 << 20
+
+// pageBitmap returns a w×h bitmap for drawing, reusing the kept one when it
+// has the same size. Call with the slot held; pass the result to
+// doneBitmap.
+func (w *worker) pageBitmap(width, height int) (references.FPDF_BITMAP, error) {
+	if w.haveBitmap && w.bmW == width && w.bmH == height {
+		return w.bitmap, nil
+	}
+	w.dropBitmap()
+	bm, err := w.inst.FPDFBitmap_Create(&requests.FPDFBitmap_Create{Width: width, Height: height, Alpha: 0})
+	if err != nil {
+		return "", err
+	}
+	w.bitmap, w.bmW, w.bmH, w.haveBitmap = bm.Bitmap, width, height, true
+	return bm.Bitmap, nil
+}
+
+// doneBitmap frees a bitmap too large to keep.
+func (w *worker) doneBitmap() {
+	if w.haveBitmap && w.bmW*w.bmH*4 > maxKeptBitmap {
+		w.dropBitmap()
+	}
+}
+
+func (w *worker) dropBitmap() {
+	if w.haveBitmap {
+		_, _ = w.inst.FPDFBitmap_Destroy(&requests.FPDFBitmap_Destroy{Bitmap: w.bitmap})
+		w.haveBitmap = false
+	}
 }
 
 // acquire waits for the worker's slot or ctx.
@@ -253,6 +294,10 @@ func (e *Engine) StartupDuration() time.Duration {
 		return 0
 	}
 }
+
+// DropCache empties the rendered-page cache, for example when the session
+// locks so no rendered patient pages stay in memory.
+func (e *Engine) DropCache() { e.cache.clear() }
 
 // CacheStats reports the page cache's use.
 func (e *Engine) CacheStats() CacheStats { return e.cache.stats() }

@@ -224,17 +224,28 @@ func (p *PDF) renderLocked(ctx context.Context, index, w, h int) (img *image.RGB
 	defer inst.FPDF_ClosePage(&requests.FPDF_ClosePage{Page: pg.Page})
 	page := requests.Page{ByReference: &pg.Page}
 
-	bm, err := inst.FPDFBitmap_Create(&requests.FPDFBitmap_Create{Width: w, Height: h, Alpha: 1})
+	bitmap, err := p.w.pageBitmap(w, h)
 	if err != nil {
 		return nil, fail(err)
 	}
-	defer inst.FPDFBitmap_Destroy(&requests.FPDFBitmap_Destroy{Bitmap: bm.Bitmap})
-	if _, err := inst.FPDFBitmap_FillRect(&requests.FPDFBitmap_FillRect{Bitmap: bm.Bitmap, Width: w, Height: h, Color: 0xFFFFFFFF}); err != nil {
+	defer p.w.doneBitmap()
+	buf, err := inst.FPDFBitmap_GetBuffer(&requests.FPDFBitmap_GetBuffer{Bitmap: bitmap})
+	if err != nil {
 		return nil, fail(err)
 	}
+	stride, err := inst.FPDFBitmap_GetStride(&requests.FPDFBitmap_GetStride{Bitmap: bitmap})
+	if err != nil {
+		return nil, fail(err)
+	}
+	if stride.Stride < 4*w || len(buf.Buffer) < stride.Stride*(h-1)+4*w {
+		return nil, fail(errors.New("bitmap buffer smaller than the page"))
+	}
+	// White paper. The buffer is a view of WebAssembly memory, so filling
+	// it from Go runs at native speed.
+	fillFF(buf.Buffer)
 	pause := func() bool { return ctx.Err() != nil }
 	st, err := inst.FPDF_RenderPageBitmap_Start(&requests.FPDF_RenderPageBitmap_Start{
-		Bitmap: bm.Bitmap, Page: page, SizeX: w, SizeY: h,
+		Bitmap: bitmap, Page: page, SizeX: w, SizeY: h,
 		Flags:                  enums.FPDF_RENDER_FLAG_ANNOT | enums.FPDF_RENDER_FLAG_REVERSE_BYTE_ORDER,
 		NeedToPauseNowCallback: pause,
 	})
@@ -256,24 +267,30 @@ func (p *PDF) renderLocked(ctx context.Context, index, w, h int) (img *image.RGB
 	if status != enums.FPDF_RENDER_STATUS_DONE {
 		return nil, fail(fmt.Errorf("render status %d", status))
 	}
-	stride, err := inst.FPDFBitmap_GetStride(&requests.FPDFBitmap_GetStride{Bitmap: bm.Bitmap})
-	if err != nil {
+	// Drawing may have grown WebAssembly memory, which moves it: fetch the
+	// view again, then copy the pixels out before the bitmap is reused.
+	if buf, err = inst.FPDFBitmap_GetBuffer(&requests.FPDFBitmap_GetBuffer{Bitmap: bitmap}); err != nil {
 		return nil, fail(err)
 	}
-	buf, err := inst.FPDFBitmap_GetBuffer(&requests.FPDFBitmap_GetBuffer{Bitmap: bm.Bitmap})
-	if err != nil {
-		return nil, fail(err)
-	}
-	if stride.Stride < 4*w || len(buf.Buffer) < stride.Stride*(h-1)+4*w {
+	if len(buf.Buffer) < stride.Stride*(h-1)+4*w {
 		return nil, fail(errors.New("bitmap buffer smaller than the page"))
 	}
-	// The buffer is a view of WebAssembly memory: copy it out before the
-	// bitmap is destroyed.
 	img = image.NewRGBA(image.Rect(0, 0, w, h))
 	for y := range h {
 		copy(img.Pix[y*img.Stride:y*img.Stride+4*w], buf.Buffer[y*stride.Stride:])
 	}
 	return img, nil
+}
+
+// fillFF sets every byte of b to 0xFF (opaque white in RGBx).
+func fillFF(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	b[0] = 0xFF
+	for n := 1; n < len(b); n *= 2 {
+		copy(b[n:], b[:n])
+	}
 }
 
 // Text returns the text of page i (0-based) for "find in document" and

@@ -33,6 +33,11 @@ func TestCRIRendersWithTextAndPixels(t *testing.T) {
 	if img.Bounds().Dx() != w || img.Bounds().Dy() != h {
 		t.Errorf("image %v, want %dx%d", img.Bounds(), w, h)
 	}
+	for i := 3; i < len(img.Pix); i += 4 {
+		if img.Pix[i] != 0xFF {
+			t.Fatalf("pixel %d is not opaque (alpha %d)", i/4, img.Pix[i])
+		}
+	}
 	inked, levels := pixelStats(img)
 	if inked < 0.002 || inked > 0.2 || levels < 10 {
 		t.Errorf("page looks blank or wrong: %.4f of pixels inked, %d grey levels", inked, levels)
