@@ -91,12 +91,18 @@ func DecodeImage(data []byte, maxSide int) (img image.Image, info ImageInfo, err
 		info.Scaled = true
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, sw, sh))
-	// An opaque white background under transparent images, as a viewer shows them.
-	draw.Draw(dst, dst.Bounds(), image.White, image.Point{}, draw.Src)
+	op := draw.Src
+	if o, ok := src.(interface{ Opaque() bool }); !ok || !o.Opaque() {
+		// A white background under transparent images, as a viewer shows them.
+		draw.Draw(dst, dst.Bounds(), image.White, image.Point{}, draw.Src)
+		op = draw.Over
+	}
 	if info.Scaled {
-		draw.BiLinear.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Over, nil)
+		// ApproxBiLinear is several times faster than BiLinear on large
+		// photos and indistinguishable at display size.
+		draw.ApproxBiLinear.Scale(dst, dst.Bounds(), src, src.Bounds(), op, nil)
 	} else {
-		draw.Draw(dst, dst.Bounds(), src, src.Bounds().Min, draw.Over)
+		draw.Draw(dst, dst.Bounds(), src, src.Bounds().Min, op)
 	}
 	return orient(dst, info.Orientation), info, nil
 }

@@ -247,3 +247,19 @@ func TestEXIFParserIgnoresMalformedMetadata(t *testing.T) {
 		}
 	}
 }
+
+func TestTransparentImagesShowOnWhite(t *testing.T) {
+	src := image.NewNRGBA(image.Rect(0, 0, 40, 40)) // fully transparent
+	src.SetNRGBA(5, 5, color.NRGBA{R: 255, A: 255})
+	for _, format := range []string{"png", "gif"} {
+		for _, side := range []int{0, 20} {
+			img, _, err := DecodeImage(encodeAs(t, format, src), side)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r, g, b, a := img.At(30, 15).RGBA(); r>>8 != 255 || g>>8 != 255 || b>>8 != 255 || a>>8 != 255 {
+				t.Errorf("%s (max side %d): transparent area shows as %d,%d,%d,%d, want white", format, side, r>>8, g>>8, b>>8, a>>8)
+			}
+		}
+	}
+}
