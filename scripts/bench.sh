@@ -24,3 +24,9 @@ awk '
   }
   printf "| %s %s | %s | %s | %s | %s |\n", pkg, name, t, b, a, other
 }' "$out"
+
+# Document figures (render vs pdftoppm, PDF engine start-up and peak memory)
+# when the document benchmarks were part of this run.
+if grep -q '^BenchmarkRenderPage150DPI' "$out"; then
+  scripts/bench-documents.sh "$out"
+fi
