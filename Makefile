@@ -54,3 +54,30 @@ build-deps:
 
 clean:
 	rm -rf $(BIN)
+
+# --- Packaging (docs/deploy.md). Output in dist/. ---------------------------
+.PHONY: icons package-linux package-windows package-darwin sign package-check
+
+## icons: render assets/icons/*.png and assets/icon.ico from assets/icon.svg
+icons:
+	packaging/icons.sh
+
+## package-linux: dist/linux/triagedesk-*.tar.xz and triagedesk_*.deb
+package-linux:
+	packaging/linux/build.sh
+
+## package-windows: dist/windows/TriageDesk.exe, triagectl.exe and the MSI (cross-built with mingw-w64 and wixl)
+package-windows:
+	packaging/windows/build.sh
+
+## package-darwin: dist/darwin/TriageDesk-*.dmg, signed and notarised (macOS only)
+package-darwin:
+	packaging/macos/build.sh
+
+## sign: Authenticode-sign the Windows programs and MSI (SIGN_PFX, SIGN_PASS, optional SIGN_TIMESTAMP_URL), then verify
+sign:
+	packaging/sign.sh
+
+## package-check: build the Linux and Windows packages and check them, signing with a throwaway certificate
+package-check:
+	packaging/check.sh

@@ -7,9 +7,9 @@
 #   DEB_VERSION   Debian version: X.Y.Z, X.Y.Z+N.gHASH, with ~dirty for
 #                 uncommitted trees (sorts before the clean build)
 #   WIN_VERSION   four numbers for Windows resources: X.Y.Z.N
-#   MSI_VERSION   three numbers for the MSI ProductVersion: X.Y.Z, or X.Y.N
-#                 (N = commits, capped at 65535) for an untagged tree so each
-#                 commit upgrades the previous one
+#   MSI_VERSION   three numbers for the MSI ProductVersion: X.Y.Z (the MSI
+#                 upgrades an installed copy of the same version too, so every
+#                 build replaces the previous one)
 #   BUILD         N, the commits since the tag (or in total)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,12 +34,11 @@ if [ "$n" != 0 ] || [ -z "$tagged" ]; then
   deb="$semver+$n.g$hash"
 fi
 if [ -n "$dirty" ]; then deb="$deb~dirty"; fi
-if [ -n "$tagged" ]; then msi="$x.$y.$z"; else msi="$x.$y.$(( n > 65535 ? 65535 : n ))"; fi
 cat <<OUT
 VERSION='$describe'
 SEMVER='$semver'
 DEB_VERSION='$deb'
 WIN_VERSION='$x.$y.$z.$(( n > 65535 ? 65535 : n ))'
-MSI_VERSION='$msi'
+MSI_VERSION='$semver'
 BUILD='$n'
 OUT

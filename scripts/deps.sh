@@ -4,14 +4,20 @@
 #
 #   scripts/deps.sh build      GUI build (cgo, OpenGL, X11 headers)
 #   scripts/deps.sh test       build + headless test tools (Xvfb, keyring, poppler)
+#   scripts/deps.sh packaging  build + installers: mingw-w64 (Windows cross-build),
+#                              wixl and msitools (MSI), osslsigncode (signing)
 set -euo pipefail
 
 build_pkgs=(gcc pkg-config libgl1-mesa-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
 test_pkgs=(xvfb xauth x11-apps imagemagick libgl1-mesa-dri gnome-keyring dbus-user-session dbus-x11 poppler-utils xdotool)
+packaging_pkgs=(gcc-mingw-w64-x86-64 wixl msitools osslsigncode openssl imagemagick xz-utils dpkg-dev)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then
   want+=("${test_pkgs[@]}")
+fi
+if [ "${1:-build}" = packaging ]; then
+  want+=("${packaging_pkgs[@]}")
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -1,9 +1,13 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/triagedesk/triagedesk/internal/testutil"
 )
 
 func TestInstallerPropertiesCoverThePolicy(t *testing.T) {
@@ -171,5 +175,20 @@ func TestInstallerAndFileLayered(t *testing.T) {
 	_, problems, err := loadMachinePolicy("/nonexistent/policy.json", func() (map[string]string, error) { return installer, nil })
 	if err == nil || !slices.ContainsFunc(problems, func(p Problem) bool { return strings.Contains(p.Message, "broker_url is missing") }) {
 		t.Errorf("installer values alone: %v %v", err, problems)
+	}
+}
+
+// TestShippedExamplePolicy: the example installed with every package is valid.
+func TestShippedExamplePolicy(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "packaging", "policy.example.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, problems := ParsePolicy(data, "policy.example.json")
+	if len(problems) != 0 {
+		t.Fatalf("example policy:\n%s", joinProblems(problems))
+	}
+	if _, err := Resolve(p, nil, nil); err != nil {
+		t.Fatal(err)
 	}
 }
