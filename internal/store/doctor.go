@@ -1,0 +1,500 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/triagedesk/triagedesk/internal/triage"
+)
+
+// FileState is the health of one store file as triagectl doctor sees it.
+type FileState string
+
+// The file states.
+const (
+	FileOK       FileState = "ok"
+	FileMissing  FileState = "missing"
+	FileInUse    FileState = "in-use"  // Triage Desk has it open
+	FileDamaged  FileState = "damaged" // bbolt cannot read it safely
+	FileWrongKey FileState = "wrong-key"
+	FileNewer    FileState = "newer" // written by a newer version
+)
+
+// FileReport describes one file without revealing patient data.
+type FileReport struct {
+	Path    string
+	State   FileState
+	Size    int64
+	Schema  uint32
+	Problem string         // plain English, empty when fine
+	Counts  map[string]int // records per bucket (needs no key)
+	// With a key: how many decisions are unsent, and the audit check.
+	KeyChecked   bool
+	Unsent       int
+	AuditRecords uint64
+	AuditProblem string
+}
+
+// KeyState says whether the user's master key could be read.
+type KeyState string
+
+// The key states.
+const (
+	KeyNotChecked  KeyState = "not-checked" // no key provider given
+	KeyPresent     KeyState = "present"
+	KeyMissing     KeyState = "missing"
+	KeyUnavailable KeyState = "keychain-unavailable"
+)
+
+// UserReport is the diagnosis of one user's folder.
+type UserReport struct {
+	Dir      string
+	Key      KeyState
+	Cache    FileReport
+	Outbox   FileReport
+	SetAside []string // damaged files kept for support
+}
+
+// UserDirs lists the user folders under a profile folder.
+func UserDirs(profileDir string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(profileDir, "users"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() {
+			out = append(out, filepath.Join(profileDir, "users", e.Name()))
+		}
+	}
+	return out, nil
+}
+
+// Diagnose inspects one user folder read-only: it never changes a file. With
+// keys (may be nil) it also checks the key, counts unsent decisions and
+// verifies the audit log.
+func Diagnose(ctx context.Context, dir string, keys KeyProvider) UserReport {
+	r := UserReport{Dir: dir, Key: KeyNotChecked}
+	var ks *keyset
+	if keys != nil {
+		mk, err := keys.Get(ctx, MasterKeyAccount(filepath.Base(dir)))
+		switch {
+		case err == nil:
+			if k, err := deriveKeys(mk); err == nil {
+				ks = &k
+				r.Key = KeyPresent
+			} else {
+				r.Key = KeyMissing
+			}
+		case errors.Is(err, ErrKeyNotFound), errors.Is(err, ErrKeyMismatch):
+			r.Key = KeyMissing
+		default:
+			r.Key = KeyUnavailable
+		}
+	}
+	r.Cache = diagnoseFile(filepath.Join(dir, CacheFile), cacheFormat, CacheSchemaVersion, filepath.Base(dir), ks)
+	r.Outbox = diagnoseFile(filepath.Join(dir, OutboxFile), outboxFormat, OutboxSchemaVersion, filepath.Base(dir), ks)
+	m, _ := filepath.Glob(filepath.Join(dir, "*.corrupt-*"))
+	m2, _ := filepath.Glob(filepath.Join(dir, "*.set-aside-*"))
+	r.SetAside = append(m, m2...)
+	return r
+}
+
+func diagnoseFile(path, format string, schema uint32, userDir string, ks *keyset) FileReport {
+	fr := FileReport{Path: path, Counts: map[string]int{}}
+	fi, err := os.Stat(path)
+	if err != nil {
+		fr.State = FileMissing
+		fr.Problem = "The file does not exist (normal before first use)."
+		return fr
+	}
+	fr.Size = fi.Size()
+	db, err := openBolt(path, 500*time.Millisecond, true)
+	switch {
+	case errors.Is(err, ErrAlreadyRunning):
+		fr.State = FileInUse
+		fr.Problem = "Triage Desk has this file open. Close Triage Desk and run the check again."
+		return fr
+	case err != nil:
+		fr.State = FileDamaged
+		fr.Problem = "The file is damaged and cannot be read as a database (" + err.Error() + ")."
+		return fr
+	}
+	defer closeQuietly(db)
+	if err := checkBolt(db); err != nil {
+		fr.State = FileDamaged
+		fr.Problem = "The file is damaged: " + err.Error() + "."
+		return fr
+	}
+	fr.State = FileOK
+	err = guard(func() error {
+		return db.View(func(tx *bolt.Tx) error {
+			v, f := schemaOf(tx)
+			fr.Schema = v
+			if f != "" && f != format {
+				fr.State = FileDamaged
+				fr.Problem = fmt.Sprintf("The file holds %q data, not %q: files may have been swapped.", f, format)
+				return nil
+			}
+			if v > schema {
+				fr.State = FileNewer
+				fr.Problem = "The file was written by a newer version of Triage Desk."
+				return nil
+			}
+			_ = tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+				fr.Counts[string(name)] = b.Stats().KeyN
+				return nil
+			})
+			if ks == nil {
+				return nil
+			}
+			key := ks.cache
+			if format == outboxFormat {
+				key = ks.outbox
+			}
+			se, _ := newSealer(key, userDir, v)
+			m := tx.Bucket([]byte(bMeta))
+			if m == nil || m.Get(mKeyCheck) == nil {
+				return nil
+			}
+			if _, err := se.open(bMeta, mKeyCheck, m.Get(mKeyCheck)); err != nil {
+				fr.State = FileWrongKey
+				fr.Problem = "The key in the keychain does not open this file (the keychain was reset, or this is another user's file)."
+				return nil
+			}
+			fr.KeyChecked = true
+			if format != outboxFormat {
+				return nil
+			}
+			if b := tx.Bucket([]byte(bEntries)); b != nil {
+				_ = b.ForEach(func(k, v []byte) error {
+					pt, err := se.open(bEntries, k, v)
+					var e Entry
+					if err == nil && json.Unmarshal(pt, &e) == nil && e.State.Unsent() {
+						fr.Unsent++
+					}
+					return nil
+				})
+			}
+			if tx.Bucket([]byte(bAudit)) != nil {
+				sum, err := verifyAuditTx(tx, se, func(tx *bolt.Tx) (auditHead, error) {
+					v := tx.Bucket([]byte(bMeta)).Get(mAuditHead)
+					if v == nil {
+						return auditHead{Hash: make([]byte, sha256.Size)}, nil
+					}
+					pt, err := se.open(bMeta, mAuditHead, v)
+					if err != nil {
+						return auditHead{}, err
+					}
+					var h auditHead
+					return h, json.Unmarshal(pt, &h)
+				})
+				fr.AuditRecords = sum.Records
+				if err != nil {
+					fr.AuditProblem = err.Error()
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		fr.State = FileDamaged
+		fr.Problem = "Reading the file failed: " + err.Error() + "."
+	}
+	return fr
+}
+
+// ExportWarning heads every export: it holds patient identifiers.
+const ExportWarning = "This file contains patient identifiers (UBRNs) and clinical comments from Triage Desk decisions. " +
+	"Keep it on an encrypted drive, share it only with the people who need it, and delete it when the decisions are resolved."
+
+// ExportedEntry is one recovered decision with its outbox state.
+type ExportedEntry struct {
+	Entry    Entry           `json:"entry"`
+	Decision triage.Decision `json:"decision"`
+	// DecisionMissing is true when the outbox entry was recovered but the
+	// decision itself was not.
+	DecisionMissing bool `json:"decisionMissing,omitempty"`
+}
+
+// Export is what could be read from an outbox.db, for triagectl doctor.
+type Export struct {
+	Warning     string          `json:"warning"`
+	GeneratedAt time.Time       `json:"generatedAt"`
+	Source      string          `json:"source"`
+	Method      string          `json:"method"`
+	Decisions   []ExportedEntry `json:"decisions"`
+	// OrphanDecisions were recovered without their outbox entry.
+	OrphanDecisions []triage.Decision `json:"orphanDecisions,omitempty"`
+	Audit           []AuditRecord     `json:"audit"`
+	// AuditCheck says how far the recovered audit chain verifies.
+	AuditCheck string `json:"auditCheck"`
+	// Unreadable counts records that did not authenticate.
+	Unreadable int      `json:"unreadable"`
+	Notes      []string `json:"notes,omitempty"`
+}
+
+// ExportOutbox reads whatever can be read from the outbox.db in dir (a user
+// folder) with the user's key, without changing the file. A healthy file is
+// read through bbolt; a damaged one is scanned page by page, keeping only
+// records that authenticate under the key, so nothing forged or garbled is
+// reported. Several copies of an entry can survive in a damaged file; the
+// one with the highest revision is reported.
+//
+// Errors: ErrKeychainUnavailable or ErrKeyNotFound (no key, nothing can be
+// read), ErrAlreadyRunning (Triage Desk has the file open), or the file
+// cannot be read at all.
+func ExportOutbox(ctx context.Context, dir string, keys KeyProvider, now time.Time) (*Export, error) {
+	path := filepath.Join(dir, OutboxFile)
+	userDir := filepath.Base(dir)
+	mk, err := keys.Get(ctx, MasterKeyAccount(userDir))
+	if err != nil {
+		return nil, fmt.Errorf("export: read key: %w", err)
+	}
+	ks, err := deriveKeys(mk)
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	ex := &Export{Warning: ExportWarning, GeneratedAt: now, Source: path, Decisions: []ExportedEntry{}, Audit: []AuditRecord{}}
+	rec := newRecovery(ks, userDir)
+
+	db, err := openBolt(path, 500*time.Millisecond, true)
+	if errors.Is(err, ErrAlreadyRunning) {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	healthy := err == nil && checkBolt(db) == nil
+	if healthy {
+		ex.Method = "database"
+		err = guard(func() error {
+			return db.View(func(tx *bolt.Tx) error {
+				for _, name := range []string{bEntries, bDecisions, bAudit} {
+					if b := tx.Bucket([]byte(name)); b != nil {
+						_ = b.ForEach(func(k, v []byte) error {
+							rec.add(name, k, v)
+							return nil
+						})
+					}
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			healthy = false
+			ex.Notes = append(ex.Notes, "Reading through the database failed ("+err.Error()+"); the file was scanned instead.")
+			rec = newRecovery(ks, userDir)
+		}
+	}
+	closeQuietly(db)
+	if !healthy {
+		ex.Method = "page scan of a damaged file"
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("export: read %s: %w", OutboxFile, err)
+		}
+		scanLeaves(data, func(k, v []byte) {
+			for _, name := range []string{bEntries, bDecisions, bAudit} {
+				if rec.add(name, k, v) {
+					return
+				}
+			}
+			rec.unreadable++
+		})
+		ex.Notes = append(ex.Notes, "The file is damaged. Only records that authenticate under your key are listed; "+
+			"some may be older copies, and recent changes may be missing. Check each decision in e-RS.")
+	}
+	rec.fill(ex)
+	return ex, nil
+}
+
+// recovery collects authenticated records.
+type recovery struct {
+	entry, decision, audit *sealer
+	entries                map[string]Entry
+	decisions              map[string]triage.Decision
+	audits                 map[uint64]auditCopy
+	unreadable             int
+}
+
+type auditCopy struct {
+	rec AuditRecord
+	js  []byte
+}
+
+func newRecovery(ks keyset, userDir string) *recovery {
+	se, _ := newSealer(ks.outbox, userDir, OutboxSchemaVersion)
+	return &recovery{entry: se, decision: se, audit: se,
+		entries: map[string]Entry{}, decisions: map[string]triage.Decision{}, audits: map[uint64]auditCopy{}}
+}
+
+// add tries k/v as a record of bucket; it reports whether it authenticated.
+func (r *recovery) add(bucket string, k, v []byte) bool {
+	switch bucket {
+	case bEntries:
+		pt, err := r.entry.open(bEntries, k, v)
+		if err != nil {
+			return false
+		}
+		var e Entry
+		if json.Unmarshal(pt, &e) != nil {
+			return false
+		}
+		if old, ok := r.entries[e.ID]; !ok || e.Rev > old.Rev {
+			r.entries[e.ID] = e
+		}
+	case bDecisions:
+		pt, err := r.decision.open(bDecisions, k, v)
+		if err != nil {
+			return false
+		}
+		var d triage.Decision
+		if json.Unmarshal(pt, &d) != nil {
+			return false
+		}
+		r.decisions[d.ID] = d
+	case bAudit:
+		a, js, err := decodeAudit(r.audit, k, v)
+		if err != nil {
+			return false
+		}
+		r.audits[a.Seq] = auditCopy{a, bytes.Clone(js)}
+	default:
+		return false
+	}
+	return true
+}
+
+func (r *recovery) fill(ex *Export) {
+	for id, e := range r.entries {
+		d, ok := r.decisions[id]
+		ex.Decisions = append(ex.Decisions, ExportedEntry{Entry: e, Decision: d, DecisionMissing: !ok})
+	}
+	slices.SortFunc(ex.Decisions, func(a, b ExportedEntry) int {
+		if c := a.Entry.CreatedAt.Compare(b.Entry.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Entry.ID, b.Entry.ID)
+	})
+	for id, d := range r.decisions {
+		if _, ok := r.entries[id]; !ok {
+			ex.OrphanDecisions = append(ex.OrphanDecisions, d)
+		}
+	}
+	slices.SortFunc(ex.OrphanDecisions, func(a, b triage.Decision) int { return strings.Compare(a.ID, b.ID) })
+	seqs := make([]uint64, 0, len(r.audits))
+	for s := range r.audits {
+		seqs = append(seqs, s)
+	}
+	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+	prev := make([]byte, sha256.Size)
+	verified := uint64(0)
+	for i, s := range seqs {
+		a := r.audits[s]
+		ex.Audit = append(ex.Audit, a.rec)
+		if uint64(i+1) == s && verified == uint64(i) && bytes.Equal(a.rec.PrevHash, prev) && bytes.Equal(chainHash(prev, a.js), a.rec.Hash) {
+			verified = s
+			prev = a.rec.Hash
+		}
+	}
+	switch {
+	case len(seqs) == 0:
+		ex.AuditCheck = "No audit records could be read."
+	case verified == uint64(len(seqs)):
+		ex.AuditCheck = fmt.Sprintf("All %d audit records read; the chain from the first to the last verifies.", len(seqs))
+	default:
+		ex.AuditCheck = fmt.Sprintf("%d audit records read; the chain verifies from record 1 to %d only: later records may be missing or out of order.", len(seqs), verified)
+	}
+	ex.Unreadable = r.unreadable
+}
+
+// scanLeaves walks every 4096-byte boundary of a bbolt file and calls fn for
+// each key/value that a leaf page there (or an inline bucket inside one)
+// holds. It trusts nothing: every offset is bounds-checked, and the caller
+// authenticates what it gets.
+func scanLeaves(data []byte, fn func(k, v []byte)) {
+	const step = 4096
+	for off := 0; off+16 <= len(data); off += step {
+		scanLeafPage(data[off:], fn, 0)
+	}
+}
+
+func scanLeafPage(p []byte, fn func(k, v []byte), depth int) {
+	const (
+		header   = 16
+		elemSize = 16
+		leafFlag = 0x02
+	)
+	if len(p) < header || depth > 3 {
+		return
+	}
+	flags := binary.LittleEndian.Uint16(p[8:])
+	count := int(binary.LittleEndian.Uint16(p[10:]))
+	if flags != leafFlag {
+		return
+	}
+	for i := 0; i < count; i++ {
+		e := header + i*elemSize
+		if e+elemSize > len(p) {
+			return
+		}
+		eflags := binary.LittleEndian.Uint32(p[e:])
+		pos := int(binary.LittleEndian.Uint32(p[e+4:]))
+		ksize := int(binary.LittleEndian.Uint32(p[e+8:]))
+		vsize := int(binary.LittleEndian.Uint32(p[e+12:]))
+		start := e + pos
+		if pos < 0 || ksize < 0 || vsize < 0 || start < e || start+ksize < start || start+ksize+vsize < start+ksize || start+ksize+vsize > len(p) {
+			continue
+		}
+		k := p[start : start+ksize]
+		v := p[start+ksize : start+ksize+vsize]
+		if eflags&0x01 != 0 { // a bucket: inline ones carry a page after the 16-byte header
+			if len(v) > 16 && binary.LittleEndian.Uint64(v) == 0 {
+				scanLeafPage(v[16:], fn, depth+1)
+			}
+			continue
+		}
+		fn(k, v)
+	}
+}
+
+// SetAsideOutbox renames a damaged outbox.db, or one whose key is missing
+// or wrong, in dir to
+// outbox.db.set-aside-<timestamp> so Triage Desk can start with an empty
+// outbox. It never deletes anything and refuses a healthy file. Export
+// what can be read first.
+func SetAsideOutbox(ctx context.Context, dir string, keys KeyProvider, now time.Time) (string, error) {
+	r := Diagnose(ctx, dir, keys)
+	switch {
+	case r.Outbox.State == FileInUse:
+		return "", fmt.Errorf("set aside: %w", ErrAlreadyRunning)
+	case r.Outbox.State == FileMissing:
+		return "", errors.New("set aside: there is no saved decisions file")
+	case r.Outbox.State == FileDamaged, r.Outbox.State == FileWrongKey, r.Key == KeyMissing:
+	default:
+		return "", fmt.Errorf("set aside: the saved decisions file is %s, not damaged or locked out; it was left in place", r.Outbox.State)
+	}
+	path := filepath.Join(dir, OutboxFile)
+	aside := fmt.Sprintf("%s.set-aside-%s", path, now.UTC().Format("20060102T150405Z"))
+	if err := os.Rename(path, aside); err != nil {
+		return "", fmt.Errorf("set aside: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		return "", err
+	}
+	return aside, nil
+}
