@@ -189,10 +189,10 @@ func TestCachedReferralsSummarises(t *testing.T) {
 	s := env.open(t)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(24, 24))
-	var fs []fixture
+	want := map[string]int{}
 	for i := range 3 {
 		f := makeFixture(rng, i)
-		fs = append(fs, f)
+		want[f.UBRN] = f.Version
 		fillReferral(t, s, f)
 	}
 	infos, err := s.CachedReferrals(ctx)
@@ -201,7 +201,7 @@ func TestCachedReferralsSummarises(t *testing.T) {
 		t.Fatalf("%d infos", len(infos))
 	}
 	for _, i := range infos {
-		if !i.HasReferral || !i.HasCRI() || i.Version == 0 {
+		if !i.HasReferral || !i.HasCRI() || want[i.UBRN] != i.Version || i.ETag == "" {
 			t.Errorf("info %+v", i)
 		}
 	}

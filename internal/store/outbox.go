@@ -166,6 +166,8 @@ func (s *Store) Enqueue(ctx context.Context, d triage.Decision) (Entry, error) {
 	if err := s.checkDecision(&d); err != nil {
 		return Entry{}, err
 	}
+	s.purgeMu.Lock()
+	defer s.purgeMu.Unlock()
 	var e Entry
 	err := s.outboxTx(ctx, true, func(tx *bolt.Tx) error {
 		var err error
@@ -595,6 +597,8 @@ func (s *Store) Amend(ctx context.Context, id string, d triage.Decision) (Entry,
 	if err := s.checkDecision(&d); err != nil {
 		return Entry{}, err
 	}
+	s.purgeMu.Lock()
+	defer s.purgeMu.Unlock()
 	var out Entry
 	err := s.outboxTx(ctx, true, func(tx *bolt.Tx) error {
 		old, err := s.getEntry(tx, id, true)

@@ -76,6 +76,8 @@ type refOutboxState struct {
 // entries and stale snapshots, audits each purge, and compacts both files if
 // anything was removed so the deleted data leaves the disk.
 func (s *Store) RunRetention(ctx context.Context) (PurgeReport, error) {
+	s.purgeMu.Lock()
+	defer s.purgeMu.Unlock()
 	var rep PurgeReport
 	now := s.now()
 	pol := s.opts.Retention
@@ -279,6 +281,8 @@ func purgeRefTx(tx *bolt.Tx, k []byte) error {
 // referral has an unsent decision. Call Compact afterwards to remove the
 // bytes from the disk. Purging a referral with nothing cached is not an error.
 func (s *Store) PurgeReferral(ctx context.Context, ubrn string) error {
+	s.purgeMu.Lock()
+	defer s.purgeMu.Unlock()
 	ubrn = normalizeUBRN(ubrn)
 	k := refKey(s.keys.index, ubrn)
 	unsent := false

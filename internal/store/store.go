@@ -102,6 +102,10 @@ type OpenReport struct {
 type Store struct {
 	mu     sync.RWMutex
 	closed bool
+	// purgeMu keeps a retention run and new decisions apart: the run
+	// decides what to purge from the outbox's unsent decisions, so none
+	// may be added until it has finished.
+	purgeMu sync.Mutex
 
 	opts    Options
 	log     *slog.Logger

@@ -23,7 +23,7 @@ import (
 // session without Secret Service.
 type failingRing struct{}
 
-var errNoSecretService = errors.New("The name org.freedesktop.secrets was not provided by any .service files")
+var errNoSecretService = errors.New("the name org.freedesktop.secrets was not provided by any .service files")
 
 func (failingRing) Get(string, string) (string, error) { return "", errNoSecretService }
 func (failingRing) Set(string, string, string) error   { return errNoSecretService }
