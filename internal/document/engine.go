@@ -114,6 +114,9 @@ type worker struct {
 	slot chan struct{}
 	inst pdfium.Pdfium
 	docs int // open documents, guarded by Engine.mu
+	// gen counts instance replacements (guarded by slot): documents opened
+	// on an earlier generation are opened again from their bytes.
+	gen int
 
 	// A page bitmap kept between renders (guarded by slot): creating and
 	// zeroing one inside WebAssembly costs more than drawing a text page.
@@ -358,13 +361,38 @@ func (e *Engine) unpick(w *worker) {
 	e.mu.Unlock()
 }
 
+// replaceInstance swaps a failed PDFium instance for a fresh one. Call with
+// the worker's slot held. Documents on the worker reopen on their next use.
+func (e *Engine) replaceInstance(w *worker, cause error) error {
+	if de, ok := cause.(*Error); ok && de.Err != nil {
+		cause = de.Err // the runtime's message (a trap or closed module), not document content
+	}
+	e.opts.Logger.Warn("pdf instance failed; starting a fresh one", "err", cause)
+	w.haveBitmap = false // it lived in the old instance's memory
+	_ = w.inst.Kill()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	inst, err := e.pool.GetInstanceWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("replace pdf instance: %w", err)
+	}
+	w.inst = inst
+	w.gen++
+	return nil
+}
+
 // isInstanceFailure reports errors that mean the WebAssembly instance itself
 // failed (a trap or a closed module) rather than the document.
 func isInstanceFailure(err error) bool {
-	if err == nil {
-		return false
+	for ; err != nil; err = errors.Unwrap(err) {
+		if _, ok := err.(*Error); ok {
+			continue // its Error() leaves the cause out
+		}
+		s := err.Error()
+		if strings.Contains(s, "wasm error") || strings.Contains(s, "module closed") ||
+			strings.Contains(s, "instance is closed") || strings.Contains(s, "panic occurred") {
+			return true
+		}
 	}
-	s := err.Error()
-	return strings.Contains(s, "wasm error") || strings.Contains(s, "module closed") ||
-		strings.Contains(s, "instance is closed") || strings.Contains(s, "panic occurred")
+	return false
 }

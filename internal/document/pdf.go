@@ -22,6 +22,7 @@ type PDF struct {
 	e     *Engine
 	w     *worker
 	id    uint64
+	gen   int // the worker generation doc belongs to (guarded by the slot)
 	doc   references.FPDF_DOCUMENT
 	sizes []Size
 	info  PDFInfo
@@ -81,7 +82,7 @@ func (e *Engine) Open(ctx context.Context, data []byte) (*PDF, error) {
 		return nil, err
 	}
 	defer w.release()
-	p := &PDF{e: e, w: w, id: e.nextID.Add(1), info: info, data: data}
+	p := &PDF{e: e, w: w, id: e.nextID.Add(1), info: info, data: data, gen: w.gen}
 	if err := p.open(); err != nil {
 		e.unpick(w)
 		return nil, err
@@ -167,7 +168,33 @@ func (p *PDF) do(ctx context.Context, f func() error) error {
 		return err
 	}
 	defer p.w.release()
-	return f()
+	// If the instance fails (a WebAssembly trap, say), replace it, reopen
+	// the document and try once more.
+	for attempt := 0; ; attempt++ {
+		if p.gen != p.w.gen {
+			if err := p.reopen(); err != nil {
+				return err
+			}
+		}
+		err := f()
+		if !isInstanceFailure(err) || attempt == 1 {
+			return err
+		}
+		if rerr := p.e.replaceInstance(p.w, err); rerr != nil {
+			return newError(KindRender, rerr, "the PDF viewer stopped working; close and reopen Triage Desk")
+		}
+	}
+}
+
+// reopen opens the document again on a replaced instance. Call with the
+// slot held.
+func (p *PDF) reopen() error {
+	res, err := p.w.inst.OpenDocument(&requests.OpenDocument{File: &p.data})
+	if err != nil {
+		return newError(KindRender, err, "the document could not be reopened after a problem in the PDF viewer")
+	}
+	p.doc, p.gen = res.Document, p.w.gen
+	return nil
 }
 
 // Render draws page i (0-based) at dpi and returns an opaque RGBA image. A
@@ -426,6 +453,9 @@ func (p *PDF) Close() error {
 		return fmt.Errorf("close pdf: %w", err)
 	}
 	defer p.w.release()
+	if p.gen != p.w.gen {
+		return nil // its instance was replaced and took the document with it
+	}
 	if _, err := p.w.inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: p.doc}); err != nil {
 		return fmt.Errorf("close pdf: %w", err)
 	}

@@ -251,3 +251,40 @@ func TestClosedDocumentAndEngine(t *testing.T) {
 		t.Errorf("open after close: %v, want KindUnavailable", err)
 	}
 }
+
+func TestFailedInstanceIsReplacedAndDocumentsReopen(t *testing.T) {
+	e := Start(context.Background(), Options{CacheDir: testCompileCacheDir()})
+	defer e.Close()
+	ctx := context.Background()
+	a, err := e.Open(ctx, criPDF())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := e.Open(ctx, busyPDF())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	w := e.workers[0]
+	// Kill the instance under the documents, as a trap inside PDFium would.
+	if err := w.inst.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	img, err := a.Render(ctx, 1, 72)
+	if err != nil {
+		t.Fatalf("render after the instance died: %v", err)
+	}
+	if inked, _ := pixelStats(img); inked == 0 {
+		t.Error("blank page after recovery")
+	}
+	if w.gen != 1 {
+		t.Errorf("instance generation %d, want 1 replacement", w.gen)
+	}
+	if text, err := a.Text(ctx, 2); err != nil || !strings.Contains(text, "Allergies") {
+		t.Errorf("text after recovery: %q, %v", text, err)
+	}
+	if _, err := b.Render(ctx, 0, 72); err != nil {
+		t.Errorf("second document after recovery: %v", err)
+	}
+}
