@@ -71,20 +71,23 @@ func DecodeImage(data []byte, maxSide int) (img image.Image, info ImageInfo, err
 	if err != nil {
 		return nil, info, imageError(err, imageTruncated(format, data))
 	}
-	if b := src.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+	// A GIF's first frame may be smaller than its screen; nothing may be
+	// larger than the header said.
+	sb := src.Bounds()
+	if sb.Empty() || sb.Dx() > cfg.Width || sb.Dy() > cfg.Height {
 		return nil, info, newError(KindCorrupt, nil, "the image's size does not match its header")
 	}
 	info.Orientation = 1
 	if format == "jpeg" || format == "tiff" {
 		info.Orientation = exifOrientation(data)
 	}
-	w, h := cfg.Width, cfg.Height
+	w, h := sb.Dx(), sb.Dy()
 	if info.Orientation >= 5 { // rotated a quarter turn: sides swap
 		w, h = h, w
 	}
 	info.Width, info.Height = w, h
 	// Scale in the stored orientation, then turn upright.
-	sw, sh := cfg.Width, cfg.Height
+	sw, sh := sb.Dx(), sb.Dy()
 	if longest := max(w, h); longest > maxSide {
 		f := float64(maxSide) / float64(longest)
 		sw, sh = max(1, int(float64(sw)*f+0.5)), max(1, int(float64(sh)*f+0.5))

@@ -266,3 +266,20 @@ func TestTransparentImagesShowOnWhite(t *testing.T) {
 		}
 	}
 }
+
+func TestGIFWithSmallFirstFrame(t *testing.T) {
+	frame := image.NewPaletted(image.Rect(10, 10, 30, 20), color.Palette{color.Black, color.White})
+	var b bytes.Buffer
+	err := gif.EncodeAll(&b, &gif.GIF{Image: []*image.Paletted{frame}, Delay: []int{0},
+		Config: image.Config{Width: 64, Height: 48, ColorModel: frame.Palette}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, info, err := DecodeImage(b.Bytes(), 0)
+	if err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	if img.Bounds().Dx() != 20 || img.Bounds().Dy() != 10 || info.Width != 20 {
+		t.Errorf("bounds %v info %+v", img.Bounds(), info)
+	}
+}

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/klippa-app/go-pdfium/requests"
 )
 
 func TestCRIRendersWithTextAndPixels(t *testing.T) {
@@ -286,5 +289,50 @@ func TestFailedInstanceIsReplacedAndDocumentsReopen(t *testing.T) {
 	}
 	if _, err := b.Render(ctx, 0, 72); err != nil {
 		t.Errorf("second document after recovery: %v", err)
+	}
+}
+
+func TestWASMSeesNoHostFiles(t *testing.T) {
+	e := testEngine(t)
+	path, err := filepath.Abs(benchPDF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := e.workers[0]
+	if err := w.acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer w.release()
+	res, err := w.inst.OpenDocument(&requests.OpenDocument{FilePath: &path})
+	if err == nil {
+		w.inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: res.Document})
+		t.Fatalf("PDFium opened %s from the host disk; its file system must be empty", path)
+	}
+}
+
+func TestHugePageIsDrawnWithinThePixelLimit(t *testing.T) {
+	var b pdfBuilder
+	b.add("<< /Type /Catalog /Pages 2 0 R >>")
+	b.add("<< /Type /Pages /Kids [4 0 R] /Count 1 >>")
+	cs := "0 0 1 rg 0 0 7200 7200 re f BT /F1 800 Tf 100 3000 Td (Huge) Tj ET"
+	b.add(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(cs), cs))
+	b.add("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 14400 14400] /Resources << /Font << /F1 5 0 R >> >> /Contents 3 0 R >>")
+	b.add("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+	e := Start(context.Background(), Options{CacheDir: testCompileCacheDir(), MaxRenderPixels: 4_000_000})
+	defer e.Close()
+	p, err := e.Open(context.Background(), b.bytes(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	img, err := p.Render(context.Background(), 0, 150) // 30000 × 30000 pixels asked for
+	if err != nil {
+		t.Fatal(err)
+	}
+	if px := img.Bounds().Dx() * img.Bounds().Dy(); px > 4_000_000 || img.Bounds().Dx() < 1900 {
+		t.Fatalf("drawn at %v (%d pixels), want at most 4,000,000", img.Bounds(), px)
+	}
+	if inked, _ := pixelStats(img); inked < 0.2 {
+		t.Errorf("huge page drawn blank: %.3f inked", inked)
 	}
 }
