@@ -128,7 +128,7 @@ func runPolicyShow(g *Globals, args []string) error {
 	if fs.NArg() != 0 {
 		return usageError{"policy show takes no arguments; use --file to read another policy file"}
 	}
-	m, err := loadConfigWithPolicy(g, *file)
+	m, err := loadConfig(g, *file)
 	if err != nil {
 		var pe *config.PolicyError
 		if errors.As(err, &pe) {
@@ -211,12 +211,11 @@ func printSettingsJSON(w io.Writer, m *config.Manager, s *config.Settings) error
 	return enc.Encode(out)
 }
 
-// loadConfig loads this machine's policy and the user's settings for a
-// command, applying --profile and, when given, --env and --base-url. Other
-// commands use it to find out where to connect.
-func loadConfig(g *Globals) (*config.Manager, error) { return loadConfigWithPolicy(g, "") }
-
-func loadConfigWithPolicy(g *Globals, policyPath string) (*config.Manager, error) {
+// loadConfig loads the machine policy (policyPath, or this machine's when
+// "") and the user's settings for a command, applying --profile and, when
+// given, --env and --base-url. Other commands call loadConfig(g, "") to
+// find out where to connect; its errors are config.Load's.
+func loadConfig(g *Globals, policyPath string) (*config.Manager, error) {
 	var override *config.EnvironmentChoice
 	// "demo" is the flag's default; anything else, or a base URL, is a choice.
 	if g.Env != "" && (g.Env != string(config.EnvDemo) || g.BaseURL != "") {
