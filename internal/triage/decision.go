@@ -64,23 +64,67 @@ func (k DecisionKind) Operation() string {
 	return ""
 }
 
-// ResultingStates are the e-RS states a referral is in after the decision was
-// applied, used to tell whether an ambiguous send actually reached e-RS.
-func (k DecisionKind) ResultingStates(outcome ReviewOutcome) []ReferralState {
-	switch k {
-	case DecisionAccept:
-		return []ReferralState{StateBooked}
-	case DecisionReject:
-		return []ReferralState{StateRejected}
-	case DecisionRedirect:
-		return []ReferralState{StateApptCancelledByProvider}
-	case DecisionReviewOutcome:
-		if outcome == OutcomeReturnToReferrerWithAdvice {
-			return []ReferralState{StateTriageResponse}
-		}
-		return []ReferralState{StateTriagedProviderToAction}
+// Settlement is what re-reading a referral says about a decision whose send
+// had an unknown outcome (a timeout, a dropped connection, a 5xx): e-RS has no
+// idempotency keys, so the referral itself must show whether it was applied.
+type Settlement int
+
+// The settlement outcomes.
+const (
+	// SettleNotApplied: the referral is at the version the clinician saw, so
+	// the decision did not reach e-RS and may be sent again.
+	SettleNotApplied Settlement = iota
+	// SettleApplied: the referral carries this decision's signature (state,
+	// reason and comments), so it was applied and must not be sent again.
+	SettleApplied
+	// SettleChanged: the referral changed in some other way; the clinician
+	// must see what changed (a conflict).
+	SettleChanged
+	// SettleNeedsWorklist: the referral alone cannot tell (accept leaves the
+	// state BOOKED); whether it left Referrals for Review decides.
+	SettleNeedsWorklist
+)
+
+// Settle compares the referral as e-RS now has it with the decision, to tell
+// whether an ambiguous send was applied. The published e-RS responses put both
+// triage outcomes and "cancel appointment, action later" in state
+// TRIAGED_PROVIDER_TO_ACTION with the outcome as the state reason, while the
+// state list defines TRIAGE_RESPONSE as "returned to the referrer with
+// advice"; both are accepted, and the reason code and the comments identify
+// the decision.
+func (d Decision) Settle(now *Referral) Settlement {
+	if now == nil {
+		return SettleChanged
 	}
-	return nil
+	if now.Version == d.BaseVersion {
+		return SettleNotApplied
+	}
+	if now.Version < d.BaseVersion {
+		return SettleChanged
+	}
+	st := now.State
+	sameComments := strings.TrimSpace(st.Comments) == strings.TrimSpace(d.Comments)
+	switch d.Kind {
+	case DecisionAccept:
+		if st.State == StateBooked {
+			return SettleNeedsWorklist
+		}
+	case DecisionReject:
+		if st.State == StateRejected && st.Reason.Code == d.Reason.Code && sameComments {
+			return SettleApplied
+		}
+	case DecisionRedirect:
+		if (st.State == StateTriagedProviderToAction || st.State == StateApptCancelledByProvider) &&
+			st.Reason.Code == string(OutcomeCancelAppointmentActionLater) && sameComments {
+			return SettleApplied
+		}
+	case DecisionReviewOutcome:
+		if (st.State == StateTriagedProviderToAction || st.State == StateTriageResponse) &&
+			st.Reason.Code == string(d.Outcome) && sameComments {
+			return SettleApplied
+		}
+	}
+	return SettleChanged
 }
 
 // ProviderAttachment is a file the clinician attaches to a redirect or triage

@@ -283,15 +283,39 @@ func TestAllowedKinds(t *testing.T) {
 	}
 }
 
-func TestResultingStates(t *testing.T) {
-	if s := DecisionReviewOutcome.ResultingStates(OutcomeReturnToReferrerWithAdvice); s[0] != StateTriageResponse {
-		t.Errorf("return with advice -> %v", s)
+func TestSettle(t *testing.T) {
+	reject := Decision{Kind: DecisionReject, BaseVersion: 5, Reason: Coding{Code: "OTHER"}, Comments: "Please send bloods."}
+	redirect := Decision{Kind: DecisionRedirect, BaseVersion: 5, Comments: "Rebook into rapid access."}
+	advice := Decision{Kind: DecisionReviewOutcome, BaseVersion: 5, Outcome: OutcomeReturnToReferrerWithAdvice, Comments: "Start a PPI."}
+	later := Decision{Kind: DecisionReviewOutcome, BaseVersion: 5, Outcome: OutcomeAcceptReferBookLater, Comments: "Book later."}
+	accept := Decision{Kind: DecisionAccept, BaseVersion: 5}
+	ref := func(v int, s ReferralState, reason, comments string) *Referral {
+		return &Referral{Version: v, State: ReferralStatus{State: s, Reason: Coding{Code: reason}, Comments: comments}}
 	}
-	if s := DecisionReviewOutcome.ResultingStates(OutcomeAcceptReferBookLater); s[0] != StateTriagedProviderToAction {
-		t.Errorf("book later -> %v", s)
+	tests := []struct {
+		name string
+		d    Decision
+		now  *Referral
+		want Settlement
+	}{
+		{"unchanged: not applied", reject, ref(5, StateBooked, "", ""), SettleNotApplied},
+		{"reject applied", reject, ref(6, StateRejected, "OTHER", "Please send bloods."), SettleApplied},
+		{"someone else rejected", reject, ref(6, StateRejected, "SERVICE_INAPPROPRIATE", "Wrong clinic."), SettleChanged},
+		{"redirect applied (published shape)", redirect, ref(6, StateTriagedProviderToAction, "CANCEL_APPOINTMENT_ACTION_LATER", "Rebook into rapid access."), SettleApplied},
+		{"advice applied (published shape)", advice, ref(6, StateTriagedProviderToAction, "RETURN_TO_REFERRER_WITH_ADVICE", "Start a PPI."), SettleApplied},
+		{"advice applied (TRIAGE_RESPONSE)", advice, ref(6, StateTriageResponse, "RETURN_TO_REFERRER_WITH_ADVICE", "Start a PPI."), SettleApplied},
+		{"book later applied", later, ref(7, StateTriagedProviderToAction, "ACCEPT_REFER_BOOK_LATER", "Book later."), SettleApplied},
+		{"other outcome by someone else", later, ref(6, StateTriagedProviderToAction, "RETURN_TO_REFERRER_WITH_ADVICE", "Book later."), SettleChanged},
+		{"letter changed", advice, ref(6, StateAwaitingTriage, "", ""), SettleChanged},
+		{"accept: worklist decides", accept, ref(6, StateBooked, "", ""), SettleNeedsWorklist},
+		{"accept but rejected by someone", accept, ref(6, StateRejected, "OTHER", "x"), SettleChanged},
+		{"older version", reject, ref(4, StateBooked, "", ""), SettleChanged},
+		{"no referral", reject, nil, SettleChanged},
 	}
-	if s := DecisionReject.ResultingStates(""); s[0] != StateRejected {
-		t.Errorf("reject -> %v", s)
+	for _, tt := range tests {
+		if got := tt.d.Settle(tt.now); got != tt.want {
+			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)
+		}
 	}
 	for _, k := range DecisionKinds {
 		if k.Operation() == "" || k.Label() == string(k) {
