@@ -147,6 +147,7 @@ type AuditError struct {
 	Problem string
 }
 
+// Error says which record failed and how.
 func (e *AuditError) Error() string {
 	return fmt.Sprintf("audit record %d: %s", e.Seq, e.Problem)
 }

@@ -23,7 +23,7 @@ func auditFixture(t *testing.T) *testEnv {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(30, 30))
 	for i := range 3 {
-		f := makeFixture(rng, i)
+		f := makeDecisionFixture(rng, i)
 		e, err := s.Enqueue(ctx, rejectFor(f))
 		mustNoErr(t, err, "enqueue")
 		if i == 0 {

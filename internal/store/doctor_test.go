@@ -22,7 +22,7 @@ func doctorFixture(t *testing.T, n int) (*testEnv, map[string]triage.OutboxState
 	rng := rand.New(rand.NewPCG(100, 100))
 	states := map[string]triage.OutboxState{}
 	for i := range n {
-		f := makeFixture(rng, i)
+		f := makeDecisionFixture(rng, i)
 		e, err := s.Enqueue(ctx, rejectFor(f))
 		mustNoErr(t, err, "enqueue")
 		switch i % 4 {

@@ -159,6 +159,17 @@ func makeFixture(rng *rand.Rand, i int) fixture {
 	return f
 }
 
+// makeDecisionFixture is a fixture without the FHIR JSON and CRI, for tests
+// that only make decisions.
+func makeDecisionFixture(rng *rand.Rand, i int) fixture {
+	return fixture{
+		UBRN:    fmt.Sprintf("%012d", 100000000000+rng.Int64N(800000000000)),
+		NHS:     triage.SyntheticNHSNumber(rng),
+		Family:  fmt.Sprintf("Zqxfixturename%04d", i),
+		Version: 3 + i%5,
+	}
+}
+
 // makePDF returns a small but well-formed PDF whose page shows text, padded
 // with an incompressible stream to about size bytes.
 func makePDF(rng *rand.Rand, text string, size int) []byte {

@@ -14,7 +14,7 @@ func TestEnqueueIsOneDurableTransaction(t *testing.T) {
 	env := newEnv(t)
 	s := env.open(t)
 	ctx := context.Background()
-	f := makeFixture(rand.New(rand.NewPCG(1, 1)), 0)
+	f := makeDecisionFixture(rand.New(rand.NewPCG(1, 1)), 0)
 
 	var changes []Change
 	s.opts.OnChange = func(c Change) { changes = append(changes, c) }
@@ -53,7 +53,7 @@ func TestEnqueueRefusesBadDecisions(t *testing.T) {
 	env := newEnv(t)
 	s := env.open(t)
 	ctx := context.Background()
-	f := makeFixture(rand.New(rand.NewPCG(2, 2)), 0)
+	f := makeDecisionFixture(rand.New(rand.NewPCG(2, 2)), 0)
 	_, err := s.Enqueue(ctx, acceptFor(f))
 	mustNoErr(t, err, "first decision")
 
@@ -65,12 +65,12 @@ func TestEnqueueRefusesBadDecisions(t *testing.T) {
 	}{
 		{"second decision for the same referral", func() triage.Decision { return rejectFor(f) }, ErrDecisionPending, triage.ECONFLICT},
 		{"another clinician", func() triage.Decision {
-			d := acceptFor(makeFixture(rand.New(rand.NewPCG(3, 3)), 1))
+			d := acceptFor(makeDecisionFixture(rand.New(rand.NewPCG(3, 3)), 1))
 			d.By = otherClinician
 			return d
 		}, ErrWrongUser, triage.EFORBIDDEN},
 		{"no version", func() triage.Decision {
-			d := acceptFor(makeFixture(rand.New(rand.NewPCG(4, 4)), 2))
+			d := acceptFor(makeDecisionFixture(rand.New(rand.NewPCG(4, 4)), 2))
 			d.BaseVersion = 0
 			return d
 		}, nil, triage.EINVALID},
@@ -137,7 +137,7 @@ func TestOutboxTransitions(t *testing.T) {
 			env := newEnv(t)
 			s := env.open(t)
 			ctx := context.Background()
-			f := makeFixture(rand.New(rand.NewPCG(uint64(i), 9)), i)
+			f := makeDecisionFixture(rand.New(rand.NewPCG(uint64(i), 9)), i)
 			e, err := s.Enqueue(ctx, rejectFor(f))
 			mustNoErr(t, err, "enqueue")
 			for _, st := range c.steps {
@@ -185,7 +185,7 @@ func TestOutboxEntryHoldsWhatTheEngineNeeds(t *testing.T) {
 	env := newEnv(t)
 	s := env.open(t)
 	ctx := context.Background()
-	f := makeFixture(rand.New(rand.NewPCG(5, 5)), 0)
+	f := makeDecisionFixture(rand.New(rand.NewPCG(5, 5)), 0)
 	e, err := s.Enqueue(ctx, rejectFor(f))
 	mustNoErr(t, err, "enqueue")
 
@@ -251,7 +251,7 @@ func TestConflictRecordsWhatERSSays(t *testing.T) {
 	env := newEnv(t)
 	s := env.open(t)
 	ctx := context.Background()
-	f := makeFixture(rand.New(rand.NewPCG(6, 6)), 0)
+	f := makeDecisionFixture(rand.New(rand.NewPCG(6, 6)), 0)
 	e, _ := s.Enqueue(ctx, rejectFor(f))
 	_, _ = s.BeginSend(ctx, e.ID)
 	c, err := s.MarkConflict(ctx, e.ID, ConflictInfo{Status: triage.ReferralStatus{State: triage.StateRejected,
@@ -290,13 +290,13 @@ func TestAmendReplacesAFailedDecision(t *testing.T) {
 	env := newEnv(t)
 	s := env.open(t)
 	ctx := context.Background()
-	f := makeFixture(rand.New(rand.NewPCG(7, 7)), 0)
+	f := makeDecisionFixture(rand.New(rand.NewPCG(7, 7)), 0)
 	e, _ := s.Enqueue(ctx, rejectFor(f))
 	_, _ = s.BeginSend(ctx, e.ID)
 	_, err := s.MarkFailed(ctx, e.ID, SendError{Message: "The reason code is no longer valid.", HTTPStatus: 422, ERSCode: "INVALID_CODE"})
 	mustNoErr(t, err, "failed")
 
-	other := rejectFor(makeFixture(rand.New(rand.NewPCG(8, 8)), 1))
+	other := rejectFor(makeDecisionFixture(rand.New(rand.NewPCG(8, 8)), 1))
 	if _, err := s.Amend(ctx, e.ID, other); triage.ErrorCodeOf(err) != triage.EINVALID {
 		t.Errorf("amend with another referral: %v", err)
 	}
@@ -338,7 +338,7 @@ func TestAmendQueuedAndUnacknowledgedConflict(t *testing.T) {
 	env := newEnv(t)
 	s := env.open(t)
 	ctx := context.Background()
-	f := makeFixture(rand.New(rand.NewPCG(9, 9)), 0)
+	f := makeDecisionFixture(rand.New(rand.NewPCG(9, 9)), 0)
 	e, _ := s.Enqueue(ctx, acceptFor(f))
 	n, err := s.Amend(ctx, e.ID, rejectFor(f))
 	mustNoErr(t, err, "amend queued")
@@ -364,7 +364,7 @@ func TestInFlightReportedAfterReopen(t *testing.T) {
 	env := newEnv(t)
 	s := env.open(t)
 	ctx := context.Background()
-	f := makeFixture(rand.New(rand.NewPCG(10, 10)), 0)
+	f := makeDecisionFixture(rand.New(rand.NewPCG(10, 10)), 0)
 	e, _ := s.Enqueue(ctx, acceptFor(f))
 	_, _ = s.BeginSend(ctx, e.ID)
 	s.Close()
