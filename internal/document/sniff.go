@@ -135,6 +135,11 @@ var mimeTypes = map[string]FileType{
 func DetectType(name, contentType string, data []byte) (t FileType, mismatch bool) {
 	declared := declaredType(name, contentType)
 	t = sniffContent(data)
+	if t == TypeDOC && declared != TypeDOC && (strings.TrimSpace(contentType) != "" || path.Ext(name) != "") {
+		// An OLE2 compound file that is not declared as Word is another
+		// Office format (Excel, Outlook, PowerPoint): shown as metadata.
+		return TypeUnknown, false
+	}
 	if t == TypeUnknown || t == TypeText {
 		// Content without a signature: text-like kinds are told apart by
 		// their declaration when the text itself is not conclusive.

@@ -312,3 +312,21 @@ func TestPreviewSniffsContent(t *testing.T) {
 		})
 	}
 }
+
+func TestDetectTypeOfficeCompoundFiles(t *testing.T) {
+	ole := append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 100)...)
+	for _, tc := range []struct {
+		name, ct string
+		want     FileType
+	}{
+		{"letter.doc", "", TypeDOC},
+		{"letter", "application/msword", TypeDOC},
+		{"noname", "", TypeDOC},
+		{"message.msg", "application/vnd.ms-outlook", TypeUnknown},
+		{"results.xls", "", TypeUnknown},
+	} {
+		if got, _ := DetectType(tc.name, tc.ct, ole); got != tc.want {
+			t.Errorf("DetectType(%q, %q) = %s, want %s", tc.name, tc.ct, got, tc.want)
+		}
+	}
+}
