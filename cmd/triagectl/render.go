@@ -171,7 +171,7 @@ func renderCacheDir(g *Globals) (string, error) {
 			return "", err
 		}
 	}
-	return filepath.Join(profile, "cache", "pdfium"), nil
+	return document.CompileCacheDir(profile), nil
 }
 
 // reorderArgs moves flags after the file name in front of it, so

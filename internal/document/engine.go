@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -29,6 +30,12 @@ const (
 	DefaultMemoryLimit     = 1 << 30          // WebAssembly memory per PDFium instance
 	defaultCloseTimeout    = 10 * time.Second // waiting for an in-flight call when closing a document
 )
+
+// CompileCacheDir is where the app keeps the engine's compilation cache
+// inside a profile folder: pass it as Options.CacheDir.
+func CompileCacheDir(profile string) string {
+	return filepath.Join(profile, "cache", "pdfium")
+}
 
 // Options configure the PDF engine. The zero value works (no compilation
 // cache, one instance, the defaults above).
