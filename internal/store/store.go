@@ -273,21 +273,31 @@ func (s *Store) createMasterKey(ctx context.Context, account string) ([]byte, er
 }
 
 func (s *Store) openOutbox(path string) (*bolt.DB, error) {
-	db, err := openBolt(path, s.opts.LockTimeout, false)
-	switch {
-	case errors.Is(err, ErrAlreadyRunning):
-		return nil, userError(triage.EUNAVAILABLE, ErrAlreadyRunning, err, msgAlreadyRunning)
-	case isDamaged(err):
-		s.log.Error("outbox damaged: refusing to start", "err", err)
-		return nil, userError(triage.EINTERNAL, ErrOutboxDamaged, err, msgOutboxDamaged)
-	case err != nil:
-		return nil, fmt.Errorf("open saved decisions: %w", err)
+	classify := func(err error) error {
+		switch {
+		case errors.Is(err, ErrAlreadyRunning):
+			return userError(triage.EUNAVAILABLE, ErrAlreadyRunning, err, msgAlreadyRunning)
+		case isDamaged(err):
+			s.log.Error("outbox damaged: refusing to start", "err", err)
+			return userError(triage.EINTERNAL, ErrOutboxDamaged, err, msgOutboxDamaged)
+		}
+		return fmt.Errorf("open saved decisions: %w", err)
 	}
-	// The outbox is small: check it on every open.
-	if err := checkBolt(db); err != nil {
-		closeQuietly(db)
-		s.log.Error("outbox failed its check: refusing to start", "err", err)
-		return nil, userError(triage.EINTERNAL, ErrOutboxDamaged, err, msgOutboxDamaged)
+	// Check it read-only first: opening read-write can make bbolt write
+	// (it syncs a missing freelist), and a damaged outbox must stay exactly
+	// as it is. The outbox is small, so it is checked on every open.
+	ro, err := openBolt(path, s.opts.LockTimeout, true)
+	if err != nil {
+		return nil, classify(err)
+	}
+	err = checkBolt(ro)
+	closeQuietly(ro)
+	if err != nil {
+		return nil, classify(err)
+	}
+	db, err := openBolt(path, s.opts.LockTimeout, false)
+	if err != nil {
+		return nil, classify(err)
 	}
 	return db, nil
 }
