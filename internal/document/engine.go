@@ -110,17 +110,19 @@ type Engine struct {
 	cache  *pageCache
 	nextID atomic.Uint64
 
-	mu     sync.Mutex // guards closed and worker.docs
-	closed bool
+	mu      sync.Mutex // guards closed and worker.docs
+	closed  bool
+	closing chan struct{} // closed by Close, before it waits for the instances
 }
 
 // worker is one PDFium instance. PDFium is single-threaded, so every call on
 // an instance holds its slot; waiting for the slot honours the caller's
 // context, so abandoned requests leave the queue at once.
 type worker struct {
-	slot chan struct{}
-	inst pdfium.Pdfium
-	docs int // open documents, guarded by Engine.mu
+	slot    chan struct{}
+	closing <-chan struct{} // closed when the engine shuts down
+	inst    pdfium.Pdfium
+	docs    int // open documents, guarded by Engine.mu
 	// gen counts instance replacements (guarded by slot): documents opened
 	// on an earlier generation are opened again from their bytes.
 	gen int
@@ -165,17 +167,30 @@ func (w *worker) dropBitmap() {
 	}
 }
 
-// acquire waits for the worker's slot or ctx.
+// acquire waits for the worker's slot, ctx or the engine shutting down.
 func (w *worker) acquire(ctx context.Context) error {
+	select {
+	case <-w.closing:
+		return &Error{Kind: KindClosed, Reason: "the PDF viewer has been shut down"}
+	default:
+	}
 	select {
 	case w.slot <- struct{}{}:
 		if err := ctx.Err(); err != nil { // both were ready: prefer giving up
 			<-w.slot
 			return err
 		}
+		select {
+		case <-w.closing:
+			<-w.slot
+			return &Error{Kind: KindClosed, Reason: "the PDF viewer has been shut down"}
+		default:
+		}
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-w.closing:
+		return &Error{Kind: KindClosed, Reason: "the PDF viewer has been shut down"}
 	}
 }
 
@@ -188,9 +203,10 @@ func (w *worker) release() { <-w.slot }
 func Start(ctx context.Context, opts Options) *Engine {
 	opts = opts.withDefaults()
 	e := &Engine{
-		opts:  opts,
-		ready: make(chan struct{}),
-		cache: newPageCache(opts.CacheBytes, opts.CachePages),
+		opts:    opts,
+		ready:   make(chan struct{}),
+		closing: make(chan struct{}),
+		cache:   newPageCache(opts.CacheBytes, opts.CachePages),
 	}
 	var runCtx context.Context
 	runCtx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
@@ -252,7 +268,7 @@ func (e *Engine) start(startCtx, runCtx context.Context) (err error) {
 		if err != nil {
 			return fmt.Errorf("start pdf engine: instance: %w", err)
 		}
-		e.workers = append(e.workers, &worker{slot: make(chan struct{}, 1), inst: inst})
+		e.workers = append(e.workers, &worker{slot: make(chan struct{}, 1), closing: e.closing, inst: inst})
 	}
 	if err := startCtx.Err(); err != nil {
 		return fmt.Errorf("start pdf engine: %w", err)
@@ -322,6 +338,7 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
+	close(e.closing)
 	e.mu.Unlock()
 	<-e.ready
 	var errs []error

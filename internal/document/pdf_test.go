@@ -336,3 +336,29 @@ func TestHugePageIsDrawnWithinThePixelLimit(t *testing.T) {
 		t.Errorf("huge page drawn blank: %.3f inked", inked)
 	}
 }
+
+func TestCloseReleasesQueuedCallers(t *testing.T) {
+	e := Start(context.Background(), Options{CacheDir: testCompileCacheDir()})
+	p, err := e.Open(context.Background(), criPDF())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := e.workers[0]
+	if err := w.acquire(context.Background()); err != nil { // a long call in flight
+		t.Fatal(err)
+	}
+	queued := make(chan error)
+	go func() {
+		_, err := p.Render(context.Background(), 0, 72) // no deadline of its own
+		queued <- err
+	}()
+	closed := make(chan error)
+	go func() { closed <- e.Close() }()
+	if err := <-queued; KindOf(err) != KindClosed {
+		t.Errorf("queued render after Close: %v, want KindClosed", err)
+	}
+	w.release() // the in-flight call ends; Close can finish
+	if err := <-closed; err != nil {
+		t.Errorf("close: %v", err)
+	}
+}
