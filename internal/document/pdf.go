@@ -85,6 +85,10 @@ func (e *Engine) Open(ctx context.Context, data []byte) (*PDF, error) {
 	p := &PDF{e: e, w: w, id: e.nextID.Add(1), info: info, data: data, gen: w.gen}
 	if err := p.open(); err != nil {
 		e.unpick(w)
+		if isInstanceFailure(err) {
+			// The file broke the instance: start a fresh one for the next caller.
+			_ = e.replaceInstance(w, err)
+		}
 		return nil, err
 	}
 	return p, nil
@@ -123,12 +127,16 @@ func (p *PDF) open() (err error) {
 			return newError(KindCorrupt, err, "page %d of the PDF is damaged", i+1)
 		}
 		p.sizes[i] = Size{Width: float64(sz.Size.Width), Height: float64(sz.Size.Height)}
-		if !(p.sizes[i].Width > 0 && p.sizes[i].Height > 0) || p.sizes[i].Width > 200*72*10 || p.sizes[i].Height > 200*72*10 {
+		if !(p.sizes[i].Width > 0 && p.sizes[i].Height > 0) || p.sizes[i].Width > maxPagePoints || p.sizes[i].Height > maxPagePoints {
 			return newError(KindCorrupt, nil, "page %d of the PDF has an impossible size", i+1)
 		}
 	}
 	return nil
 }
+
+// maxPagePoints bounds a page side: PDF allows 14,400 units, times a
+// generous user-unit scale.
+const maxPagePoints = 14400 * 10
 
 // PageCount is the number of pages.
 func (p *PDF) PageCount() int { return len(p.sizes) }
