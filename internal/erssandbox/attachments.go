@@ -11,6 +11,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/image/tiff"
 )
@@ -43,6 +44,9 @@ func (t *docTemplates) get(kind docKind, variant int) ([]byte, error) {
 	return b, nil
 }
 
+// docEpoch is the creation time stamped on synthetic PDF attachments.
+var docEpoch = time.Date(2024, time.January, 1, 9, 0, 0, 0, time.UTC)
+
 var docNotes = []string{
 	"Discharge summary: admitted with community-acquired pneumonia, treated with oral antibiotics, discharged home on day 3. Follow-up chest X-ray in six weeks.",
 	"Blood results: haemoglobin 121 g/L, white cell count 7.2, platelets 280, sodium 139, potassium 4.3, creatinine 88, eGFR 74, CRP 6.",
@@ -59,7 +63,7 @@ func makeDoc(kind docKind, variant int) ([]byte, error) {
 		for range 3 + variant {
 			d.para(note)
 		}
-		return d.render()
+		return d.render(docEpoch)
 	case docPNG:
 		var buf bytes.Buffer
 		err := png.Encode(&buf, traceImage(variant))

@@ -159,5 +159,5 @@ func buildCRI(in criInput) ([]byte, error) {
 	d.para(l.Question + " Many thanks for your help.")
 	d.para("Yours sincerely,")
 	d.para(l.GPName)
-	return d.render()
+	return d.render(in.GeneratedAt)
 }

@@ -242,12 +242,9 @@ func (s *Sandbox) fetchWorklist(w http.ResponseWriter, r *http.Request, a actor)
 	q := worklistQuery{List: list, ODS: a.ODS, Service: f.Service, Location: f.Location,
 		SpecialtyAssigned: string(f.SpecialtyAssigned), ClinicianAssigned: string(f.ClinicianAssigned), Clinician: f.Clinician}
 	if f.Service != "" {
-		svc, ok := serviceByID(f.Service)
-		if !ok {
-			s.fail(w, stu3, unprocessable("REFERENCE_NOT_FOUND", "The service was not found."))
-			return
-		}
-		if svc.ODS != a.ODS {
+		// A service the sandbox does not know has no referrals: the list is
+		// empty. Another organisation's service is refused.
+		if svc, ok := serviceByID(f.Service); ok && svc.ODS != a.ODS {
 			s.fail(w, stu3, unprocessable("NO_RELATIONSHIP", "The service does not belong to the user's organisation."))
 			return
 		}

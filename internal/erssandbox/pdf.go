@@ -2,11 +2,15 @@ package erssandbox
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/font"
@@ -182,8 +186,8 @@ func (d *pdfDoc) fields(rows [][2]string) {
 
 var disableConfigDir sync.Once
 
-// render returns the PDF bytes.
-func (d *pdfDoc) render() ([]byte, error) {
+// render returns the PDF bytes, stamped with the time at (see stabilise).
+func (d *pdfDoc) render(at time.Time) ([]byte, error) {
 	disableConfigDir.Do(api.DisableConfigDir)
 	pages := make(map[string]any, len(d.pages))
 	for i, p := range d.pages {
@@ -198,9 +202,41 @@ func (d *pdfDoc) render() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lay out PDF: %w", err)
 	}
+	conf := model.NewDefaultConfiguration()
+	// Plain cross-reference table and objects, so the information
+	// dictionary and trailer can be stamped in place.
+	conf.WriteObjectStream = false
+	conf.WriteXRefStream = false
 	var out bytes.Buffer
-	if err := api.Create(nil, bytes.NewReader(js), &out, model.NewDefaultConfiguration()); err != nil {
+	if err := api.Create(nil, bytes.NewReader(js), &out, conf); err != nil {
 		return nil, fmt.Errorf("create PDF: %w", err)
 	}
-	return out.Bytes(), nil
+	return stabilise(out.Bytes(), at), nil
+}
+
+var (
+	pdfDateRE = regexp.MustCompile(`\(D:[0-9]{14}\+00'00'\)`)
+	pdfIDRE   = regexp.MustCompile(`/ID\[<[0-9A-F]{32}> <[0-9A-F]{32}>\]`)
+)
+
+// stabilise replaces the creation time pdfcpu writes (the wall clock) with
+// at, and the file identifier with one derived from the content, so the same
+// input always gives the same bytes. Replacements keep their length, so the
+// cross-reference offsets stay valid.
+func stabilise(b []byte, at time.Time) []byte {
+	date := []byte("(D:" + at.UTC().Format("20060102150405") + "+00'00')")
+	b = pdfDateRE.ReplaceAllFunc(b, func(m []byte) []byte {
+		if len(m) != len(date) {
+			return m
+		}
+		return date
+	})
+	loc := pdfIDRE.FindIndex(b)
+	if loc == nil {
+		return b
+	}
+	sum := sha256.Sum256(b[:loc[0]])
+	id := strings.ToUpper(hex.EncodeToString(sum[:16]))
+	copy(b[loc[0]:loc[1]], "/ID[<"+id+"> <"+id+">]")
+	return b
 }

@@ -3,7 +3,6 @@ package erssandbox
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -412,9 +411,6 @@ func (s *store) change(ubrn string, fn func(rec *record, now time.Time) error) (
 	return rec.ref.Version, nil
 }
 
-// codeSystem returns the reference data of a type.
-func (s *store) codeSystem(t triage.CodeSystemType) triage.CodeSystem { return s.refdata[t] }
-
 // conceptCoding returns the coding e-RS records for a concept.
 func (s *store) conceptCoding(t triage.CodeSystemType, c triage.Concept) triage.Coding {
 	return triage.Coding{System: s.refdata[t].URL, Code: c.Code, Display: c.Display}
@@ -443,26 +439,27 @@ func (s *store) lookupReason(field string, c triage.Coding, t triage.CodeSystemT
 	return concept, nil
 }
 
-// referralFilter selects referrals for Sandbox.Find.
+// find returns copies of the referrals for which match returns true. match
+// runs outside the lock, so it may call the sandbox.
 func (s *store) find(match func(triage.Referral) bool) []triage.Referral {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []triage.Referral
+	all := make([]triage.Referral, 0, len(s.order))
 	for _, u := range s.order {
 		rec, _ := s.get(u)
-		if match == nil || match(rec.ref) {
-			_ = s.fillSizes(rec)
-			out = append(out, cloneReferral(rec.ref))
+		_ = s.fillSizes(rec)
+		all = append(all, cloneReferral(rec.ref))
+	}
+	s.mu.Unlock()
+	if match == nil {
+		return all
+	}
+	out := all[:0]
+	for _, r := range all {
+		if match(r) {
+			out = append(out, r)
 		}
 	}
 	return out
 }
 
-// newUploadID returns a fresh UUID for an A020 upload.
-func (s *store) newUploadID() string {
-	return uuidFrom(rngFor(s.gen.Seed^0x5eed, len(s.uploads)+len(s.atts), 7))
-}
-
 func blank(s string) bool { return strings.TrimSpace(s) == "" }
-
-func fmtIfMatch(v int) string { return fmt.Sprintf("W/%q", fmt.Sprint(v)) }

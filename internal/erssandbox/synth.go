@@ -219,7 +219,7 @@ func generate(opts genOptions) []*generated {
 		rel := -1
 		if i < len(coverage) {
 			rel = coverage[i].relateTo
-		} else if rr := rngFor(opts.Seed, i, 9); k > 0 && rr.Float64() < 0.06 {
+		} else if rr := rngFor(opts.Seed, i, 9); k > 0 && rr.Float64() < 0.026 {
 			// Another referral of the same patient at the same provider.
 			for range 8 {
 				j := opts.First + rr.IntN(k)

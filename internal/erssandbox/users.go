@@ -94,7 +94,3 @@ func DefaultUsers() []TestUser {
 		}},
 	}
 }
-
-// clinicianIDs are the provider clinicians referrals may be named for or
-// allocated to.
-var clinicianIDs = []string{UserClinician, UserClinician2, UserClinicianRCD}
