@@ -88,6 +88,11 @@ const (
 
 func errClosed() error { return userError(triage.EINTERNAL, ErrClosed, nil, msgClosed) }
 
+func errEntryNotFound() error {
+	return userError(triage.ENOTFOUND, ErrNotFound, errors.New("outbox entry"),
+		"This decision is no longer in the outbox. Refresh the outbox to see the current list.")
+}
+
 func errNotFound(what string) error {
 	return userError(triage.ENOTFOUND, ErrNotFound, fmt.Errorf("%s", what), msgNotFound)
 }

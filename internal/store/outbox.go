@@ -258,7 +258,7 @@ func (s *Store) getEntry(tx *bolt.Tx, id string, withDecision bool) (*Entry, err
 	k := decisionKey(s.keys.index, id)
 	v := tx.Bucket([]byte(bEntries)).Get(k)
 	if v == nil {
-		return nil, errNotFound("outbox entry")
+		return nil, errEntryNotFound()
 	}
 	e, err := s.decodeEntry(k, v)
 	if err != nil {
@@ -764,5 +764,5 @@ func (s *Store) LatestForReferral(ctx context.Context, ubrn string) (Entry, erro
 			return es[i], nil
 		}
 	}
-	return Entry{}, errNotFound("outbox entry")
+	return Entry{}, errEntryNotFound()
 }
