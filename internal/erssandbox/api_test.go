@@ -484,3 +484,30 @@ func TestUploadAndAttach(t *testing.T) {
 		t.Errorf("download the provider attachment: %d", rep.Status)
 	}
 }
+
+func TestCRIDownloadAndUnknownPaths(t *testing.T) {
+	sb := start(t, Config{})
+	var plainName, starName bool
+	for _, r := range sb.Referrals(func(r triage.Referral) bool { return r.Service.ID[0] == '3' })[:12] {
+		rep := do(t, sb, "POST", rrPath+r.UBRN+"/$ers.generateCRI", asSPC, nil)
+		cd := rep.Header.Get("Content-Disposition")
+		_, params, err := mime.ParseMediaType(cd)
+		if rep.Status != 200 || rep.Header.Get("Content-Type") != "application/pdf" || err != nil ||
+			!strings.HasPrefix(params["filename"], r.UBRN+"_Clinical_Information_Summary_") ||
+			rep.Header.Get("Content-Length") != strconv.Itoa(len(rep.Body)) || !bytes.HasPrefix(rep.Body, []byte("%PDF-")) {
+			t.Fatalf("A007: %d %q %q", rep.Status, rep.Header.Get("Content-Type"), cd)
+		}
+		if strings.Contains(cd, "filename*=UTF-8''") {
+			starName = true
+		} else {
+			plainName = true
+		}
+	}
+	if !plainName || !starName {
+		t.Errorf("CRI names: plain form seen %v, RFC 5987 form seen %v; want both", plainName, starName)
+	}
+	rep := do(t, sb, "GET", "/STU3/Nothing/here", asSPC, nil)
+	if rep.Status != 404 || string(rep.Body) != "Not Found" || rep.Header.Get(hdrRequestID) == "" {
+		t.Errorf("unknown path: %d %q", rep.Status, rep.Body)
+	}
+}

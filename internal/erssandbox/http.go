@@ -44,6 +44,9 @@ type opSpec struct {
 	// the endpoint takes no ODS or business-function headers (A030).
 	allowed []triage.BusinessFunction
 	write   bool
+	// listsOBO marks A040, which a clinician admin calls to learn whom they
+	// may act for, so it needs no On-Behalf-Of header.
+	listsOBO bool
 }
 
 var (
@@ -169,7 +172,7 @@ func (s *Sandbox) routes() *http.ServeMux {
 		"A029": {id: "A029", allowed: []triage.BusinessFunction{spc, spca, rc, rca}},
 		"A030": {id: "A030", version: r4},
 		"A036": {id: "A036", allowed: []triage.BusinessFunction{rc, rca, spc}, write: true},
-		"A040": {id: "A040", version: r4, allowed: []triage.BusinessFunction{spca}},
+		"A040": {id: "A040", version: r4, allowed: []triage.BusinessFunction{spca}, listsOBO: true},
 		"A042": {id: "A042", version: r4, allowed: []triage.BusinessFunction{rc, rca, spc, spca}},
 	}
 	const rr = "/FHIR/STU3/ReferralRequest/"
@@ -374,7 +377,7 @@ func (s *Sandbox) authorise(r *http.Request, spec opSpec) (actor, *apiError) {
 	if !slices.Contains(spec.allowed, bf) {
 		return actor{}, plain(http.StatusForbidden, fmt.Sprintf("This endpoint cannot be accessed using the e-RS Business Function provided. Allowed values: %s", joinFunctions(spec.allowed)))
 	}
-	if bf == spca && obo == "" {
+	if bf == spca && obo == "" && !spec.listsOBO {
 		return actor{}, plain(http.StatusForbidden, "When this endpoint is accessed using the e-RS SERVICE_PROVIDER_CLINICIAN_ADMIN Business Function then an On-Behalf-Of User ID must be provided")
 	}
 	if bf != spca && obo != "" {
