@@ -80,6 +80,9 @@ func newStore(gen genOptions, refdata []triage.CodeSystem, now func() time.Time,
 func (s *store) add(n int) []string {
 	opts := s.gen
 	opts.First, opts.Count = s.next, n
+	if s.next > 0 { // referrals added later start their scans now
+		opts.Started = s.now()
+	}
 	gs := generate(opts)
 	s.next += n
 	ubrns := make([]string, 0, len(gs))
