@@ -21,7 +21,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 export DIST=${DIST:-dist}
+# One version for every step, even if a commit lands while this runs.
 eval "$(packaging/version.sh)"
+export VERSION SEMVER DEB_VERSION WIN_VERSION MSI_VERSION BUILD TRIAGEDESK_VERSION_SET=1
 fails=0
 pass() { echo "  ok   $*"; }
 fail() { echo "  FAIL $*"; fails=$((fails + 1)); }
@@ -98,41 +100,50 @@ for exe in TriageDesk.exe triagectl.exe; do
   check "$exe has version resources (ProductVersion $VERSION)" grep -qx "$VERSION" "$tmp/$exe.strings"
   check "$exe has version resources (FileVersion $WIN_VERSION)" grep -qx "$WIN_VERSION" "$tmp/$exe.strings"
 done
-check "TriageDesk.exe carries the icon (ICO data in .rsrc)" bash -c "x86_64-w64-mingw32-objdump -h '$DIST/windows/TriageDesk.exe' | grep -q '\.rsrc'"
+# windres copies each image of the .ico into an RT_ICON resource verbatim.
+check "TriageDesk.exe carries every image of assets/icon.ico" python3 - "$DIST/windows/TriageDesk.exe" assets/icon.ico <<'PY'
+import struct, sys
+exe, ico = (open(f, "rb").read() for f in sys.argv[1:3])
+count = struct.unpack_from("<H", ico, 4)[0]
+for i in range(count):
+    size, offset = struct.unpack_from("<II", ico, 6 + 16 * i + 8)
+    if ico[offset:offset + size] not in exe:
+        sys.exit(1)
+PY
 
 section "MSI $msi"
 msiinfo suminfo "$msi" | sed 's/^/    /'
 msiinfo tables "$msi" >"$tmp/msi.tables"
 tr '\n' ' ' <"$tmp/msi.tables" | sed 's/^/    tables: /'; echo
-prop() { msiinfo export "$msi" Property | awk -F'\t' -v k="$1" '$1 == k { print $2 }'; }
+# msiinfo export writes IDT files, with CRLF line ends.
+table() { msiinfo export "$msi" "$1" | tr -d '\r'; }
+prop() { table Property | awk -F'\t' -v k="$1" '$1 == k { print $2 }'; }
 check "MSI UpgradeCode is the fixed one" test "$(prop UpgradeCode)" = "{48A4488F-585B-434A-B742-21C1A54956B3}"
 check "MSI ProductVersion $MSI_VERSION" test "$(prop ProductVersion)" = "$MSI_VERSION"
 check "MSI is per-machine (ALLUSERS=1)" test "$(prop ALLUSERS)" = 1
 check "MSI has an Add/Remove Programs icon and links" bash -c "test -n '$(prop ARPPRODUCTICON)' && test -n '$(prop ARPHELPLINK)'"
-msiinfo export "$msi" Upgrade >"$tmp/upgrade"
+table Upgrade >"$tmp/upgrade"
 check "MSI major upgrade removes earlier and equal versions" grep -qP '\t0\.0\.0\t[0-9.]+\t\t256\t\tWIX_UPGRADE_DETECTED' "$tmp/upgrade"
-check "MSI refuses to downgrade" bash -c "grep -qP '\t258\t\tWIX_DOWNGRADE_DETECTED' '$tmp/upgrade' && msiinfo export '$msi' LaunchCondition | grep -q 'NOT WIX_DOWNGRADE_DETECTED'"
-check "MSI removes the old version (RemoveExistingProducts)" bash -c "msiinfo export '$msi' InstallExecuteSequence | grep -q '^RemoveExistingProducts'"
-check "MSI installs to Program Files\\Triage Desk" bash -c "msiinfo export '$msi' Directory | grep -qP '^INSTALLDIR\tProgramFiles64Folder\t.*Triage Desk'"
-check "MSI Start-menu shortcut to TriageDesk.exe" bash -c "msiinfo export '$msi' Shortcut | grep -qP '^StartMenu\tProgramMenuFolder\tTriage Desk\t.*\[#TriageDeskExe\]'"
-msiinfo export "$msi" File >"$tmp/files"
+for t in LaunchCondition InstallExecuteSequence Directory Shortcut File Registry Component; do table "$t" >"$tmp/$t"; done
+check "MSI refuses to downgrade" bash -c "grep -qP '\t258\t\tWIX_DOWNGRADE_DETECTED' '$tmp/upgrade' && grep -q '^NOT WIX_DOWNGRADE_DETECTED' '$tmp/LaunchCondition'"
+check "MSI removes the old version (RemoveExistingProducts)" grep -q '^RemoveExistingProducts' "$tmp/InstallExecuteSequence"
+check "MSI installs to Program Files\\Triage Desk" grep -qP '^INSTALLDIR\tProgramFiles64Folder\t.*Triage Desk' "$tmp/Directory"
+check "MSI Start-menu shortcut to TriageDesk.exe" grep -qP '^StartMenu\tProgramMenuFolder\tTriage Desk\t.*\[#TriageDeskExe\]' "$tmp/Shortcut"
 for f in TriageDesk.exe triagectl.exe THIRD_PARTY_LICENSES.txt policy.example.json; do
-  check "MSI installs $f" grep -qP "\t$f\t" "$tmp/files"
+  check "MSI installs $f" grep -qP "\t$f\t" "$tmp/File"
 done
-msiinfo export "$msi" Registry >"$tmp/registry"
-msiinfo export "$msi" Component >"$tmp/components"
 secure=$(prop SecureCustomProperties)
 nprops=0
 for p in ENVIRONMENT CLIENT_ID REDIRECT_PORT ODS_ALLOWLIST BROKER_URL SECRET_SOURCE FHIR_BASE_URL AUTH_BASE_URL LOCK_TIMEOUT_MINUTES LOCKED_SETTINGS; do
-  if grep -qP "\tSOFTWARE\\\\Policies\\\\TriageDesk\t[a-z_]+\t\[$p\]\tPolicy_$p\$" "$tmp/registry" \
-    && grep -qP "^Policy_$p\t.*\t$p\t" "$tmp/components" && grep -q "\(^\|;\)$p\(;\|$\)" <<<"$secure"; then
+  if grep -qP "\tSOFTWARE\\\\Policies\\\\TriageDesk\t[a-z_]+\t\[$p\]\tPolicy_$p\$" "$tmp/Registry" \
+    && grep -qP "^Policy_$p\t.*\t$p\t" "$tmp/Component" && grep -q "\(^\|;\)$p\(;\|$\)" <<<"$secure"; then
     nprops=$((nprops + 1))
   else
     fail "MSI property $p: registry value, component condition and SecureCustomProperties"
   fi
 done
 [ "$nprops" = 10 ] && pass "MSI deployment properties (ENVIRONMENT, CLIENT_ID, REDIRECT_PORT, ODS_ALLOWLIST, BROKER_URL, …) each write HKLM\\SOFTWARE\\Policies\\TriageDesk only when given"
-check "MSI keeps installed properties on upgrade (AppSearch + Keep_ actions)" bash -c "msiinfo export '$msi' InstallExecuteSequence | grep -q '^Keep_CLIENT_ID	NOT CLIENT_ID AND SAVED_CLIENT_ID AND NOT RESET_POLICY'"
+check "MSI keeps installed properties on upgrade (AppSearch + Keep_ actions)" grep -qP '^Keep_CLIENT_ID\tNOT CLIENT_ID AND SAVED_CLIENT_ID AND NOT RESET_POLICY\t' "$tmp/InstallExecuteSequence"
 mkdir -p "$tmp/msi" && (cd "$tmp/msi" && msiextract "$OLDPWD/$msi" >/dev/null)
 check "MSI carries the built TriageDesk.exe" cmp -s "$DIST/windows/stage/TriageDesk.exe" "$(find "$tmp/msi" -name TriageDesk.exe | head -1)"
 

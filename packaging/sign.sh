@@ -20,7 +20,9 @@ win="$DIST/windows"
 : "${SIGN_PASS:?set SIGN_PASS to the PKCS#12 password}"
 [ -r "$SIGN_PFX" ] || { echo "sign.sh: cannot read $SIGN_PFX" >&2; exit 1; }
 command -v osslsigncode >/dev/null || scripts/deps.sh packaging
-eval "$(packaging/version.sh)"
+# A caller (package-check, sign) may fix the version for every step.
+[ -n "${TRIAGEDESK_VERSION_SET:-}" ] || eval "$(packaging/version.sh)"
+export VERSION SEMVER DEB_VERSION WIN_VERSION MSI_VERSION BUILD TRIAGEDESK_VERSION_SET=1
 
 passfile=$(mktemp)
 chmod 600 "$passfile"

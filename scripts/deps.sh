@@ -10,7 +10,7 @@ set -euo pipefail
 
 build_pkgs=(gcc pkg-config libgl1-mesa-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
 test_pkgs=(xvfb xauth x11-apps imagemagick libgl1-mesa-dri gnome-keyring dbus-user-session dbus-x11 poppler-utils xdotool)
-packaging_pkgs=(gcc-mingw-w64-x86-64 wixl msitools osslsigncode openssl imagemagick xz-utils dpkg-dev)
+packaging_pkgs=(gcc-mingw-w64-x86-64 wixl msitools osslsigncode openssl imagemagick xz-utils dpkg-dev desktop-file-utils appstream)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then

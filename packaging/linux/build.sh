@@ -6,7 +6,8 @@
 #       /opt/triagedesk with /usr/bin symlinks, a menu entry and hicolor icons
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-eval "$(packaging/version.sh)"
+# A caller (package-check, sign) may fix the version for every step.
+[ -n "${TRIAGEDESK_VERSION_SET:-}" ] || eval "$(packaging/version.sh)"
 DIST=${DIST:-dist}
 out="$DIST/linux"
 TAGS=migrated_fynedo

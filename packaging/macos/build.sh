@@ -21,7 +21,8 @@ if [ "$(uname -s)" != Darwin ]; then
   echo "Run it on a Mac, or let the release workflow's macOS job run it (.github/workflows/release.yml)." >&2
   exit 1
 fi
-eval "$(packaging/version.sh)"
+# A caller (package-check, sign) may fix the version for every step.
+[ -n "${TRIAGEDESK_VERSION_SET:-}" ] || eval "$(packaging/version.sh)"
 DIST=${DIST:-dist}
 out="$DIST/darwin"
 app="$out/Triage Desk.app"

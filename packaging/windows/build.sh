@@ -10,7 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 what=${1:-all}
-eval "$(packaging/version.sh)"
+# A caller (package-check, sign) may fix the version for every step.
+[ -n "${TRIAGEDESK_VERSION_SET:-}" ] || eval "$(packaging/version.sh)"
 DIST=${DIST:-dist}
 out="$DIST/windows"
 stage="$out/stage"
