@@ -38,6 +38,8 @@ type Manager struct {
 	user     *UserSettings
 	settings *Settings
 	notices  []string
+	nextSub  int
+	subs     map[int]func(*Settings)
 }
 
 // Load reads the machine policy and the user's settings and resolves them.
@@ -110,30 +112,66 @@ func (m *Manager) PolicyWarnings() []Problem { return slices.Clone(m.problems) }
 // SettingsPath returns the user settings file's path.
 func (m *Manager) SettingsPath() string { return m.path }
 
+// OnChange registers fn to be called with the new settings after every
+// successful change (the engine picks up a new sync interval, the GUI a new
+// theme). fn runs on the goroutine that made the change, after the change is
+// saved, and must not call the Manager's setters. The returned function
+// unregisters it.
+func (m *Manager) OnChange(fn func(*Settings)) (cancel func()) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.subs == nil {
+		m.subs = map[int]func(*Settings){}
+	}
+	id := m.nextSub
+	m.nextSub++
+	m.subs[id] = fn
+	return func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		delete(m.subs, id)
+	}
+}
+
 // update applies change to a copy of the user's settings after checking
 // that none of keys is locked, resolves the result, saves it and only then
-// makes it current.
+// makes it current and tells the OnChange subscribers.
 func (m *Manager) update(keys []Key, change func(u *UserSettings) error) error {
+	s, subs, err := m.apply(keys, change)
+	if err != nil {
+		return err
+	}
+	for _, fn := range subs {
+		fn(s)
+	}
+	return nil
+}
+
+func (m *Manager) apply(keys []Key, change func(u *UserSettings) error) (*Settings, []func(*Settings), error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, k := range keys {
 		if m.settings.Locked(k) {
-			return &LockedError{Key: k}
+			return nil, nil, &LockedError{Key: k}
 		}
 	}
 	u := m.user.clone()
 	if err := change(u); err != nil {
-		return err
+		return nil, nil, err
 	}
 	s, err := m.resolve(u)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if err := SaveUserSettings(m.path, u); err != nil {
-		return &triage.Error{Code: triage.EUNAVAILABLE, Message: "Your settings could not be saved. Check that the disk is not full, then try again.", Err: err}
+		return nil, nil, &triage.Error{Code: triage.EUNAVAILABLE, Message: "Your settings could not be saved. Check that the disk is not full, then try again.", Err: err}
 	}
 	m.user, m.settings = u, s
-	return nil
+	subs := make([]func(*Settings), 0, len(m.subs))
+	for _, fn := range m.subs {
+		subs = append(subs, fn)
+	}
+	return s, subs, nil
 }
 
 // SetTheme saves the user's theme. Errors: *LockedError, *triage.Error

@@ -233,3 +233,42 @@ func TestLoadFailsClosedOnBadPolicy(t *testing.T) {
 		t.Errorf("unreadable installer settings: %v", err)
 	}
 }
+
+func TestManagerOnChange(t *testing.T) {
+	m, _ := newTestManager(t, `{"theme": "dark"}`, nil)
+	var got []time.Duration
+	cancel := m.OnChange(func(s *Settings) { got = append(got, s.SyncInterval) })
+	if err := m.SetSyncInterval(10 * time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetTheme(ThemeLight); err == nil {
+		t.Fatal("locked theme changed")
+	}
+	cancel()
+	if err := m.SetSyncInterval(20 * time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != 10*time.Minute {
+		t.Errorf("subscriber saw %v; want one change to 10m (none for the refused change or after cancel)", got)
+	}
+}
+
+func TestManagerConcurrentUse(t *testing.T) {
+	m, _ := newTestManager(t, "", nil)
+	done := make(chan struct{})
+	for i := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for j := range 10 {
+				_ = m.SetSyncInterval(time.Duration(2+(i+j)%10) * time.Minute)
+				_ = m.Settings().SyncInterval
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	if s := m.Settings().SyncInterval; s < 2*time.Minute || s > 11*time.Minute {
+		t.Errorf("interval %v after concurrent changes", s)
+	}
+}
