@@ -131,13 +131,15 @@ func mustReq(t *testing.T, sb *Sandbox, method, path string) *http.Request {
 }
 
 func TestRateLimitAndLatency(t *testing.T) {
-	sb := start(t, Config{Faults: Faults{RatePerSecond: 2}})
+	// One request per 20 s: the first passes, the next ones within the
+	// same 20 s get 429 however slowly the machine runs.
+	sb := start(t, Config{Faults: Faults{RatePerSecond: 0.05}})
 	codes := map[int]int{}
 	for range 5 {
 		codes[do(t, sb, "GET", "/STU3/CodeSystem/PRIORITY", asSPC, nil).Status]++
 	}
-	if codes[200] != 2 || codes[429] != 3 {
-		t.Errorf("5 requests at once against 2/s: %v", codes)
+	if codes[200] != 1 || codes[429] != 4 {
+		t.Errorf("5 requests at once against 1 per 20 s: %v", codes)
 	}
 	if err := sb.SetFaults(Faults{Latency: 120 * time.Millisecond, Ops: []string{"A004"}}); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/triagedesk/triagedesk/internal/ers/fhir"
 	"github.com/triagedesk/triagedesk/internal/triage"
@@ -312,21 +313,15 @@ func TestConcurrentWriteGetsLocked(t *testing.T) {
 }
 
 func TestWriteLockHoldConfig(t *testing.T) {
-	sb := start(t, Config{Referrals: 100, WriteLockHold: 300 * 1e6})
+	sb := start(t, Config{Referrals: 100, WriteLockHold: 2 * time.Second})
 	r := pickReferral(t, sb, reviewable(sb, triage.ReferralTypeAppointment, triage.BookingDirect))
 	done := make(chan reply)
 	go func() { done <- send(t, sb, r.UBRN, r.Version, triage.Decision{Kind: triage.DecisionAccept}) }()
-	// Wait until the first write holds the lock.
-	for {
-		s := sb.store
-		s.mu.Lock()
-		rec := s.recs[r.UBRN]
-		s.mu.Unlock()
-		if !rec.write.TryLock() {
-			break
-		}
-		rec.write.Unlock()
+	// Wait until the first write has arrived; it then holds the lock for 2 s.
+	for sb.Stats().Requests["A013"] == 0 {
+		time.Sleep(5 * time.Millisecond)
 	}
+	time.Sleep(200 * time.Millisecond)
 	if rep := send(t, sb, r.UBRN, r.Version, triage.Decision{Kind: triage.DecisionAccept}); rep.Status != http.StatusLocked {
 		t.Errorf("during the configured hold: %d, want 423", rep.Status)
 	}
