@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Writes the licence texts of everything linked into the given Go binaries
-# (the Go runtime and every module listed by `go version -m`) to OUT.
+# (the Go runtime and every module listed by `go version -m`), then any
+# notices in packaging/notices/*.txt, to OUT.
 #   packaging/licenses.sh OUT BINARY...
 set -euo pipefail
 out=$1; shift
@@ -55,5 +56,15 @@ escape() {
     fi
     for f in $lic; do cat "$f"; echo; done
   done <"$tmp"
+  # Notices for code carried inside a module without its own licence file
+  # (e.g. PDFium and its third-party parts in go-pdfium's WebAssembly).
+  for f in packaging/notices/*.txt; do
+    [ -f "$f" ] || continue
+    echo
+    echo "================================================================"
+    echo "$(basename "$f" .txt)"
+    echo "================================================================"
+    cat "$f"
+  done
 } >"$out"
 echo "licenses.sh: $(wc -l <"$tmp") modules written to $out" >&2
