@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/triagedesk/triagedesk/internal/ers/fhir"
@@ -220,7 +221,12 @@ func (s *Sandbox) op(spec opSpec, h opHandler) http.Handler {
 		info.op, info.route = spec.id, r.Pattern
 		s.stats.request(spec.id)
 		if spec.write {
-			defer func() { s.recordWrite(r, spec, info) }()
+			// The write is logged when its answer starts, before the client
+			// can see it (or, for a reset or hang, when the handler ends).
+			var once sync.Once
+			log := func() { once.Do(func() { s.recordWrite(r, spec, info) }) }
+			defer log()
+			w = &onFirstWrite{ResponseWriter: w, info: info, fn: log}
 		}
 		d := s.faults.decide(spec.id, spec.write)
 		if d.latency > 0 && !s.sleep(r.Context(), d.latency) {
@@ -261,13 +267,42 @@ func (s *Sandbox) op(spec opSpec, h opHandler) http.Handler {
 			return
 		}
 		if d.kind == FaultDropAfterApply {
-			h(&discard{header: http.Header{}, info: info}, r, a)
+			var dw http.ResponseWriter = &discard{header: http.Header{}, info: info}
+			if ow, ok := w.(*onFirstWrite); ok {
+				dw = &onFirstWrite{ResponseWriter: dw, info: info, fn: ow.fn}
+			}
+			h(dw, r, a)
 			resetConn(w)
 			return
 		}
 		h(w, r, a)
 	})
 }
+
+// onFirstWrite calls fn when the answer starts, with info.status set.
+type onFirstWrite struct {
+	http.ResponseWriter
+	info *reqInfo
+	fn   func()
+}
+
+func (w *onFirstWrite) WriteHeader(code int) {
+	if w.info.status == 0 {
+		w.info.status = code
+	}
+	w.fn()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *onFirstWrite) Write(b []byte) (int, error) {
+	if w.info.status == 0 {
+		w.info.status = http.StatusOK
+	}
+	w.fn()
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *onFirstWrite) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // discard is a ResponseWriter that throws the answer away (the write was
 // applied; the connection is then dropped).
