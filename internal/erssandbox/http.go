@@ -204,7 +204,10 @@ func (s *Sandbox) routes() *http.ServeMux {
 	mux.HandleFunc("GET /FHIR/_ping", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "pass"})
 	})
-	s.oauth.routes(mux)
+	s.oauth.routes(mux, func(r *http.Request, op string) {
+		infoOf(r).op = op
+		s.stats.request(op)
+	})
 	s.controlRoutes(mux)
 	return mux
 }

@@ -88,13 +88,21 @@ func (o *oauthServer) user(id string) (TestUser, bool) {
 	return TestUser{}, false
 }
 
-func (o *oauthServer) routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET "+AuthPath+"/authorize", o.authorize)
-	mux.HandleFunc("POST "+AuthPath+"/authorize", o.authorize)
-	mux.HandleFunc("POST "+AuthPath+"/token", o.token)
-	mux.HandleFunc(AuthPath+"/token", func(w http.ResponseWriter, _ *http.Request) {
+// routes mounts the endpoints; seen is called with "authorize" or "token"
+// for every request.
+func (o *oauthServer) routes(mux *http.ServeMux, seen func(r *http.Request, op string)) {
+	count := func(op string, h http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			seen(r, op)
+			h(w, r)
+		}
+	}
+	mux.HandleFunc("GET "+AuthPath+"/authorize", count("authorize", o.authorize))
+	mux.HandleFunc("POST "+AuthPath+"/authorize", count("authorize", o.authorize))
+	mux.HandleFunc("POST "+AuthPath+"/token", count("token", o.token))
+	mux.HandleFunc(AuthPath+"/token", count("token", func(w http.ResponseWriter, _ *http.Request) {
 		oauthError(w, http.StatusMethodNotAllowed, "invalid_request", "the token endpoint accepts POST only")
-	})
+	}))
 }
 
 func oauthError(w http.ResponseWriter, status int, code, desc string) {

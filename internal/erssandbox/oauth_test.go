@@ -156,6 +156,9 @@ func TestTokenExchangeWithPKCE(t *testing.T) {
 	if status, body := tokenPost(t, sb, form(code, "code_verifier", verifier), false); status != 400 || body["error"] != "invalid_grant" {
 		t.Errorf("code used twice: %d %v", status, body)
 	}
+	if st := sb.Stats(); st.Requests["authorize"] != 6 || st.Requests["token"] != 8 {
+		t.Errorf("OAuth2 requests counted %v, want 6 authorize and 8 token", st.Requests)
+	}
 	// The access token works on the FHIR API and names the user.
 	rep := do(t, sb, "GET", "/R4/PractitionerRole", as{Token: tok["access_token"]}, nil)
 	if rep.Status != 200 || !strings.Contains(string(rep.Body), UserClinician) {
