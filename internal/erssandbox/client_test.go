@@ -224,7 +224,7 @@ donePending:
 	}
 	no := false
 	if res, err := c.Decide(ctx, triage.Decision{Kind: triage.DecisionRedirect, UBRN: ibs[0].UBRN, BaseVersion: ibs[0].Version, By: clinician,
-		Comments: "Rebook into the general clinic.", AppointmentCancelledInPAS: &no}); err != nil || res.Referral.State.State != triage.StateApptCancelledByProvider {
+		Comments: "Rebook into the general clinic.", AppointmentCancelledInPAS: &no}); err != nil || res.Referral.State.State != triage.StateTriagedProviderToAction {
 		t.Errorf("A022: %v", err)
 	}
 

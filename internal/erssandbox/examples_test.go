@@ -66,10 +66,10 @@ func TestPublishedExampleRequestsAccepted(t *testing.T) {
 	}{
 		{"A014", "rejectReferral/requests/BasicExampleDbs.json", "$ers.rejectReferral", dbs, asSPC, nil, triage.StateRejected},
 		{"A014", "rejectReferral/requests/BasicExampleIbs.json", "$ers.rejectReferral", ibs, asSPC, nil, triage.StateRejected},
-		{"A022", "cancelAppointmentActionLater/requests/MinimalExampleDBS.json", "$ers.cancelAppointmentActionLater", dbs, asSPC, nil, triage.StateApptCancelledByProvider},
-		{"A022", "cancelAppointmentActionLater/requests/MinimalExampleIBS.json", "$ers.cancelAppointmentActionLater", ibs, asSPC, nil, triage.StateApptCancelledByProvider},
+		{"A022", "cancelAppointmentActionLater/requests/MinimalExampleDBS.json", "$ers.cancelAppointmentActionLater", dbs, asSPC, nil, triage.StateTriagedProviderToAction},
+		{"A022", "cancelAppointmentActionLater/requests/MinimalExampleIBS.json", "$ers.cancelAppointmentActionLater", ibs, asSPC, nil, triage.StateTriagedProviderToAction},
 		{"A022", "cancelAppointmentActionLater/requests/PriorityChangeAndWithAttachmentsDBS.json", "$ers.cancelAppointmentActionLater", dbs, asSPC,
-			[]string{"b2b22a7e-b3e9-4625-8d2c-00507bfdffb5", "857b901d-1491-47d3-90e2-6c9f13f744dc"}, triage.StateApptCancelledByProvider},
+			[]string{"b2b22a7e-b3e9-4625-8d2c-00507bfdffb5", "857b901d-1491-47d3-90e2-6c9f13f744dc"}, triage.StateTriagedProviderToAction},
 		{"A028", "recordTriageOutcome/requests/AcceptReferBookLater.json", "$ers.recordReviewOutcome", ras, asSPC, nil, triage.StateTriagedProviderToAction},
 		{"A028", "recordTriageOutcome/requests/ReturnToReferrerWithAdvice.json", "$ers.recordReviewOutcome", ras, asSPC, nil, triage.StateTriageResponse},
 		{"A028", "recordTriageOutcome/requests/AttachmentIncluded.json", "$ers.recordReviewOutcome", ras, asSPC,

@@ -199,7 +199,9 @@ func (s *store) applyRedirect(rec *record, a actor, d triage.Decision, now time.
 		rec.ref.Priority = d.NewPriority
 	}
 	s.attachFiles(rec, a, ups, d.Attachments, now)
-	rec.ref.State = triage.ReferralStatus{State: triage.StateApptCancelledByProvider,
+	// As in the published A022 responses: the provider's admin team now has
+	// to act (rebook or redirect), with the outcome as the state reason.
+	rec.ref.State = triage.ReferralStatus{State: triage.StateTriagedProviderToAction,
 		Reason:   triage.Coding{System: triage.SystemReviewOutcome, Code: string(triage.OutcomeCancelAppointmentActionLater), Display: "Cancel Appointment Action Later"},
 		Comments: d.Comments}
 	return nil
