@@ -1,0 +1,208 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/triage"
+)
+
+// PullResult summarises one worklist pull.
+type PullResult struct {
+	AsOf                       time.Time
+	Total, New, Changed, Left  int
+	// Queued is how many downloads the pull queued.
+	Queued int
+}
+
+func normUBRN(u string) string { return strings.ReplaceAll(strings.TrimSpace(u), " ", "") }
+
+// Pull fetches the worklist once (A008), stores it with the server's Date
+// as "as of", marks referrals that left it, and queues the downloads that
+// new or changed referrals need. Errors are the client's *ers.Error (the
+// engine goes offline or asks for sign-in accordingly), or the store's.
+func (e *Engine) Pull(ctx context.Context) (PullResult, error) {
+	var res PullResult
+	c, _, err := e.client()
+	if err != nil {
+		return res, err
+	}
+	wl, err := c.Worklist(ctx, e.cfg.List, e.cfg.Filter)
+	if err != nil {
+		e.noteFailure(err)
+		return res, fmt.Errorf("pull worklist: %w", err)
+	}
+	e.noteSuccess()
+	if err := e.loadPrev(ctx); err != nil {
+		return res, err
+	}
+	if err := e.st.PutWorklist(ctx, store.WorklistSnapshot{List: e.cfg.List, AsOf: wl.AsOf, Items: wl.Items}); err != nil {
+		return res, fmt.Errorf("pull worklist: %w", err)
+	}
+	infos, err := e.st.CachedReferrals(ctx)
+	if err != nil {
+		return res, fmt.Errorf("pull worklist: %w", err)
+	}
+	byUBRN := make(map[string]store.CacheInfo, len(infos))
+	for _, i := range infos {
+		byUBRN[i.UBRN] = i
+	}
+
+	e.mu.Lock()
+	prev := e.prevItems
+	e.mu.Unlock()
+	now := make(map[string]triage.WorklistItem, len(wl.Items))
+	res.AsOf, res.Total = wl.AsOf, len(wl.Items)
+	ev := WorklistUpdated{List: e.cfg.List, AsOf: wl.AsOf, Total: len(wl.Items)}
+	queuedBefore := e.q.added()
+	for _, it := range wl.Items {
+		u := normUBRN(it.UBRN)
+		now[u] = it
+		switch it.Priority {
+		case triage.PriorityTwoWeekWait:
+			ev.TwoWeek++
+		case triage.PriorityUrgent:
+			ev.Urgent++
+		}
+		info, cached := byUBRN[u]
+		p, seen := prev[u]
+		if !seen {
+			res.New++
+		} else if p.Version != it.Version || p.ContextStatus != it.ContextStatus {
+			res.Changed++
+		}
+		if cached && info.Local.LeftWorklist {
+			if err := e.st.UpdateLocalState(ctx, u, func(l *store.LocalState) error { l.LeftWorklist = false; return nil }); err != nil {
+				return res, fmt.Errorf("pull worklist: %w", err)
+			}
+		}
+		rk := rankOf(it.Priority, it.PathwayStart, u)
+		needRef := !cached || !info.HasReferral || info.Version != it.Version ||
+			(seen && p.ContextStatus != it.ContextStatus)
+		if needRef {
+			e.forget(u)
+			e.q.add(job{kind: jobReferral, owner: u, target: u, rank: rk})
+			continue
+		}
+		if e.isComplete(u, info.Version) {
+			continue
+		}
+		// Cached at the current version: check its documents from the
+		// cache, once per run of the engine.
+		cr, err := e.st.Referral(ctx, u)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				e.q.add(job{kind: jobReferral, owner: u, target: u, rank: rk})
+				continue
+			}
+			return res, fmt.Errorf("pull worklist: %w", err)
+		}
+		ref := cr.Referral
+		if it.ClinicalInfoLastUpdated.After(ref.ClinicalInfoLastUpdated) {
+			ref.ClinicalInfoLastUpdated = it.ClinicalInfoLastUpdated
+		}
+		if err := e.planDocuments(ctx, u, &ref, rk); err != nil {
+			return res, err
+		}
+	}
+	for u := range prev {
+		if _, still := now[u]; still {
+			continue
+		}
+		res.Left++
+		e.forget(u)
+		if _, cached := byUBRN[u]; cached {
+			if err := e.st.UpdateLocalState(ctx, u, func(l *store.LocalState) error { l.LeftWorklist = true; return nil }); err != nil {
+				return res, fmt.Errorf("pull worklist: %w", err)
+			}
+		}
+	}
+	e.mu.Lock()
+	e.prevItems = now
+	e.status.LastSuccess = e.now()
+	e.status.AsOf = wl.AsOf
+	e.mu.Unlock()
+	res.Queued = e.q.added() - queuedBefore
+	ev.New, ev.Changed, ev.Left = res.New, res.Changed, res.Left
+	e.emit(ev)
+	e.log.Info("worklist pulled", "items", res.Total, "new", res.New, "changed", res.Changed, "left", res.Left,
+		"queued", res.Queued, "request_id", wl.Meta.RequestID, "correlation_id", wl.Meta.CorrelationID)
+	return res, nil
+}
+
+// loadPrev loads the last stored worklist as the baseline the first time.
+func (e *Engine) loadPrev(ctx context.Context) error {
+	e.mu.Lock()
+	loaded := e.prevLoaded
+	e.mu.Unlock()
+	if loaded {
+		return nil
+	}
+	prev := map[string]triage.WorklistItem{}
+	snap, err := e.st.Worklist(ctx, e.cfg.List)
+	switch {
+	case err == nil:
+		for _, it := range snap.Items {
+			prev[normUBRN(it.UBRN)] = it
+		}
+	case errors.Is(err, store.ErrNotFound):
+	default:
+		// A damaged snapshot is only a baseline: start from nothing.
+		e.log.Warn("stored worklist unreadable; pulling from scratch", "err", err)
+	}
+	e.mu.Lock()
+	if !e.prevLoaded {
+		e.prevItems, e.prevLoaded = prev, true
+	}
+	e.mu.Unlock()
+	return nil
+}
+
+func (e *Engine) isComplete(ubrn string, version int) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	v, ok := e.complete[ubrn]
+	return ok && v == version
+}
+
+func (e *Engine) markComplete(ubrn string, version int) {
+	e.mu.Lock()
+	e.complete[ubrn] = version
+	e.mu.Unlock()
+}
+
+func (e *Engine) forget(ubrn string) {
+	e.mu.Lock()
+	delete(e.complete, ubrn)
+	e.mu.Unlock()
+}
+
+// runPuller pulls on a timer, on demand and, while offline, as the probe.
+func (e *Engine) runPuller(ctx context.Context) {
+	for ctx.Err() == nil {
+		wait := e.cfg.PullInterval
+		if _, err := e.Pull(ctx); err != nil && ctx.Err() == nil {
+			switch st := e.Status().State; {
+			case st == StateOffline:
+				wait = e.nextProbe()
+			case errors.Is(err, errNoSession) || errors.Is(err, errAuthPaused) || st == StateSignInNeeded:
+				// Wait for SessionChanged (which signals pullReq).
+			default:
+				e.emit(ErrorEvent{Op: "A008", Message: triage.ErrorMessage(err), Err: err})
+				wait = min(wait, e.nextProbe())
+			}
+			e.log.Warn("pull failed", "err", err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		case <-e.pullReq:
+		}
+		t.Stop()
+	}
+}

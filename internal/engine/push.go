@@ -1,0 +1,510 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/triagedesk/triagedesk/internal/ers"
+	"github.com/triagedesk/triagedesk/internal/ers/fhir"
+	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/triage"
+)
+
+// pusher sends queued decisions.
+type pusher struct {
+	e *Engine
+
+	mu        sync.Mutex
+	inflight  map[string]bool      // entry ids being worked on
+	ubrns     map[string]bool      // referrals with a decision being worked on
+	notBefore map[string]time.Time // entry id -> not before (after a failed re-read)
+	waiting   OutboxWaiting
+
+	countCh chan struct{}
+}
+
+func newPusher(e *Engine) *pusher {
+	return &pusher{e: e, inflight: map[string]bool{}, ubrns: map[string]bool{}, notBefore: map[string]time.Time{},
+		countCh: make(chan struct{}, 1)}
+}
+
+func (p *pusher) countDirty() { signal(p.countCh) }
+
+// run dispatches decisions to at most PushWorkers goroutines, each for a
+// different referral, and joins them before returning.
+func (p *pusher) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for ctx.Err() == nil {
+		next, _ := p.dispatch(ctx, &wg)
+		wait := p.e.cfg.PushCheckInterval
+		if !next.IsZero() {
+			wait = min(wait, max(time.Millisecond, next.Sub(p.e.now())))
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+		case <-p.e.outboxWake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// dispatch starts sends for the decisions that are due, and returns when
+// the next one falls due (zero if none is waiting on time) and how many it
+// started.
+func (p *pusher) dispatch(ctx context.Context, wg *sync.WaitGroup) (time.Time, int) {
+	e := p.e
+	entries, err := e.st.Entries(ctx, store.EntryFilter{States: []triage.OutboxState{triage.OutboxQueued, triage.OutboxSending}})
+	if err != nil {
+		if ctx.Err() == nil {
+			e.log.Error("reading the outbox failed", "err", err)
+			e.emit(ErrorEvent{Op: "outbox", Message: triage.ErrorMessage(err), Err: err})
+		}
+		return e.now().Add(e.cfg.PushCheckInterval), 0
+	}
+	id, live := e.cfg.Session.Identity()
+	usable, _ := e.usable()
+	now := e.now()
+	var next time.Time
+	later := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	mine, others, started := 0, 0, 0
+	for _, en := range entries {
+		if !live || !en.By.SameUser(id) {
+			others++
+			continue
+		}
+		mine++
+		if !usable {
+			continue
+		}
+		p.mu.Lock()
+		busy := p.inflight[en.ID] || p.ubrns[en.UBRN] || len(p.inflight) >= e.cfg.PushWorkers
+		nb := p.notBefore[en.ID]
+		p.mu.Unlock()
+		if busy {
+			continue
+		}
+		if en.State == triage.OutboxQueued && en.NextAttemptAt.After(now) {
+			later(en.NextAttemptAt)
+			continue
+		}
+		if nb.After(now) {
+			later(nb)
+			continue
+		}
+		p.mu.Lock()
+		p.inflight[en.ID], p.ubrns[en.UBRN] = true, true
+		p.mu.Unlock()
+		started++
+		wg.Add(1)
+		go func(en store.Entry) {
+			defer wg.Done()
+			defer func() {
+				p.mu.Lock()
+				delete(p.inflight, en.ID)
+				delete(p.ubrns, en.UBRN)
+				p.mu.Unlock()
+				signal(e.outboxWake)
+			}()
+			defer func() {
+				if r := recover(); r != nil {
+					e.log.Error("sending a decision panicked; it stays in the outbox", "decision_id", en.ID, "panic", fmt.Sprint(r))
+					p.mu.Lock()
+					p.notBefore[en.ID] = e.now().Add(e.cfg.RetryCap)
+					p.mu.Unlock()
+				}
+			}()
+			p.send(ctx, en)
+		}(en)
+	}
+	p.reportWaiting(live, usable, mine, others)
+	return next, started
+}
+
+// reportWaiting publishes why queued decisions are not being sent.
+func (p *pusher) reportWaiting(live, usable bool, mine, others int) {
+	w := OutboxWaiting{}
+	st := p.e.Status()
+	switch {
+	case !live && mine+others > 0:
+		w = OutboxWaiting{Count: mine + others, Reason: fmt.Sprintf("%s to send. Sign in with your NHS Care Identity to send them.", plural(mine+others))}
+	case !usable && mine > 0 && st.State == StateOffline:
+		w = OutboxWaiting{Count: mine, Reason: fmt.Sprintf("%s waiting: e-RS cannot be reached. They will be sent when the connection returns.", plural(mine))}
+	case !usable && mine > 0:
+		w = OutboxWaiting{Count: mine, Reason: fmt.Sprintf("%s waiting: %s", plural(mine), msgSignInAgain)}
+	case others > 0:
+		w = OutboxWaiting{Count: others, Reason: fmt.Sprintf("%s made under another role or organisation. They will be sent when you sign in that way.", plural(others))}
+	}
+	p.mu.Lock()
+	changed := w != p.waiting
+	p.waiting = w
+	p.mu.Unlock()
+	if changed {
+		p.e.emit(w)
+	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return "1 decision"
+	}
+	return fmt.Sprintf("%d decisions", n)
+}
+
+// runCounter publishes OutboxChanged with the counts by state, at most
+// every defaultOutboxCountDebounce.
+func (p *pusher) runCounter(ctx context.Context) {
+	p.countDirty()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.countCh:
+		}
+		if !sleep(ctx, defaultOutboxCountDebounce) {
+			return
+		}
+		select {
+		case <-p.countCh:
+		default:
+		}
+		counts, err := p.e.OutboxCounts(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				p.e.log.Warn("counting the outbox failed", "err", err)
+			}
+			continue
+		}
+		p.e.emit(OutboxChanged{Counts: counts})
+	}
+}
+
+// OutboxCounts returns how many decisions are in each outbox state.
+func (e *Engine) OutboxCounts(ctx context.Context) (map[triage.OutboxState]int, error) {
+	es, err := e.st.Entries(ctx, store.EntryFilter{})
+	if err != nil {
+		return nil, err
+	}
+	counts := map[triage.OutboxState]int{}
+	for _, en := range es {
+		counts[en.State]++
+	}
+	return counts, nil
+}
+
+// send takes one decision as far as it can go now.
+func (p *pusher) send(ctx context.Context, en store.Entry) {
+	e := p.e
+	c, id, err := e.client()
+	if err != nil || !en.By.SameUser(id) {
+		return
+	}
+	d := en.Decision
+	log := e.log.With("decision_id", en.ID, "op", d.Kind.Operation(), "attempt", en.Attempts+1)
+
+	// Re-read the referral: settle an earlier send, or check nothing changed.
+	rr, err := c.Referral(ctx, d.UBRN)
+	if err != nil {
+		p.readFailed(ctx, en, err)
+		return
+	}
+	e.noteSuccess()
+	e.cacheReferral(ctx, rr)
+	if en.Attempts > 0 || en.State == triage.OutboxSending {
+		switch p.settle(ctx, c, d, rr) {
+		case triage.SettleApplied:
+			p.markSent(ctx, en, rr, true)
+			return
+		case triage.SettleChanged:
+			p.conflict(ctx, en, rr, nil)
+			return
+		case triage.SettleNeedsWorklist: // the worklist could not be read
+			p.readFailed(ctx, en, errSettleLater)
+			return
+		}
+	} else if rr.Version != d.BaseVersion {
+		p.conflict(ctx, en, rr, nil)
+		return
+	}
+
+	// A triage outcome must still be allowed (A029, never cached).
+	if d.Kind == triage.DecisionReviewOutcome {
+		acts, err := c.AvailableActions(ctx, d.UBRN, rr.Version)
+		if err != nil {
+			p.readFailed(ctx, en, err)
+			return
+		}
+		if !slices.Contains(acts.Actions, triage.ActionRecordReviewOutcome) {
+			p.conflict(ctx, en, rr, nil)
+			return
+		}
+	}
+
+	if en.State == triage.OutboxQueued {
+		if en, err = e.st.BeginSend(ctx, en.ID); err != nil {
+			log.Warn("could not start sending", "err", err)
+			return
+		}
+	}
+	for _, a := range en.Decision.Attachments {
+		if a.BinaryID != "" {
+			continue
+		}
+		_, data, err := e.st.Document(ctx, d.UBRN, a.LocalID)
+		if err != nil {
+			p.fail(ctx, en, store.SendError{Message: fmt.Sprintf("The attached file %q could not be read from this computer. Attach it again and send the decision again.", a.FileName)})
+			return
+		}
+		up, err := c.UploadAttachment(ctx, d.UBRN, a, data)
+		if err != nil {
+			p.writeFailed(ctx, c, en, err, false)
+			return
+		}
+		if en, err = e.st.RecordUpload(ctx, en.ID, a.LocalID, up.BinaryID); err != nil {
+			log.Error("recording an uploaded attachment failed", "err", err)
+			p.retry(ctx, en, store.SendError{Message: triage.ErrorMessage(err)}, nil)
+			return
+		}
+		log.Info("attachment uploaded", "request_id", up.Meta.RequestID, "correlation_id", up.Meta.CorrelationID)
+	}
+
+	wctx, cancel := ctx, context.CancelFunc(func() {})
+	if e.cfg.WriteTimeout > 0 {
+		wctx, cancel = context.WithTimeout(ctx, e.cfg.WriteTimeout)
+	}
+	res, err := c.Decide(wctx, en.Decision)
+	cancel()
+	if err != nil {
+		p.writeFailed(ctx, c, en, err, true)
+		return
+	}
+	e.noteSuccess()
+	p.markSent(ctx, en, res, false)
+}
+
+// errSettleLater means an earlier send could not be settled yet.
+var errSettleLater = &triage.Error{Code: triage.EUNAVAILABLE, Message: "Triage Desk could not yet confirm whether this decision reached e-RS. It will check again shortly; nothing has been lost."}
+
+// settle says whether the decision is applied in the referral as read,
+// asking the worklist for an accept (which leaves the state BOOKED).
+func (p *pusher) settle(ctx context.Context, c *ers.Client, d triage.Decision, rr *ers.ReferralResult) triage.Settlement {
+	s := d.Settle(rr.Referral)
+	if s != triage.SettleNeedsWorklist {
+		return s
+	}
+	wl, err := c.Worklist(ctx, triage.ListReferralsForReview, fhir.WorklistFilter{Service: rr.Referral.Service.ID})
+	if err != nil {
+		p.e.noteFailure(err)
+		return triage.SettleNeedsWorklist
+	}
+	for _, it := range wl.Items {
+		if normUBRN(it.UBRN) == normUBRN(d.UBRN) {
+			return triage.SettleChanged // still awaiting review, yet changed
+		}
+	}
+	return triage.SettleApplied
+}
+
+// cacheReferral stores a referral read or returned by a write, so the UI
+// shows e-RS's latest.
+func (e *Engine) cacheReferral(ctx context.Context, rr *ers.ReferralResult) {
+	if rr == nil || rr.Referral == nil {
+		return
+	}
+	cr := store.CachedReferral{Referral: *rr.Referral, Raw: rr.Raw, ETag: rr.ETag, ServerTime: rr.Meta.Date}
+	if err := e.st.PutReferral(ctx, cr); err != nil {
+		e.log.Warn("caching a referral failed", "err", err)
+		return
+	}
+	e.emit(ReferralUpdated{UBRN: normUBRN(rr.Referral.UBRN), Version: rr.Version})
+}
+
+func sendErrorOf(err error) store.SendError {
+	var ee *ers.Error
+	if errors.As(err, &ee) {
+		return store.SendError{Message: ee.Message, ERSCode: ee.Code, HTTPStatus: ee.Status, RequestID: ee.RequestID, CorrelationID: ee.CorrelationID}
+	}
+	return store.SendError{Message: triage.ErrorMessage(err)}
+}
+
+// backoff is full jitter: rand(0, min(cap, base·2^attempts)), at least the
+// server's Retry-After.
+func (p *pusher) backoff(attempts int, err error) time.Duration {
+	cfg := p.e.cfg
+	d := min(cfg.RetryCap, cfg.RetryBase<<min(max(attempts, 0), 20))
+	wait := rand.N(d + 1)
+	var ee *ers.Error
+	if errors.As(err, &ee) {
+		wait = max(wait, ee.RetryAfter)
+		if !ee.NotBefore.IsZero() {
+			wait = max(wait, ee.NotBefore.Sub(p.e.now()))
+		}
+	}
+	return wait
+}
+
+// readFailed handles a failed read before or instead of a send: nothing was
+// sent, so the decision waits (offline, sign-in, backoff) or, when e-RS
+// will never serve the referral, fails.
+func (p *pusher) readFailed(ctx context.Context, en store.Entry, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	class := p.e.noteFailure(err)
+	switch class {
+	case ers.Permanent, ers.Forbidden:
+		if en.State == triage.OutboxQueued {
+			var berr error
+			if en, berr = p.e.st.BeginSend(ctx, en.ID); berr != nil {
+				return
+			}
+		}
+		p.fail(ctx, en, sendErrorOf(err))
+		return
+	}
+	wait := p.backoff(en.Attempts, err)
+	if en.State == triage.OutboxSending {
+		p.retry(ctx, en, sendErrorOf(err), err)
+		return
+	}
+	p.mu.Lock()
+	p.notBefore[en.ID] = p.e.now().Add(wait)
+	p.mu.Unlock()
+	p.e.log.Warn("decision waits", "decision_id", en.ID, "class", class.String())
+}
+
+// writeFailed handles a failed A020 upload (sent=false) or decision send.
+func (p *pusher) writeFailed(ctx context.Context, c *ers.Client, en store.Entry, err error, decision bool) {
+	se := sendErrorOf(err)
+	var ee *ers.Error
+	if !errors.As(err, &ee) {
+		p.retry(ctx, en, se, err)
+		return
+	}
+	if ee.Class == ers.AuthRequired {
+		p.e.noteFailure(err)
+		p.retry(ctx, en, se, nil)
+		return
+	}
+	if ctx.Err() != nil {
+		// Shutting down mid-send: leave it sending; the next start settles it.
+		return
+	}
+	ambiguous := ee.Class == ers.Conflict || ee.MayHaveApplied() ||
+		(decision && (ee.Class == ers.Unreachable || ee.Class == ers.BadResponse))
+	switch {
+	case decision && ambiguous:
+		p.settleAfterWrite(ctx, c, en, ee, se)
+	case ee.Class == ers.Permanent || ee.Class == ers.Forbidden:
+		p.fail(ctx, en, se)
+	default:
+		p.retry(ctx, en, se, err)
+	}
+}
+
+// settleAfterWrite re-reads the referral after an ambiguous or contended
+// answer and records what happened.
+func (p *pusher) settleAfterWrite(ctx context.Context, c *ers.Client, en store.Entry, ee *ers.Error, se store.SendError) {
+	e := p.e
+	rr, err := c.Referral(ctx, en.UBRN)
+	if err != nil {
+		e.noteFailure(err)
+		p.retry(ctx, en, se, ee) // stays unsettled: the next attempt settles first
+		return
+	}
+	e.noteSuccess()
+	e.cacheReferral(ctx, rr)
+	switch p.settle(ctx, c, en.Decision, rr) {
+	case triage.SettleApplied:
+		p.markSent(ctx, en, rr, true)
+	case triage.SettleNotApplied:
+		p.retry(ctx, en, se, ee)
+	case triage.SettleChanged:
+		p.conflict(ctx, en, rr, ee)
+	default:
+		p.retry(ctx, en, se, ee)
+	}
+}
+
+func (p *pusher) retry(ctx context.Context, en store.Entry, se store.SendError, cause error) {
+	if en.State != triage.OutboxSending {
+		p.mu.Lock()
+		p.notBefore[en.ID] = p.e.now().Add(p.backoff(en.Attempts, cause))
+		p.mu.Unlock()
+		return
+	}
+	next := p.e.now().Add(p.backoff(en.Attempts, cause))
+	if _, err := p.e.st.MarkRetry(ctx, en.ID, se, next); err != nil {
+		p.e.log.Error("recording a retry failed", "decision_id", en.ID, "err", err)
+		return
+	}
+	p.e.log.Info("decision will be retried", "decision_id", en.ID, "status", se.HTTPStatus, "code", se.ERSCode,
+		"request_id", se.RequestID, "correlation_id", se.CorrelationID, "in", next.Sub(p.e.now()).Round(time.Millisecond))
+}
+
+func (p *pusher) fail(ctx context.Context, en store.Entry, se store.SendError) {
+	if _, err := p.e.st.MarkFailed(ctx, en.ID, se); err != nil {
+		p.e.log.Error("recording a failed decision failed", "decision_id", en.ID, "err", err)
+		return
+	}
+	p.e.log.Warn("decision failed", "decision_id", en.ID, "status", se.HTTPStatus, "code", se.ERSCode,
+		"request_id", se.RequestID, "correlation_id", se.CorrelationID)
+	p.e.emit(ErrorEvent{Op: en.Kind.Operation(), UBRN: en.UBRN, Message: se.Message})
+}
+
+func (p *pusher) conflict(ctx context.Context, en store.Entry, rr *ers.ReferralResult, ee *ers.Error) {
+	ci := store.ConflictInfo{Status: rr.Referral.State, Version: rr.Version, RequestID: rr.Meta.RequestID,
+		CorrelationID: rr.Meta.CorrelationID, ServerTime: rr.Meta.Date}
+	var se *store.SendError
+	if ee != nil {
+		s := sendErrorOf(ee)
+		se = &s
+		ci.HTTPStatus, ci.ERSCode = ee.Status, ee.Code
+	}
+	if _, err := p.e.st.MarkConflict(ctx, en.ID, ci, se); err != nil {
+		p.e.log.Error("recording a conflict failed", "decision_id", en.ID, "err", err)
+		return
+	}
+	p.e.log.Warn("decision not sent: the referral changed in e-RS", "decision_id", en.ID, "version", rr.Version,
+		"state", string(rr.Referral.State.State), "request_id", rr.Meta.RequestID)
+	p.e.emit(ErrorEvent{Op: en.Kind.Operation(), UBRN: en.UBRN,
+		Message: "Someone else changed this referral in e-RS, so your decision was not sent. Review what changed and decide again."})
+}
+
+// markSent records the decision as applied (moving a queued entry that
+// was settled by re-reading through sending first).
+func (p *pusher) markSent(ctx context.Context, en store.Entry, rr *ers.ReferralResult, settled bool) {
+	e := p.e
+	if en.State == triage.OutboxQueued {
+		var err error
+		if en, err = e.st.BeginSend(ctx, en.ID); err != nil {
+			e.log.Error("recording a sent decision failed", "decision_id", en.ID, "err", err)
+			return
+		}
+	}
+	r := store.SentResult{NewVersion: rr.Version, RequestID: rr.Meta.RequestID, CorrelationID: rr.Meta.CorrelationID,
+		HTTPStatus: rr.Meta.Status, ServerTime: rr.Meta.Date, Settled: settled}
+	if _, err := e.st.MarkSent(ctx, en.ID, r); err != nil {
+		e.log.Error("recording a sent decision failed", "decision_id", en.ID, "err", err)
+		return
+	}
+	if !settled {
+		e.cacheReferral(ctx, rr)
+	}
+	p.mu.Lock()
+	delete(p.notBefore, en.ID)
+	p.mu.Unlock()
+	e.log.Info("decision sent", "decision_id", en.ID, "op", en.Kind.Operation(), "version", rr.Version, "settled", settled,
+		"request_id", rr.Meta.RequestID, "correlation_id", rr.Meta.CorrelationID)
+}
