@@ -26,7 +26,7 @@ const (
 	KeyAllowedODSCodes    Key = "allowed_ods_codes"   // organisations the app may act for
 	KeySentRetentionDays  Key = "sent_retention_days" // user: days sent decisions stay on this machine
 	KeySentRetentionMax   Key = "sent_retention_max_days"
-	KeyMaxDaysWithoutSync Key = "max_days_without_sync" // cached referrals hidden after this many days offline
+	KeyMaxDaysWithoutSync Key = "max_days_without_sync" // cached patient data purged after this many days without a successful sync
 	KeyLockTimeout        Key = "lock_timeout_minutes"  // lock after inactivity
 	KeyPrefetch           Key = "prefetch"              // user: download documents ahead of time
 	KeySyncInterval       Key = "sync_interval_minutes" // user
@@ -46,9 +46,9 @@ const (
 	minPort = 1024
 	maxPort = 65535
 
-	DefaultSentRetentionDays  = 30
+	DefaultSentRetentionDays  = 7
 	MaxSentRetentionDays      = 365
-	DefaultMaxDaysWithoutSync = 7
+	DefaultMaxDaysWithoutSync = 14
 	MaxMaxDaysWithoutSync     = 90
 	DefaultLockTimeoutMinutes = 15
 	MinLockTimeoutMinutes     = 1
@@ -105,7 +105,7 @@ var specs = []spec{
 	{key: KeyAllowedODSCodes, label: "Allowed organisations (ODS codes)", kind: kindODSList, show: true},
 	{key: KeySentRetentionDays, label: "Keep sent decisions for", kind: kindInt, min: 1, max: MaxSentRetentionDays, unit: "days", user: true, show: true},
 	{key: KeySentRetentionMax, label: "Longest users may keep sent decisions", kind: kindInt, min: 1, max: MaxSentRetentionDays, unit: "days", show: true},
-	{key: KeyMaxDaysWithoutSync, label: "Hide cached referrals after days without sync", kind: kindInt, min: 1, max: MaxMaxDaysWithoutSync, unit: "days", show: true},
+	{key: KeyMaxDaysWithoutSync, label: "Remove cached patient data after days without sync", kind: kindInt, min: 1, max: MaxMaxDaysWithoutSync, unit: "days", show: true},
 	{key: KeyLockTimeout, label: "Lock after inactivity", kind: kindInt, min: MinLockTimeoutMinutes, max: MaxLockTimeoutMinutes, unit: "minutes", show: true},
 	{key: KeyPrefetch, label: "Download documents ahead of time", kind: kindBool, user: true, show: true},
 	{key: KeySyncInterval, label: "Sync every", kind: kindInt, min: MinSyncMinutes, max: MaxSyncMinutes, unit: "minutes", user: true, show: true},

@@ -60,8 +60,9 @@ type Settings struct {
 	SentRetentionDays int
 	// SentRetentionMaxDays is the longest the user may choose.
 	SentRetentionMaxDays int
-	// MaxDaysWithoutSync: cached referrals are hidden once the last
-	// successful sync is older than this many days.
+	// MaxDaysWithoutSync: cached patient data is purged once the last
+	// successful sync is older than this many days (unsent decisions are
+	// never purged).
 	MaxDaysWithoutSync int
 	// LockTimeout locks the session after this much inactivity.
 	LockTimeout time.Duration

@@ -50,7 +50,7 @@ func TestResolve(t *testing.T) {
 				{KeyTheme, "system", SourceDefault, false},
 				{KeyTextSize, "normal", SourceDefault, false},
 				{KeySyncInterval, "5 minutes", SourceDefault, false},
-				{KeySentRetentionDays, "30 days", SourceDefault, false},
+				{KeySentRetentionDays, "7 days", SourceDefault, false},
 				{KeyPrefetch, "yes", SourceDefault, false},
 				{KeyLockTimeout, "15 minutes", SourceDefault, true},
 				{KeyRedirectPort, "7654 (http://127.0.0.1:7654/callback)", SourceDefault, true},
@@ -116,11 +116,11 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name:   "defaults are held to the policy's limits too",
-			policy: `{"sync_interval_max_minutes": 1, "sent_retention_max_days": 10}`,
+			policy: `{"sync_interval_max_minutes": 1, "sent_retention_max_days": 5}`,
 			want: []want{
 				{KeySyncInterval, "1 minute", SourcePolicy, false},
 				{KeySyncIntervalMin, "1 minute", SourceDefault, true},
-				{KeySentRetentionDays, "10 days", SourcePolicy, false},
+				{KeySentRetentionDays, "5 days", SourcePolicy, false},
 			},
 		},
 		{
