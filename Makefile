@@ -11,7 +11,7 @@ BIN      := bin
 
 export GORACE := halt_on_error=1
 
-.PHONY: all run build triagedesk triagectl test lint bench deps clean
+.PHONY: all run build triagedesk triagectl test lint bench deps clean safety
 
 all: build
 
@@ -39,6 +39,10 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet -tags $(TAGS) ./...
 	$(GO) tool staticcheck -tags $(TAGS) ./...
+
+## safety: run exactly the tests the clinical-safety hazard log names, as a table
+safety:
+	$(GO) run -tags $(TAGS) ./cmd/safetycheck
 
 ## bench: run the project's benchmarks and print a table
 bench:
