@@ -1,0 +1,287 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/zalando/go-keyring"
+
+	"github.com/triagedesk/triagedesk/internal/config"
+	"github.com/triagedesk/triagedesk/internal/triage"
+)
+
+// KeychainService is the OS keychain service under which sessions are kept;
+// the account is SessionAccount(env).
+const KeychainService = "io.github.triagedesk.session"
+
+// MaxRecordBytes bounds the stored session item. Windows Credential Manager
+// refuses secrets over 2560 bytes; a CIS2 session item is about 300.
+const MaxRecordBytes = 2560
+
+// keychainTimeout bounds one keychain call: a locked D-Bus session can hang.
+const keychainTimeout = 10 * time.Second
+
+// Keyring is the part of a keychain the Manager uses: the method set of
+// go-keyring (and of store.Keyring). Get returns keyring.ErrNotFound for a
+// missing item.
+type Keyring interface {
+	Get(service, user string) (string, error)
+	Set(service, user, password string) error
+	Delete(service, user string) error
+}
+
+// OSKeyring is the OS keychain through go-keyring: Windows Credential
+// Manager, macOS Keychain, or the Secret Service on Linux. keyring.MockInit
+// replaces it in tests.
+type OSKeyring struct{}
+
+// Get reads an item.
+func (OSKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+
+// Set writes an item.
+func (OSKeyring) Set(service, user, password string) error {
+	return keyring.Set(service, user, password)
+}
+
+// Delete removes an item.
+func (OSKeyring) Delete(service, user string) error { return keyring.Delete(service, user) }
+
+// keyringMu serialises keychain calls; go-keyring's mock is not safe for
+// concurrent use.
+var keyringMu sync.Mutex
+
+var errItemNotFound = errors.New("keychain item not found")
+
+// keychainDo runs fn on its own goroutine so that a keychain that hangs gives
+// way to ctx (bounded by keychainTimeout). Errors: errItemNotFound for a
+// missing item, otherwise wrapping ErrKeychainUnavailable.
+func keychainDo[T any](ctx context.Context, fn func() (T, error)) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, keychainTimeout)
+	defer cancel()
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		keyringMu.Lock()
+		defer keyringMu.Unlock()
+		v, err := fn()
+		ch <- result{v, err}
+	}()
+	var zero T
+	select {
+	case r := <-ch:
+		switch {
+		case r.err == nil:
+			return r.v, nil
+		case errors.Is(r.err, keyring.ErrNotFound), errors.Is(r.err, errItemNotFound):
+			return zero, errItemNotFound
+		}
+		return zero, fmt.Errorf("%w: %w", ErrKeychainUnavailable, r.err)
+	case <-ctx.Done():
+		return zero, fmt.Errorf("%w: %w", ErrKeychainUnavailable, ctx.Err())
+	}
+}
+
+// SessionAccount is the keychain account of an environment's session:
+// "session:<environment>:<client id>". One session is kept per environment
+// and client on each OS account.
+func SessionAccount(env config.Environment) string {
+	return "session:" + string(env.Name) + ":" + env.ClientID
+}
+
+// record is the keychain item: the refresh token, its absolute expiry and
+// the identity chosen, as compact JSON. It holds no patient data.
+type record struct {
+	V int `json:"v"`
+	// Auth is the OAuth2 base URL the token belongs to; a session is not
+	// restored against another server.
+	Auth string `json:"auth"`
+	// RT is the refresh token; empty while locked.
+	RT string `json:"rt,omitempty"`
+	// RTExp is when the refresh token, and so the session, ends.
+	RTExp time.Time `json:"rt_exp,omitzero"`
+	// Since is when the clinician signed in.
+	Since  time.Time       `json:"since,omitzero"`
+	Locked bool            `json:"locked,omitempty"`
+	ID     triage.Identity `json:"id"`
+}
+
+const recordVersion = 1
+
+func (r *record) encode() (string, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return "", fmt.Errorf("encode session: %w", err)
+	}
+	if len(b) > MaxRecordBytes {
+		return "", fmt.Errorf("encode session: %d bytes, above the keychain limit of %d", len(b), MaxRecordBytes)
+	}
+	return string(b), nil
+}
+
+func decodeRecord(s string) (*record, error) {
+	var r record
+	if err := json.Unmarshal([]byte(s), &r); err != nil {
+		return nil, fmt.Errorf("decode session: %w", err)
+	}
+	if r.V != recordVersion {
+		return nil, fmt.Errorf("decode session: version %d is not known", r.V)
+	}
+	return &r, nil
+}
+
+// DevFileKeyring keeps sessions in a plain JSON file instead of the OS
+// keychain, for headless development and CI with synthetic data only
+// (triagectl --dev-insecure-keyfile). The refresh token is readable by
+// anyone who can read the file, so it prints DevFileWarning on every read
+// and write, creates the file with mode 0600 and refuses one that other
+// users may read. It is never a default.
+type DevFileKeyring struct {
+	Path string
+	// Warn receives the warning; nil means standard error.
+	Warn io.Writer
+}
+
+// DevFileWarning is printed on every use of a DevFileKeyring.
+const DevFileWarning = "WARNING: --dev-insecure-keyfile is in use. Your NHS sign-in (the refresh token) is kept in PLAIN TEXT in a file, " +
+	"not in the OS keychain: anyone who can read that file can act as you in e-RS until the session ends. " +
+	"Use it only for development and testing with synthetic data, never with real patients."
+
+// DevSessionFile is where triagectl keeps sessions beside a development key
+// file.
+func DevSessionFile(keyFile string) string { return keyFile + ".sessions.json" }
+
+var devFileMu sync.Mutex
+
+type devFile struct {
+	Items map[string]map[string]string `json:"items"`
+}
+
+func (k DevFileKeyring) warn() {
+	w := k.Warn
+	if w == nil {
+		w = os.Stderr
+	}
+	fmt.Fprintf(w, "%s (%s)\n", DevFileWarning, k.Path)
+}
+
+func (k DevFileKeyring) load() (devFile, error) {
+	f := devFile{Items: map[string]map[string]string{}}
+	fi, err := os.Stat(k.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return f, nil
+	}
+	if err != nil {
+		return f, fmt.Errorf("read development session file: %w", err)
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		return f, fmt.Errorf("development session file %s can be read by other users (mode %v): run chmod 600 on it", k.Path, fi.Mode().Perm())
+	}
+	b, err := os.ReadFile(k.Path)
+	if err != nil {
+		return f, fmt.Errorf("read development session file: %w", err)
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return f, fmt.Errorf("development session file %s is not valid: %w", k.Path, err)
+	}
+	if f.Items == nil {
+		f.Items = map[string]map[string]string{}
+	}
+	return f, nil
+}
+
+func (k DevFileKeyring) save(f devFile) error {
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(k.Path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("write development session file: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".sessions-*.tmp")
+	if err != nil {
+		return fmt.Errorf("write development session file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
+		tmp.Close()
+		return fmt.Errorf("write development session file: %w", err)
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write development session file: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write development session file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write development session file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), k.Path); err != nil {
+		return fmt.Errorf("write development session file: %w", err)
+	}
+	return nil
+}
+
+// Get reads an item, printing DevFileWarning. A missing item is
+// keyring.ErrNotFound.
+func (k DevFileKeyring) Get(service, user string) (string, error) {
+	devFileMu.Lock()
+	defer devFileMu.Unlock()
+	k.warn()
+	f, err := k.load()
+	if err != nil {
+		return "", err
+	}
+	v, ok := f.Items[service][user]
+	if !ok {
+		return "", keyring.ErrNotFound
+	}
+	return v, nil
+}
+
+// Set writes an item, printing DevFileWarning.
+func (k DevFileKeyring) Set(service, user, password string) error {
+	devFileMu.Lock()
+	defer devFileMu.Unlock()
+	k.warn()
+	f, err := k.load()
+	if err != nil {
+		return err
+	}
+	if f.Items[service] == nil {
+		f.Items[service] = map[string]string{}
+	}
+	f.Items[service][user] = password
+	return k.save(f)
+}
+
+// Delete removes an item; a missing item is keyring.ErrNotFound.
+func (k DevFileKeyring) Delete(service, user string) error {
+	devFileMu.Lock()
+	defer devFileMu.Unlock()
+	f, err := k.load()
+	if err != nil {
+		return err
+	}
+	if _, ok := f.Items[service][user]; !ok {
+		return keyring.ErrNotFound
+	}
+	delete(f.Items[service], user)
+	if len(f.Items[service]) == 0 {
+		delete(f.Items, service)
+	}
+	return k.save(f)
+}
