@@ -278,7 +278,7 @@ func newFakeExchanger(rts ...string) *fakeExchanger {
 
 func (f *fakeExchanger) issue() *TokenResponse {
 	f.n++
-	rt := fmt.Sprintf("rt-%d", f.n)
+	rt := fmt.Sprintf("rt-issued-%d", f.n)
 	f.valid[rt] = true
 	return &TokenResponse{AccessToken: fmt.Sprintf("at-%d", f.n), TokenType: "Bearer", Expiry: time.Now().Add(f.ttl),
 		RefreshToken: rt, RefreshExpiresIn: 12 * time.Hour, RefreshCount: f.n}
@@ -362,3 +362,5 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }
