@@ -142,3 +142,38 @@ type nopStore struct{}
 
 func (nopStore) UnsentCount(context.Context) (int, error) { return 0, nil }
 func (nopStore) Wipe(context.Context, WipeOptions) error  { return errors.New("must not be called") }
+
+func TestLogoutOfASavedSessionWithoutRestoring(t *testing.T) {
+	// triagectl logout: a fresh Manager, no network; the saved session
+	// names the clinician whose data goes.
+	ctx := context.Background()
+	profile := t.TempDir()
+	env := offlineEnv("td-logout-saved")
+	seedSession(t, env, "rt-1", clinician)
+	st := openStore(t, profile)
+	m, err := New(Options{Environment: env, Exchanger: newFakeExchanger(), LockTimeout: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	rep, err := m.Logout(ctx, LogoutOptions{Data: st})
+	if err != nil || !rep.DataWiped || rep.User != clinician.SDSUserID {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	if _, ok := saved(t, env); ok {
+		t.Error("session still saved")
+	}
+	// With nothing saved, the user can be named.
+	st = openStore(t, profile)
+	if _, err := st.Enqueue(ctx, rejectDecision()); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = m.Logout(ctx, LogoutOptions{Data: st, User: clinician.SDSUserID})
+	if err != nil || rep.DataWiped || rep.UnsentKept != 1 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	rep, err = m.Logout(ctx, LogoutOptions{Data: st, User: clinician.SDSUserID, DiscardUnsent: true})
+	if err != nil || !rep.DataWiped || rep.Discarded != 1 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+}

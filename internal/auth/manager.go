@@ -230,7 +230,11 @@ func New(o Options) (*Manager, error) {
 		sessionCap: o.SessionCap, early: o.EarlyExpiry, now: o.Clock, log: o.Logger, onChange: o.OnChange,
 	}
 	m.authKey = env.AuthBaseURL
-	if env.Secret.Kind == config.SecretBroker {
+	switch {
+	case env.Name == config.EnvDemo:
+		// The embedded sandbox listens on a new port each run.
+		m.authKey = "demo"
+	case env.Secret.Kind == config.SecretBroker:
 		m.authKey += " via " + env.Secret.BrokerURL
 	}
 	if m.ring == nil {
@@ -885,6 +889,10 @@ type LogoutOptions struct {
 	// discard decisions that have not reached e-RS. Without it, unsent
 	// decisions are kept and the data is not wiped.
 	DiscardUnsent bool
+	// User is the SDS user id whose data to remove when no session (in
+	// memory or saved) names anyone, e.g. a second `triagectl logout
+	// --discard-unsent` after the first kept the data.
+	User string
 }
 
 // LogoutReport says what Logout did.
@@ -916,6 +924,18 @@ type LogoutReport struct {
 func (m *Manager) Logout(ctx context.Context, o LogoutOptions) (LogoutReport, error) {
 	m.mu.Lock()
 	id := m.id
+	m.mu.Unlock()
+	if id.SDSUserID == "" {
+		// A Manager that was never restored (a command-line logout): the
+		// saved session says whose it is.
+		if rec, err := m.load(ctx); err == nil && rec.Auth == m.authKey {
+			id = rec.ID
+		}
+	}
+	if id.SDSUserID == "" && o.User != "" {
+		id = triage.Identity{SDSUserID: strings.TrimSpace(o.User)}
+	}
+	m.mu.Lock()
 	m.gen++
 	gen := m.gen
 	m.state, m.id, m.rt, m.rtExp, m.src, m.opts, m.message = StateSignedOut, triage.Identity{}, "", time.Time{}, nil, nil, ""

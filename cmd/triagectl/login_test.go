@@ -1,0 +1,119 @@
+package main
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/triagedesk/triagedesk/internal/auth"
+	"github.com/triagedesk/triagedesk/internal/erssandbox"
+)
+
+func freeLoopbackPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func TestLoginWhoamiLogoutDemo(t *testing.T) {
+	dir := t.TempDir()
+	keyfile := filepath.Join(dir, "dev.key")
+	g := []string{"--env", "demo", "--profile", filepath.Join(dir, "profile"), "--dev-insecure-keyfile", keyfile}
+	cmd := func(args ...string) (int, string, string) {
+		return runCLI(t, append(append([]string{}, g...), args...)...)
+	}
+
+	code, out, errOut := cmd("whoami")
+	if code != 1 || !strings.Contains(errOut, "not signed in") {
+		t.Errorf("whoami before login: %d %q %q", code, out, errOut)
+	}
+
+	port := freeLoopbackPort(t)
+	// Two organisations and no role remembered: the roles are listed.
+	code, out, errOut = cmd("login", "--user", erssandbox.UserClinician, "--callback-port", port)
+	if code != 1 || !strings.Contains(out, "Service provider clinician at R69") || !strings.Contains(out, "Service provider clinician at RCD") ||
+		!strings.Contains(errOut, "--ods CODE --business-function FUNCTION") {
+		t.Fatalf("login without a role: %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = cmd("login", "--user", erssandbox.UserClinician, "--callback-port", port, "--ods", "RCD")
+	if code != 0 || !strings.Contains(out, "Signed in to Demo") || !strings.Contains(out, "NOT LIVE") ||
+		!strings.Contains(out, "Service provider clinician at RCD") || !strings.Contains(out, erssandbox.UserClinician) {
+		t.Fatalf("login: %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "PLAIN TEXT") {
+		t.Errorf("no development-mode warning: %q", errOut)
+	}
+	// The session file is private and is the only place the token went.
+	fi, err := os.Stat(auth.DevSessionFile(keyfile))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("session file: %v %v", fi, err)
+	}
+
+	code, out, _ = cmd("whoami")
+	if code != 0 || !strings.Contains(out, "User:        "+erssandbox.UserClinician) || !strings.Contains(out, "at RCD") || !strings.Contains(out, "signed in until") {
+		t.Errorf("whoami: %d\n%s", code, out)
+	}
+	// The role is remembered: the next login needs no --ods.
+	code, out, errOut = cmd("login", "--user", erssandbox.UserClinician, "--callback-port", port)
+	if code != 0 || !strings.Contains(out, "at RCD") {
+		t.Errorf("second login: %d\n%s\n%s", code, out, errOut)
+	}
+
+	code, out, _ = cmd("logout")
+	if code != 0 || !strings.Contains(out, "Signed out "+erssandbox.UserClinician) {
+		t.Errorf("logout: %d\n%s", code, out)
+	}
+	code, _, errOut = cmd("whoami")
+	if code != 1 || !strings.Contains(errOut, "not signed in") {
+		t.Errorf("whoami after logout: %d %q", code, errOut)
+	}
+	code, out, _ = cmd("logout")
+	if code != 0 || !strings.Contains(out, "Nobody was signed in") {
+		t.Errorf("second logout: %d %s", code, out)
+	}
+}
+
+func TestLoginClinicianAdminNeedsWhomTheyActFor(t *testing.T) {
+	dir := t.TempDir()
+	g := []string{"--env", "demo", "--profile", filepath.Join(dir, "profile"), "--dev-insecure-keyfile", filepath.Join(dir, "dev.key")}
+	port := freeLoopbackPort(t)
+	code, out, errOut := runCLI(t, append(g, "login", "--user", erssandbox.UserClinicianAdmin, "--callback-port", port)...)
+	if code != 1 || !strings.Contains(out, "you may act for") || !strings.Contains(out, erssandbox.UserClinician2) || !strings.Contains(errOut, "--on-behalf-of") {
+		t.Fatalf("clinician admin without --on-behalf-of: %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, append(g, "login", "--user", erssandbox.UserClinicianAdmin, "--callback-port", port,
+		"--ods", "R69", "--business-function", "SERVICE_PROVIDER_CLINICIAN_ADMIN", "--on-behalf-of", erssandbox.UserClinician2)...)
+	if code != 0 || !strings.Contains(out, "acting for "+erssandbox.UserClinician2) {
+		t.Fatalf("clinician admin: %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+func TestLoginRefusals(t *testing.T) {
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "profile")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"development file with live e-RS", []string{"--env", "prod", "--profile", profile, "--dev-insecure-keyfile", filepath.Join(dir, "k"), "whoami"}, 1, "cannot be used with live e-RS"},
+		{"no sign-in in the NHS sandbox", []string{"--env", "nhs-sandbox", "--profile", profile, "login"}, 1, "needs no sign-in"},
+		{"callback port outside development", []string{"--env", "int", "--profile", profile, "login", "--callback-port", "9999"}, 2, "demo and local environments only"},
+		{"INT not set up by IT", []string{"--env", "int", "--profile", profile, "login"}, 1, "Ask your IT team to set client_id"},
+		{"--user with real CIS2", []string{"--env", "prod", "--profile", profile, "login", "--user", "555"}, 2, "open the printed address in a browser"},
+		{"contradicting flags", []string{"--env", "demo", "--profile", profile, "logout", "--keep-data", "--discard-unsent"}, 2, "contradict"},
+	} {
+		code, _, errOut := runCLI(t, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%s: %d %q", tc.name, code, errOut)
+		}
+	}
+}
