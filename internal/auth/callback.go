@@ -174,6 +174,22 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writePage(w, http.StatusOK, pageSignedIn)
 }
 
+// humanDuration writes a wait as "5 minutes" or "30 seconds".
+func humanDuration(d time.Duration) string {
+	if d >= time.Minute {
+		n := int(d.Round(time.Minute) / time.Minute)
+		if n == 1 {
+			return "1 minute"
+		}
+		return fmt.Sprintf("%d minutes", n)
+	}
+	n := max(int(d.Round(time.Second)/time.Second), 1)
+	if n == 1 {
+		return "1 second"
+	}
+	return fmt.Sprintf("%d seconds", n)
+}
+
 func errCallbackTimeout() error {
 	return userErr(triage.EUNAUTHORIZED, ErrCallbackTimeout, nil, fmt.Sprintf(msgCallbackTimeout, "the time allowed"))
 }
@@ -249,7 +265,7 @@ func (s *callbackServer) wait(ctx context.Context, timeout time.Duration) (strin
 		return r.code, r.err
 	case <-t.C:
 		if s.cb.expire() {
-			return "", userErr(triage.EUNAUTHORIZED, ErrCallbackTimeout, nil, fmt.Sprintf(msgCallbackTimeout, timeout.Round(time.Second)))
+			return "", userErr(triage.EUNAUTHORIZED, ErrCallbackTimeout, nil, fmt.Sprintf(msgCallbackTimeout, humanDuration(timeout)))
 		}
 		r := <-s.cb.result
 		return r.code, r.err

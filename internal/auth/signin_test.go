@@ -388,7 +388,7 @@ func TestLateCallbackIsRefused(t *testing.T) {
 	if !errors.Is(err, ErrCallbackTimeout) {
 		t.Fatalf("err %v, want ErrCallbackTimeout", err)
 	}
-	if !strings.Contains(triage.ErrorMessage(err), "within 0s") && !strings.Contains(triage.ErrorMessage(err), "Start the sign-in again") {
+	if msg := triage.ErrorMessage(err); msg != "The sign-in was not completed within 1 second. Start the sign-in again from Triage Desk and finish it in your browser." {
 		t.Errorf("message %q", triage.ErrorMessage(err))
 	}
 	// The browser comes back after the wait ended: nobody is listening.
@@ -418,6 +418,17 @@ func TestLateCallbackIsRefused(t *testing.T) {
 	cb2.expire()
 	if w := serve(cb2, "127.0.0.1:40000", "/callback?code=c&state=st"); w.Code != http.StatusGone {
 		t.Errorf("callback after the wait ended: %d", w.Code)
+	}
+}
+
+func TestHumanDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		5 * time.Minute: "5 minutes", time.Minute: "1 minute", 90 * time.Second: "2 minutes",
+		30 * time.Second: "30 seconds", 300 * time.Millisecond: "1 second",
+	} {
+		if got := humanDuration(d); got != want {
+			t.Errorf("%v: %q, want %q", d, got, want)
+		}
 	}
 }
 
