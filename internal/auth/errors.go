@@ -65,6 +65,7 @@ type OAuthError struct {
 	Description string
 }
 
+// Error describes the answer: status, code and description.
 func (e *OAuthError) Error() string {
 	s := fmt.Sprintf("oauth2: HTTP %d", e.Status)
 	if e.Code != "" {
