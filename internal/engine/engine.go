@@ -331,6 +331,9 @@ func (e *Engine) usable() (bool, chan struct{}) {
 // waitUsable blocks until requests may be made or ctx ends.
 func (e *Engine) waitUsable(ctx context.Context) error {
 	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		ok, ch := e.usable()
 		if ok {
 			return nil

@@ -253,6 +253,9 @@ func (q *jobQueue) criBlocked(j *job) bool {
 // none can.
 func (q *jobQueue) next(ctx context.Context) (*job, error) {
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		q.mu.Lock()
 		now := q.e.now()
 		var wake time.Time
