@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/triagedesk/triagedesk/internal/ers"
+	"github.com/triagedesk/triagedesk/internal/erssandbox"
+	"github.com/triagedesk/triagedesk/internal/triage"
+)
+
+// TestFaultSoak sends 500 decisions (100 with -short) through a sandbox
+// that answers 10% of requests with 500, hangs on 5%, answers 5% with 503
+// and Retry-After, throttles bursts with 429, applies 3% of writes and then
+// drops the connection, while 3% of the referrals are changed by someone
+// else. From the sandbox's log of writes: every decision was applied exactly
+// once and is marked sent, or was never applied and is a conflict or
+// failure with its reason; none lost, none applied twice.
+func TestFaultSoak(t *testing.T) {
+	n := 500
+	if testing.Short() {
+		n = 100
+	}
+	env := newTestEnv(t, envOptions{
+		sandbox: erssandbox.Config{Referrals: 2*n + 200, Seed: 99},
+		client: ers.Config{ReadTimeout: 250 * time.Millisecond, MaxRetries: 3, RetryBaseDelay: 10 * time.Millisecond,
+			MaxRetryWait: 3 * time.Second},
+		engine: func(c *Config) {
+			c.NoPrefetch, c.PrefetchWorkers, c.PushWorkers = true, 1, 32
+			c.WriteTimeout = 300 * time.Millisecond
+			c.RetryBase, c.RetryCap = 10*time.Millisecond, 300*time.Millisecond
+			c.PushCheckInterval = 50 * time.Millisecond
+		},
+	})
+	refs := decidable(t, env.sb)
+	if len(refs) < n {
+		t.Fatalf("only %d decidable referrals, want %d", len(refs), n)
+	}
+	refs = refs[:n]
+	enq := enqueueAll(t, env.st, refs, env.sb.ReferenceData())
+
+	// 3% changed behind the client's back before anything is sent.
+	rng := rand.New(rand.NewPCG(1, 2))
+	changedBehind := map[string]bool{}
+	for len(changedBehind) < n*3/100 {
+		r := refs[rng.IntN(len(refs))]
+		if changedBehind[r.UBRN] {
+			continue
+		}
+		changedBehind[r.UBRN] = true
+		if _, err := env.sb.ChangeLetter(r.UBRN, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := env.sb.SetFaults(erssandbox.Faults{ServerError: 0.10, Hang: 0.05, Unavailable: 0.05,
+		DropAfterApply: 0.03, RetryAfter: time.Second, RatePerSecond: 75}); err != nil {
+		t.Fatal(err)
+	}
+	env.sb.ResetStats()
+	start := time.Now()
+	env.run()
+	waitSettled(t, env.st, 4*time.Minute)
+	elapsed := time.Since(start)
+	stats := env.sb.Stats()
+	counts := checkOutcomes(t, env.st, env.sb)
+
+	for u := range changedBehind {
+		en, err := env.st.Entry(context.Background(), enq[u].ID)
+		if err != nil || en.State != triage.OutboxConflict {
+			t.Errorf("a referral changed by someone else ended %s (%v), want conflict", en.State, err)
+		}
+	}
+	if counts[triage.OutboxSent] < n-len(changedBehind)-n/50 {
+		t.Errorf("only %d of %d decisions sent: %v", counts[triage.OutboxSent], n, counts)
+	}
+	for _, k := range []erssandbox.FaultKind{erssandbox.FaultServerError, erssandbox.FaultHang, erssandbox.FaultRateLimit, erssandbox.FaultUnavailable, erssandbox.FaultDropAfterApply} {
+		if stats.Faults[k] == 0 {
+			t.Errorf("no %s fault was injected; the soak proves less than it claims", k)
+		}
+	}
+	t.Logf("%d decisions in %v: %v; faults %v; requests %v", n, elapsed.Round(time.Millisecond), counts, stats.Faults, stats.Requests)
+}
