@@ -37,6 +37,7 @@ type testEnv struct {
 
 	mu      sync.Mutex
 	changes []store.Change // every store change, in commit order
+	times   []time.Time    // when each change was committed
 	hook    atomic.Pointer[Engine]
 
 	runDone chan struct{}
@@ -107,6 +108,7 @@ func (env *testEnv) openStore() {
 func (env *testEnv) onChange(c store.Change) {
 	env.mu.Lock()
 	env.changes = append(env.changes, c)
+	env.times = append(env.times, time.Now())
 	env.mu.Unlock()
 	if e := env.hook.Load(); e != nil {
 		e.StoreChanged(c)
