@@ -45,6 +45,11 @@ var DemoIdentity = triage.Identity{
 	ODS: erssandbox.ProviderODS, BusinessFunction: triage.RoleServiceProviderClinician,
 }
 
+// DemoRateLimit is the client's request rate against the in-process demo
+// sandbox (requests/s): it is on this machine, so the demo is not held to
+// e-RS's per-application limit.
+const DemoRateLimit = 50
+
 // Options configure Open.
 type Options struct {
 	// ProfileDir is the data folder ("" : config.DefaultProfileDir()).
@@ -182,7 +187,11 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	if err := a.Environment.Check(); err != nil {
 		return nil, err
 	}
-	a.Client, err = ers.New(ers.Config{BaseURL: a.Environment.FHIRBaseURL, TokenSource: opts.TokenSource, Logger: log})
+	ccfg := ers.Config{BaseURL: a.Environment.FHIRBaseURL, TokenSource: opts.TokenSource, Logger: log}
+	if demo {
+		ccfg.RateLimit = DemoRateLimit
+	}
+	a.Client, err = ers.New(ccfg)
 	if err != nil {
 		return nil, fmt.Errorf("e-RS client: %w", err)
 	}

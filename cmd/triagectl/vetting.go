@@ -1,0 +1,493 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/config"
+	"github.com/triagedesk/triagedesk/internal/engine"
+	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/triage"
+)
+
+func init() {
+	register(command{name: "sync", summary: "download the worklist, referrals and documents and send queued decisions (--once, --watch)", run: runSync})
+	register(command{name: "worklist", summary: "show the cached Referrals for Review worklist (--json)", run: runWorklist})
+	register(command{name: "show", summary: "show one cached referral: show UBRN (--json)", run: runShow})
+	register(command{name: "decide", summary: "queue a decision: decide UBRN accept|reject|redirect|review [flags]", run: runDecide})
+	register(command{name: "outbox", summary: "list decisions and where they are on their way to e-RS (--json)", run: runOutbox})
+	register(command{name: "conflicts", summary: "list decisions not applied because the referral changed in e-RS", run: runConflicts})
+	register(command{name: "export", summary: "write a referral's vetting pack PDF: export UBRN --out pack.pdf", run: runExport})
+}
+
+// openApp wires the app for a command from the global flags. offline opens
+// only the configuration and the store.
+func openApp(ctx context.Context, g *Globals, offline bool) (*app.App, error) {
+	var override *config.EnvironmentChoice
+	if g.Env != "" && (g.Env != string(config.EnvDemo) || g.BaseURL != "") {
+		name, err := config.ParseEnvironmentName(g.Env)
+		if err != nil {
+			return nil, err
+		}
+		override = &config.EnvironmentChoice{Name: name, FHIRBaseURL: g.BaseURL}
+	}
+	return app.Open(ctx, app.Options{ProfileDir: g.Profile, Override: override, DevInsecureKeyfile: g.DevInsecureKeyfile,
+		KeyWarn: g.Stderr, Offline: offline})
+}
+
+// parseMixed parses flags and positional arguments in any order.
+func parseMixed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2 Jan 2006 15:04")
+}
+
+// progressBar draws done/total as a one-line bar.
+func progressBar(done, total, width int) string {
+	if total <= 0 {
+		return ""
+	}
+	fill := done * width / total
+	return fmt.Sprintf("[%s%s] %d/%d", strings.Repeat("#", fill), strings.Repeat("-", width-fill), done, total)
+}
+
+func runSync(ctx context.Context, g *Globals, args []string) error {
+	fs := newFlagSet("sync", g)
+	once := fs.Bool("once", false, "sync once and exit (the default)")
+	watch := fs.Bool("watch", false, "keep syncing until interrupted, printing what happens")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	if *once && *watch {
+		return usageError{"choose --once or --watch, not both"}
+	}
+	a, err := openApp(ctx, g, false)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if *watch {
+		return watchSync(ctx, g, a)
+	}
+	drawn := false
+	rep, err := a.Engine.SyncOnce(ctx, func(p engine.PrefetchProgress) {
+		fmt.Fprintf(g.Stderr, "\rDownloading %s", progressBar(p.Done, p.Total, 30))
+		drawn = true
+	})
+	if drawn {
+		fmt.Fprintln(g.Stderr)
+	}
+	if err != nil {
+		return err
+	}
+	w := g.Stdout
+	fmt.Fprintf(w, "Worklist as of %s: %d referrals (%d new, %d changed, %d left the list)\n",
+		when(rep.Pull.AsOf), rep.Pull.Total, rep.Pull.New, rep.Pull.Changed, rep.Pull.Left)
+	fmt.Fprintf(w, "Downloads: %d done", rep.Downloads)
+	if rep.Remaining > 0 {
+		fmt.Fprintf(w, ", %d waiting (%s)", rep.Remaining, rep.Status.Reason)
+	}
+	fmt.Fprintln(w)
+	if rep.RefDataError != nil {
+		fmt.Fprintf(w, "Reference data: not refreshed: %s\n", triage.ErrorMessage(rep.RefDataError))
+	}
+	fmt.Fprintf(w, "Outbox: %s\n", outboxSummary(rep.Outbox))
+	if rep.Status.State != engine.StateOnline {
+		fmt.Fprintf(w, "%s\n", rep.Status.Reason)
+	}
+	return nil
+}
+
+func outboxSummary(c map[triage.OutboxState]int) string {
+	var parts []string
+	for _, s := range triage.OutboxStates {
+		if c[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c[s], s))
+		}
+	}
+	if len(parts) == 0 {
+		return "empty"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// watchSync runs the engine until ctx ends, printing its events.
+func watchSync(ctx context.Context, g *Globals, a *app.App) error {
+	events, cancel := a.Engine.Subscribe(1024)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- a.Engine.Run(ctx) }()
+	w := g.Stdout
+	fmt.Fprintln(w, "Syncing; press Ctrl-C to stop.")
+	for {
+		select {
+		case err := <-done:
+			return err
+		case ev, ok := <-events:
+			if !ok {
+				return <-done
+			}
+			switch ev := ev.(type) {
+			case engine.WorklistUpdated:
+				fmt.Fprintf(w, "Worklist as of %s: %d referrals (%d 2WW, %d urgent; %d new, %d changed, %d left)\n",
+					when(ev.AsOf), ev.Total, ev.TwoWeek, ev.Urgent, ev.New, ev.Changed, ev.Left)
+			case engine.PrefetchProgress:
+				fmt.Fprintf(g.Stderr, "\rDownloading %s", progressBar(ev.Done, ev.Total, 30))
+				if ev.Done == ev.Total {
+					fmt.Fprintln(g.Stderr)
+				}
+			case engine.OutboxChanged:
+				fmt.Fprintf(w, "Outbox: %s\n", outboxSummary(ev.Counts))
+			case engine.OutboxWaiting:
+				if ev.Count > 0 {
+					fmt.Fprintln(w, ev.Reason)
+				}
+			case engine.SyncStateChanged:
+				fmt.Fprintf(w, "Connection: %s. %s\n", ev.Status.State, ev.Status.Reason)
+			case engine.ErrorEvent:
+				fmt.Fprintf(w, "Problem: %s\n", ev.Message)
+			}
+		}
+	}
+}
+
+func runWorklist(ctx context.Context, g *Globals, args []string) error {
+	fs := newFlagSet("worklist", g)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	a, err := openApp(ctx, g, true)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	wl, err := a.Worklist(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(g.Stdout, wl)
+	}
+	fmt.Fprintf(g.Stdout, "Referrals for Review as of %s: %d to review (%d 2WW, %d urgent, %d changed)\n",
+		when(wl.AsOf), wl.Counts.ToReview, wl.Counts.TwoWeek, wl.Counts.Urgent, wl.Counts.Changed)
+	tw := tabwriter.NewWriter(g.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PRIORITY\tUBRN\tNHS NUMBER\tTYPE\tSPECIALTY\tDAYS\tREVIEW BY\tCHANGED\tSTATUS\tOFFLINE")
+	now := time.Now()
+	for _, r := range wl.Rows {
+		rb := "-"
+		if !r.ReviewBy.IsZero() {
+			rb = r.ReviewBy.Local().Format("2 Jan")
+		}
+		changed := ""
+		if r.ContextStatus.ChangedSinceReview() {
+			changed = r.ContextStatus.Label()
+		}
+		offline := "no"
+		if r.OfflineReady {
+			offline = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", r.Priority.Label(), r.UBRN, triage.FormatNHSNumber(r.NHSNumber),
+			r.Type.Label(), r.Specialty.Label(), r.DaysWaiting(now), rb, changed, r.Local.Label(), offline)
+	}
+	return tw.Flush()
+}
+
+func runShow(ctx context.Context, g *Globals, args []string) error {
+	fs := newFlagSet("show", g)
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseMixed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"give one UBRN: triagectl show UBRN"}
+	}
+	a, err := openApp(ctx, g, true)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	v, err := a.Referral(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(g.Stdout, struct {
+			Referral   triage.Referral      `json:"referral"`
+			FetchedAt  time.Time            `json:"fetchedAt"`
+			AsOf       time.Time            `json:"asOf,omitzero"`
+			Documents  []store.DocumentMeta `json:"documents"`
+			Local      store.LocalState     `json:"local"`
+			Decision   *store.Entry         `json:"decision,omitempty"`
+			DecisionOf *triage.Decision     `json:"decisionDetail,omitempty"`
+		}{v.Referral.Referral, v.Referral.FetchedAt, v.Referral.ServerTime, v.Documents, v.Local, v.Decision, decisionOf(v.Decision)})
+	}
+	r := v.Referral.Referral
+	w := g.Stdout
+	fmt.Fprintf(w, "UBRN %s  NHS number %s\n", r.UBRN, triage.FormatNHSNumber(r.NHSNumber))
+	fmt.Fprintf(w, "%s · %s · %s · version %d (as of %s)\n", r.Priority.Label(), r.Type.Label(), r.State.State.Label(), r.Version, when(v.Referral.ServerTime))
+	fmt.Fprintf(w, "Service: %s (%s)\n", r.Service.Label(), r.Specialty.Label())
+	if !r.PathwayStart.IsZero() {
+		fmt.Fprintf(w, "Pathway start: %s\n", when(r.PathwayStart))
+	}
+	if len(r.RelatedUBRNs) > 0 {
+		fmt.Fprintf(w, "Related referrals: %s\n", strings.Join(r.RelatedUBRNs, ", "))
+	}
+	if v.Local.LeftWorklist {
+		fmt.Fprintln(w, "This referral is no longer on Referrals for Review.")
+	}
+	fmt.Fprintln(w, "Documents:")
+	for _, d := range v.Documents {
+		status := "cached for offline reading"
+		if d.Availability != "" && d.Availability != triage.AvailabilityAvailable {
+			status = d.Availability.Meaning()
+		}
+		name := d.Title
+		if name == "" {
+			name = d.FileName
+		}
+		fmt.Fprintf(w, "  %s (%s): %s\n", name, d.Kind, status)
+	}
+	if v.Decision != nil {
+		fmt.Fprintf(w, "Decision: %s — %s\n", v.Decision.Summary, v.Decision.State)
+	}
+	return nil
+}
+
+func decisionOf(e *store.Entry) *triage.Decision {
+	if e == nil {
+		return nil
+	}
+	d := e.Decision
+	return &d
+}
+
+func runDecide(ctx context.Context, g *Globals, args []string) error {
+	fs := newFlagSet("decide", g)
+	reason := fs.String("reason", "", "reject: the rejection reason code (from e-RS's list)")
+	comment := fs.String("comment", "", "comments for the referrer (reject, return with advice) or the booking team (redirect, book later)")
+	pas := fs.String("pas-cancelled", "", "reject/redirect on an indirectly bookable service: was the appointment cancelled in the PAS? yes or no")
+	priority := fs.String("priority", "", "redirect/review: a new priority: routine, urgent or 2ww")
+	outcome := fs.String("outcome", "", "review: return (to referrer with advice) or book-later (accept, book later)")
+	pos, err := parseMixed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usageError{"usage: triagectl decide UBRN accept|reject|redirect|review [--reason CODE] [--comment TEXT] [--pas-cancelled yes|no] [--priority P] [--outcome return|book-later]"}
+	}
+	d := triage.Decision{UBRN: pos[0], Comments: *comment}
+	switch strings.ToLower(pos[1]) {
+	case "accept":
+		d.Kind = triage.DecisionAccept
+	case "reject":
+		d.Kind = triage.DecisionReject
+	case "redirect":
+		d.Kind = triage.DecisionRedirect
+	case "review", "triage":
+		d.Kind = triage.DecisionReviewOutcome
+	default:
+		return usageError{fmt.Sprintf("%q is not a decision: use accept, reject, redirect or review", pos[1])}
+	}
+	if *reason != "" {
+		d.Reason = triage.Coding{Code: strings.TrimSpace(*reason)}
+	}
+	switch strings.ToLower(*pas) {
+	case "":
+	case "yes", "true":
+		v := true
+		d.AppointmentCancelledInPAS = &v
+	case "no", "false":
+		v := false
+		d.AppointmentCancelledInPAS = &v
+	default:
+		return usageError{"--pas-cancelled must be yes or no"}
+	}
+	switch strings.ToLower(*priority) {
+	case "":
+	case "routine":
+		d.NewPriority = triage.PriorityRoutine
+	case "urgent":
+		d.NewPriority = triage.PriorityUrgent
+	case "2ww", "two_week_wait":
+		d.NewPriority = triage.PriorityTwoWeekWait
+	default:
+		return usageError{"--priority must be routine, urgent or 2ww"}
+	}
+	switch strings.ToLower(*outcome) {
+	case "":
+	case "return", "return-with-advice":
+		d.Outcome = triage.OutcomeReturnToReferrerWithAdvice
+	case "book-later", "accept-book-later":
+		d.Outcome = triage.OutcomeAcceptReferBookLater
+	default:
+		return usageError{"--outcome must be return or book-later"}
+	}
+	a, err := openApp(ctx, g, true)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	en, err := a.Decide(ctx, d)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.Stdout, "Queued: %s for referral %s (decision %s). It will be sent at the next sync.\n", en.Summary, en.UBRN, en.ID)
+	return nil
+}
+
+func runOutbox(ctx context.Context, g *Globals, args []string) error {
+	fs := newFlagSet("outbox", g)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	a, err := openApp(ctx, g, true)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	es, err := a.Store.Entries(ctx, store.EntryFilter{})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if es == nil {
+			es = []store.Entry{}
+		}
+		return writeJSON(g.Stdout, es)
+	}
+	if len(es) == 0 {
+		fmt.Fprintln(g.Stdout, "The outbox is empty.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(g.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "DECIDED\tUBRN\tDECISION\tSTATE\tATTEMPTS\tNOTE")
+	for _, e := range es {
+		note := ""
+		switch {
+		case e.State == triage.OutboxSent && e.Sent != nil:
+			note = fmt.Sprintf("e-RS version %d, request %s", e.Sent.NewVersion, e.Sent.RequestID)
+		case e.State == triage.OutboxConflict && e.Conflict != nil:
+			note = fmt.Sprintf("referral is now %s (version %d)", e.Conflict.Status.State.Label(), e.Conflict.Version)
+		case e.LastError != nil:
+			note = e.LastError.Message
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", when(e.CreatedAt), e.UBRN, e.Summary, e.State, e.Attempts, note)
+	}
+	return tw.Flush()
+}
+
+func runConflicts(ctx context.Context, g *Globals, args []string) error {
+	fs := newFlagSet("conflicts", g)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	a, err := openApp(ctx, g, true)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	es, err := a.Conflicts(ctx)
+	if err != nil {
+		return err
+	}
+	w := g.Stdout
+	if len(es) == 0 {
+		fmt.Fprintln(w, "No conflicts: every decision was applied or is still on its way.")
+		return nil
+	}
+	for _, e := range es {
+		c := e.Conflict
+		fmt.Fprintf(w, "%s: %s — not sent, someone else changed the referral in e-RS.\n", e.UBRN, e.Summary)
+		if c != nil {
+			fmt.Fprintf(w, "  e-RS now says: %s", c.Status.State.Label())
+			if c.Status.Reason.Code != "" {
+				fmt.Fprintf(w, " (%s)", c.Status.Reason.Label())
+			}
+			fmt.Fprintf(w, ", version %d (you decided on version %d), seen %s\n", c.Version, e.BaseVersion, when(c.SeenAt))
+			if strings.TrimSpace(c.Status.Comments) != "" {
+				fmt.Fprintf(w, "  Comments: %s\n", c.Status.Comments)
+			}
+			if c.Acknowledged {
+				fmt.Fprintf(w, "  Acknowledged %s.\n", when(c.AcknowledgedAt))
+			}
+		}
+		fmt.Fprintln(w, "  Review the referral and decide again, or discard your decision.")
+	}
+	return nil
+}
+
+func runExport(ctx context.Context, g *Globals, args []string) error {
+	fs := newFlagSet("export", g)
+	out := fs.String("out", "", "the PDF file to write")
+	pos, err := parseMixed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *out == "" {
+		return usageError{"usage: triagectl export UBRN --out pack.pdf"}
+	}
+	a, err := openApp(ctx, g, true)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	pdf, err := a.VettingPack(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, pdf, 0o600); err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return &triage.Error{Code: triage.EINVALID, Err: err, Message: fmt.Sprintf("The vetting pack could not be written to %s: %v. Choose another file.", *out, pe.Err)}
+		}
+		return err
+	}
+	fmt.Fprintf(g.Stdout, "Vetting pack written to %s (%d KB). It contains patient data: keep it safe.\n", *out, (len(pdf)+1023)/1024)
+	return nil
+}
