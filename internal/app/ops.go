@@ -72,9 +72,9 @@ func (a *App) Worklist(ctx context.Context) (Worklist, error) {
 
 // ReferralView is everything cached about one referral.
 type ReferralView struct {
-	Referral   store.CachedReferral
-	Documents  []store.DocumentMeta
-	Local      store.LocalState
+	Referral  store.CachedReferral
+	Documents []store.DocumentMeta
+	Local     store.LocalState
 	// Decision is the referral's latest outbox entry, if any.
 	Decision *store.Entry
 }

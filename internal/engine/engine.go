@@ -62,17 +62,17 @@ const CRIDocumentID = "cri"
 
 // Defaults of Config.
 const (
-	DefaultPullInterval       = 5 * time.Minute
-	DefaultRefDataInterval    = 24 * time.Hour
-	DefaultPendingRecheck     = 5 * time.Minute
-	DefaultPrefetchWorkers    = 4
-	DefaultPushWorkers        = 2
-	DefaultRetryBase          = 2 * time.Second
-	DefaultRetryCap           = 10 * time.Minute
-	DefaultProbeMin           = 2 * time.Second
-	DefaultProbeMax           = 2 * time.Minute
-	DefaultRetentionInterval  = 6 * time.Hour
-	DefaultPushCheckInterval  = 30 * time.Second
+	DefaultPullInterval        = 5 * time.Minute
+	DefaultRefDataInterval     = 24 * time.Hour
+	DefaultPendingRecheck      = 5 * time.Minute
+	DefaultPrefetchWorkers     = 4
+	DefaultPushWorkers         = 2
+	DefaultRetryBase           = 2 * time.Second
+	DefaultRetryCap            = 10 * time.Minute
+	DefaultProbeMin            = 2 * time.Second
+	DefaultProbeMax            = 2 * time.Minute
+	DefaultRetentionInterval   = 6 * time.Hour
+	DefaultPushCheckInterval   = 30 * time.Second
 	defaultOutboxCountDebounce = 100 * time.Millisecond
 )
 
@@ -192,7 +192,7 @@ type Engine struct {
 	stateCh     chan struct{} // closed and replaced on every status change
 	authPaused  bool
 	probeDelay  time.Duration
-	complete    map[string]int             // UBRN -> version whose documents are all cached
+	complete    map[string]int                 // UBRN -> version whose documents are all cached
 	prevItems   map[string]triage.WorklistItem // the last pulled worklist
 	prevLoaded  bool
 	pending     map[string]pendingDoc // attachment id -> re-poll

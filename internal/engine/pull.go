@@ -13,8 +13,8 @@ import (
 
 // PullResult summarises one worklist pull.
 type PullResult struct {
-	AsOf                       time.Time
-	Total, New, Changed, Left  int
+	AsOf                      time.Time
+	Total, New, Changed, Left int
 	// Queued is how many downloads the pull queued.
 	Queued int
 }
