@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/store"
@@ -149,5 +151,36 @@ func TestVettingCommandsUsage(t *testing.T) {
 	}
 	if code, _, errs := vetCLI(t, profile, "--env", "int", "worklist"); code != 1 || !strings.Contains(errs, "Sign in") {
 		t.Errorf("int without sign-in: exit %d %q", code, errs)
+	}
+}
+
+func TestSyncWatchRunsUntilInterrupted(t *testing.T) {
+	profile := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--env", "demo", "--profile", profile, "--dev-insecure-keyfile", filepath.Join(profile, "dev.key"),
+			"sync", "--watch"}, &out, &errb)
+	}()
+	deadline := time.After(30 * time.Second)
+	for !strings.Contains(out.String(), "Worklist as of") || !strings.Contains(errb.String(), "Downloading [") {
+		select {
+		case code := <-done:
+			t.Fatalf("sync --watch ended early with %d: %s %s", code, out.String(), errb.String())
+		case <-deadline:
+			t.Fatalf("sync --watch printed no progress: %s %s", out.String(), errb.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel() // Ctrl-C
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit %d after interrupt: %s", code, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("sync --watch did not stop after the interrupt")
 	}
 }
