@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/triagedesk/triagedesk/internal/ers"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -14,6 +15,7 @@ import (
 // it pulls and sends. Close joins every service.
 func TestOfflineProbesThenReconnectPullsAndSends(t *testing.T) {
 	env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 20, Seed: 12},
+		client: ers.Config{MaxRetries: -1}, // one request per probe
 		engine: func(c *Config) { c.ProbeMin, c.ProbeMax = 50*time.Millisecond, 400*time.Millisecond }})
 	ctx := context.Background()
 	events, cancel := env.eng.Subscribe(8192)
