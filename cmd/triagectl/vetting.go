@@ -30,7 +30,9 @@ func init() {
 }
 
 // openApp wires the app for a command from the global flags. offline opens
-// only the configuration and the store.
+// only the configuration and the store. No Session or TokenSource is passed
+// yet, so only --env demo works (as the sandbox's demo clinician); sign-in
+// plugs in here by passing app.Options.Session and TokenSource.
 func openApp(ctx context.Context, g *Globals, offline bool) (*app.App, error) {
 	var override *config.EnvironmentChoice
 	if g.Env != "" && (g.Env != string(config.EnvDemo) || g.BaseURL != "") {
