@@ -73,7 +73,10 @@ func TestPrefetchStoresEvery2WWCRIBeforeAnyRoutineOne(t *testing.T) {
 }
 
 func TestFocusedReferralJumpsTheQueue(t *testing.T) {
-	env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 60, Seed: 22}, client: ers.Config{RateLimit: 60}})
+	// One prefetch worker: with several, the focused referral is started
+	// first but another worker's smaller download may still land first.
+	env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 60, Seed: 22}, client: ers.Config{RateLimit: 60},
+		engine: func(c *Config) { c.PrefetchWorkers = 1 }})
 	var routine string
 	for _, it := range env.sb.Worklist(triage.ListReferralsForReview, erssandbox.ProviderODS) {
 		if it.Priority == triage.PriorityRoutine {

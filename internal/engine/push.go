@@ -210,6 +210,15 @@ func (p *pusher) send(ctx context.Context, en store.Entry) {
 	if err != nil || !en.By.SameUser(id) {
 		return
 	}
+	// The dispatcher works from a snapshot of the outbox: another worker
+	// may have taken this decision further since. Only the stored entry
+	// says whether an earlier attempt may have reached e-RS.
+	if en, err = e.st.Entry(ctx, en.ID); err != nil || (en.State != triage.OutboxQueued && en.State != triage.OutboxSending) {
+		return
+	}
+	if !en.NextAttemptAt.IsZero() && en.NextAttemptAt.After(e.now()) {
+		return
+	}
 	d := en.Decision
 	log := e.log.With("decision_id", en.ID, "op", d.Kind.Operation(), "attempt", en.Attempts+1)
 
