@@ -4,15 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/auth"
 	"github.com/triagedesk/triagedesk/internal/config"
-	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -23,33 +22,31 @@ func init() {
 	register(command{name: "logout", summary: "sign out: remove the session from the keychain and your data by the store's rules", run: runLogout})
 }
 
-// demoPlaceholderURL stands in for the demo sandbox's address when no
-// sandbox runs (whoami, logout): neither contacts the network.
-const demoPlaceholderURL = "http://127.0.0.1"
+// devModeBanner warns, once per command, that --dev-insecure-keyfile keeps
+// the sign-in in plain text.
+func devModeBanner(g *Globals) {
+	if g.DevInsecureKeyfile == "" {
+		return
+	}
+	fmt.Fprintln(g.Stderr, strings.Repeat("!", 78))
+	fmt.Fprintln(g.Stderr, "!! DEVELOPMENT MODE: the NHS sign-in is kept in PLAIN TEXT, not the OS keychain. !!")
+	fmt.Fprintln(g.Stderr, strings.Repeat("!", 78))
+}
 
-// authEnv resolves the environment and keychain for the sign-in commands:
-// the OS keychain, or with --dev-insecure-keyfile a plain session file
-// beside the key file (refused for live e-RS).
-func authEnv(g *Globals) (*config.Manager, config.Environment, auth.Keyring, error) {
-	cm, err := loadConfig(g, "")
+// startRuntime starts the shared app runtime for a sign-in command. Offline
+// runtimes read or remove the saved session without the network (whoami,
+// logout). Environments without sign-in are refused.
+func startRuntime(ctx context.Context, o app.Options) (*app.Runtime, error) {
+	rt, err := app.Start(ctx, o)
 	if err != nil {
-		return nil, config.Environment{}, nil, err
+		return nil, err
 	}
-	env := cm.Settings().Environment
-	if !env.NeedsToken {
-		return nil, env, nil, triage.Errorf(triage.EINVALID, "The %s environment (%s) needs no sign-in.", env.Name, env.Label)
+	if rt.Auth == nil {
+		env := rt.Environment
+		rt.Close()
+		return nil, triage.Errorf(triage.EINVALID, "The %s environment (%s) needs no sign-in.", env.Name, env.Label)
 	}
-	var ring auth.Keyring = auth.OSKeyring{}
-	if g.DevInsecureKeyfile != "" {
-		if env.Production {
-			return nil, env, nil, triage.Errorf(triage.EINVALID, "--dev-insecure-keyfile cannot be used with live e-RS: your sign-in must stay in the OS keychain.")
-		}
-		fmt.Fprintln(g.Stderr, strings.Repeat("!", 78))
-		fmt.Fprintln(g.Stderr, "!! DEVELOPMENT MODE: the NHS sign-in is kept in PLAIN TEXT, not the OS keychain. !!")
-		fmt.Fprintln(g.Stderr, strings.Repeat("!", 78))
-		ring = auth.DevFileKeyring{Path: auth.DevSessionFile(g.DevInsecureKeyfile), Warn: g.Stderr}
-	}
-	return cm, env, ring, nil
+	return rt, nil
 }
 
 func environmentLine(env config.Environment) string {
@@ -76,52 +73,42 @@ func runLogin(ctx context.Context, g *Globals, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
-	cm, env, ring, err := authEnv(g)
+	cm, err := loadConfig(g, "")
 	if err != nil {
 		return err
+	}
+	env := cm.Settings().Environment
+	if !env.NeedsToken {
+		return triage.Errorf(triage.EINVALID, "The %s environment (%s) needs no sign-in.", env.Name, env.Label)
 	}
 	dev := env.Name == config.EnvDemo || env.Name == config.EnvLocal
 	if !dev && (*port != 0 || *clientID != "" || *secretEnv != "") {
 		return usageError{"--callback-port, --client-id and --client-secret-env are for the demo and local environments only; elsewhere IT sets them in the machine policy"}
 	}
-	if *port != 0 {
-		env.RedirectPort = *port
-	}
-	if *clientID != "" {
-		env.ClientID = *clientID
-	}
-	var ex auth.TokenExchanger
-	var sb *erssandbox.Sandbox
-	switch {
-	case env.Name == config.EnvDemo:
-		sb, err = erssandbox.Start(ctx, erssandbox.Config{Auth: true, ClientID: env.ClientID, RedirectURI: env.RedirectURL(),
-			Referrals: 20, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			return &triage.Error{Code: triage.EUNAVAILABLE, Err: err, Message: "The demo server could not start. Try again; if it keeps happening, use --callback-port with a free port."}
-		}
-		defer sb.Close()
-		_, secret, _ := sb.OAuthClient()
-		env = env.WithURLs(sb.BaseURL(), sb.AuthBaseURL())
-		ex = auth.NewDirectExchanger(env, auth.StaticSecret(secret), nil)
-		fmt.Fprintln(g.Stdout, "Demo: signing in to the built-in sandbox (synthetic users and patients). It stops when this command ends.")
-	case *secretEnv != "":
-		secret := os.Getenv(*secretEnv)
-		if secret == "" {
+	secret := ""
+	if *secretEnv != "" {
+		if secret = os.Getenv(*secretEnv); secret == "" {
 			return usageError{fmt.Sprintf("environment variable %s is empty", *secretEnv)}
 		}
-		ex = auth.NewDirectExchanger(env, auth.StaticSecret(secret), nil)
 	}
 	if *user != "" && !auth.SupportsLoginHint(env) {
 		return usageError{"--user works only with the demo, local and mock sign-in services; open the printed address in a browser instead"}
 	}
-	o := auth.FromConfig(cm)
-	o.Environment, o.Keyring, o.Exchanger = env, ring, ex
-	o.LockTimeout, o.CallbackTimeout = -1, *timeout
-	m, err := auth.New(o)
+	o, err := appOptions(g)
 	if err != nil {
 		return err
 	}
-	defer m.Close()
+	o.RedirectPort, o.ClientID, o.ClientSecret, o.CallbackTimeout = *port, *clientID, secret, *timeout
+	devModeBanner(g)
+	rt, err := startRuntime(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	env = rt.Environment
+	if rt.Demo() {
+		fmt.Fprintln(g.Stdout, "Demo: signing in to the built-in sandbox (synthetic users and patients). It stops when this command ends.")
+	}
 
 	var choice *config.RoleChoice
 	if *ods != "" || *bf != "" {
@@ -135,14 +122,12 @@ func runLogin(ctx context.Context, g *Globals, args []string) error {
 		choice = &c
 	}
 	// A sign-in still waiting for its role is finished without the browser.
-	if env.Name != config.EnvDemo && choice != nil && *user == "" {
-		if st, err := m.Restore(ctx); err == nil && st.State == auth.StateNeedsRole {
-			id, err := m.ChooseRole(ctx, *choice)
-			if err != nil {
-				return err
-			}
-			return printSignedIn(g.Stdout, env, m, id)
+	if !rt.Demo() && choice != nil && *user == "" && rt.Status().State == auth.StateNeedsRole {
+		id, err := rt.ChooseRole(ctx, *choice)
+		if err != nil {
+			return err
 		}
+		return printSignedIn(g.Stdout, rt, id)
 	}
 
 	open := func(u string) error {
@@ -152,7 +137,7 @@ func runLogin(ctx context.Context, g *Globals, args []string) error {
 	if *user != "" {
 		open = auth.LoginHintBrowser(nil, *user)
 	}
-	res, err := m.SignIn(ctx, open)
+	res, err := rt.SignIn(ctx, open)
 	if err != nil {
 		return err
 	}
@@ -160,7 +145,7 @@ func runLogin(ctx context.Context, g *Globals, args []string) error {
 		fmt.Fprintf(g.Stdout, "This replaces the session of %s.\n", res.PreviousUser)
 	}
 	if res.Resumed && choice == nil {
-		return printSignedIn(g.Stdout, env, m, res.Identity)
+		return printSignedIn(g.Stdout, rt, res.Identity)
 	}
 	if choice == nil {
 		choice = res.Suggested
@@ -170,21 +155,21 @@ func runLogin(ctx context.Context, g *Globals, args []string) error {
 	}
 	needsOBO := choice != nil && triage.BusinessFunction(choice.BusinessFunction) == triage.RoleServiceProviderClinicianAdmin && choice.OnBehalfOfUserID == ""
 	if choice == nil || needsOBO {
-		printRoles(ctx, g.Stdout, m, res)
+		printRoles(ctx, g.Stdout, rt, res)
 		next := "triagectl login --ods CODE --business-function FUNCTION"
 		if needsOBO || hasAdminRole(res) {
 			next += " [--on-behalf-of SDSID]"
 		}
-		if env.Name == config.EnvDemo {
+		if rt.Demo() {
 			return triage.Errorf(triage.EINVALID, "Choose the role to work as: run '%s --user %s' again.", next, res.UserID)
 		}
 		return triage.Errorf(triage.EINVALID, "Choose the role to work as: run '%s' (your sign-in is kept until then).", next)
 	}
-	id, err := m.ChooseRole(ctx, *choice)
+	id, err := rt.ChooseRole(ctx, *choice)
 	if err != nil {
 		return err
 	}
-	return printSignedIn(g.Stdout, env, m, id)
+	return printSignedIn(g.Stdout, rt, id)
 }
 
 func hasAdminRole(res *auth.SignInResult) bool {
@@ -198,7 +183,7 @@ func hasAdminRole(res *auth.SignInResult) bool {
 
 // printRoles lists the clinician's roles (and, for a clinician admin, whom
 // they may act for).
-func printRoles(ctx context.Context, w io.Writer, m *auth.Manager, res *auth.SignInResult) {
+func printRoles(ctx context.Context, w io.Writer, rt *app.Runtime, res *auth.SignInResult) {
 	fmt.Fprintf(w, "Signed in as %s. Your e-RS roles:\n", res.UserID)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  ODS\tBUSINESS FUNCTION\tROLE\tNOTE")
@@ -217,7 +202,7 @@ func printRoles(ctx context.Context, w io.Writer, m *auth.Manager, res *auth.Sig
 		if !r.NeedsOnBehalfOf || !r.Allowed {
 			continue
 		}
-		users, err := m.OnBehalfOfUsers(ctx, r.ODS)
+		users, err := rt.OnBehalfOfUsers(ctx, r.ODS)
 		if err != nil {
 			fmt.Fprintf(w, "Clinicians you may act for at %s could not be listed: %s\n", r.ODS, triage.ErrorMessage(err))
 			continue
@@ -237,9 +222,9 @@ func roleLine(id triage.Identity) string {
 	return s
 }
 
-func printSignedIn(w io.Writer, env config.Environment, m *auth.Manager, id triage.Identity) error {
-	st := m.Status()
-	fmt.Fprintf(w, "Signed in to %s\n", environmentLine(env))
+func printSignedIn(w io.Writer, rt *app.Runtime, id triage.Identity) error {
+	st := rt.Status()
+	fmt.Fprintf(w, "Signed in to %s\n", environmentLine(rt.Environment))
 	fmt.Fprintf(w, "  User:    %s\n", id.SDSUserID)
 	fmt.Fprintf(w, "  Role:    %s\n", roleLine(id))
 	if !st.SessionExpires.IsZero() {
@@ -251,22 +236,16 @@ func printSignedIn(w io.Writer, env config.Environment, m *auth.Manager, id tria
 	return nil
 }
 
-// offlineManager is a Manager for commands that never contact the network
-// (whoami, logout); the demo's sandbox address is a placeholder.
-func offlineManager(g *Globals) (*auth.Manager, config.Environment, error) {
-	cm, env, ring, err := authEnv(g)
+// offlineRuntime starts the runtime without the network, for commands that
+// only read or remove the saved session (whoami, logout).
+func offlineRuntime(ctx context.Context, g *Globals) (*app.Runtime, error) {
+	o, err := appOptions(g)
 	if err != nil {
-		return nil, env, err
+		return nil, err
 	}
-	if env.Name == config.EnvDemo {
-		env = env.WithURLs(demoPlaceholderURL+"/FHIR", demoPlaceholderURL+erssandbox.AuthPath)
-	}
-	o := auth.FromConfig(cm)
-	o.Environment, o.Keyring, o.LockTimeout = env, ring, -1
-	// The session is only read or removed: no token is ever requested.
-	o.Exchanger = auth.NewDirectExchanger(env, nil, nil)
-	m, err := auth.New(o)
-	return m, env, err
+	o.Offline = true
+	devModeBanner(g)
+	return startRuntime(ctx, o)
 }
 
 func runWhoami(ctx context.Context, g *Globals, args []string) error {
@@ -277,12 +256,13 @@ func runWhoami(ctx context.Context, g *Globals, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
-	m, env, err := offlineManager(g)
+	rt, err := offlineRuntime(ctx, g)
 	if err != nil {
 		return err
 	}
-	defer m.Close()
-	st, err := m.SavedStatus(ctx)
+	defer rt.Close()
+	env := rt.Environment
+	st, err := rt.SavedStatus(ctx)
 	if err != nil {
 		return err
 	}
@@ -332,12 +312,13 @@ func runLogout(ctx context.Context, g *Globals, args []string) error {
 	if *keep && *discard {
 		return usageError{"--keep-data and --discard-unsent contradict each other"}
 	}
-	m, env, err := offlineManager(g)
+	rt, err := offlineRuntime(ctx, g)
 	if err != nil {
 		return err
 	}
-	defer m.Close()
-	saved, err := m.SavedStatus(ctx)
+	defer rt.Close()
+	env := rt.Environment
+	saved, err := rt.SavedStatus(ctx)
 	if err != nil {
 		return err
 	}
@@ -345,25 +326,22 @@ func runLogout(ctx context.Context, g *Globals, args []string) error {
 	if who == "" {
 		who = strings.TrimSpace(*user)
 	}
-	opts := auth.LogoutOptions{DiscardUnsent: *discard, User: *user}
-	var st *store.Store
-	if !*keep && who != "" {
-		profile, err := doctorProfile(g)
+	if !*keep && !*discard && who != "" {
+		// Signing out with unsent decisions is refused: the clinician
+		// chooses to send, keep or discard them.
+		n, err := rt.UnsentCount(ctx, who)
 		if err != nil {
+			// Nothing is signed out: close Triage Desk first, or fix the store.
 			return err
 		}
-		if fi, err := os.Stat(store.UserDir(profile, who)); err == nil && fi.IsDir() {
-			st, err = store.Open(ctx, store.Options{ProfileDir: profile, UserID: who, Keys: storeKeyProvider(g),
-				Logger: slog.New(slog.DiscardHandler)})
-			if err != nil {
-				// Nothing is signed out: close Triage Desk first, or fix the store.
-				return err
-			}
-			defer st.Close()
-			opts.Data = st
+		if n > 0 {
+			return &triage.Error{Code: triage.ECONFLICT, Err: store.ErrUnsentDecisions, Message: fmt.Sprintf(
+				"%d decision(s) have not reached e-RS yet, so you are still signed in. Run 'triagectl sync' to send them first; "+
+					"or sign out with 'triagectl logout --keep-data' to keep them on this computer (encrypted) for your next sign-in, "+
+					"or with 'triagectl logout --discard-unsent' to discard them.", n)}
 		}
 	}
-	rep, err := m.Logout(ctx, opts)
+	rep, err := rt.LogoutWith(ctx, app.LogoutOptions{DiscardUnsent: *discard, KeepData: *keep, User: *user})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -8,8 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/auth"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
+	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
 func freeLoopbackPort(t *testing.T) string {
@@ -115,5 +120,84 @@ func TestLoginRefusals(t *testing.T) {
 		if code != tc.code || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%s: %d %q", tc.name, code, errOut)
 		}
+	}
+}
+
+// The vetting commands work through the real sign-in: login as a test
+// clinician, then sync, decide and outbox act as that clinician in their own
+// store; logout is refused while a decision is unsent, and with
+// --discard-unsent signs out and removes the clinician's data.
+func TestSignedInVettingEndToEnd(t *testing.T) {
+	profile := filepath.Join(t.TempDir(), "profile")
+	g := []string{"--env", "demo", "--profile", profile, "--dev-insecure-keyfile", filepath.Join(t.TempDir(), "dev.key")}
+	cmd := func(args ...string) (int, string, string) {
+		t.Helper()
+		return runCLI(t, append(append([]string{}, g...), args...)...)
+	}
+	me := erssandbox.UserClinician2
+
+	code, out, errOut := cmd("login", "--user", me, "--callback-port", freeLoopbackPort(t))
+	if code != 0 || !strings.Contains(out, "User:    "+me) || !strings.Contains(out, "at R69") {
+		t.Fatalf("login: %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = cmd("sync")
+	if code != 0 || !strings.Contains(out, "Worklist as of") {
+		t.Fatalf("sync: %d\n%s\n%s", code, out, errOut)
+	}
+	// The data is the signed-in clinician's, not the demo's default one.
+	if fi, err := os.Stat(store.UserDir(profile, me)); err != nil || !fi.IsDir() {
+		t.Fatalf("no store for %s after sync: %v", me, err)
+	}
+	if _, err := os.Stat(store.UserDir(profile, erssandbox.UserClinician)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a store for the demo's default clinician was created: %v", err)
+	}
+	code, out, _ = cmd("worklist", "--json")
+	var wl app.Worklist
+	if code != 0 || json.Unmarshal([]byte(out), &wl) != nil {
+		t.Fatalf("worklist: %d\n%s", code, out)
+	}
+	var ubrn string
+	for _, r := range wl.Rows {
+		if r.Type == triage.ReferralTypeAppointment {
+			ubrn = r.UBRN
+			break
+		}
+	}
+	if ubrn == "" {
+		t.Fatal("no booked referral in the demo worklist")
+	}
+	code, out, errOut = cmd("decide", ubrn, "accept")
+	if code != 0 || !strings.Contains(out, "Queued: Accept") {
+		t.Fatalf("decide: %d %q %q", code, out, errOut)
+	}
+	code, out, _ = cmd("outbox", "--json")
+	var es []store.Entry
+	if code != 0 || json.Unmarshal([]byte(out), &es) != nil || len(es) != 1 || es[0].State != triage.OutboxQueued || es[0].By.SDSUserID != me {
+		t.Fatalf("outbox: %d\n%s", code, out)
+	}
+
+	code, out, errOut = cmd("logout")
+	if code != 1 || !strings.Contains(errOut, "1 decision(s) have not reached e-RS") || !strings.Contains(errOut, "--discard-unsent") {
+		t.Fatalf("logout with an unsent decision: %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, _ = cmd("whoami")
+	if code != 0 || !strings.Contains(out, "User:        "+me) {
+		t.Fatalf("whoami after the refused logout: %d\n%s", code, out)
+	}
+	code, out, _ = cmd("outbox")
+	if code != 0 || !strings.Contains(out, " queued ") {
+		t.Fatalf("the unsent decision is not kept after the refused logout: %d\n%s", code, out)
+	}
+
+	code, out, errOut = cmd("logout", "--discard-unsent")
+	if code != 0 || !strings.Contains(out, "Signed out "+me) || !strings.Contains(out, "1 unsent decision(s) were discarded") {
+		t.Fatalf("logout --discard-unsent: %d\n%s\n%s", code, out, errOut)
+	}
+	if _, err := os.Stat(store.UserDir(profile, me)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the clinician's data is still on the computer: %v", err)
+	}
+	code, _, errOut = cmd("whoami")
+	if code != 1 || !strings.Contains(errOut, "not signed in") {
+		t.Fatalf("whoami after logout: %d %q", code, errOut)
 	}
 }

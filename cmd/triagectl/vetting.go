@@ -29,21 +29,34 @@ func init() {
 	register(command{name: "export", summary: "write a referral's vetting pack PDF: export UBRN --out pack.pdf", run: runExport})
 }
 
-// openApp wires the app for a command from the global flags. offline opens
-// only the configuration and the store. No Session or TokenSource is passed
-// yet, so only --env demo works (as the sandbox's demo clinician); sign-in
-// plugs in here by passing app.Options.Session and TokenSource.
-func openApp(ctx context.Context, g *Globals, offline bool) (*app.App, error) {
+// appOptions are the shared app wiring's options from the global flags.
+// The command line never locks for inactivity: each command is short.
+func appOptions(g *Globals) (app.Options, error) {
 	var override *config.EnvironmentChoice
+	// "demo" is the flag's default; anything else, or a base URL, is a choice.
 	if g.Env != "" && (g.Env != string(config.EnvDemo) || g.BaseURL != "") {
 		name, err := config.ParseEnvironmentName(g.Env)
 		if err != nil {
-			return nil, err
+			return app.Options{}, err
 		}
 		override = &config.EnvironmentChoice{Name: name, FHIRBaseURL: g.BaseURL}
 	}
-	return app.Open(ctx, app.Options{ProfileDir: g.Profile, Override: override, DevInsecureKeyfile: g.DevInsecureKeyfile,
-		KeyWarn: g.Stderr, Offline: offline})
+	return app.Options{ProfileDir: g.Profile, Override: override, DevInsecureKeyfile: g.DevInsecureKeyfile,
+		KeyWarn: g.Stderr, LockTimeout: -1}, nil
+}
+
+// openApp opens the signed-in clinician's workspace for a command, through
+// the same sign-in as the GUI: the saved session (triagectl login) must be
+// active; in demo mode, when nobody is signed in, the demo clinician is
+// signed in through the sandbox's mock CIS2. offline opens only the store,
+// without the network.
+func openApp(ctx context.Context, g *Globals, offline bool) (*app.App, error) {
+	o, err := appOptions(g)
+	if err != nil {
+		return nil, err
+	}
+	o.Offline = offline
+	return app.Open(ctx, o)
 }
 
 // parseMixed parses flags and positional arguments in any order.

@@ -1,20 +1,64 @@
 // Package app wires Triage Desk's services together for both front ends
-// (the GUI in cmd/triagedesk and the CLI in cmd/triagectl): it loads the
-// configuration, opens the signed-in user's encrypted store, builds the e-RS
-// client and the sync engine, starts the in-process sandbox in demo mode,
-// and starts the PDF engine on first use. It holds the operations both front
-// ends share: recording a decision with the same validation, reading the
-// worklist with local statuses, and building a vetting pack.
+// (the GUI in cmd/triagedesk and the CLI in cmd/triagectl). It holds the
+// operations both share: recording a decision with the same validation,
+// reading the worklist with local statuses, and building a vetting pack.
 //
-// # Sign-in seam
+// # Runtime and workspace
 //
-// The app does not sign anyone in. Its caller passes Options.Session (who is
-// signed in and whether the session is live; see engine.Session) and
-// Options.TokenSource (the bearer tokens for e-RS). In demo mode, when both
-// are nil, the sandbox runs with authentication off and the app acts as
-// the sandbox's demo clinician (DemoIdentity). In every other environment
-// Open refuses to run without a Session. After a new sign-in, role switch
-// or unlock, call App.SessionChanged.
+// The wiring has two lifetimes:
+//
+//   - A Runtime lives as long as the process. Start loads the
+//     configuration, starts the in-process e-RS sandbox in demo mode (with
+//     its mock CIS2 sign-in), builds the sign-in Manager (internal/auth)
+//     and resumes the saved session. It owns sign-in, role choice, lock,
+//     logout and the PDF engine, and reports the session's Status.
+//   - A workspace (*App) is one clinician's data: their encrypted store,
+//     the e-RS client that sends their tokens and the sync engine.
+//     Runtime.OpenWorkspace opens it for the clinician who is signed in.
+//     Only one workspace is open at a time. When another clinician signs
+//     in, the open workspace is closed before their role can be chosen, so
+//     one clinician's referrals and unsent decisions are never shown to,
+//     or sent for, another.
+//
+// # Lock and sign-in needed
+//
+// Locking (after inactivity, or Runtime.Lock) drops the tokens but leaves
+// the workspace open: the engine pauses, the workspace's reads and Decide
+// refuse with the lock message, and the GUI must hide patient data while
+// Status().ShowPatientData is false. Signing in again as the same clinician
+// restores their role, and the engine resumes: a paused outbox is sent.
+// When the platform ends the session (refresh refused, or its 12-hour
+// limit), the state is auth.StateSignInNeeded: the engine pauses, cached
+// data stays readable, decisions keep queueing, and signing in again as the
+// same clinician resumes sending.
+//
+// # How the GUI uses it
+//
+//  1. rt, err := app.Start(ctx, opts), off the UI goroutine (it may call
+//     the token service). Subscribe with rt.OnStatus and read rt.Status().
+//     Call rt.Documents(ctx) to warm the PDF engine in the background.
+//  2. By Status().State: StateActive: a, err := rt.OpenWorkspace(ctx)
+//     (off the UI goroutine), then run a.Engine.Run(ctx) in a goroutine.
+//     StateNeedsRole: the role picker (rt.Roles, rt.OnBehalfOfUsers for
+//     clinician admins), then rt.ChooseRole and OpenWorkspace.
+//     StateSignedOut, StateSignInNeeded, StateLocked: the sign-in screen;
+//     rt.SignIn(ctx, openBrowser) (in demo, rt.DemoSignIn(ctx) signs the
+//     demo clinician in without a browser). A result with Resumed set is
+//     StateActive again; otherwise show the role picker with Suggested.
+//  3. Call rt.Touch on every input event and rt.Lock when the OS locks
+//     the screen or sleeps; show the lock screen while ShowPatientData is
+//     false.
+//  4. Logout: ask first when rt.UnsentCount is above zero, then
+//     rt.Logout(ctx, discardUnsent). The workspace is closed.
+//  5. User switch: the lock or sign-in screen's sign-in may be completed by
+//     another clinician. Their SignInResult has PreviousUser set and the
+//     previous workspace is already closed: drop every reference to it,
+//     have the new clinician choose a role and OpenWorkspace.
+//  6. rt.Close() at exit closes the workspace, the PDF engine, the sign-in
+//     Manager (the saved session stays for the next start) and the sandbox.
+//
+// Nothing here imports Fyne; status callbacks arrive on a goroutine of the
+// Runtime's and must be moved to the UI goroutine by the caller's bridge.
 package app
 
 import (
@@ -23,34 +67,36 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"golang.org/x/oauth2"
-
+	"github.com/triagedesk/triagedesk/internal/auth"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/document"
 	"github.com/triagedesk/triagedesk/internal/engine"
 	"github.com/triagedesk/triagedesk/internal/ers"
+	"github.com/triagedesk/triagedesk/internal/ers/fhir"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
-
-// DemoIdentity is who the app acts as in demo mode until sign-in is wired
-// in: the sandbox's synthetic service provider clinician at its main trust.
-var DemoIdentity = triage.Identity{
-	SDSUserID: erssandbox.UserClinician, Name: "Dr Alex Carter (synthetic)",
-	ODS: erssandbox.ProviderODS, BusinessFunction: triage.RoleServiceProviderClinician,
-}
 
 // DemoRateLimit is the client's request rate against the in-process demo
 // sandbox (requests/s): it is on this machine, so the demo is not held to
 // e-RS's per-application limit.
 const DemoRateLimit = 50
 
-// Options configure Open.
+// DemoStorageNotice is Status().StorageNotice when the demo runs without a
+// keychain: its data is kept under a throwaway key, in memory only.
+const DemoStorageNotice = "This computer has no keychain, so demo data will not be kept after Triage Desk closes."
+
+// demoPlaceholderURL stands in for the demo sandbox's address when Start
+// runs Offline: nothing is then sent to it.
+const demoPlaceholderURL = "http://127.0.0.1"
+
+// Options configure Start and Open.
 type Options struct {
 	// ProfileDir is the data folder ("" : config.DefaultProfileDir()).
 	ProfileDir string
@@ -58,21 +104,43 @@ type Options struct {
 	PolicyPath string
 	// Override is a command-line choice of environment (--env, --base-url).
 	Override *config.EnvironmentChoice
-	// DevInsecureKeyfile keeps the store's master key in this file instead
-	// of the OS keychain (development with synthetic data only). KeyWarn
-	// receives the warning printed on every use (nil: standard error).
+	// DevInsecureKeyfile keeps the store's master keys in this file, and
+	// the sign-in session in auth.DevSessionFile(DevInsecureKeyfile),
+	// instead of the OS keychain (development with synthetic data only;
+	// refused for live e-RS). KeyWarn receives the warnings printed on
+	// every use (nil: standard error).
 	DevInsecureKeyfile string
 	KeyWarn            io.Writer
 
-	// Session says who is signed in (required outside demo mode); nil in
-	// demo mode means DemoIdentity with the sandbox's authentication off.
-	Session engine.Session
-	// TokenSource gives e-RS bearer tokens (nil: none).
-	TokenSource oauth2.TokenSource
-
-	// Offline opens only the configuration and the store: no sandbox, e-RS
-	// client or engine. For commands that only read what is cached.
+	// Offline starts without the network: no demo sandbox, and the saved
+	// session is read rather than resumed (no token request). Status
+	// reports the saved session; SavedStatus, UnsentCount and Logout work;
+	// sign-in does not. OpenWorkspace opens only the store (no e-RS client
+	// or engine), for commands that read what is cached or queue a
+	// decision.
 	Offline bool
+
+	// RedirectPort, ClientID and ClientSecret replace the environment's
+	// sign-in registration, for the demo and local environments only
+	// (refused elsewhere, where IT sets them in the machine policy).
+	// RedirectPort 0 in demo picks a free loopback port at Start.
+	// ClientSecret is a local development server's secret.
+	RedirectPort int
+	ClientID     string
+	ClientSecret string
+	// LockTimeout overrides the policy's inactivity lock (0: the policy's;
+	// negative: never, for command-line tools).
+	LockTimeout time.Duration
+	// CallbackTimeout is how long SignIn waits for the browser (0: auth's
+	// default).
+	CallbackTimeout time.Duration
+	// HTTPClient sends every request Triage Desk makes (e-RS, token
+	// requests, the demo's mock browser); nil gives each its own client.
+	// Tests use it to observe traffic. It must not add credentials.
+	HTTPClient *http.Client
+	// AuthClock is the sign-in's clock (nil: time.Now), for tests of the
+	// session's time limit.
+	AuthClock func() time.Time
 
 	// DemoReferrals and DemoSeed shape the demo sandbox's data (defaults
 	// erssandbox.DefaultReferrals and DefaultSeed). DemoFaults are injected
@@ -88,193 +156,564 @@ type Options struct {
 	EngineTuning func(*engine.Config)
 }
 
-// App is the wired application. Close it when done.
-type App struct {
-	Config   *config.Manager
-	Settings *config.Settings
-	// Environment is where the app connects, with the demo sandbox's URLs
-	// filled in.
-	Environment config.Environment
-	// Sandbox is the in-process e-RS sandbox (demo mode only).
-	Sandbox *erssandbox.Sandbox
-	Store   *store.Store
-	// Client and Engine are nil when opened Offline.
-	Client  *ers.Client
-	Engine  *engine.Engine
-	Session engine.Session
-
-	log     *slog.Logger
-	profile string
-	docOnce sync.Once
-	docs    *document.Engine
-	eng     atomic.Pointer[engine.Engine]
-	closers []func() error
+// Status is the session as the front ends show it.
+type Status struct {
+	// Status is the sign-in state, identity, environment, session end,
+	// and plain-English Message and Warning (see auth.Status).
+	auth.Status
+	// Demo is true in the demo environment (synthetic data).
+	Demo bool
+	// WorkspaceUser is the SDS user id whose workspace is open ("" for
+	// none).
+	WorkspaceUser string
+	// ShowPatientData is true when the open workspace belongs to the
+	// signed-in clinician and the session is active or only waiting for a
+	// new sign-in. While it is false (locked, signed out, another
+	// clinician, no role) the GUI must not show patient data.
+	ShowPatientData bool
+	// StorageNotice is DemoStorageNotice when the demo keeps its data in
+	// memory only; "" otherwise.
+	StorageNotice string
 }
 
-// Open loads the configuration and builds the services.
+// Runtime is the process-lifetime part of Triage Desk: configuration, the
+// demo sandbox, sign-in and the PDF engine. Its methods are safe for
+// concurrent use. Close it at exit.
+type Runtime struct {
+	Config   *config.Manager
+	Settings *config.Settings
+	// Environment is where Triage Desk connects, with the demo sandbox's
+	// URLs and the chosen callback port filled in.
+	Environment config.Environment
+	// Sandbox is the in-process e-RS sandbox (demo mode only, not Offline).
+	Sandbox *erssandbox.Sandbox
+	// Auth is the sign-in Manager; nil for an environment without sign-in
+	// (the NHS sandbox).
+	Auth *auth.Manager
+	// Logger receives operational logs.
+	Logger *slog.Logger
+	// Profile is the data folder.
+	Profile string
+
+	opts      Options
+	demo      bool
+	offline   bool // no network: saved session only
+	storeOnly bool // workspaces without client and engine
+	noAuth    error
+
+	savedMu sync.Mutex
+	saved   auth.Status // Offline: the saved session
+
+	openMu sync.Mutex // orders OpenWorkspace and Logout
+
+	mu      sync.Mutex
+	closed  bool
+	ws      *App
+	eph     *ephemeralStore
+	subs    map[int]func(Status)
+	nextSub int
+
+	docMu sync.Mutex
+	docs  *document.Engine
+
+	changed  chan struct{}
+	stop     chan struct{}
+	loopDone chan struct{}
+}
+
+// Start loads the configuration and starts the process-lifetime services:
+// in demo mode the in-process sandbox with its mock CIS2 sign-in (the
+// demo's client id, and a redirect URI on a free loopback port), the
+// sign-in Manager (keychain or development session file), and Restore of
+// the saved session. A saved session that cannot be resumed is not an
+// error: Status says what to do next.
 //
 // Errors: config.Load's (a broken machine policy, an override the policy
-// forbids), an EUNAUTHORIZED *triage.Error when no one is signed in outside
-// demo mode, store.Open's (keychain unavailable, another Triage Desk
-// running, a damaged outbox), and errors starting the demo sandbox or
-// building the client from a bad environment.
-func Open(ctx context.Context, opts Options) (*App, error) {
+// forbids); EINVALID *triage.Error for --dev-insecure-keyfile with live
+// e-RS, a sign-in override outside demo and local, or an environment whose
+// sign-in is not set up (auth.New's, telling whom to ask); errors starting
+// the demo sandbox.
+func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	m, err := config.Load(config.Options{ProfileDir: opts.ProfileDir, PolicyPath: opts.PolicyPath, Override: opts.Override})
+	cm, err := config.Load(config.Options{ProfileDir: opts.ProfileDir, PolicyPath: opts.PolicyPath, Override: opts.Override})
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: m, Settings: m.Settings(), log: log}
-	a.Environment = a.Settings.Environment
-	ok := false
-	defer func() {
-		if !ok {
-			a.Close()
-		}
-	}()
 	profile := opts.ProfileDir
 	if profile == "" {
 		if profile, err = config.DefaultProfileDir(); err != nil {
 			return nil, err
 		}
 	}
-	a.profile = profile
-	demo := a.Environment.Name == config.EnvDemo
-
-	sess := opts.Session
-	if sess == nil {
-		if !demo {
-			return nil, &triage.Error{Code: triage.EUNAUTHORIZED,
-				Message: fmt.Sprintf("Sign in with your NHS Care Identity before using %s. (Sign-in from the command line is not available yet: use --env demo to try Triage Desk with synthetic data.)", a.Environment.Label)}
+	rt := &Runtime{Config: cm, Settings: cm.Settings(), Logger: log, Profile: profile, opts: opts,
+		offline: opts.Offline, storeOnly: opts.Offline, subs: map[int]func(Status){},
+		changed: make(chan struct{}, 1), stop: make(chan struct{}), loopDone: make(chan struct{})}
+	go rt.loop()
+	ok := false
+	defer func() {
+		if !ok {
+			rt.Close()
 		}
-		sess = engine.NewStaticSession(DemoIdentity)
-	}
-	a.Session = sess
-	id, _ := sess.Identity()
-	if id.IsZero() {
-		return nil, &triage.Error{Code: triage.EUNAUTHORIZED, Message: "Sign in with your NHS Care Identity first."}
-	}
-
-	var keys store.KeyProvider = store.KeychainProvider{}
-	if opts.DevInsecureKeyfile != "" {
-		keys = store.DevKeyFileProvider{Path: opts.DevInsecureKeyfile, Warn: opts.KeyWarn}
-	}
-	a.Store, err = store.Open(ctx, store.Options{ProfileDir: profile, UserID: id.SDSUserID, Keys: keys, Logger: log,
-		Retention: RetentionFor(a.Settings), OnChange: a.storeChanged})
-	if err != nil {
-		return nil, err
-	}
-	a.closers = append(a.closers, a.Store.Close)
-	if opts.Offline {
+	}()
+	env := rt.Settings.Environment
+	rt.Environment = env
+	rt.demo = env.Name == config.EnvDemo
+	if !env.NeedsToken {
+		rt.noAuth = triage.Errorf(triage.EINVALID,
+			"%s has no sign-in, so Triage Desk cannot show your worklist there. Choose the demo, NHS INT or live e-RS environment in Settings, then sign in.", env.Label)
 		ok = true
-		return a, nil
+		return rt, nil
 	}
-
-	if demo {
-		sbcfg := erssandbox.Config{Referrals: opts.DemoReferrals, Seed: opts.DemoSeed, Faults: opts.DemoFaults,
-			Auth: opts.TokenSource != nil, Logger: log}
-		sb, err := erssandbox.Start(context.WithoutCancel(ctx), sbcfg)
-		if err != nil {
-			return nil, fmt.Errorf("start the demo e-RS: %w", err)
+	if opts.DevInsecureKeyfile != "" && env.Production {
+		return nil, triage.Errorf(triage.EINVALID, "--dev-insecure-keyfile cannot be used with live e-RS: your sign-in and data keys must stay in the OS keychain.")
+	}
+	dev := env.Name == config.EnvDemo || env.Name == config.EnvLocal
+	if !dev && (opts.RedirectPort != 0 || opts.ClientID != "" || opts.ClientSecret != "") {
+		return nil, triage.Errorf(triage.EINVALID, "The sign-in callback port, client id and client secret can be changed for the demo and local environments only; for %s your IT team sets them in the machine policy.", env.Label)
+	}
+	if opts.ClientID != "" {
+		env.ClientID = opts.ClientID
+	}
+	switch {
+	case opts.RedirectPort != 0:
+		env.RedirectPort = opts.RedirectPort
+	case rt.demo:
+		// The demo registers its callback on a port free now, never
+		// assuming the default is.
+		if env.RedirectPort, err = freeLoopbackPort(); err != nil {
+			return nil, &triage.Error{Code: triage.EUNAVAILABLE, Err: err,
+				Message: "The demo could not find a free local port for its sign-in. Close other programs and try again."}
 		}
-		a.Sandbox = sb
-		a.closers = append(a.closers, sb.Close)
-		a.Environment = a.Environment.WithURLs(sb.BaseURL(), sb.AuthBaseURL())
 	}
-	if err := a.Environment.Check(); err != nil {
+	var ex auth.TokenExchanger
+	switch {
+	case rt.demo && rt.offline:
+		env = env.WithURLs(demoPlaceholderURL+"/FHIR", demoPlaceholderURL+erssandbox.AuthPath)
+		// Offline: the session is only read or removed, never redeemed.
+		ex = auth.NewDirectExchanger(env, nil, opts.HTTPClient)
+	case rt.demo:
+		sb, err := erssandbox.Start(context.WithoutCancel(ctx), erssandbox.Config{
+			Referrals: opts.DemoReferrals, Seed: opts.DemoSeed, Faults: opts.DemoFaults,
+			Auth: true, ClientID: env.ClientID, RedirectURI: env.RedirectURL(), Logger: log})
+		if err != nil {
+			return nil, &triage.Error{Code: triage.EUNAVAILABLE, Err: fmt.Errorf("start the demo e-RS: %w", err),
+				Message: "The demo could not start its built-in e-RS. Try again; if it keeps happening, restart the computer."}
+		}
+		rt.Sandbox = sb
+		env = env.WithURLs(sb.BaseURL(), sb.AuthBaseURL())
+		_, secret, _ := sb.OAuthClient()
+		ex = auth.NewDirectExchanger(env, auth.StaticSecret(secret), opts.HTTPClient)
+	case opts.ClientSecret != "":
+		ex = auth.NewDirectExchanger(env, auth.StaticSecret(opts.ClientSecret), opts.HTTPClient)
+	}
+	rt.Environment = env
+
+	ao := auth.FromConfig(cm)
+	ao.Environment, ao.Exchanger, ao.HTTPClient, ao.Keyring = env, ex, opts.HTTPClient, rt.sessionKeyring()
+	ao.Logger, ao.Clock, ao.CallbackTimeout, ao.OnChange = log, opts.AuthClock, opts.CallbackTimeout, rt.authChanged
+	ao.ERS = ers.Config{HTTPClient: opts.HTTPClient, Logger: log}
+	if rt.demo {
+		ao.ERS.RateLimit = DemoRateLimit
+	}
+	if opts.LockTimeout != 0 {
+		ao.LockTimeout = opts.LockTimeout
+	}
+	if rt.Auth, err = auth.New(ao); err != nil {
 		return nil, err
 	}
-	ccfg := ers.Config{BaseURL: a.Environment.FHIRBaseURL, TokenSource: opts.TokenSource, Logger: log}
-	if demo {
-		ccfg.RateLimit = DemoRateLimit
+	if rt.offline {
+		if rt.saved, err = rt.Auth.SavedStatus(ctx); err != nil {
+			rt.saved.Warning = triage.ErrorMessage(err)
+		}
+	} else if _, err := rt.Auth.Restore(ctx); err != nil {
+		// Only the keychain: Status().Warning says so and sign-in works.
+		log.Warn("saved session not restored", "err", err)
 	}
-	a.Client, err = ers.New(ccfg)
-	if err != nil {
-		return nil, fmt.Errorf("e-RS client: %w", err)
-	}
-	ecfg := EngineConfig(a.Settings)
-	ecfg.Store, ecfg.Client, ecfg.Session, ecfg.Logger = a.Store, a.Client, sess, log
-	if opts.EngineTuning != nil {
-		opts.EngineTuning(&ecfg)
-	}
-	a.Engine, err = engine.New(ecfg)
-	if err != nil {
-		return nil, err
-	}
-	a.eng.Store(a.Engine)
 	ok = true
-	return a, nil
+	return rt, nil
 }
 
-func (a *App) storeChanged(c store.Change) {
-	if e := a.eng.Load(); e != nil {
-		e.StoreChanged(c)
+func freeLoopbackPort() (int, error) {
+	ln, err := net.Listen("tcp4", config.RedirectHost+":0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// sessionKeyring is where the sign-in session is kept.
+func (rt *Runtime) sessionKeyring() auth.Keyring {
+	if rt.opts.DevInsecureKeyfile != "" {
+		return auth.DevFileKeyring{Path: auth.DevSessionFile(rt.opts.DevInsecureKeyfile), Warn: rt.opts.KeyWarn}
+	}
+	return auth.OSKeyring{}
+}
+
+// storeKeys is where the stores' master keys are kept.
+func (rt *Runtime) storeKeys() store.KeyProvider {
+	if rt.opts.DevInsecureKeyfile != "" {
+		return store.DevKeyFileProvider{Path: rt.opts.DevInsecureKeyfile, Warn: rt.opts.KeyWarn}
+	}
+	return store.KeychainProvider{}
+}
+
+// Demo reports whether the Runtime runs the demo environment.
+func (rt *Runtime) Demo() bool { return rt.demo }
+
+// manager returns the sign-in Manager for an operation that needs the
+// network, or why there is none.
+func (rt *Runtime) manager() (*auth.Manager, error) {
+	switch {
+	case rt.noAuth != nil:
+		return nil, rt.noAuth
+	case rt.offline:
+		return nil, errors.New("app: the runtime was started offline and cannot sign in")
+	}
+	return rt.Auth, nil
+}
+
+// authStatus is the sign-in status without the workspace's part.
+func (rt *Runtime) authStatus() auth.Status {
+	switch {
+	case rt.Auth == nil:
+		env := rt.Environment
+		msg := ""
+		if rt.noAuth != nil {
+			msg = triage.ErrorMessage(rt.noAuth)
+		}
+		return auth.Status{State: auth.StateSignedOut, Environment: env.Name, EnvironmentLabel: env.Label, Production: env.Production, Message: msg}
+	case rt.offline:
+		rt.savedMu.Lock()
+		defer rt.savedMu.Unlock()
+		return rt.saved
+	}
+	return rt.Auth.Status()
+}
+
+// Status returns the session's current status.
+func (rt *Runtime) Status() Status {
+	st := rt.authStatus()
+	rt.mu.Lock()
+	ws, eph := rt.ws, rt.eph
+	rt.mu.Unlock()
+	s := Status{Status: st, Demo: rt.demo}
+	if eph != nil {
+		s.StorageNotice = DemoStorageNotice
+	}
+	if ws != nil {
+		s.WorkspaceUser = ws.user
+		s.ShowPatientData = ws.user == st.Identity.SDSUserID &&
+			(st.State == auth.StateActive || st.State == auth.StateSignInNeeded)
+	}
+	return s
+}
+
+// OnStatus calls fn with the current Status after every change: sign-in,
+// role choice, lock, a session ended by the platform, logout, a workspace
+// opened or closed. Calls come one at a time on a goroutine of the
+// Runtime's; bursts are coalesced, so fn always ends up with the latest
+// Status but may not see every step. fn must not block for long (the GUI
+// hands the value to its UI bridge). It returns a function that ends the
+// subscription.
+func (rt *Runtime) OnStatus(fn func(Status)) (cancel func()) {
+	rt.mu.Lock()
+	id := rt.nextSub
+	rt.nextSub++
+	rt.subs[id] = fn
+	rt.mu.Unlock()
+	return func() {
+		rt.mu.Lock()
+		delete(rt.subs, id)
+		rt.mu.Unlock()
 	}
 }
 
-// RetentionFor maps the settings onto the store's retention policy. The
-// store's own defaults (purge 7 days after a decision is sent, and after 14
-// days without a successful sync) apply unless the user or the machine
-// policy chose a value; config's built-in defaults (30 and 7 days) are for
-// display and are not applied, so the store's documented policy holds.
+// signal schedules a status delivery.
+func (rt *Runtime) signal() {
+	select {
+	case rt.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (rt *Runtime) loop() {
+	defer close(rt.loopDone)
+	for {
+		select {
+		case <-rt.stop:
+			return
+		case <-rt.changed:
+		}
+		st := rt.Status()
+		rt.mu.Lock()
+		fns := make([]func(Status), 0, len(rt.subs))
+		for _, f := range rt.subs {
+			fns = append(fns, f)
+		}
+		rt.mu.Unlock()
+		for _, f := range fns {
+			f(st)
+		}
+	}
+}
+
+// authChanged is the Manager's OnChange. It runs on the goroutine that
+// changed the session. A session now naming another clinician closes the
+// open workspace at once; otherwise the workspace's engine is told, so it
+// pauses (locked, sign-in needed) or resumes (signed in again).
+func (rt *Runtime) authChanged(st auth.Status) {
+	if user := st.Identity.SDSUserID; user != "" {
+		rt.closeUnless(user)
+	}
+	rt.mu.Lock()
+	ws := rt.ws
+	rt.mu.Unlock()
+	if ws != nil {
+		ws.sessionChanged()
+	}
+	rt.signal()
+}
+
+// closeUnless closes the open workspace if it is not user's.
+func (rt *Runtime) closeUnless(user string) {
+	if user == "" {
+		return
+	}
+	rt.mu.Lock()
+	ws := rt.ws
+	if ws == nil || ws.user == user {
+		rt.mu.Unlock()
+		return
+	}
+	rt.ws = nil
+	rt.mu.Unlock()
+	rt.Logger.Info("another clinician signed in: the previous clinician's workspace is closed")
+	if err := ws.shutdown(); err != nil {
+		rt.Logger.Warn("previous workspace not closed cleanly", "err", err)
+	}
+	rt.signal()
+}
+
+// SignIn signs a clinician in through CIS2 (auth.Manager.SignIn): openBrowser
+// opens the system browser on the address given (if it cannot, it should
+// show the address and return nil). It also unlocks a locked session and
+// renews an ended one. When the same clinician signs in again their role
+// is restored (Resumed) and their open workspace resumes; when another
+// clinician signs in (PreviousUser), the open workspace is closed before
+// SignIn returns. Otherwise choose a role next (ChooseRole).
+//
+// Errors: auth.Manager.SignIn's; EINVALID when the environment has no
+// sign-in or the Runtime was started Offline.
+func (rt *Runtime) SignIn(ctx context.Context, openBrowser func(authURL string) error) (*auth.SignInResult, error) {
+	m, err := rt.manager()
+	if err != nil {
+		return nil, err
+	}
+	res, err := m.SignIn(ctx, openBrowser)
+	who := m.Status().Identity.SDSUserID
+	if res != nil {
+		who = res.UserID
+	}
+	rt.closeUnless(who)
+	return res, err
+}
+
+// DemoSignIn completes the demo's mock CIS2 sign-in without a browser,
+// through login_hint, as the clinician whose session was saved or else the
+// sandbox's demo clinician (erssandbox.UserClinician), and chooses their
+// role: their previous, remembered or only vetting role, else service
+// provider clinician at the sandbox's main trust. It goes through the same
+// authorize request, PKCE code exchange and A030 roles call as a real
+// sign-in. When the session is already active it returns its identity.
+//
+// Errors: EINVALID outside demo; SignIn's and ChooseRole's.
+func (rt *Runtime) DemoSignIn(ctx context.Context) (triage.Identity, error) {
+	if !rt.demo {
+		return triage.Identity{}, triage.Errorf(triage.EINVALID, "Signing in without a browser works in the demo only.")
+	}
+	m, err := rt.manager()
+	if err != nil {
+		return triage.Identity{}, err
+	}
+	st := m.Status()
+	if st.State == auth.StateActive {
+		return st.Identity, nil
+	}
+	user := st.Identity.SDSUserID
+	if user == "" {
+		user = erssandbox.UserClinician
+	}
+	res, err := rt.SignIn(ctx, auth.LoginHintBrowser(rt.opts.HTTPClient, user))
+	if err != nil {
+		return triage.Identity{}, fmt.Errorf("demo sign-in: %w", err)
+	}
+	if res.Resumed {
+		return res.Identity, nil
+	}
+	choice := res.Suggested
+	if choice == nil {
+		choice = demoRole(res.Roles)
+	}
+	if choice == nil {
+		return triage.Identity{}, triage.Errorf(triage.EINVALID,
+			"The demo user %s has no role that can vet referrals. Sign in from the sign-in screen and choose another test user.", res.UserID)
+	}
+	return rt.ChooseRole(ctx, *choice)
+}
+
+// demoRole picks a vetting role that needs nobody to act for, preferring
+// the sandbox's main trust.
+func demoRole(opts []auth.RoleOption) *config.RoleChoice {
+	var pick *auth.RoleOption
+	for i := range opts {
+		o := &opts[i]
+		if !o.CanVet || !o.Allowed || o.NeedsOnBehalfOf {
+			continue
+		}
+		if pick == nil || (o.ODS == erssandbox.ProviderODS && pick.ODS != erssandbox.ProviderODS) {
+			pick = o
+		}
+	}
+	if pick == nil {
+		return nil
+	}
+	c := pick.Choice()
+	return &c
+}
+
+// Roles reads the signed-in clinician's e-RS roles again (A030), e.g. when
+// Status is StateNeedsRole after start-up. Errors: auth.Manager.Roles'.
+func (rt *Runtime) Roles(ctx context.Context) ([]auth.RoleOption, error) {
+	m, err := rt.manager()
+	if err != nil {
+		return nil, err
+	}
+	return m.Roles(ctx)
+}
+
+// OnBehalfOfUsers lists whom a clinician admin may act for at ods (A040).
+// Errors: auth.Manager.OnBehalfOfUsers'.
+func (rt *Runtime) OnBehalfOfUsers(ctx context.Context, ods string) ([]fhir.OnBehalfOfUser, error) {
+	m, err := rt.manager()
+	if err != nil {
+		return nil, err
+	}
+	return m.OnBehalfOfUsers(ctx, ods)
+}
+
+// ChooseRole sets the organisation and business function the clinician
+// works as (auth.Manager.ChooseRole); the session is then StateActive and
+// OpenWorkspace opens their data (or the open workspace resumes). Errors:
+// auth.Manager.ChooseRole's.
+func (rt *Runtime) ChooseRole(ctx context.Context, c config.RoleChoice) (triage.Identity, error) {
+	m, err := rt.manager()
+	if err != nil {
+		return triage.Identity{}, err
+	}
+	id, err := m.ChooseRole(ctx, c)
+	if err == nil {
+		rt.closeUnless(id.SDSUserID)
+	}
+	return id, err
+}
+
+// Lock locks the session now (the OS screen locked, the computer is going
+// to sleep, or the clinician chose Lock). The workspace stays open and
+// paused; hide patient data until sign-in.
+func (rt *Runtime) Lock() {
+	if rt.Auth != nil && !rt.offline {
+		rt.Auth.Lock()
+	}
+}
+
+// Touch records user activity; the session locks after the policy's
+// inactivity timeout without it. Call it on every input event.
+func (rt *Runtime) Touch() {
+	if rt.Auth != nil {
+		rt.Auth.Touch()
+	}
+}
+
+// SavedStatus reports the session saved in the keychain without the
+// network (triagectl whoami). Errors: auth.Manager.SavedStatus', or EINVALID
+// for an environment without sign-in.
+func (rt *Runtime) SavedStatus(ctx context.Context) (auth.Status, error) {
+	if rt.Auth == nil {
+		return rt.authStatus(), rt.noAuth
+	}
+	return rt.Auth.SavedStatus(ctx)
+}
+
+// Documents returns the PDF engine, starting it on first use in the
+// background (document.Start with the profile's compile cache); opening a
+// document waits until it is ready. Close stops it.
+func (rt *Runtime) Documents(ctx context.Context) *document.Engine {
+	rt.docMu.Lock()
+	defer rt.docMu.Unlock()
+	if rt.docs == nil {
+		rt.docs = document.Start(context.WithoutCancel(ctx), document.Options{CacheDir: document.CompileCacheDir(rt.Profile), Logger: rt.Logger})
+	}
+	return rt.docs
+}
+
+// Close closes the open workspace, the PDF engine, the sign-in Manager (the
+// saved session stays for the next start) and the demo sandbox, and removes
+// the demo's throwaway data folder, if any. It returns the first error.
+func (rt *Runtime) Close() error {
+	rt.mu.Lock()
+	if rt.closed {
+		rt.mu.Unlock()
+		return nil
+	}
+	rt.closed = true
+	ws, eph := rt.ws, rt.eph
+	rt.ws = nil
+	rt.mu.Unlock()
+	var first error
+	if ws != nil {
+		first = ws.shutdown()
+	}
+	rt.docMu.Lock()
+	if rt.docs != nil {
+		if err := rt.docs.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	rt.docMu.Unlock()
+	if rt.Auth != nil {
+		rt.Auth.Close()
+	}
+	if rt.Sandbox != nil {
+		if err := rt.Sandbox.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	close(rt.stop)
+	<-rt.loopDone
+	if eph != nil {
+		if err := eph.remove(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// RetentionFor maps the settings onto the store's retention policy: sent
+// decisions' data purged after SentRetentionDays, and cached data after
+// MaxDaysWithoutSync days without a successful sync. The configuration's
+// defaults (7 and 14 days) are the store's, so they apply whether the user
+// or the machine policy chose a value or not.
 func RetentionFor(s *config.Settings) store.Retention {
-	var r store.Retention
-	if s.Origin(config.KeySentRetentionDays).Source != config.SourceDefault && s.SentRetentionDays > 0 {
-		r.AfterSent = time.Duration(s.SentRetentionDays) * 24 * time.Hour
-	}
-	if s.Origin(config.KeyMaxDaysWithoutSync).Source != config.SourceDefault && s.MaxDaysWithoutSync > 0 {
-		r.WithoutSync = time.Duration(s.MaxDaysWithoutSync) * 24 * time.Hour
-	}
-	return r
+	days := func(n int) time.Duration { return time.Duration(max(n, 0)) * 24 * time.Hour }
+	return store.Retention{AfterSent: days(s.SentRetentionDays), WithoutSync: days(s.MaxDaysWithoutSync)}
 }
 
 // EngineConfig maps the settings onto the engine's configuration (without
 // the store, client and session).
 func EngineConfig(s *config.Settings) engine.Config {
 	return engine.Config{PullInterval: s.SyncInterval, NoPrefetch: !s.Prefetch}
-}
-
-// Identity returns the signed-in identity.
-func (a *App) Identity() triage.Identity {
-	id, _ := a.Session.Identity()
-	return id
-}
-
-// SessionChanged tells the engine about a new sign-in, role switch or
-// unlock, so a paused outbox resumes.
-func (a *App) SessionChanged() {
-	if a.Engine != nil {
-		a.Engine.SessionChanged()
-	}
-}
-
-// Documents returns the PDF engine, starting it on first use (it takes a
-// moment; opening a document waits for it). It is closed by Close.
-func (a *App) Documents(ctx context.Context) *document.Engine {
-	a.docOnce.Do(func() {
-		a.docs = document.Start(context.WithoutCancel(ctx), document.Options{CacheDir: document.CompileCacheDir(a.profile), Logger: a.log})
-		a.closers = append(a.closers, a.docs.Close)
-	})
-	return a.docs
-}
-
-// Close stops the engine, the PDF engine, the sandbox and closes the store,
-// in that order. It returns the first error.
-func (a *App) Close() error {
-	var first error
-	if a.Engine != nil {
-		if err := a.Engine.Close(); err != nil {
-			first = err
-		}
-	}
-	for i := len(a.closers) - 1; i >= 0; i-- {
-		if err := a.closers[i](); err != nil && first == nil && !errors.Is(err, store.ErrClosed) {
-			first = err
-		}
-	}
-	a.closers = nil
-	return first
 }

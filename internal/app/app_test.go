@@ -3,39 +3,92 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
-	"io"
+	"net"
+	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/zalando/go-keyring"
+
+	"github.com/triagedesk/triagedesk/internal/auth"
 	"github.com/triagedesk/triagedesk/internal/config"
-	"github.com/triagedesk/triagedesk/internal/engine"
+	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
-func openDemo(t *testing.T, dir string, offline bool) *App {
-	t.Helper()
-	a, err := Open(context.Background(), Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"),
-		DevInsecureKeyfile: filepath.Join(dir, "dev.key"), KeyWarn: io.Discard, Offline: offline, DemoReferrals: 30})
-	if err != nil {
-		t.Fatalf("open: %v", err)
+// The demo signs in through the sandbox's mock CIS2 exactly as a real
+// sign-in: an authorize request with PKCE S256, a code exchange with the
+// client secret as a form field and the verifier, on a callback port chosen
+// at start; the workspace then syncs and sends a decision with that
+// clinician's token.
+func TestDemoSignsInThroughMockOAuth2AndSendsUnderThatIdentity(t *testing.T) {
+	freshKeychain(t)
+	// The registered default port is taken: the demo must not depend on it.
+	if ln, err := net.Listen("tcp4", net.JoinHostPort(config.RedirectHost, "7654")); err == nil {
+		defer ln.Close()
 	}
-	t.Cleanup(func() { a.Close() })
-	return a
-}
-
-func TestDemoAppSyncsDecidesSendsAndExports(t *testing.T) {
 	dir := t.TempDir()
-	a := openDemo(t, dir, false)
+	tr := newTraffic()
+	rt := start(t, demoOptions(dir, tr))
 	ctx := context.Background()
-	if a.Sandbox == nil || a.Engine == nil || a.Identity() != DemoIdentity {
-		t.Fatalf("demo app not wired: sandbox %v, engine %v, identity %+v", a.Sandbox != nil, a.Engine != nil, a.Identity())
+	statuses := make(chan Status, 64)
+	defer rt.OnStatus(func(s Status) {
+		select {
+		case statuses <- s:
+		default:
+		}
+	})()
+
+	if st := rt.Status(); st.State != auth.StateSignedOut || !st.Demo || st.Production || rt.Sandbox == nil {
+		t.Fatalf("demo start: %+v", st)
 	}
-	if _, err := a.Engine.SyncOnce(ctx, nil); err != nil {
-		t.Fatalf("sync: %v", err)
+	_, secret, registered := rt.Sandbox.OAuthClient()
+	if registered != rt.Environment.RedirectURL() || rt.Environment.RedirectPort == config.DefaultRedirectPort {
+		t.Fatalf("callback %s (port %d), sandbox registered %s", rt.Environment.RedirectURL(), rt.Environment.RedirectPort, registered)
 	}
+	if _, err := rt.OpenWorkspace(ctx); triage.ErrorCodeOf(err) != triage.EUNAUTHORIZED {
+		t.Fatalf("workspace before sign-in: %v, want EUNAUTHORIZED", err)
+	}
+
+	id, err := rt.DemoSignIn(ctx)
+	if err != nil {
+		t.Fatalf("demo sign-in: %v", err)
+	}
+	want := triage.Identity{SDSUserID: erssandbox.UserClinician, ODS: erssandbox.ProviderODS, BusinessFunction: triage.RoleServiceProviderClinician}
+	if id != want || rt.Status().State != auth.StateActive {
+		t.Fatalf("signed in as %+v (%s), want %+v", id, rt.Status().State, want)
+	}
+	codes := tr.grants("authorization_code")
+	auths := tr.authorizeRequests()
+	if len(codes) != 1 || len(auths) != 1 || rt.Sandbox.Stats().Requests["token"] < 1 {
+		t.Fatalf("%d code exchanges, %d authorize requests, sandbox counted %d token requests", len(codes), len(auths), rt.Sandbox.Stats().Requests["token"])
+	}
+	f, q := codes[0], auths[0]
+	sum := sha256.Sum256([]byte(f.Get("code_verifier")))
+	switch {
+	case f.Get("client_secret") != secret || f.Get("client_id") != config.DemoClientID:
+		t.Errorf("token request client: id %q, secret sent %v", f.Get("client_id"), f.Get("client_secret") != "")
+	case f.Get("code_verifier") == "" || q.Get("code_challenge_method") != "S256" ||
+		q.Get("code_challenge") != base64.RawURLEncoding.EncodeToString(sum[:]):
+		t.Errorf("PKCE: challenge %q (%s), verifier %q", q.Get("code_challenge"), q.Get("code_challenge_method"), f.Get("code_verifier"))
+	case f.Get("redirect_uri") != registered || q.Get("redirect_uri") != registered || q.Get("login_hint") != erssandbox.UserClinician:
+		t.Errorf("redirect URIs %q and %q, login_hint %q", q.Get("redirect_uri"), f.Get("redirect_uri"), q.Get("login_hint"))
+	}
+
+	a := openWorkspace(t, rt)
+	if again := openWorkspace(t, rt); again != a {
+		t.Error("a second OpenWorkspace for the same clinician opened another workspace")
+	}
+	if a.Identity() != want || a.Sandbox != rt.Sandbox || a.Client.BaseURL() != rt.Sandbox.BaseURL() {
+		t.Fatalf("workspace identity %+v, client %s", a.Identity(), a.Client.BaseURL())
+	}
+	syncOnce(t, a)
 	wl, err := a.Worklist(ctx)
 	if err != nil || len(wl.Rows) == 0 {
 		t.Fatalf("worklist: %d rows, %v", len(wl.Rows), err)
@@ -45,89 +98,428 @@ func TestDemoAppSyncsDecidesSendsAndExports(t *testing.T) {
 			t.Fatalf("worklist not in clinical order")
 		}
 	}
-	var booked triage.Row
-	for _, r := range wl.Rows {
-		if r.Type == triage.ReferralTypeAppointment {
-			booked = r
-			break
-		}
-	}
-	if !booked.OfflineReady {
-		t.Errorf("a synced referral is not marked ready offline")
-	}
-
+	ubrn := booked(t, a)[0]
 	// The GUI's validation: a triage outcome does not fit a booked referral.
-	_, err = a.Decide(ctx, triage.Decision{Kind: triage.DecisionReviewOutcome, UBRN: booked.UBRN,
+	_, err = a.Decide(ctx, triage.Decision{Kind: triage.DecisionReviewOutcome, UBRN: ubrn,
 		Outcome: triage.OutcomeAcceptReferBookLater, Comments: "Book later."})
 	var ve *triage.ValidationError
 	if !errors.As(err, &ve) || !ve.Has(triage.RuleWrongReferralType) {
 		t.Fatalf("wrong-kind decision: got %v, want a validation error", err)
 	}
-	en, err := a.Decide(ctx, triage.Decision{Kind: triage.DecisionAccept, UBRN: booked.UBRN})
-	if err != nil {
-		t.Fatalf("decide: %v", err)
+	dec := accept(t, a, ubrn)
+	if en, _ := a.Store.Entry(ctx, dec); en.By != want || en.BaseVersion == 0 {
+		t.Fatalf("queued entry by %+v, base version %d", en.By, en.BaseVersion)
 	}
-	if en.State != triage.OutboxQueued || en.By != DemoIdentity || en.BaseVersion == 0 {
-		t.Fatalf("queued entry %+v", en)
+	syncOnce(t, a)
+	if s := entryState(t, a, dec); s != triage.OutboxSent {
+		t.Fatalf("decision is %s after sync, want sent", s)
 	}
-	if _, err := a.Engine.SyncOnce(ctx, nil); err != nil {
-		t.Fatalf("sync: %v", err)
+	if w := tr.writers(ubrn); len(w) != 1 || w[0] != erssandbox.UserClinician {
+		t.Fatalf("the accept was sent with tokens of %q, want one write as %s", w, erssandbox.UserClinician)
 	}
-	got, err := a.Store.Entry(ctx, en.ID)
-	if err != nil || got.State != triage.OutboxSent {
-		t.Fatalf("after sync the decision is %s (%v), want sent", got.State, err)
-	}
-
-	pdf, err := a.VettingPack(ctx, booked.UBRN)
+	pdf, err := a.VettingPack(ctx, ubrn)
 	if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF")) {
 		t.Fatalf("vetting pack: %d bytes, %v", len(pdf), err)
 	}
+	eventually(t, 5*time.Second, "a status with the open workspace", func() bool {
+		for {
+			select {
+			case s := <-statuses:
+				if s.State == auth.StateActive && s.WorkspaceUser == erssandbox.UserClinician && s.ShowPatientData {
+					return true
+				}
+			default:
+				return false
+			}
+		}
+	})
 
-	// Offline, the same data is readable without a sandbox or engine.
-	a.Close()
-	off := openDemo(t, dir, true)
-	if off.Engine != nil || off.Sandbox != nil {
-		t.Fatal("offline app started services")
+	// The next start resumes the saved session; offline, the same data is
+	// readable without a sandbox, client or engine.
+	rt.Close()
+	off, err := Open(ctx, Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"), Offline: true})
+	if err != nil {
+		t.Fatalf("open offline: %v", err)
 	}
-	v, err := off.Referral(ctx, booked.UBRN)
+	defer off.Close()
+	if off.Engine != nil || off.Sandbox != nil || off.Client != nil || off.Identity() != want {
+		t.Fatalf("offline app: engine %v, sandbox %v, identity %+v", off.Engine != nil, off.Sandbox != nil, off.Identity())
+	}
+	v, err := off.Referral(ctx, ubrn)
 	if err != nil || v.Decision == nil || v.Decision.State != triage.OutboxSent {
 		t.Fatalf("offline referral view: %+v, %v", v.Decision, err)
 	}
 }
 
-func TestOpenOutsideDemoNeedsASession(t *testing.T) {
-	dir := t.TempDir()
-	_, err := Open(context.Background(), Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "none.json"),
-		Override: &config.EnvironmentChoice{Name: config.EnvNHSSandbox}, DevInsecureKeyfile: filepath.Join(dir, "k"), KeyWarn: io.Discard})
-	if triage.ErrorCodeOf(err) != triage.EUNAUTHORIZED {
-		t.Fatalf("open nhs-sandbox without a session: %v, want EUNAUTHORIZED", err)
+// A second clinician on the same computer gets their own store: the first
+// clinician's referrals and unsent decisions are neither shown to them nor
+// sent with their session; when the first signs back in, their decision is
+// sent under their own session.
+func TestSecondClinicianGetsTheirOwnWorkspace(t *testing.T) {
+	freshKeychain(t)
+	tr := newTraffic()
+	rt := start(t, demoOptions(t.TempDir(), tr))
+	ctx := context.Background()
+	if _, err := rt.DemoSignIn(ctx); err != nil {
+		t.Fatal(err)
 	}
-	// With the caller's session (the sign-in seam), it opens.
-	sess := engine.NewStaticSession(DemoIdentity)
-	a, err := Open(context.Background(), Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "none.json"),
-		Override: &config.EnvironmentChoice{Name: config.EnvNHSSandbox}, DevInsecureKeyfile: filepath.Join(dir, "k"), KeyWarn: io.Discard, Session: sess})
+	first := openWorkspace(t, rt)
+	syncOnce(t, first)
+	refs := booked(t, first)
+	queued := accept(t, first, refs[0])
+
+	browser := auth.LoginHintBrowser(tr.client(), erssandbox.UserClinician2)
+	res, err := rt.SignIn(ctx, browser)
 	if err != nil {
-		t.Fatalf("open nhs-sandbox with a session: %v", err)
+		t.Fatalf("second clinician's sign-in: %v", err)
 	}
-	defer a.Close()
-	if a.Sandbox != nil || a.Client.BaseURL() != config.NHSSandboxFHIRBaseURL {
-		t.Errorf("nhs-sandbox app: sandbox %v, base %s", a.Sandbox != nil, a.Client.BaseURL())
+	if res.PreviousUser != erssandbox.UserClinician || res.Resumed {
+		t.Fatalf("sign-in result %+v", res)
+	}
+	// The first clinician's workspace was closed before the second could
+	// choose a role.
+	if _, err := first.Store.UnsentCount(ctx); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("first clinician's store after the second signed in: %v, want closed", err)
+	}
+	if st := rt.Status(); st.WorkspaceUser != "" || st.ShowPatientData {
+		t.Fatalf("status after the switch: %+v", st)
+	}
+	if _, err := first.Client.PractitionerRoles(ctx); !errors.Is(err, auth.ErrOtherUser) {
+		t.Fatalf("first clinician's client with the second's session: %v, want ErrOtherUser", err)
+	}
+	if res.Suggested == nil {
+		t.Fatal("no role suggested for a clinician with one role")
+	}
+	if _, err := rt.ChooseRole(ctx, *res.Suggested); err != nil {
+		t.Fatal(err)
+	}
+	second := openWorkspace(t, rt)
+	if second == first || second.Store.Dir() == first.Store.Dir() || second.User() != erssandbox.UserClinician2 {
+		t.Fatalf("second clinician's workspace: %s, first's %s", second.Store.Dir(), first.Store.Dir())
+	}
+	if _, err := second.Worklist(ctx); triage.ErrorCodeOf(err) != triage.ENOTFOUND {
+		t.Fatalf("second clinician sees a worklist before syncing: %v", err)
+	}
+	if _, err := second.Referral(ctx, refs[0]); triage.ErrorCodeOf(err) != triage.ENOTFOUND {
+		t.Fatalf("second clinician sees the first's referral: %v", err)
+	}
+	if es, err := second.Store.Entries(ctx, store.EntryFilter{}); err != nil || len(es) != 0 {
+		t.Fatalf("second clinician's outbox: %d entries, %v", len(es), err)
+	}
+	syncOnce(t, second)
+	mine := accept(t, second, refs[1])
+	syncOnce(t, second)
+	if entryState(t, second, mine) != triage.OutboxSent {
+		t.Fatal("the second clinician's decision was not sent")
+	}
+	if w := tr.writers(refs[0]); len(w) != 0 {
+		t.Fatalf("the first clinician's decision was sent while the second was signed in (as %q)", w)
+	}
+	if w := tr.writers(refs[1]); len(w) != 1 || w[0] != erssandbox.UserClinician2 {
+		t.Fatalf("second clinician's decision sent as %q", w)
+	}
+
+	// The first clinician signs back in: their queued decision is there and
+	// is sent with their own session.
+	res, err = rt.SignIn(ctx, auth.LoginHintBrowser(tr.client(), erssandbox.UserClinician))
+	if err != nil || res.PreviousUser != erssandbox.UserClinician2 || res.Suggested == nil {
+		t.Fatalf("first clinician's return: %+v, %v", res, err)
+	}
+	if _, err := second.Store.UnsentCount(ctx); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("second clinician's store after the first came back: %v, want closed", err)
+	}
+	if _, err := rt.ChooseRole(ctx, *res.Suggested); err != nil {
+		t.Fatal(err)
+	}
+	back := openWorkspace(t, rt)
+	if entryState(t, back, queued) != triage.OutboxQueued {
+		t.Fatal("the first clinician's queued decision was lost")
+	}
+	syncOnce(t, back)
+	if entryState(t, back, queued) != triage.OutboxSent {
+		t.Fatal("the first clinician's decision was not sent after they signed back in")
+	}
+	if w := tr.writers(refs[0]); len(w) != 1 || w[0] != erssandbox.UserClinician {
+		t.Fatalf("first clinician's decision sent as %q, want once as %s", w, erssandbox.UserClinician)
 	}
 }
 
-func TestRetentionFollowsTheStoreUnlessChosen(t *testing.T) {
+// Locking keeps the workspace open but closes it to reads and decisions
+// and pauses sending; signing in again as the same clinician resumes the
+// paused outbox without another action.
+func TestLockThenSignInAgainResumes(t *testing.T) {
+	freshKeychain(t)
+	tr := newTraffic()
+	rt := start(t, demoOptions(t.TempDir(), tr))
+	ctx := context.Background()
+	if _, err := rt.DemoSignIn(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a := openWorkspace(t, rt)
+	syncOnce(t, a)
+	refs := booked(t, a)
+	dec := accept(t, a, refs[0])
+
+	rt.Lock()
+	st := rt.Status()
+	if st.State != auth.StateLocked || st.ShowPatientData || st.WorkspaceUser != erssandbox.UserClinician || st.Identity.SDSUserID != erssandbox.UserClinician {
+		t.Fatalf("locked status: %+v", st)
+	}
+	if _, err := a.Worklist(ctx); !errors.Is(err, auth.ErrLocked) || triage.ErrorMessage(err) == "" {
+		t.Errorf("worklist while locked: %v, want the lock message", err)
+	}
+	if _, err := a.Decide(ctx, triage.Decision{Kind: triage.DecisionAccept, UBRN: refs[1]}); !errors.Is(err, auth.ErrLocked) {
+		t.Errorf("decision while locked: %v", err)
+	}
+	runEngine(t, a)
+	time.Sleep(300 * time.Millisecond)
+	if s := entryState(t, a, dec); s != triage.OutboxQueued || len(tr.writers(refs[0])) != 0 {
+		t.Fatalf("while locked the decision is %s with %d writes, want queued and unsent", s, len(tr.writers(refs[0])))
+	}
+
+	id, err := rt.DemoSignIn(ctx)
+	if err != nil || id.SDSUserID != erssandbox.UserClinician {
+		t.Fatalf("sign in again: %+v, %v", id, err)
+	}
+	if again := openWorkspace(t, rt); again != a {
+		t.Fatal("the workspace was reopened instead of resumed")
+	}
+	eventually(t, 20*time.Second, "the paused decision to be sent", func() bool { return entryState(t, a, dec) == triage.OutboxSent })
+	if w := tr.writers(refs[0]); len(w) != 1 || w[0] != erssandbox.UserClinician {
+		t.Fatalf("sent as %q", w)
+	}
+	if !rt.Status().ShowPatientData {
+		t.Error("patient data still hidden after unlocking")
+	}
+}
+
+// When the session reaches its time limit the engine pauses; cached data
+// stays readable and decisions still queue; after the same clinician signs
+// in again the queue is sent.
+func TestSignInNeededPausesAndResumesWithoutLosingADecision(t *testing.T) {
+	freshKeychain(t)
+	var mu sync.Mutex
+	var skew time.Duration
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return time.Now().Add(skew)
+	}
+	tr := newTraffic()
+	o := demoOptions(t.TempDir(), tr)
+	o.AuthClock = clock
+	rt := start(t, o)
+	ctx := context.Background()
+	if _, err := rt.DemoSignIn(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a := openWorkspace(t, rt)
+	syncOnce(t, a)
+	refs := booked(t, a)
+
+	mu.Lock()
+	skew = 13 * time.Hour // past the 12-hour session limit
+	mu.Unlock()
+	if _, err := a.Engine.SyncOnce(ctx, nil); err == nil {
+		t.Fatal("a sync after the session's time limit succeeded")
+	}
+	st := rt.Status()
+	if st.State != auth.StateSignInNeeded || !st.ShowPatientData || st.Message == "" {
+		t.Fatalf("status after the limit: %+v", st)
+	}
+	if _, err := a.Worklist(ctx); err != nil {
+		t.Fatalf("cached worklist while sign-in is needed: %v", err)
+	}
+	dec := accept(t, a, refs[0])
+	runEngine(t, a)
+	time.Sleep(300 * time.Millisecond)
+	if s := entryState(t, a, dec); s != triage.OutboxQueued || len(tr.writers(refs[0])) != 0 {
+		t.Fatalf("while sign-in is needed the decision is %s, want queued and unsent", s)
+	}
+
+	id, err := rt.DemoSignIn(ctx)
+	if err != nil || id.SDSUserID != erssandbox.UserClinician || id.ODS != erssandbox.ProviderODS {
+		t.Fatalf("sign in again: %+v, %v", id, err)
+	}
+	eventually(t, 20*time.Second, "the queued decision to be sent", func() bool { return entryState(t, a, dec) == triage.OutboxSent })
+	if w := tr.writers(refs[0]); len(w) != 1 || w[0] != erssandbox.UserClinician {
+		t.Fatalf("sent as %q", w)
+	}
+}
+
+// A session-less environment has no workspace, with a plain message.
+func TestEnvironmentWithoutSignInHasNoWorkspace(t *testing.T) {
+	dir := t.TempDir()
+	rt := start(t, Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "none.json"),
+		Override: &config.EnvironmentChoice{Name: config.EnvNHSSandbox}})
+	if rt.Auth != nil || rt.Status().State != auth.StateSignedOut || rt.Status().Message == "" {
+		t.Fatalf("NHS sandbox runtime: %+v", rt.Status())
+	}
+	_, err := rt.OpenWorkspace(context.Background())
+	if triage.ErrorCodeOf(err) != triage.EINVALID {
+		t.Fatalf("workspace in the NHS sandbox: %v", err)
+	}
+	if _, err := rt.SignIn(context.Background(), func(string) error { return nil }); triage.ErrorCodeOf(err) != triage.EINVALID {
+		t.Fatalf("sign-in in the NHS sandbox: %v", err)
+	}
+}
+
+func TestRetentionMapsTheSettings(t *testing.T) {
 	dir := t.TempDir()
 	m, err := config.Load(config.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "none.json")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := RetentionFor(m.Settings()); r != (store.Retention{}) {
-		t.Errorf("defaults: %+v, want the store's own (7 and 14 days)", r)
+	if r := RetentionFor(m.Settings()); r.AfterSent != store.DefaultAfterSent || r.WithoutSync != store.DefaultWithoutSync {
+		t.Errorf("defaults: %+v, want the store's 7 and 14 days", r)
 	}
 	if err := m.SetSentRetentionDays(3); err != nil {
 		t.Fatal(err)
 	}
-	if r := RetentionFor(m.Settings()); r.AfterSent != 3*24*time.Hour || r.WithoutSync != 0 {
+	if r := RetentionFor(m.Settings()); r.AfterSent != 3*24*time.Hour || r.WithoutSync != 14*24*time.Hour {
 		t.Errorf("user chose 3 days: %+v", r)
 	}
+}
+
+// localSandbox is an e-RS sandbox with its mock sign-in standing in for a
+// non-demo environment (local), and the options that point at it.
+func localSandbox(t *testing.T, dir string, tr *traffic) (*erssandbox.Sandbox, Options) {
+	t.Helper()
+	port, err := freeLoopbackPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, _ := config.Builtin(config.EnvLocal)
+	env.RedirectPort = port
+	sb, err := erssandbox.Start(context.Background(), erssandbox.Config{Auth: true, Referrals: 10,
+		ClientID: config.DemoClientID, ClientSecret: "local-secret", RedirectURI: env.RedirectURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	return sb, Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "none.json"),
+		Override:     &config.EnvironmentChoice{Name: config.EnvLocal, FHIRBaseURL: sb.BaseURL(), AuthBaseURL: sb.AuthBaseURL()},
+		RedirectPort: port, ClientSecret: "local-secret", LockTimeout: -1, HTTPClient: tr.client()}
+}
+
+// Outside demo, Open needs an active saved session and says how to get one;
+// after a sign-in, the next process resumes it.
+func TestOpenOutsideDemoNeedsAnActiveSession(t *testing.T) {
+	freshKeychain(t)
+	tr := newTraffic()
+	dir := t.TempDir()
+	sb, o := localSandbox(t, dir, tr)
+	ctx := context.Background()
+	_, err := Open(ctx, o)
+	if triage.ErrorCodeOf(err) != triage.EUNAUTHORIZED || !bytes.Contains([]byte(triage.ErrorMessage(err)), []byte("triagectl login")) {
+		t.Fatalf("open without a session: %v", err)
+	}
+	live := o
+	live.Override = &config.EnvironmentChoice{Name: config.EnvProd}
+	if _, err := Start(ctx, live); triage.ErrorCodeOf(err) != triage.EINVALID {
+		t.Errorf("a client secret for live e-RS: %v, want refused", err)
+	}
+
+	rt, err := Start(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.DemoSignIn(ctx); triage.ErrorCodeOf(err) != triage.EINVALID {
+		t.Errorf("demo sign-in outside demo: %v", err)
+	}
+	if _, err := rt.SignIn(ctx, auth.LoginHintBrowser(tr.client(), erssandbox.UserClinician2)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.ChooseRole(ctx, config.RoleChoice{ODSCode: erssandbox.ProviderODS, BusinessFunction: string(triage.RoleServiceProviderClinician)}); err != nil {
+		t.Fatal(err)
+	}
+	rt.Close()
+
+	a, err := Open(ctx, o)
+	if err != nil {
+		t.Fatalf("open with a saved session: %v", err)
+	}
+	defer a.Close()
+	if a.Sandbox != nil || a.Client.BaseURL() != sb.BaseURL() || a.Identity().SDSUserID != erssandbox.UserClinician2 {
+		t.Fatalf("local app: client %s, identity %+v", a.Client.BaseURL(), a.Identity())
+	}
+	if len(tr.grants("refresh_token")) != 1 {
+		t.Errorf("the saved session was resumed with %d refreshes, want 1", len(tr.grants("refresh_token")))
+	}
+	syncOnce(t, a)
+}
+
+// In demo mode on a computer without a keychain the demo still works, on a
+// throwaway key held in memory, says that its data will not be kept, and
+// leaves nothing readable behind; outside demo the same failure is the
+// store's online-only error.
+func TestWithoutAKeychain(t *testing.T) {
+	keyring.MockInitWithError(errors.New("no secret service on this desktop"))
+	t.Cleanup(keyring.MockInit)
+	ctx := context.Background()
+
+	t.Run("demo", func(t *testing.T) {
+		dir := t.TempDir()
+		tr := newTraffic()
+		rt, err := Start(ctx, demoOptions(dir, tr))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rt.Close()
+		if _, err := rt.DemoSignIn(ctx); err != nil {
+			t.Fatalf("demo sign-in without a keychain: %v", err)
+		}
+		a := openWorkspace(t, rt)
+		st := rt.Status()
+		if st.StorageNotice != DemoStorageNotice || st.Warning == "" {
+			t.Fatalf("status says nothing about the keychain: %+v", st)
+		}
+		data := a.Store.Dir()
+		if rel, err := filepath.Rel(dir, data); err == nil && filepath.IsLocal(rel) {
+			t.Fatalf("throwaway data in the profile: %s", data)
+		}
+		syncOnce(t, a)
+		dec := accept(t, a, booked(t, a)[0])
+		syncOnce(t, a)
+		if entryState(t, a, dec) != triage.OutboxSent {
+			t.Fatal("decision not sent in the keychain-less demo")
+		}
+		if err := rt.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Dir(filepath.Dir(data))); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("throwaway folder left behind: %v", err)
+		}
+		// Nothing with data was written to the profile either.
+		err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && (d.Name() == store.OutboxFile || d.Name() == store.CacheFile) {
+				t.Errorf("store file in the profile: %s", p)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("outside demo", func(t *testing.T) {
+		tr := newTraffic()
+		dir := t.TempDir()
+		_, o := localSandbox(t, dir, tr)
+		rt := start(t, o)
+		if _, err := rt.SignIn(ctx, auth.LoginHintBrowser(tr.client(), erssandbox.UserClinician2)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rt.ChooseRole(ctx, config.RoleChoice{ODSCode: erssandbox.ProviderODS, BusinessFunction: string(triage.RoleServiceProviderClinician)}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := rt.OpenWorkspace(ctx)
+		if !errors.Is(err, store.ErrKeychainUnavailable) || triage.ErrorCodeOf(err) != triage.EUNAVAILABLE ||
+			!bytes.Contains([]byte(triage.ErrorMessage(err)), []byte("online-only")) {
+			t.Fatalf("workspace without a keychain outside demo: %v, want the online-only error", err)
+		}
+		if rt.Status().StorageNotice != "" {
+			t.Error("the demo's notice outside demo")
+		}
+	})
 }

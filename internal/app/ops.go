@@ -28,8 +28,12 @@ type Worklist struct {
 
 // Worklist reads the cached Referrals for Review worklist. Errors: an
 // ENOTFOUND *triage.Error (with a next step) when nothing has been synced,
-// or the store's.
+// an EUNAUTHORIZED one while the session is locked or someone else's, or
+// the store's.
 func (a *App) Worklist(ctx context.Context) (Worklist, error) {
+	if _, err := a.access(); err != nil {
+		return Worklist{}, err
+	}
 	snap, err := a.Store.Worklist(ctx, triage.ListReferralsForReview)
 	if errors.Is(err, store.ErrNotFound) {
 		return Worklist{}, &triage.Error{Code: triage.ENOTFOUND, Message: "Nothing has been downloaded yet. Sync first (triagectl sync)."}
@@ -81,8 +85,12 @@ type ReferralView struct {
 
 // Referral reads one referral from the cache and tells the engine (if
 // running) that the user has it open, so its documents come first. Errors:
-// an ENOTFOUND *triage.Error when it is not cached.
+// an ENOTFOUND *triage.Error when it is not cached; EUNAUTHORIZED while the
+// session is locked or someone else's.
 func (a *App) Referral(ctx context.Context, ubrn string) (ReferralView, error) {
+	if _, err := a.access(); err != nil {
+		return ReferralView{}, err
+	}
 	ubrn = triage.NormalizeNHSNumber(strings.TrimSpace(ubrn))
 	cr, err := a.Store.Referral(ctx, ubrn)
 	if errors.Is(err, store.ErrNotFound) {
@@ -111,10 +119,21 @@ func (a *App) Referral(ctx context.Context, ubrn string) (ReferralView, error) {
 // against the cached referral and reference data) and queues it in the
 // outbox. The engine sends it when it can.
 //
+// Decisions are recorded while the session is active or only waiting for
+// a new sign-in (they are sent after it); not while it is locked, has no
+// role chosen, or belongs to someone else.
+//
 // Errors: a *triage.ValidationError listing every problem; ENOTFOUND when
-// the referral is not cached; the store's (a decision already pending for
-// the referral: amend or cancel it instead).
+// the referral is not cached; EUNAUTHORIZED as above; the store's (a
+// decision already pending for the referral: amend or cancel it instead).
 func (a *App) Decide(ctx context.Context, d triage.Decision) (store.Entry, error) {
+	me, err := a.access()
+	if err != nil {
+		return store.Entry{}, err
+	}
+	if me.ODS == "" || me.BusinessFunction == "" {
+		return store.Entry{}, &triage.Error{Code: triage.EUNAUTHORIZED, Message: "Choose the organisation and role you are working as before recording a decision."}
+	}
 	d.UBRN = triage.NormalizeNHSNumber(strings.TrimSpace(d.UBRN))
 	cr, err := a.Store.Referral(ctx, d.UBRN)
 	if errors.Is(err, store.ErrNotFound) {
@@ -133,7 +152,7 @@ func (a *App) Decide(ctx context.Context, d triage.Decision) (store.Entry, error
 		d.BaseVersion = cr.Referral.Version
 	}
 	if d.By.IsZero() {
-		d.By = a.Identity()
+		d.By = me
 	}
 	if d.DecidedAt.IsZero() {
 		d.DecidedAt = now
@@ -156,6 +175,9 @@ func (a *App) Decide(ctx context.Context, d triage.Decision) (store.Entry, error
 // Conflicts returns the decisions that were not applied because the
 // referral changed in e-RS, oldest first.
 func (a *App) Conflicts(ctx context.Context) ([]store.Entry, error) {
+	if _, err := a.access(); err != nil {
+		return nil, err
+	}
 	return a.Store.Entries(ctx, store.EntryFilter{States: []triage.OutboxState{triage.OutboxConflict}})
 }
 

@@ -49,6 +49,9 @@ var (
 	ErrRoleNotHeld = errors.New("role not held")
 	// ErrSignInInProgress means another sign-in is waiting for the browser.
 	ErrSignInInProgress = errors.New("sign-in already in progress")
+	// ErrOtherUser means the session belongs to another clinician than the
+	// one a token was asked for (Manager.TokenSourceFor).
+	ErrOtherUser = errors.New("another clinician is signed in")
 )
 
 // OAuthError is an OAuth2 error answer from a token endpoint or broker. It
@@ -103,5 +106,6 @@ const (
 	msgTokenService    = "Triage Desk cannot reach the NHS sign-in service. Check your network connection (and HSCN or VPN if your trust uses one), then try again. Your work is kept."
 	msgSecretMissing   = "Sign-in is not set up on this computer: the client secret your IT team installs in the keychain is missing. Contact your IT service desk."
 	msgKeychain        = "Triage Desk cannot use this computer's secure keychain, so your sign-in cannot be remembered. You can still sign in; ask your IT service desk to check the keychain (Credential Manager, Keychain Access or the desktop keyring)."
+	msgOtherUser       = "Another clinician is signed in to Triage Desk on this computer, so nothing is sent to e-RS for you. Sign in again with your NHS Care Identity to continue; your work is kept."
 	msgInProgress      = "A sign-in is already waiting for your browser. Finish it there, or wait a few minutes and start again."
 )

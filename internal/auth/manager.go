@@ -990,17 +990,42 @@ func (m *Manager) Close() {
 	m.cancel()
 }
 
-// sessionTokenSource is the stable token source handed to the e-RS client.
-type sessionTokenSource struct{ m *Manager }
+// TokenSourceFor returns a bearer-token source like TokenSource that hands
+// out tokens only while the session is signed in as the clinician with SDS
+// user id userID. The app gives it to the e-RS client of that clinician's
+// workspace, so that work queued by one clinician can never be sent with
+// another clinician's token, even if someone else signs in while a request
+// is being prepared: the check and the choice of token are made together.
+//
+// Token fails like TokenSource's, and with an EUNAUTHORIZED *triage.Error
+// wrapping ErrOtherUser when the session belongs to someone else (or its
+// clinician is not known yet, during a sign-in); no network call is made
+// then.
+func (m *Manager) TokenSourceFor(userID string) oauth2.TokenSource {
+	return &sessionTokenSource{m: m, user: userID, bound: true}
+}
+
+// sessionTokenSource is the stable token source handed to the e-RS client;
+// when bound, it serves only user's session.
+type sessionTokenSource struct {
+	m     *Manager
+	user  string
+	bound bool
+}
 
 // Token implements oauth2.TokenSource.
 func (s *sessionTokenSource) Token() (*oauth2.Token, error) {
 	m := s.m
 	m.mu.Lock()
-	st, src, msg, gen, rtExp := m.state, m.src, m.message, m.gen, m.rtExp
+	st, src, msg, gen, rtExp, who := m.state, m.src, m.message, m.gen, m.rtExp, m.id.SDSUserID
 	m.mu.Unlock()
 	if !st.hasTokens() || src == nil {
 		return nil, stateError(st, msg)
+	}
+	if s.bound && (who == "" || who != s.user) {
+		// src belongs to this generation's session, whose clinician is
+		// who: its tokens are never handed to another clinician's work.
+		return nil, userErr(triage.EUNAUTHORIZED, ErrOtherUser, nil, msgOtherUser)
 	}
 	if !rtExp.IsZero() && !m.now().Before(rtExp) {
 		// The session's absolute end also ends a still-valid access token.

@@ -1,0 +1,592 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/triagedesk/triagedesk/internal/auth"
+	"github.com/triagedesk/triagedesk/internal/config"
+	"github.com/triagedesk/triagedesk/internal/document"
+	"github.com/triagedesk/triagedesk/internal/engine"
+	"github.com/triagedesk/triagedesk/internal/ers"
+	"github.com/triagedesk/triagedesk/internal/erssandbox"
+	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/triage"
+)
+
+// App is one clinician's workspace: their encrypted store, the e-RS client
+// that sends their tokens, and the sync engine. Runtime.OpenWorkspace
+// opens it; the Runtime closes it when another clinician signs in, at
+// logout and at exit. Run a.Engine.Run(ctx) to keep it in sync. Its
+// methods refuse with a plain message while the session is locked or
+// belongs to someone else.
+type App struct {
+	Config   *config.Manager
+	Settings *config.Settings
+	// Environment is where the app connects, with the demo sandbox's URLs
+	// filled in.
+	Environment config.Environment
+	// Sandbox is the in-process e-RS sandbox (demo mode only).
+	Sandbox *erssandbox.Sandbox
+	Store   *store.Store
+	// Client, Engine and Session are nil for a store-only workspace
+	// (Options.Offline). Session is live only while the sign-in is
+	// StateActive as this workspace's clinician.
+	Client  *ers.Client
+	Engine  *engine.Engine
+	Session engine.Session
+	// Runtime is the Runtime the workspace belongs to.
+	Runtime *Runtime
+
+	user      string          // the clinician's SDS user id
+	offlineID triage.Identity // store-only: the saved session's identity
+	log       *slog.Logger
+	eng       atomic.Pointer[engine.Engine]
+
+	ownsRuntime bool // Open: Close also closes the Runtime
+	engOnce     sync.Once
+	closeOnce   sync.Once
+	closeErr    error
+}
+
+// workspaceSession is the engine's view of the sign-in: the Manager's
+// identity, live only while the session is active as the workspace's
+// clinician.
+type workspaceSession struct {
+	m    *auth.Manager
+	user string
+}
+
+// Identity implements engine.Session.
+func (s *workspaceSession) Identity() (triage.Identity, bool) {
+	st := s.m.Status()
+	if st.Identity.SDSUserID != s.user {
+		return triage.Identity{}, false
+	}
+	return st.Identity, st.State == auth.StateActive
+}
+
+// OpenWorkspace opens the signed-in clinician's workspace: their store
+// (created on first use), an e-RS client whose tokens come from the
+// Manager's token source bound to this clinician (auth.Manager.
+// TokenSourceFor: never an oauth2.Transport), and the engine. If this
+// clinician's workspace is open already it is returned; another
+// clinician's is closed first.
+//
+// Without a keychain the store cannot be opened: outside demo that is
+// store.Open's EUNAVAILABLE error wrapping store.ErrKeychainUnavailable
+// (Triage Desk can only work online; the GUI shows the message). In demo
+// mode the data is instead kept in a throwaway folder under a key held in
+// memory only, both gone at Close, and Status().StorageNotice says so.
+//
+// Errors: an EUNAUTHORIZED *triage.Error with the next step unless the
+// session is StateActive; the environment's own error where it has no
+// sign-in; store.Open's (keychain, another Triage Desk running, a damaged
+// outbox); the client's or engine's configuration errors.
+func (rt *Runtime) OpenWorkspace(ctx context.Context) (*App, error) {
+	if rt.noAuth != nil {
+		return nil, rt.noAuth
+	}
+	rt.openMu.Lock()
+	defer rt.openMu.Unlock()
+	st := rt.authStatus()
+	if st.State != auth.StateActive {
+		return nil, notActive(st)
+	}
+	id := st.Identity
+	rt.closeUnless(id.SDSUserID)
+	rt.mu.Lock()
+	if rt.closed {
+		rt.mu.Unlock()
+		return nil, errors.New("app: runtime closed")
+	}
+	if ws := rt.ws; ws != nil {
+		rt.mu.Unlock()
+		return ws, nil
+	}
+	rt.mu.Unlock()
+
+	a := &App{Config: rt.Config, Settings: rt.Config.Settings(), Environment: rt.Environment, Sandbox: rt.Sandbox,
+		Runtime: rt, user: id.SDSUserID, log: rt.Logger}
+	ok := false
+	defer func() {
+		if !ok {
+			a.shutdown()
+		}
+	}()
+	var err error
+	if a.Store, err = rt.openStore(ctx, id.SDSUserID, a.storeChanged); err != nil {
+		return nil, err
+	}
+	if rt.storeOnly {
+		a.offlineID = id
+	} else {
+		if err := rt.Environment.Check(); err != nil {
+			return nil, err
+		}
+		ccfg := ers.Config{BaseURL: rt.Environment.FHIRBaseURL, TokenSource: rt.Auth.TokenSourceFor(id.SDSUserID),
+			HTTPClient: rt.opts.HTTPClient, Logger: rt.Logger}
+		if rt.demo {
+			ccfg.RateLimit = DemoRateLimit
+		}
+		if a.Client, err = ers.New(ccfg); err != nil {
+			return nil, fmt.Errorf("e-RS client: %w", err)
+		}
+		a.Session = &workspaceSession{m: rt.Auth, user: id.SDSUserID}
+		ecfg := EngineConfig(a.Settings)
+		ecfg.Store, ecfg.Client, ecfg.Session, ecfg.Logger = a.Store, a.Client, a.Session, rt.Logger
+		if rt.opts.EngineTuning != nil {
+			rt.opts.EngineTuning(&ecfg)
+		}
+		if a.Engine, err = engine.New(ecfg); err != nil {
+			return nil, err
+		}
+		a.eng.Store(a.Engine)
+	}
+	rt.mu.Lock()
+	if rt.closed {
+		rt.mu.Unlock()
+		return nil, errors.New("app: runtime closed")
+	}
+	// Someone else may have signed in while the store was opening.
+	if now := rt.authStatus(); now.Identity.SDSUserID != id.SDSUserID || now.State != auth.StateActive {
+		rt.mu.Unlock()
+		return nil, notActive(now)
+	}
+	rt.ws = a
+	rt.mu.Unlock()
+	a.sessionChanged()
+	rt.signal()
+	ok = true
+	rt.Logger.Info("workspace opened", "user_dir", store.UserDirName(id.SDSUserID), "store_only", rt.storeOnly)
+	return a, nil
+}
+
+// notActive explains why there is no workspace for the session.
+func notActive(st auth.Status) error {
+	msg := st.Message
+	switch st.State {
+	case auth.StateNeedsRole:
+		msg = "Choose the organisation and role you are working as first."
+	case auth.StateActive:
+		msg = "Another clinician signed in while your data was opening. Open Triage Desk again."
+	}
+	if msg == "" {
+		msg = "Sign in with your NHS Care Identity first."
+	}
+	return &triage.Error{Code: triage.EUNAUTHORIZED, Message: msg}
+}
+
+// openStore opens user's store in the profile; in demo mode without a
+// keychain, in the throwaway folder under an in-memory key instead.
+func (rt *Runtime) openStore(ctx context.Context, user string, onChange func(store.Change)) (*store.Store, error) {
+	o := store.Options{ProfileDir: rt.Profile, UserID: user, Keys: rt.storeKeys(), Logger: rt.Logger,
+		Retention: RetentionFor(rt.Config.Settings()), OnChange: onChange}
+	rt.mu.Lock()
+	eph := rt.eph
+	rt.mu.Unlock()
+	if eph == nil {
+		s, err := store.Open(ctx, o)
+		if err == nil || !rt.demo || !errors.Is(err, store.ErrKeychainUnavailable) {
+			return s, err
+		}
+		if eph, err = rt.ephemeral(); err != nil {
+			return nil, err
+		}
+	}
+	o.ProfileDir, o.Keys = eph.dir, eph.keys
+	return store.Open(ctx, o)
+}
+
+// openExisting opens user's store for UnsentCount or Logout, or returns nil
+// when there is none to read (never created, or the demo's data without a
+// keychain).
+func (rt *Runtime) openExisting(ctx context.Context, user string) (*store.Store, error) {
+	if user == "" {
+		return nil, nil
+	}
+	rt.mu.Lock()
+	eph := rt.eph
+	rt.mu.Unlock()
+	o := store.Options{ProfileDir: rt.Profile, UserID: user, Keys: rt.storeKeys(), Logger: rt.Logger,
+		Retention: RetentionFor(rt.Config.Settings())}
+	if eph != nil {
+		o.ProfileDir, o.Keys = eph.dir, eph.keys
+	}
+	if fi, err := os.Stat(store.UserDir(o.ProfileDir, user)); err != nil || !fi.IsDir() {
+		return nil, nil
+	}
+	s, err := store.Open(ctx, o)
+	if err != nil && rt.demo && eph == nil && errors.Is(err, store.ErrKeychainUnavailable) {
+		return nil, nil
+	}
+	return s, err
+}
+
+// sessionUser is the clinician the session (or the saved one) names.
+func (rt *Runtime) sessionUser(ctx context.Context) string {
+	user := rt.authStatus().Identity.SDSUserID
+	if user == "" && rt.Auth != nil {
+		if saved, err := rt.Auth.SavedStatus(ctx); err == nil {
+			user = saved.Identity.SDSUserID
+		}
+	}
+	return user
+}
+
+// UnsentCount counts the decisions of user (""; the signed-in or saved
+// session's clinician) that have not reached e-RS, for the warning before
+// logout. It is 0 when that clinician has no data on this computer.
+// Errors: the store's.
+func (rt *Runtime) UnsentCount(ctx context.Context, user string) (int, error) {
+	rt.openMu.Lock()
+	defer rt.openMu.Unlock()
+	rt.mu.Lock()
+	ws := rt.ws
+	rt.mu.Unlock()
+	if user == "" {
+		user = rt.sessionUser(ctx)
+	}
+	if ws != nil && ws.user == user {
+		return ws.Store.UnsentCount(ctx)
+	}
+	s, err := rt.openExisting(ctx, user)
+	if err != nil || s == nil {
+		return 0, err
+	}
+	defer s.Close()
+	return s.UnsentCount(ctx)
+}
+
+// LogoutOptions control LogoutWith.
+type LogoutOptions struct {
+	// DiscardUnsent is set only after the clinician explicitly agreed to
+	// discard decisions that have not reached e-RS.
+	DiscardUnsent bool
+	// KeepData ends the session only; the clinician's data stays.
+	KeepData bool
+	// User is whose data to remove when no session, in memory or saved,
+	// names anyone (a second logout after the first kept the data).
+	User string
+}
+
+// Logout signs out (auth.Manager.Logout): the engine stops, tokens leave
+// memory and the keychain, and the clinician's data is removed by the
+// store's rules: wiped when nothing is unsent or discardUnsent is set;
+// otherwise kept, encrypted, for their next sign-in (LogoutReport.
+// UnsentKept). The workspace is closed either way. Ask the clinician first
+// when UnsentCount is above zero.
+//
+// Errors: auth.Manager.Logout's (the session is ended even then); the
+// store's when the data of a clinician without an open workspace cannot be
+// opened (nothing is signed out then).
+func (rt *Runtime) Logout(ctx context.Context, discardUnsent bool) (auth.LogoutReport, error) {
+	return rt.LogoutWith(ctx, LogoutOptions{DiscardUnsent: discardUnsent})
+}
+
+// LogoutWith is Logout with the command line's choices. Errors as Logout.
+func (rt *Runtime) LogoutWith(ctx context.Context, o LogoutOptions) (auth.LogoutReport, error) {
+	if rt.Auth == nil {
+		return auth.LogoutReport{}, rt.noAuth
+	}
+	rt.openMu.Lock()
+	defer rt.openMu.Unlock()
+	rt.mu.Lock()
+	ws := rt.ws
+	rt.mu.Unlock()
+	var data *store.Store
+	if !o.KeepData {
+		if ws != nil {
+			data = ws.Store
+		} else {
+			user := rt.sessionUser(ctx)
+			if user == "" {
+				user = strings.TrimSpace(o.User)
+			}
+			s, err := rt.openExisting(ctx, user)
+			if err != nil {
+				return auth.LogoutReport{}, err
+			}
+			data = s
+		}
+	}
+	rt.mu.Lock()
+	rt.ws = nil
+	rt.mu.Unlock()
+	if ws != nil {
+		ws.stopEngine() // nothing is sent from here on
+	}
+	ao := auth.LogoutOptions{DiscardUnsent: o.DiscardUnsent, User: o.User}
+	if data != nil {
+		ao.Data = data
+	}
+	rep, err := rt.Auth.Logout(ctx, ao)
+	if data != nil {
+		if cerr := data.Close(); cerr != nil && !errors.Is(cerr, store.ErrClosed) {
+			rt.Logger.Warn("store not closed cleanly at logout", "err", cerr)
+		}
+	}
+	if ws != nil {
+		ws.shutdown()
+	}
+	if rt.offline {
+		saved, _ := rt.Auth.SavedStatus(ctx)
+		rt.savedMu.Lock()
+		rt.saved = saved
+		rt.savedMu.Unlock()
+	}
+	rt.signal()
+	return rep, err
+}
+
+// Open is Start, then (in demo mode, when nobody is signed in) DemoSignIn,
+// then OpenWorkspace, for the command-line tool: closing the App also
+// closes its Runtime. Outside demo mode the saved session must be active;
+// otherwise Open returns an EUNAUTHORIZED *triage.Error telling the user to
+// run 'triagectl login'. With Offline in demo mode and nobody signed in,
+// the demo clinician is signed in first (starting the sandbox for that);
+// the workspace is still store-only.
+//
+// Errors: Start's, DemoSignIn's and OpenWorkspace's.
+func Open(ctx context.Context, opts Options) (*App, error) {
+	rt, err := Start(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	if st := rt.Status(); st.State != auth.StateActive && rt.noAuth == nil {
+		if !rt.demo {
+			rt.Close()
+			return nil, commandLineSignIn(st)
+		}
+		if rt.offline {
+			rt.Close()
+			o := opts
+			o.Offline = false
+			if rt, err = Start(ctx, o); err != nil {
+				return nil, err
+			}
+			rt.storeOnly = true
+		}
+		if _, err := rt.DemoSignIn(ctx); err != nil {
+			rt.Close()
+			return nil, err
+		}
+	}
+	a, err := rt.OpenWorkspace(ctx)
+	if err != nil {
+		rt.Close()
+		return nil, err
+	}
+	a.ownsRuntime = true
+	return a, nil
+}
+
+// commandLineSignIn tells a command-line user how to sign in.
+func commandLineSignIn(st Status) error {
+	var msg string
+	switch st.State {
+	case auth.StateLocked:
+		msg = "Your Triage Desk session is locked. Run 'triagectl login' to sign in again; your work is kept."
+	case auth.StateSignInNeeded:
+		msg = "Your NHS sign-in has ended. Run 'triagectl login' to sign in again; your work is kept."
+	case auth.StateNeedsRole:
+		msg = "Choose the role you are working as: run 'triagectl login --ods CODE --business-function FUNCTION'."
+	default:
+		msg = fmt.Sprintf("You are not signed in to %s. Run 'triagectl login' first.", st.EnvironmentLabel)
+	}
+	if st.Warning != "" {
+		msg += " " + st.Warning
+	}
+	return &triage.Error{Code: triage.EUNAUTHORIZED, Err: auth.ErrNotSignedIn, Message: msg}
+}
+
+func (a *App) storeChanged(c store.Change) {
+	if e := a.eng.Load(); e != nil {
+		e.StoreChanged(c)
+	}
+}
+
+// User returns the SDS user id of the clinician whose workspace this is.
+func (a *App) User() string { return a.user }
+
+// Identity returns the identity decisions are recorded under: the
+// session's while it belongs to this workspace's clinician (their role
+// included), otherwise the zero Identity. A store-only workspace returns
+// the saved session's.
+func (a *App) Identity() triage.Identity {
+	id, _ := a.access()
+	return id
+}
+
+// access returns the identity to act as, or why the workspace may not be
+// used now: the session is locked, signed out, or someone else's.
+func (a *App) access() (triage.Identity, error) {
+	if a.Runtime.storeOnly {
+		return a.offlineID, nil
+	}
+	st := a.Runtime.Auth.Status()
+	if st.Identity.SDSUserID != a.user {
+		return triage.Identity{}, &triage.Error{Code: triage.EUNAUTHORIZED, Err: auth.ErrOtherUser,
+			Message: "Another clinician is signed in, so your data is closed. Sign in again with your NHS Care Identity to continue; your work is kept."}
+	}
+	switch st.State {
+	case auth.StateLocked:
+		return triage.Identity{}, &triage.Error{Code: triage.EUNAUTHORIZED, Err: auth.ErrLocked, Message: st.Message}
+	case auth.StateSignedOut:
+		return triage.Identity{}, &triage.Error{Code: triage.EUNAUTHORIZED, Err: auth.ErrNotSignedIn, Message: "Sign in with your NHS Care Identity first."}
+	}
+	return st.Identity, nil
+}
+
+// SessionChanged tells the engine the sign-in changed. The Runtime calls
+// it on every change of the session; callers need not.
+func (a *App) SessionChanged() { a.sessionChanged() }
+
+func (a *App) sessionChanged() {
+	if e := a.eng.Load(); e != nil {
+		e.SessionChanged()
+	}
+}
+
+// Documents returns the Runtime's PDF engine (Runtime.Documents).
+func (a *App) Documents(ctx context.Context) *document.Engine { return a.Runtime.Documents(ctx) }
+
+// stopEngine stops the engine: nothing more is sent or fetched.
+func (a *App) stopEngine() {
+	a.engOnce.Do(func() {
+		a.eng.Store(nil)
+		if a.Engine != nil {
+			if err := a.Engine.Close(); err != nil {
+				a.log.Warn("engine not closed cleanly", "err", err)
+			}
+		}
+	})
+}
+
+// shutdown stops the engine and closes the store.
+func (a *App) shutdown() error {
+	a.closeOnce.Do(func() {
+		a.stopEngine()
+		if a.Store != nil {
+			if err := a.Store.Close(); err != nil && !errors.Is(err, store.ErrClosed) {
+				a.closeErr = err
+			}
+		}
+	})
+	return a.closeErr
+}
+
+// Close stops the engine and closes the store (and, for an App from Open,
+// its Runtime). The Runtime no longer counts it as open. It returns the
+// first error.
+func (a *App) Close() error {
+	err := a.shutdown()
+	rt := a.Runtime
+	rt.mu.Lock()
+	if rt.ws == a {
+		rt.ws = nil
+	}
+	rt.mu.Unlock()
+	rt.signal()
+	if a.ownsRuntime {
+		if e := rt.Close(); e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// ephemeralStore is the demo's data without a keychain: a throwaway folder
+// and master keys held in memory only, never written anywhere.
+type ephemeralStore struct {
+	dir  string
+	keys *memoryKeys
+}
+
+// ephemeral returns the throwaway store folder, creating it on first use.
+func (rt *Runtime) ephemeral() (*ephemeralStore, error) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.eph != nil {
+		return rt.eph, nil
+	}
+	if rt.closed {
+		return nil, errors.New("app: runtime closed")
+	}
+	dir, err := os.MkdirTemp("", "triagedesk-demo-")
+	if err != nil {
+		return nil, &triage.Error{Code: triage.EUNAVAILABLE, Err: fmt.Errorf("demo data folder: %w", err),
+			Message: "The demo could not create a folder for its data. Check that the disk is not full, then try again."}
+	}
+	rt.eph = &ephemeralStore{dir: dir, keys: &memoryKeys{keys: map[string][]byte{}}}
+	rt.Logger.Warn("keychain unavailable: demo data is kept under a throwaway key and removed at exit")
+	rt.signal()
+	return rt.eph, nil
+}
+
+// remove forgets the keys and deletes the folder.
+func (e *ephemeralStore) remove() error {
+	e.keys.forget()
+	if err := os.RemoveAll(e.dir); err != nil {
+		return fmt.Errorf("remove the demo's data: %w", err)
+	}
+	return nil
+}
+
+// memoryKeys is a store.KeyProvider that holds master keys in memory only.
+type memoryKeys struct {
+	mu   sync.Mutex
+	keys map[string][]byte
+}
+
+// Get implements store.KeyProvider.
+func (k *memoryKeys) Get(_ context.Context, account string) ([]byte, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v, ok := k.keys[account]
+	if !ok {
+		return nil, store.ErrKeyNotFound
+	}
+	return append([]byte(nil), v...), nil
+}
+
+// Put implements store.KeyProvider.
+func (k *memoryKeys) Put(_ context.Context, account string, key []byte) error {
+	if len(key) != store.MasterKeySize {
+		return fmt.Errorf("store key: want %d bytes, got %d", store.MasterKeySize, len(key))
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.keys == nil {
+		return fmt.Errorf("%w: the demo's keys were already forgotten", store.ErrKeychainUnavailable)
+	}
+	k.keys[account] = append([]byte(nil), key...)
+	return nil
+}
+
+// Delete implements store.KeyProvider.
+func (k *memoryKeys) Delete(_ context.Context, account string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if v, ok := k.keys[account]; ok {
+		clear(v)
+		delete(k.keys, account)
+	}
+	return nil
+}
+
+// forget overwrites and drops every key.
+func (k *memoryKeys) forget() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, v := range k.keys {
+		clear(v)
+	}
+	k.keys = nil
+}
