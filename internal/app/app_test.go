@@ -523,3 +523,60 @@ func TestWithoutAKeychain(t *testing.T) {
 		}
 	})
 }
+
+// Logout closes the workspace; unsent decisions keep the clinician's data
+// (for their next sign-in) unless they agreed to discard them, when the
+// data is wiped.
+func TestLogoutKeepsUnsentDecisionsUnlessDiscarded(t *testing.T) {
+	freshKeychain(t)
+	tr := newTraffic()
+	rt := start(t, demoOptions(t.TempDir(), tr))
+	ctx := context.Background()
+	if _, err := rt.DemoSignIn(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a := openWorkspace(t, rt)
+	syncOnce(t, a)
+	ubrn := booked(t, a)[0]
+	dec := accept(t, a, ubrn)
+	dir := a.Store.Dir()
+	if n, err := rt.UnsentCount(ctx, ""); err != nil || n != 1 {
+		t.Fatalf("unsent before logout: %d, %v", n, err)
+	}
+
+	rep, err := rt.Logout(ctx, false)
+	if err != nil || rep.UnsentKept != 1 || rep.DataWiped || rep.User != erssandbox.UserClinician {
+		t.Fatalf("logout with an unsent decision: %+v, %v", rep, err)
+	}
+	st := rt.Status()
+	if st.State != auth.StateSignedOut || st.WorkspaceUser != "" || st.ShowPatientData {
+		t.Fatalf("status after logout: %+v", st)
+	}
+	if _, err := a.Store.UnsentCount(ctx); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("store after logout: %v, want closed", err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("the kept data is gone: %v", err)
+	}
+	if n, err := rt.UnsentCount(ctx, erssandbox.UserClinician); err != nil || n != 1 {
+		t.Fatalf("unsent after logout, by user: %d, %v", n, err)
+	}
+
+	if _, err := rt.DemoSignIn(ctx); err != nil {
+		t.Fatal(err)
+	}
+	back := openWorkspace(t, rt)
+	if entryState(t, back, dec) != triage.OutboxQueued {
+		t.Fatal("the kept decision is not queued after signing in again")
+	}
+	rep, err = rt.Logout(ctx, true)
+	if err != nil || !rep.DataWiped || rep.Discarded != 1 {
+		t.Fatalf("logout discarding: %+v, %v", rep, err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("data left after the wipe: %v", err)
+	}
+	if len(tr.writers(ubrn)) != 0 {
+		t.Fatal("a discarded decision was sent")
+	}
+}
