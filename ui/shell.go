@@ -6,9 +6,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
-	"fyne.io/fyne/v2/theme"
-	"fyne.io/fyne/v2/widget"
 )
 
 // AppTitle is the window title and product name.
@@ -49,35 +46,20 @@ func EnvironmentBanner(opts ShellOptions) fyne.CanvasObject {
 	return container.NewStack(bg, container.NewPadded(label))
 }
 
-// NewShell builds the main window's content before any data is loaded: the
-// environment banner, an empty worklist area and an empty referral area.
-func NewShell(opts ShellOptions) fyne.CanvasObject {
-	worklist := container.NewBorder(
-		widget.NewLabelWithStyle("Referrals for Review", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		nil, nil, nil,
-		container.NewCenter(widget.NewLabel("No referrals downloaded yet.")),
-	)
-	referral := container.NewCenter(container.NewVBox(
-		widget.NewIcon(theme.DocumentIcon()),
-		widget.NewLabel("Select a referral to read its clinical information."),
-	))
-	split := container.NewHSplit(worklist, referral)
-	split.Offset = 0.45
-	var top fyne.CanvasObject = layout.NewSpacer()
-	if b := EnvironmentBanner(opts); b != nil {
-		top = b
+// WindowTitle is the main window's title for the options.
+func WindowTitle(opts ShellOptions) string {
+	if opts.Demo {
+		return AppTitle + " – " + DemoBannerText
 	}
-	return container.NewBorder(top, nil, nil, nil, split)
+	return AppTitle
 }
 
-// NewShellWindow creates the main window showing the shell.
-func NewShellWindow(a fyne.App, opts ShellOptions) fyne.Window {
-	title := AppTitle
-	if opts.Demo {
-		title += " – " + DemoBannerText
-	}
-	w := a.NewWindow(title)
-	w.SetContent(NewShell(opts))
-	w.Resize(fyne.NewSize(1200, 760))
-	return w
+// NewShellWindow creates the main window with its Frame, before any data
+// is loaded.
+func NewShellWindow(a fyne.App, opts ShellOptions) (fyne.Window, *Frame) {
+	w := a.NewWindow(WindowTitle(opts))
+	w.SetIcon(AppIcon)
+	f := NewFrame(w, opts)
+	w.Resize(fyne.NewSize(1280, 800))
+	return w, f
 }

@@ -29,7 +29,7 @@ func main() {
 		return
 	}
 	a := app.NewWithID(appID)
-	w := ui.NewShellWindow(a, ui.ShellOptions{Demo: *demo, Environment: "demo"})
+	w, _ := ui.NewShellWindow(a, ui.ShellOptions{Demo: *demo, Environment: "demo"})
 	w.SetMaster()
 	w.ShowAndRun()
 	os.Exit(0)

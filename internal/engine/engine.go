@@ -286,10 +286,14 @@ func (e *Engine) SessionChanged() {
 }
 
 // StoreChanged tells the engine about a change to its store. Wire it to
-// store.Options.OnChange: a new decision wakes the pusher at once, and
+// store.Options.OnChange: a new decision wakes the pusher at once, each
+// decision's change of state is published as a DecisionChanged event, and
 // outbox changes are summarised as OutboxChanged events.
 func (e *Engine) StoreChanged(c store.Change) {
 	if c.Kind == store.ChangeOutbox {
+		if c.UBRN != "" && c.State != "" {
+			e.emit(DecisionChanged{UBRN: c.UBRN, DecisionID: c.DecisionID, State: c.State})
+		}
 		signal(e.outboxWake)
 		e.push.countDirty()
 	}

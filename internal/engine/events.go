@@ -53,6 +53,16 @@ type OutboxChanged struct {
 	Counts map[triage.OutboxState]int
 }
 
+// DecisionChanged: one decision's outbox entry changed state (queued,
+// sending, sent, conflict, failed, discarded), so a worklist row can show
+// it without re-reading the whole outbox. OutboxChanged follows with the
+// new totals.
+type DecisionChanged struct {
+	UBRN       string
+	DecisionID string
+	State      triage.OutboxState
+}
+
 // OutboxWaiting: queued decisions are not being sent, and why, in plain
 // English (for example no live sign-in, or made under another role).
 // Count 0 means nothing is waiting any more.
@@ -111,6 +121,7 @@ func (ReferralUpdated) isEvent()  {}
 func (DocumentReady) isEvent()    {}
 func (PrefetchProgress) isEvent() {}
 func (OutboxChanged) isEvent()    {}
+func (DecisionChanged) isEvent()  {}
 func (OutboxWaiting) isEvent()    {}
 func (SyncStateChanged) isEvent() {}
 func (ErrorEvent) isEvent()       {}

@@ -1,0 +1,116 @@
+package ui
+
+import (
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/triagedesk/triagedesk/internal/config"
+)
+
+// Colours Triage Desk adds to the theme. Each badge pairs its colour with
+// text, so nothing is said by colour alone.
+const (
+	// ColorNameTwoWeek is the 2WW priority badge (red).
+	ColorNameTwoWeek fyne.ThemeColorName = "triagedesk.2ww"
+	// ColorNameUrgent is the urgent priority badge and "data is getting
+	// old" (amber).
+	ColorNameUrgent fyne.ThemeColorName = "triagedesk.urgent"
+	// ColorNameOnBadge is text on a red or amber badge.
+	ColorNameOnBadge fyne.ThemeColorName = "triagedesk.onBadge"
+	// ColorNameCard is the background of the referral header card.
+	ColorNameCard fyne.ThemeColorName = "triagedesk.card"
+	// ColorNameRowSelected is the open referral's row in the worklist.
+	ColorNameRowSelected fyne.ThemeColorName = "triagedesk.rowSelected"
+	// ColorNameRowCursor is the keyboard cursor's row in the worklist.
+	ColorNameRowCursor fyne.ThemeColorName = "triagedesk.rowCursor"
+	// ColorNamePage is the backdrop behind document pages.
+	ColorNamePage fyne.ThemeColorName = "triagedesk.pageBackdrop"
+)
+
+// Theme is Triage Desk's theme: Fyne's default with the user's light/dark
+// choice and text size applied, and the clinical badge colours.
+type Theme struct {
+	base    fyne.Theme
+	variant fyne.ThemeVariant
+	forced  bool
+	scale   float32
+}
+
+// NewTheme returns the theme for the settings (nil: system variant, normal
+// text).
+func NewTheme(s *config.Settings) *Theme {
+	t := &Theme{base: theme.DefaultTheme(), scale: 1}
+	if s != nil {
+		t.scale = s.TextSize.Scale()
+		switch s.Theme {
+		case config.ThemeLight:
+			t.variant, t.forced = theme.VariantLight, true
+		case config.ThemeDark:
+			t.variant, t.forced = theme.VariantDark, true
+		}
+	}
+	return t
+}
+
+// TextScale returns the text-size factor in use.
+func (t *Theme) TextScale() float32 { return t.scale }
+
+// Color returns the named colour for the variant (or the user's forced
+// variant).
+func (t *Theme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
+	if t.forced {
+		v = t.variant
+	}
+	dark := v == theme.VariantDark
+	switch n {
+	case ColorNameTwoWeek:
+		if dark {
+			return color.NRGBA{R: 0xe5, G: 0x3e, B: 0x3e, A: 0xff}
+		}
+		return color.NRGBA{R: 0xc6, G: 0x28, B: 0x28, A: 0xff}
+	case ColorNameUrgent:
+		return color.NRGBA{R: 0xff, G: 0xb0, B: 0x20, A: 0xff}
+	case ColorNameOnBadge:
+		return color.White
+	case ColorNameCard:
+		if dark {
+			return color.NRGBA{R: 0x2a, G: 0x2d, B: 0x33, A: 0xff}
+		}
+		return color.NRGBA{R: 0xee, G: 0xf2, B: 0xf7, A: 0xff}
+	case ColorNameRowSelected:
+		if dark {
+			return color.NRGBA{R: 0x1e, G: 0x4f, B: 0x8a, A: 0xff}
+		}
+		return color.NRGBA{R: 0xc9, G: 0xde, B: 0xf7, A: 0xff}
+	case ColorNameRowCursor:
+		if dark {
+			return color.NRGBA{R: 0x3a, G: 0x3f, B: 0x48, A: 0xff}
+		}
+		return color.NRGBA{R: 0xe6, G: 0xe9, B: 0xee, A: 0xff}
+	case ColorNamePage:
+		if dark {
+			return color.NRGBA{R: 0x20, G: 0x22, B: 0x26, A: 0xff}
+		}
+		return color.NRGBA{R: 0xd4, G: 0xd8, B: 0xde, A: 0xff}
+	}
+	return t.base.Color(n, v)
+}
+
+// Font returns the default fonts.
+func (t *Theme) Font(s fyne.TextStyle) fyne.Resource { return t.base.Font(s) }
+
+// Icon returns the default icons.
+func (t *Theme) Icon(n fyne.ThemeIconName) fyne.Resource { return t.base.Icon(n) }
+
+// Size returns the default sizes with text scaled to the user's text size.
+func (t *Theme) Size(n fyne.ThemeSizeName) float32 {
+	s := t.base.Size(n)
+	switch n {
+	case theme.SizeNameText, theme.SizeNameHeadingText, theme.SizeNameSubHeadingText,
+		theme.SizeNameCaptionText, theme.SizeNameInlineIcon:
+		return s * t.scale
+	}
+	return s
+}
