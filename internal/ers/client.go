@@ -409,7 +409,15 @@ func (c *Client) send(ctx context.Context, k call, corr string, e *Error) (*resp
 	if c.c.ts != nil {
 		tok, err := c.c.ts.Token()
 		if err != nil || tok == nil || tok.AccessToken == "" {
-			e.Class, e.Err = AuthRequired, tokenError(err)
+			e.Err = tokenError(err)
+			if triage.ErrorCodeOf(err) == triage.EUNAVAILABLE {
+				// The token service could not be reached: the session may
+				// still be good, so this is being offline, not signed out.
+				e.Class = Unreachable
+				e.Message = "Triage Desk cannot reach the NHS sign-in service just now. It will try again; your work is kept."
+				return nil, e
+			}
+			e.Class = AuthRequired
 			e.Message = "You need to sign in with your NHS Care Identity again before Triage Desk can contact e-RS. Your work is kept."
 			return nil, e
 		}

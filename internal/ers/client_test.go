@@ -345,6 +345,28 @@ func TestTokenFailureIsAuthRequiredAndSendsNothing(t *testing.T) {
 	}
 }
 
+type unreachableTokenSource struct{}
+
+func (unreachableTokenSource) Token() (*oauth2.Token, error) {
+	return nil, &triage.Error{Code: triage.EUNAVAILABLE, Message: "The NHS sign-in service cannot be reached.", Err: errors.New("dial tcp: connection refused")}
+}
+
+// TestUnreachableTokenServiceIsOfflineNotSignedOut: when the token service
+// cannot be reached the session may still be valid, so the engine must
+// treat it as being offline (probe and carry on), not pause for sign-in.
+func TestUnreachableTokenServiceIsOfflineNotSignedOut(t *testing.T) {
+	f := newFake(t)
+	c, _ := testClient(t, f, func(cfg *Config) { cfg.TokenSource = unreachableTokenSource{} })
+	_, err := c.Referral(context.Background(), "100000000001")
+	var e *Error
+	if !errors.As(err, &e) || e.Class != Unreachable || f.count() != 0 {
+		t.Fatalf("err %v (class %v), %d requests", err, e, f.count())
+	}
+	if triage.ErrorCodeOf(err) == triage.EUNAUTHORIZED {
+		t.Errorf("an unreachable token service reported as sign-in needed: %q", triage.ErrorMessage(err))
+	}
+}
+
 // TestAttachmentRedirectCarriesNoCredentials proves the bearer token and
 // the e-RS headers never reach the object store A042 redirects to, that
 // the Location is not reused, and that neither the URL nor the UBRN is
