@@ -17,8 +17,8 @@ import (
 )
 
 // Session is the sign-in seam: who is signed in, in which role, and whether
-// their session can call e-RS now. internal/auth provides the real one; the
-// demo and tests use StaticSession. Identity must be cheap and safe for
+// their session can call e-RS now. internal/app adapts internal/auth's
+// session to it; tests use StaticSession. Identity must be cheap and safe for
 // concurrent use. When the identity or liveness changes (a new sign-in, a
 // role switch, a session unlocked), call Engine.SessionChanged.
 type Session interface {
@@ -29,8 +29,8 @@ type Session interface {
 }
 
 // StaticSession is a Session whose identity and liveness are set by the
-// caller: the demo's clinician, tests, and triagectl until sign-in is
-// wired in. It is safe for concurrent use.
+// caller, for tests and tools that drive the engine directly. It is safe
+// for concurrent use.
 type StaticSession struct {
 	mu   sync.Mutex
 	id   triage.Identity
