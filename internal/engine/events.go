@@ -95,6 +95,11 @@ type SyncStatus struct {
 	LastSuccess time.Time
 	// AsOf is e-RS's time of the last worklist pulled.
 	AsOf time.Time
+	// ServerOffset is e-RS's clock minus this computer's, measured when
+	// the last worklist arrived. Age cached data with triage.DataAge /
+	// FreshnessOf(AsOf, now, ServerOffset, ...) so a wrong local clock
+	// never makes old data look fresh.
+	ServerOffset time.Duration
 	// Reason explains a state other than online in plain English.
 	Reason string
 }

@@ -125,6 +125,8 @@ func (e *Engine) Pull(ctx context.Context) (PullResult, error) {
 	e.prevItems = now
 	e.status.LastSuccess = e.now()
 	e.status.AsOf = wl.AsOf
+	// Whole seconds: the Date header has one-second resolution.
+	e.status.ServerOffset = wl.AsOf.Sub(e.status.LastSuccess).Round(time.Second)
 	e.mu.Unlock()
 	res.Queued = e.q.added() - queuedBefore
 	ev.New, ev.Changed, ev.Left = res.New, res.Changed, res.Left

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/store"
@@ -196,5 +197,41 @@ func TestPullMarksReferralsThatLeftTheWorklist(t *testing.T) {
 	}
 	if len(events) != 2 || events[1].Left != 1 || events[1].AsOf.IsZero() || events[0].New != len(items) {
 		t.Errorf("worklist events %+v, want a first pull with all new and a second with one left", events)
+	}
+}
+
+// TestAsOfAndAgeUseTheServersClock: the worklist's "as of" is e-RS's Date,
+// and the engine measures e-RS's clock against this computer's, so a local
+// clock that runs behind cannot make data look fresh (and one that runs
+// ahead cannot make it look old).
+func TestAsOfAndAgeUseTheServersClock(t *testing.T) {
+	for _, skew := range []time.Duration{-2 * time.Hour, 3 * time.Hour} {
+		serverNow := func() time.Time { return time.Now().Add(skew) }
+		env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 10, Seed: 3, Now: serverNow},
+			engine: func(c *Config) { c.NoPrefetch = true }})
+		if _, err := env.eng.Pull(context.Background()); err != nil {
+			t.Fatalf("pull: %v", err)
+		}
+		st := env.eng.Status()
+		if d := st.AsOf.Sub(serverNow()); d > 5*time.Second || d < -5*time.Second {
+			t.Errorf("skew %v: as of %v is not e-RS's time %v", skew, st.AsOf, serverNow())
+		}
+		if d := st.ServerOffset - skew; d > 2*time.Second || d < -2*time.Second {
+			t.Errorf("skew %v: measured offset %v", skew, st.ServerOffset)
+		}
+		snap, err := env.st.Worklist(context.Background(), triage.ListReferralsForReview)
+		if err != nil || !snap.AsOf.Equal(st.AsOf) {
+			t.Fatalf("stored as-of %v, status %v, err %v", snap.AsOf, st.AsOf, err)
+		}
+		now := time.Now()
+		if f := triage.FreshnessOf(st.AsOf, now, st.ServerOffset, 5*time.Minute); f != triage.Fresh {
+			t.Errorf("skew %v: just-pulled data is %d, want fresh", skew, f)
+		}
+		// Two hours later on this computer's clock the data is stale, whatever
+		// the skew; without the offset a slow local clock would call it fresh.
+		later := now.Add(2 * time.Hour)
+		if f := triage.FreshnessOf(st.AsOf, later, st.ServerOffset, 5*time.Minute); f != triage.Stale {
+			t.Errorf("skew %v: two-hour-old data is %d, want stale", skew, f)
+		}
 	}
 }

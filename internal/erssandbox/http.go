@@ -121,6 +121,10 @@ func (s *Sandbox) outer(next http.Handler) http.Handler {
 		info := &reqInfo{}
 		reqID := newUUID()
 		w.Header().Set(hdrRequestID, reqID)
+		// The Date header comes from the sandbox's own clock, as e-RS's comes
+		// from e-RS's, so tests can give the server a different time from
+		// the client's.
+		w.Header().Set("Date", s.cfg.Now().UTC().Format(http.TimeFormat))
 		corr := r.Header.Get(hdrCorrelationID)
 		if corr != "" {
 			w.Header().Set(hdrCorrelationID, corr)
