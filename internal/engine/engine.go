@@ -201,6 +201,8 @@ type Engine struct {
 	pullReq    chan struct{}
 	outboxWake chan struct{}
 
+	tune tuning // settings changed while running (available.go)
+
 	runMu   sync.Mutex
 	running bool
 	cancel  context.CancelFunc

@@ -59,7 +59,7 @@ func criFresh(m store.DocumentMeta, lastUpdated time.Time) bool {
 // and AVAILABLE attachments not yet cached. Attachments that cannot be
 // downloaded are recorded; PENDING ones are re-polled later.
 func (e *Engine) planDocuments(ctx context.Context, owner string, ref *triage.Referral, rk rank) error {
-	if e.cfg.NoPrefetch && !e.q.isFocus(owner) {
+	if e.prefetchOff(owner) && !e.q.isFocus(owner) {
 		if e.q.planned(owner, ref.Version) {
 			e.markComplete(owner, ref.Version)
 		}

@@ -186,7 +186,7 @@ func (e *Engine) forget(ubrn string) {
 // runPuller pulls on a timer, on demand and, while offline, as the probe.
 func (e *Engine) runPuller(ctx context.Context) {
 	for ctx.Err() == nil {
-		wait := e.cfg.PullInterval
+		wait := e.pullInterval()
 		if _, err := e.Pull(ctx); err != nil && ctx.Err() == nil {
 			switch st := e.Status().State; {
 			case st == StateOffline:

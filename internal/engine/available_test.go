@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/triagedesk/triagedesk/internal/erssandbox"
+	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/triage"
+)
+
+// withoutCRI counts the worklist's referrals whose details or CRI are not
+// cached.
+func withoutCRI(t *testing.T, env *testEnv) int {
+	t.Helper()
+	ctx := context.Background()
+	snap, err := env.st.Worklist(ctx, triage.ListReferralsForReview)
+	if err != nil {
+		t.Fatalf("worklist: %v", err)
+	}
+	infos, err := env.st.CachedReferrals(ctx)
+	if err != nil {
+		t.Fatalf("cached referrals: %v", err)
+	}
+	ok := map[string]bool{}
+	for _, i := range infos {
+		ok[i.UBRN] = i.HasReferral && i.HasCRI()
+	}
+	n := 0
+	for _, it := range snap.Items {
+		if !ok[normUBRN(it.UBRN)] {
+			n++
+		}
+	}
+	return n
+}
+
+// TestMakeAvailableOfflineFetchesEverythingWithPrefetchOff: with prefetch
+// off only the worklist is pulled; "Make all available offline" then
+// downloads every referral's details and CRI, reporting progress to the
+// end, and a second request finds nothing left to do.
+func TestMakeAvailableOfflineFetchesEverythingWithPrefetchOff(t *testing.T) {
+	env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 25, Seed: 31},
+		engine: func(c *Config) { c.NoPrefetch = true }})
+	ctx := context.Background()
+	if _, err := env.eng.MakeAvailableOffline(ctx); !errors.Is(err, store.ErrNotFound) || triage.ErrorMessage(err) == "" {
+		t.Fatalf("before any sync: %v, want a plain ENOTFOUND", err)
+	}
+	if _, err := env.eng.SyncOnce(ctx, nil); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	missing := withoutCRI(t, env)
+	if missing == 0 {
+		t.Fatal("with prefetch off every CRI was downloaded anyway")
+	}
+	events, unsubscribe := env.eng.Subscribe(4096)
+	defer unsubscribe()
+	env.run()
+	queued, err := env.eng.MakeAvailableOffline(ctx)
+	if err != nil || queued < missing {
+		t.Fatalf("queued %d downloads (err %v), want at least %d", queued, err, missing)
+	}
+	var last PrefetchProgress
+	deadline := time.After(20 * time.Second)
+	for last.Total == 0 || last.Done < last.Total {
+		select {
+		case ev := <-events:
+			if p, ok := ev.(PrefetchProgress); ok {
+				if p.Total < last.Total && p.Done != 0 {
+					t.Errorf("progress went from %+v to %+v", last, p)
+				}
+				last = p
+			}
+		case <-deadline:
+			t.Fatalf("progress stopped at %+v", last)
+		}
+	}
+	eventually(t, 10*time.Second, "every CRI cached", func() bool { return withoutCRI(t, env) == 0 })
+	if again, err := env.eng.MakeAvailableOffline(ctx); err != nil || again != 0 {
+		t.Errorf("second request queued %d (err %v), want 0", again, err)
+	}
+}
+
+// TestSetPrefetchOnDownloadsWhatWasSkipped: turning prefetch on while the
+// engine runs fetches the documents skipped while it was off.
+func TestSetPrefetchOnDownloadsWhatWasSkipped(t *testing.T) {
+	env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 15, Seed: 32},
+		engine: func(c *Config) { c.NoPrefetch = true; c.PullInterval = time.Hour }})
+	env.run()
+	eventually(t, 10*time.Second, "first pull", func() bool { return !env.eng.Status().AsOf.IsZero() })
+	eventually(t, 10*time.Second, "referral details", func() bool {
+		_, err := env.st.Worklist(context.Background(), triage.ListReferralsForReview)
+		return err == nil
+	})
+	time.Sleep(300 * time.Millisecond) // details settle; CRIs stay missing
+	if withoutCRI(t, env) == 0 {
+		t.Fatal("CRIs downloaded with prefetch off")
+	}
+	env.eng.SetPrefetch(true)
+	eventually(t, 20*time.Second, "every CRI after prefetch was turned on", func() bool { return withoutCRI(t, env) == 0 })
+}
+
+// TestSetPullIntervalTakesEffectWhileRunning: a shorter sync interval set
+// while running is used from then on.
+func TestSetPullIntervalTakesEffectWhileRunning(t *testing.T) {
+	env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 5, Seed: 33},
+		engine: func(c *Config) { c.PullInterval = time.Hour; c.NoPrefetch = true }})
+	events, unsubscribe := env.eng.Subscribe(4096)
+	defer unsubscribe()
+	env.run()
+	pulls := 0
+	count := func(d time.Duration) {
+		end := time.After(d)
+		for {
+			select {
+			case ev := <-events:
+				if _, ok := ev.(WorklistUpdated); ok {
+					pulls++
+				}
+			case <-end:
+				return
+			}
+		}
+	}
+	count(time.Second)
+	if pulls != 1 {
+		t.Fatalf("%d pulls in the first second with an hourly interval, want 1", pulls)
+	}
+	env.eng.SetPullInterval(100 * time.Millisecond)
+	pulls = 0
+	count(time.Second)
+	if pulls < 4 {
+		t.Errorf("%d pulls in a second at a 100 ms interval, want several", pulls)
+	}
+}
