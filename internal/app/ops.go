@@ -127,25 +127,36 @@ func (a *App) Referral(ctx context.Context, ubrn string) (ReferralView, error) {
 // the referral is not cached; EUNAUTHORIZED as above; the store's (a
 // decision already pending for the referral: amend or cancel it instead).
 func (a *App) Decide(ctx context.Context, d triage.Decision) (store.Entry, error) {
-	me, err := a.access()
+	d, err := a.prepare(ctx, d)
 	if err != nil {
 		return store.Entry{}, err
 	}
+	return a.Store.Enqueue(ctx, d)
+}
+
+// prepare checks that the workspace may record decisions now, fills in the
+// referral version, identity, time and reason display, and validates the
+// decision, for Decide and Amend.
+func (a *App) prepare(ctx context.Context, d triage.Decision) (triage.Decision, error) {
+	me, err := a.access()
+	if err != nil {
+		return d, err
+	}
 	if me.ODS == "" || me.BusinessFunction == "" {
-		return store.Entry{}, &triage.Error{Code: triage.EUNAUTHORIZED, Message: "Choose the organisation and role you are working as before recording a decision."}
+		return d, &triage.Error{Code: triage.EUNAUTHORIZED, Message: "Choose the organisation and role you are working as before recording a decision."}
 	}
 	d.UBRN = triage.NormalizeNHSNumber(strings.TrimSpace(d.UBRN))
 	cr, err := a.Store.Referral(ctx, d.UBRN)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Entry{}, &triage.Error{Code: triage.ENOTFOUND, Err: err,
+		return d, &triage.Error{Code: triage.ENOTFOUND, Err: err,
 			Message: "That referral is not downloaded on this computer, so it cannot be decided here. Sync and try again."}
 	}
 	if err != nil {
-		return store.Entry{}, err
+		return d, err
 	}
 	rd, err := a.Store.ReferenceData(ctx)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return store.Entry{}, err
+		return d, err
 	}
 	now := time.Now()
 	if d.BaseVersion == 0 {
@@ -167,9 +178,9 @@ func (a *App) Decide(ctx context.Context, d triage.Decision) (store.Entry, error
 	}
 	ref := cr.Referral
 	if err := d.Validate(triage.ValidationContext{Referral: &ref, RefData: &rd, Now: now}); err != nil {
-		return store.Entry{}, err
+		return d, err
 	}
-	return a.Store.Enqueue(ctx, d)
+	return d, nil
 }
 
 // Conflicts returns the decisions that were not applied because the
