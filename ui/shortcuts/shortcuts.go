@@ -50,6 +50,9 @@ const (
 	FitWidth       ID = "fit-width"        // fit the document to the viewer's width
 	Find           ID = "find"             // find in the document
 	Refresh        ID = "refresh"          // sync with e-RS now
+	ShowOutbox     ID = "show-outbox"      // open the outbox (decisions on their way to e-RS)
+	Settings       ID = "settings"         // open the settings
+	Lock           ID = "lock"             // lock Triage Desk now
 )
 
 // Menu names the main-menu menu a shortcut appears in.
@@ -167,6 +170,9 @@ var Defs = []Def{
 	{ID: ZoomOut, Label: "Zoom out", Menu: MenuDocument, Bindings: []Binding{RuneBinding('-')}},
 	{ID: FitWidth, Label: "Fit width", Menu: MenuDocument, Bindings: []Binding{RuneBinding('w')}},
 	{ID: Find, Label: "Find in document", Menu: MenuDocument, Bindings: []Binding{KeyBinding(fyne.KeyF, ctrl)}},
+	{ID: ShowOutbox, Label: "Outbox", Menu: MenuWorklist, Bindings: []Binding{KeyBinding(fyne.KeyO, ctrl)}},
+	{ID: Settings, Label: "Settings", Menu: MenuFile, Bindings: []Binding{KeyBinding(fyne.KeyComma, ctrl)}},
+	{ID: Lock, Label: "Lock now", Menu: MenuFile, Bindings: []Binding{KeyBinding(fyne.KeyL, ctrl)}},
 }
 
 // Lookup returns the definition of id.

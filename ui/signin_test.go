@@ -1,0 +1,253 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/auth"
+	"github.com/triagedesk/triagedesk/internal/config"
+	"github.com/triagedesk/triagedesk/internal/ers/fhir"
+	"github.com/triagedesk/triagedesk/internal/erssandbox"
+	"github.com/triagedesk/triagedesk/internal/triage"
+)
+
+// browserAs is a stand-in for the system browser: it completes the mock
+// CIS2 sign-in as the test user, and records the addresses opened.
+type browserAs struct {
+	mu     sync.Mutex
+	user   string
+	opened []string
+}
+
+func (b *browserAs) open(u *url.URL) error {
+	b.mu.Lock()
+	b.opened = append(b.opened, u.String())
+	user := b.user
+	b.mu.Unlock()
+	return auth.LoginHintBrowser(nil, user)(u.String())
+}
+
+func (b *browserAs) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.opened)
+}
+
+func TestSignInOpensTheBrowserThenChoosesTheRole(t *testing.T) {
+	test.NewTempApp(t)
+	b, loop := loopBridge(t)
+	rt := startRuntime(t, demoRuntimeOptions(t))
+	browser := &browserAs{user: erssandbox.UserClinician}
+	var done []triage.Identity
+	newScreen := func() *SignInScreen {
+		return NewSignInScreen(SignInOptions{Service: rt, Bridge: b, Status: rt.Status(), OpenURL: browser.open,
+			OnDone: func(id triage.Identity) { done = append(done, id) }})
+	}
+	s := newScreen()
+	w := test.NewTempWindow(t, s.Object())
+	got := screenText(w)
+	for _, want := range []string{"Sign in with NHS Care Identity", "Environment: ", "DEMO – synthetic data, not real patients"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("sign-in screen lacks %q: %s", want, got)
+		}
+	}
+	tapButton(t, s.Object(), "Sign in with NHS Care Identity")
+	if !s.waiting.Visible() || !strings.Contains(screenText(w), "Waiting for you to finish signing in in your browser") {
+		t.Fatalf("no progress while the browser is used: %s", screenText(w))
+	}
+	pumpUntil(t, loop, 10*time.Second, "the role picker", func() bool { return s.roles.Visible() })
+	if browser.count() != 1 || !strings.Contains(browser.opened[0], "/authorize?") {
+		t.Fatalf("browser opened %v", browser.opened)
+	}
+	// Two roles, nothing remembered yet: the clinician must choose.
+	if len(s.radio.Options) != 2 || s.radio.Selected != "" || !s.choose.Disabled() {
+		t.Fatalf("roles %v selected %q, continue disabled %v", s.radio.Options, s.radio.Selected, s.choose.Disabled())
+	}
+	s.radio.SetSelected("Service provider clinician at " + erssandbox.ProviderODS)
+	tapButton(t, s.Object(), "Continue")
+	pumpUntil(t, loop, 10*time.Second, "sign-in to finish", func() bool { return len(done) == 1 })
+	if st := rt.Status(); st.State != auth.StateActive || done[0].ODS != erssandbox.ProviderODS || done[0].SDSUserID != erssandbox.UserClinician {
+		t.Fatalf("after choosing: status %v, identity %+v", st.State, done[0])
+	}
+
+	// Signed out and back: the remembered role is preselected.
+	if _, err := rt.Logout(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	s = newScreen()
+	w.SetContent(s.Object())
+	tapButton(t, s.Object(), "Sign in with NHS Care Identity")
+	pumpUntil(t, loop, 10*time.Second, "the role picker again", func() bool { return s.roles.Visible() })
+	if s.radio.Selected != "Service provider clinician at "+erssandbox.ProviderODS || s.choose.Disabled() {
+		t.Fatalf("remembered role not preselected: %q", s.radio.Selected)
+	}
+	tapButton(t, s.Object(), "Continue")
+	pumpUntil(t, loop, 10*time.Second, "second sign-in", func() bool { return len(done) == 2 })
+
+	// Locked, then unlocked from the lock screen: the role comes back
+	// without asking.
+	rt.Lock()
+	lock := NewSignInScreen(SignInOptions{Service: rt, Bridge: b, Status: rt.Status(), OpenURL: browser.open, Locked: true,
+		OnDone: func(id triage.Identity) { done = append(done, id) }})
+	w.SetContent(lock.Object())
+	if !strings.Contains(screenText(w), "Triage Desk is locked") {
+		t.Fatalf("lock screen: %s", screenText(w))
+	}
+	tapButton(t, lock.Object(), "Sign in with NHS Care Identity")
+	pumpUntil(t, loop, 10*time.Second, "unlock", func() bool { return len(done) == 3 })
+	if lock.roles.Visible() || rt.Status().State != auth.StateActive {
+		t.Error("unlocking asked for the role again")
+	}
+}
+
+func TestSignInAsClinicianAdminChoosesWhomToActFor(t *testing.T) {
+	test.NewTempApp(t)
+	b, loop := loopBridge(t)
+	rt := startRuntime(t, demoRuntimeOptions(t))
+	var done triage.Identity
+	s := NewSignInScreen(SignInOptions{Service: rt, Bridge: b, Status: rt.Status(),
+		OpenURL: (&browserAs{user: erssandbox.UserClinicianAdmin}).open, OnDone: func(id triage.Identity) { done = id }})
+	test.NewTempWindow(t, s.Object())
+	tapButton(t, s.Object(), "Sign in with NHS Care Identity")
+	pumpUntil(t, loop, 10*time.Second, "the role picker", func() bool { return s.roles.Visible() })
+	if s.radio.Selected == "" {
+		s.radio.SetSelected(s.radio.Options[0])
+	}
+	pumpUntil(t, loop, 10*time.Second, "the clinicians to act for", func() bool { return len(s.behalf.Options) > 0 })
+	if !s.behalfBox.Visible() || !s.choose.Disabled() {
+		t.Fatal("a clinician admin could continue without choosing whom they act for")
+	}
+	var pick string
+	for _, o := range s.behalf.Options {
+		if strings.Contains(o, erssandbox.UserClinician) {
+			pick = o
+		}
+	}
+	if pick == "" {
+		t.Fatalf("A040 users %v lack %s", s.behalf.Options, erssandbox.UserClinician)
+	}
+	s.behalf.SetSelected(pick)
+	tapButton(t, s.Object(), "Continue")
+	pumpUntil(t, loop, 10*time.Second, "sign-in", func() bool { return done.SDSUserID != "" })
+	if done.OnBehalfOf != erssandbox.UserClinician || done.BusinessFunction != triage.RoleServiceProviderClinicianAdmin {
+		t.Errorf("identity %+v, want acting for %s", done, erssandbox.UserClinician)
+	}
+}
+
+// TestSignInFailuresAreExplained: each way the browser sign-in fails is
+// shown with a title and the plain-English next step, and the clinician can
+// start again.
+func TestSignInFailuresAreExplained(t *testing.T) {
+	test.NewTempApp(t)
+	b, loop := loopBridge(t)
+
+	// A port someone else holds.
+	busy, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	portOpts := demoRuntimeOptions(t)
+	portOpts.RedirectPort = busy.Addr().(*net.TCPAddr).Port
+	timeoutOpts := demoRuntimeOptions(t)
+	timeoutOpts.CallbackTimeout = 300 * time.Millisecond
+
+	nothing := func(*url.URL) error { return nil }
+	// refuse answers the callback as CIS2 does when the clinician cancels.
+	refuse := func(u *url.URL) error {
+		q := u.Query()
+		back := q.Get("redirect_uri") + "?" + url.Values{"error": {"access_denied"}, "state": {q.Get("state")}}.Encode()
+		resp, err := http.Get(back)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return nil
+	}
+	tests := []struct {
+		name    string
+		service SignInService
+		open    func(*url.URL) error
+		title   string
+		says    string
+	}{
+		{"port in use", startRuntime(t, portOpts), nothing, "Another program is using Triage Desk's sign-in port", ""},
+		{"timeout", startRuntime(t, timeoutOpts), nothing, "The sign-in timed out", "Start the sign-in again"},
+		{"refused", startRuntime(t, demoRuntimeOptions(t)), refuse, "The sign-in was refused or cancelled in the browser", "Start the sign-in again"},
+		{"no secret", failingSignIn{&triage.Error{Code: triage.EUNAVAILABLE, Err: auth.ErrSecretMissing,
+			Message: "Sign-in is not set up on this computer: the client secret your IT team installs in the keychain is missing. Contact your IT service desk."}},
+			nothing, "Sign-in is not set up on this computer", "Contact your IT service desk"},
+		{"keychain", failingSignIn{&triage.Error{Code: triage.EUNAVAILABLE, Err: auth.ErrKeychainUnavailable,
+			Message: "Triage Desk cannot use this computer's secure keychain."}},
+			nothing, "This computer's keychain cannot be used", "secure keychain"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := app.Status{Demo: true}
+			s := NewSignInScreen(SignInOptions{Service: tt.service, Bridge: b, Status: st, OpenURL: tt.open})
+			w := test.NewTempWindow(t, s.Object())
+			tapButton(t, s.Object(), "Sign in with NHS Care Identity")
+			pumpUntil(t, loop, 10*time.Second, "the failure", func() bool { return s.failHead.Visible() })
+			if s.failHead.Text != tt.title || s.failure.Text == "" || !strings.Contains(s.failure.Text, tt.says) {
+				t.Errorf("shows %q / %q, want %q saying %q", s.failHead.Text, s.failure.Text, tt.title, tt.says)
+			}
+			if findButton(w.Content(), "Sign in with NHS Care Identity") == nil || s.waiting.Visible() {
+				t.Error("cannot start again after a failure")
+			}
+		})
+	}
+}
+
+// failingSignIn fails every sign-in with err.
+type failingSignIn struct{ err error }
+
+func (f failingSignIn) SignIn(context.Context, func(string) error) (*auth.SignInResult, error) {
+	return nil, f.err
+}
+func (f failingSignIn) DemoSignIn(context.Context) (triage.Identity, error) {
+	return triage.Identity{}, f.err
+}
+func (f failingSignIn) Roles(context.Context) ([]auth.RoleOption, error) { return nil, f.err }
+func (f failingSignIn) OnBehalfOfUsers(context.Context, string) ([]fhir.OnBehalfOfUser, error) {
+	return nil, f.err
+}
+func (f failingSignIn) ChooseRole(context.Context, config.RoleChoice) (triage.Identity, error) {
+	return triage.Identity{}, f.err
+}
+
+// TestSignInCancelAndNoBrowser: Cancel stops waiting for the browser (the
+// sign-in's context ends); when no browser can be opened, the address is
+// shown to copy.
+func TestSignInCancelAndNoBrowser(t *testing.T) {
+	test.NewTempApp(t)
+	b, loop := loopBridge(t)
+	rt := startRuntime(t, demoRuntimeOptions(t))
+	s := NewSignInScreen(SignInOptions{Service: rt, Bridge: b, Status: rt.Status(),
+		OpenURL: func(*url.URL) error { return errors.New("no browser on this computer") }})
+	test.NewTempWindow(t, s.Object())
+	tapButton(t, s.Object(), "Sign in with NHS Care Identity")
+	pumpUntil(t, loop, 10*time.Second, "the address to copy", func() bool { return s.addrBox.Visible() })
+	if !strings.Contains(s.address.Text, "/authorize?") {
+		t.Fatalf("address shown: %q", s.address.Text)
+	}
+	tapButton(t, s.Object(), "Cancel")
+	if s.failHead.Text != "Sign-in cancelled" || s.waiting.Visible() {
+		t.Fatalf("after cancel: %q, waiting %v", s.failHead.Text, s.waiting.Visible())
+	}
+	// The cancelled sign-in released its callback port: a new one works.
+	s.o.OpenURL = (&browserAs{user: erssandbox.UserClinician2}).open
+	tapButton(t, s.Object(), "Sign in with NHS Care Identity")
+	pumpUntil(t, loop, 10*time.Second, "a second sign-in", func() bool { return s.roles.Visible() || s.failHead.Visible() })
+	if !s.roles.Visible() {
+		t.Fatalf("second sign-in: %s: %s", s.failHead.Text, s.failure.Text)
+	}
+}

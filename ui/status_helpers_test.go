@@ -1,0 +1,161 @@
+package ui
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/erssandbox"
+	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/bridge"
+)
+
+// loopBridge returns a Bridge whose posts run when the test pumps the Loop,
+// so widgets are only touched from the test goroutine.
+func loopBridge(t *testing.T) (*bridge.Bridge, *bridge.Loop) {
+	t.Helper()
+	loop := bridge.NewLoop()
+	b := bridge.New(bridge.Options{Post: loop.Post, Interval: 10 * time.Millisecond})
+	t.Cleanup(b.Close)
+	return b, loop
+}
+
+// pumpUntil pumps the loop until cond holds, failing the test after wait.
+func pumpUntil(t *testing.T, loop *bridge.Loop, wait time.Duration, what string, cond func() bool) {
+	t.Helper()
+	if !loop.RunUntil(wait, cond) {
+		t.Fatalf("timed out after %v waiting for %s", wait, what)
+	}
+}
+
+// demoRuntimeOptions are app.Options for a demo Runtime in a temporary
+// profile, keys in a development key file (no keychain), no inactivity lock.
+func demoRuntimeOptions(t *testing.T) app.Options {
+	dir := t.TempDir()
+	return app.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"), DemoReferrals: 20,
+		DevInsecureKeyfile: filepath.Join(dir, "dev.key"), KeyWarn: io.Discard, LockTimeout: -1}
+}
+
+// startRuntime starts a Runtime closed when the test ends.
+func startRuntime(t *testing.T, o app.Options) *app.Runtime {
+	t.Helper()
+	rt, err := app.Start(context.Background(), o)
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(func() { rt.Close() })
+	return rt
+}
+
+// demoWorkspace signs the demo clinician in, opens their workspace and
+// syncs once (the engine is not running).
+func demoWorkspace(t *testing.T, o app.Options) (*app.Runtime, *app.App) {
+	t.Helper()
+	rt := startRuntime(t, o)
+	ctx := context.Background()
+	if _, err := rt.DemoSignIn(ctx); err != nil {
+		t.Fatalf("demo sign-in: %v", err)
+	}
+	a, err := rt.OpenWorkspace(ctx)
+	if err != nil {
+		t.Fatalf("open workspace: %v", err)
+	}
+	if _, err := a.Engine.SyncOnce(ctx, nil); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	return rt, a
+}
+
+// bookedReferrals returns the synced worklist's booked referrals (Accept
+// fits them), in worklist order.
+func bookedReferrals(t *testing.T, a *app.App) []string {
+	t.Helper()
+	wl, err := a.Worklist(context.Background())
+	if err != nil {
+		t.Fatalf("worklist: %v", err)
+	}
+	var out []string
+	for _, r := range wl.Rows {
+		if r.Type == triage.ReferralTypeAppointment {
+			out = append(out, r.UBRN)
+		}
+	}
+	return out
+}
+
+// acceptReferral queues an Accept for ubrn and returns its outbox id.
+func acceptReferral(t *testing.T, a *app.App, ubrn string) string {
+	t.Helper()
+	en, err := a.Decide(context.Background(), triage.Decision{Kind: triage.DecisionAccept, UBRN: ubrn})
+	if err != nil {
+		t.Fatalf("decide %s: %v", ubrn, err)
+	}
+	return en.ID
+}
+
+// changeInERS makes another user act on the referral in the sandbox, so a
+// decision queued for it meets a conflict.
+func changeInERS(t *testing.T, rt *app.Runtime, ubrn string) {
+	t.Helper()
+	if _, err := rt.Sandbox.SetState(ubrn, triage.ReferralStatus{State: triage.StateRejected,
+		Reason: triage.Coding{Code: "OTHER", Display: "Other"}, Comments: "Seen in the one-stop clinic instead."}); err != nil {
+		t.Fatalf("change referral in e-RS: %v", err)
+	}
+}
+
+// screenText is everything the window shows, joined with "|".
+func screenText(w fyne.Window) string { return strings.Join(texts(w.Content()), "|") }
+
+// findButton returns the visible button with the text in o's tree.
+func findButton(o fyne.CanvasObject, text string) *widget.Button {
+	var found *widget.Button
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if found != nil || o == nil || !o.Visible() {
+			return
+		}
+		switch v := o.(type) {
+		case *widget.Button:
+			if v.Text == text {
+				found = v
+			}
+			return
+		case *fyne.Container:
+			for _, c := range v.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(v).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	return found
+}
+
+// tapButton taps the visible, enabled button with the text, failing the
+// test when there is none.
+func tapButton(t *testing.T, o fyne.CanvasObject, text string) {
+	t.Helper()
+	b := findButton(o, text)
+	if b == nil {
+		t.Fatalf("no button %q in %s", text, strings.Join(texts(o), "|"))
+	}
+	if b.Disabled() {
+		t.Fatalf("button %q is disabled", text)
+	}
+	test.Tap(b)
+}
+
+// clinicianAt is the identity of the sandbox's clinician at the main trust.
+var clinicianAt = triage.Identity{SDSUserID: erssandbox.UserClinician, ODS: erssandbox.ProviderODS,
+	BusinessFunction: triage.RoleServiceProviderClinician}
