@@ -1,0 +1,274 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/bridge"
+)
+
+// outboxFixture is a demo workspace with one decision of each kind the
+// outbox acts on: a conflict, a failed decision and a queued one.
+type outboxFixture struct {
+	rt                       *app.Runtime
+	a                        *app.App
+	conflict, failed, queued string // outbox ids
+	conflictUBRN, failedUBRN string
+	b                        *bridge.Bridge
+	loop                     *bridge.Loop
+	w                        fyne.Window
+	v                        *OutboxView
+	amended                  []store.Entry
+}
+
+func newOutboxFixture(t *testing.T) *outboxFixture {
+	t.Helper()
+	test.NewTempApp(t)
+	f := &outboxFixture{}
+	f.rt, f.a = demoWorkspace(t, demoRuntimeOptions(t))
+	ctx := context.Background()
+	refs := bookedReferrals(t, f.a)
+	if len(refs) < 3 {
+		t.Fatalf("only %d booked referrals", len(refs))
+	}
+	f.conflictUBRN, f.failedUBRN = refs[0], refs[1]
+	f.conflict = acceptReferral(t, f.a, refs[0])
+	changeInERS(t, f.rt, refs[0])
+	if _, err := f.a.Engine.SyncOnce(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if en, _ := f.a.Store.Entry(ctx, f.conflict); en.State != triage.OutboxConflict {
+		t.Fatalf("decision on a referral changed in e-RS is %s, want conflict", en.State)
+	}
+	// e-RS refusing a decision for good is the engine's to test; here the
+	// outbox only needs one.
+	f.failed = acceptReferral(t, f.a, refs[1])
+	if _, err := f.a.Store.BeginSend(ctx, f.failed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.a.Store.MarkFailed(ctx, f.failed, store.SendError{Message: "e-RS refused this decision: the patient's details need checking.",
+		HTTPStatus: 422, ERSCode: "PATIENT_ERROR", RequestID: "req-123", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	f.queued = acceptReferral(t, f.a, refs[2])
+
+	f.b, f.loop = loopBridge(t)
+	f.w = test.NewTempWindow(t, nil)
+	f.w.Resize(fyne.NewSize(1200, 800))
+	f.v = NewOutboxView(OutboxOptions{Workspace: f.a, Bridge: f.b, Window: f.w,
+		Amend: func(en store.Entry) { f.amended = append(f.amended, en) }})
+	f.w.SetContent(f.v.Object())
+	f.settle(t)
+	return f
+}
+
+// settle waits for the outbox's reads and writes to finish.
+func (f *outboxFixture) settle(t *testing.T) {
+	t.Helper()
+	pumpUntil(t, f.loop, 10*time.Second, "the outbox's operations", func() bool { return !f.v.busy() })
+	f.v.Reload() // as the engine's outbox event would
+	pumpUntil(t, f.loop, 10*time.Second, "the outbox to load", func() bool { return !f.v.busy() })
+}
+
+// rowIDs returns the listed entries' ids.
+func (f *outboxFixture) rowIDs() []string {
+	var ids []string
+	for _, r := range f.v.rows {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+func (f *outboxFixture) state(t *testing.T, id string) store.Entry {
+	t.Helper()
+	en, err := f.a.Store.Entry(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return en
+}
+
+// audited returns the audit events recorded for the decision.
+func (f *outboxFixture) audited(t *testing.T, id string) []store.AuditEvent {
+	t.Helper()
+	recs, err := f.a.Store.AuditRecords(context.Background(), 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []store.AuditEvent
+	for _, r := range recs {
+		if r.DecisionID == id {
+			out = append(out, r.Event)
+		}
+	}
+	return out
+}
+
+func hasEvent(evs []store.AuditEvent, e store.AuditEvent) bool {
+	for _, v := range evs {
+		if v == e {
+			return true
+		}
+	}
+	return false
+}
+
+// dialogTap taps a button of the dialog on top of the window.
+func dialogTap(t *testing.T, w fyne.Window, text string) {
+	t.Helper()
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatalf("no dialog open to tap %q", text)
+	}
+	tapButton(t, top, text)
+}
+
+// TestOutboxConflictMustBeAcknowledgedThenDiscarded: a conflict shows the
+// decision beside what e-RS says now; it can only be acknowledged
+// (audited), and only then discarded (confirmed, audited), after which it
+// leaves "Needs attention".
+func TestOutboxConflictMustBeAcknowledgedThenDiscarded(t *testing.T) {
+	f := newOutboxFixture(t)
+	if ids := f.rowIDs(); len(ids) != 2 || !hasID(ids, f.conflict) || !hasID(ids, f.failed) {
+		t.Fatalf("needs attention lists %v, want the conflict and the failed decision", ids)
+	}
+	f.v.Select(f.conflict)
+	got := strings.Join(texts(f.v.detail), "|")
+	for _, want := range []string{"Not applied: acknowledge", "Your decision (not applied)", "What e-RS says now",
+		"Rejected (returned to referrer)", "Seen in the one-stop clinic instead.", "Accept",
+		"I have read this: acknowledge", ubrnText(f.conflictUBRN)} {
+		if !strings.Contains(got, want) {
+			t.Errorf("conflict detail lacks %q: %s", want, got)
+		}
+	}
+	if findButton(f.v.detail, "Discard…") != nil || findButton(f.v.detail, "Amend…") != nil {
+		t.Fatal("an unacknowledged conflict can be discarded or amended")
+	}
+	pumpUntil(t, f.loop, 5*time.Second, "the conflict's showing to be audited", func() bool {
+		return hasEvent(f.audited(t, f.conflict), store.EventConflictShown)
+	})
+
+	tapButton(t, f.v.detail, "I have read this: acknowledge")
+	f.settle(t)
+	en := f.state(t, f.conflict)
+	if en.Conflict == nil || !en.Conflict.Acknowledged || !hasEvent(f.audited(t, f.conflict), store.EventConflictAcknowledged) {
+		t.Fatalf("after acknowledging: %+v, audit %v", en.Conflict, f.audited(t, f.conflict))
+	}
+	if !strings.Contains(strings.Join(texts(f.v.detail), "|"), "You acknowledged this at") {
+		t.Errorf("acknowledgement not shown: %s", strings.Join(texts(f.v.detail), "|"))
+	}
+
+	tapButton(t, f.v.detail, "Discard…")
+	dialogTap(t, f.w, "Keep it")
+	if s := f.state(t, f.conflict).State; s != triage.OutboxConflict {
+		t.Fatalf("\"Keep it\" changed the decision to %s", s)
+	}
+	tapButton(t, f.v.detail, "Discard…")
+	dialogTap(t, f.w, "Discard decision")
+	f.settle(t)
+	if s := f.state(t, f.conflict).State; s != triage.OutboxDiscarded || !hasEvent(f.audited(t, f.conflict), store.EventDecisionDiscarded) {
+		t.Fatalf("after discarding: %s, audit %v", s, f.audited(t, f.conflict))
+	}
+	if ids := f.rowIDs(); hasID(ids, f.conflict) || !hasID(ids, f.failed) {
+		t.Errorf("needs attention after discarding lists %v", ids)
+	}
+}
+
+// TestOutboxFailedDecisionRetryAndAmend: a failed decision shows e-RS's
+// reason with its identifiers; Retry queues it again (audited); Amend
+// reopens the form with the same inputs, and the amended decision replaces
+// it.
+func TestOutboxFailedDecisionRetryAndAmend(t *testing.T) {
+	f := newOutboxFixture(t)
+	f.v.Select(f.failed)
+	got := strings.Join(texts(f.v.detail), "|")
+	for _, want := range []string{"Failed", "the patient's details need checking", "HTTP 422", "PATIENT_ERROR", "e-RS request id req-123", "Retry", "Amend…", "Discard…"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("failed decision detail lacks %q: %s", want, got)
+		}
+	}
+	tapButton(t, f.v.detail, "Amend…")
+	if len(f.amended) != 1 || f.amended[0].ID != f.failed || f.amended[0].Decision.Kind != triage.DecisionAccept || f.amended[0].UBRN != f.failedUBRN {
+		t.Fatalf("amend hook got %+v", f.amended)
+	}
+	// The reopened form confirms the same inputs.
+	nw, err := f.a.Amend(context.Background(), f.amended[0].ID, f.amended[0].Decision)
+	if err != nil {
+		t.Fatalf("amend: %v", err)
+	}
+	f.settle(t)
+	if old := f.state(t, f.failed); old.State != triage.OutboxDiscarded || old.ReplacedBy != nw.ID {
+		t.Fatalf("amended decision: %s replaced by %q", old.State, old.ReplacedBy)
+	}
+	f.v.SetFilter(OutboxWaitingToSend)
+	if ids := f.rowIDs(); !hasID(ids, nw.ID) || !hasID(ids, f.queued) {
+		t.Errorf("waiting to be sent lists %v, want the amendment and the queued decision", ids)
+	}
+	f.v.SetFilter(OutboxAll)
+	f.v.Select(f.failed)
+	if !strings.Contains(strings.Join(texts(f.v.detail), "|"), "Replaced by an amendment") || len(f.v.actions(mustCurrent(t, f.v))) != 0 {
+		t.Errorf("the replaced decision still offers actions: %s", strings.Join(texts(f.v.detail), "|"))
+	}
+
+	// Retry: make another failure and queue it again.
+	ctx := context.Background()
+	if _, err := f.a.Store.BeginSend(ctx, nw.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.a.Store.MarkFailed(ctx, nw.ID, store.SendError{Message: "refused", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	f.settle(t)
+	f.v.Select(nw.ID)
+	tapButton(t, f.v.detail, "Retry")
+	f.settle(t)
+	if s := f.state(t, nw.ID).State; s != triage.OutboxQueued || !hasEvent(f.audited(t, nw.ID), store.EventRetryRequested) {
+		t.Errorf("after retry: %s, audit %v", s, f.audited(t, nw.ID))
+	}
+}
+
+// TestOutboxCancelQueuedDecision: a queued decision can be cancelled, after
+// confirmation, until it is sent.
+func TestOutboxCancelQueuedDecision(t *testing.T) {
+	f := newOutboxFixture(t)
+	f.v.SetFilter(FilterFor(triage.OutboxQueued))
+	f.v.Select(f.queued)
+	if findButton(f.v.detail, "Retry") != nil || findButton(f.v.detail, "Discard…") != nil {
+		t.Fatal("a queued decision offers retry or discard")
+	}
+	tapButton(t, f.v.detail, "Cancel decision…")
+	dialogTap(t, f.w, "Cancel decision")
+	f.settle(t)
+	if s := f.state(t, f.queued).State; s != triage.OutboxDiscarded || !hasEvent(f.audited(t, f.queued), store.EventDecisionCancelled) {
+		t.Errorf("after cancelling: %s", s)
+	}
+	if hasID(f.rowIDs(), f.queued) {
+		t.Error("a cancelled decision is still listed as waiting")
+	}
+}
+
+func mustCurrent(t *testing.T, v *OutboxView) *store.Entry {
+	t.Helper()
+	en, ok := v.current()
+	if !ok {
+		t.Fatal("nothing selected")
+	}
+	return en
+}
+
+func hasID(ss []string, s string) bool {
+	for _, v := range ss {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
