@@ -24,6 +24,9 @@ const (
 	BannerSignIn
 	// BannerOffline says e-RS cannot be reached, with the last sync time.
 	BannerOffline
+	// BannerConflict says decisions were not applied because the referral
+	// changed in e-RS, until the clinician acknowledges them.
+	BannerConflict
 	// BannerNotice is for other app-wide notices (storage, policy).
 	BannerNotice
 )
