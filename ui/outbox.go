@@ -108,7 +108,8 @@ type OutboxView struct {
 	obj         fyne.CanvasObject
 	loading     bool
 	reloadAgain bool
-	ops         int // store operations in flight
+	ops         int  // store operations in flight
+	selectFirst bool // select the first entry needing attention once listed
 }
 
 // outbox table columns.
@@ -242,6 +243,13 @@ func (v *OutboxView) Select(id string) {
 	v.applyFilter()
 }
 
+// SelectFirst selects, once listed, the oldest unacknowledged conflict, or
+// else the first entry listed.
+func (v *OutboxView) SelectFirst() {
+	v.selectFirst = true
+	v.applyFilter()
+}
+
 // Apply reloads the outbox when an engine Update says it changed.
 func (v *OutboxView) Apply(u bridge.Update) {
 	if u.Outbox != nil || len(u.Decisions) > 0 || u.Lagged {
@@ -289,6 +297,16 @@ func (v *OutboxView) applyFilter() {
 	for i := range v.all {
 		if v.filter.match(&v.all[i]) {
 			v.rows = append(v.rows, v.all[i])
+		}
+	}
+	if v.selectFirst && v.selected == "" && len(v.rows) > 0 {
+		v.selectFirst = false
+		v.selected = v.rows[0].ID
+		for i := len(v.rows) - 1; i >= 0; i-- { // newest first: the oldest is last
+			if c := v.rows[i].Conflict; v.rows[i].State == triage.OutboxConflict && c != nil && !c.Acknowledged {
+				v.selected = v.rows[i].ID
+				break
+			}
 		}
 	}
 	v.empty.SetText(emptyOutboxText(v.filter))

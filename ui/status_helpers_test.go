@@ -114,6 +114,25 @@ func changeInERS(t *testing.T, rt *app.Runtime, ubrn string) {
 // screenText is everything the window shows, joined with "|".
 func screenText(w fyne.Window) string { return strings.Join(texts(w.Content()), "|") }
 
+// walkObjects calls fn for every visible object in o's tree, widgets'
+// rendered parts included.
+func walkObjects(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
+	if o == nil || !o.Visible() {
+		return
+	}
+	fn(o)
+	switch v := o.(type) {
+	case *fyne.Container:
+		for _, c := range v.Objects {
+			walkObjects(c, fn)
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(v).Objects() {
+			walkObjects(c, fn)
+		}
+	}
+}
+
 // findButton returns the visible button with the text in o's tree.
 func findButton(o fyne.CanvasObject, text string) *widget.Button {
 	var found *widget.Button

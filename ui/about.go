@@ -1,0 +1,114 @@
+package ui
+
+import (
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/triagedesk/triagedesk/docs"
+	"github.com/triagedesk/triagedesk/internal/config"
+	"github.com/triagedesk/triagedesk/internal/version"
+)
+
+// ScreenAbout is the About screen's name.
+const ScreenAbout = "about"
+
+// AboutInfo is what the About screen says about this copy of Triage Desk.
+type AboutInfo struct {
+	// Version describes the build (version.String()).
+	Version string
+	// Environment is where Triage Desk connects.
+	Environment config.Environment
+	// Demo marks the demo's synthetic data.
+	Demo bool
+	// DataDir is the folder with the clinician's encrypted data and
+	// settings; SettingsFile the user settings file.
+	DataDir, SettingsFile string
+	// Policy names the machine policy in force ("" when unmanaged).
+	Policy string
+	// Notices is the third-party notices (Markdown; default docs.Notices).
+	Notices string
+}
+
+// NewAboutScreen builds the About screen: version, environment, where the
+// data is kept, and the licences of the open-source parts. onClose leaves
+// it (nil hides the button).
+func NewAboutScreen(info AboutInfo, onClose func()) fyne.CanvasObject {
+	if info.Version == "" {
+		info.Version = version.String()
+	}
+	if info.Notices == "" {
+		info.Notices = docs.Notices
+	}
+	title := widget.NewLabelWithStyle("About Triage Desk", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.SizeName = theme.SizeNameHeadingText
+	var head []fyne.CanvasObject
+	if onClose != nil {
+		head = append(head, widget.NewButtonWithIcon("Back to the worklist", theme.NavigateBackIcon(), onClose))
+	}
+	head = append(head, title)
+
+	env := info.Environment.Label
+	switch {
+	case info.Demo:
+		env += " (demo: synthetic data, not real patients)"
+	case !info.Environment.Production:
+		env += " (test environment: not for real patients)"
+	}
+	lines := []fyne.CanvasObject{
+		detailField("Version", info.Version),
+		detailField("Environment", env),
+		detailField("Your data", info.DataDir+"\nEncrypted; the keys are in this computer's keychain."),
+	}
+	if info.SettingsFile != "" {
+		lines = append(lines, detailField("Your settings", info.SettingsFile))
+	}
+	if info.Policy != "" {
+		lines = append(lines, detailField("Managed by", "Your organisation's policy: "+info.Policy))
+	}
+	icon := canvas.NewImageFromResource(AppIcon)
+	icon.FillMode = canvas.ImageFillContain
+	intro := widget.NewLabel("Triage Desk lets NHS consultants vet the referrals sent to them through the NHS e-Referral Service.")
+	intro.Wrapping = fyne.TextWrapWord
+	summary := container.NewBorder(nil, nil, container.NewGridWrap(fyne.NewSquareSize(96), icon), nil,
+		container.NewVBox(append([]fyne.CanvasObject{intro}, lines...)...))
+
+	notices := widget.NewRichTextFromMarkdown(noticesMarkdown(info.Notices))
+	notices.Wrapping = fyne.TextWrapWord
+	body := container.NewVBox(container.NewHBox(head...), summary, widget.NewSeparator(),
+		widget.NewLabelWithStyle("Licences", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), notices)
+	return container.NewVScroll(readableColumn(860, container.NewPadded(body)))
+}
+
+// noticesMarkdown makes the notices readable in Fyne's Markdown, which has
+// no tables: each table row becomes a bullet with its cells joined by
+// " – ", and the header and separator rows are dropped.
+func noticesMarkdown(md string) string {
+	var out []string
+	inTable := false
+	for _, line := range strings.Split(md, "\n") {
+		t := strings.TrimSpace(line)
+		if !strings.HasPrefix(t, "|") {
+			inTable = false
+			out = append(out, line)
+			continue
+		}
+		cells := strings.Split(strings.Trim(t, "|"), "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		if !inTable {
+			inTable = true // the header row
+			continue
+		}
+		if strings.Trim(strings.Join(cells, ""), "-: ") == "" {
+			continue // the separator row
+		}
+		out = append(out, "- "+strings.Join(cells, " – "))
+	}
+	return strings.Join(out, "\n")
+}

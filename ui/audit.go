@@ -1,0 +1,352 @@
+package ui
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/bridge"
+)
+
+// ScreenAudit is the audit log screen's name.
+const ScreenAudit = "audit"
+
+// ExportWarning is said before the audit log is exported.
+const ExportWarning = "The exported file lists the referrals you decided by UBRN, which identifies patients, and it is not encrypted. " +
+	"Save it only where your organisation allows patient data (for example an encrypted network drive), and delete it when you no longer need it."
+
+// ChooseFile asks where to save a file named suggested and calls done with
+// a writer (nil if the clinician cancelled) and the name chosen.
+type ChooseFile func(suggested string, done func(w io.WriteCloser, name string, err error))
+
+// AuditOptions configure an AuditView.
+type AuditOptions struct {
+	// Workspace is the clinician's workspace. Required.
+	Workspace *app.App
+	// Bridge reads and checks the log off the UI goroutine. Required.
+	Bridge *bridge.Bridge
+	// Window shows the dialogs. Required.
+	Window fyne.Window
+	// Choose asks where to save the export (nil: the file-save dialog).
+	Choose ChooseFile
+	// OnClose leaves the screen; nil hides the button.
+	OnClose func()
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+// AuditView is the clinician's audit log: every decision and what happened
+// to it, with the time, referral (UBRN), kind, reason or outcome, result
+// and e-RS request id; whether the log's hash chain checks out; and export
+// as CSV, after a warning that the file identifies patients. Use it on the
+// UI goroutine.
+type AuditView struct {
+	o   AuditOptions
+	now func() time.Time
+
+	records []store.AuditRecord // newest first
+	table   *widget.Table
+	verify  *widget.Label
+	status  *widget.Label
+	obj     fyne.CanvasObject
+	loading int
+}
+
+var auditColumns = []struct {
+	title string
+	width float32
+}{
+	{"Time", 150}, {"What happened", 230}, {"Referral (UBRN)", 150}, {"Decision", 150}, {"Reason or outcome", 190},
+	{"Result", 220}, {"e-RS request id", 300},
+}
+
+// auditEventLabel names an audit event in plain words.
+func auditEventLabel(e store.AuditEvent) string {
+	switch e {
+	case store.EventDecisionCreated:
+		return "Decision made"
+	case store.EventDecisionAmended:
+		return "Decision amended"
+	case store.EventDecisionCancelled:
+		return "Decision cancelled"
+	case store.EventDecisionDiscarded:
+		return "Decision discarded"
+	case store.EventRetryRequested:
+		return "Retry requested"
+	case store.EventSendResult:
+		return "Sent to e-RS"
+	case store.EventConflictShown:
+		return "Conflict shown"
+	case store.EventConflictAcknowledged:
+		return "Conflict acknowledged"
+	case store.EventPurge:
+		return "Data removed (retention)"
+	case store.EventWipe:
+		return "Data wiped"
+	}
+	return string(e)
+}
+
+// auditCells is one record as the table shows it.
+func auditCells(r *store.AuditRecord, now time.Time) []string {
+	reason := r.ReasonCode
+	if r.Outcome != "" {
+		reason = r.Outcome.Label()
+	}
+	kind := ""
+	if r.Kind != "" {
+		kind = r.Kind.Label()
+	}
+	result := r.Result
+	if r.HTTPStatus != 0 {
+		result = strings.TrimSpace(fmt.Sprintf("%s (HTTP %d%s)", result, r.HTTPStatus, prefixed(", ", r.ERSCode)))
+	}
+	return []string{dayText(r.At) + " " + r.At.Local().Format("15:04"), auditEventLabel(r.Event), ubrnText(r.UBRN), kind, reason, result, r.RequestID}
+}
+
+func prefixed(p, s string) string {
+	if s == "" {
+		return ""
+	}
+	return p + s
+}
+
+// NewAuditView builds the screen and reads the log.
+func NewAuditView(o AuditOptions) *AuditView {
+	v := &AuditView{o: o, now: o.Now}
+	if v.now == nil {
+		v.now = time.Now
+	}
+	if v.o.Choose == nil {
+		v.o.Choose = fileSaveDialog(o.Window)
+	}
+	v.table = widget.NewTableWithHeaders(
+		func() (int, int) { return len(v.records), len(auditColumns) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(id widget.TableCellID, obj fyne.CanvasObject) {
+			l := obj.(*widget.Label)
+			if id.Row < 0 || id.Row >= len(v.records) {
+				l.SetText("")
+				return
+			}
+			l.SetText(auditCells(&v.records[id.Row], v.now())[id.Col])
+		})
+	v.table.ShowHeaderColumn = false
+	v.table.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	v.table.UpdateHeader = func(id widget.TableCellID, obj fyne.CanvasObject) {
+		if id.Col >= 0 && id.Col < len(auditColumns) {
+			obj.(*widget.Label).SetText(auditColumns[id.Col].title)
+		}
+	}
+	for i, c := range auditColumns {
+		v.table.SetColumnWidth(i, c.width)
+	}
+	v.verify = widget.NewLabel("Checking the audit log…")
+	v.verify.Wrapping = fyne.TextWrapWord
+	v.status = widget.NewLabel("")
+	v.status.Wrapping = fyne.TextWrapWord
+	v.status.Hide()
+
+	title := widget.NewLabelWithStyle("Audit log", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.SizeName = theme.SizeNameHeadingText
+	var head []fyne.CanvasObject
+	if o.OnClose != nil {
+		head = append(head, widget.NewButtonWithIcon("Back to the worklist", theme.NavigateBackIcon(), o.OnClose))
+	}
+	head = append(head, title)
+	export := widget.NewButtonWithIcon("Export as CSV…", theme.DocumentSaveIcon(), v.confirmExport)
+	top := container.NewVBox(container.NewBorder(nil, nil, container.NewHBox(head...), export), v.verify, v.status)
+	v.obj = container.NewBorder(top, nil, nil, nil, v.table)
+	v.Reload()
+	return v
+}
+
+// Object returns the screen.
+func (v *AuditView) Object() fyne.CanvasObject { return v.obj }
+
+// busy reports whether a read is in flight (tests).
+func (v *AuditView) busy() bool { return v.loading > 0 }
+
+// Reload reads the log and checks its chain off the UI goroutine.
+func (v *AuditView) Reload() {
+	st := v.o.Workspace.Store
+	v.loading += 2
+	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) ([]store.AuditRecord, error) {
+		return st.AuditRecords(ctx, 1, 0)
+	}, func(recs []store.AuditRecord, err error) {
+		v.loading--
+		if err != nil {
+			v.showStatus(triage.ErrorMessage(err), widget.DangerImportance)
+			return
+		}
+		slices.Reverse(recs)
+		v.records = recs
+		v.table.Refresh()
+	})
+	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) (store.AuditSummary, error) {
+		return st.VerifyAudit(ctx)
+	}, func(sum store.AuditSummary, err error) {
+		v.loading--
+		if err != nil {
+			msg := "The audit log failed its check: " + triage.ErrorMessage(err)
+			var ae *store.AuditError
+			if errors.As(err, &ae) {
+				msg += fmt.Sprintf(" (record %d: %s)", ae.Seq, ae.Problem)
+			}
+			v.verify.SetText(msg + " Keep Triage Desk's data as it is and contact your IT service desk.")
+			v.verify.Importance = widget.DangerImportance
+		} else {
+			v.verify.SetText(fmt.Sprintf("Audit log checked: %s, each linked to the one before. None has been changed, removed or reordered.",
+				countOf(int(sum.Records), "record", "records")))
+			v.verify.Importance = widget.SuccessImportance
+		}
+		v.verify.Refresh()
+	})
+}
+
+func (v *AuditView) showStatus(msg string, imp widget.Importance) {
+	v.status.SetText(msg)
+	v.status.Importance = imp
+	v.status.Show()
+	v.status.Refresh()
+}
+
+// confirmExport warns that the file identifies patients, then asks where
+// to save it.
+func (v *AuditView) confirmExport() {
+	d := dialog.NewConfirm("Export the audit log?", ExportWarning, func(ok bool) {
+		if !ok {
+			return
+		}
+		name := "triagedesk-audit-" + v.now().Format("2006-01-02") + ".csv"
+		v.o.Choose(name, func(w io.WriteCloser, chosen string, err error) {
+			if err != nil {
+				v.showStatus("The file could not be opened: "+triage.ErrorMessage(err), widget.DangerImportance)
+				return
+			}
+			if w == nil {
+				return // cancelled
+			}
+			v.export(w, chosen)
+		})
+	}, v.o.Window)
+	d.SetConfirmText("Choose where to save…")
+	d.SetDismissText("Cancel")
+	d.Show()
+}
+
+// export writes the log (oldest first) to w off the UI goroutine.
+func (v *AuditView) export(w io.WriteCloser, name string) {
+	st := v.o.Workspace.Store
+	v.loading++
+	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) (int, error) {
+		recs, err := st.AuditRecords(ctx, 1, 0)
+		if err != nil {
+			w.Close()
+			return 0, err
+		}
+		err = WriteAuditCSV(w, recs)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		return len(recs), err
+	}, func(n int, err error) {
+		v.loading--
+		if err != nil {
+			v.showStatus("The export was not saved: "+triage.ErrorMessage(err)+" Check the folder and the free space, then try again.", widget.DangerImportance)
+			return
+		}
+		v.showStatus(fmt.Sprintf("Saved %s to %s. It identifies patients: delete it when you no longer need it.",
+			countOf(n, "record", "records"), name), widget.WarningImportance)
+	})
+}
+
+// auditCSVHeader is the export's first line.
+var auditCSVHeader = []string{"seq", "time", "server_time", "event", "sds_user_id", "business_function", "ods", "on_behalf_of",
+	"decision_id", "ubrn", "kind", "reason_code", "outcome", "referral_version", "result", "http_status", "ers_code",
+	"ers_request_id", "correlation_id", "note"}
+
+// csvSafe stops a spreadsheet reading a cell as a formula.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.RFC3339)
+}
+
+// WriteAuditCSV writes audit records as CSV with a header line, one record
+// a line, times in RFC 3339. Cells a spreadsheet would read as a formula
+// are prefixed with an apostrophe. Errors: w's.
+func WriteAuditCSV(w io.Writer, recs []store.AuditRecord) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(auditCSVHeader); err != nil {
+		return fmt.Errorf("write audit csv: %w", err)
+	}
+	for _, r := range recs {
+		status := ""
+		if r.HTTPStatus != 0 {
+			status = strconv.Itoa(r.HTTPStatus)
+		}
+		version := ""
+		if r.ReferralVersion != 0 {
+			version = strconv.Itoa(r.ReferralVersion)
+		}
+		row := []string{strconv.FormatUint(r.Seq, 10), rfc3339(r.At), rfc3339(r.ServerTime), string(r.Event),
+			r.Who.SDSUserID, string(r.Who.BusinessFunction), r.Who.ODS, r.Who.OnBehalfOf, r.DecisionID, r.UBRN,
+			string(r.Kind), r.ReasonCode, string(r.Outcome), version, r.Result, status, r.ERSCode, r.RequestID, r.CorrelationID, r.Note}
+		for i := range row {
+			row[i] = csvSafe(row[i])
+		}
+		if err := cw.Write(row); err != nil {
+			return fmt.Errorf("write audit csv: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write audit csv: %w", err)
+	}
+	return nil
+}
+
+// fileSaveDialog asks with Fyne's file-save dialog.
+func fileSaveDialog(w fyne.Window) ChooseFile {
+	return func(suggested string, done func(io.WriteCloser, string, error)) {
+		d := dialog.NewFileSave(func(uc fyne.URIWriteCloser, err error) {
+			if err != nil || uc == nil {
+				done(nil, "", err)
+				return
+			}
+			done(uc, uc.URI().Name(), nil)
+		}, w)
+		d.SetFileName(suggested)
+		d.Show()
+	}
+}

@@ -1,0 +1,548 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/auth"
+	"github.com/triagedesk/triagedesk/internal/config"
+	"github.com/triagedesk/triagedesk/internal/engine"
+	"github.com/triagedesk/triagedesk/internal/erssandbox"
+	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/shortcuts"
+)
+
+// MenuDemo is the demo's own menu (demo mode only): it simulates an e-RS
+// outage and another user acting on a referral, to show offline working
+// and conflicts.
+const MenuDemo shortcuts.Menu = "Demo"
+
+// ChromeOptions configure a Chrome.
+type ChromeOptions struct {
+	// App is the Fyne app (notifications, tray, theme). Required.
+	App fyne.App
+	// Frame is the main window's frame. Required.
+	Frame *Frame
+	// Bridge carries background results to the UI. Required.
+	Bridge *bridge.Bridge
+	// Runtime is the running Triage Desk. Required.
+	Runtime *app.Runtime
+	// OpenURL opens the system browser for sign-in (nil: App.OpenURL).
+	OpenURL func(*url.URL) error
+	// Choose asks where to save the audit export (nil: the file dialog).
+	Choose ChooseFile
+	// Amend reopens the decision form with an outbox decision's inputs
+	// (the vetting window's); nil hides Amend in the outbox.
+	Amend func(store.Entry)
+	// Quit quits Triage Desk (nil: App.Quit); the tray's Quit calls it
+	// after warning about unsent decisions.
+	Quit func()
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+	// ActivityPoll is how often typing in a focused field is checked for,
+	// to keep the session from locking (default 5 s).
+	ActivityPoll time.Duration
+}
+
+// Chrome is everything around the vetting window: the status bar; the
+// sign-in-needed, offline and conflict banners; the outbox, audit,
+// settings and About screens; the sign-in and lock screens; sign-out; the
+// activity that keeps the session from locking; notifications of new 2WW
+// referrals and the tray icon; and, in the demo, its simulation menu. The
+// lifecycle (ui.Desktop) creates it once the Runtime has started and tells
+// it when a workspace opens (SetWorkspace). Use it on the UI goroutine.
+type Chrome struct {
+	o   ChromeOptions
+	now func() time.Time
+
+	status    *StatusBar
+	offline   *OfflineBanner
+	conflicts *ConflictBanner
+	notifier  *Notifier
+	tray      *Tray
+
+	ws      *app.App
+	session app.Status
+	counts  map[triage.OutboxState]int
+	outbox  *OutboxView
+	audit   *AuditView
+
+	sessionKey string
+	sessionObj *SignInScreen
+	signInBar  *widget.Label
+
+	applied      bool
+	lastInterval time.Duration
+	lastPrefetch bool
+
+	outage     bool
+	outageItem *fyne.MenuItem
+}
+
+// NewChrome builds the chrome on the frame and starts following the
+// Runtime's session and the engine's events.
+func NewChrome(o ChromeOptions) *Chrome {
+	c := &Chrome{o: o, now: o.Now, counts: map[triage.OutboxState]int{}}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.o.OpenURL == nil {
+		c.o.OpenURL = o.App.OpenURL
+	}
+	if c.o.ActivityPoll <= 0 {
+		c.o.ActivityPoll = 5 * time.Second
+	}
+	f, b, rt := o.Frame, o.Bridge, o.Runtime
+
+	c.status = NewStatusBar(c.now)
+	c.status.OnOpenOutbox = c.ShowOutbox
+	f.SetStatusBar(c.status.Object())
+	c.offline = NewOfflineBanner(f, c.now)
+	c.offline.OnTryNow = func() {
+		if c.ws != nil && c.ws.Engine != nil {
+			c.ws.Engine.SyncNow()
+		}
+	}
+	c.conflicts = NewConflictBanner(f, b, c.now)
+	c.conflicts.OnReview = func() { c.ShowOutbox(triage.OutboxConflict) }
+	c.notifier = NewNotifier(o.App)
+	c.tray = NewTray(o.App, c.showWindow, c.refresh, c.quit)
+
+	keys := f.Shortcuts()
+	keys.Handle(shortcuts.ShowOutbox, func() { c.ShowOutbox("") })
+	keys.Handle(shortcuts.Settings, c.ShowSettings)
+	keys.Handle(shortcuts.Lock, rt.Lock)
+	f.AddMenuItem(shortcuts.MenuFile, fyne.NewMenuItem("Audit log", c.ShowAudit))
+	f.AddMenuItem(shortcuts.MenuFile, nil)
+	f.AddMenuItem(shortcuts.MenuFile, fyne.NewMenuItem("Sign out…", c.SignOut))
+	f.AddMenuItem(shortcuts.MenuWorklist, fyne.NewMenuItem("Make all available offline", c.MakeAvailableOffline))
+	f.AddMenuItem(shortcuts.MenuHelp, fyne.NewMenuItem("About Triage Desk", c.ShowAbout))
+	if rt.Sandbox != nil {
+		c.outageItem = fyne.NewMenuItem("Simulate an e-RS outage", c.toggleOutage)
+		f.AddMenuItem(MenuDemo, c.outageItem)
+		f.AddMenuItem(MenuDemo, fyne.NewMenuItem("Simulate another user acting on a queued referral", c.simulateConflict))
+	}
+
+	b.OnEngine(c.onUpdate)
+	bridge.Watch(b, rt.OnStatus, c.onStatus)
+	bridge.Watch(b, rt.Config.OnChange, c.applySettings)
+	watchActivity(f.Window(), b, c.o.ActivityPoll, rt.Touch)
+	b.Go(func(ctx context.Context) {
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				b.Post(c.status.Refresh)
+			}
+		}
+	})
+	c.onStatus(rt.Status())
+	return c
+}
+
+// StatusBar returns the status bar.
+func (c *Chrome) StatusBar() *StatusBar { return c.status }
+
+// SetWorkspace follows the clinician's workspace once it is open (nil when
+// it closed).
+func (c *Chrome) SetWorkspace(a *app.App) {
+	if a == c.ws {
+		return
+	}
+	c.closeScreens()
+	c.ws = a
+	c.counts = map[triage.OutboxState]int{}
+	c.notifier.Reset()
+	c.conflicts.SetWorkspace(a)
+	if a == nil || a.Engine == nil {
+		c.status.ClearSync()
+		c.offline.Clear()
+		c.tray.Clear()
+		c.updateSignInBanner()
+		return
+	}
+	st := a.Engine.Status()
+	c.status.SetSync(st)
+	c.offline.Set(st, 0)
+	eng := a.Engine
+	bridge.Run(c.o.Bridge, nil, func(ctx context.Context) (map[triage.OutboxState]int, error) {
+		return eng.OutboxCounts(ctx)
+	}, func(counts map[triage.OutboxState]int, err error) {
+		if err != nil || c.ws != a {
+			return
+		}
+		c.setCounts(counts)
+	})
+	c.readWorklist()
+	c.applied = false
+	c.applySettings(c.o.Runtime.Config.Settings())
+}
+
+func (c *Chrome) setCounts(counts map[triage.OutboxState]int) {
+	c.counts = copyCounts(counts)
+	c.status.SetOutbox(counts)
+	c.offline.Apply(bridge.Update{Outbox: &engine.OutboxChanged{Counts: counts}})
+	c.updateSignInBanner()
+}
+
+// onUpdate takes the engine's coalesced events.
+func (c *Chrome) onUpdate(u bridge.Update) {
+	if c.ws == nil {
+		return
+	}
+	c.status.Apply(u)
+	c.offline.Apply(u)
+	c.conflicts.Apply(u)
+	if c.outbox != nil {
+		c.outbox.Apply(u)
+	}
+	if u.Outbox != nil {
+		c.counts = copyCounts(u.Outbox.Counts)
+		c.updateSignInBanner()
+	}
+	if u.Worklist != nil || u.Lagged {
+		c.readWorklist()
+	}
+}
+
+// readWorklist reads the cached worklist for the tray's counts and the
+// new-2WW notification.
+func (c *Chrome) readWorklist() {
+	a := c.ws
+	if a == nil {
+		return
+	}
+	bridge.Run(c.o.Bridge, nil, func(ctx context.Context) (app.Worklist, error) {
+		return a.Worklist(ctx)
+	}, func(wl app.Worklist, err error) {
+		if err != nil || c.ws != a {
+			return
+		}
+		c.notifier.Observe(wl.Rows)
+		c.tray.SetCounts(wl.Counts)
+	})
+}
+
+// onStatus follows the sign-in.
+func (c *Chrome) onStatus(st app.Status) {
+	c.session = st
+	c.status.SetSession(st)
+	if !st.ShowPatientData {
+		c.closeScreens()
+	}
+	c.updateSignInBanner()
+}
+
+// unsent counts decisions not yet in e-RS.
+func (c *Chrome) unsent() int {
+	n := 0
+	for st, k := range c.counts {
+		if st.Unsent() {
+			n += k
+		}
+	}
+	return n
+}
+
+// updateSignInBanner shows the sign-in-needed prompt while cached data
+// stays readable but nothing can be sent.
+func (c *Chrome) updateSignInBanner() {
+	st := c.session
+	if st.State != auth.StateSignInNeeded || !st.ShowPatientData {
+		c.o.Frame.SetBanner(BannerSignIn, nil)
+		c.signInBar = nil
+		return
+	}
+	text := signInNeededText(st, c.unsent())
+	if c.signInBar != nil && c.o.Frame.Banner(BannerSignIn) != nil {
+		c.signInBar.SetText(text)
+		return
+	}
+	btn := widget.NewButtonWithIcon("Sign in again", theme.LoginIcon(), c.ShowSignIn)
+	btn.Importance = widget.HighImportance
+	obj, l := bannerStrip(theme.AccountIcon(), text, theme.ColorNameError, btn)
+	c.signInBar = l
+	c.o.Frame.SetBanner(BannerSignIn, obj)
+}
+
+// SessionScreen returns the screen that covers the window while patient
+// data may not be shown: the lock screen while locked, otherwise the
+// sign-in screen (which starts at the role picker when a role is needed).
+// The same screen is returned while the situation is unchanged, so a
+// sign-in in progress is not interrupted.
+func (c *Chrome) SessionScreen(st app.Status) fyne.CanvasObject {
+	locked := st.State == auth.StateLocked
+	key := fmt.Sprintf("%v|%s|%v", locked, st.Identity.SDSUserID, st.State == auth.StateNeedsRole)
+	if c.sessionObj != nil && c.sessionKey == key {
+		return c.sessionObj.Object()
+	}
+	o := SignInOptions{Service: c.o.Runtime, Bridge: c.o.Bridge, Status: st, OpenURL: c.o.OpenURL, Locked: locked}
+	if locked || st.Identity.SDSUserID != "" {
+		o.OnSignOut = c.SignOut
+	}
+	c.sessionKey, c.sessionObj = key, NewSignInScreen(o)
+	return c.sessionObj.Object()
+}
+
+// ShowSignIn shows the sign-in screen over the readable cache (sign-in
+// needed); it closes once signed in, or on "Back to the worklist".
+func (c *Chrome) ShowSignIn() {
+	s := NewSignInScreen(SignInOptions{Service: c.o.Runtime, Bridge: c.o.Bridge, Status: c.session, OpenURL: c.o.OpenURL,
+		OnCancel: c.closeScreen, OnDone: func(triage.Identity) { c.closeScreen() }})
+	c.o.Frame.ShowScreen(ScreenSignIn, s.Object())
+}
+
+// mayShowPatientData reports whether screens with patient data may open.
+func (c *Chrome) mayShowPatientData() bool {
+	return c.ws != nil && c.session.ShowPatientData && c.o.Frame.Screen() != ScreenSession
+}
+
+// ShowOutbox opens the outbox at the decisions in state st ("" : all; a
+// conflict or failure selects the first one needing attention).
+func (c *Chrome) ShowOutbox(st triage.OutboxState) {
+	if !c.mayShowPatientData() {
+		return
+	}
+	v := NewOutboxView(OutboxOptions{Workspace: c.ws, Bridge: c.o.Bridge, Window: c.o.Frame.Window(), Now: c.now,
+		OnClose: c.closeScreen, Amend: c.amendHook()})
+	f := FilterFor(st)
+	if st == "" && c.counts[triage.OutboxConflict]+c.counts[triage.OutboxFailed] == 0 {
+		f = OutboxAll
+	}
+	v.SetFilter(f)
+	if f == OutboxNeedsAttention {
+		v.SelectFirst()
+	}
+	c.outbox = v
+	c.o.Frame.ShowScreen(ScreenOutbox, v.Object())
+}
+
+// Outbox returns the outbox screen while it shows (nil otherwise).
+func (c *Chrome) Outbox() *OutboxView {
+	if c.o.Frame.Screen() != ScreenOutbox {
+		return nil
+	}
+	return c.outbox
+}
+
+func (c *Chrome) amendHook() func(store.Entry) {
+	if c.o.Amend == nil {
+		return nil
+	}
+	return func(en store.Entry) {
+		c.closeScreen()
+		c.o.Amend(en)
+	}
+}
+
+// ShowAudit opens the audit log.
+func (c *Chrome) ShowAudit() {
+	if !c.mayShowPatientData() {
+		return
+	}
+	c.audit = NewAuditView(AuditOptions{Workspace: c.ws, Bridge: c.o.Bridge, Window: c.o.Frame.Window(), Choose: c.o.Choose,
+		OnClose: c.closeScreen, Now: c.now})
+	c.o.Frame.ShowScreen(ScreenAudit, c.audit.Object())
+}
+
+// ShowSettings opens the settings.
+func (c *Chrome) ShowSettings() {
+	if s := c.o.Frame.Screen(); s == ScreenSession || s == ScreenLoading {
+		return
+	}
+	v := NewSettingsView(SettingsOptions{Config: c.o.Runtime.Config, Bridge: c.o.Bridge, OnApplied: c.applySettings, OnClose: c.closeScreen})
+	c.o.Frame.ShowScreen(ScreenSettings, v.Object())
+}
+
+// ShowAbout opens the About screen.
+func (c *Chrome) ShowAbout() {
+	rt := c.o.Runtime
+	s := rt.Config.Settings()
+	info := AboutInfo{Environment: rt.Environment, Demo: rt.Demo(), DataDir: rt.Profile, SettingsFile: rt.Config.SettingsPath()}
+	if s.Managed {
+		info.Policy = s.PolicySource
+	}
+	prev := c.o.Frame.Screen()
+	if prev == ScreenSession || prev == ScreenLoading || prev == ScreenStartFailed {
+		return
+	}
+	c.o.Frame.ShowScreen(ScreenAbout, NewAboutScreen(info, c.closeScreen))
+}
+
+// myScreens are the screens the chrome opens over the main view.
+var myScreens = map[string]bool{ScreenOutbox: true, ScreenAudit: true, ScreenSettings: true, ScreenAbout: true, ScreenSignIn: true}
+
+func (c *Chrome) closeScreen() {
+	if myScreens[c.o.Frame.Screen()] {
+		c.o.Frame.CloseScreen()
+	}
+	c.outbox, c.audit = nil, nil
+}
+
+// closeScreens closes the screens that show patient data.
+func (c *Chrome) closeScreens() {
+	switch c.o.Frame.Screen() {
+	case ScreenOutbox, ScreenAudit:
+		c.o.Frame.CloseScreen()
+	}
+	c.outbox, c.audit = nil, nil
+}
+
+// applySettings applies changed settings at once: theme and text size,
+// and the engine's sync interval and prefetch.
+func (c *Chrome) applySettings(s *config.Settings) {
+	c.o.App.Settings().SetTheme(NewTheme(s))
+	c.status.Refresh()
+	if c.ws == nil || c.ws.Engine == nil {
+		return
+	}
+	if !c.applied || s.SyncInterval != c.lastInterval {
+		if c.applied {
+			c.ws.Engine.SetPullInterval(s.SyncInterval)
+		}
+		c.lastInterval = s.SyncInterval
+	}
+	if !c.applied || s.Prefetch != c.lastPrefetch {
+		if c.applied {
+			c.ws.Engine.SetPrefetch(s.Prefetch)
+		}
+		c.lastPrefetch = s.Prefetch
+	}
+	c.applied = true
+}
+
+// MakeAvailableOffline downloads everything the worklist needs for reading
+// offline (before travelling), with progress in the status bar.
+func (c *Chrome) MakeAvailableOffline() {
+	a := c.ws
+	if a == nil || a.Engine == nil {
+		return
+	}
+	w := c.o.Frame.Window()
+	bridge.Run(c.o.Bridge, nil, func(ctx context.Context) (int, error) {
+		return a.Engine.MakeAvailableOffline(ctx)
+	}, func(n int, err error) {
+		switch {
+		case err != nil:
+			dialog.ShowInformation("Make all available offline", triage.ErrorMessage(err), w)
+		case n == 0:
+			c.status.NoteDone("Everything on the worklist is available offline")
+		case a.Engine.Status().State != engine.StateOnline:
+			c.status.NoteDone(fmt.Sprintf("%s will start when e-RS can be reached", countOf(n, "download", "downloads")))
+		}
+	})
+}
+
+// SignOut signs out after the unsent-decisions warning.
+func (c *Chrome) SignOut() {
+	w := c.o.Frame.Window()
+	signOut(w, c.o.Bridge, c.o.Runtime, func(rep auth.LogoutReport, err error) {
+		if err != nil {
+			dialog.ShowInformation("Sign out", triage.ErrorMessage(err), w)
+		}
+	})
+}
+
+// showWindow brings the main window forward (the tray's Open).
+func (c *Chrome) showWindow() {
+	w := c.o.Frame.Window()
+	w.Show()
+	w.RequestFocus()
+}
+
+// refresh syncs now (the tray's Refresh).
+func (c *Chrome) refresh() {
+	if c.ws != nil && c.ws.Engine != nil {
+		c.ws.Engine.SyncNow()
+	}
+}
+
+// quit quits, after saying that unsent decisions are kept.
+func (c *Chrome) quit() {
+	quit := c.o.Quit
+	if quit == nil {
+		quit = c.o.App.Quit
+	}
+	n := c.unsent()
+	if n == 0 {
+		quit()
+		return
+	}
+	c.showWindow()
+	d := dialog.NewConfirm("Quit Triage Desk?",
+		fmt.Sprintf("%s not reached e-RS yet. %s kept on this computer, encrypted, and sent the next time you open Triage Desk and sign in.",
+			countOf(n, "decision has", "decisions have"), map[bool]string{true: "It is", false: "They are"}[n == 1]),
+		func(ok bool) {
+			if ok {
+				quit()
+			}
+		}, c.o.Frame.Window())
+	d.SetConfirmText("Quit")
+	d.SetDismissText("Keep Triage Desk open")
+	d.Show()
+}
+
+// toggleOutage starts or ends the demo's simulated e-RS outage: every
+// request to the built-in sandbox fails as a dropped connection.
+func (c *Chrome) toggleOutage() {
+	sb := c.o.Runtime.Sandbox
+	if sb == nil {
+		return
+	}
+	c.outage = !c.outage
+	f := erssandbox.Faults{}
+	if c.outage {
+		f.Reset = 1
+		c.outageItem.Label = "End the simulated e-RS outage"
+	} else {
+		c.outageItem.Label = "Simulate an e-RS outage"
+	}
+	if err := sb.SetFaults(f); err != nil {
+		dialog.ShowInformation("Demo", triage.ErrorMessage(err), c.o.Frame.Window())
+	}
+	c.o.Frame.RefreshMenu()
+	if !c.outage {
+		c.refresh()
+	}
+}
+
+// simulateConflict has "another user" reject, in the demo sandbox, the
+// referral of the oldest queued decision, so it becomes a conflict when
+// it is sent.
+func (c *Chrome) simulateConflict() {
+	a, sb, w := c.ws, c.o.Runtime.Sandbox, c.o.Frame.Window()
+	if a == nil || sb == nil {
+		return
+	}
+	bridge.Run(c.o.Bridge, nil, func(ctx context.Context) (bool, error) {
+		es, err := a.Store.Entries(ctx, store.EntryFilter{States: []triage.OutboxState{triage.OutboxQueued}})
+		if err != nil || len(es) == 0 {
+			return false, err
+		}
+		_, err = sb.SetState(es[0].UBRN, triage.ReferralStatus{State: triage.StateRejected,
+			Reason: triage.Coding{Code: "OTHER", Display: "Other"}, Comments: "Seen in the one-stop clinic instead (demo: another user)."})
+		return err == nil, err
+	}, func(done bool, err error) {
+		switch {
+		case err != nil:
+			dialog.ShowInformation("Demo", triage.ErrorMessage(err), w)
+		case !done:
+			dialog.ShowInformation("Demo", "There is no queued decision. Simulate an outage, decide a referral, then try again.", w)
+		default:
+			dialog.ShowInformation("Demo", "Another user has rejected the referral of your oldest queued decision in e-RS. When it is sent, it will be shown as a conflict.", w)
+		}
+	})
+}

@@ -1,0 +1,334 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/auth"
+	"github.com/triagedesk/triagedesk/internal/engine"
+	"github.com/triagedesk/triagedesk/internal/erssandbox"
+	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/shortcuts"
+)
+
+// Patient details the stand-in main view shows: the lock must hide them.
+const (
+	testNHSNumber = "943 476 5919"
+	testUBRN      = "0000 1234 5678"
+)
+
+// chromeFixture is the main window with the chrome around a stand-in main
+// view (patient details and a half-written comment), on a demo workspace
+// whose engine runs, with the lifecycle's one duty done as ui.Desktop does
+// it: cover the window with Chrome.SessionScreen while patient data may
+// not be shown.
+type chromeFixture struct {
+	rt    *app.Runtime
+	a     *app.App
+	b     *bridge.Bridge
+	loop  *bridge.Loop
+	w     fyne.Window
+	f     *Frame
+	c     *Chrome
+	draft *widget.Entry
+
+	mu   sync.Mutex
+	skew time.Duration // added to the sign-in's clock
+}
+
+func (cf *chromeFixture) clock() time.Time {
+	cf.mu.Lock()
+	defer cf.mu.Unlock()
+	return time.Now().Add(cf.skew)
+}
+
+func fastEngine(c *engine.Config) {
+	c.ProbeMin, c.ProbeMax = 20*time.Millisecond, 200*time.Millisecond
+	c.RetryBase, c.RetryCap = 20*time.Millisecond, 300*time.Millisecond
+	c.PushCheckInterval = 100 * time.Millisecond
+	c.RetentionInterval = -1
+}
+
+func newChromeFixture(t *testing.T, mod func(*app.Options)) *chromeFixture {
+	t.Helper()
+	fa := test.NewTempApp(t)
+	cf := &chromeFixture{}
+	opts := demoRuntimeOptions(t)
+	opts.EngineTuning = fastEngine
+	opts.AuthClock = cf.clock
+	if mod != nil {
+		mod(&opts)
+	}
+	cf.rt, cf.a = demoWorkspace(t, opts)
+	cf.rt.Touch()
+	cf.b, cf.loop = loopBridge(t)
+	cf.w, cf.f = NewShellWindow(fa, ShellOptions{Demo: true, Environment: "demo"})
+	t.Cleanup(cf.w.Close)
+	cf.draft = widget.NewMultiLineEntry()
+	cf.draft.SetText("Please arrange an MRI before clinic")
+	cf.f.SetMain(container.NewVBox(widget.NewLabel("NHS "+testNHSNumber+" · UBRN "+testUBRN), cf.draft))
+	cf.c = NewChrome(ChromeOptions{App: fa, Frame: cf.f, Bridge: cf.b, Runtime: cf.rt, ActivityPoll: 50 * time.Millisecond,
+		OpenURL: func(*url.URL) error { return errors.New("no browser in tests") }})
+	f, c := cf.f, cf.c
+	bridge.Watch(cf.b, cf.rt.OnStatus, func(st app.Status) {
+		switch {
+		case !st.ShowPatientData:
+			f.ShowScreen(ScreenSession, c.SessionScreen(st))
+		case f.Screen() == ScreenSession:
+			f.CloseScreen()
+		}
+	})
+	cf.c.SetWorkspace(cf.a)
+	cf.b.AttachEngine(cf.a.Engine)
+	eng := cf.a.Engine
+	cf.b.Go(func(ctx context.Context) { _ = eng.Run(ctx) })
+	cf.until(t, "online", func() bool { return strings.HasPrefix(cf.c.status.Summary(), "Online · Worklist as of ") })
+	return cf
+}
+
+func (cf *chromeFixture) until(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	pumpUntil(t, cf.loop, 20*time.Second, what, cond)
+}
+
+func (cf *chromeFixture) entryState(t *testing.T, id string) triage.OutboxState {
+	t.Helper()
+	en, err := cf.a.Store.Entry(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return en.State
+}
+
+func (cf *chromeFixture) goOffline(t *testing.T) {
+	t.Helper()
+	if err := cf.rt.Sandbox.SetFaults(erssandbox.Faults{Reset: 1}); err != nil {
+		t.Fatal(err)
+	}
+	cf.a.Engine.SyncNow()
+	cf.until(t, "the offline banner", cf.c.offline.Showing)
+}
+
+// TestOfflineBannerAndRecoveryWithoutAClick: when e-RS cannot be reached
+// the banner says so with the last successful sync, cached data stays
+// readable and decisions queue; when the network returns the banner goes
+// and the queue is sent without anyone clicking.
+func TestOfflineBannerAndRecoveryWithoutAClick(t *testing.T) {
+	cf := newChromeFixture(t, nil)
+	last := cf.a.Engine.Status().LastSuccess
+	cf.goOffline(t)
+	text := cf.c.offline.Text()
+	if want := "Last successful sync at " + clockText(last, time.Now()); !strings.Contains(text, "Offline: Triage Desk cannot reach e-RS.") || !strings.Contains(text, want) {
+		t.Fatalf("offline banner %q, want %q", text, want)
+	}
+	if !strings.HasPrefix(cf.c.status.Summary(), "Offline · ") {
+		t.Errorf("status bar while offline: %q", cf.c.status.Summary())
+	}
+	wl, err := cf.a.Worklist(context.Background())
+	if err != nil || len(wl.Rows) == 0 {
+		t.Fatalf("cached worklist while offline: %d rows, %v", len(wl.Rows), err)
+	}
+	id := acceptReferral(t, cf.a, bookedReferrals(t, cf.a)[0])
+	cf.until(t, "the queued decision in the banner", func() bool {
+		return strings.Contains(cf.c.offline.Text(), "your 1 queued decision will be sent when the connection returns")
+	})
+	if !strings.Contains(cf.c.status.Summary(), "1 queued") {
+		t.Errorf("status bar: %q", cf.c.status.Summary())
+	}
+	if s := cf.entryState(t, id); s != triage.OutboxQueued {
+		t.Fatalf("decision while offline is %s", s)
+	}
+
+	if err := cf.rt.Sandbox.SetFaults(erssandbox.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	cf.until(t, "recovery", func() bool { return !cf.c.offline.Showing() && cf.entryState(t, id) == triage.OutboxSent })
+	cf.until(t, "the status bar to catch up", func() bool {
+		return strings.HasPrefix(cf.c.status.Summary(), "Online · ") && strings.HasSuffix(cf.c.status.Summary(), "Outbox: nothing waiting")
+	})
+}
+
+// TestLockHidesPatientDataAndKeepsTheDraft: locking (Ctrl+L) replaces the
+// main view with the lock screen: no patient detail is on screen, the
+// status bar still is, no shortcut or patient screen works; unlocking
+// brings the view back with the half-written comment intact.
+func TestLockHidesPatientDataAndKeepsTheDraft(t *testing.T) {
+	cf := newChromeFixture(t, nil)
+	if !strings.Contains(screenText(cf.w), testNHSNumber) {
+		t.Fatal("the stand-in main view is not showing")
+	}
+	accepted := 0
+	cf.f.Shortcuts().Handle(shortcuts.Accept, func() { accepted++ })
+	if !cf.f.Shortcuts().Run(shortcuts.Lock) {
+		t.Fatal("Lock shortcut did not run")
+	}
+	cf.until(t, "the lock screen", func() bool { return cf.f.Screen() == ScreenSession })
+	got := screenText(cf.w)
+	for _, secret := range []string{testNHSNumber, testUBRN, "MRI before clinic"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("locked window shows %q: %s", secret, got)
+		}
+	}
+	if !strings.Contains(got, "Triage Desk is locked") || !strings.Contains(got, "Locked") {
+		t.Errorf("locked window: %s", got)
+	}
+	cf.c.ShowOutbox("")
+	cf.c.ShowAudit()
+	test.TypeOnCanvas(cf.w.Canvas(), "a")
+	if cf.f.Screen() != ScreenSession || accepted != 0 {
+		t.Fatalf("behind the lock: screen %q, accept ran %d times", cf.f.Screen(), accepted)
+	}
+	if it := menuItem(cf.w.MainMenu(), "Outbox"); it == nil || !it.Disabled {
+		t.Error("the Outbox menu item works while locked")
+	}
+
+	tapButton(t, cf.f.Window().Content(), "Unlock as the demo clinician")
+	cf.until(t, "unlock", func() bool { return cf.f.Screen() == "" })
+	if cf.draft.Text != "Please arrange an MRI before clinic" || !strings.Contains(screenText(cf.w), testNHSNumber) {
+		t.Errorf("after unlocking: draft %q, screen %s", cf.draft.Text, screenText(cf.w))
+	}
+}
+
+// TestSignInNeededKeepsQueuedDecisions: when the platform ends the session
+// the banner asks for a sign-in and says queued decisions are kept; the
+// cache stays readable; signing in again sends them.
+func TestSignInNeededKeepsQueuedDecisions(t *testing.T) {
+	cf := newChromeFixture(t, nil)
+	cf.mu.Lock()
+	cf.skew = 13 * time.Hour // past the 12-hour session limit
+	cf.mu.Unlock()
+	cf.a.Engine.SyncNow()
+	cf.until(t, "the sign-in banner", func() bool { return cf.f.Banner(BannerSignIn) != nil })
+	if cf.f.Screen() != "" {
+		t.Fatalf("sign-in needed covered the readable cache with %q", cf.f.Screen())
+	}
+	id := acceptReferral(t, cf.a, bookedReferrals(t, cf.a)[0])
+	cf.until(t, "the banner to count it", func() bool {
+		return cf.c.signInBar != nil && strings.Contains(cf.c.signInBar.Text, "1 decision will be sent after you sign in again")
+	})
+	if !strings.HasPrefix(cf.c.status.Summary(), "Sign-in needed") {
+		t.Errorf("status bar: %q", cf.c.status.Summary())
+	}
+	tapButton(t, cf.f.Banner(BannerSignIn), "Sign in again")
+	if cf.f.Screen() != ScreenSignIn {
+		t.Fatalf("screen %q after Sign in again", cf.f.Screen())
+	}
+	tapButton(t, cf.w.Content(), "Sign in as the demo clinician")
+	cf.until(t, "signed in and sent", func() bool {
+		return cf.f.Screen() == "" && cf.f.Banner(BannerSignIn) == nil && cf.entryState(t, id) == triage.OutboxSent
+	})
+}
+
+// TestSignOutWarnsAboutUnsentDecisions: signing out with a decision not yet
+// in e-RS says so; keeping it leaves it for the next sign-in; discarding
+// it needs a second, explicit confirmation.
+func TestSignOutWarnsAboutUnsentDecisions(t *testing.T) {
+	for _, discard := range []bool{false, true} {
+		name := "keep"
+		if discard {
+			name = "discard"
+		}
+		t.Run(name, func(t *testing.T) {
+			cf := newChromeFixture(t, nil)
+			cf.goOffline(t)
+			acceptReferral(t, cf.a, bookedReferrals(t, cf.a)[0])
+			cf.c.SignOut()
+			cf.until(t, "the warning", func() bool { return cf.w.Canvas().Overlays().Top() != nil })
+			warn := strings.Join(texts(cf.w.Canvas().Overlays().Top()), "|")
+			if !strings.Contains(warn, "1 decision has not reached e-RS yet") || !strings.Contains(warn, "Discard 1 decision and sign out…") {
+				t.Fatalf("warning: %s", warn)
+			}
+			if discard {
+				dialogTap(t, cf.w, "Discard 1 decision and sign out…")
+				if cf.rt.Status().State != auth.StateActive {
+					t.Fatal("signed out before the second confirmation")
+				}
+				dialogTap(t, cf.w, "Discard and sign out")
+			} else {
+				dialogTap(t, cf.w, "Sign out and keep them")
+			}
+			cf.until(t, "signed out", func() bool { return cf.rt.Status().State == auth.StateSignedOut })
+			n, err := cf.rt.UnsentCount(context.Background(), erssandbox.UserClinician)
+			want := 1
+			if discard {
+				want = 0
+			}
+			if err != nil || n != want {
+				t.Errorf("unsent after signing out: %d (%v), want %d", n, err, want)
+			}
+			cf.until(t, "the sign-in screen", func() bool { return cf.f.Screen() == ScreenSession })
+			if !strings.Contains(screenText(cf.w), "Sign in with NHS Care Identity") {
+				t.Errorf("after signing out: %s", screenText(cf.w))
+			}
+		})
+	}
+}
+
+// TestConflictBannerUntilAcknowledged: a decision that meets a change made
+// in e-RS raises a banner (without naming the patient) until it is
+// acknowledged in the outbox, which the banner opens at that conflict.
+func TestConflictBannerUntilAcknowledged(t *testing.T) {
+	cf := newChromeFixture(t, nil)
+	cf.goOffline(t)
+	ubrn := bookedReferrals(t, cf.a)[0]
+	id := acceptReferral(t, cf.a, ubrn)
+	changeInERS(t, cf.rt, ubrn)
+	if err := cf.rt.Sandbox.SetFaults(erssandbox.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	cf.until(t, "the conflict banner", func() bool { return cf.c.conflicts.Text() != "" })
+	text := cf.c.conflicts.Text()
+	if !strings.HasPrefix(text, "Not sent: a referral had already been actioned in e-RS (Rejected (returned to referrer), version ") ||
+		strings.Contains(text, ubrn) || strings.Contains(text, ubrnText(ubrn)) {
+		t.Fatalf("conflict banner %q", text)
+	}
+	cf.until(t, "the status bar to count the conflict", func() bool { return strings.HasSuffix(cf.c.status.Summary(), "1 conflict") })
+	tapButton(t, cf.f.Banner(BannerConflict), "Review in the outbox")
+	ob := cf.c.Outbox()
+	if ob == nil {
+		t.Fatalf("the outbox did not open: screen %q", cf.f.Screen())
+	}
+	cf.until(t, "the conflict selected", func() bool { return ob.selected == id && findButton(ob.detail, "I have read this: acknowledge") != nil })
+	tapButton(t, ob.detail, "I have read this: acknowledge")
+	cf.until(t, "the banner to go", func() bool { return cf.f.Banner(BannerConflict) == nil })
+	tapButton(t, ob.Object(), "Back to the worklist")
+	if cf.f.Screen() != "" {
+		t.Errorf("back from the outbox: screen %q", cf.f.Screen())
+	}
+}
+
+// TestActivityKeepsTheSessionUnlocked: pointer movement over the window
+// and typing in a focused field count as activity; without any, the
+// session locks after the timeout.
+func TestActivityKeepsTheSessionUnlocked(t *testing.T) {
+	cf := newChromeFixture(t, func(o *app.Options) { o.LockTimeout, o.DemoReferrals = 1500*time.Millisecond, 6 })
+	watcher, ok := cf.w.Content().(*activityWatcher)
+	if !ok {
+		t.Fatalf("window content is %T, not watched for activity", cf.w.Content())
+	}
+	cf.w.Canvas().Focus(cf.draft)
+	for i := range 35 {
+		if i%2 == 0 {
+			watcher.MouseMoved(nil)
+		} else {
+			cf.draft.TypedRune('x') // polled: typing in a focused field
+		}
+		cf.loop.RunFor(100 * time.Millisecond)
+	}
+	if st := cf.rt.Status().State; st != auth.StateActive {
+		t.Fatalf("locked after 3.5 s of activity with a 1.5 s timeout: %v", st)
+	}
+	cf.until(t, "the inactivity lock", func() bool { return cf.f.Screen() == ScreenSession })
+}
