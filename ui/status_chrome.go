@@ -305,9 +305,16 @@ func (c *Chrome) ShowSignIn() {
 	c.o.Frame.ShowScreen(ScreenSignIn, s.Object())
 }
 
+// covered reports whether a screen of the lifecycle's (loading, start-up
+// failure, or the session screen hiding patient data) is up.
+func (c *Chrome) covered() bool {
+	s := c.o.Frame.Screen()
+	return s != "" && !myScreens[s]
+}
+
 // mayShowPatientData reports whether screens with patient data may open.
 func (c *Chrome) mayShowPatientData() bool {
-	return c.ws != nil && c.session.ShowPatientData && c.o.Frame.Screen() != ScreenSession
+	return c.ws != nil && c.session.ShowPatientData && !c.covered()
 }
 
 // ShowOutbox opens the outbox at the decisions in state st ("" : all; a
@@ -360,7 +367,7 @@ func (c *Chrome) ShowAudit() {
 
 // ShowSettings opens the settings.
 func (c *Chrome) ShowSettings() {
-	if s := c.o.Frame.Screen(); s == ScreenSession || s == ScreenLoading {
+	if c.covered() {
 		return
 	}
 	v := NewSettingsView(SettingsOptions{Config: c.o.Runtime.Config, Bridge: c.o.Bridge, OnApplied: c.applySettings, OnClose: c.closeScreen})
@@ -375,8 +382,7 @@ func (c *Chrome) ShowAbout() {
 	if s.Managed {
 		info.Policy = s.PolicySource
 	}
-	prev := c.o.Frame.Screen()
-	if prev == ScreenSession || prev == ScreenLoading || prev == ScreenStartFailed {
+	if c.covered() {
 		return
 	}
 	c.o.Frame.ShowScreen(ScreenAbout, NewAboutScreen(info, c.closeScreen))

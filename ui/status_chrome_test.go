@@ -23,6 +23,10 @@ import (
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
 )
 
+// coverScreen is the name the fixture's stand-in lifecycle shows the
+// session screen under.
+const coverScreen = "session-cover"
+
 // Patient details the stand-in main view shows: the lock must hide them.
 const (
 	testNHSNumber = "943 476 5919"
@@ -85,8 +89,8 @@ func newChromeFixture(t *testing.T, mod func(*app.Options)) *chromeFixture {
 	bridge.Watch(cf.b, cf.rt.OnStatus, func(st app.Status) {
 		switch {
 		case !st.ShowPatientData:
-			f.ShowScreen(ScreenSession, c.SessionScreen(st))
-		case f.Screen() == ScreenSession:
+			f.ShowScreen(coverScreen, c.SessionScreen(st))
+		case f.Screen() == coverScreen:
 			f.CloseScreen()
 		}
 	})
@@ -174,7 +178,7 @@ func TestLockHidesPatientDataAndKeepsTheDraft(t *testing.T) {
 	if !cf.f.Shortcuts().Run(shortcuts.Lock) {
 		t.Fatal("Lock shortcut did not run")
 	}
-	cf.until(t, "the lock screen", func() bool { return cf.f.Screen() == ScreenSession })
+	cf.until(t, "the lock screen", func() bool { return cf.f.Screen() == coverScreen })
 	got := screenText(cf.w)
 	for _, secret := range []string{testNHSNumber, testUBRN, "MRI before clinic"} {
 		if strings.Contains(got, secret) {
@@ -187,7 +191,7 @@ func TestLockHidesPatientDataAndKeepsTheDraft(t *testing.T) {
 	cf.c.ShowOutbox("")
 	cf.c.ShowAudit()
 	test.TypeOnCanvas(cf.w.Canvas(), "a")
-	if cf.f.Screen() != ScreenSession || accepted != 0 {
+	if cf.f.Screen() != coverScreen || accepted != 0 {
 		t.Fatalf("behind the lock: screen %q, accept ran %d times", cf.f.Screen(), accepted)
 	}
 	if it := menuItem(cf.w.MainMenu(), "Outbox"); it == nil || !it.Disabled {
@@ -268,7 +272,7 @@ func TestSignOutWarnsAboutUnsentDecisions(t *testing.T) {
 			if err != nil || n != want {
 				t.Errorf("unsent after signing out: %d (%v), want %d", n, err, want)
 			}
-			cf.until(t, "the sign-in screen", func() bool { return cf.f.Screen() == ScreenSession })
+			cf.until(t, "the sign-in screen", func() bool { return cf.f.Screen() == coverScreen })
 			if !strings.Contains(screenText(cf.w), "Sign in with NHS Care Identity") {
 				t.Errorf("after signing out: %s", screenText(cf.w))
 			}
@@ -330,5 +334,5 @@ func TestActivityKeepsTheSessionUnlocked(t *testing.T) {
 	if st := cf.rt.Status().State; st != auth.StateActive {
 		t.Fatalf("locked after 3.5 s of activity with a 1.5 s timeout: %v", st)
 	}
-	cf.until(t, "the inactivity lock", func() bool { return cf.f.Screen() == ScreenSession })
+	cf.until(t, "the inactivity lock", func() bool { return cf.f.Screen() == coverScreen })
 }
