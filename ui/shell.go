@@ -60,6 +60,6 @@ func NewShellWindow(a fyne.App, opts ShellOptions) (fyne.Window, *Frame) {
 	w := a.NewWindow(WindowTitle(opts))
 	w.SetIcon(AppIcon)
 	f := NewFrame(w, opts)
-	w.Resize(fyne.NewSize(1280, 800))
+	w.Resize(fyne.NewSize(1440, 900))
 	return w, f
 }

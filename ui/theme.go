@@ -2,6 +2,7 @@ package ui
 
 import (
 	"image/color"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
@@ -113,4 +114,21 @@ func (t *Theme) Size(n fyne.ThemeSizeName) float32 {
 		return s * t.scale
 	}
 	return s
+}
+
+// appColor returns one of Triage Desk's colours (or a Fyne one) for the
+// current variant, from the app's Theme when it is set, else from the
+// default palette (tests, and before the settings are read).
+func appColor(n fyne.ThemeColorName) color.Color {
+	app := fyne.CurrentApp()
+	if app == nil {
+		return NewTheme(nil).Color(n, theme.VariantLight)
+	}
+	if t, ok := app.Settings().Theme().(*Theme); ok {
+		return t.Color(n, app.Settings().ThemeVariant())
+	}
+	if strings.HasPrefix(string(n), "triagedesk.") {
+		return NewTheme(nil).Color(n, app.Settings().ThemeVariant())
+	}
+	return theme.Color(n)
 }

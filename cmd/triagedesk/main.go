@@ -3,15 +3,22 @@
 //
 // It is deliberately thin: it reads flags, creates the Fyne app and hands
 // over to package ui. It is the only package that imports fyne.io/fyne/v2/app.
+//
+// With no configuration it runs the demo: the embedded e-RS sandbox with
+// synthetic patients, signed in as a synthetic clinician, under a
+// "DEMO – synthetic data" banner. --demo forces it.
 package main
 
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 
 	"fyne.io/fyne/v2/app"
 
+	tdapp "github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/version"
 	"github.com/triagedesk/triagedesk/ui"
 )
@@ -21,16 +28,31 @@ import (
 const appID = "io.github.triagedesk"
 
 func main() {
-	demo := flag.Bool("demo", true, "run against the embedded e-RS sandbox with synthetic data")
+	demo := flag.Bool("demo", false, "run against the embedded e-RS sandbox with synthetic data (the default when nothing is configured)")
+	env := flag.String("env", "", "e-RS environment: demo, local, nhs-sandbox, int or prod (default: as configured)")
+	profile := flag.String("profile", "", "data folder (default: the user's profile folder)")
+	keyfile := flag.String("dev-insecure-keyfile", "", "keep keys in this file instead of the OS keychain (development with synthetic data only)")
+	referrals := flag.Int("demo-referrals", 0, "how many synthetic referrals the demo sandbox serves (default: the sandbox's)")
 	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
 	if *showVersion {
 		fmt.Println(version.String())
 		return
 	}
+	opts := tdapp.Options{ProfileDir: *profile, DevInsecureKeyfile: *keyfile, DemoReferrals: *referrals}
+	switch {
+	case *demo:
+		opts.Override = &config.EnvironmentChoice{Name: config.EnvDemo}
+	case *env != "":
+		opts.Override = &config.EnvironmentChoice{Name: config.EnvironmentName(*env)}
+	}
+	if *keyfile != "" {
+		opts.KeyWarn = io.Discard
+		fmt.Fprintln(os.Stderr, "warning: keys are kept in", *keyfile, "instead of the OS keychain; use synthetic data only")
+	}
 	a := app.NewWithID(appID)
-	w, _ := ui.NewShellWindow(a, ui.ShellOptions{Demo: *demo, Environment: "demo"})
-	w.SetMaster()
-	w.ShowAndRun()
-	os.Exit(0)
+	a.SetIcon(ui.AppIcon)
+	d := ui.NewDesktop(a, ui.RunOptions{App: opts})
+	d.Window.SetMaster()
+	d.Window.ShowAndRun()
 }

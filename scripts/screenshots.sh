@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Takes the README's screenshots of a real Triage Desk window under Xvfb,
+# driven by the keyboard with xdotool and captured with ImageMagick's
+# `import`, into docs/screenshots/. The app runs the demo (embedded e-RS
+# sandbox, synthetic patients) with a throwaway profile.
+#
+#   make screenshots            # all of them
+#   SCREEN=1600x1000 scripts/screenshots.sh
+#
+# Needs: Xvfb, xdotool, import (imagemagick). Uses the first free X display
+# from :99 up, and stops only the processes it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for tool in Xvfb xdotool import; do
+  command -v "$tool" >/dev/null || { echo "screenshots: $tool is not installed (scripts/deps.sh test installs it)" >&2; exit 1; }
+done
+
+SCREEN=${SCREEN:-1600x1000}
+OUT=${OUT:-docs/screenshots}
+BIN=${BIN:-bin/triagedesk}
+mkdir -p "$OUT"
+
+go build -tags migrated_fynedo -o "$BIN" ./cmd/triagedesk
+
+display=99
+while [ -e "/tmp/.X${display}-lock" ] || [ -e "/tmp/.X11-unix/X${display}" ]; do display=$((display + 1)); done
+export DISPLAY=":${display}"
+
+profile=$(mktemp -d)
+xvfb_pid=""
+app_pid=""
+cleanup() {
+  [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null || true
+  [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null && wait "$xvfb_pid" 2>/dev/null || true
+  rm -rf "$profile"
+}
+trap cleanup EXIT
+
+Xvfb "$DISPLAY" -screen 0 "${SCREEN}x24" -nolisten tcp >/dev/null 2>&1 &
+xvfb_pid=$!
+for _ in $(seq 50); do xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.1; done
+
+# Light theme, British English, a fresh profile with keys in a file (there
+# is no keychain under Xvfb).
+FYNE_THEME=light LANG=en_GB.UTF-8 "$BIN" --demo --profile "$profile" \
+  --dev-insecure-keyfile "$profile/dev.key" >"$profile/app.log" 2>&1 &
+app_pid=$!
+
+win=$(xdotool search --sync --name "Triage Desk" | head -1)
+w=${SCREEN%x*}; h=${SCREEN#*x}
+
+# key KEY... presses keys in the window, then lets it redraw.
+key() { xdotool key --window "$win" --delay 120 "$@"; sleep "${PAUSE:-0.8}"; }
+# typetext TEXT types into the focused field.
+typetext() { xdotool type --window "$win" --delay 20 "$1"; sleep 0.5; }
+# shoot NAME saves the screen as $OUT/NAME.png.
+shoot() { import -window root "$OUT/$1.png"; echo "screenshots: $OUT/$1.png"; }
+
+# Wait for the demo to start, sign in, sync and draw the worklist; then
+# fill the screen.
+sleep "${START_WAIT:-10}"
+xdotool windowmove "$win" 0 0 windowsize "$win" "$w" "$h"
+sleep 2
+
+# open UBRN finds a referral with the search box (/), opens it (Enter) and
+# leaves the search box (Esc).
+open() {
+  key slash
+  typetext "$1"
+  PAUSE=3 key Return
+  key Escape
+}
+
+# 1. The worklist, 2WW first, the keyboard cursor on the second referral.
+key Down Down
+shoot worklist
+
+# 2. An open referral: the header card, its clinical referral information,
+#    and its attachments (one still being scanned: PENDING, with what that
+#    means).
+open 100100000371
+shoot referral
+
+# 3. The reject form on an indirectly bookable referral: a reason from the
+#    list (keyboard), a comment with its counter, and the PAS question.
+open 100100000358
+key r
+key space
+key Down Return
+key Tab
+typetext "Please refer to the community musculoskeletal service first; re-refer if no improvement after 6 weeks."
+key Tab space
+shoot reject
+
+# 4. The confirm step: exactly what will be sent, for which patient.
+key ctrl+Return
+shoot confirm
+
+# Back out without sending anything.
+key Escape Escape

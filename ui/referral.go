@@ -1,0 +1,732 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/document"
+	"github.com/triagedesk/triagedesk/internal/engine"
+	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/bridge"
+)
+
+// referralData is what one background read of the cache returns for the
+// referral view: everything shown about the referral comes from this one
+// cached copy.
+type referralData struct {
+	view app.ReferralView
+	rd   triage.ReferenceData
+}
+
+// criResult is a cached CRI opened and its first page drawn, off the UI
+// goroutine.
+type criResult struct {
+	ubrn    string
+	data    []byte
+	pdf     *document.PDF
+	first   *image.RGBA
+	zoom    float32
+	missing bool // not downloaded yet
+}
+
+// referralPanel is the right-hand side for one open referral: the header
+// card, the document viewer (its CRI, an attachment, or a related
+// referral's CRI), the attachments, the related referrals and the decision
+// panel. A panel is made for one referral and thrown away when another is
+// opened: nothing in it is ever reused for a different patient.
+type referralPanel struct {
+	v      *Vetting
+	ubrn   string
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	data   referralData
+	loaded bool
+	err    error
+
+	header      *fyne.Container
+	asOf        *fyne.Container
+	changed     *fyne.Container
+	viewerArea  *fyne.Container
+	showing     string // "cri", "attachment:<id>" or "related:<ubrn>"
+	viewer      *pdfViewer
+	attachments *fyne.Container
+	related     *fyne.Container
+	decision    *decisionPanel
+	side        *fyne.Container
+	split       *container.Split
+	obj         fyne.CanvasObject
+
+	// onCRIShown is called when page 1 of the referral's CRI is on screen.
+	onCRIShown func()
+}
+
+func newReferralPanel(v *Vetting, ubrn string) *referralPanel {
+	ctx, cancel := context.WithCancel(v.b.Context())
+	p := &referralPanel{v: v, ubrn: ubrn, ctx: ctx, cancel: cancel}
+	loading := widget.NewLabel("Opening the referral…")
+	p.header = container.NewStack(card(container.NewPadded(loading)))
+	p.viewerArea = container.NewStack(messagePanel(theme.DocumentIcon(), "Loading the clinical information…", nil))
+	p.attachments = container.NewVBox()
+	p.related = container.NewVBox()
+	p.side = container.NewVBox()
+	sideScroll := container.NewVScroll(container.NewPadded(p.side))
+	p.split = container.NewHSplit(p.viewerArea, sideScroll)
+	p.split.Offset = v.sideSplit
+	p.obj = container.NewBorder(p.header, nil, nil, nil, p.split)
+	return p
+}
+
+// Object returns the panel's canvas object.
+func (p *referralPanel) Object() fyne.CanvasObject { return p.obj }
+
+// close stops everything the panel started and keeps the draft.
+func (p *referralPanel) close() {
+	if p.decision != nil {
+		p.decision.keepDraft()
+	}
+	p.closeViewer()
+	p.cancel()
+}
+
+// load reads the referral from the cache off the UI goroutine, then shows
+// it and opens its CRI.
+func (p *referralPanel) load() {
+	a := p.v.app
+	bridge.Run(p.v.b, p.ctx, func(ctx context.Context) (referralData, error) {
+		v, err := a.Referral(ctx, p.ubrn)
+		if err != nil {
+			return referralData{}, err
+		}
+		rd, err := a.Store.ReferenceData(ctx)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return referralData{}, err
+		}
+		return referralData{view: v, rd: rd}, nil
+	}, func(d referralData, err error) {
+		if err != nil {
+			p.err = err
+			p.header.Objects = []fyne.CanvasObject{card(container.NewPadded(errorText(triage.ErrorMessage(err))))}
+			p.header.Refresh()
+			p.setViewer(messagePanel(theme.ErrorIcon(), "This referral cannot be shown. "+triage.ErrorMessage(err), nil), "cri")
+			return
+		}
+		p.show(d)
+		p.loadCRI()
+	})
+}
+
+// show fills the panel from one cached copy of the referral.
+func (p *referralPanel) show(d referralData) {
+	p.data, p.loaded = d, true
+	p.header.Objects = []fyne.CanvasObject{p.buildHeader()}
+	p.header.Refresh()
+	p.fillAttachments()
+	p.fillRelated()
+	p.decision = newDecisionPanel(p)
+	p.side.Objects = []fyne.CanvasObject{
+		p.decision.Object(),
+		widget.NewSeparator(),
+		sectionTitle(fmt.Sprintf("Attachments (%d)", len(d.view.Referral.Referral.Documents))), p.attachments,
+		widget.NewSeparator(),
+		sectionTitle(fmt.Sprintf("Related referrals (%d)", len(d.view.Referral.Referral.RelatedUBRNs))), p.related,
+	}
+	p.side.Refresh()
+}
+
+// referral is the cached referral the panel shows.
+func (p *referralPanel) referral() *triage.Referral { return &p.data.view.Referral.Referral }
+
+// buildHeader is the always-visible card: who and what the referral is,
+// its e-RS state and how old the data is.
+func (p *referralPanel) buildHeader() fyne.CanvasObject {
+	r := p.referral()
+	nhs := widget.NewLabelWithStyle("NHS "+triage.FormatNHSNumber(r.NHSNumber), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	nhs.SizeName = theme.SizeNameSubHeadingText
+	ubrn := widget.NewLabelWithStyle("UBRN "+formatUBRN(r.UBRN), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	kind := r.Type.Label()
+	switch r.Booking() {
+	case triage.BookingDirect:
+		kind += " (directly bookable)"
+	case triage.BookingIndirect:
+		kind += " (indirectly bookable)"
+	}
+	line1 := container.NewHBox(container.NewCenter(priorityBadge(r.Priority)), nhs, container.NewCenter(ubrn), layout.NewSpacer(), container.NewCenter(plainBadge(kind)))
+
+	what := widget.NewLabel(r.Specialty.Label() + " · " + r.Service.Label())
+	what.Truncation = fyne.TextTruncateEllipsis
+
+	state := "e-RS state: " + r.State.State.Label()
+	if !r.State.Reason.IsZero() {
+		state += " – " + r.State.Reason.Label()
+	}
+	if c := strings.TrimSpace(r.State.Comments); c != "" {
+		state += ". Comments: “" + c + "”"
+	}
+	stateLabel := widget.NewLabel(state)
+	stateLabel.Wrapping = fyne.TextWrapWord
+
+	reviewBy := "Review by: not known (no reference data yet)"
+	if row, ok := p.v.list.Row(r.UBRN); ok {
+		rb := row.ReviewBy
+		if rb.IsZero() {
+			rb, _ = triage.ReviewBy(row.WorklistItem, &p.data.rd, p.v.calendar())
+		}
+		if !rb.IsZero() {
+			reviewBy = "Review by " + formatDate(rb)
+			if rb.Before(p.v.now()) {
+				reviewBy += " (overdue)"
+			}
+		}
+	}
+	p.asOf = container.NewStack()
+	p.refreshAsOf()
+	p.changed = container.NewStack()
+	line4 := container.NewHBox(widget.NewLabel("Pathway start "+formatDate(r.PathwayStart)), widget.NewLabel(reviewBy), layout.NewSpacer(), p.asOf)
+	return card(container.NewVBox(line1, what, stateLabel, line4, p.changed))
+}
+
+// asOfTime is e-RS's time of the cached referral (the response's Date),
+// never the local clock; the worklist's time when the referral has none.
+func (p *referralPanel) asOfTime() time.Time {
+	if t := p.data.view.Referral.ServerTime; !t.IsZero() {
+		return t
+	}
+	return p.v.list.asOf
+}
+
+// refreshAsOf redraws "data as of HH:MM" (e-RS's time): amber when older
+// than the sync interval, red when more than a day old (a computer offline
+// since yesterday). The age is measured on e-RS's clock
+// (triage.FreshnessOf), and the words say it too.
+func (p *referralPanel) refreshAsOf() {
+	if p.asOf == nil || !p.loaded {
+		return
+	}
+	asOf, now := p.asOfTime(), p.v.now()
+	text := "Data as of " + formatClock(asOf, now)
+	offline := ""
+	if p.v.sync.State == engine.StateOffline {
+		offline = " · offline"
+	}
+	var obj fyne.CanvasObject
+	switch triage.FreshnessOf(asOf, now, p.v.sync.ServerOffset, p.v.syncInterval()) {
+	case triage.Unknown:
+		obj = colourBadge("Data as of: unknown"+offline, ColorNameUrgent, color.Black)
+	case triage.VeryStale:
+		obj = colourBadge(text+" · more than a day old"+offline, ColorNameTwoWeek, color.White)
+	case triage.Stale:
+		obj = colourBadge(text+" · older than the "+shortDuration(p.v.syncInterval())+" sync"+offline, ColorNameUrgent, color.Black)
+	default:
+		obj = widget.NewLabel(text + offline)
+	}
+	p.asOf.Objects = []fyne.CanvasObject{obj}
+	p.asOf.Refresh()
+}
+
+// noteChanged says the referral changed in e-RS while open, with a reload
+// button (the clinician's draft is kept).
+func (p *referralPanel) noteChanged(version int) {
+	if p.changed == nil || version == p.referral().Version {
+		return
+	}
+	msg := widget.NewLabel(fmt.Sprintf("This referral changed in e-RS while it was open (version %d → %d). Reload to see the current version; your draft is kept.", p.referral().Version, version))
+	msg.Wrapping = fyne.TextWrapWord
+	btn := widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), func() { p.v.reopen(p.ubrn) })
+	p.changed.Objects = []fyne.CanvasObject{colourBox(container.NewBorder(nil, nil, nil, btn, msg), ColorNameUrgent)}
+	p.changed.Refresh()
+}
+
+// viewerWidth is the width available to the document.
+func (p *referralPanel) viewerWidth() float32 {
+	if w := p.viewerArea.Size().Width; w > 50 {
+		return w
+	}
+	return p.v.lastViewerWidth
+}
+
+// loadCRI opens the referral's CRI and draws page 1 off the UI goroutine,
+// then shows it.
+func (p *referralPanel) loadCRI() { p.openCRI(p.ubrn, nil) }
+
+// openCRI shows the CRI cached under ubrn (the referral's own, or a related
+// referral's with a "back" bar).
+func (p *referralPanel) openCRI(ubrn string, back fyne.CanvasObject) {
+	showing := "cri"
+	if ubrn != p.ubrn {
+		showing = "related:" + ubrn
+	}
+	p.setViewer(messagePanel(theme.DocumentIcon(), "Loading the clinical information…", back), showing)
+	width, scale := p.viewerWidth(), p.v.canvasScale()
+	a := p.v.app
+	bridge.Run(p.v.b, p.ctx, func(ctx context.Context) (criResult, error) {
+		res := criResult{ubrn: ubrn}
+		_, data, err := a.Store.Document(ctx, ubrn, engine.CRIDocumentID)
+		if errors.Is(err, store.ErrNotFound) {
+			res.missing = true
+			return res, nil
+		}
+		if err != nil {
+			return res, err
+		}
+		res.data = data
+		pdf, err := a.Documents(ctx).Open(ctx, data)
+		if err != nil {
+			return res, err
+		}
+		p.closeWith(p.ctx, pdf)
+		res.pdf = pdf
+		sizes := make([]document.Size, pdf.PageCount())
+		for i := range sizes {
+			sizes[i], _ = pdf.PageSize(i)
+		}
+		res.zoom = fitZoom(sizes, width)
+		if pdf.PageCount() > 0 {
+			dpi := float64(res.zoom*scale) * 72
+			if img, err := pdf.Render(ctx, 0, dpi); err == nil {
+				res.first = img
+			}
+		}
+		return res, nil
+	}, func(res criResult, err error) {
+		if p.showing != showing {
+			return // the clinician opened something else meanwhile
+		}
+		ids := fmt.Sprintf("e-RS ids: UBRN %s, clinical referral information (A007)", formatUBRN(ubrn))
+		switch {
+		case err != nil:
+			p.setViewer(documentError(document.DisplayMessage(err), ids, p.saveCopyAction(res.data, "Clinical referral information "+ubrn, ".pdf"), back), showing)
+		case res.missing:
+			msg := "The clinical information for this referral has not been downloaded yet. Triage Desk is fetching it from e-RS and will show it here as soon as it arrives."
+			if p.v.sync.State != engine.StateOnline {
+				msg = "The clinical information for this referral has not been downloaded yet, and Triage Desk cannot reach e-RS now. It will be downloaded and shown here when the connection returns."
+			}
+			p.setViewer(messagePanel(theme.DownloadIcon(), msg+"\n"+ids, back), showing)
+		default:
+			tools := back
+			if tools == nil {
+				tools = widget.NewLabelWithStyle("Clinical referral information", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			}
+			v := newPDFViewer(p.v.b, p.ctx, res.pdf, res.zoom, true, res.first, tools)
+			v.fitWidth = width
+			if showing == "cri" {
+				v.onPageShown = func(page int) {
+					if page == 0 && p.onCRIShown != nil {
+						p.onCRIShown()
+					}
+				}
+			}
+			p.setPDFViewer(v, showing)
+		}
+	})
+}
+
+// closeWith closes the document when ctx ends, on a goroutine the Bridge
+// owns (so it is joined at exit).
+func (p *referralPanel) closeWith(ctx context.Context, c interface{ Close() error }) {
+	p.v.b.Go(func(context.Context) {
+		<-ctx.Done()
+		_ = c.Close()
+	})
+}
+
+// setViewer puts obj in the viewer area (closing any document viewer).
+func (p *referralPanel) setViewer(obj fyne.CanvasObject, showing string) {
+	p.closeViewer()
+	p.showing = showing
+	p.viewerArea.Objects = []fyne.CanvasObject{obj}
+	p.viewerArea.Refresh()
+}
+
+func (p *referralPanel) setPDFViewer(v *pdfViewer, showing string) {
+	p.setViewer(v.Object(), showing)
+	p.viewer = v
+	v.viewMoved()
+}
+
+func (p *referralPanel) closeViewer() {
+	if p.viewer != nil {
+		p.viewer.Close()
+		p.viewer = nil
+	}
+}
+
+// backBar offers the way back to the referral's own CRI.
+func (p *referralPanel) backBar(what string) fyne.CanvasObject {
+	btn := widget.NewButtonWithIcon("Back to this referral's clinical information", theme.NavigateBackIcon(), p.loadCRI)
+	l := widget.NewLabelWithStyle(what, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	l.Truncation = fyne.TextTruncateEllipsis
+	return container.NewBorder(nil, nil, btn, nil, l)
+}
+
+// documentMetas returns what the cache knows about each attachment.
+func (p *referralPanel) documentMetas() map[string]store.DocumentMeta {
+	out := map[string]store.DocumentMeta{}
+	for _, m := range p.data.view.Documents {
+		out[m.ID] = m
+	}
+	return out
+}
+
+// attachmentName is how an attachment is named on screen.
+func attachmentName(d triage.Document, m store.DocumentMeta) string {
+	for _, s := range []string{d.Title, m.FileName, m.Title, d.Description} {
+		if strings.TrimSpace(s) != "" {
+			return s
+		}
+	}
+	return "Attachment " + d.ID
+}
+
+// availabilityText says whether an attachment can be read, never hiding
+// PENDING or THREATS_FOUND.
+func availabilityText(d triage.Document, m store.DocumentMeta, cached bool) string {
+	a := d.Availability
+	if m.Availability != "" {
+		a = m.Availability
+	}
+	switch a {
+	case triage.AvailabilityAvailable, "":
+		if cached {
+			return "Available · ready offline"
+		}
+		return "Available · downloading"
+	case triage.AvailabilityPending:
+		return "PENDING – " + a.Meaning()
+	case triage.AvailabilityThreatsFound:
+		return "THREATS FOUND – " + a.Meaning()
+	case triage.AvailabilityValidationFailed:
+		return "VALIDATION FAILED – " + a.Meaning()
+	}
+	return string(a) + " – " + a.Meaning()
+}
+
+// fillAttachments lists the attachments with name, type, size and
+// availability; a click previews an available one.
+func (p *referralPanel) fillAttachments() {
+	r := p.referral()
+	metas := p.documentMetas()
+	objs := []fyne.CanvasObject{}
+	if len(r.Documents) == 0 {
+		objs = append(objs, widget.NewLabel("No attachments."))
+	}
+	for _, d := range r.Documents {
+		m, ok := metas[d.ID]
+		cached := ok && m.Size > 0 && (m.Availability == "" || m.Availability == triage.AvailabilityAvailable)
+		name := attachmentName(d, m)
+		size := d.Size
+		if size == 0 {
+			size = m.Size
+		}
+		title := widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		title.Truncation = fyne.TextTruncateEllipsis
+		meta := widget.NewLabel(fileTypeLabel(firstNonEmpty(d.ContentType, m.ContentType)) + " · " + formatSize(size))
+		avail := widget.NewLabel(availabilityText(d, m, cached))
+		avail.Wrapping = fyne.TextWrapWord
+		rows := []fyne.CanvasObject{title, meta, avail}
+		if cached {
+			d := d
+			rows = append(rows, container.NewHBox(widget.NewButtonWithIcon("Preview", theme.VisibilityIcon(), func() { p.previewAttachment(d) })))
+		}
+		objs = append(objs, container.NewVBox(rows...))
+	}
+	p.attachments.Objects = objs
+	p.attachments.Refresh()
+}
+
+// refreshDocuments re-reads what is cached for the referral and redraws the
+// attachment list (and the CRI if it was missing).
+func (p *referralPanel) refreshDocuments(criArrived bool) {
+	if !p.loaded {
+		return
+	}
+	a := p.v.app
+	bridge.Run(p.v.b, p.ctx, func(ctx context.Context) (store.CacheInfo, error) {
+		return a.Store.CacheInfo(ctx, p.ubrn)
+	}, func(info store.CacheInfo, err error) {
+		if err != nil {
+			return
+		}
+		p.data.view.Documents = info.Documents
+		p.fillAttachments()
+		if criArrived && p.showing == "cri" && p.viewer == nil {
+			p.loadCRI()
+		}
+	})
+}
+
+// previewAttachment shows an attachment in the viewer area.
+func (p *referralPanel) previewAttachment(d triage.Document) {
+	m := p.documentMetas()[d.ID]
+	name := attachmentName(d, m)
+	back := p.backBar("Attachment: " + name)
+	showing := "attachment:" + d.ID
+	p.setViewer(messagePanel(theme.DocumentIcon(), "Opening the attachment…", back), showing)
+	width := p.viewerWidth()
+	a := p.v.app
+	type result struct {
+		data []byte
+		prev *document.Preview
+	}
+	bridge.Run(p.v.b, p.ctx, func(ctx context.Context) (result, error) {
+		meta, data, err := a.Store.Document(ctx, p.ubrn, d.ID)
+		if err != nil {
+			return result{}, err
+		}
+		pv, err := a.Documents(ctx).Preview(ctx, name, firstNonEmpty(meta.ContentType, d.ContentType), data, int(width*2))
+		if err != nil {
+			return result{data: data}, err
+		}
+		p.closeWith(p.ctx, pv)
+		return result{data: data, prev: pv}, nil
+	}, func(res result, err error) {
+		if p.showing != showing {
+			return
+		}
+		ext := filepath.Ext(name)
+		ids := fmt.Sprintf("e-RS ids: UBRN %s, attachment %s", formatUBRN(p.ubrn), d.ID)
+		open := p.openExternallyAction(res.data, name, ext)
+		save := p.saveCopyAction(res.data, name, ext)
+		actions := container.NewHBox(widget.NewButtonWithIcon("Open with another program", theme.ComputerIcon(), open),
+			widget.NewButtonWithIcon("Save a copy", theme.DocumentSaveIcon(), save))
+		tools := container.NewVBox(back, actions)
+		if err != nil {
+			p.setViewer(documentError(document.DisplayMessage(err), ids, save, back), showing)
+			return
+		}
+		pv := res.prev
+		switch pv.Kind {
+		case document.PreviewPDF:
+			sizes := make([]document.Size, pv.PDF.PageCount())
+			for i := range sizes {
+				sizes[i], _ = pv.PDF.PageSize(i)
+			}
+			pv := newPDFViewer(p.v.b, p.ctx, pv.PDF, fitZoom(sizes, width), true, nil, tools)
+			pv.fitWidth = width
+			p.setPDFViewer(pv, showing)
+		case document.PreviewImage:
+			img := canvas.NewImageFromImage(pv.Image)
+			img.FillMode = canvas.ImageFillContain
+			p.setViewer(container.NewBorder(tools, nil, nil, nil, img), showing)
+		case document.PreviewText:
+			l := widget.NewLabel(pv.Text.Text)
+			l.Wrapping = fyne.TextWrapWord
+			p.setViewer(container.NewBorder(tools, nil, nil, nil, container.NewVScroll(l)), showing)
+		default:
+			p.setViewer(container.NewBorder(tools, nil, nil, nil,
+				messagePanel(theme.FileIcon(), pv.Note+"\n"+fileTypeLabel(pv.DeclaredType)+" · "+formatSize(pv.Size), nil)), showing)
+		}
+	})
+}
+
+// fillRelated lists the related referrals; a click opens their CRI.
+func (p *referralPanel) fillRelated() {
+	r := p.referral()
+	rel := r.UBRNsToRead()[1:]
+	objs := []fyne.CanvasObject{}
+	if len(rel) == 0 {
+		objs = append(objs, widget.NewLabel("No related referrals."))
+	}
+	for _, u := range rel {
+		u := u
+		btn := widget.NewButtonWithIcon("UBRN "+formatUBRN(u)+" – clinical information", theme.DocumentIcon(), func() {
+			p.openCRI(u, p.backBar("Related referral "+formatUBRN(u)+" (same pathway) – its clinical information"))
+		})
+		btn.Alignment = widget.ButtonAlignLeading
+		objs = append(objs, btn)
+	}
+	p.related.Objects = objs
+	p.related.Refresh()
+}
+
+// saveCopyAction saves data to a folder the clinician picks, after the
+// leave-the-store warning. Nil when there are no bytes.
+func (p *referralPanel) saveCopyAction(data []byte, name, ext string) func() {
+	if len(data) == 0 {
+		return nil
+	}
+	return func() {
+		w := p.v.frame.Window()
+		dialog.ShowConfirm("Save a copy outside Triage Desk?", wrapText(document.LeaveStoreWarning, 60), func(ok bool) {
+			if !ok {
+				return
+			}
+			dialog.ShowFolderOpen(func(dir fyne.ListableURI, err error) {
+				if err != nil || dir == nil {
+					return
+				}
+				path, err := document.SaveCopy(dir.Path(), name, ext, data)
+				if err != nil {
+					dialog.ShowError(errors.New("The copy could not be saved: "+triage.ErrorMessage(err)), w)
+					return
+				}
+				dialog.ShowInformation("Copy saved", "Saved as "+filepath.Base(path)+".", w)
+			}, w)
+		}, w)
+	}
+}
+
+// openExternallyAction opens data with the computer's default program,
+// after the leave-the-store warning.
+func (p *referralPanel) openExternallyAction(data []byte, name, ext string) func() {
+	if len(data) == 0 {
+		return nil
+	}
+	return func() {
+		w := p.v.frame.Window()
+		dialog.ShowConfirm("Open with another program?", wrapText(document.LeaveStoreWarning, 60), func(ok bool) {
+			if !ok {
+				return
+			}
+			tf, err := p.v.tempFiles()
+			if err == nil {
+				var path string
+				if path, err = tf.Write(name, ext, data); err == nil {
+					err = fyne.CurrentApp().OpenURL(&url.URL{Scheme: "file", Path: filepath.ToSlash(path)})
+				}
+			}
+			if err != nil {
+				dialog.ShowError(errors.New("The file could not be opened: "+triage.ErrorMessage(err)), w)
+			}
+		}, w)
+	}
+}
+
+// --- small building blocks ----------------------------------------------
+
+// card puts obj on the header card's background.
+func card(obj fyne.CanvasObject) fyne.CanvasObject {
+	bg := canvas.NewRectangle(appColor(ColorNameCard))
+	bg.CornerRadius = 6
+	return container.NewStack(bg, container.NewPadded(obj))
+}
+
+// colourBox puts obj on a coloured background.
+func colourBox(obj fyne.CanvasObject, c fyne.ThemeColorName) fyne.CanvasObject {
+	bg := canvas.NewRectangle(appColor(c))
+	bg.CornerRadius = 4
+	return container.NewStack(bg, container.NewPadded(obj))
+}
+
+// colourBadge is a pill with text in the given colours.
+func colourBadge(text string, bg fyne.ThemeColorName, fg color.Color) fyne.CanvasObject {
+	r := canvas.NewRectangle(appColor(bg))
+	r.CornerRadius = 4
+	t := canvas.NewText(text, fg)
+	t.TextStyle = fyne.TextStyle{Bold: true}
+	return container.NewStack(r, container.New(layout.NewCustomPaddedLayout(2, 2, 8, 8), container.NewCenter(t)))
+}
+
+// plainBadge is an outlined pill.
+func plainBadge(text string) fyne.CanvasObject {
+	r := canvas.NewRectangle(color.Transparent)
+	r.StrokeColor = appColor(theme.ColorNameForeground)
+	r.StrokeWidth = 1
+	r.CornerRadius = 4
+	t := canvas.NewText(text, appColor(theme.ColorNameForeground))
+	t.TextStyle = fyne.TextStyle{Bold: true}
+	return container.NewStack(r, container.New(layout.NewCustomPaddedLayout(2, 2, 8, 8), container.NewCenter(t)))
+}
+
+// priorityBadge is the priority as a badge: 2WW red, urgent amber, routine
+// plain, always with its name.
+func priorityBadge(p triage.Priority) fyne.CanvasObject {
+	switch p {
+	case triage.PriorityTwoWeekWait:
+		return colourBadge(p.Label(), ColorNameTwoWeek, color.White)
+	case triage.PriorityUrgent:
+		return colourBadge(p.Label(), ColorNameUrgent, color.Black)
+	}
+	return plainBadge(p.Label())
+}
+
+// sectionTitle is a bold heading in the side column.
+func sectionTitle(s string) fyne.CanvasObject {
+	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// errorText is a wrapped message in the error colour (with words that say
+// what is wrong, so colour is not the only signal).
+func errorText(s string) *widget.Label {
+	l := widget.NewLabel(s)
+	l.Wrapping = fyne.TextWrapWord
+	l.Importance = widget.DangerImportance
+	return l
+}
+
+// messagePanel fills the viewer area with an icon and a message (never a
+// blank page), under an optional bar.
+func messagePanel(icon fyne.Resource, msg string, top fyne.CanvasObject) fyne.CanvasObject {
+	l := widget.NewLabel(msg)
+	l.Wrapping = fyne.TextWrapWord
+	l.Alignment = fyne.TextAlignCenter
+	body := container.NewVBox(widget.NewIcon(icon), l)
+	return container.NewBorder(top, nil, nil, nil, container.New(layout.NewCustomPaddedLayout(40, 40, 24, 24), body))
+}
+
+// documentError is shown in place of a document that failed: the reason,
+// "Save a copy" (when the bytes exist) and the e-RS ids to report it with.
+func documentError(msg, ids string, save func(), top fyne.CanvasObject) fyne.CanvasObject {
+	l := errorText(msg)
+	l.Alignment = fyne.TextAlignCenter
+	id := widget.NewLabel(ids)
+	id.Wrapping = fyne.TextWrapWord
+	id.Alignment = fyne.TextAlignCenter
+	objs := []fyne.CanvasObject{widget.NewIcon(theme.ErrorIcon()), l, id}
+	if save != nil {
+		objs = append(objs, container.NewCenter(widget.NewButtonWithIcon("Save a copy", theme.DocumentSaveIcon(), save)))
+	}
+	return container.NewBorder(top, nil, nil, nil, container.New(layout.NewCustomPaddedLayout(40, 40, 24, 24), container.NewVBox(objs...)))
+}
+
+// wrapText breaks s into lines of about width characters, for dialogs.
+func wrapText(s string, width int) string {
+	var b strings.Builder
+	n := 0
+	for _, w := range strings.Fields(s) {
+		if n > 0 && n+len(w) > width {
+			b.WriteByte('\n')
+			n = 0
+		} else if n > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
+}
+
+// shortDuration writes 5m0s as "5-minute".
+func shortDuration(d time.Duration) string {
+	if d >= time.Hour && d%time.Hour == 0 {
+		return fmt.Sprintf("%d-hour", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%d-minute", int(d.Round(time.Minute)/time.Minute))
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,259 @@
+package ui
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/auth"
+	"github.com/triagedesk/triagedesk/internal/config"
+	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/bridge"
+)
+
+// ScreenSession is the full-window screen that hides patient data while
+// the session is locked, signed out or needs a role (the sign-in and lock
+// screens replace it).
+const ScreenSession = "session"
+
+// RunOptions configure a Desktop.
+type RunOptions struct {
+	// App configures the Runtime (app.Start): environment override,
+	// profile, demo data.
+	App app.Options
+	// Logger receives operational logs (never patient data); nil
+	// discards.
+	Logger *slog.Logger
+	// OnVetting, if set, is called on the UI goroutine when the vetting
+	// view is up and its worklist first shown (measurement harnesses).
+	OnVetting func(*Vetting)
+}
+
+// Desktop is the running app: the main window with its Frame, the Bridge,
+// the Runtime and, once the clinician's workspace is open, the vetting
+// view. Start-up (the demo sandbox, the mock sign-in, opening the
+// encrypted store) happens off the UI goroutine behind a loading screen.
+type Desktop struct {
+	App    fyne.App
+	Window fyne.Window
+	Frame  *Frame
+	Bridge *bridge.Bridge
+
+	opts RunOptions
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	runtime *app.Runtime
+
+	// UI goroutine only:
+	workspace *app.App
+	vetting   *Vetting
+	opening   bool
+	closed    bool
+}
+
+// NewDesktop creates the main window and starts the start-up work. Show
+// the window with Window.ShowAndRun (or Show in tests).
+func NewDesktop(a fyne.App, opts RunOptions) *Desktop {
+	demo := true
+	if opts.App.Override != nil {
+		demo = opts.App.Override.Name == "demo"
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	d := &Desktop{App: a, opts: opts, log: log, Bridge: bridge.New(bridge.Options{})}
+	d.Window, d.Frame = NewShellWindow(a, ShellOptions{Demo: demo, Environment: "demo"})
+	d.Frame.ShowScreen(ScreenLoading, loadingScreen("Starting Triage Desk…"))
+	d.Window.SetCloseIntercept(d.Quit)
+	d.start()
+	return d
+}
+
+// start runs app.Start off the UI goroutine, then follows the session.
+func (d *Desktop) start() {
+	opts := d.opts.App
+	if opts.Logger == nil {
+		opts.Logger = d.log
+	}
+	bridge.Run(d.Bridge, nil, func(ctx context.Context) (*app.Runtime, error) {
+		return app.Start(ctx, opts)
+	}, func(rt *app.Runtime, err error) {
+		if err != nil {
+			d.fail("Triage Desk could not start. " + triage.ErrorMessage(err))
+			return
+		}
+		d.mu.Lock()
+		d.runtime = rt
+		d.mu.Unlock()
+		d.applyEnvironment(rt)
+		d.App.Settings().SetTheme(NewTheme(rt.Settings))
+		bridge.Watch(d.Bridge, rt.Config.OnChange, func(s *config.Settings) { d.App.Settings().SetTheme(NewTheme(s)) })
+		_ = rt.Documents(d.Bridge.Context()) // warm the PDF engine in the background
+		bridge.Watch(d.Bridge, rt.OnStatus, d.onStatus)
+		d.onStatus(rt.Status())
+	})
+}
+
+// applyEnvironment marks the window for the Runtime's environment.
+func (d *Desktop) applyEnvironment(rt *app.Runtime) {
+	opts := ShellOptions{Demo: rt.Demo(), Environment: string(rt.Environment.Name)}
+	d.Window.SetTitle(WindowTitle(opts))
+	if !opts.Demo && d.Frame.opts.Demo {
+		// Started in demo by default but configured otherwise: rebuild the
+		// banner for the real environment.
+		d.Frame.opts = opts
+		delete(d.Frame.banners, BannerEnvironment)
+		if b := EnvironmentBanner(opts); b != nil {
+			d.Frame.banners[BannerEnvironment] = b
+		}
+		d.Frame.layoutBanners()
+	}
+}
+
+// Runtime returns the Runtime once started (nil before).
+func (d *Desktop) Runtime() *app.Runtime {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.runtime
+}
+
+// Vetting returns the vetting view once open (nil before).
+func (d *Desktop) Vetting() *Vetting { return d.vetting }
+
+// onStatus follows the session: in demo, sign the demo clinician in; when
+// active, open the workspace; while patient data may not be shown, cover
+// the window.
+func (d *Desktop) onStatus(st app.Status) {
+	if d.closed {
+		return
+	}
+	rt := d.Runtime()
+	switch {
+	case st.State == auth.StateActive && d.workspace == nil:
+		d.openWorkspace(rt)
+	case st.Demo && st.State != auth.StateActive && d.workspace == nil:
+		d.demoSignIn(rt)
+	case !st.ShowPatientData && d.workspace != nil:
+		d.Frame.ShowScreen(ScreenSession, d.sessionScreen(st))
+	case st.ShowPatientData && d.Frame.Screen() == ScreenSession:
+		d.Frame.CloseScreen()
+	case d.workspace == nil && !d.opening && !st.Demo:
+		d.Frame.ShowScreen(ScreenSession, d.sessionScreen(st))
+	}
+}
+
+// demoSignIn signs the demo's synthetic clinician in off the UI goroutine.
+func (d *Desktop) demoSignIn(rt *app.Runtime) {
+	if d.opening {
+		return
+	}
+	d.opening = true
+	d.Frame.ShowScreen(ScreenLoading, loadingScreen("Signing in to the demo as a synthetic clinician…"))
+	bridge.Run(d.Bridge, nil, func(ctx context.Context) (triage.Identity, error) {
+		return rt.DemoSignIn(ctx)
+	}, func(_ triage.Identity, err error) {
+		d.opening = false
+		if err != nil {
+			d.fail("The demo sign-in failed. " + triage.ErrorMessage(err))
+			return
+		}
+		d.onStatus(rt.Status())
+	})
+}
+
+// openWorkspace opens the clinician's store and engine off the UI
+// goroutine, runs the engine, and shows the vetting view.
+func (d *Desktop) openWorkspace(rt *app.Runtime) {
+	if d.opening {
+		return
+	}
+	d.opening = true
+	d.Frame.ShowScreen(ScreenLoading, loadingScreen("Opening your encrypted worklist…"))
+	bridge.Run(d.Bridge, nil, func(ctx context.Context) (*app.App, error) {
+		return rt.OpenWorkspace(ctx)
+	}, func(ws *app.App, err error) {
+		d.opening = false
+		if err != nil {
+			d.fail("Your worklist could not be opened. " + triage.ErrorMessage(err))
+			return
+		}
+		d.workspace = ws
+		if ws.Engine != nil {
+			eng := ws.Engine
+			d.Bridge.Go(func(ctx context.Context) { _ = eng.Run(ctx) })
+		}
+		v := NewVetting(d.Frame, d.Bridge, ws, d.App.Preferences())
+		d.vetting = v
+		if d.opts.OnVetting != nil {
+			first := true
+			v.onWorklist = func() {
+				if first {
+					first = false
+					d.opts.OnVetting(v)
+				}
+			}
+		}
+		d.Frame.SetMain(v.Object())
+		d.Frame.CloseScreen()
+		v.Start()
+	})
+}
+
+// fail shows a start-up failure in plain English.
+func (d *Desktop) fail(msg string) {
+	l := widget.NewLabel(msg)
+	l.Wrapping = fyne.TextWrapWord
+	l.Alignment = fyne.TextAlignCenter
+	d.Frame.ShowScreen(ScreenStartFailed, container.NewPadded(container.NewVBox(widget.NewIcon(theme.ErrorIcon()), l)))
+}
+
+// sessionScreen hides patient data and says why (the sign-in and lock
+// screens replace it). In the demo it offers the mock sign-in.
+func (d *Desktop) sessionScreen(st app.Status) fyne.CanvasObject {
+	msg := st.Message
+	if msg == "" {
+		msg = "Sign in with your NHS Care Identity to see your worklist."
+	}
+	l := widget.NewLabel(msg + "\nPatient data is hidden until you sign in again; your decisions are kept.")
+	l.Wrapping = fyne.TextWrapWord
+	l.Alignment = fyne.TextAlignCenter
+	objs := []fyne.CanvasObject{widget.NewIcon(theme.AccountIcon()), l}
+	if st.Demo {
+		if rt := d.Runtime(); rt != nil {
+			objs = append(objs, container.NewCenter(widget.NewButton("Sign in again as the demo clinician", func() { d.demoSignIn(rt) })))
+		}
+	}
+	return container.NewPadded(container.NewVBox(objs...))
+}
+
+// Quit keeps the layout and drafts, stops every background goroutine,
+// closes the Runtime (workspace, PDF engine, sandbox) and quits.
+func (d *Desktop) Quit() {
+	d.Close()
+	d.App.Quit()
+}
+
+// Close is Quit without quitting the Fyne app (tests).
+func (d *Desktop) Close() {
+	if d.closed {
+		return
+	}
+	d.closed = true
+	if d.vetting != nil {
+		d.vetting.Close()
+	}
+	d.Bridge.Close()
+	if rt := d.Runtime(); rt != nil {
+		if err := rt.Close(); err != nil {
+			d.log.Warn("close", "err", err)
+		}
+	}
+}

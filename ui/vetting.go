@@ -1,0 +1,500 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/document"
+	"github.com/triagedesk/triagedesk/internal/engine"
+	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/shortcuts"
+)
+
+// Preference keys for the vetting window's layout.
+const (
+	prefSplit     = "vetting.split.offset"
+	prefSideSplit = "vetting.side.offset"
+)
+
+// Default layout.
+const (
+	defaultSplit     = 0.40
+	defaultSideSplit = 0.64
+	agingTick        = 30 * time.Second
+)
+
+// Vetting is the main view for an open workspace: the worklist on the left
+// and the open referral on the right. It reads only from the encrypted
+// store (never the network), hears from the engine through the Bridge, and
+// registers the worklist, decision and document shortcuts on the Frame.
+// Use it on the UI goroutine; Close it before the workspace closes.
+type Vetting struct {
+	frame *Frame
+	b     *bridge.Bridge
+	app   *app.App
+	prefs fyne.Preferences
+	now   func() time.Time
+
+	list  *Worklist
+	right *fyne.Container
+	split *container.Split
+	body  *fyne.Container // the worklist alone until a referral opens, then the split
+	panel *referralPanel
+
+	drafts          map[string]*triage.Decision
+	sync            engine.SyncStatus
+	lastViewerWidth float32
+	sideSplit       float64
+	temp            *document.TempFiles
+	detach          func()
+	unlisten        func()
+	loadErr         error
+	reviewByBusy    bool
+
+	// onWorklist is called after each worklist read is shown (tests and
+	// the measurement harness).
+	onWorklist func()
+}
+
+// NewVetting builds the vetting view for workspace a on frame f. prefs
+// keeps the split and column widths (nil: not kept). Call Start to load
+// it.
+func NewVetting(f *Frame, b *bridge.Bridge, a *app.App, prefs fyne.Preferences) *Vetting {
+	v := &Vetting{frame: f, b: b, app: a, prefs: prefs, now: time.Now, drafts: map[string]*triage.Decision{},
+		sideSplit: defaultSideSplit, lastViewerWidth: 560}
+	if a.Engine != nil {
+		v.sync = a.Engine.Status()
+	}
+	v.list = NewWorklist(f.Shortcuts(), prefs)
+	v.list.OnOpen = v.open
+	v.right = container.NewStack(messagePanel(theme.DocumentIcon(),
+		"Select a referral to read its clinical information.\n↓/↑ or J/K move through the worklist, Enter opens, / searches.", nil))
+	v.split = container.NewHSplit(v.list.Object(), v.right)
+	v.split.Offset = defaultSplit
+	if prefs != nil {
+		if o := prefs.FloatWithFallback(prefSplit, defaultSplit); o > 0.15 && o < 0.85 {
+			v.split.Offset = o
+		}
+		if o := prefs.FloatWithFallback(prefSideSplit, defaultSideSplit); o > 0.3 && o < 0.9 {
+			v.sideSplit = o
+		}
+	}
+	// Until a referral is opened the worklist has the whole window, so
+	// every column shows.
+	v.body = container.NewStack(v.list.Object())
+	v.registerShortcuts()
+	return v
+}
+
+// Object returns the view's canvas object (for Frame.SetMain).
+func (v *Vetting) Object() fyne.CanvasObject { return v.body }
+
+// Worklist returns the worklist.
+func (v *Vetting) Worklist() *Worklist { return v.list }
+
+// Start subscribes to the engine's events, reads the worklist from the
+// cache and starts the clock that ages "data as of".
+func (v *Vetting) Start() {
+	v.unlisten = v.b.OnEngine(v.onUpdate)
+	if v.app.Engine != nil {
+		v.detach = v.b.AttachEngine(v.app.Engine)
+	}
+	v.reloadWorklist()
+	v.b.Go(func(ctx context.Context) {
+		t := time.NewTicker(agingTick)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				v.b.Post(v.tick)
+			}
+		}
+	})
+}
+
+func (v *Vetting) tick() {
+	if v.panel != nil {
+		v.panel.refreshAsOf()
+	}
+}
+
+// Close keeps the layout and the open draft, and stops listening to the
+// engine. It does not close the workspace.
+func (v *Vetting) Close() {
+	if v.prefs != nil {
+		v.prefs.SetFloat(prefSplit, v.split.Offset)
+		v.prefs.SetFloat(prefSideSplit, v.sideOffset())
+	}
+	if v.panel != nil {
+		if dp := v.panel.decision; dp != nil && dp.form != nil && !dp.active() {
+			// Keep the draft now, not in the background: the app is closing.
+			d := dp.form.decision()
+			d.By = triage.Identity{}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = v.app.Store.UpdateLocalState(ctx, v.panel.ubrn, func(l *store.LocalState) error { l.Draft = &d; return nil })
+			cancel()
+			dp.form = nil
+		}
+		v.panel.close()
+		v.panel = nil
+	}
+	if v.detach != nil {
+		v.detach()
+	}
+	if v.unlisten != nil {
+		v.unlisten()
+	}
+	if v.temp != nil {
+		_ = v.temp.Cleanup()
+	}
+}
+
+// sideOffset is where the viewer / side column split sits.
+func (v *Vetting) sideOffset() float64 {
+	if v.panel != nil {
+		v.sideSplit = v.panel.split.Offset
+	}
+	return v.sideSplit
+}
+
+// calendar is the working-day calendar for review-by dates.
+func (v *Vetting) calendar() triage.Calendar {
+	if s := v.app.Settings; s != nil {
+		return s.Calendar()
+	}
+	return triage.NewCalendar(triage.EnglandAndWalesBankHolidays()...)
+}
+
+// fillReviewBy derives the review-by dates the worklist could not (the
+// reference data arrived after it was read), once the reference data is
+// in the cache.
+func (v *Vetting) fillReviewBy() {
+	missing := false
+	for i := range v.list.all {
+		if v.list.all[i].ReviewBy.IsZero() {
+			missing = true
+			break
+		}
+	}
+	if !missing || v.reviewByBusy {
+		return
+	}
+	v.reviewByBusy = true
+	a := v.app
+	bridge.Run(v.b, nil, func(ctx context.Context) (triage.ReferenceData, error) {
+		return a.Store.ReferenceData(ctx)
+	}, func(rd triage.ReferenceData, err error) {
+		v.reviewByBusy = false
+		if err != nil {
+			return // not downloaded yet: tried again at the next engine event
+		}
+		cal := v.calendar()
+		changed := false
+		for i := range v.list.all {
+			r := &v.list.all[i]
+			if r.ReviewBy.IsZero() {
+				if rb, ok := triage.ReviewBy(r.WorklistItem, &rd, cal); ok {
+					r.ReviewBy, changed = rb, true
+				}
+			}
+		}
+		if changed {
+			v.list.apply()
+		}
+	})
+}
+
+// syncInterval is the user's sync interval (how old data may get before
+// it is shown as old).
+func (v *Vetting) syncInterval() time.Duration {
+	if s := v.app.Settings; s != nil && s.SyncInterval > 0 {
+		return s.SyncInterval
+	}
+	return engine.DefaultPullInterval
+}
+
+func (v *Vetting) canvasScale() float32 {
+	if c := v.frame.Window().Canvas(); c != nil && c.Scale() > 0 {
+		return c.Scale()
+	}
+	return 1
+}
+
+// tempFiles returns the folder for "open with another program" copies,
+// inside the profile, made on first use and emptied at Close.
+func (v *Vetting) tempFiles() (*document.TempFiles, error) {
+	if v.temp != nil {
+		return v.temp, nil
+	}
+	profile := ""
+	if v.app.Runtime != nil {
+		profile = v.app.Runtime.Profile
+	}
+	if profile == "" {
+		return nil, errors.New("no profile folder")
+	}
+	t, err := document.NewTempFiles(filepath.Join(profile, "cache", "open"))
+	if err != nil {
+		return nil, err
+	}
+	v.temp = t
+	return t, nil
+}
+
+// reloadWorklist reads the worklist from the cache off the UI goroutine.
+func (v *Vetting) reloadWorklist() {
+	a := v.app
+	bridge.Run(v.b, nil, func(ctx context.Context) (app.Worklist, error) {
+		return a.Worklist(ctx)
+	}, func(w app.Worklist, err error) {
+		v.loadErr = err
+		if err != nil {
+			if triage.ErrorCodeOf(err) == triage.ENOTFOUND {
+				// Nothing synced yet: the first pull fills it.
+				v.list.empty.SetText("Nothing has been downloaded yet. Triage Desk is fetching the worklist from e-RS…")
+			} else {
+				v.list.empty.SetText("The worklist could not be read. " + triage.ErrorMessage(err))
+			}
+			v.list.empty.Show()
+			return
+		}
+		for u, d := range v.drafts {
+			if d != nil {
+				for i := range w.Rows {
+					if w.Rows[i].UBRN == u && w.Rows[i].Local == triage.LocalNone {
+						w.Rows[i].Local = triage.LocalDraft
+					}
+				}
+			}
+		}
+		v.list.SetWorklist(w)
+		v.fillReviewBy()
+		if v.panel != nil {
+			v.list.MarkOpen(v.panel.ubrn)
+		}
+		if v.onWorklist != nil {
+			v.onWorklist()
+		}
+	})
+}
+
+// onUpdate applies the engine's coalesced events: only the rows concerned
+// are refreshed.
+func (v *Vetting) onUpdate(u bridge.Update) {
+	if u.Sync != nil {
+		v.sync = *u.Sync
+		v.tick()
+	}
+	if u.Worklist != nil || u.Lagged {
+		v.reloadWorklist()
+	}
+	for ubrn, st := range u.Decisions {
+		ls := triage.LocalStatusOf(st)
+		if ls == triage.LocalNone && v.drafts[ubrn] != nil {
+			ls = triage.LocalDraft
+		}
+		v.list.SetLocalStatus(ubrn, ls)
+		if p := v.panel; p != nil && p.ubrn == ubrn && p.decision != nil {
+			p.decision.refreshEntry()
+		}
+	}
+	touched := map[string]bool{}
+	for ubrn := range u.Referrals {
+		touched[ubrn] = true
+	}
+	criArrived := false
+	for _, d := range u.Documents {
+		touched[d.UBRN] = true
+		if p := v.panel; p != nil && d.UBRN == p.ubrn && d.DocumentID == engine.CRIDocumentID {
+			criArrived = true
+		}
+	}
+	if len(touched) > 0 {
+		v.refreshRows(touched)
+		v.fillReviewBy()
+	}
+	if p := v.panel; p != nil && p.loaded && touched[p.ubrn] {
+		p.refreshDocuments(criArrived)
+	}
+}
+
+// refreshRows re-reads whether each referral is ready offline, and its
+// version, and refreshes those rows (and notes a change to the open one).
+func (v *Vetting) refreshRows(ubrns map[string]bool) {
+	a := v.app
+	type info struct {
+		ready   bool
+		version int
+	}
+	bridge.Run(v.b, nil, func(ctx context.Context) (map[string]info, error) {
+		out := make(map[string]info, len(ubrns))
+		for u := range ubrns {
+			ci, err := a.Store.CacheInfo(ctx, u)
+			if err != nil {
+				continue
+			}
+			out[u] = info{ready: ci.HasReferral && ci.HasCRI(), version: ci.Version}
+		}
+		return out, nil
+	}, func(infos map[string]info, _ error) {
+		for u, i := range infos {
+			v.list.SetOfflineReady(u, i.ready)
+			if p := v.panel; p != nil && p.ubrn == u && p.loaded && i.version > 0 {
+				p.noteChanged(i.version)
+			}
+		}
+	})
+}
+
+// open shows a referral on the right, in a new panel: the previous one is
+// closed (its draft kept, its documents closed, its work cancelled).
+func (v *Vetting) open(ubrn string) {
+	if v.panel != nil && v.panel.ubrn == ubrn {
+		v.list.MarkOpen(ubrn)
+		return
+	}
+	v.replacePanel(ubrn)
+}
+
+// reopen reloads the open referral from the cache.
+func (v *Vetting) reopen(ubrn string) { v.replacePanel(ubrn) }
+
+func (v *Vetting) replacePanel(ubrn string) {
+	if v.panel != nil {
+		if w := v.panel.viewerArea.Size().Width; w > 50 {
+			v.lastViewerWidth = w
+		}
+		v.sideOffset()
+		v.panel.close()
+	} else if s := v.frame.Window().Canvas().Size(); s.Width > 0 {
+		v.lastViewerWidth = float32(float64(s.Width)*(1-v.split.Offset)*v.sideSplit) - 2*theme.Padding()
+	}
+	if len(v.body.Objects) != 1 || v.body.Objects[0] != v.split {
+		v.split.Leading = v.list.Object()
+		v.body.Objects = []fyne.CanvasObject{v.split}
+		v.body.Refresh()
+	}
+	p := newReferralPanel(v, ubrn)
+	v.panel = p
+	v.right.Objects = []fyne.CanvasObject{p.Object()}
+	v.right.Refresh()
+	v.list.MarkOpen(ubrn)
+	p.load()
+}
+
+// Open opens the referral (as a click on its row does).
+func (v *Vetting) Open(ubrn string) { v.open(ubrn) }
+
+// openNext opens the referral after ubrn in the worklist's order.
+func (v *Vetting) openNext(ubrn string) {
+	if next := v.list.After(ubrn); next != "" {
+		v.open(next)
+	}
+}
+
+// Panel returns the open referral's panel (nil for none).
+func (v *Vetting) Panel() *referralPanel { return v.panel }
+
+// modalOpen reports which modal layer is up: the confirm step, another
+// dialog or pop-up, or none.
+func (v *Vetting) modalOpen() (confirm, other bool) {
+	if v.panel != nil && v.panel.decision != nil && v.panel.decision.confirm != nil {
+		return true, false
+	}
+	return false, v.frame.Window().Canvas().Overlays().Top() != nil
+}
+
+// registerShortcuts gives the Frame's Registry the vetting actions. While
+// the confirm step is up, only confirm and cancel act; behind any other
+// dialog, nothing does.
+func (v *Vetting) registerShortcuts() {
+	keys := v.frame.Shortcuts()
+	plain := func(id shortcuts.ID, fn func()) {
+		keys.Handle(id, func() {
+			if c, o := v.modalOpen(); c || o {
+				return
+			}
+			fn()
+		})
+	}
+	decision := func(fn func(*decisionPanel)) func() {
+		return func() {
+			if v.panel != nil && v.panel.decision != nil {
+				fn(v.panel.decision)
+			}
+		}
+	}
+	viewer := func(fn func(*pdfViewer)) func() {
+		return func() {
+			if v.panel != nil && v.panel.viewer != nil {
+				fn(v.panel.viewer)
+			}
+		}
+	}
+	plain(shortcuts.Next, func() { v.list.MoveCursor(1) })
+	plain(shortcuts.Previous, func() { v.list.MoveCursor(-1) })
+	plain(shortcuts.Open, v.list.OpenCursor)
+	plain(shortcuts.Search, func() { v.list.FocusSearch(v.frame.Window().Canvas()) })
+	plain(shortcuts.Refresh, v.refresh)
+	plain(shortcuts.Accept, decision((*decisionPanel).doAccept))
+	plain(shortcuts.Reject, decision((*decisionPanel).doReject))
+	plain(shortcuts.Redirect, decision((*decisionPanel).doRedirect))
+	plain(shortcuts.TriageOutcome, decision((*decisionPanel).doTriage))
+	plain(shortcuts.PageDown, viewer((*pdfViewer).PageDown))
+	plain(shortcuts.PageUp, viewer((*pdfViewer).PageUp))
+	plain(shortcuts.ZoomIn, viewer((*pdfViewer).ZoomIn))
+	plain(shortcuts.ZoomOut, viewer((*pdfViewer).ZoomOut))
+	plain(shortcuts.FitWidth, viewer((*pdfViewer).FitWidth))
+	plain(shortcuts.Find, viewer((*pdfViewer).FocusFind))
+	keys.Handle(shortcuts.Confirm, func() {
+		if _, o := v.modalOpen(); !o {
+			decision(func(dp *decisionPanel) { dp.submit(false) })()
+		}
+	})
+	keys.Handle(shortcuts.ConfirmAndNext, func() {
+		if _, o := v.modalOpen(); !o {
+			decision(func(dp *decisionPanel) { dp.submit(true) })()
+		}
+	})
+	keys.Handle(shortcuts.Cancel, func() {
+		if _, o := v.modalOpen(); o {
+			return
+		}
+		if p := v.panel; p != nil {
+			if p.decision != nil && p.decision.cancel() {
+				return
+			}
+			if p.showing != "cri" && p.loaded {
+				p.loadCRI()
+			}
+		}
+	})
+}
+
+// refresh asks the engine to sync now and re-reads the worklist.
+func (v *Vetting) refresh() {
+	if v.app.Engine != nil {
+		v.app.Engine.SyncNow()
+	}
+	v.reloadWorklist()
+}
+
+// loadingScreen is shown while start-up work runs off the UI goroutine.
+func loadingScreen(msg string) fyne.CanvasObject {
+	bar := widget.NewProgressBarInfinite()
+	l := widget.NewLabel(msg)
+	l.Alignment = fyne.TextAlignCenter
+	return container.NewCenter(container.NewVBox(widget.NewIcon(AppIcon), l, bar))
+}

@@ -1,0 +1,801 @@
+package ui
+
+import (
+	"fmt"
+	"image/color"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/shortcuts"
+)
+
+// column is one worklist column: its heading, the triage.Column it sorts
+// by and its default width.
+type column struct {
+	title string
+	sort  triage.Column
+	width float32
+}
+
+// columns are the worklist's columns, left to right.
+var columns = []column{
+	{"Priority", triage.ColumnPriority, 92},
+	{"Type", triage.ColumnType, 72},
+	{"UBRN", triage.ColumnUBRN, 130},
+	{"NHS number", triage.ColumnNHSNumber, 118},
+	{"Specialty", triage.ColumnSpecialty, 140},
+	{"Service", triage.ColumnService, 190},
+	{"Received", triage.ColumnReceived, 104},
+	{"Days", triage.ColumnDaysWaiting, 60},
+	{"Review by", triage.ColumnReviewBy, 178},
+	{"Changed", triage.ColumnChanged, 124},
+	{"Status", triage.ColumnLocalStatus, 84},
+	{"Offline", triage.ColumnOffline, 74},
+}
+
+// Preference keys for the worklist's layout.
+const (
+	prefColumnWidth = "worklist.column.%d.width"
+)
+
+// Filter choices shown in the worklist's selects.
+const (
+	anyPriority  = "All priorities"
+	anyType      = "Booked and RAS"
+	anySpecialty = "All specialties"
+	anyService   = "All services"
+	anyStatus    = "Any status"
+	notDecided   = "Not decided"
+)
+
+// Worklist is the Referrals for Review table with its filters, search box
+// and counts. Rows are sorted and filtered with triage.FilterSort; a
+// clicked header sorts by its column (again: reversed). The keyboard
+// cursor (↓/↑, j/k) and the open referral are separate: Enter opens the
+// row under the cursor, and a click does both. Use it on the UI goroutine.
+type Worklist struct {
+	// OnOpen is called when the clinician opens a referral.
+	OnOpen func(ubrn string)
+
+	prefs fyne.Preferences
+	now   func() time.Time
+
+	all    []triage.Row
+	index  map[string]int // UBRN -> index in all
+	view   []*triage.Row
+	pos    map[string]int // UBRN -> index in view
+	filter triage.Filter
+	sort   triage.Sort
+	asOf   time.Time
+	loaded bool
+
+	cursor   int
+	openUBRN string
+
+	table     *worklistTable
+	headers   map[*sortHeader]bool
+	widths    []float32
+	search    *keyEntry
+	priority  *widget.Select
+	kind      *widget.Select
+	specialty *widget.Select
+	service   *widget.Select
+	status    *widget.Select
+	changed   *widget.Check
+	counts    *widget.Label
+	empty     *widget.Label
+	body      *fyne.Container
+	obj       fyne.CanvasObject
+
+	specialtyCodes map[string]string // label -> code
+	serviceIDs     map[string]string // label -> id
+}
+
+// NewWorklist builds an empty worklist. keys receives the keys the table
+// does not use itself; prefs keeps the column widths (nil: not kept).
+func NewWorklist(keys *shortcuts.Registry, prefs fyne.Preferences) *Worklist {
+	wl := &Worklist{prefs: prefs, now: time.Now, index: map[string]int{}, pos: map[string]int{},
+		cursor: -1, headers: map[*sortHeader]bool{}}
+	wl.widths = make([]float32, len(columns))
+	for i, c := range columns {
+		wl.widths[i] = c.width
+		if prefs != nil {
+			if w := prefs.FloatWithFallback(fmt.Sprintf(prefColumnWidth, i), 0); w >= 30 && w <= 800 {
+				wl.widths[i] = float32(w)
+			}
+		}
+	}
+	wl.table = newWorklistTable(wl, keys)
+	wl.search = newKeyEntry()
+	wl.search.OnEscape = func() { wl.search.SetText("") }
+	wl.search.SetPlaceHolder("Search UBRN or NHS number  ( / )")
+	wl.search.OnChanged = func(s string) { wl.filter.Text = s; wl.apply() }
+	wl.search.OnSubmitted = func(string) {
+		// Enter in the search box opens the first match.
+		if len(wl.view) > 0 {
+			wl.setCursor(0)
+			wl.openCursor()
+		}
+	}
+	wl.priority = widget.NewSelect([]string{anyPriority, "2WW", "Urgent", "Routine"}, func(s string) {
+		wl.filter.Priorities = nil
+		for _, p := range triage.Priorities {
+			if p.Label() == s {
+				wl.filter.Priorities = []triage.Priority{p}
+			}
+		}
+		wl.apply()
+	})
+	wl.kind = widget.NewSelect([]string{anyType, "Booked", "RAS"}, func(s string) {
+		wl.filter.Types = nil
+		for _, t := range []triage.ReferralType{triage.ReferralTypeAppointment, triage.ReferralTypeTriageDeferral} {
+			if t.Label() == s {
+				wl.filter.Types = []triage.ReferralType{t}
+			}
+		}
+		wl.apply()
+	})
+	wl.specialty = widget.NewSelect([]string{anySpecialty}, func(s string) {
+		wl.filter.Specialties = nil
+		if code, ok := wl.specialtyCodes[s]; ok {
+			wl.filter.Specialties = []string{code}
+		}
+		wl.apply()
+	})
+	wl.service = widget.NewSelect([]string{anyService}, func(s string) {
+		wl.filter.Services = nil
+		if id, ok := wl.serviceIDs[s]; ok {
+			wl.filter.Services = []string{id}
+		}
+		wl.apply()
+	})
+	statuses := []string{anyStatus, notDecided}
+	for _, s := range []triage.LocalStatus{triage.LocalDraft, triage.LocalQueued, triage.LocalSending, triage.LocalSent, triage.LocalConflict, triage.LocalFailed} {
+		statuses = append(statuses, s.Label())
+	}
+	wl.status = widget.NewSelect(statuses, func(s string) {
+		wl.filter.LocalStatuses = nil
+		switch s {
+		case anyStatus:
+		case notDecided:
+			wl.filter.LocalStatuses = []triage.LocalStatus{triage.LocalNone}
+		default:
+			for _, l := range []triage.LocalStatus{triage.LocalDraft, triage.LocalQueued, triage.LocalSending, triage.LocalSent, triage.LocalConflict, triage.LocalFailed} {
+				if l.Label() == s {
+					wl.filter.LocalStatuses = []triage.LocalStatus{l}
+				}
+			}
+		}
+		wl.apply()
+	})
+	wl.changed = widget.NewCheck("Changed since review", func(on bool) { wl.filter.ChangedSinceReview = on; wl.apply() })
+	for _, s := range []*widget.Select{wl.priority, wl.kind, wl.specialty, wl.service, wl.status} {
+		s.SetSelectedIndex(0)
+	}
+	wl.counts = widget.NewLabelWithStyle("Loading the worklist…", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	wl.counts.Truncation = fyne.TextTruncateEllipsis
+	wl.empty = widget.NewLabel("")
+	wl.empty.Alignment = fyne.TextAlignCenter
+	wl.empty.Wrapping = fyne.TextWrapWord
+	wl.empty.Hide()
+
+	filters := container.NewGridWithColumns(3, wl.priority, wl.kind, wl.status, wl.specialty, wl.service, wl.changed)
+	top := container.NewVBox(
+		container.NewBorder(nil, nil, widget.NewLabelWithStyle("Referrals for Review", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, wl.counts),
+		wl.search, filters)
+	wl.body = container.NewStack(wl.table, container.NewCenter(wl.empty))
+	wl.obj = container.NewBorder(top, nil, nil, nil, wl.body)
+	return wl
+}
+
+// Object returns the worklist's canvas object.
+func (wl *Worklist) Object() fyne.CanvasObject { return wl.obj }
+
+// SetWorklist replaces the rows with a freshly read worklist, keeping the
+// filters, the sort, the cursor and the open referral where they still
+// exist.
+func (wl *Worklist) SetWorklist(w app.Worklist) {
+	wl.all = w.Rows
+	wl.asOf = w.AsOf
+	wl.loaded = true
+	wl.index = make(map[string]int, len(wl.all))
+	for i := range wl.all {
+		wl.index[wl.all[i].UBRN] = i
+	}
+	wl.fillChoices()
+	wl.apply()
+}
+
+// fillChoices lists the specialties and services present in the rows.
+func (wl *Worklist) fillChoices() {
+	wl.specialtyCodes, wl.serviceIDs = map[string]string{}, map[string]string{}
+	for i := range wl.all {
+		r := &wl.all[i]
+		wl.specialtyCodes[r.Specialty.Label()] = r.Specialty.Code
+		wl.serviceIDs[r.Service.Label()] = r.Service.ID
+	}
+	opts := func(first string, m map[string]string) []string {
+		out := make([]string, 0, len(m)+1)
+		for k := range m {
+			out = append(out, k)
+		}
+		slices.Sort(out)
+		return append([]string{first}, out...)
+	}
+	keep := func(s *widget.Select, options []string) {
+		cur := s.Selected
+		s.SetOptions(options)
+		if !slices.Contains(options, cur) {
+			s.SetSelectedIndex(0)
+		}
+	}
+	keep(wl.specialty, opts(anySpecialty, wl.specialtyCodes))
+	keep(wl.service, opts(anyService, wl.serviceIDs))
+}
+
+// apply re-filters and re-sorts, keeping the cursor on the same referral.
+func (wl *Worklist) apply() {
+	if wl.table == nil || wl.counts == nil {
+		return // still being built
+	}
+	var cursorUBRN string
+	if wl.cursor >= 0 && wl.cursor < len(wl.view) {
+		cursorUBRN = wl.view[wl.cursor].UBRN
+	}
+	wl.view = triage.FilterSort(wl.all, wl.filter, wl.sort)
+	wl.pos = make(map[string]int, len(wl.view))
+	for i, r := range wl.view {
+		wl.pos[r.UBRN] = i
+	}
+	wl.cursor = -1
+	if i, ok := wl.pos[cursorUBRN]; ok {
+		wl.cursor = i
+	} else if i, ok := wl.pos[wl.openUBRN]; ok {
+		wl.cursor = i
+	}
+	wl.updateCounts()
+	switch {
+	case !wl.loaded:
+		wl.empty.SetText("Loading the worklist…")
+		wl.empty.Show()
+	case len(wl.all) == 0:
+		wl.empty.SetText("No referrals are waiting for review.")
+		wl.empty.Show()
+	case len(wl.view) == 0:
+		wl.empty.SetText("No referrals match these filters. Clear the search or choose other filters.")
+		wl.empty.Show()
+	default:
+		wl.empty.Hide()
+	}
+	for h := range wl.headers {
+		h.refreshTitle()
+	}
+	wl.table.Refresh()
+	if wl.cursor >= 0 {
+		wl.table.ScrollTo(widget.TableCellID{Row: wl.cursor, Col: 0})
+	}
+}
+
+// updateCounts writes the counts line: "42 to review · 5 2WW · 3 queued".
+func (wl *Worklist) updateCounts() {
+	if !wl.loaded {
+		return
+	}
+	c := triage.Count(wl.all)
+	parts := []string{fmt.Sprintf("%d to review", c.ToReview), fmt.Sprintf("%d 2WW", c.TwoWeek)}
+	parts = append(parts, fmt.Sprintf("%d queued", c.ByLocal[triage.LocalQueued]+c.ByLocal[triage.LocalSending]))
+	if n := c.ByLocal[triage.LocalConflict] + c.ByLocal[triage.LocalFailed]; n > 0 {
+		parts = append(parts, plural(n, "needs attention", "need attention"))
+	}
+	s := strings.Join(parts, " · ")
+	if !wl.filter.IsZero() {
+		s += fmt.Sprintf(" (showing %d)", len(wl.view))
+	}
+	wl.counts.SetText(s)
+}
+
+// Counts returns the counts line as shown.
+func (wl *Worklist) Counts() string { return wl.counts.Text }
+
+// Rows returns the UBRNs in display order.
+func (wl *Worklist) Rows() []string {
+	out := make([]string, len(wl.view))
+	for i, r := range wl.view {
+		out[i] = r.UBRN
+	}
+	return out
+}
+
+// Row returns the displayed row for a UBRN.
+func (wl *Worklist) Row(ubrn string) (triage.Row, bool) {
+	i, ok := wl.index[ubrn]
+	if !ok {
+		return triage.Row{}, false
+	}
+	return wl.all[i], true
+}
+
+// Sort returns the sort in use.
+func (wl *Worklist) Sort() triage.Sort { return wl.sort }
+
+// SortBy sorts by the column at index col; the same column again reverses
+// the order. It is what a click on a header does.
+func (wl *Worklist) SortBy(col int) {
+	if col < 0 || col >= len(columns) {
+		return
+	}
+	c := columns[col].sort
+	if wl.sort.Column == c {
+		wl.sort.Descending = !wl.sort.Descending
+	} else {
+		wl.sort = triage.Sort{Column: c}
+	}
+	wl.apply()
+}
+
+// SetLocalStatus shows a decision's new state on its row (one-row refresh).
+func (wl *Worklist) SetLocalStatus(ubrn string, s triage.LocalStatus) {
+	i, ok := wl.index[ubrn]
+	if !ok || wl.all[i].Local == s {
+		return
+	}
+	wl.all[i].Local = s
+	wl.refreshRow(ubrn)
+	wl.updateCounts()
+}
+
+// SetOfflineReady shows whether a referral's documents are stored for
+// offline reading (one-row refresh).
+func (wl *Worklist) SetOfflineReady(ubrn string, ready bool) {
+	i, ok := wl.index[ubrn]
+	if !ok || wl.all[i].OfflineReady == ready {
+		return
+	}
+	wl.all[i].OfflineReady = ready
+	wl.refreshRow(ubrn)
+}
+
+// refreshRow redraws the cells of one row, if it is displayed.
+func (wl *Worklist) refreshRow(ubrn string) {
+	p, ok := wl.pos[ubrn]
+	if !ok {
+		return
+	}
+	for c := range columns {
+		wl.table.RefreshItem(widget.TableCellID{Row: p, Col: c})
+	}
+}
+
+// Cursor returns the UBRN under the keyboard cursor ("" for none).
+func (wl *Worklist) Cursor() string {
+	if wl.cursor < 0 || wl.cursor >= len(wl.view) {
+		return ""
+	}
+	return wl.view[wl.cursor].UBRN
+}
+
+// OpenUBRN returns the referral shown as open.
+func (wl *Worklist) OpenUBRN() string { return wl.openUBRN }
+
+func (wl *Worklist) setCursor(i int) {
+	if i < 0 || i >= len(wl.view) {
+		return
+	}
+	old := wl.Cursor()
+	wl.cursor = i
+	if old != "" {
+		wl.refreshRow(old)
+	}
+	wl.refreshRow(wl.view[i].UBRN)
+	wl.table.ScrollTo(widget.TableCellID{Row: i, Col: 0})
+}
+
+// MoveCursor moves the keyboard cursor by delta rows (↓ +1, ↑ −1).
+func (wl *Worklist) MoveCursor(delta int) {
+	if len(wl.view) == 0 {
+		return
+	}
+	if wl.cursor < 0 {
+		wl.setCursor(0)
+		return
+	}
+	wl.setCursor(max(0, min(len(wl.view)-1, wl.cursor+delta)))
+}
+
+// OpenCursor opens the referral under the cursor.
+func (wl *Worklist) OpenCursor() { wl.openCursor() }
+
+func (wl *Worklist) openCursor() {
+	if u := wl.Cursor(); u != "" {
+		wl.MarkOpen(u)
+		if wl.OnOpen != nil {
+			wl.OnOpen(u)
+		}
+	}
+}
+
+// MarkOpen shows ubrn as the open referral and moves the cursor to it,
+// without calling OnOpen.
+func (wl *Worklist) MarkOpen(ubrn string) {
+	old := wl.openUBRN
+	wl.openUBRN = ubrn
+	if old != "" {
+		wl.refreshRow(old)
+	}
+	if i, ok := wl.pos[ubrn]; ok {
+		wl.setCursor(i)
+	}
+}
+
+// After returns the referral displayed after ubrn ("" at the end): where
+// "…and next" goes.
+func (wl *Worklist) After(ubrn string) string {
+	i, ok := wl.pos[ubrn]
+	if !ok || i+1 >= len(wl.view) {
+		return ""
+	}
+	return wl.view[i+1].UBRN
+}
+
+// FocusSearch puts the keyboard in the search box.
+func (wl *Worklist) FocusSearch(c fyne.Canvas) {
+	if c != nil {
+		c.Focus(wl.search)
+	}
+}
+
+// Search returns the search box.
+func (wl *Worklist) Search() *widget.Entry { return &wl.search.Entry }
+
+// columnResized records a new width for column i and keeps it.
+func (wl *Worklist) columnResized(i int, w float32) {
+	if i < 0 || i >= len(wl.widths) || w == wl.widths[i] {
+		return
+	}
+	wl.widths[i] = w
+	if wl.prefs != nil {
+		wl.prefs.SetFloat(fmt.Sprintf(prefColumnWidth, i), float64(w))
+	}
+}
+
+// cellText returns what a cell shows, and for the priority column the
+// badge colour.
+func (wl *Worklist) cellText(r *triage.Row, col int) (string, fyne.ThemeColorName) {
+	switch columns[col].sort {
+	case triage.ColumnPriority:
+		switch r.Priority {
+		case triage.PriorityTwoWeekWait:
+			return r.Priority.Label(), ColorNameTwoWeek
+		case triage.PriorityUrgent:
+			return r.Priority.Label(), ColorNameUrgent
+		}
+		return r.Priority.Label(), ""
+	case triage.ColumnType:
+		return r.Type.Label(), ""
+	case triage.ColumnUBRN:
+		return formatUBRN(r.UBRN), ""
+	case triage.ColumnNHSNumber:
+		return triage.FormatNHSNumber(r.NHSNumber), ""
+	case triage.ColumnSpecialty:
+		return r.Specialty.Label(), ""
+	case triage.ColumnService:
+		return r.Service.Label(), ""
+	case triage.ColumnReceived:
+		return formatDate(r.Received()), ""
+	case triage.ColumnDaysWaiting:
+		return strconv.Itoa(r.DaysWaiting(wl.now())), ""
+	case triage.ColumnReviewBy:
+		if r.ReviewBy.IsZero() {
+			return "–", ""
+		}
+		if r.Local != triage.LocalSent && r.ReviewBy.Before(wl.now()) {
+			return formatDate(r.ReviewBy) + " · overdue", toneDanger
+		}
+		return formatDate(r.ReviewBy), ""
+	case triage.ColumnChanged:
+		if l := changedLabel(r.ContextStatus); l != "" {
+			return l, ColorNameUrgent
+		}
+		return "", ""
+	case triage.ColumnLocalStatus:
+		switch r.Local {
+		case triage.LocalConflict, triage.LocalFailed:
+			return r.Local.Label(), toneDanger
+		}
+		return r.Local.Label(), ""
+	case triage.ColumnOffline:
+		if r.OfflineReady {
+			return "Ready", ""
+		}
+		return "Not yet", ""
+	}
+	return "", ""
+}
+
+// toneDanger draws a cell's text in the error colour instead of a badge
+// (its words, such as "overdue", say it too).
+const toneDanger fyne.ThemeColorName = "triagedesk.dangerText"
+
+// worklistTable is the virtualised table: widget.Table with the keys it
+// does not use itself forwarded to the shortcut Registry, and column
+// widths kept after a drag.
+type worklistTable struct {
+	widget.Table
+	wl   *Worklist
+	keys *shortcuts.Registry
+}
+
+func newWorklistTable(wl *Worklist, keys *shortcuts.Registry) *worklistTable {
+	t := &worklistTable{wl: wl, keys: keys}
+	t.Length = func() (int, int) { return len(wl.view), len(columns) }
+	t.CreateCell = newWorklistCell
+	t.UpdateCell = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if id.Row < 0 || id.Row >= len(wl.view) {
+			return
+		}
+		r := wl.view[id.Row]
+		text, badge := wl.cellText(r, id.Col)
+		o.(*worklistCell).set(text, badge, columns[id.Col].sort == triage.ColumnPriority && badge == "" && text != "",
+			r.UBRN == wl.openUBRN, id.Row == wl.cursor, id.Col == 0)
+	}
+	t.ShowHeaderRow = true
+	t.CreateHeader = func() fyne.CanvasObject { return newSortHeader(wl) }
+	t.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		h := o.(*sortHeader)
+		h.col = id.Col
+		wl.headers[h] = true
+		h.refreshTitle()
+	}
+	t.OnSelected = func(id widget.TableCellID) {
+		wl.setCursor(id.Row)
+		wl.openCursor()
+		// The row highlight is the worklist's own; drop the table's
+		// single-cell one.
+		t.UnselectAll()
+	}
+	t.ExtendBaseWidget(t)
+	for i := range columns {
+		t.SetColumnWidth(i, wl.widths[i])
+	}
+	return t
+}
+
+// TypedKey sends the worklist keys (↓/↑, Enter, the decision keys) to the
+// Registry; ←/→ scroll the columns as usual.
+func (t *worklistTable) TypedKey(ev *fyne.KeyEvent) {
+	if t.keys != nil && t.keys.TypedKey(ev) {
+		return
+	}
+	switch ev.Name {
+	case fyne.KeyLeft, fyne.KeyRight:
+		t.Table.TypedKey(ev)
+	}
+}
+
+// TypedRune sends typed characters (j/k, A, R, /…) to the Registry.
+func (t *worklistTable) TypedRune(r rune) {
+	if t.keys != nil {
+		t.keys.TypedRune(r)
+	}
+}
+
+// DragEnd keeps the new column widths after a divider was dragged.
+func (t *worklistTable) DragEnd() {
+	t.Table.DragEnd()
+	for h := range t.wl.headers {
+		if h.col >= 0 && h.Size().Width > 0 {
+			t.wl.columnResized(h.col, h.Size().Width)
+		}
+	}
+}
+
+// worklistCell is one table cell: the row background, an optional badge
+// (a coloured pill behind the text) and the text.
+type worklistCell struct {
+	widget.BaseWidget
+	bg      *canvas.Rectangle
+	mark    *canvas.Rectangle // the keyboard cursor's bar, in the first column
+	badgeBg *canvas.Rectangle
+	text    *canvas.Text
+	label   *widget.Label
+	badge   bool
+}
+
+func newWorklistCell() fyne.CanvasObject {
+	c := &worklistCell{bg: canvas.NewRectangle(nil), mark: canvas.NewRectangle(nil), badgeBg: canvas.NewRectangle(nil),
+		text: canvas.NewText("", nil), label: widget.NewLabel("")}
+	c.mark.Hide()
+	c.badgeBg.CornerRadius = 4
+	c.text.TextStyle = fyne.TextStyle{Bold: true}
+	c.label.Truncation = fyne.TextTruncateEllipsis
+	c.ExtendBaseWidget(c)
+	return c
+}
+
+// set shows text; badge names the badge colour ("" for plain text);
+// outlined draws a plain badge (routine priority) with a border, so the
+// priority column always shows a badge with its text. The cursor's row is
+// shaded and, in its first cell, marked with a bar (a shape, not only a
+// colour); the open referral's row is shaded and bold.
+func (c *worklistCell) set(text string, badge fyne.ThemeColorName, outlined, open, cursor, first bool) {
+	if cursor && first {
+		c.mark.FillColor = appColor(theme.ColorNamePrimary)
+		c.mark.Show()
+	} else {
+		c.mark.Hide()
+	}
+	switch {
+	case open:
+		c.bg.FillColor = appColor(ColorNameRowSelected)
+	case cursor:
+		c.bg.FillColor = appColor(ColorNameRowCursor)
+	default:
+		c.bg.FillColor = nil
+	}
+	c.label.TextStyle = fyne.TextStyle{Bold: open}
+	c.label.Importance = widget.MediumImportance
+	if badge == toneDanger {
+		c.label.Importance = widget.DangerImportance
+		badge = ""
+	}
+	c.badge = badge != "" || outlined
+	if c.badge {
+		c.label.Hide()
+		c.text.Text = text
+		c.text.TextSize = theme.CaptionTextSize()
+		if badge != "" {
+			c.badgeBg.FillColor = appColor(badge)
+			c.badgeBg.StrokeWidth = 0
+			c.text.Color = appColor(ColorNameOnBadge)
+			if badge == ColorNameUrgent {
+				c.text.Color = color.Black // dark on amber reads in both themes
+			}
+		} else {
+			c.badgeBg.FillColor = nil
+			c.badgeBg.StrokeColor = appColor(theme.ColorNameForeground)
+			c.badgeBg.StrokeWidth = 1
+			c.text.Color = appColor(theme.ColorNameForeground)
+		}
+		c.badgeBg.Show()
+		c.text.Show()
+	} else {
+		c.badgeBg.Hide()
+		c.text.Hide()
+		c.label.Show()
+		c.label.SetText(text)
+	}
+	c.Refresh()
+}
+
+// CreateRenderer draws the cell.
+func (c *worklistCell) CreateRenderer() fyne.WidgetRenderer {
+	return &worklistCellRenderer{c: c}
+}
+
+type worklistCellRenderer struct{ c *worklistCell }
+
+func (r *worklistCellRenderer) Layout(size fyne.Size) {
+	c := r.c
+	c.bg.Move(fyne.NewPos(0, 0))
+	c.bg.Resize(size)
+	c.mark.Move(fyne.NewPos(0, 0))
+	c.mark.Resize(fyne.NewSize(4, size.Height))
+	c.label.Move(fyne.NewPos(0, 0))
+	c.label.Resize(size)
+	if c.badge {
+		ts := c.text.MinSize()
+		pad := theme.Padding()
+		w := min(ts.Width+3*pad, size.Width-pad)
+		h := ts.Height + pad
+		x, y := pad+2, (size.Height-h)/2
+		c.badgeBg.Move(fyne.NewPos(x, y))
+		c.badgeBg.Resize(fyne.NewSize(w, h))
+		c.text.Move(fyne.NewPos(x+(w-ts.Width)/2, y+(h-ts.Height)/2))
+		c.text.Resize(ts)
+	}
+}
+
+func (r *worklistCellRenderer) MinSize() fyne.Size {
+	return r.c.label.MinSize().Max(r.c.text.MinSize().AddWidthHeight(3*theme.Padding(), theme.Padding()))
+}
+
+func (r *worklistCellRenderer) Refresh() {
+	r.c.bg.Refresh()
+	r.c.mark.Refresh()
+	r.c.badgeBg.Refresh()
+	r.c.text.Refresh()
+	r.Layout(r.c.Size())
+}
+
+func (r *worklistCellRenderer) Objects() []fyne.CanvasObject {
+	return []fyne.CanvasObject{r.c.bg, r.c.mark, r.c.badgeBg, r.c.text, r.c.label}
+}
+
+func (r *worklistCellRenderer) Destroy() {}
+
+// sortHeader is a worklist column heading: tap to sort by it, again to
+// reverse. The sorted column shows an arrow and says so.
+type sortHeader struct {
+	widget.BaseWidget
+	wl    *Worklist
+	col   int
+	label *widget.Label
+}
+
+func newSortHeader(wl *Worklist) *sortHeader {
+	h := &sortHeader{wl: wl, col: -1, label: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})}
+	h.label.Truncation = fyne.TextTruncateEllipsis
+	h.ExtendBaseWidget(h)
+	return h
+}
+
+func (h *sortHeader) refreshTitle() {
+	if h.col < 0 || h.col >= len(columns) {
+		h.label.SetText("")
+		return
+	}
+	t := columns[h.col].title
+	if s := h.wl.sort; s.Column == columns[h.col].sort {
+		if s.Descending {
+			t += " ▼"
+		} else {
+			t += " ▲"
+		}
+	}
+	h.label.SetText(t)
+}
+
+// Tapped sorts by the header's column.
+func (h *sortHeader) Tapped(*fyne.PointEvent) { h.wl.SortBy(h.col) }
+
+// CreateRenderer draws the heading.
+func (h *sortHeader) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(h.label) }
+
+// keyEntry is a text field on which Esc leaves the field (Fyne gives a
+// focused field every plain key, so the window's Esc would never see it).
+// OnEscape, if set, runs after.
+type keyEntry struct {
+	widget.Entry
+	OnEscape func()
+}
+
+func newKeyEntry() *keyEntry {
+	e := &keyEntry{}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+func newMultiLineKeyEntry() *keyEntry {
+	e := newKeyEntry()
+	e.MultiLine = true
+	e.Wrapping = fyne.TextWrapWord
+	return e
+}
+
+// AcceptsTab is false: Tab moves to the next field, even in a multi-line
+// comment box (keyboard-first forms).
+func (e *keyEntry) AcceptsTab() bool { return false }
+
+// TypedKey leaves the field on Esc.
+func (e *keyEntry) TypedKey(ev *fyne.KeyEvent) {
+	if ev.Name == fyne.KeyEscape {
+		if c := fyne.CurrentApp().Driver().CanvasForObject(e); c != nil {
+			c.Unfocus()
+		}
+		if e.OnEscape != nil {
+			e.OnEscape()
+		}
+		return
+	}
+	e.Entry.TypedKey(ev)
+}
