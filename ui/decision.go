@@ -53,6 +53,10 @@ type decisionPanel struct {
 	form    *decisionForm
 	confirm *confirmStep
 	note    *widget.Label
+
+	// amending is the outbox decision being amended (outbox_amend.go):
+	// the form shows its inputs and confirming replaces it.
+	amending *store.Entry
 }
 
 func newDecisionPanel(p *referralPanel) *decisionPanel {
@@ -87,7 +91,7 @@ func (dp *decisionPanel) allowed() []triage.DecisionKind {
 // active reports whether a decision is on its way or done (so no new one
 // is offered).
 func (dp *decisionPanel) active() bool {
-	return dp.entry != nil && dp.entry.State != triage.OutboxDiscarded
+	return dp.entry != nil && dp.entry.State != triage.OutboxDiscarded && dp.amending == nil
 }
 
 // render redraws the panel for its state.
@@ -370,10 +374,16 @@ func (dp *decisionPanel) cancel() bool {
 		dp.confirm.close()
 		return true
 	}
-	if dp.form != nil {
-		dp.form.discardAttachment()
+	if dp.form != nil || dp.amending != nil {
+		if dp.form != nil {
+			dp.form.discardAttachment()
+		}
 		dp.form = nil
-		dp.dropDraft()
+		if dp.amending != nil {
+			dp.amending = nil // the outbox decision stays as it was
+		} else {
+			dp.dropDraft()
+		}
 		dp.say("")
 		dp.render()
 		return true
@@ -958,8 +968,15 @@ func (c *confirmStep) queue(next bool) {
 	dp := c.dp
 	v, ubrn, d := dp.p.v, dp.p.ubrn, c.d
 	a := v.app
+	amend := dp.amending
 	bridge.Run(v.b, nil, func(ctx context.Context) (store.Entry, error) {
-		en, err := a.Decide(ctx, d)
+		var en store.Entry
+		var err error
+		if amend != nil {
+			en, err = a.Amend(ctx, amend.ID, d)
+		} else {
+			en, err = a.Decide(ctx, d)
+		}
 		if err == nil {
 			_ = a.Store.UpdateLocalState(ctx, ubrn, func(l *store.LocalState) error { l.Draft = nil; return nil })
 		}
@@ -977,6 +994,7 @@ func (c *confirmStep) queue(next bool) {
 		delete(v.drafts, ubrn)
 		dp.p.data.view.Local.Draft = nil
 		dp.form = nil
+		dp.amending = nil
 		dp.entry = &en
 		c.close()
 		v.list.SetLocalStatus(ubrn, triage.LocalStatusOf(en.State))

@@ -1,0 +1,155 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/triagedesk/triagedesk/internal/document"
+	"github.com/triagedesk/triagedesk/internal/erssandbox"
+	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/bridge"
+)
+
+// TestTwentyDecisionsThroughAnOutageEndSentOrConflict is the end-to-end
+// check of the screens around the vetting window: with faults switched on
+// in the demo sandbox (503s, 500s, dropped connections, writes applied and
+// then dropped), a clinician accepts 20 referrals with the keyboard while
+// e-RS goes away for a while (every connection reset) and comes back;
+// another user rejects three of the referrals in e-RS meanwhile. Without a
+// click, every decision ends either sent (applied in e-RS exactly once)
+// or shown as a conflict: in the outbox, the banner and the status bar.
+func TestTwentyDecisionsThroughAnOutageEndSentOrConflict(t *testing.T) {
+	fa := test.NewTempApp(t)
+	opts := demoRuntimeOptions(t)
+	opts.DemoReferrals = 48
+	opts.EngineTuning = fastEngine
+	if err := os.MkdirAll(filepath.Dir(document.CompileCacheDir(opts.ProfileDir)), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(pdfCache, document.CompileCacheDir(opts.ProfileDir)); err != nil {
+		t.Fatal(err)
+	}
+	rt, ws := demoWorkspace(t, opts)
+	faults := erssandbox.Faults{Unavailable: 0.08, ServerError: 0.05, Reset: 0.05, DropAfterApply: 0.2, RetryAfter: 20 * time.Millisecond}
+	if err := rt.Sandbox.SetFaults(faults); err != nil {
+		t.Fatal(err)
+	}
+
+	h := &harness{t: t, rt: rt, ws: ws, loop: bridge.NewLoop()}
+	h.b = bridge.New(bridge.Options{Post: h.loop.Post})
+	t.Cleanup(h.b.Close)
+	fa.Settings().SetTheme(NewTheme(nil))
+	h.win, h.frame = NewShellWindow(fa, ShellOptions{Demo: true, Environment: "demo"})
+	t.Cleanup(h.win.Close)
+	h.win.Resize(fyne.NewSize(1600, 1000))
+	h.v = NewVetting(h.frame, h.b, ws, nil)
+	t.Cleanup(h.v.Close)
+	h.frame.SetMain(h.v.Object())
+	c := NewChrome(ChromeOptions{App: fa, Frame: h.frame, Bridge: h.b, Runtime: rt,
+		OpenURL: func(*url.URL) error { return errors.New("no browser in tests") }})
+	c.SetWorkspace(ws)
+	h.v.Start() // attaches the engine to the bridge
+	eng := ws.Engine
+	h.b.Go(func(ctx context.Context) { _ = eng.Run(ctx) })
+	h.waitFor("the worklist", func() bool { return h.v.list.loaded })
+	sawOffline := false
+	h.b.OnEngine(func(bridge.Update) { sawOffline = sawOffline || c.offline.Showing() })
+
+	var booked []string
+	for _, r := range h.rows() {
+		if r.Type == triage.ReferralTypeAppointment && r.Local == triage.LocalNone && len(booked) < 20 {
+			booked = append(booked, r.UBRN)
+		}
+	}
+	if len(booked) < 20 {
+		t.Fatalf("only %d booked referrals to decide", len(booked))
+	}
+	changed := map[string]bool{}
+	for i, ubrn := range booked {
+		switch i {
+		case 6: // e-RS goes away: every connection is reset
+			if err := rt.Sandbox.SetFaults(erssandbox.Faults{Reset: 1}); err != nil {
+				t.Fatal(err)
+			}
+			eng.SyncNow()
+		case 15: // and comes back, still with its everyday faults
+			h.waitFor("the offline banner", c.offline.Showing)
+			if err := rt.Sandbox.SetFaults(faults); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p := h.open(ubrn)
+		h.typeKeys("a")
+		if p.decision.confirm == nil {
+			t.Fatalf("decision %d: A did not open the confirm step", i+1)
+		}
+		h.shortcut(ctrlEnter)
+		h.waitFor("the decision to queue", func() bool { return p.decision.entry != nil })
+		if i >= 7 && i <= 9 { // another user acts on it while e-RS is away from us
+			changeInERS(t, rt, ubrn)
+			changed[ubrn] = true
+		}
+	}
+
+	ctx := context.Background()
+	final := map[string]store.Entry{}
+	h.waitFor("every decision to be sent or shown as a conflict", func() bool {
+		for _, u := range booked {
+			en, err := ws.Store.LatestForReferral(ctx, u)
+			if err != nil || (en.State != triage.OutboxSent && en.State != triage.OutboxConflict) {
+				return false
+			}
+			final[u] = en
+		}
+		return true
+	})
+	applied := map[string]int{}
+	for _, w := range rt.Sandbox.Stats().Writes {
+		if w.Applied {
+			applied[w.UBRN]++
+		}
+	}
+	for _, u := range booked {
+		en := final[u]
+		switch {
+		case changed[u] && en.State != triage.OutboxConflict:
+			t.Errorf("%s was changed in e-RS first but ended %s", u, en.State)
+		case !changed[u] && en.State != triage.OutboxSent:
+			t.Errorf("%s ended %s, want sent", u, en.State)
+		case en.State == triage.OutboxSent && applied[u] != 1:
+			t.Errorf("%s is sent but e-RS applied it %d times", u, applied[u])
+		case en.State == triage.OutboxConflict && applied[u] != 0:
+			t.Errorf("%s is a conflict but e-RS applied a write %d times", u, applied[u])
+		}
+	}
+
+	if !sawOffline {
+		t.Error("the offline banner never showed during the outage")
+	}
+	// Shown as conflicts: the banner, the status bar and the outbox.
+	h.waitFor("the screens to catch up", func() bool {
+		return !c.offline.Showing() && strings.HasPrefix(c.conflicts.Text(), "Not sent: 3 of your decisions were not applied") &&
+			strings.HasSuffix(c.status.Summary(), "3 conflicts") && !strings.Contains(c.status.Summary(), "queued")
+	})
+	c.ShowOutbox(triage.OutboxConflict)
+	ob := c.Outbox()
+	h.waitFor("the outbox", func() bool { return ob != nil && !ob.busy() && len(ob.rows) == 3 })
+	for _, r := range ob.rows {
+		if !changed[r.UBRN] || r.State != triage.OutboxConflict {
+			t.Errorf("needs attention lists %s (%s)", r.UBRN, r.State)
+		}
+	}
+	if rt.Sandbox.Stats().Faults[erssandbox.FaultReset] == 0 || rt.Sandbox.Stats().Faults[erssandbox.FaultDropAfterApply]+rt.Sandbox.Stats().Faults[erssandbox.FaultUnavailable] == 0 {
+		t.Errorf("the faults did not happen: %v", rt.Sandbox.Stats().Faults)
+	}
+}
