@@ -20,19 +20,34 @@ import (
 	"github.com/triagedesk/triagedesk/ui/bridge"
 )
 
-// pdfCache is one PDF-engine compilation cache shared by every test in the
-// package, so each test's fresh profile does not compile PDFium again.
-var pdfCache string
+// tmpRoot holds what the package's tests share: pdfCache, one PDF-engine
+// compilation cache (so each test's fresh profile does not compile PDFium
+// again), and the benchmarks' populated profiles.
+var tmpRoot, pdfCache string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "triagedesk-ui-pdfium-")
+	dir, err := os.MkdirTemp("", "triagedesk-ui-")
 	if err != nil {
 		panic(err)
 	}
-	pdfCache = dir
+	tmpRoot, pdfCache = dir, filepath.Join(dir, "pdfium")
+	if err := os.Mkdir(pdfCache, 0o700); err != nil {
+		panic(err)
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// sharePDFCache points a profile's PDF-engine cache at pdfCache.
+func sharePDFCache(t testing.TB, profile string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(document.CompileCacheDir(profile)), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(pdfCache, document.CompileCacheDir(profile)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // harness is the vetting window on a demo workspace: the in-process
@@ -64,12 +79,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	a := test.NewTempApp(t)
 	ctx := context.Background()
 	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Dir(document.CompileCacheDir(dir)), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(pdfCache, document.CompileCacheDir(dir)); err != nil {
-		t.Fatal(err)
-	}
+	sharePDFCache(t, dir)
 	rt, err := app.Start(ctx, app.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"),
 		DevInsecureKeyfile: filepath.Join(dir, "dev.key"), KeyWarn: io.Discard, DemoReferrals: o.referrals, LockTimeout: -1})
 	if err != nil {

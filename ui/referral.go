@@ -39,6 +39,7 @@ type referralData struct {
 // goroutine.
 type criResult struct {
 	ubrn    string
+	width   float32 // the viewer width page 1 was fitted to
 	data    []byte
 	pdf     *document.PDF
 	first   *image.RGBA
@@ -106,10 +107,12 @@ func (p *referralPanel) close() {
 	p.cancel()
 }
 
-// load reads the referral from the cache off the UI goroutine, then shows
-// it and opens its CRI.
+// load reads the referral from the cache off the UI goroutine and shows
+// it; its CRI is opened and page 1 drawn at the same time, on another
+// goroutine (both read the same cached referral's data, by UBRN).
 func (p *referralPanel) load() {
 	a := p.v.app
+	p.loadCRI()
 	bridge.Run(p.v.b, p.ctx, func(ctx context.Context) (referralData, error) {
 		v, err := a.Referral(ctx, p.ubrn)
 		if err != nil {
@@ -129,7 +132,6 @@ func (p *referralPanel) load() {
 			return
 		}
 		p.show(d)
-		p.loadCRI()
 	})
 }
 
@@ -273,69 +275,103 @@ func (p *referralPanel) openCRI(ubrn string, back fyne.CanvasObject) {
 	if ubrn != p.ubrn {
 		showing = "related:" + ubrn
 	}
-	p.setViewer(messagePanel(theme.DocumentIcon(), "Loading the clinical information…", back), showing)
 	width, scale := p.viewerWidth(), p.v.canvasScale()
+	if showing == "cri" {
+		// Opened next from the worklist: page 1 may already be drawn.
+		if res := p.v.takeReady(ubrn); res != nil {
+			p.closeWith(p.ctx, res.pdf)
+			p.showCRI(*res, nil, showing, back)
+			return
+		}
+	}
+	p.setViewer(messagePanel(theme.DocumentIcon(), "Loading the clinical information…", back), showing)
 	a := p.v.app
 	bridge.Run(p.v.b, p.ctx, func(ctx context.Context) (criResult, error) {
-		res := criResult{ubrn: ubrn}
-		_, data, err := a.Store.Document(ctx, ubrn, engine.CRIDocumentID)
-		if errors.Is(err, store.ErrNotFound) {
-			res.missing = true
-			return res, nil
+		res, err := readCRI(ctx, a, ubrn, width, scale)
+		if res.pdf != nil {
+			p.closeWith(p.ctx, res.pdf)
 		}
-		if err != nil {
-			return res, err
-		}
-		res.data = data
-		pdf, err := a.Documents(ctx).Open(ctx, data)
-		if err != nil {
-			return res, err
-		}
-		p.closeWith(p.ctx, pdf)
-		res.pdf = pdf
-		sizes := make([]document.Size, pdf.PageCount())
-		for i := range sizes {
-			sizes[i], _ = pdf.PageSize(i)
-		}
-		res.zoom = fitZoom(sizes, width)
-		if pdf.PageCount() > 0 {
-			dpi := float64(res.zoom*scale) * 72
-			if img, err := pdf.Render(ctx, 0, dpi); err == nil {
-				res.first = img
-			}
-		}
-		return res, nil
+		return res, err
 	}, func(res criResult, err error) {
 		if p.showing != showing {
 			return // the clinician opened something else meanwhile
 		}
-		ids := fmt.Sprintf("e-RS ids: UBRN %s, clinical referral information (A007)", formatUBRN(ubrn))
-		switch {
-		case err != nil:
-			p.setViewer(documentError(document.DisplayMessage(err), ids, p.saveCopyAction(res.data, "Clinical referral information "+ubrn, ".pdf"), back), showing)
-		case res.missing:
-			msg := "The clinical information for this referral has not been downloaded yet. Triage Desk is fetching it from e-RS and will show it here as soon as it arrives."
-			if p.v.sync.State != engine.StateOnline {
-				msg = "The clinical information for this referral has not been downloaded yet, and Triage Desk cannot reach e-RS now. It will be downloaded and shown here when the connection returns."
-			}
-			p.setViewer(messagePanel(theme.DownloadIcon(), msg+"\n"+ids, back), showing)
-		default:
-			tools := back
-			if tools == nil {
-				tools = widget.NewLabelWithStyle("Clinical referral information", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-			}
-			v := newPDFViewer(p.v.b, p.ctx, res.pdf, res.zoom, true, res.first, tools)
-			v.fitWidth = width
-			if showing == "cri" {
-				v.onPageShown = func(page int) {
-					if page == 0 && p.onCRIShown != nil {
+		p.showCRI(res, err, showing, back)
+	})
+}
+
+// readCRI reads the CRI cached under ubrn from the encrypted store, opens
+// it and draws page 1 to fit width (off the UI goroutine). missing is set
+// when it has not been downloaded. The caller owns res.pdf.
+func readCRI(ctx context.Context, a *app.App, ubrn string, width, scale float32) (criResult, error) {
+	res := criResult{ubrn: ubrn, width: width}
+	_, data, err := a.Store.Document(ctx, ubrn, engine.CRIDocumentID)
+	if errors.Is(err, store.ErrNotFound) {
+		res.missing = true
+		return res, nil
+	}
+	if err != nil {
+		return res, err
+	}
+	res.data = data
+	pdf, err := a.Documents(ctx).Open(ctx, data)
+	if err != nil {
+		return res, err
+	}
+	res.pdf = pdf
+	sizes := make([]document.Size, pdf.PageCount())
+	for i := range sizes {
+		sizes[i], _ = pdf.PageSize(i)
+	}
+	res.zoom = fitZoom(sizes, width)
+	if pdf.PageCount() > 0 {
+		dpi := float64(res.zoom*scale) * 72
+		if img, err := pdf.Render(ctx, 0, dpi); err == nil {
+			res.first = img
+		}
+	}
+	return res, nil
+}
+
+// showCRI puts a CRI read by readCRI in the viewer area: the document, or
+// why it cannot be shown (never a blank page).
+func (p *referralPanel) showCRI(res criResult, err error, showing string, back fyne.CanvasObject) {
+	ubrn := res.ubrn
+	ids := fmt.Sprintf("e-RS ids: UBRN %s, clinical referral information (A007)", formatUBRN(ubrn))
+	switch {
+	case err != nil:
+		p.setViewer(documentError(document.DisplayMessage(err), ids, p.saveCopyAction(res.data, "Clinical referral information "+ubrn, ".pdf"), back), showing)
+	case res.missing:
+		msg := "The clinical information for this referral has not been downloaded yet. Triage Desk is fetching it from e-RS and will show it here as soon as it arrives."
+		if p.v.sync.State != engine.StateOnline {
+			msg = "The clinical information for this referral has not been downloaded yet, and Triage Desk cannot reach e-RS now. It will be downloaded and shown here when the connection returns."
+		}
+		p.setViewer(messagePanel(theme.DownloadIcon(), msg+"\n"+ids, back), showing)
+	default:
+		tools := back
+		if tools == nil {
+			tools = widget.NewLabelWithStyle("Clinical referral information", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		}
+		v := newPDFViewer(p.v.b, p.ctx, res.pdf, res.zoom, true, nil, tools)
+		v.fitWidth = res.width
+		if showing == "cri" {
+			v.onPageShown = func(page int) {
+				if page == 0 {
+					if p.onCRIShown != nil {
 						p.onCRIShown()
 					}
+					p.v.prefetchNeighbours(p.ubrn, res.width)
 				}
 			}
-			p.setPDFViewer(v, showing)
 		}
-	})
+		if res.first != nil && res.pdf.PageCount() > 0 {
+			v.pages[0].setImage(res.first, v.gen)
+		}
+		p.setPDFViewer(v, showing)
+		if res.first != nil {
+			v.pageShown(0)
+		}
+	}
 }
 
 // closeWith closes the document when ctx ends, on a goroutine the Bridge

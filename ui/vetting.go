@@ -61,6 +61,13 @@ type Vetting struct {
 	loadErr         error
 	reviewByBusy    bool
 
+	// ready holds page 1 of the CRIs of the referrals next to the open one
+	// in the worklist, drawn ahead while the clinician reads, so moving to
+	// the next referral shows its letter at once. Each entry is for one
+	// UBRN and is used at most once, for a new viewer of that referral.
+	ready          map[string]*criResult
+	prefetchCancel context.CancelFunc
+
 	// onWorklist is called after each worklist read is shown (tests and
 	// the measurement harness).
 	onWorklist func()
@@ -71,7 +78,7 @@ type Vetting struct {
 // it.
 func NewVetting(f *Frame, b *bridge.Bridge, a *app.App, prefs fyne.Preferences) *Vetting {
 	v := &Vetting{frame: f, b: b, app: a, prefs: prefs, now: time.Now, drafts: map[string]*triage.Decision{},
-		sideSplit: defaultSideSplit, lastViewerWidth: 560}
+		sideSplit: defaultSideSplit, lastViewerWidth: 560, ready: map[string]*criResult{}}
 	if a.Engine != nil {
 		v.sync = a.Engine.Status()
 	}
@@ -149,6 +156,12 @@ func (v *Vetting) Close() {
 		}
 		v.panel.close()
 		v.panel = nil
+	}
+	if v.prefetchCancel != nil {
+		v.prefetchCancel()
+	}
+	for u := range v.ready {
+		v.dropReady(u)
 	}
 	if v.detach != nil {
 		v.detach()
@@ -317,6 +330,7 @@ func (v *Vetting) onUpdate(u bridge.Update) {
 	criArrived := false
 	for _, d := range u.Documents {
 		touched[d.UBRN] = true
+		v.dropReady(d.UBRN) // a newer copy was stored
 		if p := v.panel; p != nil && d.UBRN == p.ubrn && d.DocumentID == engine.CRIDocumentID {
 			criArrived = true
 		}
@@ -372,6 +386,9 @@ func (v *Vetting) open(ubrn string) {
 func (v *Vetting) reopen(ubrn string) { v.replacePanel(ubrn) }
 
 func (v *Vetting) replacePanel(ubrn string) {
+	if v.prefetchCancel != nil {
+		v.prefetchCancel() // the new referral's page 1 comes first
+	}
 	if v.panel != nil {
 		if w := v.panel.viewerArea.Size().Width; w > 50 {
 			v.lastViewerWidth = w
@@ -392,6 +409,67 @@ func (v *Vetting) replacePanel(ubrn string) {
 	v.right.Refresh()
 	v.list.MarkOpen(ubrn)
 	p.load()
+}
+
+// prefetchNeighbours draws page 1 of the CRIs of the referrals before and
+// after ubrn in the worklist, in the background, after the open one's page
+// 1 is on screen. A new selection cancels it.
+func (v *Vetting) prefetchNeighbours(ubrn string, width float32) {
+	if v.prefetchCancel != nil {
+		v.prefetchCancel()
+	}
+	want := map[string]bool{}
+	for _, u := range []string{v.list.After(ubrn), v.list.Before(ubrn)} {
+		if u != "" {
+			want[u] = true
+		}
+	}
+	for u := range v.ready {
+		if !want[u] {
+			v.dropReady(u)
+		}
+	}
+	ctx, cancel := context.WithCancel(v.b.Context())
+	v.prefetchCancel = cancel
+	a, scale := v.app, v.canvasScale()
+	for _, u := range []string{v.list.After(ubrn), v.list.Before(ubrn)} {
+		if u == "" || v.ready[u] != nil {
+			continue
+		}
+		v.b.Go(func(context.Context) {
+			res, err := readCRI(ctx, a, u, width, scale)
+			if err != nil || res.pdf == nil || res.first == nil {
+				if res.pdf != nil {
+					_ = res.pdf.Close()
+				}
+				return
+			}
+			v.b.Post(func() {
+				if ctx.Err() != nil || v.ready[u] != nil || (v.panel != nil && v.panel.ubrn == u) {
+					pdf := res.pdf
+					v.b.Go(func(context.Context) { _ = pdf.Close() })
+					return
+				}
+				v.ready[u] = &res
+			})
+		})
+	}
+}
+
+// takeReady hands over the page 1 drawn ahead for ubrn, if there is one.
+func (v *Vetting) takeReady(ubrn string) *criResult {
+	r := v.ready[ubrn]
+	delete(v.ready, ubrn)
+	return r
+}
+
+// dropReady forgets (and closes) what was drawn ahead for ubrn.
+func (v *Vetting) dropReady(ubrn string) {
+	if r := v.ready[ubrn]; r != nil {
+		delete(v.ready, ubrn)
+		pdf := r.pdf
+		v.b.Go(func(context.Context) { _ = pdf.Close() })
+	}
 }
 
 // Open opens the referral (as a click on its row does).

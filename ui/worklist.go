@@ -350,7 +350,8 @@ func (wl *Worklist) SetLocalStatus(ubrn string, s triage.LocalStatus) {
 		return
 	}
 	wl.all[i].Local = s
-	wl.refreshRow(ubrn)
+	wl.refreshCell(ubrn, triage.ColumnLocalStatus)
+	wl.refreshCell(ubrn, triage.ColumnReviewBy) // "overdue" no longer applies once sent
 	wl.updateCounts()
 }
 
@@ -362,19 +363,27 @@ func (wl *Worklist) SetOfflineReady(ubrn string, ready bool) {
 		return
 	}
 	wl.all[i].OfflineReady = ready
-	wl.refreshRow(ubrn)
+	wl.refreshCell(ubrn, triage.ColumnOffline)
 }
 
-// refreshRow redraws the cells of one row, if it is displayed.
-func (wl *Worklist) refreshRow(ubrn string) {
+// refreshCell redraws one cell of a referral's row, if it is displayed
+// (Table.RefreshItem: only that cell is updated).
+func (wl *Worklist) refreshCell(ubrn string, c triage.Column) {
 	p, ok := wl.pos[ubrn]
 	if !ok {
 		return
 	}
-	for c := range columns {
-		wl.table.RefreshItem(widget.TableCellID{Row: p, Col: c})
+	for i, col := range columns {
+		if col.sort == c {
+			wl.table.RefreshItem(widget.TableCellID{Row: p, Col: i})
+		}
 	}
 }
+
+// refreshHighlight redraws the rows after the cursor or the open referral
+// moved: one pass over the visible cells, in which only the cells whose
+// look changed do any work.
+func (wl *Worklist) refreshHighlight() { wl.table.Refresh() }
 
 // Cursor returns the UBRN under the keyboard cursor ("" for none).
 func (wl *Worklist) Cursor() string {
@@ -391,13 +400,9 @@ func (wl *Worklist) setCursor(i int) {
 	if i < 0 || i >= len(wl.view) {
 		return
 	}
-	old := wl.Cursor()
 	wl.cursor = i
-	if old != "" {
-		wl.refreshRow(old)
-	}
-	wl.refreshRow(wl.view[i].UBRN)
 	wl.table.ScrollTo(widget.TableCellID{Row: i, Col: 0})
+	wl.refreshHighlight()
 }
 
 // MoveCursor moves the keyboard cursor by delta rows (↓ +1, ↑ −1).
@@ -427,13 +432,11 @@ func (wl *Worklist) openCursor() {
 // MarkOpen shows ubrn as the open referral and moves the cursor to it,
 // without calling OnOpen.
 func (wl *Worklist) MarkOpen(ubrn string) {
-	old := wl.openUBRN
 	wl.openUBRN = ubrn
-	if old != "" {
-		wl.refreshRow(old)
-	}
 	if i, ok := wl.pos[ubrn]; ok {
 		wl.setCursor(i)
+	} else {
+		wl.refreshHighlight()
 	}
 }
 
@@ -445,6 +448,15 @@ func (wl *Worklist) After(ubrn string) string {
 		return ""
 	}
 	return wl.view[i+1].UBRN
+}
+
+// Before returns the referral displayed before ubrn ("" at the top).
+func (wl *Worklist) Before(ubrn string) string {
+	i, ok := wl.pos[ubrn]
+	if !ok || i == 0 {
+		return ""
+	}
+	return wl.view[i-1].UBRN
 }
 
 // FocusSearch puts the keyboard in the search box.
@@ -599,36 +611,56 @@ func (t *worklistTable) DragEnd() {
 	}
 }
 
-// worklistCell is one table cell: the row background, an optional badge
-// (a coloured pill behind the text) and the text.
+// worklistCell is one table cell: the row background, the cursor's bar,
+// an optional badge (a coloured pill behind the text) and the text. Text is
+// drawn with canvas.Text and shortened with "…" to fit, which costs far
+// less than a truncating label when thousands of rows scroll by.
 type worklistCell struct {
 	widget.BaseWidget
 	bg      *canvas.Rectangle
 	mark    *canvas.Rectangle // the keyboard cursor's bar, in the first column
 	badgeBg *canvas.Rectangle
-	text    *canvas.Text
-	label   *widget.Label
+	text    *canvas.Text // badge text
+	plain   *canvas.Text // plain text
+	full    string       // the plain text before shortening
+	fitted  float32      // the width full was shortened for
 	badge   bool
+	state   *cellState
 }
 
 func newWorklistCell() fyne.CanvasObject {
-	c := &worklistCell{bg: canvas.NewRectangle(nil), mark: canvas.NewRectangle(nil), badgeBg: canvas.NewRectangle(nil),
-		text: canvas.NewText("", nil), label: widget.NewLabel("")}
+	c := &worklistCell{bg: canvas.NewRectangle(color.Transparent), mark: canvas.NewRectangle(color.Transparent), badgeBg: canvas.NewRectangle(color.Transparent),
+		text: canvas.NewText("", nil), plain: canvas.NewText("", nil)}
 	c.mark.Hide()
 	c.badgeBg.CornerRadius = 4
 	c.text.TextStyle = fyne.TextStyle{Bold: true}
-	c.label.Truncation = fyne.TextTruncateEllipsis
 	c.ExtendBaseWidget(c)
 	return c
 }
 
-// set shows text; badge names the badge colour ("" for plain text);
-// outlined draws a plain badge (routine priority) with a border, so the
-// priority column always shows a badge with its text. The cursor's row is
-// shaded and, in its first cell, marked with a bar (a shape, not only a
-// colour); the open referral's row is shaded and bold.
+// cellState is what a cell shows; set does nothing when it is unchanged,
+// so refreshing the table costs nothing for the cells that did not change.
+type cellState struct {
+	text                         string
+	badge                        fyne.ThemeColorName
+	outlined, open, cursor, mark bool
+	variant                      fyne.ThemeVariant
+}
+
+// set shows text; badge names the badge colour ("" for plain text,
+// toneDanger for text in the error colour); outlined draws a plain badge
+// (routine priority) with a border, so the priority column always shows a
+// badge with its text. The open referral's row is shaded; the keyboard
+// cursor's row is shaded and, in its first cell, marked with a bar (a
+// shape, not only a colour).
 func (c *worklistCell) set(text string, badge fyne.ThemeColorName, outlined, open, cursor, first bool) {
-	if cursor && first {
+	st := cellState{text: text, badge: badge, outlined: outlined, open: open, cursor: cursor, mark: cursor && first,
+		variant: fyne.CurrentApp().Settings().ThemeVariant()}
+	if c.state != nil && *c.state == st {
+		return
+	}
+	c.state = &st
+	if st.mark {
 		c.mark.FillColor = appColor(theme.ColorNamePrimary)
 		c.mark.Show()
 	} else {
@@ -640,17 +672,11 @@ func (c *worklistCell) set(text string, badge fyne.ThemeColorName, outlined, ope
 	case cursor:
 		c.bg.FillColor = appColor(ColorNameRowCursor)
 	default:
-		c.bg.FillColor = nil
+		c.bg.FillColor = color.Transparent
 	}
-	c.label.TextStyle = fyne.TextStyle{Bold: open}
-	c.label.Importance = widget.MediumImportance
-	if badge == toneDanger {
-		c.label.Importance = widget.DangerImportance
-		badge = ""
-	}
-	c.badge = badge != "" || outlined
+	c.badge = (badge != "" && badge != toneDanger) || outlined
 	if c.badge {
-		c.label.Hide()
+		c.plain.Hide()
 		c.text.Text = text
 		c.text.TextSize = theme.CaptionTextSize()
 		if badge != "" {
@@ -661,7 +687,7 @@ func (c *worklistCell) set(text string, badge fyne.ThemeColorName, outlined, ope
 				c.text.Color = color.Black // dark on amber reads in both themes
 			}
 		} else {
-			c.badgeBg.FillColor = nil
+			c.badgeBg.FillColor = color.Transparent
 			c.badgeBg.StrokeColor = appColor(theme.ColorNameForeground)
 			c.badgeBg.StrokeWidth = 1
 			c.text.Color = appColor(theme.ColorNameForeground)
@@ -671,10 +697,25 @@ func (c *worklistCell) set(text string, badge fyne.ThemeColorName, outlined, ope
 	} else {
 		c.badgeBg.Hide()
 		c.text.Hide()
-		c.label.Show()
-		c.label.SetText(text)
+		c.plain.Show()
+		c.plain.TextSize = theme.TextSize()
+		c.plain.Color = appColor(theme.ColorNameForeground)
+		if badge == toneDanger {
+			c.plain.Color = appColor(theme.ColorNameError)
+		}
+		if c.full != text {
+			c.full, c.fitted = text, -1
+		}
 	}
 	c.Refresh()
+}
+
+// Text returns the cell's whole text (before any shortening).
+func (c *worklistCell) Text() string {
+	if c.badge {
+		return c.text.Text
+	}
+	return c.full
 }
 
 // CreateRenderer draws the cell.
@@ -690,11 +731,10 @@ func (r *worklistCellRenderer) Layout(size fyne.Size) {
 	c.bg.Resize(size)
 	c.mark.Move(fyne.NewPos(0, 0))
 	c.mark.Resize(fyne.NewSize(4, size.Height))
-	c.label.Move(fyne.NewPos(0, 0))
-	c.label.Resize(size)
+	pad := theme.Padding()
+	inner := theme.InnerPadding()
 	if c.badge {
 		ts := c.text.MinSize()
-		pad := theme.Padding()
 		w := min(ts.Width+3*pad, size.Width-pad)
 		h := ts.Height + pad
 		x, y := pad+2, (size.Height-h)/2
@@ -702,26 +742,55 @@ func (r *worklistCellRenderer) Layout(size fyne.Size) {
 		c.badgeBg.Resize(fyne.NewSize(w, h))
 		c.text.Move(fyne.NewPos(x+(w-ts.Width)/2, y+(h-ts.Height)/2))
 		c.text.Resize(ts)
+		return
 	}
+	avail := size.Width - 2*inner
+	if c.fitted != avail {
+		c.fitted = avail
+		c.plain.Text = ellipsize(c.full, avail, c.plain.TextSize, c.plain.TextStyle)
+	}
+	ts := c.plain.MinSize()
+	c.plain.Move(fyne.NewPos(inner, (size.Height-ts.Height)/2))
+	c.plain.Resize(fyne.NewSize(avail, ts.Height))
 }
 
 func (r *worklistCellRenderer) MinSize() fyne.Size {
-	return r.c.label.MinSize().Max(r.c.text.MinSize().AddWidthHeight(3*theme.Padding(), theme.Padding()))
+	h := fyne.MeasureText("Hg", theme.TextSize(), fyne.TextStyle{}).Height
+	return fyne.NewSize(4*theme.InnerPadding(), h+2*theme.InnerPadding())
 }
 
 func (r *worklistCellRenderer) Refresh() {
 	r.c.bg.Refresh()
 	r.c.mark.Refresh()
 	r.c.badgeBg.Refresh()
-	r.c.text.Refresh()
 	r.Layout(r.c.Size())
+	r.c.text.Refresh()
+	r.c.plain.Refresh()
 }
 
 func (r *worklistCellRenderer) Objects() []fyne.CanvasObject {
-	return []fyne.CanvasObject{r.c.bg, r.c.mark, r.c.badgeBg, r.c.text, r.c.label}
+	return []fyne.CanvasObject{r.c.bg, r.c.mark, r.c.badgeBg, r.c.text, r.c.plain}
 }
 
 func (r *worklistCellRenderer) Destroy() {}
+
+// ellipsize shortens s with "…" to fit width.
+func ellipsize(s string, width, size float32, style fyne.TextStyle) string {
+	if s == "" || fyne.MeasureText(s, size, style).Width <= width {
+		return s
+	}
+	runes := []rune(s)
+	lo, hi := 0, len(runes)
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if fyne.MeasureText(string(runes[:mid])+"…", size, style).Width <= width {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return strings.TrimRight(string(runes[:lo]), " ") + "…"
+}
 
 // sortHeader is a worklist column heading: tap to sort by it, again to
 // reverse. The sorted column shows an arrow and says so.
@@ -741,7 +810,9 @@ func newSortHeader(wl *Worklist) *sortHeader {
 
 func (h *sortHeader) refreshTitle() {
 	if h.col < 0 || h.col >= len(columns) {
-		h.label.SetText("")
+		if h.label.Text != "" {
+			h.label.SetText("")
+		}
 		return
 	}
 	t := columns[h.col].title
@@ -752,7 +823,9 @@ func (h *sortHeader) refreshTitle() {
 			t += " ▲"
 		}
 	}
-	h.label.SetText(t)
+	if h.label.Text != t {
+		h.label.SetText(t)
+	}
 }
 
 // Tapped sorts by the header's column.
