@@ -11,7 +11,7 @@ BIN      := bin
 
 export GORACE := halt_on_error=1
 
-.PHONY: all run build triagedesk triagectl test lint bench deps clean safety
+.PHONY: all run build triagedesk triagectl test lint bench deps clean safety screenshots
 
 all: build
 
@@ -47,6 +47,10 @@ safety:
 ## bench: run the project's benchmarks and print a table
 bench:
 	@scripts/bench.sh
+
+## screenshots: a real window under Xvfb, driven by the keyboard, saved into docs/screenshots/ (needs Xvfb, xdotool, ImageMagick)
+screenshots:
+	scripts/screenshots.sh
 
 ## deps: download Go modules and install the Debian packages for building and testing
 deps:

@@ -34,6 +34,28 @@
 //     a screen registers the handler of each action it owns with
 //     Registry.Handle(id, fn).
 //
-// The vetting window (worklist, referral view, decision panel) is built on
-// this frame in the files that follow it.
+// # The vetting window
+//
+// NewVetting builds the main view for an open workspace (*app.App): the
+// Worklist on the left (a virtualised widget.Table sorted and filtered with
+// triage.FilterSort, one row refreshed per engine event) and, once a
+// referral is opened, its panel on the right: the header card, the CRI
+// viewer (pages drawn off the UI goroutine at the canvas scale, cancelled
+// when the selection moves on), the attachments, the related referrals and
+// the decision panel (the decisions that fit, narrowed by A029; validated
+// forms; a confirm step; "…and next"; drafts; cancel while queued). Each
+// opened referral gets a new panel built from one cached copy of it, so
+// the header card and the document always belong to the same patient.
+// Vetting registers the worklist, decision and document shortcuts on the
+// Frame (see ui/shortcuts). The split and the column widths are kept in
+// the app's Preferences.
+//
+// # Start-up
+//
+// cmd/triagedesk calls NewDesktop: the window shows at once behind a
+// loading screen while app.Start (and, in the demo, the mock sign-in) and
+// Runtime.OpenWorkspace run off the UI goroutine; then the vetting view
+// opens and the engine runs on a goroutine the Bridge owns. Desktop.Close
+// keeps the layout and drafts, joins every goroutine and closes the
+// Runtime.
 package ui

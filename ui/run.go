@@ -13,6 +13,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/auth"
 	"github.com/triagedesk/triagedesk/internal/config"
+	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 )
@@ -33,6 +34,9 @@ type RunOptions struct {
 	// OnVetting, if set, is called on the UI goroutine when the vetting
 	// view is up and its worklist first shown (measurement harnesses).
 	OnVetting func(*Vetting)
+	// Post, if set, replaces fyne.Do for the Bridge (headless tests pass a
+	// bridge.Loop's Post).
+	Post func(func())
 }
 
 // Desktop is the running app: the main window with its Frame, the Bridge,
@@ -54,8 +58,10 @@ type Desktop struct {
 	// UI goroutine only:
 	workspace *app.App
 	vetting   *Vetting
+	chrome    *Chrome
 	opening   bool
 	closed    bool
+	demoTried bool // the demo signs in by itself once, at start
 }
 
 // NewDesktop creates the main window and starts the start-up work. Show
@@ -69,7 +75,7 @@ func NewDesktop(a fyne.App, opts RunOptions) *Desktop {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Desktop{App: a, opts: opts, log: log, Bridge: bridge.New(bridge.Options{})}
+	d := &Desktop{App: a, opts: opts, log: log, Bridge: bridge.New(bridge.Options{Post: opts.Post})}
 	d.Window, d.Frame = NewShellWindow(a, ShellOptions{Demo: demo, Environment: "demo"})
 	d.Frame.ShowScreen(ScreenLoading, loadingScreen("Starting Triage Desk…"))
 	d.Window.SetCloseIntercept(d.Quit)
@@ -97,6 +103,7 @@ func (d *Desktop) start() {
 		d.App.Settings().SetTheme(NewTheme(rt.Settings))
 		bridge.Watch(d.Bridge, rt.Config.OnChange, func(s *config.Settings) { d.App.Settings().SetTheme(NewTheme(s)) })
 		_ = rt.Documents(d.Bridge.Context()) // warm the PDF engine in the background
+		d.chrome = NewChrome(ChromeOptions{App: d.App, Frame: d.Frame, Bridge: d.Bridge, Runtime: rt, Quit: d.Quit, Amend: d.amend})
 		bridge.Watch(d.Bridge, rt.OnStatus, d.onStatus)
 		d.onStatus(rt.Status())
 	})
@@ -128,25 +135,46 @@ func (d *Desktop) Runtime() *app.Runtime {
 // Vetting returns the vetting view once open (nil before).
 func (d *Desktop) Vetting() *Vetting { return d.vetting }
 
-// onStatus follows the session: in demo, sign the demo clinician in; when
-// active, open the workspace; while patient data may not be shown, cover
-// the window.
+// Chrome returns the screens around the vetting window once the Runtime has
+// started (nil before).
+func (d *Desktop) Chrome() *Chrome { return d.chrome }
+
+// onStatus follows the session: in the demo, sign the demo clinician in
+// once at start; when active, open the workspace; when the Runtime closed
+// it (another clinician signed in, or sign-out), drop it; while patient
+// data may not be shown, cover the window with the sign-in or lock screen.
 func (d *Desktop) onStatus(st app.Status) {
 	if d.closed {
 		return
 	}
 	rt := d.Runtime()
+	if d.workspace != nil && st.WorkspaceUser != d.workspace.User() {
+		d.closeWorkspace()
+	}
 	switch {
 	case st.State == auth.StateActive && d.workspace == nil:
 		d.openWorkspace(rt)
-	case st.Demo && st.State != auth.StateActive && d.workspace == nil:
+	case st.Demo && st.State != auth.StateActive && d.workspace == nil && !d.demoTried:
+		d.demoTried = true
 		d.demoSignIn(rt)
-	case !st.ShowPatientData && d.workspace != nil:
+	case !st.ShowPatientData && !d.opening:
 		d.Frame.ShowScreen(ScreenSession, d.sessionScreen(st))
 	case st.ShowPatientData && d.Frame.Screen() == ScreenSession:
 		d.Frame.CloseScreen()
-	case d.workspace == nil && !d.opening && !st.Demo:
-		d.Frame.ShowScreen(ScreenSession, d.sessionScreen(st))
+	}
+}
+
+// closeWorkspace forgets a workspace the Runtime has closed: its vetting
+// view leaves the window (its draft kept) before anything else shows.
+func (d *Desktop) closeWorkspace() {
+	if d.vetting != nil {
+		d.vetting.Close()
+		d.vetting = nil
+	}
+	d.workspace = nil
+	d.Frame.SetMain(container.NewCenter(widget.NewLabel("No worklist is open.")))
+	if d.chrome != nil {
+		d.chrome.SetWorkspace(nil)
 	}
 }
 
@@ -204,6 +232,10 @@ func (d *Desktop) openWorkspace(rt *app.Runtime) {
 		d.Frame.SetMain(v.Object())
 		d.Frame.CloseScreen()
 		v.Start()
+		if d.chrome != nil {
+			d.chrome.SetWorkspace(ws)
+		}
+		d.onStatus(rt.Status())
 	})
 }
 
@@ -215,23 +247,20 @@ func (d *Desktop) fail(msg string) {
 	d.Frame.ShowScreen(ScreenStartFailed, container.NewPadded(container.NewVBox(widget.NewIcon(theme.ErrorIcon()), l)))
 }
 
-// sessionScreen hides patient data and says why (the sign-in and lock
-// screens replace it). In the demo it offers the mock sign-in.
+// sessionScreen hides patient data and says why: the chrome's sign-in or
+// lock screen.
 func (d *Desktop) sessionScreen(st app.Status) fyne.CanvasObject {
+	if d.chrome != nil {
+		return d.chrome.SessionScreen(st)
+	}
 	msg := st.Message
 	if msg == "" {
 		msg = "Sign in with your NHS Care Identity to see your worklist."
 	}
-	l := widget.NewLabel(msg + "\nPatient data is hidden until you sign in again; your decisions are kept.")
+	l := widget.NewLabel(msg)
 	l.Wrapping = fyne.TextWrapWord
 	l.Alignment = fyne.TextAlignCenter
-	objs := []fyne.CanvasObject{widget.NewIcon(theme.AccountIcon()), l}
-	if st.Demo {
-		if rt := d.Runtime(); rt != nil {
-			objs = append(objs, container.NewCenter(widget.NewButton("Sign in again as the demo clinician", func() { d.demoSignIn(rt) })))
-		}
-	}
-	return container.NewPadded(container.NewVBox(objs...))
+	return container.NewPadded(container.NewVBox(widget.NewIcon(theme.AccountIcon()), l))
 }
 
 // Quit keeps the layout and drafts, stops every background goroutine,
@@ -255,5 +284,13 @@ func (d *Desktop) Close() {
 		if err := rt.Close(); err != nil {
 			d.log.Warn("close", "err", err)
 		}
+	}
+}
+
+// amend reopens an outbox decision in the vetting window (the outbox's
+// Amend).
+func (d *Desktop) amend(en store.Entry) {
+	if d.vetting != nil {
+		d.vetting.AmendDecision(en)
 	}
 }

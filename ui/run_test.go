@@ -1,0 +1,53 @@
+package ui
+
+import (
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/config"
+	"github.com/triagedesk/triagedesk/ui/bridge"
+)
+
+func TestDemoStartsBehindALoadingScreenAndOpensTheWorklist(t *testing.T) {
+	a := test.NewTempApp(t)
+	dir := t.TempDir()
+	sharePDFCache(t, dir)
+	loop := bridge.NewLoop()
+	var shown *Vetting
+	d := NewDesktop(a, RunOptions{Post: loop.Post, OnVetting: func(v *Vetting) { shown = v },
+		App: app.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"), DevInsecureKeyfile: filepath.Join(dir, "dev.key"),
+			KeyWarn: io.Discard, DemoReferrals: 20, LockTimeout: -1, Override: &config.EnvironmentChoice{Name: config.EnvDemo}}})
+	defer d.Close()
+	if d.Frame.Screen() != ScreenLoading {
+		t.Fatalf("the window opens on %q, want the loading screen", d.Frame.Screen())
+	}
+	if !strings.Contains(d.Window.Title(), DemoBannerText) || !strings.Contains(joined(d.Frame.bannerBox), DemoBannerText) {
+		t.Error("the demo is not marked")
+	}
+	// The demo signs the synthetic clinician in, opens the workspace, syncs
+	// with the embedded sandbox and shows the worklist, all off the UI
+	// goroutine.
+	if !loop.RunUntil(90*time.Second, func() bool { return shown != nil && len(shown.list.all) > 0 }) {
+		t.Fatalf("no worklist; screen %q: %s", d.Frame.Screen(), joined(d.Window.Content()))
+	}
+	if d.Frame.Screen() != "" || d.Frame.Main() != shown.Object() {
+		t.Fatalf("screen %q over the worklist", d.Frame.Screen())
+	}
+	if id := d.Runtime().Status().Identity; id.SDSUserID == "" {
+		t.Error("no one signed in")
+	}
+	// Locking hides the worklist behind the lock screen.
+	d.Runtime().Lock()
+	if !loop.RunUntil(20*time.Second, func() bool { return d.Frame.Screen() == ScreenSession }) {
+		t.Fatalf("locked, the screen is %q", d.Frame.Screen())
+	}
+	if strings.Contains(joined(d.Window.Content()), "Referrals for Review") {
+		t.Error("the worklist shows while locked")
+	}
+}
