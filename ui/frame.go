@@ -64,6 +64,8 @@ type Frame struct {
 
 	menus map[shortcuts.Menu]*fyne.Menu
 	extra []*fyne.Menu // menus added by name that are not in shortcuts.Menus
+
+	activity *activityWatcher // the window's content, reporting input (SetOnActivity)
 }
 
 // NewFrame lays out w's content as a Frame, installs the shortcut Registry
@@ -86,10 +88,17 @@ func NewFrame(w fyne.Window, opts ShellOptions) *Frame {
 		f.menu(d.Menu).Items = append(f.menu(d.Menu).Items, f.keys.MenuItem(d.ID))
 	}
 	f.keys.Install(w.Canvas())
-	w.SetContent(container.NewBorder(f.bannerBox, f.status, nil, nil, f.body))
+	f.activity = newActivityWatcher(container.NewBorder(f.bannerBox, f.status, nil, nil, f.body), nil)
+	w.SetContent(f.activity)
 	f.RefreshMenu()
 	return f
 }
+
+// SetOnActivity calls fn on the clinician's input in the window (pointer
+// movement and clicks it sees, key presses without a focused field, typing
+// polled by the caller): the session's inactivity lock is put off by it.
+// Nil stops it.
+func (f *Frame) SetOnActivity(fn func()) { f.activity.touch = fn }
 
 // Window returns the frame's window.
 func (f *Frame) Window() fyne.Window { return f.win }

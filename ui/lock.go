@@ -41,22 +41,28 @@ func newActivityWatcher(content fyne.CanvasObject, touch func()) *activityWatche
 	return w
 }
 
+func (w *activityWatcher) poke() {
+	if w.touch != nil {
+		w.touch()
+	}
+}
+
 // CreateRenderer implements fyne.Widget.
 func (w *activityWatcher) CreateRenderer() fyne.WidgetRenderer {
 	return widget.NewSimpleRenderer(w.content)
 }
 
 // MouseIn implements desktop.Hoverable.
-func (w *activityWatcher) MouseIn(*desktop.MouseEvent) { w.touch() }
+func (w *activityWatcher) MouseIn(*desktop.MouseEvent) { w.poke() }
 
 // MouseMoved implements desktop.Hoverable.
-func (w *activityWatcher) MouseMoved(*desktop.MouseEvent) { w.touch() }
+func (w *activityWatcher) MouseMoved(*desktop.MouseEvent) { w.poke() }
 
 // MouseOut implements desktop.Hoverable.
 func (w *activityWatcher) MouseOut() {}
 
 // MouseDown implements desktop.Mouseable.
-func (w *activityWatcher) MouseDown(*desktop.MouseEvent) { w.touch() }
+func (w *activityWatcher) MouseDown(*desktop.MouseEvent) { w.poke() }
 
 // MouseUp implements desktop.Mouseable.
 func (w *activityWatcher) MouseUp(*desktop.MouseEvent) {}
@@ -77,11 +83,13 @@ func focusSignature(c fyne.Canvas) string {
 	return fmt.Sprintf("%p", f)
 }
 
-// watchActivity wraps w's content so activity touches the session: call it
-// once, after the content is set. Typing in a focused field is noticed by
+// watchActivity has the frame report activity to touch (the window's
+// content is the frame's activityWatcher, set when the window was made, so
+// the content is never replaced). Typing in a focused field is noticed by
 // polling every poll interval.
-func watchActivity(w fyne.Window, b *bridge.Bridge, poll time.Duration, touch func()) {
-	w.SetContent(newActivityWatcher(w.Content(), touch))
+func watchActivity(f *Frame, b *bridge.Bridge, poll time.Duration, touch func()) {
+	f.SetOnActivity(touch)
+	w := f.Window()
 	if dc, ok := w.Canvas().(desktop.Canvas); ok {
 		dc.SetOnKeyDown(func(*fyne.KeyEvent) { touch() })
 	}

@@ -136,7 +136,7 @@ func NewChrome(o ChromeOptions) *Chrome {
 	b.OnEngine(c.onUpdate)
 	bridge.Watch(b, rt.OnStatus, c.onStatus)
 	bridge.Watch(b, rt.Config.OnChange, c.applySettings)
-	watchActivity(f.Window(), b, c.o.ActivityPoll, rt.Touch)
+	watchActivity(f, b, c.o.ActivityPoll, rt.Touch)
 	b.Go(func(ctx context.Context) {
 		t := time.NewTicker(30 * time.Second)
 		defer t.Stop()
