@@ -13,7 +13,7 @@ import (
 
 // TestFaultSoak sends 500 decisions (100 with -short) through a sandbox
 // that answers 10% of requests with 500, hangs on 5%, answers 5% with 503
-// and Retry-After, throttles bursts with 429, applies 3% of writes and then
+// and Retry-After, throttles bursts over 12 requests with 429, applies 3% of writes and then
 // drops the connection, while 3% of the referrals are changed by someone
 // else. From the sandbox's log of writes: every decision was applied exactly
 // once and is marked sent, or was never applied and is a conflict or
@@ -55,7 +55,7 @@ func TestFaultSoak(t *testing.T) {
 		}
 	}
 	if err := env.sb.SetFaults(erssandbox.Faults{ServerError: 0.10, Hang: 0.05, Unavailable: 0.05,
-		DropAfterApply: 0.03, RetryAfter: time.Second, RatePerSecond: 75}); err != nil {
+		DropAfterApply: 0.03, RetryAfter: time.Second, RatePerSecond: 75, Burst: 12}); err != nil {
 		t.Fatal(err)
 	}
 	env.sb.ResetStats()

@@ -46,6 +46,10 @@ type Faults struct {
 	// RatePerSecond limits FHIR requests (all operations); requests over
 	// the limit get 429. Zero means no limit.
 	RatePerSecond float64
+	// Burst is how many requests may arrive at once before the rate limit
+	// applies (like the API platform's spike arrest). Zero means one
+	// second's worth of RatePerSecond.
+	Burst int
 	// Latency is added to every FHIR request.
 	Latency time.Duration
 	// Hang, Reset, ServerError, Unavailable and PASTimeout are the
@@ -70,6 +74,7 @@ type Faults struct {
 // durations as Go duration strings ("250ms").
 type faultsJSON struct {
 	RatePerSecond  float64  `json:"rate,omitempty"`
+	Burst          int      `json:"burst,omitempty"`
 	Latency        string   `json:"latency,omitempty"`
 	Hang           float64  `json:"hang,omitempty"`
 	Reset          float64  `json:"reset,omitempty"`
@@ -83,7 +88,7 @@ type faultsJSON struct {
 
 // MarshalJSON writes the faults with durations as strings.
 func (f Faults) MarshalJSON() ([]byte, error) {
-	j := faultsJSON{RatePerSecond: f.RatePerSecond, Hang: f.Hang, Reset: f.Reset, ServerError: f.ServerError,
+	j := faultsJSON{RatePerSecond: f.RatePerSecond, Burst: f.Burst, Hang: f.Hang, Reset: f.Reset, ServerError: f.ServerError,
 		Unavailable: f.Unavailable, PASTimeout: f.PASTimeout, DropAfterApply: f.DropAfterApply, Ops: f.Ops}
 	if f.Latency > 0 {
 		j.Latency = f.Latency.String()
@@ -101,7 +106,7 @@ func (f *Faults) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	out := Faults{RatePerSecond: j.RatePerSecond, Hang: j.Hang, Reset: j.Reset, ServerError: j.ServerError,
+	out := Faults{RatePerSecond: j.RatePerSecond, Burst: j.Burst, Hang: j.Hang, Reset: j.Reset, ServerError: j.ServerError,
 		Unavailable: j.Unavailable, PASTimeout: j.PASTimeout, DropAfterApply: j.DropAfterApply, Ops: j.Ops}
 	var err error
 	if j.Latency != "" {
@@ -130,8 +135,8 @@ func (f Faults) Validate() error {
 			return fmt.Errorf("fault %s: probability %v is not between 0 and 1", name, p)
 		}
 	}
-	if f.RatePerSecond < 0 || f.Latency < 0 || f.RetryAfter < 0 {
-		return fmt.Errorf("faults: rate, latency and retry-after cannot be negative")
+	if f.RatePerSecond < 0 || f.Burst < 0 || f.Latency < 0 || f.RetryAfter < 0 {
+		return fmt.Errorf("faults: rate, burst, latency and retry-after cannot be negative")
 	}
 	return nil
 }
@@ -139,7 +144,8 @@ func (f Faults) Validate() error {
 // ParseFaults parses the --faults flag: comma-separated key=value pairs,
 // where the keys are 500, 503, 504 (PAS timeout on reject), reset, hang and
 // drop (probabilities), latency and retry-after (durations), rate (requests
-// per second) and ops (A-numbers joined with +), for example
+// per second), burst (requests allowed at once) and ops (A-numbers joined
+// with +), for example
 // "500=0.05,503=0.05,reset=0.01,drop=0.1,ops=A013+A014". It returns an error
 // naming the bad pair.
 func ParseFaults(spec string) (Faults, error) {
@@ -178,6 +184,11 @@ func ParseFaults(spec string) (Faults, error) {
 			err = prob(&f.DropAfterApply)
 		case "rate":
 			err = prob(&f.RatePerSecond)
+		case "burst":
+			f.Burst, err = strconv.Atoi(v)
+			if err == nil && f.Burst < 0 {
+				err = fmt.Errorf("burst %d is negative", f.Burst)
+			}
 		case "latency":
 			f.Latency, err = time.ParseDuration(v)
 		case "retry-after", "retryafter":
@@ -228,7 +239,11 @@ func (fi *faultInjector) set(f Faults) {
 	fi.cfg = f
 	fi.limiter = nil
 	if f.RatePerSecond > 0 {
-		fi.limiter = rate.NewLimiter(rate.Limit(f.RatePerSecond), max(1, int(f.RatePerSecond)))
+		burst := f.Burst
+		if burst == 0 {
+			burst = int(f.RatePerSecond)
+		}
+		fi.limiter = rate.NewLimiter(rate.Limit(f.RatePerSecond), max(1, burst))
 	}
 }
 

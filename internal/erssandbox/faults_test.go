@@ -14,16 +14,16 @@ import (
 )
 
 func TestParseFaults(t *testing.T) {
-	f, err := ParseFaults("500=0.1, 503=0.05,504=1,reset=0.01,hang=0.02,drop=0.3,latency=150ms,retry-after=3s,rate=4,ops=A013+a014")
+	f, err := ParseFaults("500=0.1, 503=0.05,504=1,reset=0.01,hang=0.02,drop=0.3,latency=150ms,retry-after=3s,rate=4,burst=2,ops=A013+a014")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Faults{ServerError: 0.1, Unavailable: 0.05, PASTimeout: 1, Reset: 0.01, Hang: 0.02, DropAfterApply: 0.3,
-		Latency: 150 * time.Millisecond, RetryAfter: 3 * time.Second, RatePerSecond: 4, Ops: []string{"A013", "A014"}}
+		Latency: 150 * time.Millisecond, RetryAfter: 3 * time.Second, RatePerSecond: 4, Burst: 2, Ops: []string{"A013", "A014"}}
 	if !reflect.DeepEqual(f, want) {
 		t.Errorf("got %+v\nwant %+v", f, want)
 	}
-	for _, bad := range []string{"500", "500=2", "latency=fast", "teleport=0.5", "reset=-0.1"} {
+	for _, bad := range []string{"500", "500=2", "latency=fast", "teleport=0.5", "reset=-0.1", "burst=-1", "burst=many"} {
 		if _, err := ParseFaults(bad); err == nil {
 			t.Errorf("ParseFaults(%q) accepted", bad)
 		}
@@ -140,6 +140,17 @@ func TestRateLimitAndLatency(t *testing.T) {
 	}
 	if codes[200] != 1 || codes[429] != 4 {
 		t.Errorf("5 requests at once against 1 per 20 s: %v", codes)
+	}
+	// A burst of 3 at 1 per 20 s: three pass at once, the rest get 429.
+	if err := sb.SetFaults(Faults{RatePerSecond: 0.05, Burst: 3}); err != nil {
+		t.Fatal(err)
+	}
+	codes = map[int]int{}
+	for range 5 {
+		codes[do(t, sb, "GET", "/STU3/CodeSystem/PRIORITY", asSPC, nil).Status]++
+	}
+	if codes[200] != 3 || codes[429] != 2 {
+		t.Errorf("5 requests at once against a burst of 3: %v", codes)
 	}
 	if err := sb.SetFaults(Faults{Latency: 120 * time.Millisecond, Ops: []string{"A004"}}); err != nil {
 		t.Fatal(err)
