@@ -5,7 +5,7 @@
 # sandbox, synthetic patients) with a throwaway profile.
 #
 #   make screenshots            # all of them
-#   SCREEN=1600x1000 scripts/screenshots.sh
+#   SCREEN=1920x1080 scripts/screenshots.sh
 #
 # Needs: Xvfb, xdotool, import (imagemagick). Uses the first free X display
 # from :99 up, and stops only the processes it started.
@@ -16,7 +16,7 @@ for tool in Xvfb xdotool import; do
   command -v "$tool" >/dev/null || { echo "screenshots: $tool is not installed (scripts/deps.sh test installs it)" >&2; exit 1; }
 done
 
-SCREEN=${SCREEN:-1600x1000}
+SCREEN=${SCREEN:-1280x800}
 OUT=${OUT:-docs/screenshots}
 BIN=${BIN:-bin/triagedesk}
 mkdir -p "$OUT"

@@ -170,10 +170,13 @@ func (p *referralPanel) buildHeader() fyne.CanvasObject {
 	case triage.BookingIndirect:
 		kind += " (indirectly bookable)"
 	}
-	line1 := container.NewHBox(container.NewCenter(priorityBadge(r.Priority)), nhs, container.NewCenter(ubrn), layout.NewSpacer(), container.NewCenter(plainBadge(kind)))
+	// Who the patient is is never truncated; the rest gives way (or
+	// wraps) so the window fits a 1280-pixel screen.
+	line1 := container.NewHBox(container.NewCenter(priorityBadge(r.Priority)), nhs, container.NewCenter(ubrn))
 
 	what := widget.NewLabel(r.Specialty.Label() + " · " + r.Service.Label())
 	what.Truncation = fyne.TextTruncateEllipsis
+	line2 := container.NewBorder(nil, nil, nil, container.NewCenter(plainBadge(kind)), what)
 
 	state := "e-RS state: " + r.State.State.Label()
 	if !r.State.Reason.IsZero() {
@@ -201,8 +204,9 @@ func (p *referralPanel) buildHeader() fyne.CanvasObject {
 	p.asOf = container.NewStack()
 	p.refreshAsOf()
 	p.changed = container.NewStack()
-	line4 := container.NewHBox(widget.NewLabel("Pathway start "+formatDate(r.PathwayStart)), widget.NewLabel(reviewBy), layout.NewSpacer(), p.asOf)
-	return card(container.NewVBox(line1, what, stateLabel, line4, p.changed))
+	line3 := container.NewBorder(nil, nil, nil, container.NewCenter(p.asOf), stateLabel)
+	line4 := container.NewHBox(widget.NewLabel("Pathway start "+formatDate(r.PathwayStart)), widget.NewLabel(reviewBy))
+	return card(container.NewVBox(line1, line2, line3, line4, p.changed))
 }
 
 // asOfTime is e-RS's time of the cached referral (the response's Date),
@@ -350,7 +354,11 @@ func (p *referralPanel) showCRI(res criResult, err error, showing string, back f
 	default:
 		tools := back
 		if tools == nil {
-			tools = widget.NewLabelWithStyle("Clinical referral information", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			title := widget.NewLabelWithStyle("Clinical referral information", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			// The title gives way before the zoom and page controls, so
+			// the window fits a 1280-pixel screen.
+			title.Truncation = fyne.TextTruncateEllipsis
+			tools = title
 		}
 		v := newPDFViewer(p.v.b, p.ctx, res.pdf, res.zoom, true, nil, tools)
 		v.fitWidth = res.width

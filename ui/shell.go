@@ -60,6 +60,12 @@ func NewShellWindow(a fyne.App, opts ShellOptions) (fyne.Window, *Frame) {
 	w := a.NewWindow(WindowTitle(opts))
 	w.SetIcon(AppIcon)
 	f := NewFrame(w, opts)
-	w.Resize(fyne.NewSize(1440, 900))
+	w.Resize(DefaultWindowSize)
 	return w, f
 }
+
+// DefaultWindowSize is the main window's size when it opens: it fits a
+// 1280×800 or 1366×768 laptop screen with a taskbar and a title bar, and
+// the vetting window (worklist, header, CRI and decision form side by side)
+// never needs more (TestVettingWindowFitsTheDefaultSize).
+var DefaultWindowSize = fyne.NewSize(1240, 680)

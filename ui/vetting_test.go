@@ -599,3 +599,31 @@ func (h *harness) overlayButtonIn(obj fyne.CanvasObject, text string) *widget.Bu
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestVettingWindowFitsTheDefaultSize: with a referral open, its data more
+// than a day old (the longest "data as of" badge) and the reject form with
+// the PAS question showing, the whole window still fits the default size,
+// so on a 1280×800 laptop nothing (the decision buttons, the status bar)
+// is off screen.
+func TestVettingWindowFitsTheDefaultSize(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	row := h.booked(true)
+	p := h.open(row.UBRN)
+	h.waitCRI()
+	later := time.Now().Add(48 * time.Hour)
+	h.v.now = func() time.Time { return later }
+	p.refreshAsOf()
+	h.typeKeys("r")
+	if p.decision.form == nil || p.decision.form.pas == nil {
+		t.Fatal("R did not open the reject form with the PAS question")
+	}
+	if !strings.Contains(strings.Join(texts(p.asOf), " "), "more than a day old") {
+		t.Fatalf("data as of shows %q, want the more-than-a-day badge", texts(p.asOf))
+	}
+	h.settle()
+	min := h.win.Content().MinSize()
+	if min.Width > DefaultWindowSize.Width || min.Height > DefaultWindowSize.Height {
+		t.Errorf("the vetting window needs %.0f×%.0f, more than the default %.0f×%.0f", min.Width, min.Height,
+			DefaultWindowSize.Width, DefaultWindowSize.Height)
+	}
+}
