@@ -28,10 +28,13 @@ triagedesk:
 triagectl:
 	CGO_ENABLED=0 $(GO) build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(BIN)/triagectl ./cmd/triagectl
 
-## test: vet and the race-enabled test suite (GUI tests run headless)
+## test: vet and the race-enabled test suite (GUI tests run headless); the
+## results are also kept, as go test -json, in bin/test-results.json
+TEST_RESULTS := $(BIN)/test-results.json
 test:
 	$(GO) vet -tags $(TAGS) ./...
-	$(GO) test -race -tags $(TAGS) ./...
+	@mkdir -p $(BIN)
+	$(GO) tool gotestsum --format standard-quiet --jsonfile $(TEST_RESULTS) -- -race -tags $(TAGS) ./...
 
 ## lint: formatting, vet and staticcheck
 lint:
@@ -41,8 +44,9 @@ lint:
 	$(GO) tool staticcheck -tags $(TAGS) ./...
 
 ## safety: run exactly the tests the clinical-safety hazard log names, as a table
+## (RESULTS=bin/test-results.json judges them from the last `make test` instead)
 safety:
-	$(GO) run -tags $(TAGS) ./cmd/safetycheck
+	$(GO) run -tags $(TAGS) ./cmd/safetycheck $(if $(RESULTS),-results $(RESULTS))
 
 ## bench: run the project's benchmarks and print a table
 bench:

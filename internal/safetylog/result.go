@@ -26,10 +26,28 @@ type event struct {
 	Test    string
 }
 
-// ReadResults reads `go test -json` output and returns the final action of
-// every test (and subtest) by name. Package-level events are ignored.
+// ReadResults reads `go test -json` output for one package and returns the
+// final action of every test (and subtest) by name. Package-level events
+// are ignored.
 func ReadResults(r io.Reader) (map[string]Outcome, error) {
+	byPkg, err := ReadPackageResults(r)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]Outcome{}
+	for _, res := range byPkg {
+		for name, o := range res {
+			out[name] = o
+		}
+	}
+	return out, nil
+}
+
+// ReadPackageResults reads `go test -json` output for any number of
+// packages and returns, by package import path, the final action of every
+// test (and subtest) by name.
+func ReadPackageResults(r io.Reader) (map[string]map[string]Outcome, error) {
+	out := map[string]map[string]Outcome{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1024*1024), 16*1024*1024)
 	for sc.Scan() {
@@ -44,19 +62,42 @@ func ReadResults(r io.Reader) (map[string]Outcome, error) {
 		if e.Test == "" {
 			continue
 		}
+		var o Outcome
 		switch e.Action {
 		case "pass":
-			out[e.Test] = Pass
+			o = Pass
 		case "fail":
-			out[e.Test] = Fail
+			o = Fail
 		case "skip":
-			out[e.Test] = Skipped
+			o = Skipped
+		default:
+			continue
 		}
+		if out[e.Package] == nil {
+			out[e.Package] = map[string]Outcome{}
+		}
+		out[e.Package][e.Test] = o
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read go test output: %w", err)
 	}
 	return out, nil
+}
+
+// ByRelativePackage re-keys results by import path (from
+// ReadPackageResults) to the hazard log's relative package paths ("./ui"),
+// for packages of module mod.
+func ByRelativePackage(results map[string]map[string]Outcome, mod string) map[string]map[string]Outcome {
+	out := map[string]map[string]Outcome{}
+	for pkg, res := range results {
+		switch {
+		case pkg == mod:
+			out["."] = res
+		case strings.HasPrefix(pkg, mod+"/"):
+			out["./"+strings.TrimPrefix(pkg, mod+"/")] = res
+		}
+	}
+	return out
 }
 
 // Verdict is one row of the safety report.

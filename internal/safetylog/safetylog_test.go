@@ -103,3 +103,32 @@ func TestJudgeAndReport(t *testing.T) {
 		t.Errorf("all-passing report: %s", buf.String())
 	}
 }
+
+// TestResultsFromOneRunOverManyPackages: one `go test -json` run over
+// several packages gives each package's outcomes under the hazard log's
+// relative path; a test of the same name in another package does not
+// stand in for the named one.
+func TestResultsFromOneRunOverManyPackages(t *testing.T) {
+	const mod = "example.org/app"
+	log := `{"Action":"pass","Package":"example.org/app/internal/engine","Test":"TestAsOfFromServerDate"}
+{"Action":"fail","Package":"example.org/app/ui","Test":"TestAsOfFromServerDate"}
+{"Action":"pass","Package":"example.org/app/ui","Test":"TestHeaderCardTurnsAmber"}
+{"Action":"output","Package":"example.org/app/ui","Test":"TestHeaderCardTurnsAmber","Output":"x\n"}
+{"Action":"pass","Package":"example.org/other","Test":"TestCrashHarnessSIGKILL"}
+`
+	byPkg, err := ReadPackageResults(strings.NewReader(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel := ByRelativePackage(byPkg, mod)
+	if rel["./internal/engine"]["TestAsOfFromServerDate"] != Pass || rel["./ui"]["TestAsOfFromServerDate"] != Fail ||
+		rel["./ui"]["TestHeaderCardTurnsAmber"] != Pass {
+		t.Errorf("results by package: %v", rel)
+	}
+	if len(rel) != 2 {
+		t.Errorf("a package outside the module was kept: %v", rel)
+	}
+	if _, err := ReadPackageResults(strings.NewReader("{not json\n")); err == nil {
+		t.Error("malformed go test output was accepted")
+	}
+}
