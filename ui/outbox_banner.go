@@ -94,9 +94,6 @@ func (c *ConflictBanner) Reload() {
 	})
 }
 
-// busy reports whether a read is in flight (tests).
-func (c *ConflictBanner) busy() bool { return c.loading }
-
 // Text returns the banner's sentence ("" when not shown).
 func (c *ConflictBanner) Text() string {
 	if c.label == nil || c.frame.Banner(BannerConflict) == nil {

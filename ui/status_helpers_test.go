@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
-	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 )
@@ -174,7 +173,3 @@ func tapButton(t *testing.T, o fyne.CanvasObject, text string) {
 	}
 	test.Tap(b)
 }
-
-// clinicianAt is the identity of the sandbox's clinician at the main trust.
-var clinicianAt = triage.Identity{SDSUserID: erssandbox.UserClinician, ODS: erssandbox.ProviderODS,
-	BusinessFunction: triage.RoleServiceProviderClinician}
