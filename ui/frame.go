@@ -60,6 +60,8 @@ type Frame struct {
 	main      fyne.CanvasObject
 	screen    string
 	screenObj fyne.CanvasObject
+	// page is true while the screen is one of the app's pages (ShowPage).
+	page bool
 	listeners []func(string)
 
 	menus map[shortcuts.Menu]*fyne.Menu
@@ -82,8 +84,10 @@ func NewFrame(w fyne.Window, opts ShellOptions) *Frame {
 	f.main = container.NewCenter(widget.NewLabel("No referrals downloaded yet."))
 	f.body.Objects = []fyne.CanvasObject{f.main}
 	// Shortcuts act on the main view only: never behind a full-window
-	// screen such as the lock screen.
-	f.keys.SetGate(func(shortcuts.ID) bool { return f.screen == "" })
+	// screen such as the lock screen. On a page (outbox, settings, audit,
+	// About) the app-wide ones stay on, so the clinician can lock the
+	// screen or move between pages without going back first.
+	f.keys.SetGate(func(id shortcuts.ID) bool { return f.screen == "" || (f.page && pageShortcuts[id]) })
 	for _, d := range shortcuts.Defs {
 		f.menu(d.Menu).Items = append(f.menu(d.Menu).Items, f.keys.MenuItem(d.ID))
 	}
@@ -170,11 +174,21 @@ func (f *Frame) Main() fyne.CanvasObject { return f.main }
 // under the banners and above the status bar. The main view is taken out
 // of the window, so nothing of it can be seen or reached, and shortcuts are
 // off until CloseScreen. name identifies the screen (Screen).
-func (f *Frame) ShowScreen(name string, obj fyne.CanvasObject) {
+func (f *Frame) ShowScreen(name string, obj fyne.CanvasObject) { f.show(name, obj, false) }
+
+// ShowPage shows one of the app's pages (outbox, settings, audit log,
+// About) in place of the main view, as ShowScreen does, except that the
+// app-wide shortcuts (lock, settings, outbox) stay on.
+func (f *Frame) ShowPage(name string, obj fyne.CanvasObject) { f.show(name, obj, true) }
+
+// pageShortcuts are the shortcuts that work on a page.
+var pageShortcuts = map[shortcuts.ID]bool{shortcuts.Lock: true, shortcuts.Settings: true, shortcuts.ShowOutbox: true}
+
+func (f *Frame) show(name string, obj fyne.CanvasObject, page bool) {
 	if name == "" {
 		name = "screen"
 	}
-	f.screen, f.screenObj = name, obj
+	f.screen, f.screenObj, f.page = name, obj, page
 	f.body.Objects = []fyne.CanvasObject{obj}
 	f.body.Refresh()
 	f.win.Canvas().Unfocus()
@@ -186,7 +200,7 @@ func (f *Frame) CloseScreen() {
 	if f.screen == "" {
 		return
 	}
-	f.screen, f.screenObj = "", nil
+	f.screen, f.screenObj, f.page = "", nil, false
 	f.body.Objects = []fyne.CanvasObject{f.main}
 	f.body.Refresh()
 	f.changed()
@@ -228,7 +242,17 @@ func (f *Frame) AddMenuItem(menu shortcuts.Menu, item *fyne.MenuItem) {
 		item = fyne.NewMenuItemSeparator()
 	}
 	m := f.menu(menu)
-	m.Items = append(m.Items, item)
+	// The desktop driver ends the first menu with a separator and Quit;
+	// new items go before them, so there is only ever one Quit, last.
+	if n := len(m.Items); n > 0 && m.Items[n-1].IsQuit {
+		at := n - 1
+		if at > 0 && m.Items[at-1].IsSeparator {
+			at--
+		}
+		m.Items = slices.Insert(m.Items, at, item)
+	} else {
+		m.Items = append(m.Items, item)
+	}
 	f.RefreshMenu()
 }
 

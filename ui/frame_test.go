@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -110,4 +111,75 @@ func menuItem(mm *fyne.MainMenu, label string) *fyne.MenuItem {
 		}
 	}
 	return nil
+}
+
+// TestFramePageKeepsAppWideShortcuts: on a page such as the outbox the
+// clinician can still lock the screen (Ctrl+L) and open settings, while
+// referral shortcuts stay off; behind the lock screen nothing works.
+func TestFramePageKeepsAppWideShortcuts(t *testing.T) {
+	a := test.NewTempApp(t)
+	w, f := NewShellWindow(a, ShellOptions{})
+	defer w.Close()
+	locks, accepts := 0, 0
+	f.Shortcuts().Handle(shortcuts.Lock, func() { locks++ })
+	f.Shortcuts().Handle(shortcuts.Accept, func() { accepts++ })
+	ctrlL := &desktop.CustomShortcut{KeyName: fyne.KeyL, Modifier: fyne.KeyModifierShortcutDefault}
+	typed := w.Canvas().(interface{ TypedShortcut(fyne.Shortcut) })
+
+	f.ShowPage(ScreenOutbox, widget.NewLabel("Outbox"))
+	typed.TypedShortcut(ctrlL)
+	test.TypeOnCanvas(w.Canvas(), "a")
+	if locks != 1 || accepts != 0 {
+		t.Fatalf("on the outbox page: %d locks (want 1), %d accepts (want 0)", locks, accepts)
+	}
+	if it := menuItem(w.MainMenu(), "Lock now"); it == nil || it.Disabled {
+		t.Error("Lock now is disabled on the outbox page")
+	}
+	f.ShowScreen(ScreenLock, widget.NewLabel("Locked"))
+	typed.TypedShortcut(ctrlL)
+	if locks != 1 {
+		t.Error("Ctrl+L acted behind the lock screen")
+	}
+	if it := menuItem(w.MainMenu(), "Lock now"); it == nil || !it.Disabled {
+		t.Error("Lock now is enabled behind the lock screen")
+	}
+}
+
+// TestQuitStaysLastAndSingle: the desktop driver ends the first menu with
+// a separator and Quit; items added later go before them, so the File menu
+// never shows Quit twice.
+func TestQuitStaysLastAndSingle(t *testing.T) {
+	a := test.NewTempApp(t)
+	w, f := NewShellWindow(a, ShellOptions{})
+	defer w.Close()
+	file := f.menu(shortcuts.MenuFile)
+	quit := fyne.NewMenuItem("Quit", nil)
+	quit.IsQuit = true
+	file.Items = append(file.Items, fyne.NewMenuItemSeparator(), quit) // as the driver does
+	f.AddMenuItem(shortcuts.MenuFile, fyne.NewMenuItem("Audit log", func() {}))
+	f.AddMenuItem(shortcuts.MenuFile, nil)
+	f.AddMenuItem(shortcuts.MenuFile, fyne.NewMenuItem("Sign out…", func() {}))
+	quits := 0
+	for _, it := range file.Items {
+		if it.IsQuit {
+			quits++
+		}
+	}
+	if n := len(file.Items); quits != 1 || !file.Items[n-1].IsQuit || !file.Items[n-2].IsSeparator {
+		t.Fatalf("File menu ends %v with %d Quit items, want one Quit last after a separator", labels(file.Items), quits)
+	}
+	if l := labels(file.Items); l[len(l)-3] != "Sign out…" {
+		t.Errorf("File menu %v: the new item is not just before Quit", l)
+	}
+}
+
+func labels(items []*fyne.MenuItem) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.Label
+		if it.IsSeparator {
+			out[i] = "—"
+		}
+	}
+	return out
 }

@@ -117,11 +117,11 @@ var outboxColumns = []struct {
 	title string
 	width float32
 }{
-	{"State", 190}, {"Referral (UBRN)", 150}, {"Decision", 280}, {"Made", 120}, {"Attempts", 80}, {"Last error", 420},
+	{"State", 250}, {"Referral (UBRN)", 150}, {"Decision", 260}, {"Made", 110}, {"Attempts", 80}, {"Last error", 420},
 }
 
 // NewOutboxView builds the outbox and reads it. Show it with
-// Frame.ShowScreen(ScreenOutbox, v.Object()).
+// Frame.ShowPage(ScreenOutbox, v.Object()).
 func NewOutboxView(o OutboxOptions) *OutboxView {
 	v := &OutboxView{o: o, now: o.Now, filter: OutboxNeedsAttention, shown: map[string]bool{}}
 	if v.now == nil {
@@ -219,7 +219,9 @@ func NewOutboxView(o OutboxOptions) *OutboxView {
 	top := container.NewVBox(container.NewHBox(head...), intro, v.filterRadio, v.errLine)
 	list := container.NewStack(v.table, container.NewCenter(v.empty))
 	split := container.NewVSplit(list, container.NewVScroll(container.NewPadded(v.detail)))
-	split.Offset = 0.45
+	// The list is short (a morning's decisions); the detail, with a
+	// conflict's "your decision" beside "what e-RS says now", gets more.
+	split.Offset = 0.3
 	v.obj = container.NewBorder(top, nil, nil, nil, split)
 	v.Reload()
 	return v

@@ -334,7 +334,7 @@ func (c *Chrome) ShowOutbox(st triage.OutboxState) {
 		v.SelectFirst()
 	}
 	c.outbox = v
-	c.o.Frame.ShowScreen(ScreenOutbox, v.Object())
+	c.o.Frame.ShowPage(ScreenOutbox, v.Object())
 }
 
 // Outbox returns the outbox screen while it shows (nil otherwise).
@@ -362,7 +362,7 @@ func (c *Chrome) ShowAudit() {
 	}
 	c.audit = NewAuditView(AuditOptions{Workspace: c.ws, Bridge: c.o.Bridge, Window: c.o.Frame.Window(), Choose: c.o.Choose,
 		OnClose: c.closeScreen, Now: c.now})
-	c.o.Frame.ShowScreen(ScreenAudit, c.audit.Object())
+	c.o.Frame.ShowPage(ScreenAudit, c.audit.Object())
 }
 
 // ShowSettings opens the settings.
@@ -371,7 +371,7 @@ func (c *Chrome) ShowSettings() {
 		return
 	}
 	v := NewSettingsView(SettingsOptions{Config: c.o.Runtime.Config, Bridge: c.o.Bridge, OnApplied: c.applySettings, OnClose: c.closeScreen})
-	c.o.Frame.ShowScreen(ScreenSettings, v.Object())
+	c.o.Frame.ShowPage(ScreenSettings, v.Object())
 }
 
 // ShowAbout opens the About screen.
@@ -385,7 +385,7 @@ func (c *Chrome) ShowAbout() {
 	if c.covered() {
 		return
 	}
-	c.o.Frame.ShowScreen(ScreenAbout, NewAboutScreen(info, c.closeScreen))
+	c.o.Frame.ShowPage(ScreenAbout, NewAboutScreen(info, c.closeScreen))
 }
 
 // myScreens are the screens the chrome opens over the main view.

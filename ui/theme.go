@@ -90,6 +90,19 @@ func (t *Theme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
 			return color.NRGBA{R: 0x3a, G: 0x3f, B: 0x48, A: 0xff}
 		}
 		return color.NRGBA{R: 0xe6, G: 0xe9, B: 0xee, A: 0xff}
+	case theme.ColorNameSuccess:
+		// Fyne's green is too light to read as text on white ("Sent",
+		// "Online"); this one has a 5:1 contrast.
+		if !dark {
+			return color.NRGBA{R: 0x1e, G: 0x7b, B: 0x34, A: 0xff}
+		}
+	case theme.ColorNameDisabled:
+		// Fyne's light grey (#e3e3e3) cannot be read on white; hints,
+		// secondary text and policy-managed settings must be. This grey
+		// has a 4.9:1 contrast and still reads as secondary.
+		if !dark {
+			return color.NRGBA{R: 0x70, G: 0x70, B: 0x70, A: 0xff}
+		}
 	case ColorNamePage:
 		if dark {
 			return color.NRGBA{R: 0x20, G: 0x22, B: 0x26, A: 0xff}
