@@ -61,7 +61,7 @@ type Frame struct {
 	screen    string
 	screenObj fyne.CanvasObject
 	// page is true while the screen is one of the app's pages (ShowPage).
-	page bool
+	page      bool
 	listeners []func(string)
 
 	menus map[shortcuts.Menu]*fyne.Menu
