@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"runtime"
 	"sync"
 	"time"
 
 	"github.com/zalando/go-keyring"
 
+	"github.com/triagedesk/triagedesk/internal/atomicfile"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -177,17 +176,10 @@ func (k DevFileKeyring) warn() {
 
 func (k DevFileKeyring) load() (devFile, error) {
 	f := devFile{Items: map[string]map[string]string{}}
-	fi, err := os.Stat(k.Path)
+	b, err := atomicfile.ReadPrivate(k.Path)
 	if errors.Is(err, os.ErrNotExist) {
 		return f, nil
 	}
-	if err != nil {
-		return f, fmt.Errorf("read development session file: %w", err)
-	}
-	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		return f, fmt.Errorf("development session file %s can be read by other users (mode %v): run chmod 600 on it", k.Path, fi.Mode().Perm())
-	}
-	b, err := os.ReadFile(k.Path)
 	if err != nil {
 		return f, fmt.Errorf("read development session file: %w", err)
 	}
@@ -205,31 +197,7 @@ func (k DevFileKeyring) save(f devFile) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(k.Path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("write development session file: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, ".sessions-*.tmp")
-	if err != nil {
-		return fmt.Errorf("write development session file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
-		tmp.Close()
-		return fmt.Errorf("write development session file: %w", err)
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write development session file: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write development session file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write development session file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), k.Path); err != nil {
+	if err := atomicfile.WriteFile(k.Path, b, 0o600); err != nil {
 		return fmt.Errorf("write development session file: %w", err)
 	}
 	return nil

@@ -11,6 +11,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/triagedesk/triagedesk/internal/atomicfile"
 )
 
 // damagedError says a bbolt file cannot be used safely: it failed to open,
@@ -205,7 +207,7 @@ func createBolt(path string, initFn func(tx *bolt.Tx) error) error {
 		os.Remove(tmp)
 		return fmt.Errorf("create %s: %w", filepath.Base(path), err)
 	}
-	return syncDir(filepath.Dir(path))
+	return atomicfile.SyncDir(filepath.Dir(path))
 }
 
 // compactFile copies db into a fresh file with bbolt.Compact (which leaves
@@ -242,7 +244,7 @@ func compactFile(db *bolt.DB) (before, after int64, err error) {
 		os.Remove(tmp)
 		return before, 0, fmt.Errorf("compact %s: %w", name, err)
 	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
 		return before, 0, fmt.Errorf("compact %s: %w", name, err)
 	}
 	if fi, err := os.Stat(path); err == nil {

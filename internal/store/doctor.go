@@ -17,6 +17,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/triagedesk/triagedesk/internal/atomicfile"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -493,7 +494,7 @@ func SetAsideOutbox(ctx context.Context, dir string, keys KeyProvider, now time.
 	if err := os.Rename(path, aside); err != nil {
 		return "", fmt.Errorf("set aside: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		return "", err
 	}
 	return aside, nil

@@ -10,11 +10,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"runtime"
 	"sync"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/triagedesk/triagedesk/internal/atomicfile"
 )
 
 // MasterKeySize is the length of a user's master key in bytes.
@@ -196,17 +196,10 @@ func (p DevKeyFileProvider) warn() {
 
 func (p DevKeyFileProvider) load() (devKeyFile, error) {
 	f := devKeyFile{Keys: map[string]string{}}
-	fi, err := os.Stat(p.Path)
+	b, err := atomicfile.ReadPrivate(p.Path)
 	if errors.Is(err, os.ErrNotExist) {
 		return f, nil
 	}
-	if err != nil {
-		return f, fmt.Errorf("read development key file: %w", err)
-	}
-	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		return f, fmt.Errorf("development key file %s can be read by other users (mode %v): run chmod 600 on it", p.Path, fi.Mode().Perm())
-	}
-	b, err := os.ReadFile(p.Path)
 	if err != nil {
 		return f, fmt.Errorf("read development key file: %w", err)
 	}
@@ -224,10 +217,10 @@ func (p DevKeyFileProvider) save(f devKeyFile) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(p.Path), 0o700); err != nil {
+	if err := atomicfile.WriteFile(p.Path, b, 0o600); err != nil {
 		return fmt.Errorf("write development key file: %w", err)
 	}
-	return writeFileAtomic(p.Path, b, 0o600)
+	return nil
 }
 
 // Get reads the account's key, printing DevKeyFileWarning. Errors:
@@ -275,52 +268,4 @@ func (p DevKeyFileProvider) Delete(_ context.Context, account string) error {
 	}
 	delete(f.Keys, account)
 	return p.save(f)
-}
-
-// writeFileAtomic writes b to a temporary file beside path, fsyncs it,
-// renames it over path and fsyncs the folder.
-func writeFileAtomic(path string, b []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	name := tmp.Name()
-	defer os.Remove(name)
-	if err := tmp.Chmod(mode); err != nil && runtime.GOOS != "windows" {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if err := os.Rename(name, path); err != nil {
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	return syncDir(dir)
-}
-
-// syncDir fsyncs a folder so a rename or create in it is durable. Windows
-// cannot open folders for syncing; NTFS journals the rename.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync folder: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync folder: %w", err)
-	}
-	return nil
 }
