@@ -243,6 +243,13 @@ func (h *harness) overlayButton(text string) *widget.Button {
 	if top == nil {
 		h.t.Fatal("no dialog is showing")
 	}
+	return h.buttonIn(top, text)
+}
+
+// buttonIn finds a button whose text starts with text inside obj,
+// including inside widgets.
+func (h *harness) buttonIn(obj fyne.CanvasObject, text string) *widget.Button {
+	h.t.Helper()
 	var found *widget.Button
 	var walk func(o fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {
@@ -261,9 +268,9 @@ func (h *harness) overlayButton(text string) *widget.Button {
 			}
 		}
 	}
-	walk(top)
+	walk(obj)
 	if found == nil {
-		h.t.Fatalf("no %q button on the dialog: %v", text, texts(top))
+		h.t.Fatalf("no %q button in %v", text, texts(obj))
 	}
 	return found
 }

@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/store"
@@ -466,7 +465,7 @@ func TestQueuedDecisionCanBeCancelledUntilSent(t *testing.T) {
 	}
 	h.shortcut(ctrlEnter)
 	h.waitFor("queued", func() bool { return p.decision.entry != nil })
-	test.Tap(h.overlayButtonIn(p.decision.box, "Cancel this decision"))
+	test.Tap(h.buttonIn(p.decision.box, "Cancel this decision"))
 	test.Tap(h.overlayButton("Yes"))
 	h.waitFor("cancelled", func() bool { return p.decision.entry == nil })
 	en, err := h.ws.Store.LatestForReferral(context.Background(), row.UBRN)
@@ -572,30 +571,6 @@ func TestColumnWidthsAndSplitAreRemembered(t *testing.T) {
 	if wl.widths[4] != 222 {
 		t.Errorf("a new worklist uses width %v", wl.widths[4])
 	}
-}
-
-// overlayButtonIn finds a button with the text inside obj.
-func (h *harness) overlayButtonIn(obj fyne.CanvasObject, text string) *widget.Button {
-	h.t.Helper()
-	var found *widget.Button
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		switch v := o.(type) {
-		case *widget.Button:
-			if strings.HasPrefix(v.Text, text) {
-				found = v
-			}
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
-			}
-		}
-	}
-	walk(obj)
-	if found == nil {
-		h.t.Fatalf("no %q button", text)
-	}
-	return found
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
