@@ -502,14 +502,18 @@ func (p *pusher) markSent(ctx context.Context, en store.Entry, rr *ers.ReferralR
 			return
 		}
 	}
+	// e-RS's answer is cached before the decision is marked sent, so
+	// whoever sees "sent" (the UI, a test) reads the referral as e-RS now
+	// has it. A crash in between leaves the decision "sending", which is
+	// settled by re-reading on the next start.
+	if !settled {
+		e.cacheReferral(ctx, rr)
+	}
 	r := store.SentResult{NewVersion: rr.Version, RequestID: rr.Meta.RequestID, CorrelationID: rr.Meta.CorrelationID,
 		HTTPStatus: rr.Meta.Status, ServerTime: rr.Meta.Date, Settled: settled}
 	if _, err := e.st.MarkSent(ctx, en.ID, r); err != nil {
 		e.log.Error("recording a sent decision failed", "decision_id", en.ID, "err", err)
 		return
-	}
-	if !settled {
-		e.cacheReferral(ctx, rr)
 	}
 	p.mu.Lock()
 	delete(p.notBefore, en.ID)

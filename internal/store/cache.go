@@ -102,6 +102,7 @@ type refInfo struct {
 	Version     int            `json:"version,omitempty"`
 	ETag        string         `json:"etag,omitempty"`
 	FetchedAt   time.Time      `json:"fetchedAt,omitzero"`
+	ServerTime  time.Time      `json:"serverTime,omitzero"`
 	Docs        []DocumentMeta `json:"docs,omitempty"`
 	Local       LocalState     `json:"local"`
 }
@@ -184,16 +185,25 @@ func (s *Store) saveRef(tx *bolt.Tx, r *refRec) error {
 }
 
 // PutReferral stores (replacing) a downloaded referral under a per-referral
-// data key, and records its version, ETag and sync time.
+// data key, and records its version, ETag and sync time. A read that e-RS
+// answered no later than the cached one (its Date) but with a lower version
+// is older news (a pull that crossed a write) and is not stored: the cache
+// never goes back to a version e-RS has moved on from.
 func (s *Store) PutReferral(ctx context.Context, cr CachedReferral) error {
 	ubrn := normalizeUBRN(cr.Referral.UBRN)
 	if cr.FetchedAt.IsZero() {
 		cr.FetchedAt = s.now()
 	}
+	stale := false
 	err := s.cacheTx(ctx, true, func(tx *bolt.Tx) error {
 		r, err := s.loadRef(tx, ubrn, true)
 		if err != nil {
 			return err
+		}
+		if r.info.HasReferral && cr.Referral.Version < r.info.Version && !cr.ServerTime.IsZero() &&
+			!r.info.ServerTime.IsZero() && !cr.ServerTime.After(r.info.ServerTime) {
+			stale = true
+			return nil
 		}
 		meta, err := json.Marshal(referralMeta{Referral: cr.Referral, ETag: cr.ETag, FetchedAt: cr.FetchedAt, ServerTime: cr.ServerTime})
 		if err != nil {
@@ -208,6 +218,7 @@ func (s *Store) PutReferral(ctx context.Context, cr CachedReferral) error {
 		r.info.Version = cr.Referral.Version
 		r.info.ETag = cr.ETag
 		r.info.FetchedAt = cr.FetchedAt
+		r.info.ServerTime = cr.ServerTime
 		if cr.FetchedAt.After(r.info.Local.LastSynced) {
 			r.info.Local.LastSynced = cr.FetchedAt
 		}
@@ -216,7 +227,9 @@ func (s *Store) PutReferral(ctx context.Context, cr CachedReferral) error {
 	if err != nil {
 		return fmt.Errorf("store referral: %w", err)
 	}
-	s.emit(Change{Kind: ChangeReferral, UBRN: ubrn})
+	if !stale {
+		s.emit(Change{Kind: ChangeReferral, UBRN: ubrn})
+	}
 	return nil
 }
 

@@ -39,6 +39,47 @@ func TestReferralRoundTrip(t *testing.T) {
 	}
 }
 
+// TestOlderReadNeverReplacesANewerReferral: a pull's A005 that crossed a
+// write (e-RS answered it in the same second or earlier, with a lower
+// version) does not take the cache back; a later answer with a lower
+// version (e-RS's data reset, as the demo sandbox's is on restart) does.
+func TestOlderReadNeverReplacesANewerReferral(t *testing.T) {
+	env := newEnv(t)
+	s := env.open(t)
+	ctx := context.Background()
+	f := makeFixture(rand.New(rand.NewPCG(21, 21)), 0)
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	put := func(version int, server time.Time) {
+		t.Helper()
+		r := f.Referral
+		r.Version = version
+		mustNoErr(t, s.PutReferral(ctx, CachedReferral{Referral: r, Raw: f.Raw, ServerTime: server}), "put")
+	}
+	version := func() int {
+		t.Helper()
+		got, err := s.Referral(ctx, f.UBRN)
+		mustNoErr(t, err, "get")
+		return got.Referral.Version
+	}
+	put(5, at)
+	put(4, at)
+	if v := version(); v != 5 {
+		t.Fatalf("a read of version 4 answered in the same second replaced version 5: cached %d", v)
+	}
+	put(4, at.Add(-time.Second))
+	if v := version(); v != 5 {
+		t.Fatalf("an earlier read of version 4 replaced version 5: cached %d", v)
+	}
+	put(6, at)
+	if v := version(); v != 6 {
+		t.Fatalf("a newer version was not stored: cached %d", v)
+	}
+	put(2, at.Add(time.Hour))
+	if v := version(); v != 2 {
+		t.Fatalf("e-RS's later answer (version 2 after a reset) was not stored: cached %d", v)
+	}
+}
+
 func TestDocumentsRoundTrip(t *testing.T) {
 	env := newEnv(t)
 	s := env.open(t)
