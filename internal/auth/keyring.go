@@ -14,6 +14,7 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/atomicfile"
 	"github.com/triagedesk/triagedesk/internal/config"
+	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -29,29 +30,14 @@ const MaxRecordBytes = 2560
 const keychainTimeout = 10 * time.Second
 
 // Keyring is the part of a keychain the Manager uses: the method set of
-// go-keyring (and of store.Keyring). Get returns keyring.ErrNotFound for a
+// go-keyring, shared with the store. Get returns keyring.ErrNotFound for a
 // missing item.
-type Keyring interface {
-	Get(service, user string) (string, error)
-	Set(service, user, password string) error
-	Delete(service, user string) error
-}
+type Keyring = store.Keyring
 
 // OSKeyring is the OS keychain through go-keyring: Windows Credential
 // Manager, macOS Keychain, or the Secret Service on Linux. keyring.MockInit
 // replaces it in tests.
-type OSKeyring struct{}
-
-// Get reads an item.
-func (OSKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
-
-// Set writes an item.
-func (OSKeyring) Set(service, user, password string) error {
-	return keyring.Set(service, user, password)
-}
-
-// Delete removes an item.
-func (OSKeyring) Delete(service, user string) error { return keyring.Delete(service, user) }
+type OSKeyring = store.OSKeyring
 
 // keyringMu serialises keychain calls; go-keyring's mock is not safe for
 // concurrent use.

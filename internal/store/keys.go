@@ -56,13 +56,19 @@ type Keyring interface {
 	Delete(service, user string) error
 }
 
-// osKeyring calls go-keyring's package functions, so keyring.MockInit and
-// keyring.MockInitWithError affect it.
-type osKeyring struct{}
+// OSKeyring is the OS keychain through go-keyring's package functions
+// (Windows Credential Manager, macOS Keychain, the Secret Service on Linux),
+// so keyring.MockInit and keyring.MockInitWithError affect it.
+type OSKeyring struct{}
 
-func (osKeyring) Get(s, u string) (string, error) { return keyring.Get(s, u) }
-func (osKeyring) Set(s, u, p string) error        { return keyring.Set(s, u, p) }
-func (osKeyring) Delete(s, u string) error        { return keyring.Delete(s, u) }
+// Get reads an item.
+func (OSKeyring) Get(s, u string) (string, error) { return keyring.Get(s, u) }
+
+// Set writes an item.
+func (OSKeyring) Set(s, u, p string) error { return keyring.Set(s, u, p) }
+
+// Delete removes an item.
+func (OSKeyring) Delete(s, u string) error { return keyring.Delete(s, u) }
 
 // KeychainProvider keeps master keys in the OS keychain (Windows Credential
 // Manager, macOS Keychain, Secret Service on Linux) as base64 text, 44
@@ -81,7 +87,7 @@ var keyringMu sync.Mutex
 func (k KeychainProvider) ring() (Keyring, string) {
 	r, s := k.Ring, k.Service
 	if r == nil {
-		r = osKeyring{}
+		r = OSKeyring{}
 	}
 	if s == "" {
 		s = KeychainService
