@@ -1,3 +1,7 @@
+//go:build !windows
+
+// The kill test needs Unix SIGKILL semantics.
+
 package engine
 
 import (
@@ -7,7 +11,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"runtime"
 	"testing"
 	"time"
 
@@ -82,9 +85,6 @@ func engineChild() int {
 // from the sandbox's log of writes every decision ends applied exactly once
 // and sent, or never applied and a conflict or failure; none is lost.
 func TestKilledMidPushNeverLosesOrDuplicates(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("uses SIGKILL semantics of Unix process kill")
-	}
 	const kills = 22
 	env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 300, Seed: 31,
 		Faults: erssandbox.Faults{Latency: 15 * time.Millisecond, DropAfterApply: 0.15, Ops: []string{"A013", "A014", "A022", "A028"}}},
