@@ -347,6 +347,9 @@ type AdviceMessage struct {
 	// Documents are the files sent with the message, in the order given.
 	// A file e-RS did not describe is kept with its id only.
 	Documents []Document `json:"documents,omitempty"`
+	// RequestUBRN is the request the message says it belongs to (its
+	// basedOn).
+	RequestUBRN string `json:"requestUbrn,omitempty"`
 }
 
 // AdviceConversation is every message of one request (A025), oldest first.
@@ -380,6 +383,24 @@ func (c *AdviceConversation) Latest() (AdviceMessage, bool) {
 		return AdviceMessage{}, false
 	}
 	return c.Messages[len(c.Messages)-1], true
+}
+
+// BelongsTo returns an error unless the conversation, and every message in
+// it, belongs to the request with the UBRN: one request's messages must
+// never be shown as, or answered as, another's.
+func (c *AdviceConversation) BelongsTo(ubrn string) error {
+	if c == nil {
+		return nil
+	}
+	if c.UBRN != "" && c.UBRN != ubrn {
+		return fmt.Errorf("the conversation belongs to another advice request")
+	}
+	for i, m := range c.Messages {
+		if m.RequestUBRN != "" && m.RequestUBRN != ubrn {
+			return fmt.Errorf("message %d belongs to another advice request", i)
+		}
+	}
+	return nil
 }
 
 // LatestID is the id of the most recent message, or "".
@@ -611,8 +632,8 @@ func (ps *problems) checkTarget(ac AdviceContext, ubrn string, base int, lastMes
 	}
 	if conv := ac.Conversation; conv != nil {
 		switch {
-		case conv.UBRN != "" && conv.UBRN != req.UBRN:
-			ps.add(FieldConversation, RuleReferralMismatch, "The conversation shown belongs to a different request. Reopen the request.")
+		case conv.BelongsTo(req.UBRN) != nil:
+			ps.add(FieldConversation, RuleReferralMismatch, "The conversation shown includes messages of a different request. Reopen the request.")
 		case conv.LatestID() != lastMessage:
 			ps.add(FieldConversation, RuleConversationMovedOn, "A new message has arrived since you started this %s. Read it before sending.", what)
 		}

@@ -143,6 +143,9 @@ func TestAdviceReplyForAnotherRequestOrVersionRefused(t *testing.T) {
 			[]Rule{RuleReferralMismatch}},
 		{"the conversation of another request", func(_ *AdviceReply, _ *AdviceRequest, conv *AdviceConversation) { conv.UBRN = "200000000030" },
 			[]Rule{RuleReferralMismatch}},
+		{"a message of another request", func(_ *AdviceReply, _ *AdviceRequest, conv *AdviceConversation) {
+			conv.Messages[1].RequestUBRN = "200000000030"
+		}, []Rule{RuleReferralMismatch}},
 		{"no version", func(r *AdviceReply, _ *AdviceRequest, _ *AdviceConversation) { r.BaseVersion = 0 }, []Rule{RuleVersionMissing}},
 		{"the request moved on", func(_ *AdviceReply, req *AdviceRequest, _ *AdviceConversation) { req.Version = 8 },
 			[]Rule{RuleConversationMovedOn}},

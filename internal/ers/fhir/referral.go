@@ -22,7 +22,9 @@ const (
 //   - Version from meta.versionId (0 when absent; the caller may fall back to
 //     the ETag);
 //   - State with its reason and comments from Extension-eRS-ReferralState-1;
-//   - RelatedUBRNs from supportingInfo references "ReferralRequest/{ubrn}";
+//   - RelatedUBRNs from supportingInfo references "ReferralRequest/{ubrn}",
+//     and AdviceUBRN from "CommunicationRequest/{ubrn}" (a referral
+//     converted from Advice and Guidance);
 //   - Documents from the contained DocumentReferences, in supportingInfo
 //     order, each with its availability status;
 //   - Appointment from the contained appointment (see referralAppointment
@@ -147,6 +149,10 @@ func ReferralFromFHIR(rr *ReferralRequest) (*triage.Referral, error) {
 	for _, si := range rr.SupportingInfo {
 		if u, ok := refID(si.Reference, TypeReferralRequest); ok {
 			r.RelatedUBRNs = append(r.RelatedUBRNs, u)
+			continue
+		}
+		if u, ok := refID(si.Reference, TypeCommunicationReq); ok {
+			r.AdviceUBRN = u
 			continue
 		}
 		if err := addDoc(idx.local(si.Reference)); err != nil {
@@ -385,6 +391,9 @@ func EncodeReferral(r *triage.Referral) *ReferralRequest {
 	}
 	for _, u := range r.RelatedUBRNs {
 		rr.SupportingInfo = append(rr.SupportingInfo, Reference{Reference: TypeReferralRequest + "/" + u})
+	}
+	if r.AdviceUBRN != "" {
+		rr.SupportingInfo = append(rr.SupportingInfo, Reference{Reference: TypeCommunicationReq + "/" + r.AdviceUBRN})
 	}
 	if !r.Specialty.IsZero() {
 		rr.Specialty = &CodeableConcept{Coding: []Coding{fromCoding(r.Specialty)}}

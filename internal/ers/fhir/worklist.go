@@ -299,12 +299,18 @@ func (f WorklistFilter) Validate() error {
 // specialty, location, clinicianAssignedIndicator, clinician. Call
 // f.Validate first; this function does not check the filter.
 func WorklistRequest(list triage.ListType, f WorklistFilter) *Parameters {
+	return worklistParameters(SystemReferralListSelector, string(list), f)
+}
+
+// worklistParameters builds an A008 or A023 request body: the listType from
+// the selector code system, then the filter.
+func worklistParameters(system, code string, f WorklistFilter) *Parameters {
 	p := &Parameters{
 		ResourceType: TypeParameters,
 		Meta:         &Meta{Profile: []string{ProfileFetchWorklistParameters}},
 		Parameter: []Parameter{{
 			Name:                 "listType",
-			ValueCodeableConcept: concept(SystemReferralListSelector, string(list), ""),
+			ValueCodeableConcept: concept(system, code, ""),
 		}},
 	}
 	add := func(pp Parameter) { p.Parameter = append(p.Parameter, pp) }
@@ -338,12 +344,17 @@ func WorklistRequest(list triage.ListType, f WorklistFilter) *Parameters {
 // Parameters, a missing listType, a parameter it does not know, a parameter
 // without the expected value type, or a filter that fails Validate.
 func ParseWorklistRequest(b []byte) (triage.ListType, WorklistFilter, error) {
+	_, code, f, err := parseWorklistParameters(b)
+	return triage.ListType(code), f, err
+}
+
+// parseWorklistParameters reads an A008 or A023 body into the listType's
+// code system and code, and the filter.
+func parseWorklistParameters(b []byte) (system, code string, f WorklistFilter, err error) {
 	var p Parameters
-	var f WorklistFilter
 	if err := decodeAs(b, &p, &p.ResourceType, TypeParameters); err != nil {
-		return "", f, fmt.Errorf("parse worklist request: %w", err)
+		return "", "", f, fmt.Errorf("parse worklist request: %w", err)
 	}
-	var list triage.ListType
 	for _, pp := range p.Parameter {
 		var err error
 		switch pp.Name {
@@ -351,7 +362,8 @@ func ParseWorklistRequest(b []byte) (triage.ListType, WorklistFilter, error) {
 			if pp.ValueCodeableConcept == nil {
 				err = errNoValue
 			}
-			list = triage.ListType(pp.ValueCodeableConcept.First().Code)
+			list := pp.ValueCodeableConcept.First()
+			system, code = list.System, list.Code
 		case "service":
 			f.Service, err = identifierValue(pp)
 		case "location":
@@ -378,16 +390,16 @@ func ParseWorklistRequest(b []byte) (triage.ListType, WorklistFilter, error) {
 			err = errUnknownParameter
 		}
 		if err != nil {
-			return "", WorklistFilter{}, fmt.Errorf("parse worklist request: parameter %q: %w", clip(pp.Name), err)
+			return "", "", WorklistFilter{}, fmt.Errorf("parse worklist request: parameter %q: %w", clip(pp.Name), err)
 		}
 	}
-	if list == "" {
-		return "", WorklistFilter{}, errors.New("parse worklist request: listType is missing")
+	if code == "" {
+		return "", "", WorklistFilter{}, errors.New("parse worklist request: listType is missing")
 	}
 	if err := f.Validate(); err != nil {
-		return "", WorklistFilter{}, fmt.Errorf("parse worklist request: %w", err)
+		return "", "", WorklistFilter{}, fmt.Errorf("parse worklist request: %w", err)
 	}
-	return list, f, nil
+	return system, code, f, nil
 }
 
 var (
