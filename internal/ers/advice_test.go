@@ -244,7 +244,10 @@ func TestAdviceErrorsSpeakOfAdvice(t *testing.T) {
 		{"423 reply", "POST", agReplyAt, respond(423, outcome("LOCKED")), func(c *Client) error { _, err := c.SendAdviceReply(context.Background(), agReply()); return err },
 			Conflict, "in progress"},
 		{"not allowed now", "POST", agConvert, respond(422, outcome("INVALID_REQUEST_STATE")),
-			func(c *Client) error { _, err := c.ConvertAdviceToReferral(context.Background(), agConversion()); return err },
+			func(c *Client) error {
+				_, err := c.ConvertAdviceToReferral(context.Background(), agConversion())
+				return err
+			},
 			Conflict, "did not accept the conversion"},
 		{"other 422", "POST", agReplyAt, respond(422, outcome("INVALID_VALUE")), func(c *Client) error { _, err := c.SendAdviceReply(context.Background(), agReply()); return err },
 			Permanent, "did not accept the reply"},

@@ -311,7 +311,9 @@ func TestAdviceReplyRulesAndStatusCodes(t *testing.T) {
 		t.Errorf("a file uploaded for another request: %d %s", rep.Status, rep.code())
 	}
 	id := upload(u, "plan.pdf")
-	rep := send(u, v, with(func(r *triage.AdviceReply) { r.Attachments = []triage.ProviderAttachment{{BinaryID: id, Description: "Plan"}} }))
+	rep := send(u, v, with(func(r *triage.AdviceReply) {
+		r.Attachments = []triage.ProviderAttachment{{BinaryID: id, Description: "Plan"}}
+	}))
 	req, m, err := fhir.DecodeAdviceReplyResponse(rep.Body)
 	if rep.Status != 200 || err != nil || req.Version != v+1 || rep.Header.Get("ETag") != etag(v+1) || req.Category != triage.AdviceReferrerReviewing ||
 		len(m.Documents) != 1 || m.Documents[0].Type != triage.AttachmentGuidanceResponse || m.Author.SDSUserID == "" {
