@@ -248,13 +248,15 @@ func (s *Sandbox) op(spec opSpec, h opHandler) http.Handler {
 		info := infoOf(r)
 		info.op, info.route = spec.id, r.Pattern
 		s.stats.request(spec.id)
+		logWrite := func() {}
 		if spec.write {
 			// The write is logged when its answer starts, before the client
-			// can see it (or, for a reset or hang, when the handler ends).
+			// can see it; a reset or hang is logged before the connection is
+			// dropped or left hanging, so the log never lags the client.
 			var once sync.Once
-			log := func() { once.Do(func() { s.recordWrite(r, spec, info) }) }
-			defer log()
-			w = &onFirstWrite{ResponseWriter: w, info: info, fn: log}
+			logWrite = func() { once.Do(func() { s.recordWrite(r, spec, info) }) }
+			defer logWrite()
+			w = &onFirstWrite{ResponseWriter: w, info: info, fn: logWrite}
 		}
 		d := s.faults.decide(spec.id, spec.write)
 		if d.latency > 0 && !s.sleep(r.Context(), d.latency) {
@@ -269,12 +271,14 @@ func (s *Sandbox) op(spec opSpec, h opHandler) http.Handler {
 			s.fail(w, spec.version, errf(http.StatusTooManyRequests, "TOO_MANY_REQUESTS", "throttled", "Your app has exceeded its rate limit."))
 			return
 		case FaultHang:
+			logWrite()
 			select {
 			case <-r.Context().Done():
 			case <-s.done:
 			}
 			return
 		case FaultReset:
+			logWrite()
 			resetConn(w)
 			return
 		case FaultServerError:
