@@ -385,15 +385,7 @@ func printReferral(w io.Writer, res *ers.ReferralResult) {
 	tw.Flush()
 	if len(r.Documents) > 0 {
 		fmt.Fprintln(w, "\nAttachments:")
-		tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tTITLE\tTYPE\tSIZE\tAVAILABILITY\tDOWNLOAD WITH")
-		for _, d := range r.Documents {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", d.ID, ers.SanitizeFilename(d.Title), d.ContentType, d.Size, d.Availability, d.URL)
-		}
-		tw.Flush()
-		for _, d := range r.Unavailable() {
-			fmt.Fprintf(w, "  %s: %s\n", d.ID, d.Availability.Meaning())
-		}
+		printDocuments(w, "", r.Documents)
 	}
 	printMeta(w, res.Meta)
 }

@@ -344,23 +344,25 @@ func printAdviceRequest(w io.Writer, res *ers.AdviceRequestResult) {
 	row("Requested by", r.Requester.Label())
 	row("Conversion", r.Conversion.Label())
 	tw.Flush()
-	printDocuments(w, r.Documents)
+	printDocuments(w, "    ", r.Documents)
 	printMeta(w, res.Meta)
 }
 
-func printDocuments(w io.Writer, docs []triage.Document) {
+// printDocuments lists attachments, each line indented, and says why any
+// cannot be downloaded now.
+func printDocuments(w io.Writer, indent string, docs []triage.Document) {
 	if len(docs) == 0 {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "    ID\tTITLE\tTYPE\tSIZE\tAVAILABILITY\tDOWNLOAD WITH")
+	fmt.Fprintln(tw, indent+"ID\tTITLE\tTYPE\tCONTENT TYPE\tSIZE\tAVAILABILITY\tDOWNLOAD WITH")
 	for _, d := range docs {
-		fmt.Fprintf(tw, "    %s\t%s\t%s\t%d\t%s\t%s\n", d.ID, ers.SanitizeFilename(d.Title), d.Type, d.Size, d.Availability, d.URL)
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%d\t%s\t%s\n", indent, d.ID, ers.SanitizeFilename(d.Title), d.Type, d.ContentType, d.Size, d.Availability, d.URL)
 	}
 	tw.Flush()
 	for _, d := range docs {
 		if !d.Downloadable() {
-			fmt.Fprintf(w, "    %s: %s\n", d.ID, d.Availability.Meaning())
+			fmt.Fprintf(w, "%s  %s: %s\n", indent, d.ID, d.Availability.Meaning())
 		}
 	}
 }
@@ -381,7 +383,7 @@ func printConversation(w io.Writer, res *ers.AdviceConversationResult) {
 		for _, line := range strings.Split(m.Text, "\n") {
 			fmt.Fprintf(w, "  %s\n", line)
 		}
-		printDocuments(w, m.Documents)
+		printDocuments(w, "    ", m.Documents)
 	}
 	if un := c.Unanswered(); len(un) > 0 && len(un) < len(c.Messages) {
 		fmt.Fprintf(w, "\n%d message(s) from the referrer since your last reply.\n", len(un))

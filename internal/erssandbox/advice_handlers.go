@@ -12,6 +12,25 @@ import (
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
+// parseBody reads an operation's Parameters body (415 for another media
+// type, 422 when too large) and parses it, answering what parse refuses
+// with e-RS's 422 code.
+func parseBody[T any](r *http.Request, parse func([]byte) (T, error)) (T, *apiError) {
+	var zero T
+	if e := checkParamsContentType(r); e != nil {
+		return zero, e
+	}
+	body, e := readBody(r, maxBodyBytes)
+	if e != nil {
+		return zero, e
+	}
+	v, err := parse(body)
+	if err != nil {
+		return zero, classifyParseError(err)
+	}
+	return v, nil
+}
+
 // A023: POST /STU3/CommunicationRequest/$ers.fetchworklist.
 func (s *Sandbox) fetchAdviceWorklist(w http.ResponseWriter, r *http.Request, a actor) {
 	if e := checkParamsContentType(r); e != nil {
@@ -118,18 +137,9 @@ func (s *Sandbox) sendAdviceReply(w http.ResponseWriter, r *http.Request, a acto
 		s.fail(w, stu3, e)
 		return
 	}
-	if e := checkParamsContentType(r); e != nil {
-		s.fail(w, stu3, e)
-		return
-	}
-	body, e := readBody(r, maxBodyBytes)
+	reply, e := parseBody(r, fhir.ParseAdviceReplyParameters)
 	if e != nil {
 		s.fail(w, stu3, e)
-		return
-	}
-	reply, err := fhir.ParseAdviceReplyParameters(body)
-	if err != nil {
-		s.fail(w, stu3, classifyParseError(err))
 		return
 	}
 	if e := s.store.checkAdvice(a, ubrn); e != nil {
@@ -159,18 +169,9 @@ func (s *Sandbox) sendAdviceReply(w http.ResponseWriter, r *http.Request, a acto
 // A027: POST /STU3/ReferralRequest/$ers.createFromCommunicationRequestActionLater.
 func (s *Sandbox) convertAdvice(w http.ResponseWriter, r *http.Request, a actor) {
 	info := infoOf(r)
-	if e := checkParamsContentType(r); e != nil {
-		s.fail(w, stu3, e)
-		return
-	}
-	body, e := readBody(r, maxBodyBytes)
+	c, e := parseBody(r, fhir.ParseAdviceConversionParameters)
 	if e != nil {
 		s.fail(w, stu3, e)
-		return
-	}
-	c, err := fhir.ParseAdviceConversionParameters(body)
-	if err != nil {
-		s.fail(w, stu3, classifyParseError(err))
 		return
 	}
 	info.ubrn = c.UBRN

@@ -90,20 +90,7 @@ func ParseAdviceWorklistRequest(b []byte) (WorklistFilter, error) {
 // List, an entry that is not an A&G item, without a CommunicationRequest
 // reference or patient, or with a bad date or a negative version.
 func DecodeAdviceWorklist(b []byte) ([]triage.AdviceItem, error) {
-	var l List
-	if err := decodeAs(b, &l, &l.ResourceType, TypeList); err != nil {
-		return nil, fmt.Errorf("decode advice worklist: %w", err)
-	}
-	idx := indexContained(l.Contained)
-	items := make([]triage.AdviceItem, 0, len(l.Entry))
-	for i := range l.Entry {
-		it, err := decodeAdviceEntry(&l.Entry[i], idx)
-		if err != nil {
-			return nil, fmt.Errorf("decode advice worklist: entry %d: %w", i, err)
-		}
-		items = append(items, it)
-	}
-	return items, nil
+	return decodeList(b, "decode advice worklist", decodeAdviceEntry)
 }
 
 func decodeAdviceEntry(e *ListEntry, idx containedIndex) (triage.AdviceItem, error) {
@@ -118,37 +105,24 @@ func decodeAdviceEntry(e *ListEntry, idx containedIndex) (triage.AdviceItem, err
 	}
 	it.UBRN = ubrn
 	sub := ext.Extension
-	if p := sub.Find("patient"); p != nil {
-		it.NHSNumber, ok = idx.patientNHSNumber(p.ValueReference)
-	} else {
-		ok = false
-	}
-	if !ok {
-		return it, errors.New("patient missing or not resolvable")
+	var err error
+	if it.NHSNumber, err = idx.itemPatient(sub); err != nil {
+		return it, err
 	}
 	it.Priority = triage.Priority(codingOf(sub.Find("priority")).Code)
 	it.Specialty = toCoding(codingOf(sub.Find("specialty")))
 	it.ClinicType = toCoding(codingOf(sub.Find("clinicType")))
 	it.Category = triage.AdviceCategory(codingOf(sub.Find("category")).Code)
-	if s := sub.Find("service"); s != nil && s.ValueReference != nil {
-		if s.ValueReference.Identifier != nil {
-			it.Service.ID = s.ValueReference.Identifier.Value
-		}
-		it.Service.Name = s.ValueReference.Display
-	}
+	it.Service = serviceOf(sub.Find("service"))
 	if r := sub.Find("referrer"); r != nil {
 		it.Referrer = idx.practitionerID(r.ValueReference)
 	}
 	if n := sub.Find("namedClinician"); n != nil {
 		it.NamedClinician = idx.practitionerID(n.ValueReference)
 	}
-	if v := sub.Find("communicationRequestVersion"); v != nil && v.ValueInteger != nil {
-		if *v.ValueInteger < 0 {
-			return it, errors.New("communicationRequestVersion: negative")
-		}
-		it.Version = *v.ValueInteger
+	if it.Version, err = versionOf(sub.Find("communicationRequestVersion"), "communicationRequestVersion"); err != nil {
+		return it, err
 	}
-	var err error
 	if it.FirstRequested, err = timeOf(sub.Find("adviceFirstRequested"), "adviceFirstRequested"); err != nil {
 		return it, err
 	}
@@ -370,21 +344,10 @@ func AdviceRequestFromFHIR(cr *CommunicationRequest) (*triage.AdviceRequest, err
 	if cr == nil || cr.ID == "" {
 		return nil, errors.New("advice request has no id (UBRN)")
 	}
-	r := &triage.AdviceRequest{UBRN: cr.ID, Status: cr.Status}
-	if cr.Meta != nil && cr.Meta.VersionID != "" {
-		v, err := strconv.Atoi(cr.Meta.VersionID)
-		if err != nil || v < 0 {
-			return nil, errors.New("meta.versionId is not a whole number")
-		}
-		r.Version = v
-	}
-	for _, id := range cr.Identifier {
-		if id.System == IDRequestID {
-			r.RequestID = id.Value
-		}
-	}
-	if cr.Subject != nil && cr.Subject.Identifier != nil {
-		r.NHSNumber = cr.Subject.Identifier.Value
+	r := &triage.AdviceRequest{UBRN: cr.ID, Status: cr.Status, RequestID: requestID(cr.Identifier), NHSNumber: subjectNHSNumber(cr.Subject)}
+	var err error
+	if r.Version, err = metaVersion(cr.Meta); err != nil {
+		return nil, err
 	}
 	for _, c := range cr.Category {
 		if cd := c.First(); cd.Code != "" {
