@@ -2,7 +2,9 @@ package fhir
 
 import (
 	"encoding/json"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -144,4 +146,26 @@ func FuzzParseAdviceConversionParameters(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkDecodeAdviceConversation decodes a conversation of 40 messages
+// with their included roles and files, about the longest a request reaches.
+func BenchmarkDecodeAdviceConversation(b *testing.B) {
+	req, conv := syntheticAdvice()
+	base := conv.Messages
+	for i := 0; len(conv.Messages) < 40; i++ {
+		m := base[i%len(base)]
+		m.ID = strconv.Itoa(90000 + i)
+		m.Sent = m.Sent.Add(time.Duration(i) * time.Hour)
+		conv.Messages = append(conv.Messages, m)
+	}
+	body := mustJSON(b, EncodeAdviceConversation(conv, ConversationEncoding{IncludeRequesterRoles: true, IncludeSenderRoles: true,
+		IncludeDocuments: true, ServiceID: req.Service.ID, ProviderODS: "R69"}))
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if c, err := DecodeAdviceConversation(body); err != nil || len(c.Messages) != 40 {
+			b.Fatalf("%v", err)
+		}
+	}
 }
