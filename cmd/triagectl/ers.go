@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -24,7 +25,7 @@ import (
 )
 
 func init() {
-	register(command{name: "ers", summary: "call the e-RS API directly (worklist, referral, cri, attachment, actions, refdata, roles)", run: runERS})
+	register(command{name: "ers", summary: "call the e-RS API directly (worklist, referral, cri, attachment, actions, refdata, roles, ag-…)", run: runERS})
 }
 
 const ersUsage = `Usage: triagectl ers SUBCOMMAND [flags] [ARG]
@@ -75,15 +76,18 @@ func (f *ersFlags) add(fs *flag.FlagSet) {
 
 func runERS(ctx context.Context, g *Globals, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(g.Stdout, ersUsage)
+		fmt.Fprintln(g.Stdout, ersUsage+ersAdviceUsage)
 		if len(args) == 0 {
 			return usageError{"say which call to make, e.g. triagectl ers worklist"}
 		}
 		return nil
 	}
 	sub, rest := args[0], args[1:]
+	if slices.Contains(adviceSubcommands, sub) {
+		return runERSAdvice(ctx, g, sub, rest)
+	}
 	fs := newFlagSet("ers "+sub, g)
-	fs.Usage = func() { fmt.Fprintln(g.Stderr, ersUsage) }
+	fs.Usage = func() { fmt.Fprintln(g.Stderr, ersUsage+ersAdviceUsage) }
 	var ef ersFlags
 	ef.add(fs)
 	var (
@@ -381,15 +385,7 @@ func printReferral(w io.Writer, res *ers.ReferralResult) {
 	tw.Flush()
 	if len(r.Documents) > 0 {
 		fmt.Fprintln(w, "\nAttachments:")
-		tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tTITLE\tTYPE\tSIZE\tAVAILABILITY\tDOWNLOAD WITH")
-		for _, d := range r.Documents {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", d.ID, ers.SanitizeFilename(d.Title), d.ContentType, d.Size, d.Availability, d.URL)
-		}
-		tw.Flush()
-		for _, d := range r.Unavailable() {
-			fmt.Fprintf(w, "  %s: %s\n", d.ID, d.Availability.Meaning())
-		}
+		printDocuments(w, "", r.Documents)
 	}
 	printMeta(w, res.Meta)
 }

@@ -22,6 +22,7 @@ func runSandbox(ctx context.Context, g *Globals, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:9100", "loopback address of the FHIR API, mock login and control API")
 	dlAddr := fs.String("download-addr", "127.0.0.1:0", "loopback address of the attachment download host A042 redirects to")
 	referrals := fs.Int("referrals", erssandbox.DefaultReferrals, fmt.Sprintf("number of synthetic referrals (1 to %d)", erssandbox.MaxReferrals))
+	advice := fs.Int("advice", erssandbox.DefaultAdviceRequests, fmt.Sprintf("number of synthetic Advice and Guidance requests (0 to %d)", erssandbox.MaxAdviceRequests))
 	seed := fs.Uint64("seed", erssandbox.DefaultSeed, "seed of the synthetic data and of fault injection")
 	auth := fs.String("auth", "on", "require a token from the mock login: on or off")
 	rateN := fs.Float64("rate", 0, "rate limit in requests per second (0: none); excess requests get 429")
@@ -37,7 +38,14 @@ func runSandbox(ctx context.Context, g *Globals, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
-	cfg := erssandbox.Config{Addr: *addr, DownloadAddr: *dlAddr, Referrals: *referrals, Seed: *seed,
+	if *advice < 0 || *advice > erssandbox.MaxAdviceRequests {
+		return usageError{fmt.Sprintf("--advice must be between 0 and %d", erssandbox.MaxAdviceRequests)}
+	}
+	adviceRequests := *advice
+	if adviceRequests == 0 {
+		adviceRequests = -1 // none
+	}
+	cfg := erssandbox.Config{Addr: *addr, DownloadAddr: *dlAddr, Referrals: *referrals, AdviceRequests: adviceRequests, Seed: *seed,
 		PendingDelay: *pending, AccessTokenTTL: *tokenTTL, RefreshTokenTTL: *refreshTTL, RedirectURI: *redirect,
 		Logger: slog.New(slog.NewTextHandler(g.Stderr, nil))}
 	switch strings.ToLower(*auth) {
@@ -76,13 +84,13 @@ func runSandbox(ctx context.Context, g *Globals, args []string) error {
 	defer sb.Close()
 	id, secret, redir := sb.OAuthClient()
 	w := g.Stdout
-	fmt.Fprintf(w, "e-RS sandbox ready in %v: %d synthetic referrals, seed %d, authentication %s\n",
-		time.Since(started).Round(time.Millisecond), *referrals, *seed, *auth)
+	fmt.Fprintf(w, "e-RS sandbox ready in %v: %d synthetic referrals, %d Advice and Guidance requests, seed %d, authentication %s\n",
+		time.Since(started).Round(time.Millisecond), *referrals, *advice, *seed, *auth)
 	fmt.Fprintf(w, "  FHIR base URL:  %s\n", sb.BaseURL())
 	fmt.Fprintf(w, "  Mock login:     %s\n", sb.LoginURL())
 	fmt.Fprintf(w, "  Token endpoint: %s/token (client_id %s, client_secret %s, redirect_uri %s)\n", sb.AuthBaseURL(), id, secret, redir)
 	fmt.Fprintf(w, "  Downloads:      %s\n", sb.DownloadBaseURL())
-	fmt.Fprintf(w, "  Control API:    %s (stats, faults, referrals)\n", sb.ControlURL())
+	fmt.Fprintf(w, "  Control API:    %s (stats, faults, referrals, advice)\n", sb.ControlURL())
 	fmt.Fprintf(w, "  Test users:    ")
 	for _, u := range sb.Users() {
 		fmt.Fprintf(w, " %s", u.ID)

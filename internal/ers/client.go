@@ -354,6 +354,7 @@ func (c *Client) attempt(ctx context.Context, k call, corr string, n int) (*resp
 	e := &Error{Op: k.op, CorrelationID: corr, write: k.write}
 	resp, err := c.send(ctx, k, corr, e)
 	if err != nil {
+		adviceWording(err)
 		c.logAttempt(ctx, k, n, start, err.Status, corr, err.RequestID, err.Class.String(), err.Err)
 		return nil, err
 	}

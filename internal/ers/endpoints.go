@@ -463,8 +463,9 @@ type UploadResult struct {
 }
 
 // UploadAttachment uploads a provider attachment for a later A022 or A028
-// on the referral (A020, POST /STU3/Binary): the raw bytes with the file's
-// own Content-Type, NHSD-eRS-File-Name (sanitised) and NHSD-eRS-Referral-ID.
+// on the referral, or A026 or A027 on an Advice and Guidance request (A020,
+// POST /STU3/Binary): the raw bytes with the file's own Content-Type,
+// NHSD-eRS-File-Name (sanitised) and NHSD-eRS-Referral-ID (the UBRN).
 // Files over 5 MB are refused before sending. It is a write and never
 // retried. Errors are *Error.
 func (c *Client) UploadAttachment(ctx context.Context, ubrn string, a triage.ProviderAttachment, data []byte) (*UploadResult, error) {

@@ -293,6 +293,10 @@ func opNoun(op string) string {
 		return "reference data"
 	case "A008":
 		return "worklist"
+	case "A023":
+		return "advice and guidance worklist"
+	case "A024", "A025", "A026", "A027", "A043":
+		return "advice and guidance request"
 	}
 	return "referral"
 }

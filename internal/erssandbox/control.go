@@ -10,6 +10,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/triagedesk/triagedesk/internal/triage"
@@ -163,13 +164,14 @@ func (s *Sandbox) MakeAvailable(attachmentID string) (int, error) {
 	})
 }
 
-// AttachmentFile is a file a test adds to a referral with AddAttachment.
+// AttachmentFile is a file a test adds to a referral with AddAttachment, or
+// the referrer sends with ReferrerReplies.
 type AttachmentFile struct {
-	FileName     string
-	ContentType  string
-	Description  string
-	Data         []byte
-	Availability triage.AvailabilityStatus // default AVAILABLE
+	FileName     string                    `json:"fileName"`
+	ContentType  string                    `json:"contentType"`
+	Description  string                    `json:"description,omitempty"`
+	Data         []byte                    `json:"data"`                   // base64 in JSON
+	Availability triage.AvailabilityStatus `json:"availability,omitempty"` // default AVAILABLE
 }
 
 // AddAttachment adds a referrer's attachment to a referral (for example a
@@ -208,38 +210,35 @@ func (s *Sandbox) PutUpload(id, ubrn, fileName, contentType string, data []byte)
 	return nil
 }
 
-// LockReferral takes the referral's update lock as another user's update
-// would: until release is called, writes to it get 423 Locked (and control
-// changes wait). release may be called more than once.
+// LockReferral takes the update lock of a referral (or of an Advice and
+// Guidance request) as another user's update would: until release is
+// called, writes to it get 423 Locked (and control changes wait). release
+// may be called more than once.
 func (s *Sandbox) LockReferral(ubrn string) (release func(), err error) {
 	s.store.mu.Lock()
-	rec, ok := s.store.recs[ubrn]
+	l, ok := s.store.locker(ubrn)
 	s.store.mu.Unlock()
 	if !ok {
 		return nil, ErrUnknownReferral
 	}
-	rec.write.Lock()
-	var once bool
-	return func() {
-		if !once {
-			once = true
-			rec.write.Unlock()
-		}
-	}, nil
+	l.write.Lock()
+	var once sync.Once
+	return func() { once.Do(l.write.Unlock) }, nil
 }
 
-// HoldNextWrite makes the next write to the referral stop inside its lock
-// window until the gate is released: wait on gate.Entered(), send a second
-// write (it gets 423), then call gate.Release().
+// HoldNextWrite makes the next write to the referral (or Advice and
+// Guidance request) stop inside its lock window until the gate is released:
+// wait on gate.Entered(), send a second write (it gets 423), then call
+// gate.Release().
 func (s *Sandbox) HoldNextWrite(ubrn string) (*WriteGate, error) {
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	rec, ok := s.store.recs[ubrn]
+	l, ok := s.store.locker(ubrn)
 	if !ok {
 		return nil, ErrUnknownReferral
 	}
 	g := &WriteGate{entered: make(chan struct{}), release: make(chan struct{})}
-	rec.gate = g
+	l.gate = g
 	return g, nil
 }
 
@@ -251,7 +250,7 @@ func (s *Sandbox) controlRoutes(mux *http.ServeMux) {
 			v, err := fn(w, r)
 			if err != nil {
 				status := http.StatusBadRequest
-				if errors.Is(err, ErrUnknownReferral) || errors.Is(err, ErrUnknownAttachment) {
+				if errors.Is(err, ErrUnknownReferral) || errors.Is(err, ErrUnknownAttachment) || errors.Is(err, ErrUnknownAdvice) {
 					status = http.StatusNotFound
 				}
 				writeJSON(w, status, map[string]string{"error": err.Error()})
@@ -341,7 +340,7 @@ func (s *Sandbox) controlRoutes(mux *http.ServeMux) {
 		v, err := s.ChangePriority(r.PathValue("ubrn"), req.Priority)
 		return map[string]int{"version": v}, err
 	})
-	h("POST "+p+"/referrals/{ubrn}/lock", func(_ http.ResponseWriter, r *http.Request) (any, error) {
+	lock := func(_ http.ResponseWriter, r *http.Request) (any, error) {
 		var req struct {
 			Milliseconds int `json:"ms"`
 		}
@@ -360,7 +359,10 @@ func (s *Sandbox) controlRoutes(mux *http.ServeMux) {
 			release()
 		}()
 		return map[string]int{"ms": req.Milliseconds}, nil
-	})
+	}
+	h("POST "+p+"/referrals/{ubrn}/lock", lock)
+	h("POST "+p+"/advice/{ubrn}/lock", lock)
+	s.adviceControlRoutes(h)
 	h("POST "+p+"/attachments/{id}/available", func(_ http.ResponseWriter, r *http.Request) (any, error) {
 		v, err := s.MakeAvailable(r.PathValue("id"))
 		return map[string]int{"version": v}, err

@@ -4,7 +4,10 @@
 //
 // It speaks the real paths (/FHIR/STU3/..., /FHIR/R4/...), headers, status
 // codes and error bodies of e-RS for every endpoint Triage Desk uses, keeps
-// referrals in memory with versions, locks and state transitions, serves
+// referrals in memory with versions, locks and state transitions, keeps
+// Advice and Guidance conversations the same way (several rounds between a
+// referrer and the provider, replies, conversion to a referral where the
+// referrer allowed it), serves
 // deterministic synthetic data (referrals, multi-page Clinical Information
 // Summary PDFs and attachments, all for synthetic 999-range NHS numbers), and
 // can inject faults: rate limiting, latency, 5xx answers, PAS timeouts,
@@ -15,7 +18,8 @@
 // on another port, standing in for the object store that A042 redirects to.
 // The Go methods on *Sandbox and the HTTP control API let a test act as
 // "someone else" (another clinician, the referrer, an e-RS process) and read
-// exactly what reached the server.
+// exactly what reached the server: every write, A&G replies and
+// conversions included, is in the write log (Stats).
 //
 // Request bodies and responses use the FHIR mapping of internal/ers/fhir, so
 // the sandbox and the client agree on every shape. Logs carry operation ids,

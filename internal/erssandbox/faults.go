@@ -61,7 +61,7 @@ type Faults struct {
 	Unavailable float64
 	PASTimeout  float64
 	// DropAfterApply is the probability that a write (A013, A014, A022,
-	// A028, A036) is applied and its connection then dropped.
+	// A026, A027, A028, A036) is applied and its connection then dropped.
 	DropAfterApply float64
 	// RetryAfter is the Retry-After of 503 answers (default 1 s).
 	RetryAfter time.Duration

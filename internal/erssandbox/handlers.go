@@ -239,24 +239,32 @@ func (s *Sandbox) fetchWorklist(w http.ResponseWriter, r *http.Request, a actor)
 		s.fail(w, stu3, unprocessable("INVALID_CODE", "listType is not an eRS-ReferralListSelector-1 code."))
 		return
 	}
+	q, e := s.worklistQuery(a, list, f)
+	if e != nil {
+		s.fail(w, stu3, e)
+		return
+	}
+	s.writeWorklist(w, fhir.EncodeWorklist(list, s.store.worklist(q)))
+}
+
+// worklistQuery checks an A008 or A023 filter against the actor and the
+// reference data and returns the query it asks for.
+func (s *Sandbox) worklistQuery(a actor, list triage.ListType, f fhir.WorklistFilter) (worklistQuery, *apiError) {
 	q := worklistQuery{List: list, ODS: a.ODS, Service: f.Service, Location: f.Location,
 		SpecialtyAssigned: string(f.SpecialtyAssigned), ClinicianAssigned: string(f.ClinicianAssigned), Clinician: f.Clinician}
 	if f.Service != "" {
 		// A service the sandbox does not know has no referrals: the list is
 		// empty. Another organisation's service is refused.
 		if svc, ok := serviceByID(f.Service); ok && svc.ODS != a.ODS {
-			s.fail(w, stu3, unprocessable("NO_RELATIONSHIP", "The service does not belong to the user's organisation."))
-			return
+			return q, unprocessable("NO_RELATIONSHIP", "The service does not belong to the user's organisation.")
 		}
 	}
 	if !f.Specialty.IsZero() {
 		if !codingIn(f.Specialty, triage.CodeSystemSpecialty) {
-			s.fail(w, stu3, unprocessable("INVALID_CODE", "specialty must be a code from the SPECIALTY code system."))
-			return
+			return q, unprocessable("INVALID_CODE", "specialty must be a code from the SPECIALTY code system.")
 		}
 		if _, ok := s.store.refdata[triage.CodeSystemSpecialty].Lookup(f.Specialty.Code); !ok {
-			s.fail(w, stu3, unprocessable("INVALID_CODE", "specialty is not a SPECIALTY code."))
-			return
+			return q, unprocessable("INVALID_CODE", "specialty is not a SPECIALTY code.")
 		}
 		q.Specialty = f.Specialty.Code
 		if q.SpecialtyAssigned == "" {
@@ -266,8 +274,13 @@ func (s *Sandbox) fetchWorklist(w http.ResponseWriter, r *http.Request, a actor)
 	if q.Clinician != "" && q.ClinicianAssigned == "" {
 		q.ClinicianAssigned = "ASSIGNED"
 	}
-	items := s.store.worklist(q)
-	b, err := fhirJSONBytes(fhir.EncodeWorklist(list, items))
+	return q, nil
+}
+
+// writeWorklist answers an A008 or A023 request with the List, or with 422
+// when it is larger than e-RS allows (Config.MaxWorklistBytes).
+func (s *Sandbox) writeWorklist(w http.ResponseWriter, l *fhir.List) {
+	b, err := fhirJSONBytes(l)
 	if err != nil {
 		s.fail(w, stu3, errf(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "exception", "The worklist could not be encoded."))
 		return
@@ -448,7 +461,12 @@ func (s *Sandbox) uploadFile(w http.ResponseWriter, r *http.Request, a actor) {
 		return
 	}
 	if ubrn != "" {
-		if e := s.checkReferral(a, ubrn); e != nil {
+		e := s.checkReferral(a, ubrn)
+		if e != nil && e.Status == http.StatusNotFound {
+			// An Advice and Guidance request's UBRN, for A026 and A027.
+			e = s.store.checkAdvice(a, ubrn)
+		}
+		if e != nil {
 			if e.Status == http.StatusNotFound {
 				e = unprocessable("REFERENCE_NOT_FOUND", "The referral in %s was not found.", hdrReferralID)
 			}
@@ -556,7 +574,12 @@ func (s *Sandbox) findAttachment(a actor, id string) (*attachment, triage.Docume
 	}
 	rec, ok := st.get(att.UBRN)
 	if !ok {
-		return nil, triage.Document{}, errf(http.StatusNotFound, "REFERENCE_NOT_FOUND", "not-found", "The attachment was not found.")
+		// A file of an Advice and Guidance request.
+		d, e := st.adviceAttachment(a, att)
+		if e != nil {
+			return nil, triage.Document{}, e
+		}
+		return att, d, nil
 	}
 	if !a.related(rec) {
 		return nil, triage.Document{}, &apiError{Status: http.StatusForbidden, Code: "NO_RELATIONSHIP", Display: codeDisplay("NO_RELATIONSHIP"),

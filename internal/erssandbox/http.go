@@ -68,6 +68,10 @@ type reqInfo struct {
 	bytes     int
 	version   int
 	applied   bool
+	// ubrn names the request a write is about when its path does not
+	// (A027); message is the id of the message a write created (A026, A027).
+	ubrn    string
+	message string
 }
 
 type infoKey struct{}
@@ -179,6 +183,15 @@ func (s *Sandbox) routes() *http.ServeMux {
 		"A036": {id: "A036", allowed: []triage.BusinessFunction{rc, rca, spc}, write: true},
 		"A040": {id: "A040", version: r4, allowed: []triage.BusinessFunction{spca}, listsOBO: true},
 		"A042": {id: "A042", version: r4, allowed: []triage.BusinessFunction{rc, rca, spc, spca}},
+		// Advice and Guidance. The roles are an inference: the provider's
+		// worklist for provider roles, reads as for referrals (A005), and
+		// replies and conversions for clinicians.
+		"A023": {id: "A023", allowed: []triage.BusinessFunction{spc, spa, spca}},
+		"A024": {id: "A024", allowed: []triage.BusinessFunction{rc, rca, spc, spca}},
+		"A025": {id: "A025", allowed: []triage.BusinessFunction{rc, rca, spc, spca}},
+		"A026": {id: "A026", allowed: []triage.BusinessFunction{spc, spca}, write: true},
+		"A027": {id: "A027", allowed: []triage.BusinessFunction{spc, spca}, write: true},
+		"A043": {id: "A043", allowed: []triage.BusinessFunction{rc, rca, spc, spca}},
 	}
 	const rr = "/FHIR/STU3/ReferralRequest/"
 	handle := func(pattern, op string, h opHandler) { mux.Handle(pattern, s.op(ops[op], h)) }
@@ -198,6 +211,14 @@ func (s *Sandbox) routes() *http.ServeMux {
 	handle("GET /FHIR/R4/Practitioner", "A040", s.onBehalfOfUsers)
 	handle("GET /FHIR/R4/Binary/{id}", "A042", s.retrieveAttachmentR4)
 	handle("GET /FHIR/STU3/Binary/{id}", "A006", s.retrieveAttachmentSTU3)
+	const cr = "/FHIR/STU3/CommunicationRequest/"
+	handle("POST "+cr+"$ers.fetchworklist", "A023", s.fetchAdviceWorklist)
+	handle("GET "+cr+"{ubrn}", "A024", s.getAdviceRequest)
+	handle("GET "+cr+"{ubrn}/_history/{version}", "A024", s.getAdviceRequest)
+	handle("GET /FHIR/STU3/Communication", "A025", s.getAdviceConversation)
+	handle("POST "+cr+"{ubrn}/$ers.sendCommunicationToRequester", "A026", s.sendAdviceReply)
+	handle("POST "+rr+"$ers.createFromCommunicationRequestActionLater", "A027", s.convertAdvice)
+	handle("POST "+cr+"{ubrn}/$ers.generateCRI", "A043", s.adviceOverview)
 	mux.HandleFunc("/FHIR/", func(w http.ResponseWriter, r *http.Request) {
 		infoOf(r).op = "unknown"
 		s.stats.request("unknown")
@@ -227,13 +248,15 @@ func (s *Sandbox) op(spec opSpec, h opHandler) http.Handler {
 		info := infoOf(r)
 		info.op, info.route = spec.id, r.Pattern
 		s.stats.request(spec.id)
+		logWrite := func() {}
 		if spec.write {
 			// The write is logged when its answer starts, before the client
-			// can see it (or, for a reset or hang, when the handler ends).
+			// can see it; a reset or hang is logged before the connection is
+			// dropped or left hanging, so the log never lags the client.
 			var once sync.Once
-			log := func() { once.Do(func() { s.recordWrite(r, spec, info) }) }
-			defer log()
-			w = &onFirstWrite{ResponseWriter: w, info: info, fn: log}
+			logWrite = func() { once.Do(func() { s.recordWrite(r, spec, info) }) }
+			defer logWrite()
+			w = &onFirstWrite{ResponseWriter: w, info: info, fn: logWrite}
 		}
 		d := s.faults.decide(spec.id, spec.write)
 		if d.latency > 0 && !s.sleep(r.Context(), d.latency) {
@@ -248,12 +271,14 @@ func (s *Sandbox) op(spec opSpec, h opHandler) http.Handler {
 			s.fail(w, spec.version, errf(http.StatusTooManyRequests, "TOO_MANY_REQUESTS", "throttled", "Your app has exceeded its rate limit."))
 			return
 		case FaultHang:
+			logWrite()
 			select {
 			case <-r.Context().Done():
 			case <-s.done:
 			}
 			return
 		case FaultReset:
+			logWrite()
 			resetConn(w)
 			return
 		case FaultServerError:
@@ -357,7 +382,10 @@ func (s *Sandbox) sleep(ctx context.Context, d time.Duration) bool {
 
 func (s *Sandbox) recordWrite(r *http.Request, spec opSpec, info *reqInfo) {
 	rec := WriteRecord{Op: spec.id, UBRN: r.PathValue("ubrn"), Version: info.version, Status: info.status,
-		Applied: info.applied, Fault: info.fault}
+		Applied: info.applied, Fault: info.fault, MessageID: info.message}
+	if info.ubrn != "" {
+		rec.UBRN = info.ubrn
+	}
 	switch info.fault {
 	case FaultDropAfterApply:
 		rec.Dropped = info.applied
@@ -366,9 +394,7 @@ func (s *Sandbox) recordWrite(r *http.Request, spec opSpec, info *reqInfo) {
 	}
 	if !rec.Applied && rec.Version == 0 {
 		s.store.mu.Lock()
-		if rc, ok := s.store.recs[rec.UBRN]; ok {
-			rec.Version = rc.ref.Version
-		}
+		rec.Version = s.store.versionOf(rec.UBRN)
 		s.store.mu.Unlock()
 	}
 	s.stats.write(rec)

@@ -33,8 +33,9 @@ const (
 	DefaultMaxWorklistBytes = 10 << 20
 )
 
-// Config configures a sandbox. The zero value is usable: 60 referrals from
-// seed 1 on free loopback ports, with authentication off.
+// Config configures a sandbox. The zero value is usable: 60 referrals and 24
+// Advice and Guidance requests from seed 1 on free loopback ports, with
+// authentication off.
 type Config struct {
 	// Addr is the loopback address of the FHIR API, mock login and control
 	// API (default "127.0.0.1:0", a free port). DownloadAddr is the second
@@ -49,6 +50,10 @@ type Config struct {
 	Referrals int
 	Seed      uint64
 	AsOf      time.Time
+	// AdviceRequests is how many synthetic Advice and Guidance requests to
+	// generate (default DefaultAdviceRequests, at most MaxAdviceRequests;
+	// negative for none).
+	AdviceRequests int
 
 	// Auth requires a bearer token from the mock OAuth2 server on every
 	// FHIR request (401 otherwise). With Auth off, any token is ignored and
@@ -122,6 +127,12 @@ func (c *Config) defaults() error {
 	}
 	if c.Referrals < 0 || c.Referrals > MaxReferrals {
 		return fmt.Errorf("sandbox: %d referrals requested; choose between 1 and %d", c.Referrals, MaxReferrals)
+	}
+	if c.AdviceRequests == 0 {
+		c.AdviceRequests = DefaultAdviceRequests
+	}
+	if c.AdviceRequests > MaxAdviceRequests {
+		return fmt.Errorf("sandbox: %d advice and guidance requests requested; choose at most %d", c.AdviceRequests, MaxAdviceRequests)
 	}
 	if c.Seed == 0 {
 		c.Seed = DefaultSeed
@@ -218,6 +229,9 @@ func Start(ctx context.Context, cfg Config) (*Sandbox, error) {
 		Seed: cfg.Seed, Count: cfg.Referrals, AsOf: cfg.AsOf, SystemBase: fhirBase, Services: DefaultServices(),
 		PendingDelay: cfg.PendingDelay, Started: cfg.Now(),
 	}, refdata, cfg.Now, cfg.WriteLockHold, s.done)
+	s.store.mu.Lock()
+	s.store.addAdvice(max(0, cfg.AdviceRequests))
+	s.store.mu.Unlock()
 	s.oauth = newOAuthServer(oauthConfig{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, RedirectURI: cfg.RedirectURI,
 		AccessTTL: cfg.AccessTokenTTL, RefreshTTL: cfg.RefreshTokenTTL, SessionCap: cfg.SessionCap}, cfg.Users, cfg.Now)
 	s.faults = newFaultInjector(cfg.Seed, cfg.Faults)
@@ -247,7 +261,7 @@ func Start(ctx context.Context, cfg Config) (*Sandbox, error) {
 		}
 	}()
 	s.log.Info("sandbox started", "fhir", fhirBase, "login", s.AuthBaseURL(), "download", s.dlBase,
-		"referrals", cfg.Referrals, "seed", cfg.Seed, "auth", cfg.Auth)
+		"referrals", cfg.Referrals, "advice", max(0, cfg.AdviceRequests), "seed", cfg.Seed, "auth", cfg.Auth)
 	return s, nil
 }
 

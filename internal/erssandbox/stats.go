@@ -6,10 +6,13 @@ import (
 	"sync"
 )
 
-// WriteRecord is one write (A013, A014, A022, A028, A036) that reached the
-// sandbox, in the order they arrived: applied, or refused with its status.
+// WriteRecord is one write (A013, A014, A022, A028, A036, and for Advice
+// and Guidance A026 and A027) that reached the sandbox, in the order they
+// arrived: applied, or refused with its status.
 type WriteRecord struct {
-	Op   string `json:"op"`
+	Op string `json:"op"`
+	// UBRN is the referral's, or the A&G request's (for A027, the request
+	// converted).
 	UBRN string `json:"ubrn"`
 	// Version is the referral's version after the write when applied, and
 	// its current version when refused (0 if unknown).
@@ -23,6 +26,9 @@ type WriteRecord struct {
 	Dropped bool `json:"dropped,omitempty"`
 	// Fault names an injected fault that answered instead of e-RS.
 	Fault FaultKind `json:"fault,omitempty"`
+	// MessageID is the id of the message an applied A026 or A027 added to
+	// the conversation.
+	MessageID string `json:"messageId,omitempty"`
 }
 
 // Stats is what reached the sandbox since it started or was last reset.

@@ -20,15 +20,21 @@ var ErrUnknownReferral = errors.New("no referral with that UBRN in the sandbox")
 // hold.
 var ErrUnknownAttachment = errors.New("no attachment with that id in the sandbox")
 
+// locking is the update lock of a referral or an Advice and Guidance
+// request.
+type locking struct {
+	// write is held for the whole of each update; a second update arriving
+	// meanwhile gets 423 Locked.
+	write sync.Mutex
+	// gate, when set, holds the next write inside its lock window.
+	gate *WriteGate
+}
+
 // record is one referral held by the sandbox.
 type record struct {
 	ref   triage.Referral
 	extra itemExtra
-	// write is held for the whole of each update of the referral; a second
-	// update arriving meanwhile gets 423 Locked.
-	write sync.Mutex
-	// gate, when set, holds the next write inside its lock window.
-	gate *WriteGate
+	locking
 	// cri caches the generated CRI for one version.
 	criVersion int
 	cri        []byte
@@ -46,11 +52,13 @@ type upload struct {
 	Used        bool
 }
 
-// store holds the sandbox's referrals, attachments and uploads.
+// store holds the sandbox's referrals, Advice and Guidance requests,
+// attachments and uploads.
 type store struct {
 	mu      sync.Mutex
 	recs    map[string]*record
 	order   []string
+	advice  adviceStore
 	atts    map[string]*attachment
 	uploads map[string]*upload
 	gen     genOptions
@@ -348,15 +356,40 @@ func (s *store) write(ctx context.Context, ubrn string, ifMatch int, apply func(
 	if !ok {
 		return triage.Referral{}, writeResult{}, errf(http.StatusNotFound, "REFERENCE_NOT_FOUND", "not-found", "The referral was not found.")
 	}
-	if !rec.write.TryLock() {
+	if !s.lockForWrite(ctx, &rec.locking) {
 		return triage.Referral{}, writeResult{Version: current}, errf(http.StatusLocked, "LOCKED", "lock-error",
 			"The referral is being updated by another request. Retrieve it again and retry later.")
 	}
 	defer rec.write.Unlock()
 
 	s.mu.Lock()
-	gate := rec.gate
-	rec.gate = nil
+	defer s.mu.Unlock()
+	rec, _ = s.get(ubrn)
+	if ifMatch != rec.ref.Version {
+		return triage.Referral{}, writeResult{Version: rec.ref.Version}, errf(http.StatusConflict, "CONFLICT", "conflict",
+			"The version in If-Match is not the referral's current version. Retrieve the referral again.")
+	}
+	if e := apply(rec, s.now()); e != nil {
+		return triage.Referral{}, writeResult{Version: rec.ref.Version}, e
+	}
+	rec.ref.Version++
+	if err := s.fillSizes(rec); err != nil {
+		return triage.Referral{}, writeResult{Version: rec.ref.Version, Applied: true}, errf(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "exception", "generate attachment: %v", err)
+	}
+	return cloneReferral(rec.ref), writeResult{Version: rec.ref.Version, Applied: true}, nil
+}
+
+// lockForWrite takes the update lock for a write, or reports false when
+// another update holds it (423 Locked), then holds it for the lock window:
+// until a WriteGate is released, and for Config.WriteLockHold. The caller
+// unlocks l.write.
+func (s *store) lockForWrite(ctx context.Context, l *locking) bool {
+	if !l.write.TryLock() {
+		return false
+	}
+	s.mu.Lock()
+	gate := l.gate
+	l.gate = nil
 	s.mu.Unlock()
 	if gate != nil {
 		close(gate.entered)
@@ -375,22 +408,19 @@ func (s *store) write(ctx context.Context, ubrn string, ifMatch int, apply func(
 		}
 		t.Stop()
 	}
+	return true
+}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, _ = s.get(ubrn)
-	if ifMatch != rec.ref.Version {
-		return triage.Referral{}, writeResult{Version: rec.ref.Version}, errf(http.StatusConflict, "CONFLICT", "conflict",
-			"The version in If-Match is not the referral's current version. Retrieve the referral again.")
+// locker returns the update lock of a referral or an Advice and Guidance
+// request. The caller holds s.mu.
+func (s *store) locker(ubrn string) (*locking, bool) {
+	if rec, ok := s.recs[ubrn]; ok {
+		return &rec.locking, true
 	}
-	if e := apply(rec, s.now()); e != nil {
-		return triage.Referral{}, writeResult{Version: rec.ref.Version}, e
+	if ar, ok := s.advice.recs[ubrn]; ok {
+		return &ar.locking, true
 	}
-	rec.ref.Version++
-	if err := s.fillSizes(rec); err != nil {
-		return triage.Referral{}, writeResult{Version: rec.ref.Version, Applied: true}, errf(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "exception", "generate attachment: %v", err)
-	}
-	return cloneReferral(rec.ref), writeResult{Version: rec.ref.Version, Applied: true}, nil
+	return nil, false
 }
 
 // change applies a change made by "someone else" (the control API): it waits

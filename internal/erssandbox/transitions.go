@@ -118,10 +118,18 @@ func (s *store) applyReject(rec *record, d triage.Decision, now time.Time) *apiE
 // providerFiles checks the files attached to A022/A028: each must have been
 // uploaded with A020 for this referral, and no two may share a file name.
 func (s *store) providerFiles(rec *record, atts []triage.ProviderAttachment) ([]*upload, *apiError) {
+	return s.uploadedFiles(rec.ref.UBRN, rec.ref.Documents, triage.AttachmentProvider, atts)
+}
+
+// uploadedFiles checks files attached to a write on the referral or A&G
+// request with the UBRN: each must have been uploaded with A020 for it and
+// not used yet, and no two files of the attachment type (those already there
+// and the new ones) may share a file name.
+func (s *store) uploadedFiles(ubrn string, existing []triage.Document, typ triage.AttachmentType, atts []triage.ProviderAttachment) ([]*upload, *apiError) {
 	var ups []*upload
 	names := map[string]bool{}
-	for _, d := range rec.ref.Documents {
-		if d.Type == triage.AttachmentProvider {
+	for _, d := range existing {
+		if d.Type == typ {
 			names[strings.ToLower(d.Title)] = true
 		}
 	}
@@ -132,7 +140,7 @@ func (s *store) providerFiles(rec *record, atts []triage.ProviderAttachment) ([]
 			return nil, unprocessable("REFERENCE_NOT_FOUND", "An attached file was not found. Upload it with A020 first.")
 		case u.UBRN == "":
 			return nil, unprocessable("INAPPROPRIATE_VALUE", "An attached file was uploaded without NHSD-eRS-Referral-ID.")
-		case u.UBRN != rec.ref.UBRN:
+		case u.UBRN != ubrn:
 			return nil, unprocessable("INAPPROPRIATE_VALUE", "An attached file was uploaded for a different referral.")
 		case u.Used:
 			return nil, unprocessable("INAPPROPRIATE_VALUE", "An attached file is already attached to the referral.")
@@ -147,17 +155,25 @@ func (s *store) providerFiles(rec *record, atts []triage.ProviderAttachment) ([]
 
 // attachFiles adds uploaded files to the referral as PROVIDER attachments.
 func (s *store) attachFiles(rec *record, a actor, ups []*upload, atts []triage.ProviderAttachment, now time.Time) {
+	rec.ref.Documents = append(rec.ref.Documents, s.useUploads(rec.ref.UBRN, a, ups, atts, triage.AttachmentProvider, now)...)
+}
+
+// useUploads marks uploaded files used and returns them as attachments of
+// the type on the referral or A&G request with the UBRN, now downloadable.
+func (s *store) useUploads(ubrn string, a actor, ups []*upload, atts []triage.ProviderAttachment, typ triage.AttachmentType, now time.Time) []triage.Document {
+	var docs []triage.Document
 	for i, u := range ups {
 		u.Used = true
 		desc := atts[i].Description
 		if desc == "" {
 			desc = path.Base(u.FileName)
 		}
-		rec.ref.Documents = append(rec.ref.Documents, triage.Document{ID: u.ID, URL: "Binary/" + u.ID, Title: u.FileName,
+		docs = append(docs, triage.Document{ID: u.ID, URL: "Binary/" + u.ID, Title: u.FileName,
 			Description: desc, ContentType: u.ContentType, Size: int64(len(u.Data)), Availability: triage.AvailabilityAvailable,
-			Type: triage.AttachmentProvider, AttachedBy: a.User.ID, AttachedByOrg: a.ODS, Created: u.Created, Indexed: now})
-		s.atts[u.ID] = &attachment{ID: u.ID, UBRN: rec.ref.UBRN, Data: u.Data}
+			Type: typ, AttachedBy: a.User.ID, AttachedByOrg: a.ODS, Created: u.Created, Indexed: now})
+		s.atts[u.ID] = &attachment{ID: u.ID, UBRN: ubrn, Data: u.Data}
 	}
+	return docs
 }
 
 func checkPriority(p triage.Priority) *apiError {

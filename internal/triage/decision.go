@@ -138,6 +138,9 @@ type ProviderAttachment struct {
 	Description string `json:"description,omitempty"`
 	// BinaryID is the e-RS id returned by A020, set once uploaded.
 	BinaryID string `json:"binaryId,omitempty"`
+	// AttachedAt is when the clinician attached the file, sent as its
+	// indexed time; when zero, the decision or reply time is sent.
+	AttachedAt time.Time `json:"attachedAt,omitzero"`
 }
 
 // MaxAttachmentSize is the largest file e-RS accepts (A020: 5 MB).
@@ -314,13 +317,7 @@ func (d Decision) Validate(vc ValidationContext) error {
 	if d.BaseVersion <= 0 {
 		add(FieldReferral, RuleVersionMissing, "The referral's version is not known. Refresh the referral before deciding.")
 	}
-	if d.By.IsZero() || d.By.ODS == "" {
-		add(FieldIdentity, RuleIdentityMissing, "You are not signed in. Sign in with your NHS Care Identity before deciding.")
-	} else if !d.By.BusinessFunction.CanVet() {
-		add(FieldIdentity, RuleRoleCannotDecide, "Your role (%s) cannot record clinical decisions. Sign in as a service provider clinician.", d.By.BusinessFunction.Label())
-	} else if d.By.BusinessFunction == RoleServiceProviderClinicianAdmin && d.By.OnBehalfOf == "" {
-		add(FieldIdentity, RuleIdentityMissing, "As a clinician admin you must choose the clinician you are acting for.")
-	}
+	ps = append(ps, identityProblems(d.By, "deciding", "record clinical decisions")...)
 
 	known := false
 	for _, k := range DecisionKinds {

@@ -132,6 +132,9 @@ type Referral struct {
 	Documents              []Document `json:"documents,omitempty"`
 	AdditionalRequirements []Coding   `json:"additionalRequirements,omitempty"`
 	ReferrerODS            string     `json:"referrerOds,omitempty"`
+	// AdviceUBRN is the Advice and Guidance request the referral was
+	// converted from (A027), if any.
+	AdviceUBRN string `json:"adviceUbrn,omitempty"`
 }
 
 // Booking is how the referral's appointment was booked, if it has one.

@@ -99,6 +99,8 @@ func indexContained(rs []*Resource) containedIndex {
 			id = r.Parameters.ID
 		case r.List != nil:
 			id = r.List.ID
+		case r.PractitionerRole != nil:
+			id = r.PractitionerRole.ID
 		}
 		if id != "" {
 			if _, dup := idx[id]; !dup {

@@ -64,7 +64,7 @@ func DecisionParameters(d triage.Decision, reasonSystem string) (*Parameters, er
 			if a.BinaryID == "" {
 				return fmt.Errorf("%s: attachment %d has not been uploaded", d.Kind.Operation(), i)
 			}
-			add(Parameter{Name: name, Resource: &Resource{DocumentReference: providerAttachment(a, d.DecidedAt)}})
+			add(Parameter{Name: name, Resource: &Resource{DocumentReference: providerAttachment(a, triage.AttachmentProvider, d.DecidedAt)}})
 		}
 		return nil
 	}
@@ -114,11 +114,18 @@ func DecisionParameters(d triage.Decision, reasonSystem string) (*Parameters, er
 	return p, nil
 }
 
-func providerAttachment(a triage.ProviderAttachment, indexed time.Time) *DocumentReference {
+// providerAttachment is the DocumentReference that attaches an uploaded
+// file to a write, of the attachment type; it is indexed at the file's
+// AttachedAt, else at the decision time.
+func providerAttachment(a triage.ProviderAttachment, typ triage.AttachmentType, decided time.Time) *DocumentReference {
+	indexed := a.AttachedAt
+	if indexed.IsZero() {
+		indexed = decided
+	}
 	dr := &DocumentReference{
 		ResourceType: TypeDocumentReference,
 		Meta:         &Meta{Profile: []string{ProfileDocumentReference}},
-		Type:         concept(triage.SystemAttachmentType, string(triage.AttachmentProvider), ""),
+		Type:         concept(triage.SystemAttachmentType, string(typ), ""),
 		Status:       "current",
 		Description:  a.Description,
 		Content:      []DocumentContent{{Attachment: Attachment{URL: "Binary/" + a.BinaryID}}},
@@ -227,26 +234,37 @@ func ParseDecisionParameters(kind triage.DecisionKind, b []byte) (triage.Decisio
 }
 
 func parseAttachment(pp Parameter, d *triage.Decision) error {
-	if pp.Resource == nil || pp.Resource.DocumentReference == nil {
-		return errors.New("not a DocumentReference")
-	}
-	dr := pp.Resource.DocumentReference
-	if len(dr.Content) == 0 {
-		return errors.New("no attachment content")
-	}
-	id, ok := refID(dr.Content[0].Attachment.URL, "Binary")
-	if !ok {
-		return errors.New("attachment url is not Binary/{id}")
-	}
-	indexed, err := parseTime(dr.Indexed)
+	a, indexed, err := parseAttachmentParameter(pp)
 	if err != nil {
-		return fmt.Errorf("indexed: %w", err)
+		return err
 	}
 	if d.DecidedAt.IsZero() {
 		d.DecidedAt = indexed
 	}
-	d.Attachments = append(d.Attachments, triage.ProviderAttachment{BinaryID: id, Description: dr.Description})
+	d.Attachments = append(d.Attachments, a)
 	return nil
+}
+
+// parseAttachmentParameter reads a parameter that attaches an uploaded file
+// (a DocumentReference whose attachment url is Binary/{id}) into the
+// attachment (BinaryID and Description) and its indexed time.
+func parseAttachmentParameter(pp Parameter) (triage.ProviderAttachment, time.Time, error) {
+	if pp.Resource == nil || pp.Resource.DocumentReference == nil {
+		return triage.ProviderAttachment{}, time.Time{}, errors.New("not a DocumentReference")
+	}
+	dr := pp.Resource.DocumentReference
+	if len(dr.Content) == 0 {
+		return triage.ProviderAttachment{}, time.Time{}, errors.New("no attachment content")
+	}
+	id, ok := refID(dr.Content[0].Attachment.URL, "Binary")
+	if !ok {
+		return triage.ProviderAttachment{}, time.Time{}, errors.New("attachment url is not Binary/{id}")
+	}
+	indexed, err := parseTime(dr.Indexed)
+	if err != nil {
+		return triage.ProviderAttachment{}, time.Time{}, fmt.Errorf("indexed: %w", err)
+	}
+	return triage.ProviderAttachment{BinaryID: id, Description: dr.Description}, indexed, nil
 }
 
 // CancelReferralParameters builds the A036 (cancel referral / end triage)

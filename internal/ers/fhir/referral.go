@@ -22,7 +22,9 @@ const (
 //   - Version from meta.versionId (0 when absent; the caller may fall back to
 //     the ETag);
 //   - State with its reason and comments from Extension-eRS-ReferralState-1;
-//   - RelatedUBRNs from supportingInfo references "ReferralRequest/{ubrn}";
+//   - RelatedUBRNs from supportingInfo references "ReferralRequest/{ubrn}",
+//     and AdviceUBRN from "CommunicationRequest/{ubrn}" (a referral
+//     converted from Advice and Guidance);
 //   - Documents from the contained DocumentReferences, in supportingInfo
 //     order, each with its availability status;
 //   - Appointment from the contained appointment (see referralAppointment
@@ -52,21 +54,10 @@ func ReferralFromFHIR(rr *ReferralRequest) (*triage.Referral, error) {
 	if rr == nil || rr.ID == "" {
 		return nil, errors.New("referral has no id (UBRN)")
 	}
-	r := &triage.Referral{UBRN: rr.ID, Status: rr.Status}
-	if rr.Meta != nil && rr.Meta.VersionID != "" {
-		v, err := strconv.Atoi(rr.Meta.VersionID)
-		if err != nil || v < 0 {
-			return nil, errors.New("meta.versionId is not a whole number")
-		}
-		r.Version = v
-	}
-	for _, id := range rr.Identifier {
-		if id.System == IDRequestID {
-			r.RequestID = id.Value
-		}
-	}
-	if rr.Subject != nil && rr.Subject.Identifier != nil {
-		r.NHSNumber = rr.Subject.Identifier.Value
+	r := &triage.Referral{UBRN: rr.ID, Status: rr.Status, RequestID: requestID(rr.Identifier), NHSNumber: subjectNHSNumber(rr.Subject)}
+	var err error
+	if r.Version, err = metaVersion(rr.Meta); err != nil {
+		return nil, err
 	}
 	r.Specialty = toCoding(rr.Specialty.First())
 	ext := rr.Extension
@@ -81,7 +72,6 @@ func ReferralFromFHIR(rr *ReferralRequest) (*triage.Referral, error) {
 			r.State.Comments = c.ValueString
 		}
 	}
-	var err error
 	if r.PathwayStart, err = timeOf(ext.Find(ExtPathwayStart), "eReferralPathwayStart"); err != nil {
 		return nil, err
 	}
@@ -149,6 +139,10 @@ func ReferralFromFHIR(rr *ReferralRequest) (*triage.Referral, error) {
 			r.RelatedUBRNs = append(r.RelatedUBRNs, u)
 			continue
 		}
+		if u, ok := refID(si.Reference, TypeCommunicationReq); ok {
+			r.AdviceUBRN = u
+			continue
+		}
 		if err := addDoc(idx.local(si.Reference)); err != nil {
 			return nil, err
 		}
@@ -159,6 +153,37 @@ func ReferralFromFHIR(rr *ReferralRequest) (*triage.Referral, error) {
 		}
 	}
 	return r, nil
+}
+
+// metaVersion reads meta.versionId, the e-RS version (0 when absent).
+func metaVersion(m *Meta) (int, error) {
+	if m == nil || m.VersionID == "" {
+		return 0, nil
+	}
+	v, err := strconv.Atoi(m.VersionID)
+	if err != nil || v < 0 {
+		return 0, errors.New("meta.versionId is not a whole number")
+	}
+	return v, nil
+}
+
+// requestID is the ers-request-id identifier (r.<uuid> or a.<uuid>).
+func requestID(ids []Identifier) string {
+	var id string
+	for _, i := range ids {
+		if i.System == IDRequestID {
+			id = i.Value
+		}
+	}
+	return id
+}
+
+// subjectNHSNumber is the NHS number of a subject given by identifier.
+func subjectNHSNumber(s *Reference) string {
+	if s != nil && s.Identifier != nil {
+		return s.Identifier.Value
+	}
+	return ""
 }
 
 // referralAppointment maps the contained appointment. The booking kind is an
@@ -385,6 +410,9 @@ func EncodeReferral(r *triage.Referral) *ReferralRequest {
 	}
 	for _, u := range r.RelatedUBRNs {
 		rr.SupportingInfo = append(rr.SupportingInfo, Reference{Reference: TypeReferralRequest + "/" + u})
+	}
+	if r.AdviceUBRN != "" {
+		rr.SupportingInfo = append(rr.SupportingInfo, Reference{Reference: TypeCommunicationReq + "/" + r.AdviceUBRN})
 	}
 	if !r.Specialty.IsZero() {
 		rr.Specialty = &CodeableConcept{Coding: []Coding{fromCoding(r.Specialty)}}

@@ -12,6 +12,8 @@ const (
 	TypeAppointment       = "Appointment"
 	TypeBundle            = "Bundle"
 	TypeCodeSystem        = "CodeSystem"
+	TypeCommunication     = "Communication"
+	TypeCommunicationReq  = "CommunicationRequest"
 	TypeDocumentReference = "DocumentReference"
 	TypeList              = "List"
 	TypeOperationOutcome  = "OperationOutcome"
@@ -117,8 +119,11 @@ func (cs *CodeableConcepts) UnmarshalJSON(b []byte) error {
 }
 
 // Reference is a FHIR Reference: a literal reference ("ReferralRequest/…",
-// "#Patient-…"), a logical reference by identifier, or both.
+// "#Patient-…"), a logical reference by identifier, or both. e-RS puts some
+// references in extensions of an otherwise empty Reference (an A&G request's
+// recipient service and sender role).
 type Reference struct {
+	Extension  Extensions  `json:"extension,omitempty"`
 	Reference  string      `json:"reference,omitempty"`
 	Identifier *Identifier `json:"identifier,omitempty"`
 	Display    string      `json:"display,omitempty"`
@@ -381,6 +386,7 @@ type Parameter struct {
 	ValueCodeableConcept *CodeableConcept `json:"valueCodeableConcept,omitempty"`
 	ValueCoding          *Coding          `json:"valueCoding,omitempty"`
 	ValueIdentifier      *Identifier      `json:"valueIdentifier,omitempty"`
+	ValueReference       *Reference       `json:"valueReference,omitempty"`
 	ValueString          *string          `json:"valueString,omitempty"`
 	ValueBoolean         *bool            `json:"valueBoolean,omitempty"`
 	ValueInteger         *int             `json:"valueInteger,omitempty"`
@@ -426,6 +432,59 @@ type OperationOutcome struct {
 	Issue        []Issue `json:"issue,omitempty"`
 }
 
+// Annotation is a FHIR Annotation: a note's text.
+type Annotation struct {
+	Text string `json:"text,omitempty"`
+}
+
+// CommunicationPayload is one payload of a Communication or
+// CommunicationRequest: e-RS sends files as references to DocumentReferences.
+type CommunicationPayload struct {
+	ContentReference *Reference `json:"contentReference,omitempty"`
+	ContentString    string     `json:"contentString,omitempty"`
+}
+
+// CommunicationRequester is the requester of a CommunicationRequest.
+type CommunicationRequester struct {
+	Agent *Reference `json:"agent,omitempty"`
+}
+
+// CommunicationRequest is an Advice and Guidance request
+// (eRS-CommunicationRequest-1, A024); its id is the UBRN.
+type CommunicationRequest struct {
+	ResourceType string                  `json:"resourceType"`
+	ID           string                  `json:"id,omitempty"`
+	Meta         *Meta                   `json:"meta,omitempty"`
+	Extension    Extensions              `json:"extension,omitempty"`
+	Contained    []*Resource             `json:"contained,omitempty"`
+	Identifier   []Identifier            `json:"identifier,omitempty"`
+	Status       string                  `json:"status,omitempty"`
+	Category     []CodeableConcept       `json:"category,omitempty"`
+	Subject      *Reference              `json:"subject,omitempty"`
+	Recipient    []Reference             `json:"recipient,omitempty"`
+	Sender       *Reference              `json:"sender,omitempty"`
+	Requester    *CommunicationRequester `json:"requester,omitempty"`
+	Payload      []CommunicationPayload  `json:"payload,omitempty"`
+}
+
+// Communication is one message of an Advice and Guidance conversation
+// (eRS-Communication-1, A025 and A026).
+type Communication struct {
+	ResourceType string                 `json:"resourceType"`
+	ID           string                 `json:"id,omitempty"`
+	Meta         *Meta                  `json:"meta,omitempty"`
+	Extension    Extensions             `json:"extension,omitempty"`
+	Contained    []*Resource            `json:"contained,omitempty"`
+	BasedOn      []Reference            `json:"basedOn,omitempty"`
+	Status       string                 `json:"status,omitempty"`
+	Category     []CodeableConcept      `json:"category,omitempty"`
+	Recipient    []Reference            `json:"recipient,omitempty"`
+	Sent         string                 `json:"sent,omitempty"`
+	Sender       *Reference             `json:"sender,omitempty"`
+	Payload      []CommunicationPayload `json:"payload,omitempty"`
+	Note         []Annotation           `json:"note,omitempty"`
+}
+
 // Resource holds any one resource: a contained resource, a Parameters
 // "resource" value or a Bundle entry. Exactly one field is set after
 // decoding; resources of types this package does not model are kept
@@ -433,6 +492,8 @@ type OperationOutcome struct {
 type Resource struct {
 	Appointment       *Appointment
 	CodeSystem        *CodeSystem
+	Communication     *Communication
+	CommunicationReq  *CommunicationRequest
 	DocumentReference *DocumentReference
 	List              *List
 	OperationOutcome  *OperationOutcome
@@ -467,6 +528,10 @@ func (r *Resource) value() any {
 		return r.Appointment
 	case r.CodeSystem != nil:
 		return r.CodeSystem
+	case r.Communication != nil:
+		return r.Communication
+	case r.CommunicationReq != nil:
+		return r.CommunicationReq
 	case r.DocumentReference != nil:
 		return r.DocumentReference
 	case r.List != nil:
@@ -506,6 +571,12 @@ func (r *Resource) UnmarshalJSON(b []byte) error {
 	case TypeCodeSystem:
 		r.CodeSystem = new(CodeSystem)
 		target = r.CodeSystem
+	case TypeCommunication:
+		r.Communication = new(Communication)
+		target = r.Communication
+	case TypeCommunicationReq:
+		r.CommunicationReq = new(CommunicationRequest)
+		target = r.CommunicationReq
 	case TypeDocumentReference:
 		r.DocumentReference = new(DocumentReference)
 		target = r.DocumentReference
@@ -554,6 +625,10 @@ func (r *Resource) ResourceType() string {
 		return TypeAppointment
 	case *CodeSystem:
 		return TypeCodeSystem
+	case *Communication:
+		return TypeCommunication
+	case *CommunicationRequest:
+		return TypeCommunicationReq
 	case *DocumentReference:
 		return TypeDocumentReference
 	case *List:

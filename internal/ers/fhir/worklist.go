@@ -24,24 +24,64 @@ var ErrNotProviderWorklist = errors.New("not a provider worklist item")
 // malformed JSON, a resource other than a List, an entry without a referral
 // reference or patient, an entry of another worklist, or a bad date.
 func DecodeWorklist(b []byte) (triage.ListType, []triage.WorklistItem, error) {
+	items, err := decodeList(b, "decode worklist", decodeWorklistEntry)
+	if err != nil || len(items) == 0 {
+		return "", items, err
+	}
+	return items[0].List, items, nil
+}
+
+// decodeList decodes an A008 or A023 List, mapping each entry with decode.
+// Errors start with what and name the entry's position.
+func decodeList[T any](b []byte, what string, decode func(*ListEntry, containedIndex) (T, error)) ([]T, error) {
 	var l List
 	if err := decodeAs(b, &l, &l.ResourceType, TypeList); err != nil {
-		return "", nil, fmt.Errorf("decode worklist: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	idx := indexContained(l.Contained)
-	var list triage.ListType
-	items := make([]triage.WorklistItem, 0, len(l.Entry))
+	items := make([]T, 0, len(l.Entry))
 	for i := range l.Entry {
-		item, err := decodeWorklistEntry(&l.Entry[i], idx)
+		item, err := decode(&l.Entry[i], idx)
 		if err != nil {
-			return "", nil, fmt.Errorf("decode worklist: entry %d: %w", i, err)
-		}
-		if list == "" {
-			list = item.List
+			return nil, fmt.Errorf("%s: entry %d: %w", what, i, err)
 		}
 		items = append(items, item)
 	}
-	return list, items, nil
+	return items, nil
+}
+
+// itemPatient resolves a worklist item's patient to the NHS number.
+func (idx containedIndex) itemPatient(sub Extensions) (string, error) {
+	if p := sub.Find("patient"); p != nil {
+		if nhs, ok := idx.patientNHSNumber(p.ValueReference); ok {
+			return nhs, nil
+		}
+	}
+	return "", errors.New("patient missing or not resolvable")
+}
+
+// serviceOf reads a worklist item's service reference: id and name.
+func serviceOf(e *Extension) triage.Service {
+	var svc triage.Service
+	if e != nil && e.ValueReference != nil {
+		if e.ValueReference.Identifier != nil {
+			svc.ID = e.ValueReference.Identifier.Value
+		}
+		svc.Name = e.ValueReference.Display
+	}
+	return svc
+}
+
+// versionOf reads a worklist item's version (0 when absent); a negative one
+// is an error.
+func versionOf(e *Extension, field string) (int, error) {
+	if e == nil || e.ValueInteger == nil {
+		return 0, nil
+	}
+	if *e.ValueInteger < 0 {
+		return 0, fmt.Errorf("%s: negative", field)
+	}
+	return *e.ValueInteger, nil
 }
 
 func decodeWorklistEntry(e *ListEntry, idx containedIndex) (triage.WorklistItem, error) {
@@ -61,22 +101,13 @@ func decodeWorklistEntry(e *ListEntry, idx containedIndex) (triage.WorklistItem,
 	}
 	item.UBRN = ubrn
 	sub := ext.Extension
-	if p := sub.Find("patient"); p != nil {
-		item.NHSNumber, ok = idx.patientNHSNumber(p.ValueReference)
-	} else {
-		ok = false
-	}
-	if !ok {
-		return item, errors.New("patient missing or not resolvable")
+	var err error
+	if item.NHSNumber, err = idx.itemPatient(sub); err != nil {
+		return item, err
 	}
 	item.Priority = triage.Priority(codingOf(sub.Find("priority")).Code)
 	item.Specialty = toCoding(codingOf(sub.Find("specialty")))
-	if s := sub.Find("service"); s != nil && s.ValueReference != nil {
-		if s.ValueReference.Identifier != nil {
-			item.Service.ID = s.ValueReference.Identifier.Value
-		}
-		item.Service.Name = s.ValueReference.Display
-	}
+	item.Service = serviceOf(sub.Find("service"))
 	if t := codingOf(sub.Find("referralType")).Code; t != "" {
 		item.Type = triage.ReferralType(t)
 	}
@@ -92,11 +123,8 @@ func decodeWorklistEntry(e *ListEntry, idx containedIndex) (triage.WorklistItem,
 	if p := sub.Find("clinicalInfoPrinted"); p != nil && p.ValueBoolean != nil {
 		item.ClinicalInfoPrinted = *p.ValueBoolean
 	}
-	if v := sub.Find("referralRequestVersion"); v != nil && v.ValueInteger != nil {
-		if *v.ValueInteger < 0 {
-			return item, errors.New("referralRequestVersion: negative")
-		}
-		item.Version = *v.ValueInteger
+	if item.Version, err = versionOf(sub.Find("referralRequestVersion"), "referralRequestVersion"); err != nil {
+		return item, err
 	}
 	item.ReviewReason = codingOf(sub.Find("reason")).Code
 	item.ClinicalInformationStatus = codingOf(sub.Find("clinicalInformationStatus")).Code
@@ -299,12 +327,18 @@ func (f WorklistFilter) Validate() error {
 // specialty, location, clinicianAssignedIndicator, clinician. Call
 // f.Validate first; this function does not check the filter.
 func WorklistRequest(list triage.ListType, f WorklistFilter) *Parameters {
+	return worklistParameters(SystemReferralListSelector, string(list), f)
+}
+
+// worklistParameters builds an A008 or A023 request body: the listType from
+// the selector code system, then the filter.
+func worklistParameters(system, code string, f WorklistFilter) *Parameters {
 	p := &Parameters{
 		ResourceType: TypeParameters,
 		Meta:         &Meta{Profile: []string{ProfileFetchWorklistParameters}},
 		Parameter: []Parameter{{
 			Name:                 "listType",
-			ValueCodeableConcept: concept(SystemReferralListSelector, string(list), ""),
+			ValueCodeableConcept: concept(system, code, ""),
 		}},
 	}
 	add := func(pp Parameter) { p.Parameter = append(p.Parameter, pp) }
@@ -338,12 +372,17 @@ func WorklistRequest(list triage.ListType, f WorklistFilter) *Parameters {
 // Parameters, a missing listType, a parameter it does not know, a parameter
 // without the expected value type, or a filter that fails Validate.
 func ParseWorklistRequest(b []byte) (triage.ListType, WorklistFilter, error) {
+	_, code, f, err := parseWorklistParameters(b)
+	return triage.ListType(code), f, err
+}
+
+// parseWorklistParameters reads an A008 or A023 body into the listType's
+// code system and code, and the filter.
+func parseWorklistParameters(b []byte) (system, code string, f WorklistFilter, err error) {
 	var p Parameters
-	var f WorklistFilter
 	if err := decodeAs(b, &p, &p.ResourceType, TypeParameters); err != nil {
-		return "", f, fmt.Errorf("parse worklist request: %w", err)
+		return "", "", f, fmt.Errorf("parse worklist request: %w", err)
 	}
-	var list triage.ListType
 	for _, pp := range p.Parameter {
 		var err error
 		switch pp.Name {
@@ -351,7 +390,8 @@ func ParseWorklistRequest(b []byte) (triage.ListType, WorklistFilter, error) {
 			if pp.ValueCodeableConcept == nil {
 				err = errNoValue
 			}
-			list = triage.ListType(pp.ValueCodeableConcept.First().Code)
+			list := pp.ValueCodeableConcept.First()
+			system, code = list.System, list.Code
 		case "service":
 			f.Service, err = identifierValue(pp)
 		case "location":
@@ -378,16 +418,16 @@ func ParseWorklistRequest(b []byte) (triage.ListType, WorklistFilter, error) {
 			err = errUnknownParameter
 		}
 		if err != nil {
-			return "", WorklistFilter{}, fmt.Errorf("parse worklist request: parameter %q: %w", clip(pp.Name), err)
+			return "", "", WorklistFilter{}, fmt.Errorf("parse worklist request: parameter %q: %w", clip(pp.Name), err)
 		}
 	}
-	if list == "" {
-		return "", WorklistFilter{}, errors.New("parse worklist request: listType is missing")
+	if code == "" {
+		return "", "", WorklistFilter{}, errors.New("parse worklist request: listType is missing")
 	}
 	if err := f.Validate(); err != nil {
-		return "", WorklistFilter{}, fmt.Errorf("parse worklist request: %w", err)
+		return "", "", WorklistFilter{}, fmt.Errorf("parse worklist request: %w", err)
 	}
-	return list, f, nil
+	return system, code, f, nil
 }
 
 var (
