@@ -246,6 +246,10 @@ func (c *Client) Identity() triage.Identity { return c.id }
 // BaseURL returns the base URL the client calls.
 func (c *Client) BaseURL() string { return c.c.base.String() }
 
+// Limiter returns the rate limiter every call waits for, so other NHS API
+// Platform clients of the same application (PDS) can share its budget.
+func (c *Client) Limiter() *rate.Limiter { return c.c.limiter }
+
 // Meta describes one completed call.
 type Meta struct {
 	// Op is the e-RS operation id, e.g. "A008".
