@@ -31,6 +31,9 @@ type PackInput struct {
 	// Attachments are the referral's files: PDFs are appended, images
 	// become one page each, anything else is listed on the cover page.
 	Attachments []PackPart
+	// Patient is the patient banner as text (triage.Banner.Lines): the
+	// cover page carries it under the title, markers and warnings in red.
+	Patient []string
 }
 
 // PackPart is one file for the pack.
@@ -230,6 +233,22 @@ func coverPage(in PackInput, entries []packEntry, totalPages int) ([]byte, error
 	}
 	texts = append(texts, coverText{Value: "Vetting pack", Pos: [2]float64{56, y}, Font: coverFont{Name: "Helvetica-Bold", Size: 22}})
 	y += 40
+	for i, l := range in.Patient {
+		font, size, col := "Helvetica", 9.0, ""
+		switch {
+		case i == 0:
+			font, size = "Helvetica-Bold", 11
+		case strings.HasPrefix(l, "WARNING") || strings.HasPrefix(l, "DECEASED") || strings.HasPrefix(l, "Restricted"):
+			font, col = "Helvetica-Bold", "#B00000"
+		}
+		for _, part := range wrapText(l, int(483/(size*0.5))) {
+			texts = append(texts, coverText{Value: pdfcpuText(part), Pos: [2]float64{56, y}, Font: coverFont{Name: font, Size: size, Col: col}})
+			y += size * 1.45
+		}
+	}
+	if len(in.Patient) > 0 {
+		y += 12
+	}
 	line("UBRN", r.UBRN, 12)
 	line("NHS number", triage.FormatNHSNumber(r.NHSNumber), 12)
 	line("Priority", orDash(r.Priority.Label()), 12)
@@ -317,4 +336,30 @@ func truncateRunes(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// wrapText breaks s into lines of at most n runes at spaces (a longer word
+// is cut).
+func wrapText(s string, n int) []string {
+	var out []string
+	var cur []rune
+	for _, w := range strings.Fields(s) {
+		r := []rune(w)
+		if len(cur) > 0 && len(cur)+1+len(r) > n {
+			out = append(out, string(cur))
+			cur = nil
+		}
+		if len(cur) > 0 {
+			cur = append(cur, ' ')
+		}
+		cur = append(cur, r...)
+		for len(cur) > n {
+			out = append(out, string(cur[:n]))
+			cur = cur[n:]
+		}
+	}
+	if len(cur) > 0 {
+		out = append(out, string(cur))
+	}
+	return out
 }
