@@ -21,6 +21,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/triagedesk/triagedesk/internal/ers/fhir"
+	"github.com/triagedesk/triagedesk/internal/nhsapi"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/internal/version"
 )
@@ -138,31 +139,13 @@ type Client struct {
 // above what the host allows, a write timeout below MinWriteTimeout, or an
 // HTTPClient whose transport adds OAuth2 credentials itself.
 func New(cfg Config) (*Client, error) {
-	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
-	if err != nil || base.Host == "" || (base.Scheme != "https" && base.Scheme != "http") {
-		return nil, errors.New("ers: the base URL must be an absolute http(s) URL")
+	base, loopback, err := nhsapi.BaseURL("ers", cfg.BaseURL)
+	if err != nil {
+		return nil, err
 	}
-	if base.RawQuery != "" || base.Fragment != "" || base.User != nil {
-		return nil, errors.New("ers: the base URL may not have a query, fragment or user info")
-	}
-	loopback := isLoopback(base.Hostname())
-	if base.Scheme == "http" && !loopback {
-		return nil, errors.New("ers: plain http is only allowed to a loopback host; use https")
-	}
-	r := cfg.RateLimit
-	if r == 0 {
-		r = DefaultRateLimit
-	}
-	if r < 0 {
-		return nil, errors.New("ers: the rate limit must be positive")
-	}
-	if r > MaxNHSRateLimit {
-		if isNHSHost(base.Hostname()) {
-			return nil, fmt.Errorf("ers: %v requests/s is above e-RS's limit of %v", r, MaxNHSRateLimit)
-		}
-		if !loopback && !cfg.AllowHighRate {
-			return nil, fmt.Errorf("ers: %v requests/s is above %v; set AllowHighRate for a test server", r, MaxNHSRateLimit)
-		}
+	r, err := nhsapi.Rate("ers", "e-RS", cfg.RateLimit, DefaultRateLimit, MaxNHSRateLimit, base, loopback, cfg.AllowHighRate)
+	if err != nil {
+		return nil, err
 	}
 	c := &core{
 		base:        base,
@@ -216,19 +199,6 @@ func orDefault(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-func isNHSHost(host string) bool {
-	h := strings.ToLower(strings.TrimSuffix(host, "."))
-	return h == "nhs.uk" || strings.HasSuffix(h, ".nhs.uk")
 }
 
 // WithIdentity returns a copy of the client whose calls are made as id:

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/time/rate"
 
+	"github.com/triagedesk/triagedesk/internal/nhsapi"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/internal/version"
 )
@@ -120,31 +121,13 @@ type Client struct {
 // base URL, plain http to a non-loopback host, or a rate above what the
 // host allows.
 func New(cfg Config) (*Client, error) {
-	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
-	if err != nil || base.Host == "" || (base.Scheme != "https" && base.Scheme != "http") {
-		return nil, errors.New("pds: the base URL must be an absolute http(s) URL")
+	base, loopback, err := nhsapi.BaseURL("pds", cfg.BaseURL)
+	if err != nil {
+		return nil, err
 	}
-	if base.RawQuery != "" || base.Fragment != "" || base.User != nil {
-		return nil, errors.New("pds: the base URL may not have a query, fragment or user info")
-	}
-	loopback := isLoopback(base.Hostname())
-	if base.Scheme == "http" && !loopback {
-		return nil, errors.New("pds: plain http is only allowed to a loopback host; use https")
-	}
-	r := cfg.RateLimit
-	if r == 0 {
-		r = DefaultRateLimit
-	}
-	if r < 0 {
-		return nil, errors.New("pds: the rate limit must be positive")
-	}
-	if r > DefaultRateLimit {
-		if isNHSHost(base.Hostname()) {
-			return nil, fmt.Errorf("pds: %v requests/s is above PDS's limit of %v", r, DefaultRateLimit)
-		}
-		if !loopback && !cfg.AllowHighRate {
-			return nil, fmt.Errorf("pds: %v requests/s is above %v; set AllowHighRate for a test server", r, DefaultRateLimit)
-		}
+	r, err := nhsapi.Rate("pds", "PDS", cfg.RateLimit, DefaultRateLimit, DefaultRateLimit, base, loopback, cfg.AllowHighRate)
+	if err != nil {
+		return nil, err
 	}
 	c := &core{base: base, ts: cfg.TokenSource, shared: cfg.Limiter, own: rate.NewLimiter(r, 1), log: cfg.Logger,
 		userAgent: cfg.UserAgent, timeout: cfg.Timeout, maxRetries: cfg.MaxRetries, retryBase: cfg.RetryBaseDelay,
@@ -179,19 +162,6 @@ func New(cfg Config) (*Client, error) {
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c.http = &hc
 	return &Client{c: c}, nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-func isNHSHost(host string) bool {
-	h := strings.ToLower(strings.TrimSuffix(host, "."))
-	return h == "nhs.uk" || strings.HasSuffix(h, ".nhs.uk")
 }
 
 // WithIdentity returns a copy whose calls carry id's headers.
