@@ -36,7 +36,7 @@ func TestERSPatientPrintsTheBanner(t *testing.T) {
 		t.Errorf("restricted patient: exit %d\n%s", code, out)
 	}
 	code, out, _ = runCLI(t, "ers", "patient", nhsOf(erssandbox.ScenarioDeceased), "--pds-url", sb.PDSBaseURL())
-	if code != 0 || !strings.Contains(out, "DECEASED: Deceased ") {
+	if code != 0 || !strings.Contains(out, "DECEASED ") {
 		t.Errorf("deceased patient: exit %d\n%s", code, out)
 	}
 	code, out, _ = runCLI(t, "ers", "patient", nhsOf(erssandbox.ScenarioSuperseded), "--pds-url", sb.PDSBaseURL())

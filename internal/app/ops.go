@@ -228,11 +228,11 @@ func (a *App) VettingPack(ctx context.Context, ubrn string) ([]byte, error) {
 		}
 		in.Attachments = append(in.Attachments, part)
 	}
-	if b, err := a.PatientBanner(ctx, ref.UBRN); err == nil {
-		in.Patient = b.Lines()
-	} else {
+	b, err := a.PatientBanner(ctx, ref.UBRN)
+	if err != nil {
 		return nil, fmt.Errorf("build vetting pack: %w", err)
 	}
+	in.Patient = &b
 	pdf, err := document.BuildVettingPack(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("build vetting pack: %w", err)

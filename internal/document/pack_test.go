@@ -116,7 +116,7 @@ func TestVettingPackCoverCarriesThePatientBanner(t *testing.T) {
 		BirthDate: triage.PartialDate{Year: 1950, Month: 3, Day: 12}, Gender: triage.GenderFemale,
 		Restriction: triage.RestrictionRestricted, GPPractice: "Y12345", Deceased: true, DeceasedDate: triage.PartialDate{Year: 2026, Month: 2, Day: 1}}})
 	b := triage.BuildBanner(triage.BannerInput{ReferralNHSNumber: "9434765919", Lookup: l, Now: time.Now()})
-	pack, err := BuildVettingPack(ctx, PackInput{Referral: triage.Referral{UBRN: "000049000009", NHSNumber: "9434765919"}, Patient: b.Lines()})
+	pack, err := BuildVettingPack(ctx, PackInput{Referral: triage.Referral{UBRN: "000049000009", NHSNumber: "9434765919"}, Patient: &b})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,8 +125,8 @@ func TestVettingPackCoverCarriesThePatientBanner(t *testing.T) {
 		t.Fatal(err)
 	}
 	flat := strings.Join(strings.Fields(text), " ")
-	for _, want := range []string{"HOLLIS, Margaret (Mrs)", "Born 12-Mar-1950", "Gender Female", "NHS No. 943 476 5870",
-		"DECEASED: Deceased 01-Feb-2026", "Restricted record", "NHS number changed (record merged)", "943 476 5919"} {
+	for _, want := range []string{"Patient HOLLIS, Margaret (Mrs)", "Born 12-Mar-1950", "Gender Female", "NHS No. 943 476 5870",
+		"DECEASED 01-Feb-2026", "Restricted record", "NHS number changed (record merged)", "NHS number 943 476 5919"} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("cover lacks %q:\n%s", want, flat)
 		}

@@ -220,7 +220,7 @@ func (b Banner) Lines() []string {
 		out = append(out, fmt.Sprintf("%s   NHS No. %s", bannerHeadline(b.State), b.NHSNumber))
 	}
 	if b.Deceased {
-		out = append(out, "DECEASED: "+b.DeceasedText)
+		out = append(out, "DECEASED"+strings.TrimPrefix(b.DeceasedText, "Deceased"))
 	}
 	if b.Restricted {
 		out = append(out, b.RestrictedText)
