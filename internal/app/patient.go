@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -98,13 +99,22 @@ func (a *App) PatientBanner(ctx context.Context, ubrn string) (triage.Banner, er
 // letterText is the text of the referral's cached CRI, or false when it is
 // not cached or cannot be read (the CRI viewer says why).
 func (a *App) letterText(ctx context.Context, ubrn string) (string, bool) {
-	meta, data, err := a.Store.Document(ctx, ubrn, engine.CRIDocumentID)
-	if err != nil || len(data) == 0 {
+	docs, err := a.Store.Documents(ctx, ubrn)
+	if err != nil {
 		return "", false
 	}
-	key := fmt.Sprintf("%d/%d", meta.FetchedAt.UnixNano(), len(data))
+	i := slices.IndexFunc(docs, func(d store.DocumentMeta) bool { return d.ID == engine.CRIDocumentID })
+	if i < 0 || docs[i].Size == 0 {
+		return "", false
+	}
+	// The memo is checked before anything is decrypted.
+	key := fmt.Sprintf("%d/%d", docs[i].FetchedAt.UnixNano(), docs[i].Size)
 	if t, ok := a.letters.get(ubrn, key); ok {
 		return t, true
+	}
+	_, data, err := a.Store.Document(ctx, ubrn, engine.CRIDocumentID)
+	if err != nil || len(data) == 0 {
+		return "", false
 	}
 	text, err := a.Documents(ctx).DocumentText(ctx, data)
 	if err != nil {
