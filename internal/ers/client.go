@@ -177,20 +177,9 @@ func New(cfg Config) (*Client, error) {
 	if c.userAgent == "" {
 		c.userAgent = "TriageDesk/" + version.Version
 	}
-	var hc http.Client
-	if cfg.HTTPClient != nil {
-		hc = *cfg.HTTPClient
-		if _, ok := hc.Transport.(*oauth2.Transport); ok {
-			return nil, errors.New("ers: pass the token source in Config.TokenSource, not as an oauth2.Transport")
-		}
-		if hc.Timeout != 0 && hc.Timeout < c.writeTO {
-			return nil, fmt.Errorf("ers: the HTTP client's timeout must be 0 or at least %v", c.writeTO)
-		}
-	} else {
-		hc.Transport = http.DefaultTransport.(*http.Transport).Clone()
+	if c.http, err = nhsapi.HTTPClient("ers", cfg.HTTPClient, c.writeTO); err != nil {
+		return nil, err
 	}
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	c.http = &hc
 	return &Client{c: c}, nil
 }
 

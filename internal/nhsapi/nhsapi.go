@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
+	"golang.org/x/oauth2"
 	"golang.org/x/time/rate"
 )
 
@@ -52,6 +55,29 @@ func Rate(who, service string, r, def, limit rate.Limit, base *url.URL, loopback
 		}
 	}
 	return r, nil
+}
+
+// HTTPClient returns the client a service client sends with: a copy of c
+// (nil: one with its own transport) that never follows redirects. It
+// refuses a client whose transport adds OAuth2 credentials itself (the
+// token source must be given to the service client, so tokens go nowhere
+// else) and, when minTimeout is set, a client timeout below it. Errors
+// start with "who: ".
+func HTTPClient(who string, c *http.Client, minTimeout time.Duration) (*http.Client, error) {
+	var hc http.Client
+	if c != nil {
+		hc = *c
+		if _, ok := hc.Transport.(*oauth2.Transport); ok {
+			return nil, fmt.Errorf("%s: pass the token source in Config.TokenSource, not as an oauth2.Transport", who)
+		}
+		if minTimeout > 0 && hc.Timeout != 0 && hc.Timeout < minTimeout {
+			return nil, fmt.Errorf("%s: the HTTP client's timeout must be 0 or at least %v", who, minTimeout)
+		}
+	} else {
+		hc.Transport = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &hc, nil
 }
 
 // IsLoopback reports whether host is localhost or a loopback address.

@@ -1,8 +1,11 @@
 package nhsapi
 
 import (
+	"net/http"
 	"testing"
+	"time"
 
+	"golang.org/x/oauth2"
 	"golang.org/x/time/rate"
 )
 
@@ -32,5 +35,26 @@ func TestBaseURLAndRate(t *testing.T) {
 	}
 	if _, err := Rate("t", "S", -1, 5, 10, other, false, false); err == nil {
 		t.Error("a negative rate was allowed")
+	}
+}
+
+func TestHTTPClientNeverFollowsRedirectsOrCarriesCredentials(t *testing.T) {
+	hc, err := HTTPClient("t", nil, 0)
+	if err != nil || hc.CheckRedirect == nil || hc.Transport == nil {
+		t.Fatalf("default client: %+v, %v", hc, err)
+	}
+	if hc.CheckRedirect(nil, nil) != http.ErrUseLastResponse {
+		t.Error("redirects are followed")
+	}
+	if _, err := HTTPClient("t", &http.Client{Transport: &oauth2.Transport{}}, 0); err == nil {
+		t.Error("an oauth2.Transport was accepted")
+	}
+	if _, err := HTTPClient("t", &http.Client{Timeout: time.Second}, time.Minute); err == nil {
+		t.Error("a timeout below the minimum was accepted")
+	}
+	mine := &http.Client{Timeout: 2 * time.Minute}
+	got, err := HTTPClient("t", mine, time.Minute)
+	if err != nil || got == mine || mine.CheckRedirect != nil {
+		t.Error("the caller's client was changed or not copied")
 	}
 }

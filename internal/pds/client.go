@@ -150,17 +150,9 @@ func New(cfg Config) (*Client, error) {
 	if c.userAgent == "" {
 		c.userAgent = "TriageDesk/" + version.Version
 	}
-	var hc http.Client
-	if cfg.HTTPClient != nil {
-		hc = *cfg.HTTPClient
-		if _, ok := hc.Transport.(*oauth2.Transport); ok {
-			return nil, errors.New("pds: pass the token source in Config.TokenSource, not as an oauth2.Transport")
-		}
-	} else {
-		hc.Transport = http.DefaultTransport.(*http.Transport).Clone()
+	if c.http, err = nhsapi.HTTPClient("pds", cfg.HTTPClient, 0); err != nil {
+		return nil, err
 	}
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	c.http = &hc
 	return &Client{c: c}, nil
 }
 
