@@ -25,7 +25,7 @@ import (
 )
 
 func init() {
-	register(command{name: "ers", summary: "call the e-RS API directly (worklist, referral, cri, attachment, actions, refdata, roles, ag-…)", run: runERS})
+	register(command{name: "ers", summary: "call the e-RS API (worklist, referral, cri, attachment, actions, refdata, roles, ag-…) or PDS (patient) directly", run: runERS})
 }
 
 const ersUsage = `Usage: triagectl ers SUBCOMMAND [flags] [ARG]
@@ -43,6 +43,8 @@ Subcommands:
                             APPOINTMENT-CANCELLATION-REASON
   roles                     A030: your organisations and roles
   on-behalf-of              A040: clinicians a clinician admin may act for
+  patient NHSNUMBER         PDS: read the patient and print the patient banner
+                            (--pds-url URL, else the environment's PDS)
 
 Identity flags: --ods CODE --business-function FUNCTION [--on-behalf-of SDSID]
 Token: --token-env VAR reads a bearer token from environment variable VAR
@@ -94,6 +96,7 @@ func runERS(ctx context.Context, g *Globals, args []string) error {
 		list, service, specialty, specialtySystem, location, clinician string
 		out                                                            string
 		raw, force                                                     bool
+		pdsURL                                                         string
 		version                                                        int
 	)
 	switch sub {
@@ -113,6 +116,8 @@ func runERS(ctx context.Context, g *Globals, args []string) error {
 		fs.StringVar(&out, "out", "", "folder to save the attachment in (required)")
 	case "actions":
 		fs.IntVar(&version, "version", 0, "referral version (default: read the current one first)")
+	case "patient":
+		fs.StringVar(&pdsURL, "pds-url", "", "PDS FHIR R4 base URL (default: the environment's)")
 	case "refdata", "roles", "on-behalf-of":
 	default:
 		return usageError{fmt.Sprintf("unknown ers subcommand %q; run 'triagectl ers help'", sub)}
@@ -121,12 +126,12 @@ func runERS(ctx context.Context, g *Globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	needArg := map[string]string{"referral": "a UBRN", "cri": "a UBRN", "attachment": "an attachment id", "actions": "a UBRN", "refdata": "a reference data type"}
+	needArg := map[string]string{"patient": "an NHS number", "referral": "a UBRN", "cri": "a UBRN", "attachment": "an attachment id", "actions": "a UBRN", "refdata": "a reference data type"}
 	var arg string
 	if what, ok := needArg[sub]; ok {
 		if len(positional) != 1 {
 			return usageError{fmt.Sprintf("give %s, e.g. triagectl ers %s %s", what, sub, map[string]string{
-				"referral": "000000070000", "cri": "000000070000 --out cri.pdf", "attachment": "Binary/ID --out DIR",
+				"patient": "9000000009", "referral": "000000070000", "cri": "000000070000 --out cri.pdf", "attachment": "Binary/ID --out DIR",
 				"actions": "000000070000", "refdata": "SPECIALTY"}[sub])}
 		}
 		arg = positional[0]
@@ -137,6 +142,11 @@ func runERS(ctx context.Context, g *Globals, args []string) error {
 		return usageError{"give --out"}
 	}
 
+	if sub == "patient" {
+		ctx, cancel := context.WithTimeout(ctx, ef.timeout)
+		defer cancel()
+		return runERSPatient(ctx, g, ef, pdsURL, arg)
+	}
 	client, err := ersClient(g, ef)
 	if err != nil {
 		return err

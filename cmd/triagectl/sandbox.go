@@ -89,6 +89,7 @@ func runSandbox(ctx context.Context, g *Globals, args []string) error {
 	fmt.Fprintf(w, "  FHIR base URL:  %s\n", sb.BaseURL())
 	fmt.Fprintf(w, "  Mock login:     %s\n", sb.LoginURL())
 	fmt.Fprintf(w, "  Token endpoint: %s/token (client_id %s, client_secret %s, redirect_uri %s)\n", sb.AuthBaseURL(), id, secret, redir)
+	fmt.Fprintf(w, "  PDS base URL:   %s\n", sb.PDSBaseURL())
 	fmt.Fprintf(w, "  Downloads:      %s\n", sb.DownloadBaseURL())
 	fmt.Fprintf(w, "  Control API:    %s (stats, faults, referrals, advice)\n", sb.ControlURL())
 	fmt.Fprintf(w, "  Test users:    ")

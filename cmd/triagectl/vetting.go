@@ -264,6 +264,10 @@ func runShow(ctx context.Context, g *Globals, args []string) error {
 	if err != nil {
 		return err
 	}
+	banner, err := a.PatientBanner(ctx, pos[0])
+	if err != nil {
+		return err
+	}
 	if *asJSON {
 		return writeJSON(g.Stdout, struct {
 			Referral   triage.Referral      `json:"referral"`
@@ -273,10 +277,14 @@ func runShow(ctx context.Context, g *Globals, args []string) error {
 			Local      store.LocalState     `json:"local"`
 			Decision   *store.Entry         `json:"decision,omitempty"`
 			DecisionOf *triage.Decision     `json:"decisionDetail,omitempty"`
-		}{v.Referral.Referral, v.Referral.FetchedAt, v.Referral.ServerTime, v.Documents, v.Local, v.Decision, decisionOf(v.Decision)})
+			Patient    []string             `json:"patient"`
+			Banner     triage.Banner        `json:"banner"`
+		}{v.Referral.Referral, v.Referral.FetchedAt, v.Referral.ServerTime, v.Documents, v.Local, v.Decision, decisionOf(v.Decision),
+			banner.Lines(), banner})
 	}
 	r := v.Referral.Referral
 	w := g.Stdout
+	printBanner(w, banner)
 	fmt.Fprintf(w, "UBRN %s  NHS number %s\n", r.UBRN, triage.FormatNHSNumber(r.NHSNumber))
 	fmt.Fprintf(w, "%s · %s · %s · version %d (as of %s)\n", r.Priority.Label(), r.Type.Label(), r.State.State.Label(), r.Version, when(v.Referral.ServerTime))
 	fmt.Fprintf(w, "Service: %s (%s)\n", r.Service.Label(), r.Specialty.Label())
@@ -305,6 +313,18 @@ func runShow(ctx context.Context, g *Globals, args []string) error {
 		fmt.Fprintf(w, "Decision: %s — %s\n", v.Decision.Summary, v.Decision.State)
 	}
 	return nil
+}
+
+// printBanner prints the patient banner: the identity line, then each
+// marker, warning and notice, then a rule.
+func printBanner(w io.Writer, b triage.Banner) {
+	for i, l := range b.Lines() {
+		if i > 0 {
+			l = "  " + l
+		}
+		fmt.Fprintln(w, l)
+	}
+	fmt.Fprintln(w, strings.Repeat("-", 72))
 }
 
 func decisionOf(e *store.Entry) *triage.Decision {

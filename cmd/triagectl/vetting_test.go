@@ -64,6 +64,10 @@ func TestVettingCommandsEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "UBRN "+booked.UBRN) || !strings.Contains(out, "Documents:") {
 		t.Errorf("show: exit %d\n%s", code, out)
 	}
+	// The patient banner comes first: PDS's details, from the cache.
+	if first, _, _ := strings.Cut(out, "\n"); !strings.Contains(first, "   Born ") || !strings.Contains(first, "NHS No. "+triage.FormatNHSNumber(booked.NHSNumber)) {
+		t.Errorf("show does not start with the patient banner:\n%s", out)
+	}
 	code, out, _ = vetCLI(t, profile, "show", "--json", ras.UBRN)
 	var shown struct {
 		Referral triage.Referral `json:"referral"`

@@ -291,7 +291,7 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	var ex auth.TokenExchanger
 	switch {
 	case rt.demo && rt.offline:
-		env = env.WithURLs(demoPlaceholderURL+"/FHIR", demoPlaceholderURL+erssandbox.AuthPath)
+		env = env.WithURLs(demoPlaceholderURL+"/FHIR", demoPlaceholderURL+erssandbox.AuthPath).WithPDS(demoPlaceholderURL + erssandbox.PDSPath)
 		// Offline: the session is only read or removed, never redeemed.
 		ex = auth.NewDirectExchanger(env, nil, opts.HTTPClient)
 	case rt.demo:
@@ -303,7 +303,7 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 				Message: "The demo could not start its built-in e-RS. Try again; if it keeps happening, restart the computer."}
 		}
 		rt.Sandbox = sb
-		env = env.WithURLs(sb.BaseURL(), sb.AuthBaseURL())
+		env = env.WithURLs(sb.BaseURL(), sb.AuthBaseURL()).WithPDS(sb.PDSBaseURL())
 		_, secret, _ := sb.OAuthClient()
 		ex = auth.NewDirectExchanger(env, auth.StaticSecret(secret), opts.HTTPClient)
 	case opts.ClientSecret != "":

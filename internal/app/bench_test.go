@@ -50,3 +50,30 @@ func BenchmarkDemoStartToWorkspace(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPatientBannerFromCache measures PatientBanner for a cached
+// referral once its letter has been read (the cross-check text is
+// memoized): the store reads, the banner and the identity cross-check,
+// which is what a GUI selection costs before drawing.
+func BenchmarkPatientBannerFromCache(b *testing.B) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	a, err := Open(ctx, Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "none.json"), DemoReferrals: 20, LockTimeout: -1,
+		DevInsecureKeyfile: filepath.Join(dir, "dev.key"), KeyWarn: io.Discard})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := a.Engine.SyncOnce(ctx, nil); err != nil {
+		b.Fatal(err)
+	}
+	u := a.Sandbox.Referrals(nil)[2].UBRN
+	if _, err := a.PatientBanner(ctx, u); err != nil { // reads the letter once
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := a.PatientBanner(ctx, u); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

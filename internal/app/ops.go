@@ -193,7 +193,8 @@ func (a *App) Conflicts(ctx context.Context) ([]store.Entry, error) {
 }
 
 // VettingPack builds the referral's vetting pack PDF from the cache: the
-// CRI, related CRIs, attachments and the latest decision.
+// patient banner on the cover page, the CRI, related CRIs, attachments and
+// the latest decision.
 func (a *App) VettingPack(ctx context.Context, ubrn string) ([]byte, error) {
 	v, err := a.Referral(ctx, ubrn)
 	if err != nil {
@@ -227,6 +228,11 @@ func (a *App) VettingPack(ctx context.Context, ubrn string) ([]byte, error) {
 		}
 		in.Attachments = append(in.Attachments, part)
 	}
+	b, err := a.PatientBanner(ctx, ref.UBRN)
+	if err != nil {
+		return nil, fmt.Errorf("build vetting pack: %w", err)
+	}
+	in.Patient = &b
 	pdf, err := document.BuildVettingPack(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("build vetting pack: %w", err)

@@ -16,6 +16,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/engine"
 	"github.com/triagedesk/triagedesk/internal/ers"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
+	"github.com/triagedesk/triagedesk/internal/pds"
 	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -41,6 +42,11 @@ type App struct {
 	Client  *ers.Client
 	Engine  *engine.Engine
 	Session engine.Session
+	// pds reads patients for the banner (nil without PDS or store-only).
+	pds *pds.Client
+	// letters memoizes the text of cached CRIs for the identity
+	// cross-check (memory only).
+	letters letterTexts
 	// Runtime is the Runtime the workspace belongs to.
 	Runtime *Runtime
 
@@ -138,9 +144,19 @@ func (rt *Runtime) OpenWorkspace(ctx context.Context) (*App, error) {
 		if a.Client, err = ers.New(ccfg); err != nil {
 			return nil, fmt.Errorf("e-RS client: %w", err)
 		}
+		if base := rt.Environment.PDSBaseURL; base != "" {
+			pcfg := pds.Config{BaseURL: base, TokenSource: ccfg.TokenSource, Limiter: a.Client.Limiter(),
+				HTTPClient: rt.opts.HTTPClient, Logger: rt.Logger}
+			if rt.demo {
+				pcfg.RateLimit = DemoRateLimit
+			}
+			if a.pds, err = pds.New(pcfg); err != nil {
+				return nil, fmt.Errorf("PDS client: %w", err)
+			}
+		}
 		a.Session = &workspaceSession{m: rt.Auth, user: id.SDSUserID}
 		ecfg := EngineConfig(a.Settings)
-		ecfg.Store, ecfg.Client, ecfg.Session, ecfg.Logger = a.Store, a.Client, a.Session, rt.Logger
+		ecfg.Store, ecfg.Client, ecfg.Session, ecfg.Logger, ecfg.PDS = a.Store, a.Client, a.Session, rt.Logger, a.pds
 		if rt.opts.EngineTuning != nil {
 			rt.opts.EngineTuning(&ecfg)
 		}

@@ -50,6 +50,16 @@ const (
 	ProdAuthBaseURL           = "https://api.service.nhs.uk/oauth2"
 )
 
+// The Personal Demographics Service (PDS) FHIR R4 bases of the NHS API
+// Platform environments, and its path beside the e-RS API on a local
+// development server (the embedded sandbox serves it there).
+const (
+	NHSSandboxPDSBaseURL = "https://sandbox.api.service.nhs.uk/personal-demographics/FHIR/R4"
+	IntPDSBaseURL        = "https://int.api.service.nhs.uk/personal-demographics/FHIR/R4"
+	ProdPDSBaseURL       = "https://api.service.nhs.uk/personal-demographics/FHIR/R4"
+	LocalPDSPath         = "/personal-demographics/FHIR/R4"
+)
+
 // Sign-in defaults shared by every environment.
 const (
 	// DefaultRedirectPort is the loopback port of the sign-in callback. The
@@ -107,6 +117,10 @@ type Environment struct {
 	// AuthBaseURL is the OAuth2 base: AuthBaseURL+"/authorize" and
 	// AuthBaseURL+"/token". Empty when NeedsToken is false.
 	AuthBaseURL string
+	// PDSBaseURL is the Personal Demographics Service FHIR R4 base, for
+	// the patient banner; "" when the environment has no PDS (the banner
+	// then says so).
+	PDSBaseURL string
 	// NeedsToken is false only for the NHS sandbox, which has no sign-in.
 	NeedsToken bool
 	// Production is true only for prod. Every other environment is visibly
@@ -141,15 +155,18 @@ func Builtin(name EnvironmentName) (Environment, bool) {
 	case EnvNHSSandbox:
 		e.Label = "NHS sandbox – sample data, no sign-in"
 		e.FHIRBaseURL = NHSSandboxFHIRBaseURL
+		e.PDSBaseURL = NHSSandboxPDSBaseURL
 		e.NeedsToken = false
 	case EnvInt:
 		e.Label = "NHS INT – test environment"
 		e.FHIRBaseURL = IntFHIRBaseURL
 		e.AuthBaseURL = IntAuthBaseURL
+		e.PDSBaseURL = IntPDSBaseURL
 	case EnvProd:
 		e.Label = "Live e-RS"
 		e.FHIRBaseURL = ProdFHIRBaseURL
 		e.AuthBaseURL = ProdAuthBaseURL
+		e.PDSBaseURL = ProdPDSBaseURL
 		e.Production = true
 	default:
 		return Environment{}, false
@@ -186,6 +203,13 @@ func (e Environment) WithURLs(fhirBase, authBase string) Environment {
 	return e
 }
 
+// WithPDS returns e with its PDS base replaced (the demo environment, once
+// the embedded sandbox is listening). A trailing slash is removed.
+func (e Environment) WithPDS(pdsBase string) Environment {
+	e.PDSBaseURL = strings.TrimRight(pdsBase, "/")
+	return e
+}
+
 // AuthorizeURL is the OAuth2 authorization endpoint.
 func (e Environment) AuthorizeURL() string { return e.AuthBaseURL + "/authorize" }
 
@@ -215,6 +239,11 @@ func (e Environment) Check() error {
 	}
 	if msg := checkURL(e.FHIRBaseURL, e.Name.AllowsLoopbackHTTP()); msg != "" {
 		return triage.Errorf(triage.EINVALID, "The e-RS address for %s %s.", e.Name, msg)
+	}
+	if e.PDSBaseURL != "" {
+		if msg := checkURL(e.PDSBaseURL, e.Name.AllowsLoopbackHTTP()); msg != "" {
+			return triage.Errorf(triage.EINVALID, "The PDS address for %s %s. Ask your IT team to correct pds_base_url in the machine policy.", e.Name, msg)
+		}
 	}
 	if !e.NeedsToken {
 		return nil

@@ -17,6 +17,7 @@ const (
 	KeyEnvironment        Key = "environment"         // user: demo, local, nhs-sandbox, int, prod
 	KeyFHIRBaseURL        Key = "fhir_base_url"       // user where user_may_override_urls
 	KeyAuthBaseURL        Key = "auth_base_url"       // user where user_may_override_urls
+	KeyPDSBaseURL         Key = "pds_base_url"        // PDS FHIR R4 base for the patient banner
 	KeyClientID           Key = "client_id"           // API Platform application key
 	KeySecretSource       Key = "secret_source"       // none, keychain, broker
 	KeyKeychainService    Key = "keychain_service"    // keychain service holding the secret
@@ -96,6 +97,7 @@ var specs = []spec{
 	{key: KeyEnvironment, label: "Environment", kind: kindEnum, enum: envNames(), user: true, show: true},
 	{key: KeyFHIRBaseURL, label: "e-RS FHIR base URL", kind: kindURL, user: true, show: true},
 	{key: KeyAuthBaseURL, label: "Sign-in (OAuth2) base URL", kind: kindURL, user: true, show: true},
+	{key: KeyPDSBaseURL, label: "PDS (patient details) base URL", kind: kindURL, show: true},
 	{key: KeyClientID, label: "Client id", kind: kindString, show: true},
 	{key: KeySecretSource, label: "Client secret source", kind: kindEnum, enum: []string{string(SecretNone), string(SecretKeychain), string(SecretBroker)}, show: true},
 	{key: KeyKeychainService, label: "Keychain service of the secret", kind: kindString, show: true},

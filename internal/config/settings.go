@@ -182,6 +182,11 @@ func (s *Settings) valueText(k Key) string {
 			return "(no sign-in)"
 		}
 		return orNone(e.AuthBaseURL)
+	case KeyPDSBaseURL:
+		if e.Name == EnvDemo {
+			return "(built-in sandbox)"
+		}
+		return orNone(e.PDSBaseURL)
 	case KeyClientID:
 		return orNone(e.ClientID)
 	case KeySecretSource:
@@ -350,6 +355,16 @@ func Resolve(p *Policy, u *UserSettings, override *EnvironmentChoice) (*Settings
 			env.AuthBaseURL = origin + "/oauth2-mock"
 		}
 	}
+	if name == EnvLocal && env.FHIRBaseURL != "" {
+		// A local development server serves PDS beside the API too.
+		if origin, ok := urlOrigin(env.FHIRBaseURL); ok {
+			env.PDSBaseURL = origin + LocalPDSPath
+		}
+	}
+	if v, ok := p.str(KeyPDSBaseURL); ok && name != EnvDemo {
+		env.PDSBaseURL = strings.TrimRight(v, "/")
+	}
+	s.origins[KeyPDSBaseURL] = machine(KeyPDSBaseURL)
 	if v, ok := p.str(KeyClientID); ok {
 		env.ClientID = v
 	}

@@ -516,7 +516,7 @@ func (p *Policy) check() []Problem {
 	envName := EnvironmentName(env)
 	userURLs, _ := p.bool(KeyUserMayOverride)
 
-	for _, k := range []Key{KeyFHIRBaseURL, KeyAuthBaseURL, KeyBrokerURL} {
+	for _, k := range []Key{KeyFHIRBaseURL, KeyAuthBaseURL, KeyPDSBaseURL, KeyBrokerURL} {
 		u, ok := p.str(k)
 		if !ok {
 			continue
@@ -549,8 +549,8 @@ func (p *Policy) check() []Problem {
 				at(KeyEnvironment, true, "environment is %s but secret_source is not set: sign-in will not work until it is \"keychain\" or \"broker\"", env)
 			}
 		case EnvDemo:
-			if p.Has(KeyFHIRBaseURL) || p.Has(KeyAuthBaseURL) {
-				at(KeyEnvironment, true, "the demo environment uses its built-in sandbox; fhir_base_url and auth_base_url are ignored")
+			if p.Has(KeyFHIRBaseURL) || p.Has(KeyAuthBaseURL) || p.Has(KeyPDSBaseURL) {
+				at(KeyEnvironment, true, "the demo environment uses its built-in sandbox; fhir_base_url, auth_base_url and pds_base_url are ignored")
 			}
 		}
 		if envName == EnvProd && userURLs {

@@ -12,6 +12,7 @@ const fullPolicy = `{
   "environment": "int",
   "fhir_base_url": "https://int.api.service.nhs.uk/referrals/FHIR/",
   "auth_base_url": "https://int.api.service.nhs.uk/oauth2-mock",
+  "pds_base_url": "https://int.api.service.nhs.uk/personal-demographics/FHIR/R4",
   "client_id": "AbC123-xyz",
   "secret_source": "broker",
   "broker_url": "https://broker.example.nhs.uk/triagedesk",

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image/jpeg"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -31,6 +32,10 @@ type PackInput struct {
 	// Attachments are the referral's files: PDFs are appended, images
 	// become one page each, anything else is listed on the cover page.
 	Attachments []PackPart
+	// Patient is the patient banner (nil: none): the cover page carries
+	// its name, date of birth, gender and NHS number under the title, then
+	// its markers and warnings (in red) and notices.
+	Patient *triage.Banner
 }
 
 // PackPart is one file for the pack.
@@ -230,8 +235,31 @@ func coverPage(in PackInput, entries []packEntry, totalPages int) ([]byte, error
 	}
 	texts = append(texts, coverText{Value: "Vetting pack", Pos: [2]float64{56, y}, Font: coverFont{Name: "Helvetica-Bold", Size: 22}})
 	y += 40
+	if b := in.Patient; b != nil {
+		if b.State == triage.BannerPatient {
+			line("Patient", b.Name, 12)
+			line("Born", b.Born, 12)
+			line("Gender", b.Gender, 12)
+			line("NHS No.", b.NHSNumber, 12)
+		} else {
+			line("NHS No.", b.NHSNumber, 12)
+		}
+		for _, l := range b.Lines()[1:] {
+			font, col := "Helvetica", ""
+			if strings.HasPrefix(l, "WARNING") || strings.HasPrefix(l, "DECEASED") || strings.HasPrefix(l, "Restricted") {
+				font, col = "Helvetica-Bold", "#B00000"
+			}
+			for _, part := range wrapText(l, 96) {
+				texts = append(texts, coverText{Value: pdfcpuText(part), Pos: [2]float64{56, y}, Font: coverFont{Name: font, Size: 9, Col: col}})
+				y += 9 * 1.45
+			}
+		}
+		y += 14
+	}
 	line("UBRN", r.UBRN, 12)
-	line("NHS number", triage.FormatNHSNumber(r.NHSNumber), 12)
+	if in.Patient == nil || in.Patient.ReferralNHSNumber != in.Patient.NHSNumber {
+		line("NHS number", triage.FormatNHSNumber(r.NHSNumber), 12)
+	}
 	line("Priority", orDash(r.Priority.Label()), 12)
 	line("Service", orDash(r.Service.Label()), 12)
 	if !r.Specialty.IsZero() {
@@ -317,4 +345,40 @@ func truncateRunes(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// nhsNumberGroups matches an NHS number in 3 3 4 groups, kept on one line.
+var nhsNumberGroups = regexp.MustCompile(`\b(\d{3}) (\d{3}) (\d{4})\b`)
+
+// wrapText breaks s into lines of at most n runes at spaces (a longer word
+// is cut); an NHS number is never broken.
+func wrapText(s string, n int) []string {
+	const glue = "\uE000"
+	s = nhsNumberGroups.ReplaceAllString(s, "$1"+glue+"$2"+glue+"$3")
+	var out []string
+	defer func() {
+		for i := range out {
+			out[i] = strings.ReplaceAll(out[i], glue, " ")
+		}
+	}()
+	var cur []rune
+	for _, w := range strings.Fields(s) {
+		r := []rune(w)
+		if len(cur) > 0 && len(cur)+1+len(r) > n {
+			out = append(out, string(cur))
+			cur = nil
+		}
+		if len(cur) > 0 {
+			cur = append(cur, ' ')
+		}
+		cur = append(cur, r...)
+		for len(cur) > n {
+			out = append(out, string(cur[:n]))
+			cur = cur[n:]
+		}
+	}
+	if len(cur) > 0 {
+		out = append(out, string(cur))
+	}
+	return out
 }

@@ -104,3 +104,34 @@ func TestVettingPackWithoutDocuments(t *testing.T) {
 		}
 	}
 }
+
+// The cover page carries the patient banner, so a printed pack names the
+// patient PDS knows, with every marker and warning; DocumentText reads it
+// back as the identity cross-check reads a CRI.
+func TestVettingPackCoverCarriesThePatientBanner(t *testing.T) {
+	ctx := context.Background()
+	l := &triage.PatientLookup{}
+	l.Apply(triage.PatientRead{Requested: "9434765919", Outcome: triage.PatientFound, At: time.Now(), Patient: &triage.Patient{
+		NHSNumber: "9434765870", Family: "Hollis", Given: []string{"Margaret"}, Titles: []string{"Mrs"},
+		BirthDate: triage.PartialDate{Year: 1950, Month: 3, Day: 12}, Gender: triage.GenderFemale,
+		Restriction: triage.RestrictionRestricted, GPPractice: "Y12345", Deceased: true, DeceasedDate: triage.PartialDate{Year: 2026, Month: 2, Day: 1}}})
+	b := triage.BuildBanner(triage.BannerInput{ReferralNHSNumber: "9434765919", Lookup: l, Now: time.Now()})
+	pack, err := BuildVettingPack(ctx, PackInput{Referral: triage.Referral{UBRN: "000049000009", NHSNumber: "9434765919"}, Patient: &b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := testEngine(t).DocumentText(ctx, pack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat := strings.Join(strings.Fields(text), " ")
+	for _, want := range []string{"Patient HOLLIS, Margaret (Mrs)", "Born 12-Mar-1950", "Gender Female", "NHS No. 943 476 5870",
+		"DECEASED 01-Feb-2026", "Restricted record", "NHS number changed (record merged)", "NHS number 943 476 5919"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("cover lacks %q:\n%s", want, flat)
+		}
+	}
+	if strings.Contains(flat, "Y12345") {
+		t.Error("the cover shows a restricted patient's GP practice")
+	}
+}

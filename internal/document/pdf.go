@@ -353,6 +353,27 @@ func (p *PDF) Text(ctx context.Context, i int) (string, error) {
 	return text, err
 }
 
+// DocumentText opens a PDF, returns the text of every page (pages joined
+// by a newline) and closes it: the text the identity cross-check reads.
+// Errors: Open's and Text's.
+func (e *Engine) DocumentText(ctx context.Context, data []byte) (string, error) {
+	p, err := e.Open(ctx, data)
+	if err != nil {
+		return "", err
+	}
+	defer p.Close()
+	var b strings.Builder
+	for i := range p.PageCount() {
+		t, err := p.Text(ctx, i)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(t)
+		b.WriteByte('\n')
+	}
+	return b.String(), nil
+}
+
 // Find searches every page for query (case-insensitive) and returns each
 // match with the rectangles to highlight. It stops at maxHits matches (0
 // means 1000). An empty query finds nothing. Errors: an *Error or ctx's

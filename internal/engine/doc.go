@@ -47,6 +47,19 @@
 // routine one; the workers meanwhile keep the shared rate limiter busy with
 // other requests.
 //
+// # Patients
+//
+// With Config.PDS set, each referral's patient is read from PDS for the
+// banner when the referral is read (A005) and, when the cached details are
+// older than Config.PatientRefresh, when the user opens it (Focus). One
+// read per NHS number serves every referral of that patient in the same
+// pull; its answer is stored on each (store.UpdatePatient, sealed with the
+// referral) and announced with PatientUpdated. PDS reads are queued like
+// CRIs, behind the class barrier, and wait for the shared rate limiter. A
+// PDS failure never moves the engine offline or asks for sign-in: a
+// failure that may pass keeps the last details, marks them unchecked and
+// is retried with backoff.
+//
 // # Push
 //
 // A decision is sent only under the identity that made it

@@ -12,6 +12,7 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/ers"
 	"github.com/triagedesk/triagedesk/internal/ers/fhir"
+	"github.com/triagedesk/triagedesk/internal/pds"
 	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -86,6 +87,14 @@ type Config struct {
 	Client *ers.Client
 	// Session says who is signed in and whether the session is live.
 	Session Session
+	// PDS reads each referral's patient from the Personal Demographics
+	// Service for the banner (nil: no patient details). It should share
+	// Client's rate limiter (pds.Config.Limiter).
+	PDS *pds.Client
+	// PatientRefresh is how old the cached patient details of the referral
+	// the user opens (Focus) may be before they are read again (default
+	// PullInterval).
+	PatientRefresh time.Duration
 
 	// List is the worklist to pull (default Referrals for Review) and
 	// Filter narrows it (e.g. a service).
@@ -157,6 +166,7 @@ func (c *Config) defaults() error {
 	def(&c.ProbeMin, DefaultProbeMin)
 	def(&c.ProbeMax, DefaultProbeMax)
 	def(&c.PushCheckInterval, DefaultPushCheckInterval)
+	def(&c.PatientRefresh, c.PullInterval)
 	if c.RetentionInterval == 0 {
 		c.RetentionInterval = DefaultRetentionInterval
 	}
@@ -186,6 +196,7 @@ type Engine struct {
 	bus  *bus
 	q    *jobQueue
 	push *pusher
+	book *patientBook
 
 	mu          sync.Mutex
 	status      SyncStatus
@@ -225,7 +236,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{
-		cfg: cfg, st: cfg.Store, log: cfg.Logger, now: cfg.Clock, bus: newBus(),
+		cfg: cfg, st: cfg.Store, log: cfg.Logger, now: cfg.Clock, bus: newBus(), book: newPatientBook(),
 		stateCh:     make(chan struct{}),
 		complete:    map[string]int{},
 		pending:     map[string]pendingDoc{},

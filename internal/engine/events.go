@@ -31,6 +31,13 @@ type ReferralUpdated struct {
 	Version int
 }
 
+// PatientUpdated: a referral's patient details from PDS (the banner) were
+// stored; Outcome is PDS's answer (found, not found, unreachable, ...).
+type PatientUpdated struct {
+	UBRN    string
+	Outcome triage.PatientOutcome
+}
+
 // DocumentReady: a document was stored, or an attachment that cannot be
 // downloaded (PENDING, THREATS_FOUND, VALIDATION_FAILED) was recorded.
 type DocumentReady struct {
@@ -124,6 +131,7 @@ type Lagged struct{ Dropped int }
 func (WorklistUpdated) isEvent()  {}
 func (ReferralUpdated) isEvent()  {}
 func (DocumentReady) isEvent()    {}
+func (PatientUpdated) isEvent()   {}
 func (PrefetchProgress) isEvent() {}
 func (OutboxChanged) isEvent()    {}
 func (DecisionChanged) isEvent()  {}

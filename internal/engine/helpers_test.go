@@ -16,6 +16,7 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/ers"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
+	"github.com/triagedesk/triagedesk/internal/pds"
 	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -32,6 +33,7 @@ type testEnv struct {
 	keyfile string
 	st      *store.Store
 	client  *ers.Client
+	pds     *pds.Client
 	sess    *StaticSession
 	eng     *Engine
 
@@ -49,6 +51,9 @@ type envOptions struct {
 	engine   func(*Config)
 	tokens   *swapTokens
 	noEngine bool
+	// pds reads patients from the sandbox's PDS, sharing the e-RS
+	// client's rate limiter.
+	pds bool
 }
 
 // newTestEnv starts a sandbox (PENDING attachments stay pending unless the
@@ -84,6 +89,20 @@ func newTestEnv(t testing.TB, o envOptions) *testEnv {
 	}
 	env.sess = NewStaticSession(clinician)
 	env.openStore()
+	if o.pds {
+		env.pds, err = pds.New(pds.Config{BaseURL: sb.PDSBaseURL(), Limiter: env.client.Limiter(), RateLimit: rate.Inf,
+			MaxRetries: -1, Logger: discardLogger()})
+		if err != nil {
+			t.Fatalf("pds client: %v", err)
+		}
+		mod := o.engine
+		o.engine = func(c *Config) {
+			c.PDS = env.pds
+			if mod != nil {
+				mod(c)
+			}
+		}
+	}
 	if !o.noEngine {
 		env.newEngine(o.engine)
 	}

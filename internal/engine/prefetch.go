@@ -65,6 +65,9 @@ func (e *Engine) planDocuments(ctx context.Context, owner string, ref *triage.Re
 		}
 		return nil
 	}
+	if err := e.planPatient(ctx, owner, ref, rk, time.Time{}); err != nil {
+		return err
+	}
 	info, err := e.st.CacheInfo(ctx, owner)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("plan downloads: %w", err)
@@ -181,11 +184,13 @@ func (e *Engine) runPendingPoller(ctx context.Context) {
 // runJob performs one download. It returns whether to try again, and not
 // before when.
 func (e *Engine) runJob(ctx context.Context, j *job) (bool, time.Time) {
-	c, _, err := e.client()
+	c, id, err := e.client()
 	if err != nil {
 		return true, time.Time{}
 	}
 	switch j.kind {
+	case jobPatient:
+		return e.runPatientJob(ctx, j, id)
 	case jobReferral:
 		res, err := c.Referral(ctx, j.target)
 		if err != nil {
@@ -197,6 +202,17 @@ func (e *Engine) runJob(ctx context.Context, j *job) (bool, time.Time) {
 			return e.storeFailed(j, err)
 		}
 		e.emit(ReferralUpdated{UBRN: j.target, Version: res.Version})
+		// The referral was (re-)read: so is its patient, once per pull for
+		// all of that patient's referrals.
+		if !e.prefetchOff(j.owner) || e.q.isFocus(j.owner) {
+			since := j.since
+			if since.IsZero() {
+				since = e.now()
+			}
+			if err := e.planPatient(ctx, j.owner, res.Referral, j.rank, since); err != nil {
+				return e.storeFailed(j, err)
+			}
+		}
 		if err := e.planDocuments(ctx, j.owner, res.Referral, j.rank); err != nil {
 			return e.storeFailed(j, err)
 		}

@@ -27,6 +27,7 @@ func normUBRN(u string) string { return strings.ReplaceAll(strings.TrimSpace(u),
 // engine goes offline or asks for sign-in accordingly), or the store's.
 func (e *Engine) Pull(ctx context.Context) (PullResult, error) {
 	var res PullResult
+	started := e.now()
 	c, _, err := e.client()
 	if err != nil {
 		return res, err
@@ -85,7 +86,7 @@ func (e *Engine) Pull(ctx context.Context) (PullResult, error) {
 			(seen && p.ContextStatus != it.ContextStatus)
 		if needRef {
 			e.forget(u)
-			e.q.add(job{kind: jobReferral, owner: u, target: u, rank: rk})
+			e.q.add(job{kind: jobReferral, owner: u, target: u, rank: rk, since: started})
 			continue
 		}
 		if e.isComplete(u, info.Version) {

@@ -14,6 +14,7 @@ type jobKind int
 
 const (
 	jobReferral   jobKind = iota // A005
+	jobPatient                   // PDS read of the referral's patient
 	jobCRI                       // A007
 	jobAttachment                // A042
 )
@@ -22,6 +23,8 @@ func (k jobKind) String() string {
 	switch k {
 	case jobReferral:
 		return "A005"
+	case jobPatient:
+		return "PDS"
 	case jobCRI:
 		return "A007"
 	}
@@ -60,9 +63,12 @@ type job struct {
 	kind jobKind
 	// owner is the worklist referral the job is done for (its rank).
 	owner string
-	// target is the referral whose details or CRI are fetched, or the
-	// attachment's document id.
-	target    string
+	// target is the referral whose details or CRI are fetched, the
+	// attachment's document id, or the patient's NHS number.
+	target string
+	// since is when the pull (or the opening of the referral) that queued
+	// an A005 began: a PDS answer had since then is fresh for it.
+	since     time.Time
 	doc       triage.Document
 	rank      rank
 	notBefore time.Time
@@ -76,12 +82,19 @@ func (j *job) key() string {
 		return "ref:" + j.target
 	case jobCRI:
 		return "cri:" + j.target
+	case jobPatient:
+		return "pds:" + j.target
 	}
 	return "att:" + j.owner + ":" + j.target
 }
 
-// blocking reports whether the job holds back lower-class CRIs.
-func (j *job) blocking() bool { return j.kind == jobReferral || j.kind == jobCRI }
+// blocking reports whether the job holds back lower-class CRIs and PDS
+// reads.
+func (j *job) blocking() bool { return j.kind != jobAttachment }
+
+// barriered reports whether the job waits for higher-class work: CRIs and
+// PDS reads are fetched strictly in clinical order.
+func (j *job) barriered() bool { return j.kind == jobCRI || j.kind == jobPatient }
 
 // jobHeap is a priority queue of ready jobs.
 type jobHeap struct {
@@ -207,7 +220,7 @@ func (q *jobQueue) place(j *job) {
 		q.delayed = append(q.delayed, j)
 		return
 	}
-	if j.kind == jobCRI {
+	if j.barriered() {
 		heap.Push(&q.cri, j)
 	} else {
 		heap.Push(&q.other, j)
@@ -281,7 +294,7 @@ func (q *jobQueue) next(ctx context.Context) (*job, error) {
 			pick = o
 		}
 		if pick != nil {
-			if pick.kind == jobCRI {
+			if pick.barriered() {
 				heap.Remove(&q.cri, pick.index)
 			} else {
 				heap.Remove(&q.other, pick.index)
@@ -378,14 +391,18 @@ func (q *jobQueue) setFocus(ubrn string) {
 	heap.Init(&q.other)
 	q.broadcast()
 	q.mu.Unlock()
-	if ubrn == "" || q.e.isCompleteAny(ubrn) {
+	if ubrn == "" {
+		return
+	}
+	if q.e.isCompleteAny(ubrn) {
+		q.e.refreshPatientOnFocus(ubrn)
 		return
 	}
 	rk := rank{class: 0, ubrn: ubrn}
 	if it, ok := q.e.prevItem(ubrn); ok {
 		rk = rankOf(it.Priority, it.PathwayStart, ubrn)
 	}
-	q.add(job{kind: jobReferral, owner: ubrn, target: ubrn, rank: rk})
+	q.add(job{kind: jobReferral, owner: ubrn, target: ubrn, rank: rk, since: q.e.now()})
 }
 
 func (q *jobQueue) isFocus(ubrn string) bool {

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/triagedesk/triagedesk/internal/ers/fhir"
+	"github.com/triagedesk/triagedesk/internal/nhsapi"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/internal/version"
 )
@@ -138,31 +139,13 @@ type Client struct {
 // above what the host allows, a write timeout below MinWriteTimeout, or an
 // HTTPClient whose transport adds OAuth2 credentials itself.
 func New(cfg Config) (*Client, error) {
-	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
-	if err != nil || base.Host == "" || (base.Scheme != "https" && base.Scheme != "http") {
-		return nil, errors.New("ers: the base URL must be an absolute http(s) URL")
+	base, loopback, err := nhsapi.BaseURL("ers", cfg.BaseURL)
+	if err != nil {
+		return nil, err
 	}
-	if base.RawQuery != "" || base.Fragment != "" || base.User != nil {
-		return nil, errors.New("ers: the base URL may not have a query, fragment or user info")
-	}
-	loopback := isLoopback(base.Hostname())
-	if base.Scheme == "http" && !loopback {
-		return nil, errors.New("ers: plain http is only allowed to a loopback host; use https")
-	}
-	r := cfg.RateLimit
-	if r == 0 {
-		r = DefaultRateLimit
-	}
-	if r < 0 {
-		return nil, errors.New("ers: the rate limit must be positive")
-	}
-	if r > MaxNHSRateLimit {
-		if isNHSHost(base.Hostname()) {
-			return nil, fmt.Errorf("ers: %v requests/s is above e-RS's limit of %v", r, MaxNHSRateLimit)
-		}
-		if !loopback && !cfg.AllowHighRate {
-			return nil, fmt.Errorf("ers: %v requests/s is above %v; set AllowHighRate for a test server", r, MaxNHSRateLimit)
-		}
+	r, err := nhsapi.Rate("ers", "e-RS", cfg.RateLimit, DefaultRateLimit, MaxNHSRateLimit, base, loopback, cfg.AllowHighRate)
+	if err != nil {
+		return nil, err
 	}
 	c := &core{
 		base:        base,
@@ -194,20 +177,9 @@ func New(cfg Config) (*Client, error) {
 	if c.userAgent == "" {
 		c.userAgent = "TriageDesk/" + version.Version
 	}
-	var hc http.Client
-	if cfg.HTTPClient != nil {
-		hc = *cfg.HTTPClient
-		if _, ok := hc.Transport.(*oauth2.Transport); ok {
-			return nil, errors.New("ers: pass the token source in Config.TokenSource, not as an oauth2.Transport")
-		}
-		if hc.Timeout != 0 && hc.Timeout < c.writeTO {
-			return nil, fmt.Errorf("ers: the HTTP client's timeout must be 0 or at least %v", c.writeTO)
-		}
-	} else {
-		hc.Transport = http.DefaultTransport.(*http.Transport).Clone()
+	if c.http, err = nhsapi.HTTPClient("ers", cfg.HTTPClient, c.writeTO); err != nil {
+		return nil, err
 	}
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	c.http = &hc
 	return &Client{c: c}, nil
 }
 
@@ -216,19 +188,6 @@ func orDefault(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-func isNHSHost(host string) bool {
-	h := strings.ToLower(strings.TrimSuffix(host, "."))
-	return h == "nhs.uk" || strings.HasSuffix(h, ".nhs.uk")
 }
 
 // WithIdentity returns a copy of the client whose calls are made as id:
@@ -245,6 +204,10 @@ func (c *Client) Identity() triage.Identity { return c.id }
 
 // BaseURL returns the base URL the client calls.
 func (c *Client) BaseURL() string { return c.c.base.String() }
+
+// Limiter returns the rate limiter every call waits for, so other NHS API
+// Platform clients of the same application (PDS) can share its budget.
+func (c *Client) Limiter() *rate.Limiter { return c.c.limiter }
 
 // Meta describes one completed call.
 type Meta struct {

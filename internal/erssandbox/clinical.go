@@ -2,7 +2,6 @@ package erssandbox
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/triagedesk/triagedesk/internal/triage"
@@ -173,10 +172,13 @@ var (
 	}
 )
 
-// letterFor generates the clinical content of a referral. It depends only on
-// the seed, the referral's generation index and its specialty, so the same
-// seed always gives the same letter.
-func letterFor(seed uint64, index int, specialty string) letter {
+// letterFor generates the clinical content of a referral. The patient's
+// name, date of birth, sex, GP and practice are the registry's patient p's,
+// so every referral of one patient (related referrals share an NHS number)
+// names the same person, as PDS does. The rest depends only on the seed,
+// the referral's generation index and its specialty, so the same seed
+// always gives the same letter.
+func letterFor(seed uint64, index int, specialty string, pt SyntheticPatient) letter {
 	rng := rngFor(seed, index, 2)
 	ps := presentations[specialty]
 	if len(ps) == 0 {
@@ -187,12 +189,15 @@ func letterFor(seed uint64, index int, specialty string) letter {
 	if specialty != "GYNAECOLOGY" && rng.IntN(2) == 0 {
 		sex, given = "Male", maleNames
 	}
+	// These draws are kept (and overridden by the registry's patient) so the
+	// rest of each letter is as it always was for its seed.
+	_, _, _, _, _, _ = sex, pick(rng, given), pick(rng, familyNames), rng.IntN(70)+rng.IntN(12)+rng.IntN(28), pick(rng, gpNames), pick(rng, practices)
 	l := letter{
-		PatientName: fmt.Sprintf("%s %s (synthetic patient)", pick(rng, given), strings.ToUpper(pick(rng, familyNames))),
-		BirthDate:   time.Date(1935+rng.IntN(70), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC),
-		Sex:         sex,
-		GPName:      pick(rng, gpNames) + " (synthetic GP)",
-		Practice:    pick(rng, practices) + " (synthetic practice)",
+		PatientName: pt.LetterName(),
+		BirthDate:   pt.BirthDate,
+		Sex:         pt.Sex(),
+		GPName:      pt.GPName,
+		Practice:    pt.Practice,
 		Reason:      fmt.Sprintf(p.reason, 2+rng.IntN(10)),
 		History:     append([]string(nil), p.history...),
 		Examination: p.examination,

@@ -40,9 +40,12 @@ func criFileName(ubrn string, at time.Time) string {
 
 // criInput is everything a Clinical Information Summary shows.
 type criInput struct {
-	Ref         triage.Referral
-	Extra       itemExtra
-	Letter      letter
+	Ref    triage.Referral
+	Extra  itemExtra
+	Letter letter
+	// Named is the patient the letter's "Re:" line names: the referral's,
+	// except in the wrong-patient letter scenario.
+	Named       SyntheticPatient
 	Service     Service
 	GeneratedAt time.Time
 }
@@ -146,7 +149,12 @@ func buildCRI(in criInput) ([]byte, error) {
 	d.para(fmt.Sprintf("From: %s, %s", l.GPName, l.Practice))
 	d.para(fmt.Sprintf("To: %s, %s", r.Service.Name, specialtyDisplay(r.Specialty.Code)))
 	d.para(fmt.Sprintf("Date: %s", fmtDate(r.ClinicalInfoFirstSubmitted)))
-	d.para(fmt.Sprintf("Re: %s, born %s, NHS number %s", l.PatientName, fmtDate(l.BirthDate), triage.FormatNHSNumber(r.NHSNumber)))
+	named, namedNHS := l.PatientName, r.NHSNumber
+	born := l.BirthDate
+	if in.Named.NHSNumber != "" && in.Named.NHSNumber != r.NHSNumber {
+		named, namedNHS, born = in.Named.LetterName(), in.Named.NHSNumber, in.Named.BirthDate
+	}
+	d.para(fmt.Sprintf("Re: %s, born %s, NHS number %s", named, fmtDate(born), triage.FormatNHSNumber(namedNHS)))
 	d.para("Dear colleague,")
 	d.para(fmt.Sprintf("Thank you for seeing this patient, whom I am referring with a priority of %s. %s", strings.ToLower(priorityLabel(r.Priority)), l.Reason))
 	for _, h := range l.History {

@@ -21,6 +21,14 @@
 // exactly what reached the server: every write, A&G replies and
 // conversions included, is in the write log (Stats).
 //
+// It also serves the Personal Demographics Service (PDS) read, GET
+// /personal-demographics/FHIR/R4/Patient/{nhsNumber}, from one synthetic
+// patient registry keyed by NHS number that the CRI letters use too, so
+// referrals sharing an NHS number (related referrals) name the same person
+// in every letter and in PDS. The registry covers a restricted record, a
+// deceased patient, a superseded (merged) NHS number, a number PDS does not
+// know and a letter naming another patient (see PDSScenario).
+//
 // Request bodies and responses use the FHIR mapping of internal/ers/fhir, so
 // the sandbox and the client agree on every shape. Logs carry operation ids,
 // status codes, correlation and request ids, never patient data.

@@ -66,7 +66,8 @@ type Faults struct {
 	// RetryAfter is the Retry-After of 503 answers (default 1 s).
 	RetryAfter time.Duration
 	// Ops limits the probabilistic faults and the latency to these
-	// operations (A-numbers); empty means all.
+	// operations (A-numbers); empty means all of e-RS's. PDS reads (OpPDS)
+	// get faults only when named here or in FailNext.
 	Ops []string
 }
 
@@ -277,8 +278,11 @@ func (fi *faultInjector) decide(op string, write bool) decision {
 	if d.retry <= 0 {
 		d.retry = time.Second
 	}
+	// PDS is another service: only faults aimed at it explicitly reach it,
+	// and e-RS's rate limit does not apply.
+	pds := op == OpPDS
 	for i, s := range fi.next {
-		if s.op == "" || s.op == op {
+		if (s.op == "" && !pds) || s.op == op {
 			fi.next = slices.Delete(fi.next, i, i+1)
 			if s.kind == FaultDropAfterApply && !write {
 				break
@@ -287,12 +291,12 @@ func (fi *faultInjector) decide(op string, write bool) decision {
 			return d
 		}
 	}
-	if fi.limiter != nil && !fi.limiter.Allow() {
+	if !pds && fi.limiter != nil && !fi.limiter.Allow() {
 		d.kind = FaultRateLimit
 		return d
 	}
 	c := fi.cfg
-	if len(c.Ops) > 0 && !slices.Contains(c.Ops, op) {
+	if (len(c.Ops) > 0 || pds) && !slices.Contains(c.Ops, op) {
 		return d
 	}
 	d.latency = c.Latency

@@ -155,7 +155,13 @@ func (s *Sandbox) cri(ubrn string) (pdf []byte, name string, star bool, err erro
 	}
 	now := s.cfg.Now()
 	svc, _ := serviceByID(ref.Service.ID)
-	pdf, err = buildCRI(criInput{Ref: ref, Extra: extra, Letter: letterFor(s.cfg.Seed, extra.Index, ref.Specialty.Code), Service: svc, GeneratedAt: now})
+	patient, ok := st.patients.get(ref.NHSNumber)
+	if !ok {
+		patient = *st.patients.ensure(ref.NHSNumber, ref.Specialty.Code)
+	}
+	named, _ := st.patients.letterPatient(ubrn, ref.NHSNumber)
+	pdf, err = buildCRI(criInput{Ref: ref, Extra: extra, Letter: letterFor(s.cfg.Seed, extra.Index, ref.Specialty.Code, patient),
+		Named: named, Service: svc, GeneratedAt: now})
 	if err != nil {
 		return nil, "", false, err
 	}

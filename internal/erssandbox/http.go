@@ -233,6 +233,7 @@ func (s *Sandbox) routes() *http.ServeMux {
 		infoOf(r).op = op
 		s.stats.request(op)
 	})
+	s.pdsRoutes(mux)
 	s.controlRoutes(mux)
 	return mux
 }

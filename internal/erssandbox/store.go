@@ -65,7 +65,9 @@ type store struct {
 	next    int
 	refdata map[triage.CodeSystemType]triage.CodeSystem
 	docs    docTemplates
-	now     func() time.Time
+	// patients is the synthetic patient registry the letters and PDS share.
+	patients *registry
+	now      func() time.Time
 	// lockHold is how long every write holds its lock (Config.WriteLockHold).
 	lockHold time.Duration
 	done     <-chan struct{}
@@ -73,7 +75,8 @@ type store struct {
 
 func newStore(gen genOptions, refdata []triage.CodeSystem, now func() time.Time, lockHold time.Duration, done <-chan struct{}) *store {
 	s := &store{recs: map[string]*record{}, atts: map[string]*attachment{}, uploads: map[string]*upload{},
-		gen: gen, refdata: map[triage.CodeSystemType]triage.CodeSystem{}, now: now, lockHold: lockHold, done: done}
+		gen: gen, refdata: map[triage.CodeSystemType]triage.CodeSystem{}, now: now, lockHold: lockHold, done: done,
+		patients: newRegistry(gen.Seed, gen.AsOf)}
 	if s.gen.taken == nil {
 		s.gen.taken = map[string]bool{}
 	}
@@ -92,6 +95,7 @@ func (s *store) add(n int) []string {
 		opts.Started = s.now()
 	}
 	gs := generate(opts)
+	s.patients.register(gs, s.gen.taken)
 	s.next += n
 	ubrns := make([]string, 0, len(gs))
 	for _, g := range gs {

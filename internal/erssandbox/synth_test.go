@@ -16,9 +16,10 @@ func TestSameSeedSameData(t *testing.T) {
 	if !reflect.DeepEqual(a, b) {
 		t.Fatal("two data sets from seed 7 differ")
 	}
+	ra, rb := registered(7, a), registered(7, b)
 	for i := range a {
-		la := letterFor(7, a[i].Extra.Index, a[i].Ref.Specialty.Code)
-		lb := letterFor(7, b[i].Extra.Index, b[i].Ref.Specialty.Code)
+		la := letterFor(7, a[i].Extra.Index, a[i].Ref.Specialty.Code, ra[a[i].Ref.NHSNumber])
+		lb := letterFor(7, b[i].Extra.Index, b[i].Ref.Specialty.Code, rb[b[i].Ref.NHSNumber])
 		if !reflect.DeepEqual(la, lb) {
 			t.Fatalf("letter %d differs for the same seed", i)
 		}
@@ -170,8 +171,10 @@ func TestSmallSetCoversEverything(t *testing.T) {
 }
 
 func TestLettersAreSynthetic(t *testing.T) {
-	for i, g := range gen(5, 200) {
-		l := letterFor(5, g.Extra.Index, g.Ref.Specialty.Code)
+	gs := gen(5, 200)
+	reg := registered(5, gs)
+	for i, g := range gs {
+		l := letterFor(5, g.Extra.Index, g.Ref.Specialty.Code, reg[g.Ref.NHSNumber])
 		for _, s := range []string{l.PatientName, l.GPName, l.Practice} {
 			if !containsFold(s, "synthetic") {
 				t.Fatalf("referral %d: %q is not marked synthetic", i, s)
@@ -181,4 +184,16 @@ func TestLettersAreSynthetic(t *testing.T) {
 			t.Fatalf("referral %d: letter is missing sections: %+v", i, l)
 		}
 	}
+}
+
+// registered puts generated referrals' patients in a registry and returns
+// them by NHS number.
+func registered(seed uint64, gs []*generated) map[string]SyntheticPatient {
+	r := newRegistry(seed, testAsOf)
+	r.register(gs, map[string]bool{})
+	out := map[string]SyntheticPatient{}
+	for _, g := range gs {
+		out[g.Ref.NHSNumber], _ = r.get(g.Ref.NHSNumber)
+	}
+	return out
 }

@@ -105,6 +105,9 @@ type refInfo struct {
 	ServerTime  time.Time      `json:"serverTime,omitzero"`
 	Docs        []DocumentMeta `json:"docs,omitempty"`
 	Local       LocalState     `json:"local"`
+	// Patient is the referral's PDS lookup, sealed with the rest of the
+	// referral under its data key (so purging the referral shreds it).
+	Patient *triage.PatientLookup `json:"patient,omitempty"`
 }
 
 // refRec is a loaded refs record: the referral's key, data key and info.
@@ -430,6 +433,53 @@ func (s *Store) UpdateLocalState(ctx context.Context, ubrn string, fn func(*Loca
 	}
 	s.emit(Change{Kind: ChangeLocalState, UBRN: normalizeUBRN(ubrn)})
 	return nil
+}
+
+// UpdatePatient changes the referral's cached PDS lookup with fn in one
+// transaction (fn's error aborts it; fn gets the zero lookup when none is
+// cached). What is stored is sanitized: a restricted patient's GP practice
+// is never kept, and the lookup has no place for an address or contact
+// details at all.
+func (s *Store) UpdatePatient(ctx context.Context, ubrn string, fn func(*triage.PatientLookup) error) error {
+	err := s.cacheTx(ctx, true, func(tx *bolt.Tx) error {
+		r, err := s.loadRef(tx, ubrn, true)
+		if err != nil {
+			return err
+		}
+		var l triage.PatientLookup
+		if r.info.Patient != nil {
+			l = r.info.Patient.Sanitized()
+		}
+		if err := fn(&l); err != nil {
+			return err
+		}
+		l = l.Sanitized()
+		r.info.Patient = &l
+		return s.saveRef(tx, r)
+	})
+	if err != nil {
+		return fmt.Errorf("store patient details: %w", err)
+	}
+	s.emit(Change{Kind: ChangePatient, UBRN: normalizeUBRN(ubrn)})
+	return nil
+}
+
+// Patient returns the referral's cached PDS lookup. Errors: ErrNotFound
+// when the referral or its lookup is not cached, ErrCacheDamaged.
+func (s *Store) Patient(ctx context.Context, ubrn string) (triage.PatientLookup, error) {
+	var out triage.PatientLookup
+	err := s.cacheTx(ctx, false, func(tx *bolt.Tx) error {
+		r, err := s.loadRef(tx, ubrn, false)
+		if err != nil {
+			return err
+		}
+		if r.info.Patient == nil {
+			return errNotFound("patient details")
+		}
+		out = r.info.Patient.Sanitized()
+		return nil
+	})
+	return out, err
 }
 
 // PutReferenceData stores the A004 reference data, replacing the old copy.

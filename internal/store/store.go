@@ -63,6 +63,7 @@ const (
 	ChangeReferral      ChangeKind = "referral"
 	ChangeDocument      ChangeKind = "document"
 	ChangeLocalState    ChangeKind = "local-state"
+	ChangePatient       ChangeKind = "patient"
 	ChangeReferenceData ChangeKind = "reference-data"
 	ChangeOutbox        ChangeKind = "outbox"
 	ChangePurge         ChangeKind = "purge"

@@ -1,5 +1,5 @@
 // Package testutil holds helpers shared by Triage Desk's tests: finding the
-// published e-RS example payloads and the project root.
+// published e-RS and PDS example payloads and the project root.
 package testutil
 
 import (
@@ -53,4 +53,21 @@ func Example(t testing.TB, rel string) []byte {
 		t.Fatalf("read example %s: %v", rel, err)
 	}
 	return b
+}
+
+// PDSExamplesDir returns the folder of published PDS example responses,
+// ../shared/pds-examples beside the project root (or
+// $TRIAGEDESK_PDS_EXAMPLES), skipping the test with a message when it is
+// absent. The examples are NHS England's: read in place, never copied into
+// the repository.
+func PDSExamplesDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("TRIAGEDESK_PDS_EXAMPLES")
+	if dir == "" {
+		dir = filepath.Join(RepoRoot(t), "..", "shared", "pds-examples")
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		t.Skipf("published PDS examples not found at %s (set TRIAGEDESK_PDS_EXAMPLES): contract test not run", dir)
+	}
+	return dir
 }
