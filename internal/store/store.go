@@ -188,6 +188,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	case err != nil:
 		return nil, userError(triage.EUNAVAILABLE, ErrKeychainUnavailable, err, msgKeychainUnavailable)
 	}
+	// Every clinician's files live under users/, which only this OS user
+	// may use (on Windows an owner-only access list; see MkdirPrivate).
+	if err := atomicfile.MkdirPrivate(filepath.Dir(s.dir)); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open store: create user folder: %w", err)
 	}
