@@ -34,8 +34,9 @@ func MkdirPrivate(dir string) error {
 }
 
 // IsPrivate reports whether only the current user can use path: on Unix,
-// no group or other permission bits; on Windows, an access list that is
-// protected from inheritance and allows nobody but the current user.
+// no group or other permission bits; on Windows, an access list that
+// allows nobody but the current user (a missing list, which allows
+// everyone, is not private).
 func IsPrivate(path string) (bool, error) {
 	return ownerOnly(path)
 }

@@ -449,7 +449,7 @@ func (s *Store) prepareCache(db *bolt.DB) error {
 // setAside renames a damaged cache file to cache.db.corrupt-<timestamp>.
 func (s *Store) setAside(path string) (string, error) {
 	aside := fmt.Sprintf("%s.corrupt-%s", path, s.opts.Clock().UTC().Format("20060102T150405.000000000Z"))
-	if err := os.Rename(path, aside); err != nil {
+	if err := atomicfile.Rename(path, aside); err != nil {
 		return "", fmt.Errorf("set aside damaged cache: %w", err)
 	}
 	if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
