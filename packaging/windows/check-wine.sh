@@ -80,8 +80,9 @@ export DISPLAY=":$display"
 for _ in $(seq 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
 
 section "Wine prefix $WINEPREFIX ($(wine --version))"
+mkdir -p "$WINEPREFIX"
+wineserver -p # stays up between the commands below, until wineserver -k
 wineboot -i >"$tmp/wineboot.log" 2>&1 || true
-wineserver -p # stay up between the commands below
 sys32="$WINEPREFIX/drive_c/windows/system32"
 [ -d "$sys32" ] || { echo "windows-check: wineboot did not create $sys32" >&2; cat "$tmp/wineboot.log" >&2; exit 1; }
 # Go 1.24+ programs need ProcessPrng from bcryptprimitives.dll (Windows 10
@@ -150,7 +151,7 @@ if [ -n "$painted" ]; then
   summary[gui]="$shot ($painted colours)"
 else
   fail "TriageDesk.exe did not paint a window; its log:"
-  grep -iE 'gl|glfw|opengl|wgl|fatal|panic|error' "$gui_log" | head -20 | sed 's/^/    /'
+  { grep -iE 'gl|glfw|opengl|wgl|fatal|panic|error' "$gui_log" || tail -5 "$gui_log"; } | head -20 | sed 's/^/    /' || true
   [ -f "$tmp/probe.png" ] && cp "$tmp/probe.png" "$out/triagedesk-wine-probe.png"
   summary[gui]="NOT painted (see $gui_log reasons above)"
 fi
@@ -168,7 +169,6 @@ section "3. silent install: $msi"
 props=(ENVIRONMENT=int CLIENT_ID=WineCheck-42 REDIRECT_PORT=7711 'ODS_ALLOWLIST=RXX,RXX01')
 declare -A want=([environment]=int [client_id]=WineCheck-42 [redirect_port]=7711 [allowed_ods_codes]='RXX,RXX01')
 if w msiexec /i "$(winpath "$msi")" /qn /l*v "$(winpath "$tmp")\\install.log" "${props[@]}"; then
-  wineserver -w
   pass "msiexec /i /qn ${props[*]}"
 else
   fail "msiexec /i exited $?"; tail -30 "$tmp/install.log" 2>/dev/null | sed 's/^/    /'
@@ -221,7 +221,6 @@ data_hash() { (cd "$data_dir" && find . -type f -print0 | sort -z | xargs -0 sha
 data_hash >"$tmp/data.before"
 regq 'HKCU\Software\Wine\Credential Manager' /s | grep -o 'io\.github\.triagedesk[^ ]*' | sort >"$tmp/creds.before"
 if w msiexec /i "$(winpath "$nmsi")" /qn /l*v "$(winpath "$tmp")\\upgrade.log"; then
-  wineserver -w
   pass "msiexec /i TriageDesk-$next-x64.msi /qn"
 else
   fail "upgrade msiexec exited $?"
@@ -236,7 +235,6 @@ summary[upgrade]="$MSI_VERSION -> $next: policy kept, $(wc -l <"$tmp/data.before
 
 section "5. silent uninstall"
 if w msiexec /x "$(winpath "$nmsi")" /qn /l*v "$(winpath "$tmp")\\uninstall.log"; then
-  wineserver -w
   pass "msiexec /x /qn"
 else
   fail "uninstall msiexec exited $?"
