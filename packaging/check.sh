@@ -136,7 +136,7 @@ secure=$(prop SecureCustomProperties)
 nprops=0
 for p in ENVIRONMENT CLIENT_ID REDIRECT_PORT ODS_ALLOWLIST BROKER_URL SECRET_SOURCE FHIR_BASE_URL AUTH_BASE_URL LOCK_TIMEOUT_MINUTES LOCKED_SETTINGS; do
   if grep -qP "\tSOFTWARE\\\\Policies\\\\TriageDesk\t[a-z_]+\t\[$p\]\tPolicy_$p\$" "$tmp/Registry" \
-    && grep -qP "^Policy_$p\t.*\t$p\t" "$tmp/Component" && grep -q "\(^\|;\)$p\(;\|$\)" <<<"$secure"; then
+    && grep -qP "^Policy_$p\t.*\t$p OR REMOVE~=\"ALL\"\t" "$tmp/Component" && grep -q "\(^\|;\)$p\(;\|$\)" <<<"$secure"; then
     nprops=$((nprops + 1))
   else
     fail "MSI property $p: registry value, component condition and SecureCustomProperties"

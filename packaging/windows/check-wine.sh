@@ -32,11 +32,14 @@ eval "$(packaging/version.sh)"
 export VERSION SEMVER DEB_VERSION WIN_VERSION MSI_VERSION BUILD TRIAGEDESK_VERSION_SET=1
 out="$DIST/windows-check"
 fails=0
+mark=0
 declare -A summary
 pass() { echo "  ok   $*"; }
 fail() { echo "  FAIL $*"; fails=$((fails + 1)); }
 check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then pass "$what"; else fail "$what"; fi; }
-section() { echo; echo "== $* ($(($(date +%s) - start))s)"; }
+section() { echo; echo "== $* ($(($(date +%s) - start))s)"; mark=$fails; }
+# outcome: what a summary line ends with: the step's failed checks, if any.
+outcome() { if [ "$fails" -gt "$mark" ]; then echo " -- $((fails - mark)) check(s) FAILED"; fi; }
 
 scripts/deps.sh wine
 if [ "${WINDOWS_CHECK_SKIP_BUILD:-}" != 1 ]; then
@@ -124,27 +127,30 @@ creds=$(regq 'HKCU\Software\Wine\Credential Manager' /s)
 check "the data key is in Credential Manager (io.github.triagedesk:master-key:…)" grep -q 'io.github.triagedesk:master-key:' <<<"$creds"
 check "the sign-in session is in Credential Manager (io.github.triagedesk.session:…)" grep -q 'io.github.triagedesk.session:session:demo' <<<"$creds"
 check "no plain key or session file was written" bash -c "! find '$data_dir' -name '*.key' -o -name '*sessions.json' | grep -q ."
-summary[cli]="sync, decide $ubrn accept, outbox queued -> sent ($(state "$ctl")), key in Credential Manager"
+summary[cli]="sync, decide $ubrn accept, outbox queued -> sent ($(state "$ctl")), key in Credential Manager$(outcome)"
 
 section "2. TriageDesk.exe --demo under Xvfb (software OpenGL)"
 shot="$out/triagedesk-wine-worklist.png"
 gui_log="$tmp/gui.log"
 WINEDEBUG=err+all wine "$(winpath "$stage/TriageDesk.exe")" --demo >"$gui_log" 2>&1 &
 gui_pid=$!
+# Painted = the window shows more than a splash (over 200 colours) and
+# stays still for two frames in a row: the sign-in screen's progress bar
+# moves, the worklist does not once the first sync has drawn it.
 painted=""
 for _ in $(seq 90); do
   sleep 2
   kill -0 "$gui_pid" 2>/dev/null || break
-  if xdotool search --name 'Triage Desk' >/dev/null 2>&1; then
-    import -window root "$tmp/probe.png" 2>/dev/null || continue
-    colours=$(convert "$tmp/probe.png" -format %k info: 2>/dev/null || echo 0)
-    if [ "$colours" -gt 200 ]; then
-      sleep 5 # let the first sync finish painting
-      import -window root "$shot"
-      painted=$(convert "$shot" -format %k info:)
-      break
-    fi
+  xdotool search --name 'Triage Desk' >/dev/null 2>&1 || continue
+  import -window root "$tmp/frame.png" 2>/dev/null || continue
+  colours=$(convert "$tmp/frame.png" -format %k info: 2>/dev/null || echo 0)
+  if [ "$colours" -gt 200 ] && [ -f "$tmp/probe.png" ] &&
+    [ "$(compare -metric AE "$tmp/probe.png" "$tmp/frame.png" null: 2>&1 || true)" = 0 ]; then
+    cp "$tmp/frame.png" "$shot"
+    painted=$colours
+    break
   fi
+  mv "$tmp/frame.png" "$tmp/probe.png"
 done
 if [ -n "$painted" ]; then
   pass "window painted ($painted colours): $shot"
@@ -153,7 +159,8 @@ else
   fail "TriageDesk.exe did not paint a window; its log:"
   { grep -iE 'gl|glfw|opengl|wgl|fatal|panic|error' "$gui_log" || tail -5 "$gui_log"; } | head -20 | sed 's/^/    /' || true
   [ -f "$tmp/probe.png" ] && cp "$tmp/probe.png" "$out/triagedesk-wine-probe.png"
-  summary[gui]="NOT painted (see $gui_log reasons above)"
+  cp "$gui_log" "$out/triagedesk-wine-gui.log"
+  summary[gui]="NOT painted: see $out/triagedesk-wine-gui.log"
 fi
 w taskkill /F /IM TriageDesk.exe >/dev/null 2>&1 || true
 for _ in $(seq 50); do kill -0 "$gui_pid" 2>/dev/null || break; sleep 0.2; done
@@ -176,7 +183,18 @@ fi
 for f in TriageDesk.exe triagectl.exe THIRD_PARTY_LICENSES.txt policy.example.json; do
   check "Program Files\\Triage Desk\\$f installed (same bytes as built)" cmp -s "$programs/$f" "$stage/$f"
 done
-check "Start-menu shortcut (all users)" test -s "$shortcut"
+# Windows puts a per-machine (ALLUSERS=1) shortcut in the all-users Start
+# menu, which the release workflow's windows-install job checks; Wine 8.0's
+# msiexec puts it in the installing user's.
+user_shortcut="$(winepath -u "$(w cmd /c 'echo %APPDATA%' | tr -d '\r')\\Microsoft\\Windows\\Start Menu\\Programs\\Triage Desk.lnk" 2>/dev/null)"
+if [ -s "$shortcut" ]; then
+  pass "Start-menu shortcut (all users)"
+elif [ -s "$user_shortcut" ]; then
+  pass "Start-menu shortcut (in the user's Start menu: Wine 8.0 ignores ALLUSERS for shortcuts)"
+  shortcut=$user_shortcut
+else
+  fail "Start-menu shortcut: neither $shortcut nor $user_shortcut"
+fi
 arp() { regq 'HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall' /s | awk '/^HKEY/ { key=$0 } /DisplayName.*REG_SZ.*Triage Desk$/ { print key }'; }
 arp_key=$(arp)
 check "uninstall entry \"Triage Desk\" (Apps and features)" test "$(wc -l <<<"$arp_key")" = 1 -a -n "$arp_key"
@@ -202,8 +220,8 @@ for k in "${!want[@]}"; do
   grep -qP "^$k\t\Q$v\E( |\t).*locked$|^$k\t\Q$v\E\tlocked$" "$tmp/policy-show" || ok=""
 done
 check "triagectl.exe policy show: exactly those settings come from the policy, locked" test -n "$ok"
-summary[install]="Program Files, Start-menu shortcut, uninstall entry $(arp_version)"
-summary[policy]=$(tr '\n' ' ' <"$tmp/policy-values")
+summary[install]="Program Files, Start-menu shortcut, uninstall entry $(arp_version)$(outcome)"
+summary[policy]="$(tr '\n' ' ' <"$tmp/policy-values")$(outcome)"
 
 section "4. major upgrade to the next version, without properties"
 IFS=. read -r x y z <<<"$SEMVER"
@@ -231,7 +249,7 @@ check "policy values kept" test "$(policy_values)" = "$expected"
 check "policy show unchanged" test "$(policy_show)" = "$(cat "$tmp/policy-show")"
 check "the user's data files are unchanged ($(wc -l <"$tmp/data.before") files, sha256)" test "$(data_hash)" = "$(cat "$tmp/data.before")"
 check "the Credential Manager items are kept" test "$(regq 'HKCU\Software\Wine\Credential Manager' /s | grep -o 'io\.github\.triagedesk[^ ]*' | sort)" = "$(cat "$tmp/creds.before")"
-summary[upgrade]="$MSI_VERSION -> $next: policy kept, $(wc -l <"$tmp/data.before") data files unchanged, keys kept"
+summary[upgrade]="$MSI_VERSION -> $next: policy kept, $(wc -l <"$tmp/data.before") data files unchanged, keys kept$(outcome)"
 
 section "5. silent uninstall"
 if w msiexec /x "$(winpath "$nmsi")" /qn /l*v "$(winpath "$tmp")\\uninstall.log"; then
@@ -245,7 +263,7 @@ check "the uninstall entry is gone" test -z "$(arp)"
 check "the policy values are gone" test -z "$(policy_values)"
 check "the user's data folder stays (as docs/deploy.md says)" test "$(data_hash)" = "$(cat "$tmp/data.before")"
 check "it still opens with the key in Credential Manager: the decision is there, sent" test "$(state "$ctl")" = sent
-summary[uninstall]="programs, shortcut, uninstall entry and policy removed; data folder kept and readable"
+summary[uninstall]="programs, shortcut, uninstall entry and policy removed; data folder kept and readable$(outcome)"
 
 section "6. the store's crash harness under Wine (TerminateProcess = taskkill /F)"
 CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go test -c -tags migrated_fynedo -o "$tmp/store.test.exe" ./internal/store

@@ -91,13 +91,15 @@ func run(version, stage, icon, out, sqlOut string) error {
 
 // fixups returns the SQL that msibuild runs on wixl's output: each policy
 // component is installed only when its property is set (so a property not
-// given writes no registry value), and every deployment property is listed
-// in SecureCustomProperties, so it reaches the elevated part of a
+// given writes no registry value) and is always removed by an uninstall
+// (REMOVE=ALL: Wine's msiexec leaves a component whose condition is false
+// at that moment installed, with its value), and every deployment property
+// is listed in SecureCustomProperties, so it reaches the elevated part of a
 // per-machine install.
 func fixups(d *Data) []string {
 	q := []string{fmt.Sprintf("UPDATE `Property` SET `Value` = '%s' WHERE `Property` = 'SecureCustomProperties'", d.Secure)}
 	for _, p := range d.Properties {
-		q = append(q, fmt.Sprintf("UPDATE `Component` SET `Condition` = '%s' WHERE `Component` = '%s'", p.Name, p.Component))
+		q = append(q, fmt.Sprintf("UPDATE `Component` SET `Condition` = '%s OR REMOVE~=\"ALL\"' WHERE `Component` = '%s'", p.Name, p.Component))
 	}
 	return q
 }
