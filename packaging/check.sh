@@ -144,6 +144,9 @@ for p in ENVIRONMENT CLIENT_ID REDIRECT_PORT ODS_ALLOWLIST BROKER_URL SECRET_SOU
 done
 [ "$nprops" = 10 ] && pass "MSI deployment properties (ENVIRONMENT, CLIENT_ID, REDIRECT_PORT, ODS_ALLOWLIST, BROKER_URL, …) each write HKLM\\SOFTWARE\\Policies\\TriageDesk only when given"
 check "MSI keeps installed properties on upgrade (AppSearch + Keep_ actions)" grep -qP '^Keep_CLIENT_ID\tNOT CLIENT_ID AND SAVED_CLIENT_ID AND NOT RESET_POLICY\t' "$tmp/InstallExecuteSequence"
+check "MSI sets every kept property before CostFinalize (Keep_ actions right after AppSearch)" awk -F'\t' '
+  $1 == "AppSearch" { a = $3 } $1 == "CostFinalize" { c = $3 } $1 ~ /^Keep_/ { k[$1] = $3 }
+  END { n = 0; for (x in k) { n++; if (k[x] <= a || k[x] >= c) exit 1 }; exit n == 0 }' "$tmp/InstallExecuteSequence"
 mkdir -p "$tmp/msi" && (cd "$tmp/msi" && msiextract "$OLDPWD/$msi" >/dev/null)
 check "MSI carries the built TriageDesk.exe" cmp -s "$DIST/windows/stage/TriageDesk.exe" "$(find "$tmp/msi" -name TriageDesk.exe | head -1)"
 
