@@ -274,7 +274,8 @@ CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go test -c -tags migrated_fynedo -o "$tm
 (cd internal/store && go tool test2json -t -p store wine "$tmp/store.test.exe" -test.v=test2json \
   -test.run '^TestCrashHarnessSIGKILL$' -test.timeout 15m >"$tmp/crash.json" 2>>"$tmp/wine-stderr.log") || true
 if verdict=$(python3 packaging/windows/wine/gotest-verdict.py "$tmp/crash.json" TestCrashHarnessSIGKILL 'crash_test\.go:[0-9]+: [0-9]+ SIGKILL cycles: [0-9]+ decisions acknowledged .*all present exactly once'); then
-  line=$(python3 packaging/windows/wine/gotest-verdict.py --log "$tmp/crash.json" TestCrashHarnessSIGKILL | grep -m1 'cycles:' || true)
+  python3 packaging/windows/wine/gotest-verdict.py --log "$tmp/crash.json" TestCrashHarnessSIGKILL >"$tmp/crash.log"
+  line=$(grep -m1 'cycles:' "$tmp/crash.log" || true)
   cycles=$(sed -n 's/.* \([0-9]*\) SIGKILL cycles.*/\1/p' <<<"$line")
   acked=$(sed -n 's/.*: \([0-9]*\) decisions acknowledged.*/\1/p' <<<"$line")
   pass "$verdict: ${cycles:-?} kill cycles, ${acked:-?} decisions acknowledged, lost 0, duplicated 0"
