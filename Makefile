@@ -68,7 +68,7 @@ clean:
 	rm -rf $(BIN)
 
 # --- Packaging (docs/deploy.md). Output in dist/. ---------------------------
-.PHONY: icons package-linux package-windows package-darwin sign package-check
+.PHONY: icons package-linux package-windows package-darwin sign package-check windows-check
 
 ## icons: render assets/icons/*.png and assets/icon.ico from assets/icon.svg
 icons:
@@ -93,3 +93,7 @@ sign:
 ## package-check: build the Linux and Windows packages and check them, signing with a throwaway certificate
 package-check:
 	packaging/check.sh
+
+## windows-check: install, upgrade and uninstall the MSI, run triagectl.exe, the GUI and the crash harness under Wine (throwaway WINEPREFIX; about 10 minutes warm)
+windows-check:
+	packaging/windows/check-wine.sh

@@ -136,7 +136,7 @@ secure=$(prop SecureCustomProperties)
 nprops=0
 for p in ENVIRONMENT CLIENT_ID REDIRECT_PORT ODS_ALLOWLIST BROKER_URL SECRET_SOURCE FHIR_BASE_URL AUTH_BASE_URL LOCK_TIMEOUT_MINUTES LOCKED_SETTINGS; do
   if grep -qP "\tSOFTWARE\\\\Policies\\\\TriageDesk\t[a-z_]+\t\[$p\]\tPolicy_$p\$" "$tmp/Registry" \
-    && grep -qP "^Policy_$p\t.*\t$p\t" "$tmp/Component" && grep -q "\(^\|;\)$p\(;\|$\)" <<<"$secure"; then
+    && grep -qP "^Policy_$p\t.*\t$p OR REMOVE~=\"ALL\"\t" "$tmp/Component" && grep -q "\(^\|;\)$p\(;\|$\)" <<<"$secure"; then
     nprops=$((nprops + 1))
   else
     fail "MSI property $p: registry value, component condition and SecureCustomProperties"
@@ -144,6 +144,9 @@ for p in ENVIRONMENT CLIENT_ID REDIRECT_PORT ODS_ALLOWLIST BROKER_URL SECRET_SOU
 done
 [ "$nprops" = 10 ] && pass "MSI deployment properties (ENVIRONMENT, CLIENT_ID, REDIRECT_PORT, ODS_ALLOWLIST, BROKER_URL, …) each write HKLM\\SOFTWARE\\Policies\\TriageDesk only when given"
 check "MSI keeps installed properties on upgrade (AppSearch + Keep_ actions)" grep -qP '^Keep_CLIENT_ID\tNOT CLIENT_ID AND SAVED_CLIENT_ID AND NOT RESET_POLICY\t' "$tmp/InstallExecuteSequence"
+check "MSI sets every kept property before CostFinalize (Keep_ actions right after AppSearch)" awk -F'\t' '
+  $1 == "AppSearch" { a = $3 } $1 == "CostFinalize" { c = $3 } $1 ~ /^Keep_/ { k[$1] = $3 }
+  END { n = 0; for (x in k) { n++; if (k[x] <= a || k[x] >= c) exit 1 }; exit n == 0 }' "$tmp/InstallExecuteSequence"
 mkdir -p "$tmp/msi" && (cd "$tmp/msi" && msiextract "$OLDPWD/$msi" >/dev/null)
 check "MSI carries the built TriageDesk.exe" cmp -s "$DIST/windows/stage/TriageDesk.exe" "$(find "$tmp/msi" -name TriageDesk.exe | head -1)"
 

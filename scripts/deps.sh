@@ -6,18 +6,25 @@
 #   scripts/deps.sh test       build + headless test tools (Xvfb, keyring, poppler)
 #   scripts/deps.sh packaging  build + installers: mingw-w64 (Windows cross-build),
 #                              wixl and msitools (MSI), osslsigncode (signing)
+#   scripts/deps.sh wine       packaging + Wine and a virtual screen, for
+#                              make windows-check (packaging/windows/check-wine.sh)
 set -euo pipefail
 
 build_pkgs=(gcc pkg-config libgl1-mesa-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
 test_pkgs=(xvfb xauth x11-apps imagemagick libgl1-mesa-dri gnome-keyring dbus-user-session dbus-x11 poppler-utils xdotool)
 packaging_pkgs=(gcc-mingw-w64-x86-64 wixl msitools osslsigncode openssl imagemagick xz-utils dpkg-dev desktop-file-utils appstream)
+# 64-bit Wine only: Triage Desk has no 32-bit parts, so no i386 architecture.
+wine_pkgs=(wine wine64 xvfb xauth xdotool imagemagick libgl1-mesa-dri python3)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then
   want+=("${test_pkgs[@]}")
 fi
-if [ "${1:-build}" = packaging ]; then
+if [ "${1:-build}" = packaging ] || [ "${1:-build}" = wine ]; then
   want+=("${packaging_pkgs[@]}")
+fi
+if [ "${1:-build}" = wine ]; then
+  want+=("${wine_pkgs[@]}")
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

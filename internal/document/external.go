@@ -12,6 +12,8 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/triagedesk/triagedesk/internal/atomicfile"
 )
 
 // LeaveStoreWarning must be shown, and accepted, before a file is opened
@@ -148,7 +150,11 @@ func NewTempFiles(parent string) (*TempFiles, error) {
 	if !fi.IsDir() || fi.Mode()&fs.ModeSymlink != 0 {
 		return nil, fmt.Errorf("temp files: %s is not a folder", parent)
 	}
-	_ = os.Chmod(parent, 0o700)
+	// Decrypted documents go in here: owner-only on every OS (on Windows an
+	// access list; a Unix mode alone would leave them readable there).
+	if err := atomicfile.MkdirPrivate(parent); err != nil {
+		return nil, fmt.Errorf("temp files: %w", err)
+	}
 	t := &TempFiles{root: parent}
 	if err := t.removeSessions(); err != nil {
 		return nil, err

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/triagedesk/triagedesk/internal/atomicfile"
 )
 
 func TestSanitizeFilename(t *testing.T) {
@@ -110,6 +112,16 @@ func TestTempFilesArePrivateAndCleanedUp(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(p2); string(b) != "%PDF-1.4 two" {
 		t.Errorf("content %q", b)
+	}
+	// Owner-only on every OS: on Windows through the folder's access list,
+	// which the session folder, the file's folder and the file inherit.
+	for _, p := range []string{parent, filepath.Dir(filepath.Dir(p1)), filepath.Dir(p1), p1} {
+		if p == p1 && runtime.GOOS != "windows" {
+			continue // a Unix file's own mode is checked below
+		}
+		if private, err := atomicfile.IsPrivate(p); err != nil || !private {
+			t.Errorf("%s is not private to the OS user: %v, %v", p, private, err)
+		}
 	}
 	if runtime.GOOS != "windows" {
 		fi, _ := os.Stat(p1)

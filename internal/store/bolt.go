@@ -203,7 +203,7 @@ func createBolt(path string, initFn func(tx *bolt.Tx) error) error {
 		os.Remove(tmp)
 		return fmt.Errorf("create %s: %w", filepath.Base(path), err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("create %s: %w", filepath.Base(path), err)
 	}
@@ -240,7 +240,7 @@ func compactFile(db *bolt.DB) (before, after int64, err error) {
 		os.Remove(tmp)
 		return before, 0, fmt.Errorf("compact %s: %w", name, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
 		return before, 0, fmt.Errorf("compact %s: %w", name, err)
 	}

@@ -189,6 +189,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	case err != nil:
 		return nil, userError(triage.EUNAVAILABLE, ErrKeychainUnavailable, err, msgKeychainUnavailable)
 	}
+	// Every clinician's files live under users/, which only this OS user
+	// may use (on Windows an owner-only access list; see MkdirPrivate).
+	if err := atomicfile.MkdirPrivate(filepath.Dir(s.dir)); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open store: create user folder: %w", err)
 	}
@@ -445,7 +450,7 @@ func (s *Store) prepareCache(db *bolt.DB) error {
 // setAside renames a damaged cache file to cache.db.corrupt-<timestamp>.
 func (s *Store) setAside(path string) (string, error) {
 	aside := fmt.Sprintf("%s.corrupt-%s", path, s.opts.Clock().UTC().Format("20060102T150405.000000000Z"))
-	if err := os.Rename(path, aside); err != nil {
+	if err := atomicfile.Rename(path, aside); err != nil {
 		return "", fmt.Errorf("set aside damaged cache: %w", err)
 	}
 	if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {

@@ -58,6 +58,10 @@ type Data struct {
 	FileGUIDs   map[string]string
 }
 
+// appSearchSequence is AppSearch's place in InstallExecuteSequence (the
+// standard 50; LaunchConditions is 100), which the Keep_ actions follow.
+const appSearchSequence = 50
+
 var versionRE = regexp.MustCompile(`^([0-9]+)\.([0-9]+)\.([0-9]+)$`)
 
 func main() {
@@ -91,13 +95,22 @@ func run(version, stage, icon, out, sqlOut string) error {
 
 // fixups returns the SQL that msibuild runs on wixl's output: each policy
 // component is installed only when its property is set (so a property not
-// given writes no registry value), and every deployment property is listed
-// in SecureCustomProperties, so it reaches the elevated part of a
-// per-machine install.
+// given writes no registry value) and is always removed by an uninstall
+// (REMOVE=ALL: Wine's msiexec leaves a component whose condition is false
+// at that moment installed, with its value), and every deployment property
+// is listed in SecureCustomProperties, so it reaches the elevated part of a
+// per-machine install. It also numbers the Keep_ actions 51, 52, … right
+// after AppSearch (50) and before LaunchConditions (100): wixl does not
+// honour After="AppSearch" for most of them and put them after
+// RemoveExistingProducts or InstallFinalize, too late for CostFinalize, so
+// an upgrade without properties dropped those settings.
 func fixups(d *Data) []string {
 	q := []string{fmt.Sprintf("UPDATE `Property` SET `Value` = '%s' WHERE `Property` = 'SecureCustomProperties'", d.Secure)}
 	for _, p := range d.Properties {
-		q = append(q, fmt.Sprintf("UPDATE `Component` SET `Condition` = '%s' WHERE `Component` = '%s'", p.Name, p.Component))
+		q = append(q, fmt.Sprintf("UPDATE `Component` SET `Condition` = '%s OR REMOVE~=\"ALL\"' WHERE `Component` = '%s'", p.Name, p.Component))
+	}
+	for i, p := range d.Properties {
+		q = append(q, fmt.Sprintf("UPDATE `InstallExecuteSequence` SET `Sequence` = %d WHERE `Action` = 'Keep_%s'", appSearchSequence+1+i, p.Name))
 	}
 	return q
 }
@@ -143,6 +156,9 @@ func generate(version, stage, icon, outDir string) ([]byte, *Data, error) {
 			GUID:      stableGUID("policy-value/" + string(p.Key)),
 		})
 		secure = append(secure, p.Property, "SAVED_"+p.Property)
+	}
+	if n := len(d.Properties); appSearchSequence+n >= 100 {
+		return nil, nil, fmt.Errorf("%d deployment properties do not fit between AppSearch and LaunchConditions", n)
 	}
 	d.Secure = strings.Join(secure, ";")
 	for _, f := range []string{"TriageDesk.exe", "triagectl.exe", "THIRD_PARTY_LICENSES.txt", "policy.example.json", "shortcut"} {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/xml"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -48,9 +49,36 @@ func TestGenerate(t *testing.T) {
 			t.Errorf("%s is not a secure property", p.Property)
 		}
 	}
+	// Installed only when given, and always removed on uninstall: a
+	// component whose condition is false during an uninstall is left
+	// behind by Wine's msiexec (found by make windows-check), so the
+	// condition is true whenever everything is being removed.
 	sql := strings.Join(fixups(d), "\n")
-	if !strings.Contains(sql, "UPDATE `Component` SET `Condition` = 'CLIENT_ID' WHERE `Component` = 'Policy_CLIENT_ID'") {
+	if !strings.Contains(sql, "UPDATE `Component` SET `Condition` = 'CLIENT_ID OR REMOVE~=\"ALL\"' WHERE `Component` = 'Policy_CLIENT_ID'") {
 		t.Errorf("component condition fix-up missing:\n%s", sql)
+	}
+	// Every Keep_ action runs right after AppSearch (50) and before
+	// LaunchConditions (100), so the properties are set before CostFinalize
+	// decides which policy components to install. wixl placed most of them
+	// after RemoveExistingProducts or InstallFinalize, where an upgrade
+	// without properties lost the deployment's settings (found by make
+	// windows-check).
+	seen := map[int]bool{}
+	for _, p := range d.Properties {
+		found := false
+		for _, q := range fixups(d) {
+			var seq int
+			if _, err := fmt.Sscanf(q, "UPDATE `InstallExecuteSequence` SET `Sequence` = %d WHERE `Action` = 'Keep_"+p.Name+"'", &seq); err == nil {
+				found = true
+				if seq <= 50 || seq >= 100 || seen[seq] {
+					t.Errorf("Keep_%s at sequence %d: not between AppSearch (50) and LaunchConditions (100), or shared", p.Name, seq)
+				}
+				seen[seq] = true
+			}
+		}
+		if !found {
+			t.Errorf("Keep_%s has no sequence fix-up:\n%s", p.Name, sql)
+		}
 	}
 }
 
