@@ -185,7 +185,6 @@ func SavedRegistration(ctx context.Context, ring Keyring, env config.Environment
 	return reg, true, nil
 }
 
-
 const recordVersion = 1
 
 func (r *record) encode() (string, error) {
