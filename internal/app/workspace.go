@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -85,14 +87,12 @@ func (s *workspaceSession) Identity() (triage.Identity, bool) {
 // mode the data is instead kept in a throwaway folder under a key held in
 // memory only, both gone at Close, and Status().StorageNotice says so.
 //
+// In an environment without sign-in the client sends no token.
+//
 // Errors: an EUNAUTHORIZED *triage.Error with the next step unless the
-// session is StateActive; the environment's own error where it has no
-// sign-in; store.Open's (keychain, another Triage Desk running, a damaged
+// session is StateActive; store.Open's (keychain, another Triage Desk running, a damaged
 // outbox); the client's or engine's configuration errors.
 func (rt *Runtime) OpenWorkspace(ctx context.Context) (*App, error) {
-	if rt.noAuth != nil {
-		return nil, rt.noAuth
-	}
 	rt.openMu.Lock()
 	defer rt.openMu.Unlock()
 	st := rt.authStatus()
@@ -132,7 +132,10 @@ func (rt *Runtime) OpenWorkspace(ctx context.Context) (*App, error) {
 		}
 		ccfg := ers.Config{BaseURL: rt.Environment.FHIRBaseURL, TokenSource: rt.Auth.TokenSourceFor(id.SDSUserID),
 			HTTPClient: rt.opts.HTTPClient, Logger: rt.Logger}
-		if rt.demo {
+		if rt.NoSignIn() {
+			ccfg.TokenSource = nil
+		}
+		if rt.demo || onThisComputer(rt.Environment.FHIRBaseURL) {
 			ccfg.RateLimit = DemoRateLimit
 		}
 		if a.Client, err = ers.New(ccfg); err != nil {
@@ -166,6 +169,19 @@ func (rt *Runtime) OpenWorkspace(ctx context.Context) (*App, error) {
 	ok = true
 	rt.Logger.Info("workspace opened", "user_dir", store.UserDirName(id.SDSUserID), "store_only", rt.storeOnly)
 	return a, nil
+}
+
+// onThisComputer reports whether a base URL names a loopback address: a
+// server on this computer (the demo, `triagectl sandbox`, a local copy of
+// the NHS sandbox) is not held to e-RS's per-application request rate.
+func onThisComputer(base string) bool {
+	u, err := url.Parse(base)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	ip := net.ParseIP(h)
+	return h == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // notActive explains why there is no workspace for the session.
@@ -292,9 +308,6 @@ func (rt *Runtime) Logout(ctx context.Context, discardUnsent bool) (auth.LogoutR
 
 // LogoutWith is Logout with the command line's choices. Errors as Logout.
 func (rt *Runtime) LogoutWith(ctx context.Context, o LogoutOptions) (auth.LogoutReport, error) {
-	if rt.Auth == nil {
-		return auth.LogoutReport{}, rt.noAuth
-	}
 	rt.openMu.Lock()
 	defer rt.openMu.Unlock()
 	rt.mu.Lock()
@@ -345,22 +358,23 @@ func (rt *Runtime) LogoutWith(ctx context.Context, o LogoutOptions) (auth.Logout
 	return rep, err
 }
 
-// Open is Start, then (in demo mode, when nobody is signed in) DemoSignIn,
-// then OpenWorkspace, for the command-line tool: closing the App also
-// closes its Runtime. Outside demo mode the saved session must be active;
-// otherwise Open returns an EUNAUTHORIZED *triage.Error telling the user to
-// run 'triagectl login'. With Offline in demo mode and nobody signed in,
-// the demo clinician is signed in first (starting the sandbox for that);
-// the workspace is still store-only.
+// Open is Start, then (in demo mode or an environment without sign-in, when
+// nobody is signed in) AutoSignIn, then OpenWorkspace, for the command-line
+// tool: closing the App also closes its Runtime. Elsewhere the saved
+// session must be active; otherwise Open returns an EUNAUTHORIZED
+// *triage.Error telling the user to run 'triagectl login'. With Offline and
+// nobody signed in, the demo clinician (or the role of an environment
+// without sign-in) is signed in first (starting the demo sandbox for
+// that); the workspace is still store-only.
 //
-// Errors: Start's, DemoSignIn's and OpenWorkspace's.
+// Errors: Start's, AutoSignIn's and OpenWorkspace's.
 func Open(ctx context.Context, opts Options) (*App, error) {
 	rt, err := Start(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	if st := rt.Status(); st.State != auth.StateActive && rt.noAuth == nil {
-		if !rt.demo {
+	if st := rt.Status(); st.State != auth.StateActive {
+		if !rt.demo && !rt.NoSignIn() {
 			rt.Close()
 			return nil, commandLineSignIn(st)
 		}
@@ -373,7 +387,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 			}
 			rt.storeOnly = true
 		}
-		if _, err := rt.DemoSignIn(ctx); err != nil {
+		if _, err := rt.AutoSignIn(ctx); err != nil {
 			rt.Close()
 			return nil, err
 		}
