@@ -110,7 +110,8 @@ func TestLoginRefusals(t *testing.T) {
 		want string
 	}{
 		{"development file with live e-RS", []string{"--env", "prod", "--profile", profile, "--dev-insecure-keyfile", filepath.Join(dir, "k"), "whoami"}, 1, "cannot be used with live e-RS"},
-		{"no sign-in in the NHS sandbox", []string{"--env", "nhs-sandbox", "--profile", profile, "login"}, 1, "needs no sign-in"},
+		{"no sign-in in the NHS sandbox", []string{"--env", "nhs-sandbox", "--profile", profile, "login", "--user", "555"}, 2, "has no sign-in: leave out --user"},
+		{"--client-secret for a remote server", []string{"--env", "local", "--base-url", "https://dev.example.nhs.uk/FHIR", "--profile", profile, "login", "--client-secret", "s"}, 2, "--client-secret-env"},
 		{"callback port outside development", []string{"--env", "int", "--profile", profile, "login", "--callback-port", "9999"}, 2, "demo and local environments only"},
 		{"INT not set up by IT", []string{"--env", "int", "--profile", profile, "login"}, 1, "Ask your IT team to set client_id"},
 		{"--user with real CIS2", []string{"--env", "prod", "--profile", profile, "login", "--user", "555"}, 2, "open the printed address in a browser"},

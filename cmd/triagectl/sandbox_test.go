@@ -48,7 +48,8 @@ func TestSandboxCommand(t *testing.T) {
 	if url == "" {
 		t.Fatalf("no base URL printed: %s %s", out.String(), errb.String())
 	}
-	for _, want := range []string{"Mock login:", "/oauth2-mock/authorize?", "Control API:", "Press Ctrl-C to stop."} {
+	for _, want := range []string{"Mock login:", "/oauth2-mock/authorize?", "Control API:", "Press Ctrl-C to stop.",
+		"triagectl login --env local --base-url " + url + " --no-sign-in --ods R69 --business-function SERVICE_PROVIDER_CLINICIAN"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

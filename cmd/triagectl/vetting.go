@@ -42,7 +42,7 @@ func appOptions(g *Globals) (app.Options, error) {
 		override = &config.EnvironmentChoice{Name: name, FHIRBaseURL: g.BaseURL}
 	}
 	return app.Options{ProfileDir: g.Profile, Override: override, DevInsecureKeyfile: g.DevInsecureKeyfile,
-		KeyWarn: g.Stderr, LockTimeout: -1}, nil
+		KeyWarn: g.Stderr, LockTimeout: -1, LoginCommand: loginCommand(g)}, nil
 }
 
 // openApp opens the signed-in clinician's workspace for a command, through
