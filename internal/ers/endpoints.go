@@ -42,7 +42,7 @@ func decodeError(m Meta, write bool, err error) *Error {
 	if write {
 		e.Message = "e-RS accepted the request but its reply could not be read. Triage Desk will refresh the referral to confirm what happened."
 	} else {
-		e.Message = fmt.Sprintf("e-RS sent a reply Triage Desk could not read (%s). Try again later; if it keeps happening, contact your IT service desk and quote the correlation id %s.", m.Op, m.CorrelationID)
+		e.Message = fmt.Sprintf("Triage Desk could not read e-RS's answer to %s. This is a fault in Triage Desk, not in your work: try again later, and if it keeps happening contact your IT service desk and quote the correlation id %s.", m.Op, m.CorrelationID)
 	}
 	return e
 }
