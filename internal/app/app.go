@@ -140,6 +140,10 @@ type Options struct {
 	// CallbackTimeout is how long SignIn waits for the browser (0: auth's
 	// default).
 	CallbackTimeout time.Duration
+	// LoginCommand is the command line that signs in to this environment,
+	// quoted in Open's "not signed in" messages (default "triagectl
+	// login").
+	LoginCommand string
 	// HTTPClient sends every request Triage Desk makes (e-RS, token
 	// requests, the demo's mock browser); nil gives each its own client.
 	// Tests use it to observe traffic. It must not add credentials.

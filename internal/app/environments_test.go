@@ -14,6 +14,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/auth"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
+	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -265,4 +266,59 @@ func atoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// The synthetic environments share their test users and, from the same
+// seed, their UBRNs. Each environment (and each server) keeps its own data,
+// so a decision queued in the demo is never sent to a local server that
+// happens to have a referral with the same UBRN, and is still in the demo
+// afterwards.
+func TestEnvironmentsKeepTheirDataApart(t *testing.T) {
+	freshKeychain(t)
+	dir := t.TempDir()
+	ctx := context.Background()
+	tr := newTraffic()
+	demo := demoOptions(dir, tr)
+	demo.DemoReferrals = 6
+	a, err := Open(ctx, demo)
+	if err != nil {
+		t.Fatalf("open the demo: %v", err)
+	}
+	syncOnce(t, a)
+	ubrn := firstBooked(t, a)
+	id := accept(t, a, ubrn)
+	a.Close()
+
+	sb := standalone(t, erssandbox.Config{})
+	if _, err := sb.Referral(ubrn); err != nil {
+		t.Fatalf("the local server has no referral %s: the test needs the same UBRNs (%v)", ubrn, err)
+	}
+	local := envOptions(dir, config.EnvironmentChoice{Name: config.EnvLocal, FHIRBaseURL: sb.BaseURL()}, nil)
+	local.NoSignIn = true
+	b, err := Open(ctx, local)
+	if err != nil {
+		t.Fatalf("open the local server: %v", err)
+	}
+	if b.User() != a.User() {
+		t.Fatalf("the test needs the same user in both: %s and %s", a.User(), b.User())
+	}
+	es, err := b.Store.Entries(ctx, store.EntryFilter{})
+	if err != nil || len(es) != 0 {
+		t.Fatalf("the local server's outbox holds %d entries (%v)", len(es), err)
+	}
+	syncOnce(t, b)
+	if w := sb.Stats().Writes; len(w) != 0 {
+		t.Fatalf("the demo's decision was sent to the local server: %+v", w)
+	}
+	b.Close()
+
+	demo.Offline = true
+	c, err := Open(ctx, demo)
+	if err != nil {
+		t.Fatalf("reopen the demo: %v", err)
+	}
+	defer c.Close()
+	if st := entryState(t, c, id); st != triage.OutboxQueued {
+		t.Errorf("the demo's decision is %s, want still queued", st)
+	}
 }

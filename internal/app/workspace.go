@@ -2,12 +2,15 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -199,11 +202,73 @@ func notActive(st auth.Status) error {
 	return &triage.Error{Code: triage.EUNAUTHORIZED, Message: msg}
 }
 
+// storeOptions are the options of user's store in this environment's data
+// folder (DataDir), under its keys.
+func (rt *Runtime) storeOptions(user string) store.Options {
+	keys := rt.storeKeys()
+	if scope := dataScope(rt.Environment); scope != "" {
+		keys = scopedKeys{inner: keys, prefix: "env:" + scope + ":"}
+	}
+	return store.Options{ProfileDir: rt.DataDir(), UserID: user, Keys: keys, Logger: rt.Logger,
+		Retention: RetentionFor(rt.Config.Settings())}
+}
+
+// DataDir is the folder the clinicians' stores of this environment are
+// kept in: the profile for INT and live e-RS; for the demo, a local server
+// or the NHS sandbox, a folder of its own under the profile's
+// "environments" folder (see dataScope).
+func (rt *Runtime) DataDir() string {
+	if scope := dataScope(rt.Environment); scope != "" {
+		return filepath.Join(rt.Profile, "environments", scope)
+	}
+	return rt.Profile
+}
+
+// dataScope names the data of a synthetic environment, kept apart from
+// every other environment's and server's: their test users, and from the
+// same seed their UBRNs, are the same, and a decision queued for one must
+// never be sent to another. It is "" for INT and live e-RS, whose data stays
+// directly in the profile; "demo" for the demo (whose server moves every
+// run); otherwise the environment's name and a hash of its e-RS address.
+func dataScope(env config.Environment) string {
+	switch env.Name {
+	case config.EnvDemo:
+		return string(env.Name)
+	case config.EnvLocal, config.EnvNHSSandbox:
+		sum := sha256.Sum256([]byte(env.FHIRBaseURL))
+		return string(env.Name) + "-" + hex.EncodeToString(sum[:6])
+	}
+	return ""
+}
+
+// scopedKeys keeps a synthetic environment's store keys under accounts of
+// their own, so removing one environment's data never removes the key of
+// another's.
+type scopedKeys struct {
+	inner  store.KeyProvider
+	prefix string
+}
+
+// Get implements store.KeyProvider.
+func (k scopedKeys) Get(ctx context.Context, account string) ([]byte, error) {
+	return k.inner.Get(ctx, k.prefix+account)
+}
+
+// Put implements store.KeyProvider.
+func (k scopedKeys) Put(ctx context.Context, account string, key []byte) error {
+	return k.inner.Put(ctx, k.prefix+account, key)
+}
+
+// Delete implements store.KeyProvider.
+func (k scopedKeys) Delete(ctx context.Context, account string) error {
+	return k.inner.Delete(ctx, k.prefix+account)
+}
+
 // openStore opens user's store in the profile; in demo mode without a
 // keychain, in the throwaway folder under an in-memory key instead.
 func (rt *Runtime) openStore(ctx context.Context, user string, onChange func(store.Change)) (*store.Store, error) {
-	o := store.Options{ProfileDir: rt.Profile, UserID: user, Keys: rt.storeKeys(), Logger: rt.Logger,
-		Retention: RetentionFor(rt.Config.Settings()), OnChange: onChange}
+	o := rt.storeOptions(user)
+	o.OnChange = onChange
 	rt.mu.Lock()
 	eph := rt.eph
 	rt.mu.Unlock()
@@ -230,8 +295,7 @@ func (rt *Runtime) openExisting(ctx context.Context, user string) (*store.Store,
 	rt.mu.Lock()
 	eph := rt.eph
 	rt.mu.Unlock()
-	o := store.Options{ProfileDir: rt.Profile, UserID: user, Keys: rt.storeKeys(), Logger: rt.Logger,
-		Retention: RetentionFor(rt.Config.Settings())}
+	o := rt.storeOptions(user)
 	if eph != nil {
 		o.ProfileDir, o.Keys = eph.dir, eph.keys
 	}
@@ -376,7 +440,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	if st := rt.Status(); st.State != auth.StateActive {
 		if !rt.demo && !rt.NoSignIn() {
 			rt.Close()
-			return nil, commandLineSignIn(st)
+			return nil, commandLineSignIn(st, opts.LoginCommand)
 		}
 		if rt.offline {
 			rt.Close()
@@ -401,18 +465,25 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	return a, nil
 }
 
-// commandLineSignIn tells a command-line user how to sign in.
-func commandLineSignIn(st Status) error {
+// commandLineSignIn tells a command-line user how to sign in, with login,
+// the command that signs in to this environment ("": triagectl login).
+func commandLineSignIn(st Status, login string) error {
+	if login == "" {
+		login = "triagectl login"
+	}
 	var msg string
 	switch st.State {
 	case auth.StateLocked:
-		msg = "Your Triage Desk session is locked. Run 'triagectl login' to sign in again; your work is kept."
+		msg = fmt.Sprintf("Your Triage Desk session is locked. Run '%s' to sign in again; your work is kept.", login)
 	case auth.StateSignInNeeded:
-		msg = "Your NHS sign-in has ended. Run 'triagectl login' to sign in again; your work is kept."
+		msg = fmt.Sprintf("Your NHS sign-in has ended. Run '%s' to sign in again; your work is kept.", login)
 	case auth.StateNeedsRole:
-		msg = "Choose the role you are working as: run 'triagectl login --ods CODE --business-function FUNCTION'."
+		msg = fmt.Sprintf("Choose the role you are working as: run '%s --ods CODE --business-function FUNCTION'.", login)
 	default:
-		msg = fmt.Sprintf("You are not signed in to %s. Run 'triagectl login' first.", st.EnvironmentLabel)
+		msg = fmt.Sprintf("You are not signed in to %s. Run '%s' first.", st.EnvironmentLabel, login)
+		if st.Environment == config.EnvLocal {
+			msg += " If the server has no sign-in, add --no-sign-in."
+		}
 	}
 	if st.Warning != "" {
 		msg += " " + st.Warning

@@ -332,6 +332,28 @@ func (c *Client) AvailableActions(ctx context.Context, ubrn string, version int)
 	return &ActionsResult{Actions: actions, Meta: resp.meta}, nil
 }
 
+// AvailableActionsAnyVersion asks A029 without naming a version
+// (focus=ReferralRequest/{ubrn}), for when e-RS does not answer for the
+// version A005 gave (the NHS sandbox answers only for its examples'
+// versions). e-RS documents the versioned form only, so callers use this as
+// a fallback and treat a refusal as "actions unknown". Never cache the
+// result. Errors are *Error.
+func (c *Client) AvailableActionsAnyVersion(ctx context.Context, ubrn string) (*ActionsResult, error) {
+	if err := checkID("A029", "referral number (UBRN)", ubrn); err != nil {
+		return nil, err
+	}
+	q := "focus=ReferralRequest/" + ubrn + "&intent=proposal&status=ready"
+	resp, err := c.do(ctx, call{op: "A029", method: "GET", path: "STU3/Task", query: q, accept: acceptJSON})
+	if err != nil {
+		return nil, err
+	}
+	actions, derr := fhir.DecodeAvailableActions(resp.body)
+	if derr != nil {
+		return nil, decodeError(resp.meta, false, derr)
+	}
+	return &ActionsResult{Actions: actions, Meta: resp.meta}, nil
+}
+
 // checkWrite refuses a write that cannot be sent: a bad UBRN, no version,
 // or a decision made by a different user or role from the client's identity.
 func (c *Client) checkWrite(op, ubrn string, version int, by triage.Identity) *Error {
