@@ -15,11 +15,15 @@ import (
 // inProcessSandbox runs the e-RS sandbox as `triagectl sandbox` would, in
 // the test's process, with its OAuth2 client registered for a callback on a
 // free port.
-func inProcessSandbox(t *testing.T, auth bool) (*erssandbox.Sandbox, string) {
+func inProcessSandbox(t *testing.T, auth bool, referrals ...int) (*erssandbox.Sandbox, string) {
 	t.Helper()
 	port := freeLoopbackPort(t)
+	n := 6
+	if len(referrals) > 0 {
+		n = referrals[0]
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	sb, err := erssandbox.Start(ctx, erssandbox.Config{Auth: auth, Referrals: 6, RedirectURI: "http://127.0.0.1:" + port + "/callback"})
+	sb, err := erssandbox.Start(ctx, erssandbox.Config{Auth: auth, Referrals: n, RedirectURI: "http://127.0.0.1:" + port + "/callback"})
 	if err != nil {
 		cancel()
 		t.Fatal(err)
