@@ -44,83 +44,40 @@ func (e *Engine) AvailableActions(ctx context.Context, ubrn string, version int)
 	if err != nil {
 		return nil, errActionsUnknown
 	}
-	ubrn = normUBRN(ubrn)
-	chk, err := e.actionsNow(ctx, c, ubrn, version)
+	chk, err := e.actionsNow(ctx, c, normUBRN(ubrn), version)
 	if err != nil {
 		e.noteFailure(err)
 		return nil, err
 	}
 	e.noteSuccess()
 	switch {
-	case chk.reread != nil && chk.reread.Version != version:
+	case chk.Changed(version):
 		return nil, &ers.Error{Op: "A029", Class: ers.Conflict, Code: "HISTORY_NOT_SUPPORTED",
 			Message: "The referral has changed since this version was read. Triage Desk will refresh it; check the latest version."}
-	case !chk.known:
+	case !chk.Known:
 		return nil, errActionsNotSaid
 	}
-	return chk.actions, nil
+	return chk.Actions, nil
 }
 
-// actionsCheck is what actionsNow found out.
-type actionsCheck struct {
-	actions []triage.Action
-	// known is false when e-RS answered for no version: the actions are
-	// unknown.
-	known bool
-	// reread is the referral as re-read (A005) after e-RS refused the
-	// version asked about; nil when it was not re-read. When its version
-	// differs from the one asked about, the referral has changed and
-	// actions and known say nothing.
-	reread *ers.ReferralResult
-}
-
-// actionsNow asks A029 at version. When e-RS refuses that version (e-RS
-// does so for a version that is not current; the NHS sandbox for any but its
-// example's), it re-reads the referral once (A005, cached): a new version
-// means the referral changed, and the caller treats it so. Otherwise it asks
-// once more without a version, and if e-RS refuses that too, the actions are
-// unknown. Other failures (network, 5xx, sign-in, role) are returned.
-func (e *Engine) actionsNow(ctx context.Context, c *ers.Client, ubrn string, version int) (actionsCheck, error) {
-	res, err := c.AvailableActions(ctx, ubrn, version)
-	if err == nil {
-		return actionsCheck{actions: res.Actions, known: true}, nil
-	}
-	if !versionRefused(err) {
-		return actionsCheck{}, err
-	}
-	rr, err := c.Referral(ctx, ubrn)
+// actionsNow is the client's ActionsNow (A029 at version; after a refusal,
+// one re-read and then A029 without a version), caching the referral when
+// it was re-read and logging the fallbacks.
+func (e *Engine) actionsNow(ctx context.Context, c *ers.Client, ubrn string, version int) (*ers.ActionsCheck, error) {
+	chk, err := c.ActionsNow(ctx, ubrn, version)
 	if err != nil {
-		return actionsCheck{}, err
+		return nil, err
 	}
-	e.cacheReferral(ctx, rr)
-	chk := actionsCheck{reread: rr}
-	if rr.Version != version {
-		return chk, nil
+	if chk.Reread != nil {
+		e.cacheReferral(ctx, chk.Reread)
 	}
-	res, err = c.AvailableActionsAnyVersion(ctx, ubrn)
 	switch {
-	case err == nil:
-		e.log.Info("A029 answered only without a version", "version", version)
-		chk.actions, chk.known = res.Actions, true
-	case versionRefused(err):
+	case chk.Changed(version):
+		e.log.Info("A029 refused the version: the referral has changed", "version", version, "now", chk.Reread.Version)
+	case !chk.Known:
 		e.log.Warn("A029 answered for no version: actions unknown", "version", version)
-	default:
-		return actionsCheck{}, err
+	case chk.Unversioned:
+		e.log.Info("A029 answered only without a version", "version", version)
 	}
 	return chk, nil
-}
-
-// versionRefused reports whether e-RS refused an A029 request itself (400,
-// 404 or 422: a version it does not know, or a request it has no answer
-// for), rather than failing to answer or refusing the user.
-func versionRefused(err error) bool {
-	var ee *ers.Error
-	if !errors.As(err, &ee) {
-		return false
-	}
-	switch ee.Status {
-	case 400, 404, 422:
-		return true
-	}
-	return false
 }

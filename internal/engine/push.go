@@ -255,12 +255,12 @@ func (p *pusher) send(ctx context.Context, en store.Entry) {
 		case err != nil:
 			p.readFailed(ctx, en, err)
 			return
-		case chk.reread != nil && chk.reread.Version != rr.Version:
-			p.conflict(ctx, en, chk.reread, nil)
+		case chk.Changed(rr.Version):
+			p.conflict(ctx, en, chk.Reread, nil)
 			return
-		case !chk.known:
+		case !chk.Known:
 			log.Info("e-RS did not say which actions are allowed: sending; e-RS checks the decision")
-		case !slices.Contains(chk.actions, triage.ActionRecordReviewOutcome):
+		case !slices.Contains(chk.Actions, triage.ActionRecordReviewOutcome):
 			p.conflict(ctx, en, rr, nil)
 			return
 		}
