@@ -32,6 +32,30 @@ func inProcessSandbox(t *testing.T, auth bool, referrals ...int) (*erssandbox.Sa
 	return sb, port
 }
 
+// acceptAndSendOnce accepts the referral, syncs, and checks that the
+// decision reached the sandbox exactly once.
+func acceptAndSendOnce(t *testing.T, cmd func(args ...string) (int, string, string), sb *erssandbox.Sandbox, ubrn string) {
+	t.Helper()
+	if code, out, errOut := cmd("decide", ubrn, "accept"); code != 0 {
+		t.Fatalf("decide: %d\n%s\n%s", code, out, errOut)
+	}
+	if code, out, errOut := cmd("sync"); code != 0 || !strings.Contains(out, "1 sent") {
+		t.Fatalf("sync after decide: %d\n%s\n%s", code, out, errOut)
+	}
+	if n, applied := writesFor(sb, ubrn); n != 1 || applied != 1 {
+		t.Errorf("the decision reached the sandbox %d times (%d applied)", n, applied)
+	}
+}
+
+// cliWith returns a function that runs triagectl with the global flags
+// where before each command's own arguments.
+func cliWith(t *testing.T, where []string) func(args ...string) (int, string, string) {
+	return func(args ...string) (int, string, string) {
+		t.Helper()
+		return runCLI(t, append(append([]string{}, where...), args...)...)
+	}
+}
+
 // firstBookedUBRN reads the cached worklist as JSON and returns a booked
 // referral.
 func firstBookedUBRN(t *testing.T, out string) string {
@@ -75,10 +99,7 @@ func TestLocalSandboxSessionIsFoundByLaterCommands(t *testing.T) {
 	dir := t.TempDir()
 	where := []string{"--env", "local", "--base-url", sb.BaseURL(), "--profile", filepath.Join(dir, "profile"),
 		"--dev-insecure-keyfile", filepath.Join(dir, "dev.key")}
-	cmd := func(args ...string) (int, string, string) {
-		t.Helper()
-		return runCLI(t, append(append([]string{}, where...), args...)...)
-	}
+	cmd := cliWith(t, where)
 	code, out, errOut := cmd("login", "--user", erssandbox.UserClinician, "--client-id", erssandbox.DefaultClientID,
 		"--client-secret-env", "TD_TEST_SANDBOX_SECRET", "--callback-port", port, "--ods", "R69", "--business-function", "SERVICE_PROVIDER_CLINICIAN")
 	if code != 0 || !strings.Contains(out, "Signed in to Local development server") {
@@ -91,15 +112,7 @@ func TestLocalSandboxSessionIsFoundByLaterCommands(t *testing.T) {
 	}
 	_, out, _ = cmd("worklist", "--json")
 	ubrn := firstBookedUBRN(t, out)
-	if code, out, errOut := cmd("decide", ubrn, "accept"); code != 0 {
-		t.Fatalf("decide: %d\n%s\n%s", code, out, errOut)
-	}
-	if code, out, errOut := cmd("sync"); code != 0 || !strings.Contains(out, "1 sent") {
-		t.Fatalf("sync after decide: %d\n%s\n%s", code, out, errOut)
-	}
-	if n, applied := writesFor(sb, ubrn); n != 1 || applied != 1 {
-		t.Errorf("the decision reached the sandbox %d times (%d applied)", n, applied)
-	}
+	acceptAndSendOnce(t, cmd, sb, ubrn)
 
 	// Signing in again without --client-id (the default is the sandbox's).
 	code, out, errOut = cmd("logout", "--keep-data")
@@ -125,10 +138,7 @@ func TestNHSSandboxCommandsWithoutSignIn(t *testing.T) {
 	profile := filepath.Join(dir, "profile")
 	where := []string{"--env", "nhs-sandbox", "--base-url", sb.BaseURL(), "--profile", profile,
 		"--dev-insecure-keyfile", filepath.Join(dir, "dev.key")}
-	cmd := func(args ...string) (int, string, string) {
-		t.Helper()
-		return runCLI(t, append(append([]string{}, where...), args...)...)
-	}
+	cmd := cliWith(t, where)
 	code, out, errOut := cmd("sync")
 	if code != 0 || !strings.Contains(out, "Worklist as of") {
 		t.Fatalf("sync: %d\n%s\n%s", code, out, errOut)
@@ -138,15 +148,7 @@ func TestNHSSandboxCommandsWithoutSignIn(t *testing.T) {
 	if code, out, errOut := cmd("show", ubrn); code != 0 || !strings.Contains(out, "UBRN "+ubrn) {
 		t.Fatalf("show: %d\n%s\n%s", code, out, errOut)
 	}
-	if code, out, errOut := cmd("decide", ubrn, "accept"); code != 0 {
-		t.Fatalf("decide: %d\n%s\n%s", code, out, errOut)
-	}
-	if code, out, errOut := cmd("sync"); code != 0 || !strings.Contains(out, "1 sent") {
-		t.Fatalf("sync after decide: %d\n%s\n%s", code, out, errOut)
-	}
-	if n, applied := writesFor(sb, ubrn); n != 1 || applied != 1 {
-		t.Errorf("the decision reached the sandbox %d times (%d applied)", n, applied)
-	}
+	acceptAndSendOnce(t, cmd, sb, ubrn)
 	code, out, _ = cmd("whoami")
 	if code != 0 || !strings.Contains(out, "no sign-in") || !strings.Contains(out, erssandbox.UserClinician) {
 		t.Errorf("whoami: %d\n%s", code, out)
@@ -160,10 +162,7 @@ func TestLocalServerWithoutSignIn(t *testing.T) {
 	dir := t.TempDir()
 	where := []string{"--env", "local", "--base-url", sb.BaseURL(), "--profile", filepath.Join(dir, "profile"),
 		"--dev-insecure-keyfile", filepath.Join(dir, "dev.key")}
-	cmd := func(args ...string) (int, string, string) {
-		t.Helper()
-		return runCLI(t, append(append([]string{}, where...), args...)...)
-	}
+	cmd := cliWith(t, where)
 	code, _, errOut := cmd("sync")
 	if code != 1 || !strings.Contains(errOut, "--env local --base-url "+sb.BaseURL()) || !strings.Contains(errOut, "--no-sign-in") {
 		t.Fatalf("sync before login: %d %q", code, errOut)

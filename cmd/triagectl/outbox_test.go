@@ -68,10 +68,7 @@ func TestOutboxCommands(t *testing.T) {
 	dir := t.TempDir()
 	profile, keyfile := filepath.Join(dir, "profile"), filepath.Join(dir, "dev.key")
 	where := []string{"--env", "local", "--base-url", base, "--profile", profile, "--dev-insecure-keyfile", keyfile}
-	cmd := func(args ...string) (int, string, string) {
-		t.Helper()
-		return runCLI(t, append(append([]string{}, where...), args...)...)
-	}
+	cmd := cliWith(t, where)
 	must := func(args ...string) string {
 		t.Helper()
 		code, out, errOut := cmd(args...)

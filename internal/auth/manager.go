@@ -784,43 +784,44 @@ func (m *Manager) SignIn(ctx context.Context, openBrowser func(authURL string) e
 		m.log.Warn("no refresh token issued: the session ends with the access token")
 	}
 	now := m.now()
-	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
-		return nil, userErr(triage.EUNAVAILABLE, ErrNotSignedIn, errors.New("manager closed"), msgNotSignedIn)
-	}
-	prev, prevState := m.id, m.state
 	at := &oauth2.Token{AccessToken: resp.AccessToken, TokenType: resp.TokenType, Expiry: resp.Expiry}
-	gen := m.installLocked(at, resp.RefreshToken, m.sessionExpiry(now, now, resp, time.Time{}), now, triage.Identity{}, StateNeedsRole)
-	m.warning = ""
-	status := m.statusLocked()
-	m.mu.Unlock()
-	m.Touch()
-	_ = m.persist(ctx, gen)
+	prev, prevState, err := m.begin(ctx, at, resp.RefreshToken, m.sessionExpiry(now, now, resp, time.Time{}), now)
+	if err != nil {
+		return nil, err
+	}
 	m.log.Info("signed in", "refresh_count", resp.RefreshCount)
-	m.notify(status)
 	return m.rolesAfterSignIn(ctx, prev, prevState)
 }
 
 // signInWithout starts a session in an environment without sign-in: no
 // browser, no token; then the roles are read as after any sign-in.
 func (m *Manager) signInWithout(ctx context.Context) (*SignInResult, error) {
-	now := m.now()
+	prev, prevState, err := m.begin(ctx, nil, "", time.Time{}, m.now())
+	if err != nil {
+		return nil, err
+	}
+	m.log.Info("session started without sign-in")
+	return m.rolesAfterSignIn(ctx, prev, prevState)
+}
+
+// begin starts a new session, still without a role, with its tokens (none
+// without sign-in), saves it and tells OnChange. It returns who was signed
+// in before, and in which state.
+func (m *Manager) begin(ctx context.Context, at *oauth2.Token, rt string, rtExp, now time.Time) (triage.Identity, State, error) {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
-		return nil, userErr(triage.EUNAVAILABLE, ErrNotSignedIn, errors.New("manager closed"), msgNotSignedIn)
+		return triage.Identity{}, 0, userErr(triage.EUNAVAILABLE, ErrNotSignedIn, errors.New("manager closed"), msgNotSignedIn)
 	}
 	prev, prevState := m.id, m.state
-	gen := m.installLocked(nil, "", time.Time{}, now, triage.Identity{}, StateNeedsRole)
+	gen := m.installLocked(at, rt, rtExp, now, triage.Identity{}, StateNeedsRole)
 	m.warning = ""
 	status := m.statusLocked()
 	m.mu.Unlock()
 	m.Touch()
 	_ = m.persist(ctx, gen)
-	m.log.Info("session started without sign-in")
 	m.notify(status)
-	return m.rolesAfterSignIn(ctx, prev, prevState)
+	return prev, prevState, nil
 }
 
 // rolesAfterSignIn reads the roles of whoever just signed in, suggests one

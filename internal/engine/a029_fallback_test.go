@@ -146,11 +146,13 @@ func appliedWrites(sb *erssandbox.Sandbox, ubrn string) int {
 	return n
 }
 
-// When e-RS answers A029 only for another version than the one A005 gave
-// (the NHS sandbox does), the pre-flight re-reads the referral once, then
-// asks without a version, and the triage outcome is sent once.
-func TestA029AtAnotherVersionIsAskedWithoutOne(t *testing.T) {
-	env, p := a029Env(t, a029OtherVersion)
+// sentAfterFallback sends a triage outcome through an e-RS answering A029
+// as mode says (never for the version asked about) and checks that A029
+// was asked once with the version and once without, and the decision was
+// sent and applied once.
+func sentAfterFallback(t *testing.T, mode a029Mode) *testEnv {
+	t.Helper()
+	env, p := a029Env(t, mode)
 	ref := rasReferral(t, env.sb)
 	en := sendOne(t, env, ref)
 	if en.State != triage.OutboxSent {
@@ -162,6 +164,14 @@ func TestA029AtAnotherVersionIsAskedWithoutOne(t *testing.T) {
 	if n := appliedWrites(env.sb, ref.UBRN); n != 1 {
 		t.Errorf("applied %d times", n)
 	}
+	return env
+}
+
+// When e-RS answers A029 only for another version than the one A005 gave
+// (the NHS sandbox does), the pre-flight re-reads the referral once, then
+// asks without a version, and the triage outcome is sent once.
+func TestA029AtAnotherVersionIsAskedWithoutOne(t *testing.T) {
+	env := sentAfterFallback(t, a029OtherVersion)
 	// The decision panel gets the actions the same way.
 	acts, err := env.eng.AvailableActions(context.Background(), rasReferral(t, env.sb).UBRN, rasReferral(t, env.sb).Version)
 	if err != nil || len(acts) != 1 || acts[0] != triage.ActionRecordReviewOutcome {
@@ -174,18 +184,7 @@ func TestA029AtAnotherVersionIsAskedWithoutOne(t *testing.T) {
 // arrives), and the decision panel is told to offer every decision that
 // fits the referral and to say so.
 func TestA029NeverAnsweredMeansActionsUnknown(t *testing.T) {
-	env, p := a029Env(t, a029Never)
-	ref := rasReferral(t, env.sb)
-	en := sendOne(t, env, ref)
-	if en.State != triage.OutboxSent {
-		t.Fatalf("decision is %s (%+v), want sent", en.State, en.LastError)
-	}
-	if v, b := p.counts(); v != 1 || b != 1 {
-		t.Errorf("A029 asked %d times with a version and %d without, want once each", v, b)
-	}
-	if n := appliedWrites(env.sb, ref.UBRN); n != 1 {
-		t.Errorf("applied %d times", n)
-	}
+	env := sentAfterFallback(t, a029Never)
 	other := rasReferral(t, env.sb)
 	_, err := env.eng.AvailableActions(context.Background(), other.UBRN, other.Version)
 	if !errors.Is(err, ErrActionsUnknown) || !strings.Contains(triage.ErrorMessage(err), "every decision that fits") {

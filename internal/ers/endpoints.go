@@ -320,16 +320,7 @@ func (c *Client) AvailableActions(ctx context.Context, ubrn string, version int)
 	if version <= 0 {
 		return nil, newLocalError("A029", Permanent, "The referral's version is not known. Refresh the referral.", nil)
 	}
-	q := "focus=ReferralRequest/" + ubrn + "/_history/" + strconv.Itoa(version) + "&intent=proposal&status=ready"
-	resp, err := c.do(ctx, call{op: "A029", method: "GET", path: "STU3/Task", query: q, accept: acceptJSON})
-	if err != nil {
-		return nil, err
-	}
-	actions, derr := fhir.DecodeAvailableActions(resp.body)
-	if derr != nil {
-		return nil, decodeError(resp.meta, false, derr)
-	}
-	return &ActionsResult{Actions: actions, Meta: resp.meta}, nil
+	return c.availableActions(ctx, ubrn, "ReferralRequest/"+ubrn+"/_history/"+strconv.Itoa(version))
 }
 
 // AvailableActionsAnyVersion asks A029 without naming a version
@@ -339,10 +330,15 @@ func (c *Client) AvailableActions(ctx context.Context, ubrn string, version int)
 // a fallback and treat a refusal as "actions unknown". Never cache the
 // result. Errors are *Error.
 func (c *Client) AvailableActionsAnyVersion(ctx context.Context, ubrn string) (*ActionsResult, error) {
+	return c.availableActions(ctx, ubrn, "ReferralRequest/"+ubrn)
+}
+
+// availableActions is A029 for a focus reference.
+func (c *Client) availableActions(ctx context.Context, ubrn, focus string) (*ActionsResult, error) {
 	if err := checkID("A029", "referral number (UBRN)", ubrn); err != nil {
 		return nil, err
 	}
-	q := "focus=ReferralRequest/" + ubrn + "&intent=proposal&status=ready"
+	q := "focus=" + focus + "&intent=proposal&status=ready"
 	resp, err := c.do(ctx, call{op: "A029", method: "GET", path: "STU3/Task", query: q, accept: acceptJSON})
 	if err != nil {
 		return nil, err
