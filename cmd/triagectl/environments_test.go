@@ -139,6 +139,10 @@ func TestNHSSandboxCommandsWithoutSignIn(t *testing.T) {
 	where := []string{"--env", "nhs-sandbox", "--base-url", sb.BaseURL(), "--profile", profile,
 		"--dev-insecure-keyfile", filepath.Join(dir, "dev.key")}
 	cmd := cliWith(t, where)
+	code, _, errOut := cmd("whoami")
+	if code != 1 || !strings.Contains(errOut, "any command (sync, worklist, decide) chooses its example role") {
+		t.Errorf("whoami before any command: %d %q", code, errOut)
+	}
 	code, out, errOut := cmd("sync")
 	if code != 0 || !strings.Contains(out, "Worklist as of") {
 		t.Fatalf("sync: %d\n%s\n%s", code, out, errOut)

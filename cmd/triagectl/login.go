@@ -74,8 +74,11 @@ func loginCommand(g *Globals) string {
 // environment they named.
 func notSignedIn(g *Globals, label string) error {
 	msg := fmt.Sprintf("You are not signed in to %s. Run '%s' first.", label, loginCommand(g))
-	if g.Env == string(config.EnvLocal) {
+	switch g.Env {
+	case string(config.EnvLocal):
 		msg += " If the server has no sign-in, add --no-sign-in."
+	case string(config.EnvNHSSandbox):
+		msg = fmt.Sprintf("No role is chosen for %s yet. It has no sign-in: any command (sync, worklist, decide) chooses its example role, or run '%s --ods CODE --business-function FUNCTION' to choose one.", label, loginCommand(g))
 	}
 	return &triage.Error{Code: triage.EUNAUTHORIZED, Err: auth.ErrNotSignedIn, Message: msg}
 }
