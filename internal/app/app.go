@@ -42,9 +42,11 @@
 //     StateNeedsRole: the role picker (rt.Roles, rt.OnBehalfOfUsers for
 //     clinician admins), then rt.ChooseRole and OpenWorkspace.
 //     StateSignedOut, StateSignInNeeded, StateLocked: the sign-in screen;
-//     rt.SignIn(ctx, openBrowser) (in demo, rt.DemoSignIn(ctx) signs the
-//     demo clinician in without a browser). A result with Resumed set is
-//     StateActive again; otherwise show the role picker with Suggested.
+//     rt.SignIn(ctx, openBrowser) (in demo, and where Status().NoSignIn,
+//     rt.AutoSignIn(ctx) signs in and chooses the role without a browser;
+//     where NoSignIn, SignIn itself opens no browser). A result with
+//     Resumed set is StateActive again; otherwise show the role picker with
+//     Suggested.
 //  3. Call rt.Touch on every input event and rt.Lock when the OS locks
 //     the screen or sleeps; show the lock screen while ShowPatientData is
 //     false.
