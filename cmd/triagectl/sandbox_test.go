@@ -39,8 +39,11 @@ func TestSandboxCommand(t *testing.T) {
 	}()
 	base := regexp.MustCompile(`FHIR base URL:\s+(\S+)`)
 	var url string
+	// The banner is complete when it says how to stop; the lines before
+	// it are written one by one.
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := base.FindStringSubmatch(out.String()); m != nil {
+		printed := out.String()
+		if m := base.FindStringSubmatch(printed); m != nil && strings.Contains(printed, "Press Ctrl-C to stop.") {
 			url = m[1]
 			break
 		}
