@@ -12,7 +12,10 @@ import (
 
 // refuseA029 plays an e-RS that answers A029 for no version (400), and
 // passes every other request on.
-type refuseA029 struct{ refusal []byte }
+type refuseA029 struct {
+	refusal []byte
+	next    http.RoundTripper
+}
 
 func (r refuseA029) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, "/STU3/Task") {
@@ -20,14 +23,18 @@ func (r refuseA029) RoundTrip(req *http.Request) (*http.Response, error) {
 			Header: http.Header{"Content-Type": {"application/fhir+json"}},
 			Body:   io.NopCloser(strings.NewReader(string(r.refusal)))}, nil
 	}
-	return http.DefaultTransport.RoundTrip(req)
+	return r.next.RoundTrip(req)
 }
 
 // When e-RS will not say which actions are allowed, the decision panel
 // offers every decision that fits the referral and says so.
 func TestA029UnknownOffersEveryFittingDecision(t *testing.T) {
-	hc := &http.Client{Transport: refuseA029{refusal: testutil.Testdata(t, "fhir/outcome-400-history-not-supported.json")}}
-	h := newHarness(t, harnessOptions{httpClient: hc})
+	// One transport for every request: keep enough idle connections for the
+	// prefetch workers, as each component's own client would.
+	next := http.DefaultTransport.(*http.Transport).Clone()
+	next.MaxIdleConnsPerHost = 32
+	hc := &http.Client{Transport: refuseA029{refusal: testutil.Testdata(t, "fhir/outcome-400-history-not-supported.json"), next: next}}
+	h := newHarness(t, harnessOptions{httpClient: hc, referrals: 10})
 	row := h.firstRow(func(r triage.Row) bool {
 		return r.Type == triage.ReferralTypeTriageDeferral && r.Local == triage.LocalNone
 	})
