@@ -29,12 +29,14 @@ triagectl:
 	CGO_ENABLED=0 $(GO) build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(BIN)/triagectl ./cmd/triagectl
 
 ## test: vet and the race-enabled test suite (GUI tests run headless); the
-## results are also kept, as go test -json, in bin/test-results.json
+## results are also kept, as go test -json, in bin/test-results.json. A
+## package may take up to 30 minutes (go test's default 10 is too short for
+## the ui package with the race detector on a loaded 2-core machine).
 TEST_RESULTS := $(BIN)/test-results.json
 test:
 	$(GO) vet -tags $(TAGS) ./...
 	@mkdir -p $(BIN)
-	$(GO) tool gotestsum --format pkgname-and-test-fails --jsonfile $(TEST_RESULTS) -- -race -tags $(TAGS) ./...
+	$(GO) tool gotestsum --format pkgname-and-test-fails --jsonfile $(TEST_RESULTS) -- -race -timeout 30m -tags $(TAGS) ./...
 
 ## lint: formatting, vet and staticcheck
 lint:

@@ -184,6 +184,11 @@ func (dp *decisionPanel) checkA029() {
 				dp.form = nil
 			}
 			dp.render()
+		case errors.Is(err, engine.ErrActionsUnknown):
+			// e-RS would not say: every decision that fits is offered,
+			// and the clinician is told so.
+			dp.a029Note = triage.ErrorMessage(err)
+			dp.render()
 		case err != nil:
 			// Offered as the type allows; the outbox asks A029 again before
 			// sending.

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -69,6 +70,9 @@ type harnessOptions struct {
 	referrals int
 	// noSync leaves the cache empty (the engine is not run).
 	noSync bool
+	// httpClient, if set, sends the workspace's requests (app.Options.
+	// HTTPClient), so a test can play an e-RS that answers differently.
+	httpClient *http.Client
 }
 
 func newHarness(t testing.TB, o harnessOptions) *harness {
@@ -81,7 +85,8 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	dir := t.TempDir()
 	sharePDFCache(t, dir)
 	rt, err := app.Start(ctx, app.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"),
-		DevInsecureKeyfile: filepath.Join(dir, "dev.key"), KeyWarn: io.Discard, DemoReferrals: o.referrals, LockTimeout: -1})
+		DevInsecureKeyfile: filepath.Join(dir, "dev.key"), KeyWarn: io.Discard, DemoReferrals: o.referrals, LockTimeout: -1,
+		HTTPClient: o.httpClient})
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}

@@ -67,16 +67,16 @@ type Desktop struct {
 // NewDesktop creates the main window and starts the start-up work. Show
 // the window with Window.ShowAndRun (or Show in tests).
 func NewDesktop(a fyne.App, opts RunOptions) *Desktop {
-	demo := true
+	demo, env := true, "demo"
 	if opts.App.Override != nil {
-		demo = opts.App.Override.Name == "demo"
+		demo, env = opts.App.Override.Name == "demo", string(opts.App.Override.Name)
 	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	d := &Desktop{App: a, opts: opts, log: log, Bridge: bridge.New(bridge.Options{Post: opts.Post})}
-	d.Window, d.Frame = NewShellWindow(a, ShellOptions{Demo: demo, Environment: "demo"})
+	d.Window, d.Frame = NewShellWindow(a, ShellOptions{Demo: demo, Environment: env})
 	d.Frame.ShowScreen(ScreenLoading, loadingScreen("Starting Triage Desk…"))
 	d.Window.SetCloseIntercept(d.Quit)
 	d.start()
@@ -113,9 +113,9 @@ func (d *Desktop) start() {
 func (d *Desktop) applyEnvironment(rt *app.Runtime) {
 	opts := ShellOptions{Demo: rt.Demo(), Environment: string(rt.Environment.Name)}
 	d.Window.SetTitle(WindowTitle(opts))
-	if !opts.Demo && d.Frame.opts.Demo {
-		// Started in demo by default but configured otherwise: rebuild the
-		// banner for the real environment.
+	if opts.Demo != d.Frame.opts.Demo || opts.Environment != d.Frame.opts.Environment {
+		// Started before the environment was known (the demo by
+		// default): rebuild the banner for the one configured.
 		d.Frame.opts = opts
 		delete(d.Frame.banners, BannerEnvironment)
 		if b := EnvironmentBanner(opts); b != nil {
@@ -139,8 +139,8 @@ func (d *Desktop) Vetting() *Vetting { return d.vetting }
 // started (nil before).
 func (d *Desktop) Chrome() *Chrome { return d.chrome }
 
-// onStatus follows the session: in the demo, sign the demo clinician in
-// once at start; when active, open the workspace; when the Runtime closed
+// onStatus follows the session: in the demo (and an environment without
+// sign-in), sign in once at start without a browser; when active, open the workspace; when the Runtime closed
 // it (another clinician signed in, or sign-out), drop it; while patient
 // data may not be shown, cover the window with the sign-in or lock screen.
 func (d *Desktop) onStatus(st app.Status) {
@@ -154,7 +154,7 @@ func (d *Desktop) onStatus(st app.Status) {
 	switch {
 	case st.State == auth.StateActive && d.workspace == nil:
 		d.openWorkspace(rt)
-	case st.Demo && st.State != auth.StateActive && d.workspace == nil && !d.demoTried:
+	case (st.Demo || st.NoSignIn) && st.State != auth.StateActive && d.workspace == nil && !d.demoTried:
 		d.demoTried = true
 		d.demoSignIn(rt)
 	case !st.ShowPatientData && !d.opening:
@@ -184,13 +184,18 @@ func (d *Desktop) demoSignIn(rt *app.Runtime) {
 		return
 	}
 	d.opening = true
-	d.Frame.ShowScreen(ScreenLoading, loadingScreen("Signing in to the demo as a synthetic clinician…"))
+	what, failed := "Signing in to the demo as a synthetic clinician…", "The demo sign-in failed. "
+	if !rt.Demo() {
+		what = "Connecting to " + rt.Environment.Label + ": it needs no sign-in…"
+		failed = rt.Environment.Label + " could not be opened. "
+	}
+	d.Frame.ShowScreen(ScreenLoading, loadingScreen(what))
 	bridge.Run(d.Bridge, nil, func(ctx context.Context) (triage.Identity, error) {
-		return rt.DemoSignIn(ctx)
+		return rt.AutoSignIn(ctx)
 	}, func(_ triage.Identity, err error) {
 		d.opening = false
 		if err != nil {
-			d.fail("The demo sign-in failed. " + triage.ErrorMessage(err))
+			d.fail(failed + triage.ErrorMessage(err))
 			return
 		}
 		d.onStatus(rt.Status())

@@ -128,7 +128,12 @@ func NewSignInScreen(o SignInOptions) *SignInScreen {
 	s.failHead.Hide()
 	s.failure.Hide()
 
-	s.signIn = widget.NewButtonWithIcon("Sign in with NHS Care Identity", theme.LoginIcon(), s.startBrowser)
+	signInLabel := "Sign in with NHS Care Identity"
+	if st.NoSignIn {
+		// The server has no sign-in: "signing in" only reads the roles.
+		signInLabel = "Continue (this server needs no sign-in)"
+	}
+	s.signIn = widget.NewButtonWithIcon(signInLabel, theme.LoginIcon(), s.startBrowser)
 	s.signIn.Importance = widget.HighImportance
 	buttons := []fyne.CanvasObject{s.signIn}
 	if st.Demo {
@@ -215,6 +220,8 @@ func signInMessage(st app.Status, locked bool) string {
 		return st.Message
 	case st.State == auth.StateNeedsRole:
 		return "Choose the organisation and role you are working as."
+	case st.NoSignIn:
+		return "This e-RS server has no sign-in. Continue, then choose the organisation and role you are working as."
 	}
 	return "Use your NHS smartcard or other NHS Care Identity to sign in. Your browser opens to sign you in, then brings you back here."
 }

@@ -203,24 +203,36 @@ func runERS(ctx context.Context, g *Globals, args []string) error {
 		fmt.Fprintf(g.Stdout, "Saved the attachment (%d bytes, %s) to %s\n", len(file.Data), file.ContentType, path)
 		printMeta(g.Stdout, file.Meta)
 	case "actions":
-		if version <= 0 {
-			ref, err := client.Referral(ctx, arg)
+		if version > 0 {
+			res, err := client.AvailableActions(ctx, arg, version)
 			if err != nil {
 				return ersFailure(g, err)
 			}
-			version = ref.Version
+			printActions(g.Stdout, res.Actions, version)
+			printMeta(g.Stdout, res.Meta)
+			return nil
 		}
-		res, err := client.AvailableActions(ctx, arg, version)
+		ref, err := client.Referral(ctx, arg)
 		if err != nil {
 			return ersFailure(g, err)
 		}
-		if len(res.Actions) == 0 {
-			fmt.Fprintf(g.Stdout, "No actions are available to you on version %d.\n", version)
+		// As the app does: after a refusal of the version, one re-read,
+		// then A029 without a version.
+		chk, err := client.ActionsNow(ctx, arg, ref.Version)
+		switch {
+		case err != nil:
+			return ersFailure(g, err)
+		case chk.Changed(ref.Version):
+			fmt.Fprintf(g.Stdout, "The referral changed while it was being read (version %d, now %d): run the command again.\n", ref.Version, chk.Reread.Version)
+		case !chk.Known:
+			fmt.Fprintf(g.Stdout, "e-RS did not say which actions are allowed on version %d: it answered A029 neither for that version nor without one. "+
+				"Triage Desk then offers every decision that fits the referral, and e-RS checks the decision when it arrives.\n", ref.Version)
+		default:
+			if chk.Unversioned {
+				fmt.Fprintf(g.Stdout, "(e-RS answered only when asked without a version; version %d was refused.)\n", ref.Version)
+			}
+			printActions(g.Stdout, chk.Actions, ref.Version)
 		}
-		for _, a := range res.Actions {
-			fmt.Fprintln(g.Stdout, a)
-		}
-		printMeta(g.Stdout, res.Meta)
 	case "refdata":
 		res, err := client.CodeSystem(ctx, triage.CodeSystemType(strings.ToUpper(arg)))
 		if err != nil {
@@ -254,6 +266,16 @@ func runERS(ctx context.Context, g *Globals, args []string) error {
 		printMeta(g.Stdout, res.Meta)
 	}
 	return nil
+}
+
+// printActions lists A029's actions, one a line.
+func printActions(w io.Writer, acts []triage.Action, version int) {
+	if len(acts) == 0 {
+		fmt.Fprintf(w, "No actions are available to you on version %d.\n", version)
+	}
+	for _, a := range acts {
+		fmt.Fprintln(w, a)
+	}
 }
 
 // parseInterleaved parses flags that may come before or after the

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -35,18 +37,9 @@ func devModeBanner(g *Globals) {
 
 // startRuntime starts the shared app runtime for a sign-in command. Offline
 // runtimes read or remove the saved session without the network (whoami,
-// logout). Environments without sign-in are refused.
+// logout).
 func startRuntime(ctx context.Context, o app.Options) (*app.Runtime, error) {
-	rt, err := app.Start(ctx, o)
-	if err != nil {
-		return nil, err
-	}
-	if rt.Auth == nil {
-		env := rt.Environment
-		rt.Close()
-		return nil, triage.Errorf(triage.EINVALID, "The %s environment (%s) needs no sign-in.", env.Name, env.Label)
-	}
-	return rt, nil
+	return app.Start(ctx, o)
 }
 
 func environmentLine(env config.Environment) string {
@@ -57,6 +50,49 @@ func environmentLine(env config.Environment) string {
 	return s
 }
 
+// loginCommand is the `triagectl login` line for the environment the global
+// flags name: the same --profile, --env, --base-url and development key file
+// find the session it makes.
+func loginCommand(g *Globals) string {
+	parts := []string{"triagectl login"}
+	if g.Profile != "" {
+		parts = append(parts, "--profile", g.Profile)
+	}
+	if g.Env != "" && g.Env != string(config.EnvDemo) {
+		parts = append(parts, "--env", g.Env)
+	}
+	if g.BaseURL != "" {
+		parts = append(parts, "--base-url", g.BaseURL)
+	}
+	if g.DevInsecureKeyfile != "" {
+		parts = append(parts, "--dev-insecure-keyfile", g.DevInsecureKeyfile)
+	}
+	return strings.Join(parts, " ")
+}
+
+// notSignedIn tells a command-line user exactly how to sign in to the
+// environment they named.
+func notSignedIn(g *Globals, label string) error {
+	msg := fmt.Sprintf("You are not signed in to %s. Run '%s' first.", label, loginCommand(g))
+	switch g.Env {
+	case string(config.EnvLocal):
+		msg += " If the server has no sign-in, add --no-sign-in."
+	case string(config.EnvNHSSandbox):
+		msg = fmt.Sprintf("No role is chosen for %s yet. It has no sign-in: any command (sync, worklist, decide) chooses its example role, or run '%s --ods CODE --business-function FUNCTION' to choose one.", label, loginCommand(g))
+	}
+	return &triage.Error{Code: triage.EUNAUTHORIZED, Err: auth.ErrNotSignedIn, Message: msg}
+}
+
+// isLoopbackURL reports whether u names this computer.
+func isLoopbackURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(p.Hostname())
+	return p.Hostname() == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
 func runLogin(ctx context.Context, g *Globals, args []string) error {
 	fs := newFlagSet("login", g)
 	user := fs.String("user", "", "test user (SDS user id): complete the sign-in without a browser; demo, local and mock sign-in only")
@@ -64,8 +100,10 @@ func runLogin(ctx context.Context, g *Globals, args []string) error {
 	bf := fs.String("business-function", "", "e-RS business function to work as, e.g. SERVICE_PROVIDER_CLINICIAN")
 	obo := fs.String("on-behalf-of", "", "SDS user id of the clinician a clinician admin acts for")
 	port := fs.Int("callback-port", 0, "sign-in callback port on 127.0.0.1 (demo and local only; otherwise the policy's redirect_port)")
-	clientID := fs.String("client-id", "", "client id of a local development server (local only)")
+	clientID := fs.String("client-id", "", "client id of a local development server (local only; default "+config.LocalClientID+", triagectl sandbox's)")
 	secretEnv := fs.String("client-secret-env", "", "environment variable holding the client secret of a local development server (local only)")
+	secretArg := fs.String("client-secret", "", "client secret of a development server on this computer, such as the one triagectl sandbox prints (local only; for any other server use --client-secret-env)")
+	noSignIn := fs.Bool("no-sign-in", false, "the local development server has no sign-in (e.g. triagectl sandbox --auth off): choose your role without signing in")
 	timeout := fs.Duration("timeout", auth.DefaultCallbackTimeout, "how long to wait for the browser to come back")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -78,18 +116,27 @@ func runLogin(ctx context.Context, g *Globals, args []string) error {
 		return err
 	}
 	env := cm.Settings().Environment
-	if !env.NeedsToken {
-		return triage.Errorf(triage.EINVALID, "The %s environment (%s) needs no sign-in.", env.Name, env.Label)
+	if *noSignIn && env.Name != config.EnvLocal {
+		return usageError{fmt.Sprintf("--no-sign-in is for a local development server (--env local) only, not %s: the NHS sandbox never has a sign-in, and INT and live e-RS always do", env.Name)}
 	}
+	withoutSignIn := *noSignIn || !env.NeedsToken
 	dev := env.Name == config.EnvDemo || env.Name == config.EnvLocal
-	if !dev && (*port != 0 || *clientID != "" || *secretEnv != "") {
-		return usageError{"--callback-port, --client-id and --client-secret-env are for the demo and local environments only; elsewhere IT sets them in the machine policy"}
+	if !dev && (*port != 0 || *clientID != "" || *secretEnv != "" || *secretArg != "") {
+		return usageError{"--callback-port, --client-id, --client-secret and --client-secret-env are for the demo and local environments only; elsewhere IT sets them in the machine policy"}
 	}
-	secret := ""
-	if *secretEnv != "" {
+	if withoutSignIn && (*user != "" || *port != 0 || *clientID != "" || *secretEnv != "" || *secretArg != "") {
+		return usageError{fmt.Sprintf("%s has no sign-in: leave out --user, --callback-port, --client-id and the client secret", env.Label)}
+	}
+	secret := *secretArg
+	switch {
+	case *secretEnv != "" && *secretArg != "":
+		return usageError{"give the client secret once: --client-secret or --client-secret-env"}
+	case *secretEnv != "":
 		if secret = os.Getenv(*secretEnv); secret == "" {
 			return usageError{fmt.Sprintf("environment variable %s is empty", *secretEnv)}
 		}
+	case *secretArg != "" && !isLoopbackURL(env.AuthBaseURL):
+		return usageError{"--client-secret is only for a development server on this computer (its secret is not confidential); give any other secret with --client-secret-env VAR"}
 	}
 	if *user != "" && !auth.SupportsLoginHint(env) {
 		return usageError{"--user works only with the demo, local and mock sign-in services; open the printed address in a browser instead"}
@@ -98,7 +145,7 @@ func runLogin(ctx context.Context, g *Globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	o.RedirectPort, o.ClientID, o.ClientSecret, o.CallbackTimeout = *port, *clientID, secret, *timeout
+	o.RedirectPort, o.ClientID, o.ClientSecret, o.CallbackTimeout, o.NoSignIn = *port, *clientID, secret, *timeout, *noSignIn
 	devModeBanner(g)
 	rt, err := startRuntime(ctx, o)
 	if err != nil {
@@ -106,8 +153,11 @@ func runLogin(ctx context.Context, g *Globals, args []string) error {
 	}
 	defer rt.Close()
 	env = rt.Environment
-	if rt.Demo() {
+	switch {
+	case rt.Demo():
 		fmt.Fprintln(g.Stdout, "Demo: signing in to the built-in sandbox (synthetic users and patients). It stops when this command ends.")
+	case rt.NoSignIn():
+		fmt.Fprintf(g.Stdout, "%s has no sign-in: choosing your role from the roles e-RS lists, without a browser.\n", env.Label)
 	}
 
 	var choice *config.RoleChoice
@@ -134,7 +184,10 @@ func runLogin(ctx context.Context, g *Globals, args []string) error {
 		fmt.Fprintf(g.Stdout, "Open this address in your web browser to sign in with your NHS Care Identity:\n\n  %s\n\nWaiting up to %v for the browser to return to Triage Desk...\n", u, *timeout)
 		return nil
 	}
-	if *user != "" {
+	switch {
+	case rt.NoSignIn():
+		open = nil
+	case *user != "":
 		open = auth.LoginHintBrowser(nil, *user)
 	}
 	res, err := rt.SignIn(ctx, open)
@@ -156,7 +209,10 @@ func runLogin(ctx context.Context, g *Globals, args []string) error {
 	needsOBO := choice != nil && triage.BusinessFunction(choice.BusinessFunction) == triage.RoleServiceProviderClinicianAdmin && choice.OnBehalfOfUserID == ""
 	if choice == nil || needsOBO {
 		printRoles(ctx, g.Stdout, rt, res)
-		next := "triagectl login --ods CODE --business-function FUNCTION"
+		next := loginCommand(g) + " --ods CODE --business-function FUNCTION"
+		if *noSignIn {
+			next = loginCommand(g) + " --no-sign-in --ods CODE --business-function FUNCTION"
+		}
 		if needsOBO || hasAdminRole(res) {
 			next += " [--on-behalf-of SDSID]"
 		}
@@ -227,6 +283,9 @@ func printSignedIn(w io.Writer, rt *app.Runtime, id triage.Identity) error {
 	fmt.Fprintf(w, "Signed in to %s\n", environmentLine(rt.Environment))
 	fmt.Fprintf(w, "  User:    %s\n", id.SDSUserID)
 	fmt.Fprintf(w, "  Role:    %s\n", roleLine(id))
+	if st.NoSignIn {
+		fmt.Fprintf(w, "  Session: no sign-in (%s needs none); the role is kept until 'triagectl logout'\n", rt.Environment.FHIRBaseURL)
+	}
 	if !st.SessionExpires.IsZero() {
 		fmt.Fprintf(w, "  Session: until %s\n", st.SessionExpires.Local().Format("2 Jan 2006 15:04"))
 	}
@@ -269,7 +328,7 @@ func runWhoami(ctx context.Context, g *Globals, args []string) error {
 	w := g.Stdout
 	if st.State == auth.StateSignedOut {
 		fmt.Fprintf(w, "Environment: %s\n", environmentLine(env))
-		return triage.Errorf(triage.EUNAUTHORIZED, "You are not signed in to %s. Run 'triagectl login'.", env.Label)
+		return notSignedIn(g, env.Label)
 	}
 	fmt.Fprintf(w, "Environment: %s\n", environmentLine(env))
 	fmt.Fprintf(w, "User:        %s\n", orDash(st.Identity.SDSUserID))
@@ -280,6 +339,10 @@ func runWhoami(ctx context.Context, g *Globals, args []string) error {
 	}
 	switch st.State {
 	case auth.StateActive, auth.StateNeedsRole:
+		if st.NoSignIn {
+			fmt.Fprintln(w, "Session:     no sign-in (this server needs none)")
+			return nil
+		}
 		left := time.Until(st.SessionExpires).Round(time.Minute)
 		fmt.Fprintf(w, "Session:     signed in until %s (%v left)\n", st.SessionExpires.Local().Format("2 Jan 2006 15:04"), left)
 		return nil

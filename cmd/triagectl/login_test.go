@@ -110,7 +110,8 @@ func TestLoginRefusals(t *testing.T) {
 		want string
 	}{
 		{"development file with live e-RS", []string{"--env", "prod", "--profile", profile, "--dev-insecure-keyfile", filepath.Join(dir, "k"), "whoami"}, 1, "cannot be used with live e-RS"},
-		{"no sign-in in the NHS sandbox", []string{"--env", "nhs-sandbox", "--profile", profile, "login"}, 1, "needs no sign-in"},
+		{"no sign-in in the NHS sandbox", []string{"--env", "nhs-sandbox", "--profile", profile, "login", "--user", "555"}, 2, "has no sign-in: leave out --user"},
+		{"--client-secret for a remote server", []string{"--env", "local", "--base-url", "https://dev.example.nhs.uk/FHIR", "--profile", profile, "login", "--client-secret", "s"}, 2, "--client-secret-env"},
 		{"callback port outside development", []string{"--env", "int", "--profile", profile, "login", "--callback-port", "9999"}, 2, "demo and local environments only"},
 		{"INT not set up by IT", []string{"--env", "int", "--profile", profile, "login"}, 1, "Ask your IT team to set client_id"},
 		{"--user with real CIS2", []string{"--env", "prod", "--profile", profile, "login", "--user", "555"}, 2, "open the printed address in a browser"},
@@ -135,6 +136,7 @@ func TestSignedInVettingEndToEnd(t *testing.T) {
 		return runCLI(t, append(append([]string{}, g...), args...)...)
 	}
 	me := erssandbox.UserClinician2
+	data := filepath.Join(profile, "environments", "demo") // the demo's data is kept apart
 
 	code, out, errOut := cmd("login", "--user", me, "--callback-port", freeLoopbackPort(t))
 	if code != 0 || !strings.Contains(out, "User:    "+me) || !strings.Contains(out, "at R69") {
@@ -145,10 +147,10 @@ func TestSignedInVettingEndToEnd(t *testing.T) {
 		t.Fatalf("sync: %d\n%s\n%s", code, out, errOut)
 	}
 	// The data is the signed-in clinician's, not the demo's default one.
-	if fi, err := os.Stat(store.UserDir(profile, me)); err != nil || !fi.IsDir() {
+	if fi, err := os.Stat(store.UserDir(data, me)); err != nil || !fi.IsDir() {
 		t.Fatalf("no store for %s after sync: %v", me, err)
 	}
-	if _, err := os.Stat(store.UserDir(profile, erssandbox.UserClinician)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(store.UserDir(data, erssandbox.UserClinician)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a store for the demo's default clinician was created: %v", err)
 	}
 	code, out, _ = cmd("worklist", "--json")
@@ -193,7 +195,7 @@ func TestSignedInVettingEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Signed out "+me) || !strings.Contains(out, "1 unsent decision(s) were discarded") {
 		t.Fatalf("logout --discard-unsent: %d\n%s\n%s", code, out, errOut)
 	}
-	if _, err := os.Stat(store.UserDir(profile, me)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(store.UserDir(data, me)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the clinician's data is still on the computer: %v", err)
 	}
 	code, _, errOut = cmd("whoami")

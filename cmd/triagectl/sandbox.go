@@ -4,12 +4,36 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
+
+// sandboxLoginLine is the `triagectl login` command line that signs in to a
+// sandbox at base as its demo clinician at its main trust: with its mock
+// sign-in's client secret and callback port (the client id is the local
+// environment's default, config.LocalClientID), or without sign-in when
+// authentication is off. Every argument is free of spaces and quotes, so the
+// line pastes into any shell.
+func sandboxLoginLine(base string, withAuth bool, secret, redirectURI string) string {
+	parts := []string{"triagectl", "login", "--env", "local", "--base-url", base}
+	if withAuth {
+		parts = append(parts, "--client-secret", secret)
+		if u, err := url.Parse(redirectURI); err == nil && u.Port() != "" && u.Port() != strconv.Itoa(config.DefaultRedirectPort) {
+			parts = append(parts, "--callback-port", u.Port())
+		}
+		parts = append(parts, "--user", erssandbox.UserClinician)
+	} else {
+		parts = append(parts, "--no-sign-in")
+	}
+	parts = append(parts, "--ods", erssandbox.ProviderODS, "--business-function", string(triage.RoleServiceProviderClinician))
+	return strings.Join(parts, " ")
+}
 
 func init() {
 	register(command{name: "sandbox", summary: "run the embedded e-RS sandbox (synthetic data, mock NHS login, fault injection)", run: runSandbox})
@@ -97,6 +121,9 @@ func runSandbox(ctx context.Context, g *Globals, args []string) error {
 		fmt.Fprintf(w, " %s", u.ID)
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Sign in to it (copy and paste this line):")
+	fmt.Fprintf(w, "  %s\n", sandboxLoginLine(sb.BaseURL(), cfg.Auth, secret, redir))
+	fmt.Fprintf(w, "then, with the same --env and --base-url: triagectl sync --env local --base-url %s (and worklist, show, decide, outbox).\n", sb.BaseURL())
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 	select {
 	case <-ctx.Done():

@@ -39,8 +39,11 @@ func TestSandboxCommand(t *testing.T) {
 	}()
 	base := regexp.MustCompile(`FHIR base URL:\s+(\S+)`)
 	var url string
+	// The banner is complete when it says how to stop; the lines before
+	// it are written one by one.
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := base.FindStringSubmatch(out.String()); m != nil {
+		printed := out.String()
+		if m := base.FindStringSubmatch(printed); m != nil && strings.Contains(printed, "Press Ctrl-C to stop.") {
 			url = m[1]
 			break
 		}
@@ -48,7 +51,8 @@ func TestSandboxCommand(t *testing.T) {
 	if url == "" {
 		t.Fatalf("no base URL printed: %s %s", out.String(), errb.String())
 	}
-	for _, want := range []string{"Mock login:", "/oauth2-mock/authorize?", "Control API:", "Press Ctrl-C to stop."} {
+	for _, want := range []string{"Mock login:", "/oauth2-mock/authorize?", "Control API:", "Press Ctrl-C to stop.",
+		"triagectl login --env local --base-url " + url + " --no-sign-in --ods R69 --business-function SERVICE_PROVIDER_CLINICIAN"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

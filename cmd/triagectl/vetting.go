@@ -24,7 +24,7 @@ func init() {
 	register(command{name: "worklist", summary: "show the cached Referrals for Review worklist (--json)", run: runWorklist})
 	register(command{name: "show", summary: "show one cached referral: show UBRN (--json)", run: runShow})
 	register(command{name: "decide", summary: "queue a decision: decide UBRN accept|reject|redirect|review [flags]", run: runDecide})
-	register(command{name: "outbox", summary: "list decisions and where they are on their way to e-RS (--json)", run: runOutbox})
+	register(command{name: "outbox", summary: "list decisions on their way to e-RS (--json); outbox retry|amend|cancel|discard|acknowledge ID", run: runOutbox})
 	register(command{name: "conflicts", summary: "list decisions not applied because the referral changed in e-RS", run: runConflicts})
 	register(command{name: "export", summary: "write a referral's vetting pack PDF: export UBRN --out pack.pdf", run: runExport})
 }
@@ -42,7 +42,7 @@ func appOptions(g *Globals) (app.Options, error) {
 		override = &config.EnvironmentChoice{Name: name, FHIRBaseURL: g.BaseURL}
 	}
 	return app.Options{ProfileDir: g.Profile, Override: override, DevInsecureKeyfile: g.DevInsecureKeyfile,
-		KeyWarn: g.Stderr, LockTimeout: -1}, nil
+		KeyWarn: g.Stderr, LockTimeout: -1, LoginCommand: loginCommand(g)}, nil
 }
 
 // openApp opens the signed-in clinician's workspace for a command, through
@@ -310,7 +310,7 @@ func runShow(ctx context.Context, g *Globals, args []string) error {
 		fmt.Fprintf(w, "  %s (%s): %s\n", name, d.Kind, status)
 	}
 	if v.Decision != nil {
-		fmt.Fprintf(w, "Decision: %s — %s\n", v.Decision.Summary, v.Decision.State)
+		fmt.Fprintf(w, "Decision: %s — %s (decision %s)\n", v.Decision.Summary, v.Decision.State, v.Decision.ID)
 	}
 	return nil
 }
@@ -337,64 +337,18 @@ func decisionOf(e *store.Entry) *triage.Decision {
 
 func runDecide(ctx context.Context, g *Globals, args []string) error {
 	fs := newFlagSet("decide", g)
-	reason := fs.String("reason", "", "reject: the rejection reason code (from e-RS's list)")
-	comment := fs.String("comment", "", "comments for the referrer (reject, return with advice) or the booking team (redirect, book later)")
-	pas := fs.String("pas-cancelled", "", "reject/redirect on an indirectly bookable service: was the appointment cancelled in the PAS? yes or no")
-	priority := fs.String("priority", "", "redirect/review: a new priority: routine, urgent or 2ww")
-	outcome := fs.String("outcome", "", "review: return (to referrer with advice) or book-later (accept, book later)")
+	var df decisionFlags
+	df.add(fs)
 	pos, err := parseMixed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 2 {
-		return usageError{"usage: triagectl decide UBRN accept|reject|redirect|review [--reason CODE] [--comment TEXT] [--pas-cancelled yes|no] [--priority P] [--outcome return|book-later]"}
+		return usageError{"usage: triagectl decide UBRN " + decisionUsage}
 	}
-	d := triage.Decision{UBRN: pos[0], Comments: *comment}
-	switch strings.ToLower(pos[1]) {
-	case "accept":
-		d.Kind = triage.DecisionAccept
-	case "reject":
-		d.Kind = triage.DecisionReject
-	case "redirect":
-		d.Kind = triage.DecisionRedirect
-	case "review", "triage":
-		d.Kind = triage.DecisionReviewOutcome
-	default:
-		return usageError{fmt.Sprintf("%q is not a decision: use accept, reject, redirect or review", pos[1])}
-	}
-	if *reason != "" {
-		d.Reason = triage.Coding{Code: strings.TrimSpace(*reason)}
-	}
-	switch strings.ToLower(*pas) {
-	case "":
-	case "yes", "true":
-		v := true
-		d.AppointmentCancelledInPAS = &v
-	case "no", "false":
-		v := false
-		d.AppointmentCancelledInPAS = &v
-	default:
-		return usageError{"--pas-cancelled must be yes or no"}
-	}
-	switch strings.ToLower(*priority) {
-	case "":
-	case "routine":
-		d.NewPriority = triage.PriorityRoutine
-	case "urgent":
-		d.NewPriority = triage.PriorityUrgent
-	case "2ww", "two_week_wait":
-		d.NewPriority = triage.PriorityTwoWeekWait
-	default:
-		return usageError{"--priority must be routine, urgent or 2ww"}
-	}
-	switch strings.ToLower(*outcome) {
-	case "":
-	case "return", "return-with-advice":
-		d.Outcome = triage.OutcomeReturnToReferrerWithAdvice
-	case "book-later", "accept-book-later":
-		d.Outcome = triage.OutcomeAcceptReferBookLater
-	default:
-		return usageError{"--outcome must be return or book-later"}
+	d, err := df.decision(pos[0], pos[1])
+	if err != nil {
+		return err
 	}
 	a, err := openApp(ctx, g, true)
 	if err != nil {
@@ -410,6 +364,9 @@ func runDecide(ctx context.Context, g *Globals, args []string) error {
 }
 
 func runOutbox(ctx context.Context, g *Globals, args []string) error {
+	if len(args) > 0 && isOutboxAction(args[0]) {
+		return runOutboxAction(ctx, g, args[0], args[1:])
+	}
 	fs := newFlagSet("outbox", g)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
@@ -438,7 +395,7 @@ func runOutbox(ctx context.Context, g *Globals, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(g.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "DECIDED\tUBRN\tDECISION\tSTATE\tATTEMPTS\tNOTE")
+	fmt.Fprintln(tw, "ID\tDECIDED\tUBRN\tDECISION\tSTATE\tATTEMPTS\tNOTE")
 	for _, e := range es {
 		note := ""
 		switch {
@@ -449,9 +406,13 @@ func runOutbox(ctx context.Context, g *Globals, args []string) error {
 		case e.LastError != nil:
 			note = e.LastError.Message
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", when(e.CreatedAt), e.UBRN, e.Summary, e.State, e.Attempts, note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", e.ID, when(e.CreatedAt), e.UBRN, e.Summary, e.State, e.Attempts, note)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(g.Stdout, "\n"+outboxActionsHelp)
+	return nil
 }
 
 func runConflicts(ctx context.Context, g *Globals, args []string) error {
@@ -477,24 +438,31 @@ func runConflicts(ctx context.Context, g *Globals, args []string) error {
 		return nil
 	}
 	for _, e := range es {
-		c := e.Conflict
-		fmt.Fprintf(w, "%s: %s — not sent, someone else changed the referral in e-RS.\n", e.UBRN, e.Summary)
-		if c != nil {
-			fmt.Fprintf(w, "  e-RS now says: %s", c.Status.State.Label())
-			if c.Status.Reason.Code != "" {
-				fmt.Fprintf(w, " (%s)", c.Status.Reason.Label())
-			}
-			fmt.Fprintf(w, ", version %d (you decided on version %d), seen %s\n", c.Version, e.BaseVersion, when(c.SeenAt))
-			if strings.TrimSpace(c.Status.Comments) != "" {
-				fmt.Fprintf(w, "  Comments: %s\n", c.Status.Comments)
-			}
-			if c.Acknowledged {
-				fmt.Fprintf(w, "  Acknowledged %s.\n", when(c.AcknowledgedAt))
-			}
-		}
-		fmt.Fprintln(w, "  Review the referral and decide again, or discard your decision.")
+		printConflict(w, e)
+		fmt.Fprintf(w, "  Review the referral, then 'triagectl outbox acknowledge %s' and decide again (outbox amend) or discard it (outbox discard).\n", e.ID)
 	}
 	return nil
+}
+
+// printConflict shows a decision that was not applied beside what e-RS
+// says now.
+func printConflict(w io.Writer, e store.Entry) {
+	c := e.Conflict
+	fmt.Fprintf(w, "%s: %s (decision %s) — not sent, someone else changed the referral in e-RS.\n", e.UBRN, e.Summary, e.ID)
+	if c == nil {
+		return
+	}
+	fmt.Fprintf(w, "  e-RS now says: %s", c.Status.State.Label())
+	if c.Status.Reason.Code != "" {
+		fmt.Fprintf(w, " (%s)", c.Status.Reason.Label())
+	}
+	fmt.Fprintf(w, ", version %d (you decided on version %d), seen %s\n", c.Version, e.BaseVersion, when(c.SeenAt))
+	if strings.TrimSpace(c.Status.Comments) != "" {
+		fmt.Fprintf(w, "  Comments: %s\n", c.Status.Comments)
+	}
+	if c.Acknowledged {
+		fmt.Fprintf(w, "  Acknowledged %s.\n", when(c.AcknowledgedAt))
+	}
 }
 
 func runExport(ctx context.Context, g *Globals, args []string) error {

@@ -154,7 +154,7 @@ func TestVettingCommandsUsage(t *testing.T) {
 		}
 	}
 	// Outside demo nobody is signed in for the commands: they say how to.
-	if code, _, errs := vetCLI(t, profile, "--env", "local", "--base-url", "http://127.0.0.1:9/FHIR", "worklist"); code != 1 || !strings.Contains(errs, "Run 'triagectl login'") {
+	if code, _, errs := vetCLI(t, profile, "--env", "local", "--base-url", "http://127.0.0.1:9/FHIR", "worklist"); code != 1 || !strings.Contains(errs, "Run 'triagectl login ") || !strings.Contains(errs, "--env local --base-url http://127.0.0.1:9/FHIR") {
 		t.Errorf("local without sign-in: exit %d %q", code, errs)
 	}
 	if code, _, errs := vetCLI(t, profile, "--env", "int", "sync"); code != 1 || !strings.Contains(errs, "client_id") {

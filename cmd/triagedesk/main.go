@@ -30,6 +30,8 @@ const appID = "io.github.triagedesk"
 func main() {
 	demo := flag.Bool("demo", false, "run against the embedded e-RS sandbox with synthetic data (the default when nothing is configured)")
 	env := flag.String("env", "", "e-RS environment: demo, local, nhs-sandbox, int or prod (default: as configured)")
+	baseURL := flag.String("base-url", "", "e-RS FHIR base URL, e.g. the address triagectl sandbox prints (with --env local or nhs-sandbox)")
+	noSignIn := flag.Bool("no-sign-in", false, "the local e-RS server has no sign-in (with --env local; e.g. triagectl sandbox --auth off)")
 	profile := flag.String("profile", "", "data folder (default: the user's profile folder)")
 	keyfile := flag.String("dev-insecure-keyfile", "", "keep keys in this file instead of the OS keychain (development with synthetic data only)")
 	referrals := flag.Int("demo-referrals", 0, "how many synthetic referrals the demo sandbox serves (default: the sandbox's)")
@@ -39,12 +41,15 @@ func main() {
 		fmt.Println(version.String())
 		return
 	}
-	opts := tdapp.Options{ProfileDir: *profile, DevInsecureKeyfile: *keyfile, DemoReferrals: *referrals}
+	opts := tdapp.Options{ProfileDir: *profile, DevInsecureKeyfile: *keyfile, DemoReferrals: *referrals, NoSignIn: *noSignIn}
 	switch {
 	case *demo:
 		opts.Override = &config.EnvironmentChoice{Name: config.EnvDemo}
 	case *env != "":
-		opts.Override = &config.EnvironmentChoice{Name: config.EnvironmentName(*env)}
+		opts.Override = &config.EnvironmentChoice{Name: config.EnvironmentName(*env), FHIRBaseURL: *baseURL}
+	case *baseURL != "":
+		fmt.Fprintln(os.Stderr, "triagedesk: --base-url needs --env (local or nhs-sandbox)")
+		os.Exit(2)
 	}
 	if *keyfile != "" {
 		opts.KeyWarn = io.Discard

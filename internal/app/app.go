@@ -42,9 +42,11 @@
 //     StateNeedsRole: the role picker (rt.Roles, rt.OnBehalfOfUsers for
 //     clinician admins), then rt.ChooseRole and OpenWorkspace.
 //     StateSignedOut, StateSignInNeeded, StateLocked: the sign-in screen;
-//     rt.SignIn(ctx, openBrowser) (in demo, rt.DemoSignIn(ctx) signs the
-//     demo clinician in without a browser). A result with Resumed set is
-//     StateActive again; otherwise show the role picker with Suggested.
+//     rt.SignIn(ctx, openBrowser) (in demo, and where Status().NoSignIn,
+//     rt.AutoSignIn(ctx) signs in and chooses the role without a browser;
+//     where NoSignIn, SignIn itself opens no browser). A result with
+//     Resumed set is StateActive again; otherwise show the role picker with
+//     Suggested.
 //  3. Call rt.Touch on every input event and rt.Lock when the OS locks
 //     the screen or sleeps; show the lock screen while ShowPatientData is
 //     false.
@@ -128,12 +130,22 @@ type Options struct {
 	RedirectPort int
 	ClientID     string
 	ClientSecret string
+	// NoSignIn says the local development server has no sign-in (for
+	// example `triagectl sandbox --auth off`): sessions then hold a role
+	// and no tokens. Refused for any environment but local; the NHS
+	// sandbox never has a sign-in. A session saved this way is found again
+	// by later starts for the same server without it.
+	NoSignIn bool
 	// LockTimeout overrides the policy's inactivity lock (0: the policy's;
 	// negative: never, for command-line tools).
 	LockTimeout time.Duration
 	// CallbackTimeout is how long SignIn waits for the browser (0: auth's
 	// default).
 	CallbackTimeout time.Duration
+	// LoginCommand is the command line that signs in to this environment,
+	// quoted in Open's "not signed in" messages (default "triagectl
+	// login").
+	LoginCommand string
 	// HTTPClient sends every request Triage Desk makes (e-RS, token
 	// requests, the demo's mock browser); nil gives each its own client.
 	// Tests use it to observe traffic. It must not add credentials.
@@ -187,8 +199,9 @@ type Runtime struct {
 	Environment config.Environment
 	// Sandbox is the in-process e-RS sandbox (demo mode only, not Offline).
 	Sandbox *erssandbox.Sandbox
-	// Auth is the sign-in Manager; nil for an environment without sign-in
-	// (the NHS sandbox).
+	// Auth is the sign-in Manager. In an environment without sign-in (the
+	// NHS sandbox, or a local server with NoSignIn) its sessions hold a
+	// role and no tokens (Status().NoSignIn).
 	Auth *auth.Manager
 	// Logger receives operational logs.
 	Logger *slog.Logger
@@ -199,7 +212,6 @@ type Runtime struct {
 	demo      bool
 	offline   bool // no network: saved session only
 	storeOnly bool // workspaces without client and engine
-	noAuth    error
 
 	savedMu sync.Mutex
 	saved   auth.Status // Offline: the saved session
@@ -228,11 +240,17 @@ type Runtime struct {
 // the saved session. A saved session that cannot be resumed is not an
 // error: Status says what to do next.
 //
+// For the local environment, the session saved for the same server says
+// which client id, sign-in service and (for a development server) client
+// secret to use, or that the server has no sign-in, unless ClientID,
+// ClientSecret or NoSignIn choose afresh: every command that names the same
+// server finds the session it made.
+//
 // Errors: config.Load's (a broken machine policy, an override the policy
 // forbids); EINVALID *triage.Error for --dev-insecure-keyfile with live
-// e-RS, a sign-in override outside demo and local, or an environment whose
-// sign-in is not set up (auth.New's, telling whom to ask); errors starting
-// the demo sandbox.
+// e-RS, a sign-in override outside demo and local, NoSignIn outside local,
+// or an environment whose sign-in is not set up (auth.New's, telling whom
+// to ask); errors starting the demo sandbox.
 func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	log := opts.Logger
 	if log == nil {
@@ -261,11 +279,8 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	env := rt.Settings.Environment
 	rt.Environment = env
 	rt.demo = env.Name == config.EnvDemo
-	if !env.NeedsToken {
-		rt.noAuth = triage.Errorf(triage.EINVALID,
-			"%s has no sign-in, so Triage Desk cannot show your worklist there. Choose the demo, NHS INT or live e-RS environment in Settings, then sign in.", env.Label)
-		ok = true
-		return rt, nil
+	if opts.NoSignIn && env.Name != config.EnvLocal {
+		return nil, triage.Errorf(triage.EINVALID, "Only a local development server can be used without sign-in (%s was chosen). The NHS sandbox never needs one; INT and live e-RS always do.", env.Label)
 	}
 	if opts.DevInsecureKeyfile != "" && env.Production {
 		return nil, triage.Errorf(triage.EINVALID, "--dev-insecure-keyfile cannot be used with live e-RS: your sign-in and data keys must stay in the OS keychain.")
@@ -273,6 +288,12 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	dev := env.Name == config.EnvDemo || env.Name == config.EnvLocal
 	if !dev && (opts.RedirectPort != 0 || opts.ClientID != "" || opts.ClientSecret != "") {
 		return nil, triage.Errorf(triage.EINVALID, "The sign-in callback port, client id and client secret can be changed for the demo and local environments only; for %s your IT team sets them in the machine policy.", env.Label)
+	}
+	devSecret := opts.ClientSecret
+	if env.Name == config.EnvLocal {
+		if env, devSecret, err = rt.localRegistration(ctx, env); err != nil {
+			return nil, err
+		}
 	}
 	if opts.ClientID != "" {
 		env.ClientID = opts.ClientID
@@ -306,13 +327,14 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 		env = env.WithURLs(sb.BaseURL(), sb.AuthBaseURL()).WithPDS(sb.PDSBaseURL())
 		_, secret, _ := sb.OAuthClient()
 		ex = auth.NewDirectExchanger(env, auth.StaticSecret(secret), opts.HTTPClient)
-	case opts.ClientSecret != "":
-		ex = auth.NewDirectExchanger(env, auth.StaticSecret(opts.ClientSecret), opts.HTTPClient)
 	}
 	rt.Environment = env
 
 	ao := auth.FromConfig(cm)
 	ao.Environment, ao.Exchanger, ao.HTTPClient, ao.Keyring = env, ex, opts.HTTPClient, rt.sessionKeyring()
+	if ex == nil && env.NeedsToken {
+		ao.DevSecret = devSecret
+	}
 	ao.Logger, ao.Clock, ao.CallbackTimeout, ao.OnChange = log, opts.AuthClock, opts.CallbackTimeout, rt.authChanged
 	ao.ERS = ers.Config{HTTPClient: opts.HTTPClient, Logger: log}
 	if rt.demo {
@@ -334,6 +356,38 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	}
 	ok = true
 	return rt, nil
+}
+
+// localRegistration is the local environment as the session saved for its
+// server was made (client id, sign-in service and development secret, or
+// no sign-in), where the command line does not choose them afresh, and the
+// development secret to use. A sign-in address set by the user or the
+// policy is kept: a session made with another is then not resumed.
+func (rt *Runtime) localRegistration(ctx context.Context, env config.Environment) (config.Environment, string, error) {
+	o := rt.opts
+	if o.NoSignIn {
+		env.NeedsToken, env.AuthBaseURL = false, ""
+		return env, "", nil
+	}
+	if o.ClientID != "" || o.ClientSecret != "" || env.FHIRBaseURL == "" {
+		return env, o.ClientSecret, nil
+	}
+	reg, found, err := auth.SavedRegistration(ctx, rt.sessionKeyring(), env)
+	if err != nil {
+		// Sign-in still works; the session is not remembered.
+		rt.Logger.Warn("saved session not read", "err", err)
+		return env, "", nil
+	}
+	if !found {
+		return env, "", nil
+	}
+	if reg.NoSignIn {
+		return reg.Apply(env), "", nil
+	}
+	if rt.Settings.Origin(config.KeyAuthBaseURL).Source != config.SourceDefault {
+		reg.AuthBaseURL = ""
+	}
+	return reg.Apply(env), reg.DevSecret, nil
 }
 
 func freeLoopbackPort() (int, error) {
@@ -367,25 +421,19 @@ func (rt *Runtime) Demo() bool { return rt.demo }
 // manager returns the sign-in Manager for an operation that needs the
 // network, or why there is none.
 func (rt *Runtime) manager() (*auth.Manager, error) {
-	switch {
-	case rt.noAuth != nil:
-		return nil, rt.noAuth
-	case rt.offline:
+	if rt.offline {
 		return nil, errors.New("app: the runtime was started offline and cannot sign in")
 	}
 	return rt.Auth, nil
 }
 
+// NoSignIn reports whether the environment has no sign-in (the NHS
+// sandbox, or a local server started with NoSignIn or found so).
+func (rt *Runtime) NoSignIn() bool { return rt.Auth != nil && rt.Auth.NoSignIn() }
+
 // authStatus is the sign-in status without the workspace's part.
 func (rt *Runtime) authStatus() auth.Status {
 	switch {
-	case rt.Auth == nil:
-		env := rt.Environment
-		msg := ""
-		if rt.noAuth != nil {
-			msg = triage.ErrorMessage(rt.noAuth)
-		}
-		return auth.Status{State: auth.StateSignedOut, Environment: env.Name, EnvironmentLabel: env.Label, Production: env.Production, Message: msg}
 	case rt.offline:
 		rt.savedMu.Lock()
 		defer rt.savedMu.Unlock()
@@ -522,18 +570,30 @@ func (rt *Runtime) SignIn(ctx context.Context, openBrowser func(authURL string) 
 	return res, err
 }
 
-// DemoSignIn completes the demo's mock CIS2 sign-in without a browser,
-// through login_hint, as the clinician whose session was saved or else the
-// sandbox's demo clinician (erssandbox.UserClinician), and chooses their
-// role: their previous, remembered or only vetting role, else service
-// provider clinician at the sandbox's main trust. It goes through the same
-// authorize request, PKCE code exchange and A030 roles call as a real
-// sign-in. When the session is already active it returns its identity.
-//
-// Errors: EINVALID outside demo; SignIn's and ChooseRole's.
+// DemoSignIn is AutoSignIn for the demo only. Errors: EINVALID outside
+// demo; AutoSignIn's.
 func (rt *Runtime) DemoSignIn(ctx context.Context) (triage.Identity, error) {
 	if !rt.demo {
 		return triage.Identity{}, triage.Errorf(triage.EINVALID, "Signing in without a browser works in the demo only.")
+	}
+	return rt.AutoSignIn(ctx)
+}
+
+// AutoSignIn signs in without a browser where that is possible, and chooses
+// the role. In the demo it completes the mock CIS2 sign-in through
+// login_hint, as the clinician whose session was saved or else the
+// sandbox's demo clinician (erssandbox.UserClinician), going through the
+// same authorize request, PKCE code exchange and A030 roles call as a real
+// sign-in. In an environment without sign-in it reads the roles (A030)
+// without a token. The role is the previous, remembered or only vetting
+// role, else a vetting role at the sandbox's main trust. When the session
+// is already active it returns its identity.
+//
+// Errors: EINVALID where a browser sign-in is needed (INT, live, a local
+// server with sign-in); SignIn's and ChooseRole's.
+func (rt *Runtime) AutoSignIn(ctx context.Context) (triage.Identity, error) {
+	if !rt.demo && !rt.NoSignIn() {
+		return triage.Identity{}, triage.Errorf(triage.EINVALID, "%s needs a sign-in with your NHS Care Identity in the browser.", rt.Environment.Label)
 	}
 	m, err := rt.manager()
 	if err != nil {
@@ -543,13 +603,17 @@ func (rt *Runtime) DemoSignIn(ctx context.Context) (triage.Identity, error) {
 	if st.State == auth.StateActive {
 		return st.Identity, nil
 	}
-	user := st.Identity.SDSUserID
-	if user == "" {
-		user = erssandbox.UserClinician
+	var open func(string) error
+	if !rt.NoSignIn() {
+		user := st.Identity.SDSUserID
+		if user == "" {
+			user = erssandbox.UserClinician
+		}
+		open = auth.LoginHintBrowser(rt.opts.HTTPClient, user)
 	}
-	res, err := rt.SignIn(ctx, auth.LoginHintBrowser(rt.opts.HTTPClient, user))
+	res, err := rt.SignIn(ctx, open)
 	if err != nil {
-		return triage.Identity{}, fmt.Errorf("demo sign-in: %w", err)
+		return triage.Identity{}, fmt.Errorf("sign in to %s: %w", rt.Environment.Name, err)
 	}
 	if res.Resumed {
 		return res.Identity, nil
@@ -560,7 +624,7 @@ func (rt *Runtime) DemoSignIn(ctx context.Context) (triage.Identity, error) {
 	}
 	if choice == nil {
 		return triage.Identity{}, triage.Errorf(triage.EINVALID,
-			"The demo user %s has no role that can vet referrals. Sign in from the sign-in screen and choose another test user.", res.UserID)
+			"The user %s has no role that can vet referrals in %s. Sign in from the sign-in screen and choose another test user.", res.UserID, rt.Environment.Label)
 	}
 	return rt.ChooseRole(ctx, *choice)
 }
@@ -639,12 +703,8 @@ func (rt *Runtime) Touch() {
 }
 
 // SavedStatus reports the session saved in the keychain without the
-// network (triagectl whoami). Errors: auth.Manager.SavedStatus', or EINVALID
-// for an environment without sign-in.
+// network (triagectl whoami). Errors: auth.Manager.SavedStatus'.
 func (rt *Runtime) SavedStatus(ctx context.Context) (auth.Status, error) {
-	if rt.Auth == nil {
-		return rt.authStatus(), rt.noAuth
-	}
 	return rt.Auth.SavedStatus(ctx)
 }
 

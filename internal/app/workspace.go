@@ -2,10 +2,15 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,14 +96,12 @@ func (s *workspaceSession) Identity() (triage.Identity, bool) {
 // mode the data is instead kept in a throwaway folder under a key held in
 // memory only, both gone at Close, and Status().StorageNotice says so.
 //
+// In an environment without sign-in the client sends no token.
+//
 // Errors: an EUNAUTHORIZED *triage.Error with the next step unless the
-// session is StateActive; the environment's own error where it has no
-// sign-in; store.Open's (keychain, another Triage Desk running, a damaged
+// session is StateActive; store.Open's (keychain, another Triage Desk running, a damaged
 // outbox); the client's or engine's configuration errors.
 func (rt *Runtime) OpenWorkspace(ctx context.Context) (*App, error) {
-	if rt.noAuth != nil {
-		return nil, rt.noAuth
-	}
 	rt.openMu.Lock()
 	defer rt.openMu.Unlock()
 	st := rt.authStatus()
@@ -138,7 +141,10 @@ func (rt *Runtime) OpenWorkspace(ctx context.Context) (*App, error) {
 		}
 		ccfg := ers.Config{BaseURL: rt.Environment.FHIRBaseURL, TokenSource: rt.Auth.TokenSourceFor(id.SDSUserID),
 			HTTPClient: rt.opts.HTTPClient, Logger: rt.Logger}
-		if rt.demo {
+		if rt.NoSignIn() {
+			ccfg.TokenSource = nil
+		}
+		if rt.demo || onThisComputer(rt.Environment.FHIRBaseURL) {
 			ccfg.RateLimit = DemoRateLimit
 		}
 		if a.Client, err = ers.New(ccfg); err != nil {
@@ -184,6 +190,19 @@ func (rt *Runtime) OpenWorkspace(ctx context.Context) (*App, error) {
 	return a, nil
 }
 
+// onThisComputer reports whether a base URL names a loopback address: a
+// server on this computer (the demo, `triagectl sandbox`, a local copy of
+// the NHS sandbox) is not held to e-RS's per-application request rate.
+func onThisComputer(base string) bool {
+	u, err := url.Parse(base)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	ip := net.ParseIP(h)
+	return h == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
 // notActive explains why there is no workspace for the session.
 func notActive(st auth.Status) error {
 	msg := st.Message
@@ -199,11 +218,73 @@ func notActive(st auth.Status) error {
 	return &triage.Error{Code: triage.EUNAUTHORIZED, Message: msg}
 }
 
+// storeOptions are the options of user's store in this environment's data
+// folder (DataDir), under its keys.
+func (rt *Runtime) storeOptions(user string) store.Options {
+	keys := rt.storeKeys()
+	if scope := dataScope(rt.Environment); scope != "" {
+		keys = scopedKeys{inner: keys, prefix: "env:" + scope + ":"}
+	}
+	return store.Options{ProfileDir: rt.DataDir(), UserID: user, Keys: keys, Logger: rt.Logger,
+		Retention: RetentionFor(rt.Config.Settings())}
+}
+
+// DataDir is the folder the clinicians' stores of this environment are
+// kept in: the profile for INT and live e-RS; for the demo, a local server
+// or the NHS sandbox, a folder of its own under the profile's
+// "environments" folder (see dataScope).
+func (rt *Runtime) DataDir() string {
+	if scope := dataScope(rt.Environment); scope != "" {
+		return filepath.Join(rt.Profile, "environments", scope)
+	}
+	return rt.Profile
+}
+
+// dataScope names the data of a synthetic environment, kept apart from
+// every other environment's and server's: their test users, and from the
+// same seed their UBRNs, are the same, and a decision queued for one must
+// never be sent to another. It is "" for INT and live e-RS, whose data stays
+// directly in the profile; "demo" for the demo (whose server moves every
+// run); otherwise the environment's name and a hash of its e-RS address.
+func dataScope(env config.Environment) string {
+	switch env.Name {
+	case config.EnvDemo:
+		return string(env.Name)
+	case config.EnvLocal, config.EnvNHSSandbox:
+		sum := sha256.Sum256([]byte(env.FHIRBaseURL))
+		return string(env.Name) + "-" + hex.EncodeToString(sum[:6])
+	}
+	return ""
+}
+
+// scopedKeys keeps a synthetic environment's store keys under accounts of
+// their own, so removing one environment's data never removes the key of
+// another's.
+type scopedKeys struct {
+	inner  store.KeyProvider
+	prefix string
+}
+
+// Get implements store.KeyProvider.
+func (k scopedKeys) Get(ctx context.Context, account string) ([]byte, error) {
+	return k.inner.Get(ctx, k.prefix+account)
+}
+
+// Put implements store.KeyProvider.
+func (k scopedKeys) Put(ctx context.Context, account string, key []byte) error {
+	return k.inner.Put(ctx, k.prefix+account, key)
+}
+
+// Delete implements store.KeyProvider.
+func (k scopedKeys) Delete(ctx context.Context, account string) error {
+	return k.inner.Delete(ctx, k.prefix+account)
+}
+
 // openStore opens user's store in the profile; in demo mode without a
 // keychain, in the throwaway folder under an in-memory key instead.
 func (rt *Runtime) openStore(ctx context.Context, user string, onChange func(store.Change)) (*store.Store, error) {
-	o := store.Options{ProfileDir: rt.Profile, UserID: user, Keys: rt.storeKeys(), Logger: rt.Logger,
-		Retention: RetentionFor(rt.Config.Settings()), OnChange: onChange}
+	o := rt.storeOptions(user)
+	o.OnChange = onChange
 	rt.mu.Lock()
 	eph := rt.eph
 	rt.mu.Unlock()
@@ -230,8 +311,7 @@ func (rt *Runtime) openExisting(ctx context.Context, user string) (*store.Store,
 	rt.mu.Lock()
 	eph := rt.eph
 	rt.mu.Unlock()
-	o := store.Options{ProfileDir: rt.Profile, UserID: user, Keys: rt.storeKeys(), Logger: rt.Logger,
-		Retention: RetentionFor(rt.Config.Settings())}
+	o := rt.storeOptions(user)
 	if eph != nil {
 		o.ProfileDir, o.Keys = eph.dir, eph.keys
 	}
@@ -308,9 +388,6 @@ func (rt *Runtime) Logout(ctx context.Context, discardUnsent bool) (auth.LogoutR
 
 // LogoutWith is Logout with the command line's choices. Errors as Logout.
 func (rt *Runtime) LogoutWith(ctx context.Context, o LogoutOptions) (auth.LogoutReport, error) {
-	if rt.Auth == nil {
-		return auth.LogoutReport{}, rt.noAuth
-	}
 	rt.openMu.Lock()
 	defer rt.openMu.Unlock()
 	rt.mu.Lock()
@@ -361,24 +438,25 @@ func (rt *Runtime) LogoutWith(ctx context.Context, o LogoutOptions) (auth.Logout
 	return rep, err
 }
 
-// Open is Start, then (in demo mode, when nobody is signed in) DemoSignIn,
-// then OpenWorkspace, for the command-line tool: closing the App also
-// closes its Runtime. Outside demo mode the saved session must be active;
-// otherwise Open returns an EUNAUTHORIZED *triage.Error telling the user to
-// run 'triagectl login'. With Offline in demo mode and nobody signed in,
-// the demo clinician is signed in first (starting the sandbox for that);
-// the workspace is still store-only.
+// Open is Start, then (in demo mode or an environment without sign-in, when
+// nobody is signed in) AutoSignIn, then OpenWorkspace, for the command-line
+// tool: closing the App also closes its Runtime. Elsewhere the saved
+// session must be active; otherwise Open returns an EUNAUTHORIZED
+// *triage.Error telling the user to run 'triagectl login'. With Offline and
+// nobody signed in, the demo clinician (or the role of an environment
+// without sign-in) is signed in first (starting the demo sandbox for
+// that); the workspace is still store-only.
 //
-// Errors: Start's, DemoSignIn's and OpenWorkspace's.
+// Errors: Start's, AutoSignIn's and OpenWorkspace's.
 func Open(ctx context.Context, opts Options) (*App, error) {
 	rt, err := Start(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	if st := rt.Status(); st.State != auth.StateActive && rt.noAuth == nil {
-		if !rt.demo {
+	if st := rt.Status(); st.State != auth.StateActive {
+		if !rt.demo && !rt.NoSignIn() {
 			rt.Close()
-			return nil, commandLineSignIn(st)
+			return nil, commandLineSignIn(st, opts.LoginCommand)
 		}
 		if rt.offline {
 			rt.Close()
@@ -389,7 +467,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 			}
 			rt.storeOnly = true
 		}
-		if _, err := rt.DemoSignIn(ctx); err != nil {
+		if _, err := rt.AutoSignIn(ctx); err != nil {
 			rt.Close()
 			return nil, err
 		}
@@ -403,18 +481,25 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 	return a, nil
 }
 
-// commandLineSignIn tells a command-line user how to sign in.
-func commandLineSignIn(st Status) error {
+// commandLineSignIn tells a command-line user how to sign in, with login,
+// the command that signs in to this environment ("": triagectl login).
+func commandLineSignIn(st Status, login string) error {
+	if login == "" {
+		login = "triagectl login"
+	}
 	var msg string
 	switch st.State {
 	case auth.StateLocked:
-		msg = "Your Triage Desk session is locked. Run 'triagectl login' to sign in again; your work is kept."
+		msg = fmt.Sprintf("Your Triage Desk session is locked. Run '%s' to sign in again; your work is kept.", login)
 	case auth.StateSignInNeeded:
-		msg = "Your NHS sign-in has ended. Run 'triagectl login' to sign in again; your work is kept."
+		msg = fmt.Sprintf("Your NHS sign-in has ended. Run '%s' to sign in again; your work is kept.", login)
 	case auth.StateNeedsRole:
-		msg = "Choose the role you are working as: run 'triagectl login --ods CODE --business-function FUNCTION'."
+		msg = fmt.Sprintf("Choose the role you are working as: run '%s --ods CODE --business-function FUNCTION'.", login)
 	default:
-		msg = fmt.Sprintf("You are not signed in to %s. Run 'triagectl login' first.", st.EnvironmentLabel)
+		msg = fmt.Sprintf("You are not signed in to %s. Run '%s' first.", st.EnvironmentLabel, login)
+		if st.Environment == config.EnvLocal {
+			msg += " If the server has no sign-in, add --no-sign-in."
+		}
 	}
 	if st.Warning != "" {
 		msg += " " + st.Warning

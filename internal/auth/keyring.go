@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -78,9 +79,23 @@ func keychainDo[T any](ctx context.Context, fn func() (T, error)) (T, error) {
 }
 
 // SessionAccount is the keychain account of an environment's session:
-// "session:<environment>:<client id>". One session is kept per environment
-// and client on each OS account.
+// "session:<environment>:<e-RS base URL>", or "session:demo" for the demo,
+// whose embedded server has a new address every run. A session is found by
+// where it connects (the --env and --base-url a command is given), never
+// by the client id a command assumes: the client id, token endpoint and
+// base URL it was made with are saved inside it (see Registration). One
+// session is kept per environment and server on each OS account.
 func SessionAccount(env config.Environment) string {
+	if env.Name == config.EnvDemo {
+		return "session:" + string(env.Name)
+	}
+	return "session:" + string(env.Name) + ":" + env.FHIRBaseURL
+}
+
+// legacySessionAccount is where sessions were kept before they were keyed
+// by server: "session:<environment>:<client id>". Restore moves a session
+// found there to SessionAccount.
+func legacySessionAccount(env config.Environment) string {
 	return "session:" + string(env.Name) + ":" + env.ClientID
 }
 
@@ -99,6 +114,75 @@ type record struct {
 	Since  time.Time       `json:"since,omitzero"`
 	Locked bool            `json:"locked,omitempty"`
 	ID     triage.Identity `json:"id"`
+	// Client, Token and FHIR are the client id, token endpoint and e-RS
+	// base URL the session was made with ("" in sessions saved before they
+	// were recorded). A session is resumed only with the same client.
+	Client string `json:"client,omitempty"`
+	Token  string `json:"token,omitempty"`
+	FHIR   string `json:"fhir,omitempty"`
+	// NoSignIn marks a session of an environment without sign-in: an
+	// identity (the chosen role) and no tokens.
+	NoSignIn bool `json:"no_sign_in,omitempty"`
+	// DevSecret is a local development server's client secret, kept so
+	// later commands can renew the session (the local environment only;
+	// never a secret of the NHS API Platform).
+	DevSecret string `json:"dev_secret,omitempty"`
+}
+
+// Registration is how a saved session was made: the client id and sign-in
+// service it belongs to, whether the server has a sign-in at all and, for a
+// local development server, its client secret. The app reads it before
+// building the Manager for the local environment, so every command that
+// names the same server resumes the session whatever client id it would
+// otherwise assume.
+type Registration struct {
+	ClientID    string
+	AuthBaseURL string // "" when not a direct sign-in service (broker, demo, none)
+	NoSignIn    bool
+	DevSecret   string
+}
+
+// Apply returns env as the registration made it: without sign-in, or with
+// its client id and sign-in service.
+func (r Registration) Apply(env config.Environment) config.Environment {
+	if r.NoSignIn {
+		env.NeedsToken, env.AuthBaseURL = false, ""
+		return env
+	}
+	if r.ClientID != "" {
+		env.ClientID = r.ClientID
+	}
+	if r.AuthBaseURL != "" {
+		env.AuthBaseURL = r.AuthBaseURL
+	}
+	return env
+}
+
+// SavedRegistration reads the registration of the session saved for env's
+// environment and server, without the network. found is false when nothing
+// is saved there. ring nil is the OS keychain. Errors: an EUNAVAILABLE
+// *triage.Error wrapping ErrKeychainUnavailable when the keychain cannot be
+// read; an unreadable item counts as not found.
+func SavedRegistration(ctx context.Context, ring Keyring, env config.Environment) (reg Registration, found bool, err error) {
+	if ring == nil {
+		ring = OSKeyring{}
+	}
+	s, err := keychainDo(ctx, func() (string, error) { return ring.Get(KeychainService, SessionAccount(env)) })
+	switch {
+	case errors.Is(err, errItemNotFound):
+		return Registration{}, false, nil
+	case err != nil:
+		return Registration{}, false, userErr(triage.EUNAVAILABLE, ErrKeychainUnavailable, err, msgKeychain)
+	}
+	rec, err := decodeRecord(s)
+	if err != nil {
+		return Registration{}, false, nil
+	}
+	reg = Registration{ClientID: rec.Client, NoSignIn: rec.NoSignIn, DevSecret: rec.DevSecret}
+	if strings.HasPrefix(rec.Auth, "http") && !strings.Contains(rec.Auth, " ") {
+		reg.AuthBaseURL = rec.Auth
+	}
+	return reg, true, nil
 }
 
 const recordVersion = 1

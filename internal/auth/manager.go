@@ -103,15 +103,26 @@ type Status struct {
 	// Warning is set when the keychain could not save the session: it
 	// works now but will not survive a restart.
 	Warning string
+	// NoSignIn is true for an environment without sign-in (the NHS
+	// sandbox, or a local server run without authentication): SignIn opens
+	// no browser and asks for no token; it only reads the roles.
+	NoSignIn bool
 }
 
 // Options configure New. Only Environment is required.
 type Options struct {
 	// Environment is where to sign in: its AuthBaseURL, ClientID, Secret,
 	// RedirectPort (the callback listens on 127.0.0.1:RedirectPort/callback,
-	// exactly as registered) and ACRValues. It must need a token and pass
-	// Check. The demo environment needs its URLs filled in (WithURLs).
+	// exactly as registered) and ACRValues. It must pass Check. The demo
+	// environment needs its URLs filled in (WithURLs). An environment
+	// whose NeedsToken is false has sessions without sign-in: SignIn reads
+	// the roles without a browser or token, and no token is ever sent.
 	Environment config.Environment
+	// DevSecret is the client secret of a local development server (the
+	// local environment only; EINVALID elsewhere). With Exchanger nil,
+	// tokens are exchanged with it, and it is saved with the session so
+	// the next command can renew the session without being given it again.
+	DevSecret string
 	// Keyring keeps the session; nil uses the OS keychain (OSKeyring).
 	Keyring Keyring
 	// Exchanger obtains tokens; nil picks it from Environment.Secret
@@ -176,6 +187,10 @@ type Manager struct {
 	env        config.Environment
 	authKey    string
 	account    string
+	legacy     string // the account sessions were kept under before
+	tokenURL   string // where tokens are exchanged ("" without sign-in)
+	noSignIn   bool
+	devSecret  string
 	ring       Keyring
 	ex         TokenExchanger
 	ers        *ers.Client
@@ -218,24 +233,31 @@ type Manager struct {
 // e-RS client's configuration errors.
 func New(o Options) (*Manager, error) {
 	env := o.Environment
-	if !env.NeedsToken {
-		return nil, triage.Errorf(triage.EINVALID, "The %s environment needs no sign-in.", env.Name)
-	}
 	if err := env.Check(); err != nil {
 		return nil, err
 	}
+	if o.DevSecret != "" && env.Name != config.EnvLocal {
+		return nil, triage.Errorf(triage.EINVALID, "A client secret can be given for a local development server only; for %s your IT team sets it up in the machine policy.", env.Label)
+	}
 	m := &Manager{
-		env: env, account: SessionAccount(env), ring: o.Keyring, ex: o.Exchanger, roles: o.Roles,
+		env: env, account: SessionAccount(env), legacy: legacySessionAccount(env), ring: o.Keyring, ex: o.Exchanger, roles: o.Roles,
 		allowed: o.AllowedODS, lockAfter: o.LockTimeout, cbTimeout: o.CallbackTimeout,
 		sessionCap: o.SessionCap, early: o.EarlyExpiry, now: o.Clock, log: o.Logger, onChange: o.OnChange,
+		noSignIn: !env.NeedsToken, devSecret: o.DevSecret,
 	}
-	m.authKey = env.AuthBaseURL
+	m.authKey, m.tokenURL = env.AuthBaseURL, env.TokenURL()
 	switch {
+	case m.noSignIn:
+		m.authKey, m.tokenURL, m.legacy = "none", "", ""
 	case env.Name == config.EnvDemo:
 		// The embedded sandbox listens on a new port each run.
 		m.authKey = "demo"
 	case env.Secret.Kind == config.SecretBroker:
 		m.authKey += " via " + env.Secret.BrokerURL
+		m.tokenURL = strings.TrimRight(env.Secret.BrokerURL, "/") + BrokerTokenPath
+	}
+	if m.legacy == m.account {
+		m.legacy = ""
 	}
 	if m.ring == nil {
 		m.ring = OSKeyring{}
@@ -259,7 +281,12 @@ func New(o Options) (*Manager, error) {
 		m.log = slog.New(slog.DiscardHandler)
 	}
 	m.log = m.log.With("component", "auth", "env", string(env.Name))
-	if m.ex == nil {
+	switch {
+	case m.noSignIn:
+		m.ex = nil
+	case m.ex == nil && m.devSecret != "":
+		m.ex = NewDirectExchanger(env, StaticSecret(m.devSecret), o.HTTPClient)
+	case m.ex == nil:
 		ex, err := DefaultExchanger(env, m.ring, o.HTTPClient)
 		if err != nil {
 			return nil, err
@@ -275,6 +302,10 @@ func New(o Options) (*Manager, error) {
 		cfg.Logger = o.Logger
 	}
 	cfg.TokenSource = m.ts
+	if m.noSignIn {
+		// Nothing to send: the server has no sign-in.
+		cfg.TokenSource = nil
+	}
 	c, err := ers.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("auth: e-RS client: %w", err)
@@ -292,6 +323,11 @@ func (m *Manager) Environment() config.Environment { return m.env }
 // the Manager's tokens and no identity headers; the app may use it with
 // WithIdentity(m.Identity()).
 func (m *Manager) ERS() *ers.Client { return m.ers }
+
+// NoSignIn reports whether the environment has no sign-in: sessions hold
+// a role and no tokens, and the e-RS client must be built without a token
+// source.
+func (m *Manager) NoSignIn() bool { return m.noSignIn }
 
 // TokenSource returns the bearer-token source for the e-RS client
 // (ers.Config.TokenSource). It is the same value for the Manager's life.
@@ -322,7 +358,7 @@ func (m *Manager) Identity() triage.Identity {
 
 func (m *Manager) statusLocked() Status {
 	s := Status{State: m.state, Identity: m.id, Environment: m.env.Name, EnvironmentLabel: m.env.Label,
-		Production: m.env.Production, Message: m.message, Warning: m.warning}
+		Production: m.env.Production, Message: m.message, Warning: m.warning, NoSignIn: m.noSignIn}
 	if m.state.hasTokens() {
 		s.SessionExpires = m.rtExp
 	}
@@ -413,6 +449,9 @@ func (m *Manager) installLocked(at *oauth2.Token, rt string, rtExp, since time.T
 	m.gen++
 	m.state, m.id, m.rt, m.rtExp, m.since, m.message, m.opts = st, id, rt, rtExp, since, "", nil
 	m.src = oauth2.ReuseTokenSourceWithExpiry(at, &refresher{m: m, gen: m.gen}, m.early)
+	if m.noSignIn {
+		m.src, m.rt, m.rtExp = nil, "", time.Time{}
+	}
 	m.armLocked()
 	return m.gen
 }
@@ -445,9 +484,11 @@ func (m *Manager) persist(ctx context.Context, gen uint64) error {
 	var rec *record
 	switch m.state {
 	case StateNeedsRole, StateActive:
-		rec = &record{V: recordVersion, Auth: m.authKey, RT: m.rt, RTExp: m.rtExp, Since: m.since, ID: m.id}
+		rec = m.newRecord()
+		rec.RT, rec.RTExp = m.rt, m.rtExp
 	case StateLocked:
-		rec = &record{V: recordVersion, Auth: m.authKey, Since: m.since, Locked: true, ID: m.id}
+		rec = m.newRecord()
+		rec.Locked = true
 	}
 	m.mu.Unlock()
 	var err error
@@ -460,6 +501,12 @@ func (m *Manager) persist(ctx context.Context, gen uint64) error {
 		_, err = keychainDo(ctx, func() (struct{}, error) { return struct{}{}, m.ring.Delete(KeychainService, m.account) })
 		if errors.Is(err, errItemNotFound) {
 			err = nil
+		}
+		if err == nil && m.legacy != "" {
+			_, err = keychainDo(ctx, func() (struct{}, error) { return struct{}{}, m.ring.Delete(KeychainService, m.legacy) })
+			if errors.Is(err, errItemNotFound) {
+				err = nil
+			}
 		}
 	}
 	m.mu.Lock()
@@ -478,21 +525,67 @@ func (m *Manager) persist(ctx context.Context, gen uint64) error {
 	return nil
 }
 
-// load reads the saved session. Errors: errItemNotFound, ErrKeychainUnavailable,
-// or a decoding error.
-func (m *Manager) load(ctx context.Context) (*record, error) {
-	s, err := keychainDo(ctx, func() (string, error) { return m.ring.Get(KeychainService, m.account) })
-	if err != nil {
-		return nil, err
-	}
-	return decodeRecord(s)
+// newRecord is the keychain item for the session without its tokens:
+// who, since when, and how it was made. The caller holds m.mu.
+func (m *Manager) newRecord() *record {
+	return &record{V: recordVersion, Auth: m.authKey, Since: m.since, ID: m.id,
+		Client: m.env.ClientID, Token: m.tokenURL, FHIR: m.env.FHIRBaseURL, NoSignIn: m.noSignIn, DevSecret: m.devSecret}
 }
 
-func (m *Manager) deleteSaved(ctx context.Context) {
-	_, err := keychainDo(ctx, func() (struct{}, error) { return struct{}{}, m.ring.Delete(KeychainService, m.account) })
-	if err != nil && !errors.Is(err, errItemNotFound) {
-		m.log.Error("saved session not removed", "err", err)
+// matches reports whether a saved session was made with this Manager's
+// sign-in: the same sign-in service (or none) and client id.
+func (m *Manager) matches(rec *record) bool {
+	if rec.Auth != m.authKey || rec.NoSignIn != m.noSignIn {
+		return false
 	}
+	return m.noSignIn || rec.Client == "" || rec.Client == m.env.ClientID
+}
+
+// load reads the saved session, from where sessions were kept before they
+// were keyed by server when there is none (legacy true). Errors:
+// errItemNotFound, ErrKeychainUnavailable, or a decoding error.
+func (m *Manager) load(ctx context.Context) (rec *record, legacy bool, err error) {
+	s, err := keychainDo(ctx, func() (string, error) { return m.ring.Get(KeychainService, m.account) })
+	if errors.Is(err, errItemNotFound) && m.legacy != "" {
+		legacy = true
+		s, err = keychainDo(ctx, func() (string, error) { return m.ring.Get(KeychainService, m.legacy) })
+	}
+	if err != nil {
+		return nil, legacy, err
+	}
+	rec, err = decodeRecord(s)
+	return rec, legacy, err
+}
+
+// deleteSaved removes the saved session, wherever it is kept.
+func (m *Manager) deleteSaved(ctx context.Context) {
+	for _, acc := range []string{m.account, m.legacy} {
+		if acc == "" {
+			continue
+		}
+		_, err := keychainDo(ctx, func() (struct{}, error) { return struct{}{}, m.ring.Delete(KeychainService, acc) })
+		if err != nil && !errors.Is(err, errItemNotFound) {
+			m.log.Error("saved session not removed", "err", err)
+		}
+	}
+}
+
+// moveLegacy moves a session found under the legacy account to the
+// current one.
+func (m *Manager) moveLegacy(ctx context.Context, rec *record) {
+	s, err := rec.encode()
+	if err == nil {
+		_, err = keychainDo(ctx, func() (struct{}, error) { return struct{}{}, m.ring.Set(KeychainService, m.account, s) })
+	}
+	if err != nil {
+		m.log.Warn("saved session not moved to its new keychain item", "err", err)
+		return
+	}
+	_, err = keychainDo(ctx, func() (struct{}, error) { return struct{}{}, m.ring.Delete(KeychainService, m.legacy) })
+	if err != nil && !errors.Is(err, errItemNotFound) {
+		m.log.Warn("old keychain item of the session not removed", "err", err)
+	}
+	m.log.Info("saved session moved to its new keychain item")
 }
 
 func hasRole(id triage.Identity) bool {
@@ -508,7 +601,8 @@ func (m *Manager) savedState(rec *record, now time.Time) State {
 	switch {
 	case rec.Locked:
 		return StateLocked
-	case rec.RT == "" || (!rec.RTExp.IsZero() && !now.Before(rec.RTExp)):
+	case !m.noSignIn && (rec.RT == "" || (!rec.RTExp.IsZero() && !now.Before(rec.RTExp))):
+		// A session without sign-in has no tokens to expire.
 		return StateSignInNeeded
 	case hasRole(rec.ID) && (m.allowed == nil || m.allowed(rec.ID.ODS)):
 		return StateActive
@@ -520,14 +614,14 @@ func (m *Manager) savedState(rec *record, now time.Time) State {
 // the Manager or calling the network (triagectl whoami). Errors: an
 // EUNAVAILABLE *triage.Error wrapping ErrKeychainUnavailable.
 func (m *Manager) SavedStatus(ctx context.Context) (Status, error) {
-	st := Status{State: StateSignedOut, Environment: m.env.Name, EnvironmentLabel: m.env.Label, Production: m.env.Production}
-	rec, err := m.load(ctx)
+	st := Status{State: StateSignedOut, Environment: m.env.Name, EnvironmentLabel: m.env.Label, Production: m.env.Production, NoSignIn: m.noSignIn}
+	rec, _, err := m.load(ctx)
 	switch {
 	case errors.Is(err, errItemNotFound):
 		return st, nil
 	case errors.Is(err, ErrKeychainUnavailable):
 		return st, userErr(triage.EUNAVAILABLE, ErrKeychainUnavailable, err, msgKeychain)
-	case err != nil || rec.Auth != m.authKey:
+	case err != nil || !m.matches(rec):
 		return st, nil
 	}
 	st.State, st.Identity = m.savedState(rec, m.now()), rec.ID
@@ -554,7 +648,7 @@ func (m *Manager) SavedStatus(ctx context.Context) (Status, error) {
 // ErrKeychainUnavailable when the keychain cannot be read (StateSignedOut;
 // signing in still works, without being remembered).
 func (m *Manager) Restore(ctx context.Context) (Status, error) {
-	rec, err := m.load(ctx)
+	rec, legacy, err := m.load(ctx)
 	switch {
 	case errors.Is(err, errItemNotFound):
 		return m.Status(), nil
@@ -567,10 +661,17 @@ func (m *Manager) Restore(ctx context.Context) (Status, error) {
 		m.log.Warn("saved session unreadable: removed", "err", err)
 		m.deleteSaved(ctx)
 		return m.Status(), nil
-	case rec.Auth != m.authKey:
+	case rec.Auth != m.authKey || rec.NoSignIn != m.noSignIn:
 		m.log.Info("saved session belongs to another sign-in service: removed")
 		m.deleteSaved(ctx)
 		return m.Status(), nil
+	case !m.matches(rec):
+		// Made with another client id for the same server: that client's,
+		// kept for it, not resumed with this one.
+		m.log.Info("saved session belongs to another client id: not resumed")
+		return m.Status(), nil
+	case legacy:
+		m.moveLegacy(ctx, rec)
 	}
 	m.mu.Lock()
 	if m.closed {
@@ -605,6 +706,9 @@ func (m *Manager) Restore(ctx context.Context) (Status, error) {
 	m.Touch()
 	m.log.Info("saved session restored", "state", status.State.String())
 	m.notify(status)
+	if m.noSignIn {
+		return status, nil
+	}
 	if _, err := m.ts.Token(); err != nil && errors.Is(err, ErrTokenServiceUnavailable) {
 		m.log.Warn("session not renewed at start-up; will try again when e-RS is called", "err", err)
 	}
@@ -641,13 +745,16 @@ func (m *Manager) authCodeURL(state, verifier string) string {
 // which case the session is StateNeedsRole and Roles retries it without a
 // new sign-in.
 func (m *Manager) SignIn(ctx context.Context, openBrowser func(authURL string) error) (*SignInResult, error) {
-	if openBrowser == nil {
+	if openBrowser == nil && !m.noSignIn {
 		return nil, errors.New("auth: SignIn needs a function that opens the browser")
 	}
 	if !m.signMu.TryLock() {
 		return nil, userErr(triage.EINVALID, ErrSignInInProgress, nil, msgInProgress)
 	}
 	defer m.signMu.Unlock()
+	if m.noSignIn {
+		return m.signInWithout(ctx)
+	}
 	state, verifier := rand.Text(), oauth2.GenerateVerifier()
 	addr := m.env.RedirectAddr()
 	cb := newCallback(state, addr, m.now().Add(m.cbTimeout), m.now, m.log)
@@ -677,22 +784,50 @@ func (m *Manager) SignIn(ctx context.Context, openBrowser func(authURL string) e
 		m.log.Warn("no refresh token issued: the session ends with the access token")
 	}
 	now := m.now()
+	at := &oauth2.Token{AccessToken: resp.AccessToken, TokenType: resp.TokenType, Expiry: resp.Expiry}
+	prev, prevState, err := m.begin(ctx, at, resp.RefreshToken, m.sessionExpiry(now, now, resp, time.Time{}), now)
+	if err != nil {
+		return nil, err
+	}
+	m.log.Info("signed in", "refresh_count", resp.RefreshCount)
+	return m.rolesAfterSignIn(ctx, prev, prevState)
+}
+
+// signInWithout starts a session in an environment without sign-in: no
+// browser, no token; then the roles are read as after any sign-in.
+func (m *Manager) signInWithout(ctx context.Context) (*SignInResult, error) {
+	prev, prevState, err := m.begin(ctx, nil, "", time.Time{}, m.now())
+	if err != nil {
+		return nil, err
+	}
+	m.log.Info("session started without sign-in")
+	return m.rolesAfterSignIn(ctx, prev, prevState)
+}
+
+// begin starts a new session, still without a role, with its tokens (none
+// without sign-in), saves it and tells OnChange. It returns who was signed
+// in before, and in which state.
+func (m *Manager) begin(ctx context.Context, at *oauth2.Token, rt string, rtExp, now time.Time) (triage.Identity, State, error) {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
-		return nil, userErr(triage.EUNAVAILABLE, ErrNotSignedIn, errors.New("manager closed"), msgNotSignedIn)
+		return triage.Identity{}, 0, userErr(triage.EUNAVAILABLE, ErrNotSignedIn, errors.New("manager closed"), msgNotSignedIn)
 	}
 	prev, prevState := m.id, m.state
-	at := &oauth2.Token{AccessToken: resp.AccessToken, TokenType: resp.TokenType, Expiry: resp.Expiry}
-	gen := m.installLocked(at, resp.RefreshToken, m.sessionExpiry(now, now, resp, time.Time{}), now, triage.Identity{}, StateNeedsRole)
+	gen := m.installLocked(at, rt, rtExp, now, triage.Identity{}, StateNeedsRole)
 	m.warning = ""
 	status := m.statusLocked()
 	m.mu.Unlock()
 	m.Touch()
 	_ = m.persist(ctx, gen)
-	m.log.Info("signed in", "refresh_count", resp.RefreshCount)
 	m.notify(status)
+	return prev, prevState, nil
+}
 
+// rolesAfterSignIn reads the roles of whoever just signed in, suggests one
+// and, when the same clinician signed in again (to unlock), restores their
+// role.
+func (m *Manager) rolesAfterSignIn(ctx context.Context, prev triage.Identity, prevState State) (*SignInResult, error) {
 	opts, userID, err := m.loadRoles(ctx)
 	if err != nil {
 		return nil, err
@@ -928,7 +1063,7 @@ func (m *Manager) Logout(ctx context.Context, o LogoutOptions) (LogoutReport, er
 	if id.SDSUserID == "" {
 		// A Manager that was never restored (a command-line logout): the
 		// saved session says whose it is.
-		if rec, err := m.load(ctx); err == nil && rec.Auth == m.authKey {
+		if rec, _, err := m.load(ctx); err == nil && m.matches(rec) {
 			id = rec.ID
 		}
 	}

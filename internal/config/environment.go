@@ -80,6 +80,10 @@ const (
 	// DemoClientID is the client id the embedded sandbox's mock sign-in
 	// accepts.
 	DemoClientID = "triagedesk-demo"
+	// LocalClientID is the local environment's default client id: the
+	// one `triagectl sandbox` registers for its mock sign-in, so signing
+	// in to it needs no --client-id.
+	LocalClientID = "triagedesk-sandbox"
 )
 
 // SecretKind says where the OAuth2 client secret comes from. The secret is
@@ -151,7 +155,7 @@ func Builtin(name EnvironmentName) (Environment, bool) {
 		e.ClientID = DemoClientID
 	case EnvLocal:
 		e.Label = "Local development server"
-		e.ClientID = DemoClientID
+		e.ClientID = LocalClientID
 	case EnvNHSSandbox:
 		e.Label = "NHS sandbox – sample data, no sign-in"
 		e.FHIRBaseURL = NHSSandboxFHIRBaseURL
@@ -190,9 +194,12 @@ func ParseEnvironmentName(s string) (EnvironmentName, error) {
 	return "", triage.Errorf(triage.EINVALID, "%q is not an environment Triage Desk knows: use demo, local, nhs-sandbox, int or prod", s)
 }
 
-// AllowsLoopbackHTTP reports whether plain http to 127.0.0.1 or localhost is
-// acceptable: only for demo and local, which talk to a server on this machine.
-func (n EnvironmentName) AllowsLoopbackHTTP() bool { return n == EnvDemo || n == EnvLocal }
+// AllowsLoopbackHTTP reports whether plain http to a loopback address
+// (127.0.0.1, ::1 or localhost) is acceptable: in every environment but live
+// e-RS. The traffic never leaves this computer, and the demo, local
+// development servers and a locally run copy of the NHS sandbox serve plain
+// http. Any other address needs https.
+func (n EnvironmentName) AllowsLoopbackHTTP() bool { return n != EnvProd }
 
 // WithURLs returns e with its FHIR and auth bases replaced; the demo
 // environment uses it once the embedded sandbox is listening. Trailing
@@ -296,6 +303,9 @@ func checkURL(s string, loopbackHTTP bool) string {
 		}
 		if loopbackHTTP {
 			return "must start with https:// (plain http is only allowed to 127.0.0.1 or localhost)"
+		}
+		if isLoopbackHost(u.Hostname()) {
+			return "must start with https:// (live e-RS is reached over https only, even on this computer)"
 		}
 		return "must start with https://"
 	default:

@@ -247,14 +247,20 @@ func (p *pusher) send(ctx context.Context, en store.Entry) {
 		return
 	}
 
-	// A triage outcome must still be allowed (A029, never cached).
+	// A triage outcome must still be allowed (A029, never cached). When
+	// e-RS cannot say, it is sent: e-RS checks it on arrival.
 	if d.Kind == triage.DecisionReviewOutcome {
-		acts, err := c.AvailableActions(ctx, d.UBRN, rr.Version)
-		if err != nil {
+		chk, err := e.actionsNow(ctx, c, d.UBRN, rr.Version)
+		switch {
+		case err != nil:
 			p.readFailed(ctx, en, err)
 			return
-		}
-		if !slices.Contains(acts.Actions, triage.ActionRecordReviewOutcome) {
+		case chk.Changed(rr.Version):
+			p.conflict(ctx, en, chk.Reread, nil)
+			return
+		case !chk.Known:
+			log.Info("e-RS did not say which actions are allowed: sending; e-RS checks the decision")
+		case !slices.Contains(chk.Actions, triage.ActionRecordReviewOutcome):
 			p.conflict(ctx, en, rr, nil)
 			return
 		}

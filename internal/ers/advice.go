@@ -331,7 +331,7 @@ func adviceWording(e *Error) {
 	case code == "DUPLICATE_FILENAME":
 		e.Message = "A file with this name is already on the request. Rename the file and attach it again."
 	case e.Status == 422 && e.write && e.Class == Permanent && code != "NO_RELATIONSHIP" && code != "FILE_SIZE_ERROR":
-		e.Message = fmt.Sprintf("e-RS did not accept the %s: %s. Amend it and send again.", what, codeText(e))
+		e.Message = fmt.Sprintf("e-RS did not accept the %s (%s). Amend it and send again.", what, serverSaid(e))
 	case e.Class == Unreachable && e.write && e.Status == 0 && e.sent && !errors.Is(e.Err, context.Canceled):
 		e.Message = fmt.Sprintf("e-RS did not answer, so it is not yet known whether your %s was received. Triage Desk will read the request again before doing anything else.", what)
 	}

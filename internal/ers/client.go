@@ -577,8 +577,12 @@ func (c *Client) networkError(ctx context.Context, e *Error, err error) {
 		e.Message = "e-RS did not answer in time. Triage Desk will try again; nothing has been lost."
 	case e.write && e.sent:
 		e.Message = "The connection to e-RS failed while sending, so it is not yet known whether your decision was applied. Triage Desk will check the referral before doing anything else."
+	case e.write:
+		// Never sent (the connection could not be made): the decision
+		// waits in the outbox.
+		e.Message = "Triage Desk cannot reach e-RS. Check your network connection (and HSCN or VPN if your trust uses one). Your decision is kept and will be sent when the connection returns."
 	default:
-		e.Message = "Triage Desk cannot reach e-RS. Check your network connection (and HSCN or VPN if your trust uses one). Your work is saved and will be sent when the connection returns."
+		e.Message = "Triage Desk cannot reach e-RS. Check your network connection (and HSCN or VPN if your trust uses one), then try again; what is already downloaded can still be read."
 	}
 }
 

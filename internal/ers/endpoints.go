@@ -42,7 +42,7 @@ func decodeError(m Meta, write bool, err error) *Error {
 	if write {
 		e.Message = "e-RS accepted the request but its reply could not be read. Triage Desk will refresh the referral to confirm what happened."
 	} else {
-		e.Message = fmt.Sprintf("e-RS sent a reply Triage Desk could not read (%s). Try again later; if it keeps happening, contact your IT service desk and quote the correlation id %s.", m.Op, m.CorrelationID)
+		e.Message = fmt.Sprintf("Triage Desk could not read e-RS's answer to %s. This is a fault in Triage Desk, not in your work: try again later, and if it keeps happening contact your IT service desk and quote the correlation id %s.", m.Op, m.CorrelationID)
 	}
 	return e
 }
@@ -320,7 +320,25 @@ func (c *Client) AvailableActions(ctx context.Context, ubrn string, version int)
 	if version <= 0 {
 		return nil, newLocalError("A029", Permanent, "The referral's version is not known. Refresh the referral.", nil)
 	}
-	q := "focus=ReferralRequest/" + ubrn + "/_history/" + strconv.Itoa(version) + "&intent=proposal&status=ready"
+	return c.availableActions(ctx, ubrn, "ReferralRequest/"+ubrn+"/_history/"+strconv.Itoa(version))
+}
+
+// AvailableActionsAnyVersion asks A029 without naming a version
+// (focus=ReferralRequest/{ubrn}), for when e-RS does not answer for the
+// version A005 gave (the NHS sandbox answers only for its examples'
+// versions). e-RS documents the versioned form only, so callers use this as
+// a fallback and treat a refusal as "actions unknown". Never cache the
+// result. Errors are *Error.
+func (c *Client) AvailableActionsAnyVersion(ctx context.Context, ubrn string) (*ActionsResult, error) {
+	return c.availableActions(ctx, ubrn, "ReferralRequest/"+ubrn)
+}
+
+// availableActions is A029 for a focus reference.
+func (c *Client) availableActions(ctx context.Context, ubrn, focus string) (*ActionsResult, error) {
+	if err := checkID("A029", "referral number (UBRN)", ubrn); err != nil {
+		return nil, err
+	}
+	q := "focus=" + focus + "&intent=proposal&status=ready"
 	resp, err := c.do(ctx, call{op: "A029", method: "GET", path: "STU3/Task", query: q, accept: acceptJSON})
 	if err != nil {
 		return nil, err
@@ -330,6 +348,77 @@ func (c *Client) AvailableActions(ctx context.Context, ubrn string, version int)
 		return nil, decodeError(resp.meta, false, derr)
 	}
 	return &ActionsResult{Actions: actions, Meta: resp.meta}, nil
+}
+
+// ActionsCheck is what ActionsNow found out about a referral's available
+// actions.
+type ActionsCheck struct {
+	// Actions are e-RS's answer when Known.
+	Actions []triage.Action
+	// Known is false when e-RS answered A029 for no version: the actions
+	// are unknown (offer every decision that fits the referral's type;
+	// e-RS checks a decision when it arrives).
+	Known bool
+	// Reread is the referral as re-read (A005) after e-RS refused the
+	// version asked about; nil when it was not re-read. When its Version
+	// differs from the one asked about the referral has changed, and
+	// Actions and Known say nothing.
+	Reread *ReferralResult
+	// Unversioned is true when the answer came from A029 without a version.
+	Unversioned bool
+}
+
+// Changed reports whether the re-read found a newer version than version.
+func (a *ActionsCheck) Changed(version int) bool {
+	return a.Reread != nil && a.Reread.Version != version
+}
+
+// ActionsNow asks A029 at version. When e-RS refuses that version (e-RS
+// does so for a version that is not current; the NHS sandbox for any but its
+// example's), it re-reads the referral once (A005): a new version means the
+// referral changed (Changed). Otherwise it asks once more without a
+// version, and if e-RS refuses that too the actions are unknown (Known
+// false). Other failures (network, 5xx, sign-in, role) are returned as
+// *Error.
+func (c *Client) ActionsNow(ctx context.Context, ubrn string, version int) (*ActionsCheck, error) {
+	res, err := c.AvailableActions(ctx, ubrn, version)
+	if err == nil {
+		return &ActionsCheck{Actions: res.Actions, Known: true}, nil
+	}
+	if !refusedByERS(err) {
+		return nil, err
+	}
+	rr, err := c.Referral(ctx, ubrn)
+	if err != nil {
+		return nil, err
+	}
+	chk := &ActionsCheck{Reread: rr}
+	if rr.Version != version {
+		return chk, nil
+	}
+	res, err = c.AvailableActionsAnyVersion(ctx, ubrn)
+	switch {
+	case err == nil:
+		chk.Actions, chk.Known, chk.Unversioned = res.Actions, true, true
+	case !refusedByERS(err):
+		return nil, err
+	}
+	return chk, nil
+}
+
+// refusedByERS reports whether e-RS refused a request itself (400, 404 or
+// 422: a version it does not know, or a request it has no answer for),
+// rather than failing to answer or refusing the user.
+func refusedByERS(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Status {
+	case 400, 404, 422:
+		return true
+	}
+	return false
 }
 
 // checkWrite refuses a write that cannot be sent: a bad UBRN, no version,

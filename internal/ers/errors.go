@@ -202,7 +202,10 @@ func (e *Error) classify(now time.Time, id triage.Identity) {
 		e.Message = "e-RS could not validate this attachment, so it cannot be opened. Ask the referrer to send it again."
 	case e.Status == 401:
 		e.Class = AuthRequired
-		e.Message = "Your NHS Care Identity session has ended. Sign in again; your decisions are kept and will be sent afterwards."
+		e.Message = "Your NHS Care Identity session has ended, or e-RS did not accept it. Sign in again."
+		if e.write {
+			e.Message = "Your NHS Care Identity session has ended, or e-RS did not accept it. Sign in again; your decision is kept and will be sent afterwards."
+		}
 	case e.Status == 403:
 		e.Class = Forbidden
 		e.Message = forbiddenMessage(e, id)
@@ -251,24 +254,33 @@ func (e *Error) classify(now time.Time, id triage.Identity) {
 	case code == "FILE_SIZE_ERROR":
 		e.Class = Permanent
 		e.Message = "This attachment is too large for e-RS to send this way. Open it in the e-RS web application."
+	case code == "SANDBOX_ERROR":
+		e.Class = Permanent
+		e.Message = fmt.Sprintf("The NHS sandbox answers only its published example requests, and this was not one of them (%s). "+
+			"Use a referral from the sandbox's examples, with the business function its example names; decisions of your own can be tried in Triage Desk's own sandbox (triagectl sandbox).", serverSaid(e))
 	case e.Status == 422 && e.write:
 		e.Class = Permanent
-		e.Message = fmt.Sprintf("e-RS did not accept the decision: %s. Amend it and send again.", codeText(e))
+		e.Message = fmt.Sprintf("e-RS did not accept the decision (%s). Amend it and send it again; if e-RS refuses it again, contact your IT service desk and quote the correlation id %s.", serverSaid(e), e.CorrelationID)
 	default:
+		// e-RS's own refusal: say what it said, never blame Triage Desk.
 		e.Class = Permanent
-		e.Message = fmt.Sprintf("e-RS refused the request (%s). This is a fault in Triage Desk, not in your work: contact your IT service desk and quote the correlation id %s.", codeText(e), e.CorrelationID)
+		e.Message = fmt.Sprintf("e-RS refused the request (%s). Check the referral number and the role you are working as, then try again; if it keeps happening, contact your IT service desk and quote the correlation id %s.", serverSaid(e), e.CorrelationID)
 	}
 }
 
-// codeText is the e-RS display for the code, else the code, else the status.
-func codeText(e *Error) string {
-	switch {
-	case e.Display != "":
-		return e.Display
-	case e.Code != "":
-		return e.Code
+// serverSaid is what e-RS answered, for a message: the HTTP status, its
+// error code and the code's display text ("HTTP 422 INVALID_VALUE: Invalid
+// value"). It never includes the free-text diagnostics, which may name a
+// patient's referral.
+func serverSaid(e *Error) string {
+	s := fmt.Sprintf("HTTP %d", e.Status)
+	if e.Code != "" {
+		s += " " + e.Code
 	}
-	return fmt.Sprintf("HTTP %d", e.Status)
+	if e.Display != "" && !strings.EqualFold(e.Display, e.Code) {
+		s += ": " + e.Display
+	}
+	return s
 }
 
 func forbiddenMessage(e *Error, id triage.Identity) string {

@@ -1,5 +1,6 @@
 // Package testutil holds helpers shared by Triage Desk's tests: finding the
-// published e-RS and PDS example payloads and the project root.
+// published e-RS and PDS example payloads, the project root and the
+// project's own fixtures in the top-level testdata folder.
 package testutil
 
 import (
@@ -70,4 +71,24 @@ func PDSExamplesDir(t testing.TB) string {
 		t.Skipf("published PDS examples not found at %s (set TRIAGEDESK_PDS_EXAMPLES): contract test not run", dir)
 	}
 	return dir
+}
+
+// TestdataPath returns the path of a file in the project's top-level
+// testdata folder, e.g. TestdataPath(t, "fhir/outcome-422-invalid-value.json").
+// Those fixtures are written for this project (none is copied from the
+// published examples); see testdata/README.md.
+func TestdataPath(t testing.TB, rel string) string {
+	t.Helper()
+	return filepath.Join(RepoRoot(t), "testdata", filepath.FromSlash(rel))
+}
+
+// Testdata reads a file of the project's top-level testdata folder. A
+// missing file fails the test: the folder is part of the repository.
+func Testdata(t testing.TB, rel string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(TestdataPath(t, rel))
+	if err != nil {
+		t.Fatalf("read testdata %s: %v", rel, err)
+	}
+	return b
 }

@@ -1,0 +1,55 @@
+package ui
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/config"
+	"github.com/triagedesk/triagedesk/internal/erssandbox"
+	"github.com/triagedesk/triagedesk/ui/bridge"
+)
+
+// The NHS sandbox (here a copy on a loopback address over plain http) has
+// no sign-in: the window goes from the loading screen to the worklist
+// without a sign-in screen, marked as a test environment.
+func TestNHSSandboxOpensTheWorklistWithoutSignIn(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sb, err := erssandbox.Start(ctx, erssandbox.Config{Referrals: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	a := test.NewTempApp(t)
+	dir := t.TempDir()
+	sharePDFCache(t, dir)
+	loop := bridge.NewLoop()
+	var shown *Vetting
+	d := NewDesktop(a, RunOptions{Post: loop.Post, OnVetting: func(v *Vetting) { shown = v },
+		App: app.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"), DevInsecureKeyfile: filepath.Join(dir, "dev.key"),
+			KeyWarn: io.Discard, LockTimeout: -1, Override: &config.EnvironmentChoice{Name: config.EnvNHSSandbox, FHIRBaseURL: sb.BaseURL()}}})
+	defer d.Close()
+	sawSignIn := false
+	if !loop.RunUntil(90*time.Second, func() bool {
+		sawSignIn = sawSignIn || d.Frame.Screen() == ScreenSession
+		return shown != nil && len(shown.list.all) > 0
+	}) {
+		t.Fatalf("no worklist; screen %q: %s", d.Frame.Screen(), joined(d.Window.Content()))
+	}
+	if sawSignIn {
+		t.Error("a sign-in screen was shown for an environment without sign-in")
+	}
+	if id := d.Runtime().Status().Identity; id.SDSUserID != erssandbox.UserClinician || id.ODS != erssandbox.ProviderODS {
+		t.Errorf("working as %+v", id)
+	}
+	if b := joined(d.Frame.bannerBox); !strings.Contains(b, "TEST ENVIRONMENT: nhs-sandbox") || strings.Contains(b, "demo") {
+		t.Errorf("not marked as the NHS sandbox test environment: %s", b)
+	}
+}
