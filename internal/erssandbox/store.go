@@ -189,6 +189,22 @@ func (s *store) snapshot(ubrn string) (triage.Referral, itemExtra, error) {
 	return cloneReferral(rec.ref), x, nil
 }
 
+// otherThan returns a copy of the first referral, in generation order,
+// that is not ubrn (FaultOtherReferral's answer).
+func (s *store) otherThan(ubrn string) (triage.Referral, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range s.order {
+		if u == ubrn {
+			continue
+		}
+		if rec, ok := s.get(u); ok {
+			return cloneReferral(rec.ref), true
+		}
+	}
+	return triage.Referral{}, false
+}
+
 // inReferralsForReview reports whether the referral is on Referrals for
 // Review: a booked referral not yet accepted, rejected or redirected, or a
 // RAS referral awaiting triage.

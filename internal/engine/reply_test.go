@@ -1,0 +1,67 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/triagedesk/triagedesk/internal/erssandbox"
+	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/triage"
+)
+
+// A write whose reply names another referral is not trusted: nothing is
+// cached under the other referral's UBRN, and the decision is settled by
+// re-reading the decided referral (A005), whose new state and version are
+// what the cache and the outbox then hold.
+func TestReplyForAnotherReferralIsNeverCached(t *testing.T) {
+	for _, kind := range []triage.ReferralType{triage.ReferralTypeAppointment, triage.ReferralTypeTriageDeferral} {
+		env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 30, Seed: 21},
+			engine: func(c *Config) { c.NoPrefetch, c.PushWorkers = true, 1 }})
+		ctx := context.Background()
+		rd := env.sb.ReferenceData()
+		var ref triage.Referral
+		for _, r := range decidable(t, env.sb) {
+			if r.Type == kind {
+				ref = r
+				break
+			}
+		}
+		if ref.UBRN == "" {
+			t.Fatalf("no %s referral in the sandbox", kind)
+		}
+		var other triage.Referral
+		for _, r := range env.sb.Referrals(nil) {
+			if r.UBRN != ref.UBRN {
+				other = r
+				break
+			}
+		}
+		d := decisionFor(t, ref, rd, 1)
+		en, err := env.st.Enqueue(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.sb.FailNext(d.Kind.Operation(), erssandbox.FaultOtherReferral)
+		env.run()
+		waitSettled(t, env.st, 15*time.Second)
+
+		now, err := env.sb.Referral(ref.UBRN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := env.st.Entry(ctx, en.ID)
+		if got.State != triage.OutboxSent || got.Sent == nil || !got.Sent.Settled || got.Sent.NewVersion != now.Version {
+			t.Errorf("%s: decision %s %+v, want sent, settled by re-reading, at e-RS's version %d", kind, got.State, got.Sent, now.Version)
+		}
+		cached, err := env.st.Referral(ctx, ref.UBRN)
+		if err != nil || cached.Referral.Version != now.Version || cached.Referral.State.State != now.State.State {
+			t.Errorf("%s: cached referral v%d %s (%v), want e-RS's v%d %s", kind, cached.Referral.Version, cached.Referral.State.State, err, now.Version, now.State.State)
+		}
+		if _, err := env.st.Referral(ctx, other.UBRN); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s: the other referral in e-RS's reply was cached (%v)", kind, err)
+		}
+		checkOutcomes(t, env.st, env.sb)
+	}
+}
