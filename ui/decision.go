@@ -135,6 +135,9 @@ func (dp *decisionPanel) actionButtons() []fyne.CanvasObject {
 		return "   (" + d.Bindings[0].String() + ")"
 	}
 	var out []fyne.CanvasObject
+	if triage.PatientMismatch(dp.p.data.view.Mismatches) {
+		return []fyne.CanvasObject{wrappedLabel("No decision can be recorded: the worklist and the referral's details name different patients (see above).")}
+	}
 	switch dp.p.referral().Type {
 	case triage.ReferralTypeAppointment:
 		acc := widget.NewButtonWithIcon("Accept"+key(shortcuts.Accept), theme.ConfirmIcon(), dp.doAccept)

@@ -164,11 +164,13 @@ func (p *referralPanel) buildHeader() fyne.CanvasObject {
 	nhs.SizeName = theme.SizeNameSubHeadingText
 	ubrn := widget.NewLabelWithStyle("UBRN "+formatUBRN(r.UBRN), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	kind := r.Type.Label()
-	switch r.Booking() {
-	case triage.BookingDirect:
-		kind += " (directly bookable)"
-	case triage.BookingIndirect:
-		kind += " (indirectly bookable)"
+	if r.Type == triage.ReferralTypeAppointment {
+		switch r.Booking() {
+		case triage.BookingDirect:
+			kind += " (directly bookable)"
+		case triage.BookingIndirect:
+			kind += " (indirectly bookable)"
+		}
 	}
 	// Who the patient is is never truncated; the rest gives way (or
 	// wraps) so the window fits a 1280-pixel screen.
@@ -206,7 +208,33 @@ func (p *referralPanel) buildHeader() fyne.CanvasObject {
 	p.changed = container.NewStack()
 	line3 := container.NewBorder(nil, nil, nil, container.NewCenter(p.asOf), stateLabel)
 	line4 := container.NewHBox(widget.NewLabel("Pathway start "+formatDate(r.PathwayStart)), widget.NewLabel(reviewBy))
-	return card(container.NewVBox(line1, line2, line3, line4, p.changed))
+	lines := []fyne.CanvasObject{line1, line2, line3, line4}
+	if m := mismatchStrip(p.data.view.Mismatches); m != nil {
+		lines = append(lines, m)
+	}
+	lines = append(lines, p.changed)
+	return card(container.NewVBox(lines...))
+}
+
+// mismatchStrip says where e-RS's worklist and the referral's details
+// disagree, side by side, with what to do; nil when they agree. The
+// referral type shown is the worklist's (e-RS states it there); the other
+// values are shown both ways, never picked.
+func mismatchStrip(ms []triage.Mismatch) fyne.CanvasObject {
+	if len(ms) == 0 {
+		return nil
+	}
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = fmt.Sprintf("%s – worklist: %s; referral details: %s", m.Field, m.Worklist, m.Referral)
+	}
+	msg := "e-RS's worklist and this referral's details disagree: " + strings.Join(parts, " · ") + "."
+	if triage.PatientMismatch(ms) {
+		msg += " They name different patients, so no decision can be made here: refresh, and if they still differ, decide in the e-RS web application."
+	} else {
+		msg += " The referral type shown is the worklist's. Refresh (Ctrl+R) to check again before deciding."
+	}
+	return colourBox(container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, wrappedLabel(msg)), ColorNameUrgent)
 }
 
 // asOfTime is e-RS's time of the cached referral (the response's Date),
@@ -704,6 +732,13 @@ func priorityBadge(p triage.Priority) fyne.CanvasObject {
 // sectionTitle is a bold heading in the side column.
 func sectionTitle(s string) fyne.CanvasObject {
 	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// wrappedLabel is a label that wraps at word boundaries (never cut short).
+func wrappedLabel(s string) *widget.Label {
+	l := widget.NewLabel(s)
+	l.Wrapping = fyne.TextWrapWord
+	return l
 }
 
 // errorText is a wrapped message in the error colour (with words that say
