@@ -58,3 +58,28 @@ func (dp *decisionPanel) StatusText() string { return strings.Join(texts(dp.box)
 
 // Text returns the confirm step's content.
 func (c *confirmStep) Text() string { return strings.Join(texts(c.body), "|") }
+
+// buttonTexts returns the text of every visible button in the object tree.
+func buttonTexts(o fyne.CanvasObject) []string {
+	var out []string
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if o == nil || !o.Visible() {
+			return
+		}
+		switch v := o.(type) {
+		case *widget.Button:
+			out = append(out, v.Text)
+		case *fyne.Container:
+			for _, c := range v.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(v).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	return out
+}

@@ -77,6 +77,18 @@ type referralPanel struct {
 
 	// onCRIShown is called when page 1 of the referral's CRI is on screen.
 	onCRIShown func()
+	// shown are called once the referral is shown (whenShown).
+	shown []func(*referralPanel)
+}
+
+// whenShown calls fn once the referral's details are on screen (at once
+// if they are).
+func (p *referralPanel) whenShown(fn func(*referralPanel)) {
+	if p.loaded {
+		fn(p)
+		return
+	}
+	p.shown = append(p.shown, fn)
 }
 
 func newReferralPanel(v *Vetting, ubrn string) *referralPanel {
@@ -151,6 +163,11 @@ func (p *referralPanel) show(d referralData) {
 		sectionTitle(fmt.Sprintf("Related referrals (%d)", len(d.view.Referral.Referral.RelatedUBRNs))), p.related,
 	}
 	p.side.Refresh()
+	fns := p.shown
+	p.shown = nil
+	for _, fn := range fns {
+		fn(p)
+	}
 }
 
 // referral is the cached referral the panel shows.
