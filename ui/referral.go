@@ -305,6 +305,24 @@ func (p *referralPanel) noteChanged(version int) {
 	p.changed.Refresh()
 }
 
+// reloadDetails shows the referral as now cached (after e-RS applied the
+// clinician's own decision): the header card and attachments are redrawn;
+// the document on screen and the decision panel stay.
+func (p *referralPanel) reloadDetails() {
+	a := p.v.app
+	bridge.Run(p.v.b, p.ctx, func(ctx context.Context) (app.ReferralView, error) {
+		return a.Referral(ctx, p.ubrn)
+	}, func(view app.ReferralView, err error) {
+		if err != nil {
+			return // the next event tries again; what is shown stays
+		}
+		p.data.view = view
+		p.header.Objects = []fyne.CanvasObject{p.buildHeader()}
+		p.header.Refresh()
+		p.fillAttachments()
+	})
+}
+
 // viewerWidth is the width available to the document.
 func (p *referralPanel) viewerWidth() float32 {
 	if w := p.viewerArea.Size().Width; w > 50 {
