@@ -43,8 +43,8 @@ const (
 	ConfirmAndNext ID = "confirm-and-next" // send it and open the next referral
 	Cancel         ID = "cancel"           // cancel the form or step open
 	Search         ID = "search"           // put the cursor in the worklist search box
-	PageDown       ID = "page-down"        // next page of the document
-	PageUp         ID = "page-up"          // previous page of the document
+	PageDown       ID = "page-down"        // scroll the document down one screen
+	PageUp         ID = "page-up"          // scroll the document up one screen
 	ZoomIn         ID = "zoom-in"          // enlarge the document
 	ZoomOut        ID = "zoom-out"         // shrink the document
 	FitWidth       ID = "fit-width"        // fit the document to the viewer's width
@@ -164,8 +164,8 @@ var Defs = []Def{
 	{ID: ConfirmAndNext, Label: "Confirm and open next", Menu: MenuReferral, Bindings: []Binding{KeyBinding(fyne.KeyReturn, ctrl|fyne.KeyModifierShift)}},
 	{ID: Cancel, Label: "Cancel", Menu: MenuReferral, Bindings: []Binding{KeyBinding(fyne.KeyEscape, 0)}},
 
-	{ID: PageDown, Label: "Next page", Menu: MenuDocument, Bindings: []Binding{KeyBinding(fyne.KeyPageDown, 0)}},
-	{ID: PageUp, Label: "Previous page", Menu: MenuDocument, Bindings: []Binding{KeyBinding(fyne.KeyPageUp, 0)}},
+	{ID: PageDown, Label: "Page down (one screen)", Menu: MenuDocument, Bindings: []Binding{KeyBinding(fyne.KeyPageDown, 0)}},
+	{ID: PageUp, Label: "Page up (one screen)", Menu: MenuDocument, Bindings: []Binding{KeyBinding(fyne.KeyPageUp, 0)}},
 	{ID: ZoomIn, Label: "Zoom in", Menu: MenuDocument, Bindings: []Binding{RuneBinding('+'), RuneBinding('=')}},
 	{ID: ZoomOut, Label: "Zoom out", Menu: MenuDocument, Bindings: []Binding{RuneBinding('-')}},
 	{ID: FitWidth, Label: "Fit width", Menu: MenuDocument, Bindings: []Binding{RuneBinding('w')}},
