@@ -415,15 +415,13 @@ func (p *referralPanel) showCRI(res criResult, err error, showing string, back f
 		}
 		p.setViewer(messagePanel(theme.DownloadIcon(), msg+"\n"+ids, back), showing)
 	default:
-		tools := back
-		if tools == nil {
-			title := widget.NewLabelWithStyle("Clinical referral information", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-			// The title gives way before the zoom and page controls, so
-			// the window fits a 1280-pixel screen.
-			title.Truncation = fyne.TextTruncateEllipsis
-			tools = title
-		}
-		v := newPDFViewer(p.v.b, p.ctx, res.pdf, res.zoom, true, nil, tools)
+		title := widget.NewLabelWithStyle("Clinical referral information", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		// The title gives way before the zoom and page controls, so the
+		// window fits a 1280-pixel screen; whose letter it is, when it is
+		// not the open referral's, is said in full above the document
+		// (back).
+		title.Truncation = fyne.TextTruncateEllipsis
+		v := newPDFViewer(p.v.b, p.ctx, res.pdf, res.zoom, true, nil, title)
 		v.fitWidth = res.width
 		if showing == "cri" {
 			v.onPageShown = func(page int) {
@@ -438,7 +436,7 @@ func (p *referralPanel) showCRI(res criResult, err error, showing string, back f
 		if res.first != nil && res.pdf.PageCount() > 0 {
 			v.pages[0].setImage(res.first, v.gen)
 		}
-		p.setPDFViewer(v, showing)
+		p.setPDFViewer(v, showing, back)
 		if res.first != nil {
 			v.pageShown(0)
 		}
@@ -462,8 +460,14 @@ func (p *referralPanel) setViewer(obj fyne.CanvasObject, showing string) {
 	p.viewerArea.Refresh()
 }
 
-func (p *referralPanel) setPDFViewer(v *pdfViewer, showing string) {
-	p.setViewer(v.Object(), showing)
+// setPDFViewer puts a document viewer in the viewer area, under top (nil
+// for none) across the whole width.
+func (p *referralPanel) setPDFViewer(v *pdfViewer, showing string, top fyne.CanvasObject) {
+	obj := v.Object()
+	if top != nil {
+		obj = container.NewBorder(top, nil, nil, nil, obj)
+	}
+	p.setViewer(obj, showing)
 	p.viewer = v
 	v.viewMoved()
 }
@@ -481,6 +485,19 @@ func (p *referralPanel) backBar(what string) fyne.CanvasObject {
 	l := widget.NewLabelWithStyle(what, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	l.Truncation = fyne.TextTruncateEllipsis
 	return container.NewBorder(nil, nil, btn, nil, l)
+}
+
+// relatedBar says, across the whole viewer and in full (it wraps, it is
+// never cut short), that the letter below is a related referral's, with
+// its own UBRN and the UBRN of the referral in the header, and offers the
+// way back to the open referral's own letter.
+func (p *referralPanel) relatedBar(ubrn string) fyne.CanvasObject {
+	l := widget.NewLabelWithStyle(fmt.Sprintf("Related referral UBRN %s – this is that referral's clinical information, not the letter of UBRN %s shown in the header above.",
+		formatUBRN(ubrn), formatUBRN(p.ubrn)), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	l.Wrapping = fyne.TextWrapWord
+	btn := widget.NewButtonWithIcon("Back to this referral's clinical information", theme.NavigateBackIcon(), p.loadCRI)
+	strip := colourBox(container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, l), ColorNameUrgent)
+	return container.NewVBox(strip, container.NewHBox(btn))
 }
 
 // documentMetas returns what the cache knows about each attachment.
@@ -627,7 +644,7 @@ func (p *referralPanel) previewAttachment(d triage.Document) {
 			}
 			pv := newPDFViewer(p.v.b, p.ctx, pv.PDF, fitZoom(sizes, width), true, nil, tools)
 			pv.fitWidth = width
-			p.setPDFViewer(pv, showing)
+			p.setPDFViewer(pv, showing, nil)
 		case document.PreviewImage:
 			img := canvas.NewImageFromImage(pv.Image)
 			img.FillMode = canvas.ImageFillContain
@@ -654,7 +671,7 @@ func (p *referralPanel) fillRelated() {
 	for _, u := range rel {
 		u := u
 		btn := widget.NewButtonWithIcon("UBRN "+formatUBRN(u)+" – clinical information", theme.DocumentIcon(), func() {
-			p.openCRI(u, p.backBar("Related referral "+formatUBRN(u)+" (same pathway) – its clinical information"))
+			p.openCRI(u, p.relatedBar(u))
 		})
 		btn.Alignment = widget.ButtonAlignLeading
 		objs = append(objs, btn)
