@@ -52,3 +52,27 @@ func TestRASReferralIsNeverShownAsBooked(t *testing.T) {
 		t.Error("a booked accept was queued on a RAS referral")
 	}
 }
+
+// TestPatientNeedsAreShownInTheHeader: interpreter, transport and advocacy
+// needs (Extension-eRS-PatientAdditionalRequirement-1) are in the header
+// card, where they cannot be missed.
+func TestPatientNeedsAreShownInTheHeader(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	ctx := context.Background()
+	row := h.booked(false)
+	cr, err := h.ws.Store.Referral(ctx, row.UBRN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr.Referral.AdditionalRequirements = []triage.Coding{
+		{System: "https://fhir.nhs.uk/STU3/CodeSystem/eRS-AdditionalRequirementType-1", Code: "INTERPRETER", Display: "Interpreter"},
+		{System: "https://fhir.nhs.uk/STU3/CodeSystem/eRS-AdditionalRequirementType-1", Code: "ADVOCACY"},
+	}
+	if err := h.ws.Store.PutReferral(ctx, cr); err != nil {
+		t.Fatal(err)
+	}
+	p := h.open(row.UBRN)
+	if head := strings.Join(texts(p.header), "|"); !strings.Contains(head, "Patient needs: Interpreter, Advocacy") {
+		t.Errorf("header does not show the patient's needs: %s", head)
+	}
+}

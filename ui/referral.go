@@ -226,6 +226,13 @@ func (p *referralPanel) buildHeader() fyne.CanvasObject {
 	line3 := container.NewBorder(nil, nil, nil, container.NewCenter(p.asOf), stateLabel)
 	line4 := container.NewHBox(widget.NewLabel("Pathway start "+formatDate(r.PathwayStart)), widget.NewLabel(reviewBy))
 	lines := []fyne.CanvasObject{line1, line2, line3, line4}
+	if needs := r.Needs(); needs != "" {
+		// The patient's needs (interpreter, transport, advocacy) affect
+		// how and where they can be seen: shown in full, never cut short.
+		n := widget.NewLabelWithStyle("Patient needs: "+needs, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		n.Wrapping = fyne.TextWrapWord
+		lines = append(lines, container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), nil, n))
+	}
 	if m := mismatchStrip(p.data.view.Mismatches); m != nil {
 		lines = append(lines, m)
 	}
