@@ -213,8 +213,25 @@ func (c *Chrome) onUpdate(u bridge.Update) {
 		c.counts = copyCounts(u.Outbox.Counts)
 		c.updateSignInBanner()
 	}
+	c.confirmSent(u)
 	if u.Worklist != nil || u.Lagged {
 		c.readWorklist()
+	}
+}
+
+// confirmSent says in the status bar that decisions reached e-RS (a count
+// and a time: the status bar never shows patient data). The referral's
+// own panel and its worklist row say which.
+func (c *Chrome) confirmSent(u bridge.Update) {
+	n := 0
+	for _, st := range u.Decisions {
+		if st == triage.OutboxSent {
+			n++
+		}
+	}
+	if n > 0 {
+		now := c.now()
+		c.status.NoteDone(fmt.Sprintf("%s sent to e-RS at %s", countOf(n, "decision", "decisions"), clockText(now, now)))
 	}
 }
 

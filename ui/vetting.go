@@ -495,10 +495,16 @@ func (v *Vetting) dropReady(ubrn string) {
 // Open opens the referral (as a click on its row does).
 func (v *Vetting) Open(ubrn string) { v.open(ubrn) }
 
-// openNext opens the referral after ubrn in the worklist's order.
+// openNext opens the next referral after ubrn in the worklist's order
+// that has no decision queued, being sent or sent; at the end of the list
+// it says so and stays.
 func (v *Vetting) openNext(ubrn string) {
-	if next := v.list.After(ubrn); next != "" {
+	if next := v.list.NextUndecided(ubrn); next != "" {
 		v.open(next)
+		return
+	}
+	if p := v.panel; p != nil && p.decision != nil {
+		p.decision.say("That was the end of the list: no referral after this one is waiting for a decision. Clear the filters or sort differently to see the others.")
 	}
 }
 
