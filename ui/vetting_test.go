@@ -37,12 +37,12 @@ func TestWorklistShowsTheSandboxReferrals2WWFirst(t *testing.T) {
 	if rows[0].Priority != triage.PriorityTwoWeekWait {
 		t.Fatalf("first row is %s, want 2WW", rows[0].Priority)
 	}
-	// On screen: the first row starts with its 2WW badge, then its type,
-	// UBRN and NHS number in 3-3-4.
+	// On screen: the first row starts with its 2WW badge, then its status
+	// (none yet), type, UBRN and NHS number in 3-3-4.
 	cells := h.tableTexts()
 	i := slices.Index(cells, formatUBRN(rows[0].UBRN))
-	if i < 2 || cells[i-2] != "2WW" || cells[i+1] != triage.FormatNHSNumber(rows[0].NHSNumber) {
-		t.Fatalf("first row not drawn as 2WW badge, type, UBRN, NHS number: %v", cells[:min(len(cells), 16)])
+	if i < 3 || cells[i-3] != "2WW" || cells[i-2] != "" || cells[i-1] != rows[0].Type.Label() || cells[i+1] != triage.FormatNHSNumber(rows[0].NHSNumber) {
+		t.Fatalf("first row not drawn as 2WW badge, status, type, UBRN, NHS number: %v", cells[:min(len(cells), 16)])
 	}
 	c := triage.Count(h.v.list.all)
 	if want := itoa(c.ToReview) + " to review · " + itoa(c.TwoWeek) + " 2WW · 0 queued"; h.v.list.Counts() != want {
@@ -308,11 +308,10 @@ func TestDecisionRowShowsQueuedThenSentAsEventsArrive(t *testing.T) {
 	h.typeKeys("a")
 	h.shortcut(ctrlEnter)
 	h.waitFor("the decision to queue", func() bool { return p.decision.entry != nil })
-	// Show just this row, scrolled to the status column, so its cells are
-	// on screen.
+	// Show just this row, with the status column (the second) on screen.
 	h.v.list.search.SetText(row.UBRN)
 	statusOnScreen := func(want string) bool {
-		h.v.list.table.ScrollToTrailing()
+		h.v.list.table.ScrollToLeading()
 		return contains(h.tableTexts(), want)
 	}
 	h.waitFor("Queued on the row", func() bool { return statusOnScreen("Queued") })
@@ -560,7 +559,7 @@ func TestColumnWidthsAndSplitAreRemembered(t *testing.T) {
 	h.v.list.table.Refresh()
 	test.WidgetRenderer(h.v.list.table).Layout(h.v.list.table.Size())
 	h.v.list.table.DragEnd()
-	if got := prefs.Float("worklist.column.4.width"); got != 222 {
+	if got := prefs.Float("worklist.v2.column.4.width"); got != 222 {
 		t.Errorf("column width kept as %v, want 222", got)
 	}
 	h.v.split.SetOffset(0.3)
