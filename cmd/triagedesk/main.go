@@ -55,4 +55,8 @@ func main() {
 	d := ui.NewDesktop(a, ui.RunOptions{App: opts})
 	d.Window.SetMaster()
 	d.Window.ShowAndRun()
+	// The run loop also ends without the clinician choosing to quit (the
+	// desktop session ending, SIGTERM): close the store and join the
+	// engine either way, and say if decisions were left unsent.
+	d.Close()
 }

@@ -53,6 +53,7 @@ const (
 	ShowOutbox     ID = "show-outbox"      // open the outbox (decisions on their way to e-RS)
 	Settings       ID = "settings"         // open the settings
 	Lock           ID = "lock"             // lock Triage Desk now
+	Quit           ID = "quit"             // quit (warning first about decisions not yet sent)
 )
 
 // Menu names the main-menu menu a shortcut appears in.
@@ -173,6 +174,9 @@ var Defs = []Def{
 	{ID: ShowOutbox, Label: "Outbox", Menu: MenuWorklist, Bindings: []Binding{KeyBinding(fyne.KeyO, ctrl)}},
 	{ID: Settings, Label: "Settings", Menu: MenuFile, Bindings: []Binding{KeyBinding(fyne.KeyComma, ctrl)}},
 	{ID: Lock, Label: "Lock now", Menu: MenuFile, Bindings: []Binding{KeyBinding(fyne.KeyL, ctrl)}},
+	// Quit is last in the File menu, marked IsQuit (so the desktop driver
+	// adds no Quit of its own that would skip the warning).
+	{ID: Quit, Label: "Quit", Menu: MenuFile, Bindings: []Binding{KeyBinding(fyne.KeyQ, ctrl)}},
 }
 
 // Lookup returns the definition of id.
@@ -284,6 +288,7 @@ func (r *Registry) TypedShortcut(s fyne.Shortcut) bool {
 func (r *Registry) MenuItem(id ID) *fyne.MenuItem {
 	d, _ := Lookup(id)
 	item := fyne.NewMenuItem(d.Label, func() { r.Run(id) })
+	item.IsQuit = id == Quit
 	if len(d.Bindings) > 0 {
 		b := d.Bindings[0]
 		if b.Modifier == 0 && runtime.GOOS == "darwin" {
