@@ -11,7 +11,7 @@ BIN      := bin
 
 export GORACE := halt_on_error=1
 
-.PHONY: all run build triagedesk triagectl test lint bench deps clean safety screenshots
+.PHONY: all run build triagedesk triagectl test lint bench deps clean safety screenshots quit-check
 
 all: build
 
@@ -55,6 +55,10 @@ bench:
 ## screenshots: a real window under Xvfb, driven by the keyboard, saved into docs/screenshots/ (needs Xvfb, xdotool, ImageMagick)
 screenshots:
 	scripts/screenshots.sh
+
+## quit-check: the real window under Xvfb (no system tray) quits with exit 0 and no panic from File → Quit and SIGTERM, with and without D-Bus; saves the unsent-decisions warning and a related referral's letter into docs/screenshots/
+quit-check:
+	scripts/quit-check.sh
 
 ## deps: download Go modules and install the Debian packages for building and testing
 deps:

@@ -4,12 +4,19 @@ package ui
 
 import (
 	"bufio"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"fyne.io/fyne/v2/test"
 	"github.com/godbus/dbus/v5"
+
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/config"
+	"github.com/triagedesk/triagedesk/ui/bridge"
 )
 
 // TestTrayHostIsTheStatusNotifierWatcher: a D-Bus session with no tray
@@ -52,5 +59,33 @@ func TestTrayHostIsTheStatusNotifierWatcher(t *testing.T) {
 	}
 	if !systemTrayHost() {
 		t.Error("the tray host on the session bus was not found")
+	}
+}
+
+// TestNoTrayWithoutATrayHost: on a desktop with no D-Bus session (so no
+// tray host), no tray icon is made: Fyne's tray panics at exit when it
+// could not reach D-Bus. Quit is still in the File menu.
+func TestNoTrayWithoutATrayHost(t *testing.T) {
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(t.TempDir(), "no-bus"))
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	if trayHostAvailable() {
+		t.Fatal("a tray host was found with no D-Bus session")
+	}
+	a := &quitApp{App: test.NewTempApp(t)}
+	loop := bridge.NewLoop()
+	dir := t.TempDir()
+	sharePDFCache(t, dir)
+	d := NewDesktop(a, RunOptions{Post: loop.Post, App: app.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"),
+		DevInsecureKeyfile: filepath.Join(dir, "dev.key"), KeyWarn: io.Discard, DemoReferrals: 5, LockTimeout: -1,
+		Override: &config.EnvironmentChoice{Name: config.EnvDemo}}})
+	t.Cleanup(d.Close)
+	if !loop.RunUntil(60*time.Second, func() bool { return d.Chrome() != nil }) {
+		t.Fatal("Triage Desk did not start")
+	}
+	if a.trayMenu != nil {
+		t.Error("a tray icon was made with no tray host")
+	}
+	if menuItem(d.Window.MainMenu(), "Quit") == nil {
+		t.Error("no Quit in the menu")
 	}
 }
