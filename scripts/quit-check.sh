@@ -25,10 +25,7 @@ BIN=${BIN:-bin/triagedesk}
 mkdir -p "$OUT"
 go build -tags migrated_fynedo -o "$BIN" ./cmd/triagedesk
 
-display=${DISPLAY_FROM:-99}
-while [ -e "/tmp/.X${display}-lock" ] || [ -e "/tmp/.X11-unix/X${display}" ]; do display=$((display + 1)); done
-export DISPLAY=":${display}"
-
+. scripts/xvfb-lib.sh
 work=$(mktemp -d)
 xvfb_pid=""
 app_pid=""
@@ -38,10 +35,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-Xvfb "$DISPLAY" -screen 0 "${SCREEN}x24" -nolisten tcp >/dev/null 2>&1 &
-xvfb_pid=$!
-for _ in $(seq 50); do xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.1; done
+start_xvfb
 w=${SCREEN%x*}; h=${SCREEN#*x}
 
 fail=0
@@ -70,9 +64,9 @@ fileQuit() { click 27 14; key Up Return; }
 # standard error.
 finish() {
   local name=$1 rc=0
-  for _ in $(seq 100); do kill -0 "$app_pid" 2>/dev/null || break; sleep 0.2; done
+  for _ in $(seq 200); do kill -0 "$app_pid" 2>/dev/null || break; sleep 0.2; done
   if kill -0 "$app_pid" 2>/dev/null; then
-    echo "quit-check: $name: FAIL, still running 20 s later" >&2; fail=1
+    echo "quit-check: $name: FAIL, still running 40 s later" >&2; fail=1
     if [ -n "${LOGS:-}" ]; then
       # What was on screen, and where every goroutine was (SIGQUIT).
       mkdir -p "$LOGS"; import -window root "$LOGS/$name.png"

@@ -62,24 +62,23 @@ func (c *confirmStep) Text() string { return strings.Join(texts(c.body), "|") }
 // buttonTexts returns the text of every visible button in the object tree.
 func buttonTexts(o fyne.CanvasObject) []string {
 	var out []string
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if o == nil || !o.Visible() {
-			return
+	walkObjects(o, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok {
+			out = append(out, b.Text)
 		}
-		switch v := o.(type) {
-		case *widget.Button:
-			out = append(out, v.Text)
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(v).Objects() {
-				walk(c)
-			}
+	})
+	return out
+}
+
+// renderedTexts returns what is drawn for every text in the tree: for a
+// label, the text its renderer shows (shortened with "…" if truncated),
+// not the text it was given.
+func renderedTexts(o fyne.CanvasObject) []string {
+	var out []string
+	walkObjects(o, func(o fyne.CanvasObject) {
+		if t, ok := o.(*canvas.Text); ok {
+			out = append(out, t.Text)
 		}
-	}
-	walk(o)
+	})
 	return out
 }

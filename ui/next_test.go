@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/test"
 
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -26,24 +25,11 @@ func (h *harness) decideRow(r triage.Row) {
 // visibleCells returns the worklist cells on screen.
 func (h *harness) visibleCells() []*worklistCell {
 	var out []*worklistCell
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		switch v := o.(type) {
-		case *worklistCell:
-			if v.Visible() && v.state != nil {
-				out = append(out, v)
-			}
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(v).Objects() {
-				walk(c)
-			}
+	walkObjects(h.v.list.table, func(o fyne.CanvasObject) {
+		if c, ok := o.(*worklistCell); ok && c.state != nil {
+			out = append(out, c)
 		}
-	}
-	walk(h.v.list.table)
+	})
 	return out
 }
 

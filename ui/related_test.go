@@ -6,39 +6,10 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
-	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
-
-// renderedTexts returns what is drawn for every text in the tree: for a
-// label, the text its renderer shows (shortened with "…" if truncated),
-// not the text it was given.
-func renderedTexts(o fyne.CanvasObject) []string {
-	var out []string
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if o == nil || !o.Visible() {
-			return
-		}
-		switch v := o.(type) {
-		case *canvas.Text:
-			out = append(out, v.Text)
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(v).Objects() {
-				walk(c)
-			}
-		}
-	}
-	walk(o)
-	return out
-}
 
 // TestRelatedReferralsLetterIsLabelledWithItsOwnUBRN: opening a related
 // referral's CRI from the referral view labels it, above the document and
@@ -69,20 +40,11 @@ func TestRelatedReferralsLetterIsLabelledWithItsOwnUBRN(t *testing.T) {
 		t.Errorf("the label does not say which referral the header is for: %q", drawn)
 	}
 	// The label is never truncated, whatever the width.
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		switch v := o.(type) {
-		case *widget.Label:
-			if strings.Contains(v.Text, formatUBRN(rel)) && v.Truncation != fyne.TextTruncateOff {
-				t.Errorf("the label %q may be truncated", v.Text)
-			}
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
-			}
+	walkObjects(p.viewerArea, func(o fyne.CanvasObject) {
+		if l, ok := o.(*widget.Label); ok && strings.Contains(l.Text, formatUBRN(rel)) && l.Truncation != fyne.TextTruncateOff {
+			t.Errorf("the label %q may be truncated", l.Text)
 		}
-	}
-	walk(p.viewerArea)
+	})
 	h.buttonIn(p.viewerArea, "Back to this referral").OnTapped()
 	h.waitFor("the referral's own CRI", func() bool { return p.showing == "cri" && p.viewer != nil })
 	if strings.Contains(strings.Join(renderedTexts(p.viewerArea), " "), formatUBRN(rel)) {

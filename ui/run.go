@@ -45,6 +45,10 @@ type RunOptions struct {
 	// Stderr receives the line said when Triage Desk is ended with
 	// decisions unsent and nobody could be asked (nil: standard error).
 	Stderr io.Writer
+	// AfterQuit, if set, is called once Quit has closed everything and asked
+	// the Fyne app to quit. cmd/triagedesk uses it to make sure the process
+	// ends even if Fyne's own shutdown stalls.
+	AfterQuit func()
 }
 
 // Desktop is the running app: the main window with its Frame, the Bridge,
@@ -62,6 +66,7 @@ type Desktop struct {
 
 	mu      sync.Mutex
 	runtime *app.Runtime
+	closeMu sync.Mutex // Close may also run at the very end of the process
 
 	// UI goroutine only:
 	workspace *app.App
@@ -310,14 +315,22 @@ func (d *Desktop) confirmedQuit() {
 func (d *Desktop) Quit() {
 	d.Close()
 	d.App.Quit()
+	if d.opts.AfterQuit != nil {
+		d.opts.AfterQuit()
+	}
 }
 
 // Close is Quit without quitting the Fyne app: the end of the process
 // when the app was ended without the clinician choosing to quit (the
 // desktop session ending, SIGTERM), and tests. Decisions still unsent then
-// are reported on standard error and in a notification (counts only), as
+// are reported on standard error and in the log (counts only), as
 // the warning could not be shown.
+//
+// Close is safe to call from another goroutine only once the UI loop has
+// stopped (the process is ending); calls after the first do nothing.
 func (d *Desktop) Close() {
+	d.closeMu.Lock()
+	defer d.closeMu.Unlock()
 	if d.closed {
 		return
 	}

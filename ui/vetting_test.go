@@ -425,16 +425,21 @@ func TestDraftSurvivesSwitchingReferrals(t *testing.T) {
 	if f == nil || f.kind != triage.DecisionReject || f.reason.Selected != reason || f.comments.Text != "Needs a GP review first." {
 		t.Fatalf("draft not restored: %+v", f)
 	}
-	h.settle()
-	ls, err := h.ws.Store.LocalState(context.Background(), a.UBRN)
-	if err != nil || ls.Draft == nil || ls.Draft.Comments != "Needs a GP review first." {
-		t.Fatalf("draft not kept in the store: %+v, %v", ls.Draft, err)
+	// The draft is written to the store in the background: wait for it
+	// (however loaded the machine), rather than for a fixed time.
+	storedDraft := func() *triage.Decision {
+		ls, err := h.ws.Store.LocalState(context.Background(), a.UBRN)
+		if err != nil {
+			t.Fatalf("local state: %v", err)
+		}
+		return ls.Draft
 	}
+	h.waitFor("the draft in the store", func() bool {
+		d := storedDraft()
+		return d != nil && d.Comments == "Needs a GP review first."
+	})
 	h.key(fyne.KeyEscape)
-	h.settle()
-	if ls, _ := h.ws.Store.LocalState(context.Background(), a.UBRN); ls.Draft != nil {
-		t.Error("Esc kept the draft")
-	}
+	h.waitFor("Esc to drop the draft from the store", func() bool { return storedDraft() == nil })
 }
 
 func TestQueuedDecisionCanBeCancelledUntilSent(t *testing.T) {
