@@ -50,7 +50,16 @@ start() {
     "$@" "$BIN" --demo --profile "$work/$name/profile" --dev-insecure-keyfile "$work/$name/dev.key" \
     >"$work/$name/stdout" 2>"$work/$name/stderr" &
   app_pid=$!
-  win=$(xdotool search --sync --name "Triage Desk" | head -1)
+  # Triage Desk's own process (a child when run under dbus-run-session),
+  # and its window (not one a previous run is still closing).
+  local pid=""
+  for _ in $(seq 100); do
+    pid=$(pgrep -P "$app_pid" -x triagedesk || true)
+    [ -z "$pid" ] && [ "$(ps -o comm= -p "$app_pid" 2>/dev/null)" = triagedesk ] && pid=$app_pid
+    [ -n "$pid" ] && break
+    sleep 0.1
+  done
+  win=$(xdotool search --sync --pid "$pid" --name "Triage Desk" | head -1)
   sleep "${START_WAIT:-20}"
   xdotool windowmove "$win" 0 0 windowsize "$win" "$w" "$h" 2>/dev/null || true
   sleep 1

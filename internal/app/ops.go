@@ -92,20 +92,40 @@ type ReferralView struct {
 // returns where the two disagree (triage.Reconcile). A referral not on
 // the cached worklist is returned as it is.
 func (a *App) reconcile(ctx context.Context, r triage.Referral) (triage.Referral, []triage.Mismatch, error) {
-	snap, err := a.Store.Worklist(ctx, triage.ListReferralsForReview)
-	if errors.Is(err, store.ErrNotFound) {
-		return r, nil, nil
-	}
+	items, err := a.worklistItems(ctx)
 	if err != nil {
 		return r, nil, err
 	}
-	for _, it := range snap.Items {
-		if it.UBRN == r.UBRN {
-			r, ms := triage.Reconcile(it, r)
-			return r, ms, nil
-		}
+	if it, ok := items[r.UBRN]; ok {
+		r, ms := triage.Reconcile(it, r)
+		return r, ms, nil
 	}
 	return r, nil, nil
+}
+
+// worklistItems returns the cached worklist's items by UBRN (none before
+// the first sync), read from the store once per stored worklist.
+func (a *App) worklistItems(ctx context.Context) (map[string]triage.WorklistItem, error) {
+	a.wlMu.Lock()
+	items, gen := a.wlItems, a.wlGen
+	a.wlMu.Unlock()
+	if items != nil {
+		return items, nil
+	}
+	snap, err := a.Store.Worklist(ctx, triage.ListReferralsForReview)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	items = make(map[string]triage.WorklistItem, len(snap.Items))
+	for _, it := range snap.Items {
+		items[it.UBRN] = it
+	}
+	a.wlMu.Lock()
+	if a.wlGen == gen { // no newer worklist was stored meanwhile
+		a.wlItems = items
+	}
+	a.wlMu.Unlock()
+	return items, nil
 }
 
 // errPatientMismatch refuses a decision on a referral whose worklist entry

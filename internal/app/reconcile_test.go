@@ -40,3 +40,36 @@ func TestWorklistTypeWinsAndAPatientMismatchRefusesDecisions(t *testing.T) {
 		t.Errorf("decision on a referral naming two patients: %v, want refused", err)
 	}
 }
+
+// The worklist a referral is reconciled with is the one stored last: a new
+// worklist that names another type is used at once.
+func TestReconcileFollowsTheLatestWorklist(t *testing.T) {
+	freshKeychain(t)
+	rt := start(t, demoOptions(t.TempDir(), newTraffic()))
+	ctx := context.Background()
+	if _, err := rt.DemoSignIn(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a := openWorkspace(t, rt)
+	syncOnce(t, a)
+	ubrn := booked(t, a)[0]
+	if v, err := a.Referral(ctx, ubrn); err != nil || v.Referral.Referral.Type != triage.ReferralTypeAppointment || len(v.Mismatches) != 0 {
+		t.Fatalf("before: %v %+v", err, v.Mismatches)
+	}
+	snap, err := a.Store.Worklist(ctx, triage.ListReferralsForReview)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range snap.Items {
+		if snap.Items[i].UBRN == ubrn {
+			snap.Items[i].Type = triage.ReferralTypeTriageDeferral
+		}
+	}
+	if err := a.Store.PutWorklist(ctx, snap); err != nil {
+		t.Fatal(err)
+	}
+	v, err := a.Referral(ctx, ubrn)
+	if err != nil || v.Referral.Referral.Type != triage.ReferralTypeTriageDeferral || len(v.Mismatches) != 1 {
+		t.Errorf("after a new worklist: type %s, mismatches %+v, %v", v.Referral.Referral.Type, v.Mismatches, err)
+	}
+}

@@ -92,7 +92,7 @@ func TestUnauthorizedMidQueuePausesAndResumesAfterSignIn(t *testing.T) {
 	}
 	tokens.set(fresh)
 	env.eng.SessionChanged()
-	waitSettled(t, env.st, 30*time.Second)
+	waitSettled(t, env.st, 3*time.Minute)
 	if c := checkOutcomes(t, env.st, env.sb); c[triage.OutboxSent] != len(refs) {
 		t.Errorf("outbox after sign-in %v, want all %d sent", c, len(refs))
 	}

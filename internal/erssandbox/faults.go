@@ -38,9 +38,10 @@ const (
 	// the referral again.
 	FaultDropAfterApply FaultKind = "drop"
 	// FaultOtherReferral applies a write (A013, A014, A022, A028), then
-	// answers 200 with another referral's resource and ETag: a server that
-	// replies for the wrong referral. It is only injected with FailNext;
-	// queued for a read it is discarded when that read arrives.
+	// answers 200 with another referral's resource and ETag (one on no
+	// worklist where there is one): a server that replies for the wrong
+	// referral. It is only injected with FailNext; queued for a read it is
+	// discarded when that read arrives.
 	FaultOtherReferral FaultKind = "other-referral"
 )
 

@@ -189,20 +189,30 @@ func (s *store) snapshot(ubrn string) (triage.Referral, itemExtra, error) {
 	return cloneReferral(rec.ref), x, nil
 }
 
-// otherThan returns a copy of the first referral, in generation order,
-// that is not ubrn (FaultOtherReferral's answer).
+// otherThan returns a copy of another referral than ubrn for
+// FaultOtherReferral's answer: the first, in generation order, that is on
+// no worklist (so a client has no other reason to hold it), else the first
+// at all.
 func (s *store) otherThan(ubrn string) (triage.Referral, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var any *record
 	for _, u := range s.order {
-		if u == ubrn {
+		rec, ok := s.get(u)
+		if !ok || u == ubrn {
 			continue
 		}
-		if rec, ok := s.get(u); ok {
+		if !rec.inReferralsForReview() && !rec.inAppointmentSlotIssues() {
 			return cloneReferral(rec.ref), true
 		}
+		if any == nil {
+			any = rec
+		}
 	}
-	return triage.Referral{}, false
+	if any == nil {
+		return triage.Referral{}, false
+	}
+	return cloneReferral(any.ref), true
 }
 
 // inReferralsForReview reports whether the referral is on Referrals for
