@@ -29,12 +29,15 @@ triagectl:
 	CGO_ENABLED=0 $(GO) build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(BIN)/triagectl ./cmd/triagectl
 
 ## test: vet and the race-enabled test suite (GUI tests run headless); the
-## results are also kept, as go test -json, in bin/test-results.json
+## results are also kept, as go test -json, in bin/test-results.json. The
+## time limit per package is generous: on a loaded 2-core machine the GUI
+## package alone takes most of go test's default 10 minutes.
 TEST_RESULTS := $(BIN)/test-results.json
+TEST_TIMEOUT := 30m
 test:
 	$(GO) vet -tags $(TAGS) ./...
 	@mkdir -p $(BIN)
-	$(GO) tool gotestsum --format pkgname-and-test-fails --jsonfile $(TEST_RESULTS) -- -race -tags $(TAGS) ./...
+	$(GO) tool gotestsum --format pkgname-and-test-fails --jsonfile $(TEST_RESULTS) -- -race -timeout $(TEST_TIMEOUT) -tags $(TAGS) ./...
 
 ## lint: formatting, vet and staticcheck
 lint:
