@@ -23,10 +23,7 @@ mkdir -p "$OUT"
 
 go build -tags migrated_fynedo -o "$BIN" ./cmd/triagedesk
 
-display=99
-while [ -e "/tmp/.X${display}-lock" ] || [ -e "/tmp/.X11-unix/X${display}" ]; do display=$((display + 1)); done
-export DISPLAY=":${display}"
-
+. scripts/xvfb-lib.sh
 profile=$(mktemp -d)
 xvfb_pid=""
 app_pid=""
@@ -36,10 +33,7 @@ cleanup() {
   rm -rf "$profile"
 }
 trap cleanup EXIT
-
-Xvfb "$DISPLAY" -screen 0 "${SCREEN}x24" -nolisten tcp >/dev/null 2>&1 &
-xvfb_pid=$!
-for _ in $(seq 50); do xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.1; done
+start_xvfb
 
 # Light theme, British English, a fresh profile with keys in a file (there
 # is no keychain under Xvfb).

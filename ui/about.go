@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/docs"
+	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/version"
 )
@@ -25,9 +26,11 @@ type AboutInfo struct {
 	Environment config.Environment
 	// Demo marks the demo's synthetic data.
 	Demo bool
-	// DataDir is the folder with the clinician's encrypted data and
-	// settings; SettingsFile the user settings file.
-	DataDir, SettingsFile string
+	// Storage is where the clinician's encrypted data is, where its keys
+	// are and whether it survives closing; SettingsFile is the user
+	// settings file.
+	Storage      app.Storage
+	SettingsFile string
 	// Policy names the machine policy in force ("" when unmanaged).
 	Policy string
 	// Notices is the third-party notices (Markdown; default docs.Notices).
@@ -62,7 +65,7 @@ func NewAboutScreen(info AboutInfo, onClose func()) fyne.CanvasObject {
 	lines := []fyne.CanvasObject{
 		detailField("Version", info.Version),
 		detailField("Environment", env),
-		detailField("Your data", info.DataDir+"\nEncrypted; the keys are in this computer's keychain."),
+		detailField("Your data", info.Storage.Dir+"\n"+storageText(info.Storage)),
 	}
 	if info.SettingsFile != "" {
 		lines = append(lines, detailField("Your settings", info.SettingsFile))
@@ -82,6 +85,17 @@ func NewAboutScreen(info AboutInfo, onClose func()) fyne.CanvasObject {
 	body := container.NewVBox(container.NewHBox(head...), summary, widget.NewSeparator(),
 		widget.NewLabelWithStyle("Licences", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), notices)
 	return container.NewVScroll(readableColumn(860, container.NewPadded(body)))
+}
+
+// storageText says how the data is protected and whether it is kept.
+func storageText(s app.Storage) string {
+	switch s.Keys {
+	case app.KeysMemory:
+		return "Encrypted under a key held only in memory: this computer has no keychain, so your data is not kept after Triage Desk closes, and decisions not yet sent when it closes are lost."
+	case app.KeysFile:
+		return "Encrypted; the keys are in the development key file " + s.KeyFile + ", not the keychain: for synthetic data only. Kept after Triage Desk closes."
+	}
+	return "Encrypted; the keys are in this computer's keychain. Kept on this computer after Triage Desk closes."
 }
 
 // noticesMarkdown makes the notices readable in Fyne's Markdown, which has

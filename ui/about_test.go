@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"github.com/triagedesk/triagedesk/internal/app"
 	"strings"
 	"testing"
 
@@ -18,7 +19,7 @@ func TestAboutShowsVersionEnvironmentDataAndLicences(t *testing.T) {
 	test.NewTempApp(t)
 	env, _ := config.Builtin(config.EnvInt)
 	closed := false
-	obj := NewAboutScreen(AboutInfo{Version: "Triage Desk v1.2.3", Environment: env, DataDir: "/home/dr/.local/share/TriageDesk",
+	obj := NewAboutScreen(AboutInfo{Version: "Triage Desk v1.2.3", Environment: env, Storage: app.Storage{Dir: "/home/dr/.local/share/TriageDesk", Keys: app.KeysKeychain, Kept: true},
 		SettingsFile: "/home/dr/.local/share/TriageDesk/settings.json", Policy: "/etc/triagedesk/policy.json"}, func() { closed = true })
 	test.NewTempWindow(t, obj)
 	got := strings.Join(texts(obj), "|")

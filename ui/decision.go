@@ -57,6 +57,16 @@ type decisionPanel struct {
 	// amending is the outbox decision being amended (outbox_amend.go):
 	// the form shows its inputs and confirming replaces it.
 	amending *store.Entry
+	// now, when set, are the decisions e-RS takes on the referral as just
+	// read from it (an amendment): only these are offered.
+	now *[]triage.DecisionKind
+}
+
+// restrict offers only kinds from now on (e-RS's answer for the referral
+// as it is now).
+func (dp *decisionPanel) restrict(kinds []triage.DecisionKind) {
+	k := slices.Clone(kinds)
+	dp.now = &k
 }
 
 func newDecisionPanel(p *referralPanel) *decisionPanel {
@@ -83,9 +93,14 @@ func newDecisionPanel(p *referralPanel) *decisionPanel {
 // Object returns the panel's canvas object.
 func (dp *decisionPanel) Object() fyne.CanvasObject { return dp.box }
 
-// allowed are the decisions that fit the referral type.
+// allowed are the decisions that fit the referral type (and, during an
+// amendment, that e-RS takes now).
 func (dp *decisionPanel) allowed() []triage.DecisionKind {
-	return triage.AllowedKinds(dp.p.referral().Type)
+	kinds := triage.AllowedKinds(dp.p.referral().Type)
+	if dp.now != nil {
+		kinds = slices.DeleteFunc(kinds, func(k triage.DecisionKind) bool { return !slices.Contains(*dp.now, k) })
+	}
+	return kinds
 }
 
 // active reports whether a decision is on its way or done (so no new one
@@ -135,14 +150,27 @@ func (dp *decisionPanel) actionButtons() []fyne.CanvasObject {
 		return "   (" + d.Bindings[0].String() + ")"
 	}
 	var out []fyne.CanvasObject
+	if triage.PatientMismatch(dp.p.data.view.Mismatches) {
+		return []fyne.CanvasObject{wrappedLabel("No decision can be recorded: the worklist and the referral's details name different patients (see above).")}
+	}
+	allowed := dp.allowed()
 	switch dp.p.referral().Type {
 	case triage.ReferralTypeAppointment:
-		acc := widget.NewButtonWithIcon("Accept"+key(shortcuts.Accept), theme.ConfirmIcon(), dp.doAccept)
-		acc.Importance = widget.HighImportance
-		out = append(out, acc,
-			widget.NewButtonWithIcon("Reject…"+key(shortcuts.Reject), theme.CancelIcon(), dp.doReject),
-			widget.NewButtonWithIcon("Redirect…"+key(shortcuts.Redirect), theme.MailForwardIcon(), dp.doRedirect))
+		if slices.Contains(allowed, triage.DecisionAccept) {
+			acc := widget.NewButtonWithIcon("Accept"+key(shortcuts.Accept), theme.ConfirmIcon(), dp.doAccept)
+			acc.Importance = widget.HighImportance
+			out = append(out, acc)
+		}
+		if slices.Contains(allowed, triage.DecisionReject) {
+			out = append(out, widget.NewButtonWithIcon("Reject…"+key(shortcuts.Reject), theme.CancelIcon(), dp.doReject))
+		}
+		if slices.Contains(allowed, triage.DecisionRedirect) {
+			out = append(out, widget.NewButtonWithIcon("Redirect…"+key(shortcuts.Redirect), theme.MailForwardIcon(), dp.doRedirect))
+		}
 	case triage.ReferralTypeTriageDeferral:
+		if len(allowed) == 0 {
+			break
+		}
 		ret := widget.NewButtonWithIcon("Return to referrer with advice…"+key(shortcuts.TriageOutcome), theme.MailReplyIcon(), dp.doTriage)
 		acc := widget.NewButtonWithIcon("Accept – book later…"+key(shortcuts.Accept), theme.ConfirmIcon(), dp.doAccept)
 		acc.Importance = widget.HighImportance

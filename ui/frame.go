@@ -87,9 +87,16 @@ func NewFrame(w fyne.Window, opts ShellOptions) *Frame {
 	// screen such as the lock screen. On a page (outbox, settings, audit,
 	// About) the app-wide ones stay on, so the clinician can lock the
 	// screen or move between pages without going back first.
-	f.keys.SetGate(func(id shortcuts.ID) bool { return f.screen == "" || (f.page && pageShortcuts[id]) })
+	// Quit works on every screen: it warns first when decisions are unsent.
+	f.keys.SetGate(func(id shortcuts.ID) bool {
+		return f.screen == "" || (f.page && pageShortcuts[id]) || id == shortcuts.Quit
+	})
 	for _, d := range shortcuts.Defs {
-		f.menu(d.Menu).Items = append(f.menu(d.Menu).Items, f.keys.MenuItem(d.ID))
+		m := f.menu(d.Menu)
+		if d.ID == shortcuts.Quit {
+			m.Items = append(m.Items, fyne.NewMenuItemSeparator())
+		}
+		m.Items = append(m.Items, f.keys.MenuItem(d.ID))
 	}
 	f.keys.Install(w.Canvas())
 	f.activity = newActivityWatcher(container.NewBorder(f.bannerBox, f.status, nil, nil, f.body), nil)

@@ -58,3 +58,27 @@ func (dp *decisionPanel) StatusText() string { return strings.Join(texts(dp.box)
 
 // Text returns the confirm step's content.
 func (c *confirmStep) Text() string { return strings.Join(texts(c.body), "|") }
+
+// buttonTexts returns the text of every visible button in the object tree.
+func buttonTexts(o fyne.CanvasObject) []string {
+	var out []string
+	walkObjects(o, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok {
+			out = append(out, b.Text)
+		}
+	})
+	return out
+}
+
+// renderedTexts returns what is drawn for every text in the tree: for a
+// label, the text its renderer shows (shortened with "…" if truncated),
+// not the text it was given.
+func renderedTexts(o fyne.CanvasObject) []string {
+	var out []string
+	walkObjects(o, func(o fyne.CanvasObject) {
+		if t, ok := o.(*canvas.Text); ok {
+			out = append(out, t.Text)
+		}
+	})
+	return out
+}

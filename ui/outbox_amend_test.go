@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,5 +66,48 @@ func TestOutboxAmendReopensTheFormWithTheSameInputs(t *testing.T) {
 	if was.State != triage.OutboxDiscarded || was.ReplacedBy != nw.ID || nw.Replaces != old.ID || nw.State != triage.OutboxQueued ||
 		nw.Decision.Comments != "Please see in the hand clinic; X-ray first." {
 		t.Errorf("after amending: old %s replaced by %q; new %+v", was.State, was.ReplacedBy, nw)
+	}
+}
+
+// TestAmendAfterConflictOffersOnlyWhatERSAllowsNow: after someone else
+// rejected a referral and the clinician acknowledged the conflict, Amend
+// re-reads the referral from e-RS and offers only what e-RS takes now:
+// nothing, for a rejected referral, so no accept is put up to confirm and
+// the clinician is told to discard the decision.
+func TestAmendAfterConflictOffersOnlyWhatERSAllowsNow(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	ctx := context.Background()
+	row := h.booked(false)
+	en, err := h.ws.Decide(ctx, triage.Decision{Kind: triage.DecisionAccept, UBRN: row.UBRN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.ws.Sandbox.SetState(row.UBRN, triage.ReferralStatus{State: triage.StateRejected,
+		Reason: triage.Coding{Code: "OTHER", Display: "Other"}, Comments: "Seen elsewhere (another user)."}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.ws.Engine.SyncOnce(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if en, err = h.ws.Store.AcknowledgeConflict(ctx, en.ID, h.ws.Identity()); err != nil || en.State != triage.OutboxConflict {
+		t.Fatalf("acknowledge: %s %v", en.State, err)
+	}
+	h.v.AmendDecision(en)
+	h.waitFor("e-RS's answer in the decision panel", func() bool {
+		p := h.v.panel
+		return p != nil && p.ubrn == row.UBRN && p.decision != nil && strings.Contains(p.decision.note.Text, "e-RS")
+	})
+	dp := h.v.panel.decision
+	if dp.confirm != nil || dp.form != nil || dp.amending != nil {
+		t.Fatalf("an amendment e-RS will refuse was put up (confirm %v, form %v)", dp.confirm != nil, dp.form != nil)
+	}
+	note := dp.note.Text
+	if !strings.Contains(note, "Rejected") || !strings.Contains(note, "discard") {
+		t.Errorf("note %q does not say the referral's state and what to do", note)
+	}
+	for _, b := range buttonTexts(dp.box) {
+		if strings.HasPrefix(b, "Accept") {
+			t.Errorf("accept still offered: %v", buttonTexts(dp.box))
+		}
 	}
 }

@@ -77,6 +77,18 @@ type referralPanel struct {
 
 	// onCRIShown is called when page 1 of the referral's CRI is on screen.
 	onCRIShown func()
+	// shown are called once the referral is shown (whenShown).
+	shown []func(*referralPanel)
+}
+
+// whenShown calls fn once the referral's details are on screen (at once
+// if they are).
+func (p *referralPanel) whenShown(fn func(*referralPanel)) {
+	if p.loaded {
+		fn(p)
+		return
+	}
+	p.shown = append(p.shown, fn)
 }
 
 func newReferralPanel(v *Vetting, ubrn string) *referralPanel {
@@ -151,6 +163,11 @@ func (p *referralPanel) show(d referralData) {
 		sectionTitle(fmt.Sprintf("Related referrals (%d)", len(d.view.Referral.Referral.RelatedUBRNs))), p.related,
 	}
 	p.side.Refresh()
+	fns := p.shown
+	p.shown = nil
+	for _, fn := range fns {
+		fn(p)
+	}
 }
 
 // referral is the cached referral the panel shows.
@@ -164,11 +181,13 @@ func (p *referralPanel) buildHeader() fyne.CanvasObject {
 	nhs.SizeName = theme.SizeNameSubHeadingText
 	ubrn := widget.NewLabelWithStyle("UBRN "+formatUBRN(r.UBRN), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	kind := r.Type.Label()
-	switch r.Booking() {
-	case triage.BookingDirect:
-		kind += " (directly bookable)"
-	case triage.BookingIndirect:
-		kind += " (indirectly bookable)"
+	if r.Type == triage.ReferralTypeAppointment {
+		switch r.Booking() {
+		case triage.BookingDirect:
+			kind += " (directly bookable)"
+		case triage.BookingIndirect:
+			kind += " (indirectly bookable)"
+		}
 	}
 	// Who the patient is is never truncated; the rest gives way (or
 	// wraps) so the window fits a 1280-pixel screen.
@@ -206,7 +225,40 @@ func (p *referralPanel) buildHeader() fyne.CanvasObject {
 	p.changed = container.NewStack()
 	line3 := container.NewBorder(nil, nil, nil, container.NewCenter(p.asOf), stateLabel)
 	line4 := container.NewHBox(widget.NewLabel("Pathway start "+formatDate(r.PathwayStart)), widget.NewLabel(reviewBy))
-	return card(container.NewVBox(line1, line2, line3, line4, p.changed))
+	lines := []fyne.CanvasObject{line1, line2, line3, line4}
+	if needs := r.Needs(); needs != "" {
+		// The patient's needs (interpreter, transport, advocacy) affect
+		// how and where they can be seen: shown in full, never cut short.
+		n := widget.NewLabelWithStyle("Patient needs: "+needs, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		n.Wrapping = fyne.TextWrapWord
+		lines = append(lines, container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), nil, n))
+	}
+	if m := mismatchStrip(p.data.view.Mismatches); m != nil {
+		lines = append(lines, m)
+	}
+	lines = append(lines, p.changed)
+	return card(container.NewVBox(lines...))
+}
+
+// mismatchStrip says where e-RS's worklist and the referral's details
+// disagree, side by side, with what to do; nil when they agree. The
+// referral type shown is the worklist's (e-RS states it there); the other
+// values are shown both ways, never picked.
+func mismatchStrip(ms []triage.Mismatch) fyne.CanvasObject {
+	if len(ms) == 0 {
+		return nil
+	}
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = fmt.Sprintf("%s – worklist: %s; referral details: %s", m.Field, m.Worklist, m.Referral)
+	}
+	msg := "e-RS's worklist and this referral's details disagree: " + strings.Join(parts, " · ") + "."
+	if triage.PatientMismatch(ms) {
+		msg += " They name different patients, so no decision can be made here: refresh, and if they still differ, decide in the e-RS web application."
+	} else {
+		msg += " The referral type shown is the worklist's. Refresh (Ctrl+R) to check again before deciding."
+	}
+	return colourBox(container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, wrappedLabel(msg)), ColorNameUrgent)
 }
 
 // asOfTime is e-RS's time of the cached referral (the response's Date),
@@ -258,6 +310,24 @@ func (p *referralPanel) noteChanged(version int) {
 	btn := widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), func() { p.v.reopen(p.ubrn) })
 	p.changed.Objects = []fyne.CanvasObject{colourBox(container.NewBorder(nil, nil, nil, btn, msg), ColorNameUrgent)}
 	p.changed.Refresh()
+}
+
+// reloadDetails shows the referral as now cached (after e-RS applied the
+// clinician's own decision): the header card and attachments are redrawn;
+// the document on screen and the decision panel stay.
+func (p *referralPanel) reloadDetails() {
+	a := p.v.app
+	bridge.Run(p.v.b, p.ctx, func(ctx context.Context) (app.ReferralView, error) {
+		return a.Referral(ctx, p.ubrn)
+	}, func(view app.ReferralView, err error) {
+		if err != nil {
+			return // the next event tries again; what is shown stays
+		}
+		p.data.view = view
+		p.header.Objects = []fyne.CanvasObject{p.buildHeader()}
+		p.header.Refresh()
+		p.fillAttachments()
+	})
 }
 
 // viewerWidth is the width available to the document.
@@ -352,15 +422,13 @@ func (p *referralPanel) showCRI(res criResult, err error, showing string, back f
 		}
 		p.setViewer(messagePanel(theme.DownloadIcon(), msg+"\n"+ids, back), showing)
 	default:
-		tools := back
-		if tools == nil {
-			title := widget.NewLabelWithStyle("Clinical referral information", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-			// The title gives way before the zoom and page controls, so
-			// the window fits a 1280-pixel screen.
-			title.Truncation = fyne.TextTruncateEllipsis
-			tools = title
-		}
-		v := newPDFViewer(p.v.b, p.ctx, res.pdf, res.zoom, true, nil, tools)
+		title := widget.NewLabelWithStyle("Clinical referral information", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		// The title gives way before the zoom and page controls, so the
+		// window fits a 1280-pixel screen; whose letter it is, when it is
+		// not the open referral's, is said in full above the document
+		// (back).
+		title.Truncation = fyne.TextTruncateEllipsis
+		v := newPDFViewer(p.v.b, p.ctx, res.pdf, res.zoom, true, nil, title)
 		v.fitWidth = res.width
 		if showing == "cri" {
 			v.onPageShown = func(page int) {
@@ -375,7 +443,7 @@ func (p *referralPanel) showCRI(res criResult, err error, showing string, back f
 		if res.first != nil && res.pdf.PageCount() > 0 {
 			v.pages[0].setImage(res.first, v.gen)
 		}
-		p.setPDFViewer(v, showing)
+		p.setPDFViewer(v, showing, back)
 		if res.first != nil {
 			v.pageShown(0)
 		}
@@ -399,8 +467,14 @@ func (p *referralPanel) setViewer(obj fyne.CanvasObject, showing string) {
 	p.viewerArea.Refresh()
 }
 
-func (p *referralPanel) setPDFViewer(v *pdfViewer, showing string) {
-	p.setViewer(v.Object(), showing)
+// setPDFViewer puts a document viewer in the viewer area, under top (nil
+// for none) across the whole width.
+func (p *referralPanel) setPDFViewer(v *pdfViewer, showing string, top fyne.CanvasObject) {
+	obj := v.Object()
+	if top != nil {
+		obj = container.NewBorder(top, nil, nil, nil, obj)
+	}
+	p.setViewer(obj, showing)
 	p.viewer = v
 	v.viewMoved()
 }
@@ -418,6 +492,19 @@ func (p *referralPanel) backBar(what string) fyne.CanvasObject {
 	l := widget.NewLabelWithStyle(what, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	l.Truncation = fyne.TextTruncateEllipsis
 	return container.NewBorder(nil, nil, btn, nil, l)
+}
+
+// relatedBar says, across the whole viewer and in full (it wraps, it is
+// never cut short), that the letter below is a related referral's, with
+// its own UBRN and the UBRN of the referral in the header, and offers the
+// way back to the open referral's own letter.
+func (p *referralPanel) relatedBar(ubrn string) fyne.CanvasObject {
+	l := widget.NewLabelWithStyle(fmt.Sprintf("Related referral UBRN %s – this is that referral's clinical information, not the letter of UBRN %s shown in the header above.",
+		formatUBRN(ubrn), formatUBRN(p.ubrn)), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	l.Wrapping = fyne.TextWrapWord
+	btn := widget.NewButtonWithIcon("Back to this referral's clinical information", theme.NavigateBackIcon(), p.loadCRI)
+	strip := colourBox(container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, l), ColorNameUrgent)
+	return container.NewVBox(strip, container.NewHBox(btn))
 }
 
 // documentMetas returns what the cache knows about each attachment.
@@ -564,7 +651,7 @@ func (p *referralPanel) previewAttachment(d triage.Document) {
 			}
 			pv := newPDFViewer(p.v.b, p.ctx, pv.PDF, fitZoom(sizes, width), true, nil, tools)
 			pv.fitWidth = width
-			p.setPDFViewer(pv, showing)
+			p.setPDFViewer(pv, showing, nil)
 		case document.PreviewImage:
 			img := canvas.NewImageFromImage(pv.Image)
 			img.FillMode = canvas.ImageFillContain
@@ -591,7 +678,7 @@ func (p *referralPanel) fillRelated() {
 	for _, u := range rel {
 		u := u
 		btn := widget.NewButtonWithIcon("UBRN "+formatUBRN(u)+" – clinical information", theme.DocumentIcon(), func() {
-			p.openCRI(u, p.backBar("Related referral "+formatUBRN(u)+" (same pathway) – its clinical information"))
+			p.openCRI(u, p.relatedBar(u))
 		})
 		btn.Alignment = widget.ButtonAlignLeading
 		objs = append(objs, btn)
@@ -704,6 +791,13 @@ func priorityBadge(p triage.Priority) fyne.CanvasObject {
 // sectionTitle is a bold heading in the side column.
 func sectionTitle(s string) fyne.CanvasObject {
 	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// wrappedLabel is a label that wraps at word boundaries (never cut short).
+func wrappedLabel(s string) *widget.Label {
+	l := widget.NewLabel(s)
+	l.Wrapping = fyne.TextWrapWord
+	return l
 }
 
 // errorText is a wrapped message in the error colour (with words that say

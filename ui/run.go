@@ -2,8 +2,12 @@ package ui
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -16,6 +20,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/shortcuts"
 )
 
 // ScreenSession is the full-window screen that hides patient data while
@@ -37,6 +42,13 @@ type RunOptions struct {
 	// Post, if set, replaces fyne.Do for the Bridge (headless tests pass a
 	// bridge.Loop's Post).
 	Post func(func())
+	// Stderr receives the line said when Triage Desk is ended with
+	// decisions unsent and nobody could be asked (nil: standard error).
+	Stderr io.Writer
+	// AfterQuit, if set, is called once Quit has closed everything and asked
+	// the Fyne app to quit. cmd/triagedesk uses it to make sure the process
+	// ends even if Fyne's own shutdown stalls.
+	AfterQuit func()
 }
 
 // Desktop is the running app: the main window with its Frame, the Bridge,
@@ -54,6 +66,7 @@ type Desktop struct {
 
 	mu      sync.Mutex
 	runtime *app.Runtime
+	closeMu sync.Mutex // Close may also run at the very end of the process
 
 	// UI goroutine only:
 	workspace *app.App
@@ -61,6 +74,7 @@ type Desktop struct {
 	chrome    *Chrome
 	opening   bool
 	closed    bool
+	confirmed bool // the clinician chose to quit, after any warning
 	demoTried bool // the demo signs in by itself once, at start
 }
 
@@ -78,7 +92,10 @@ func NewDesktop(a fyne.App, opts RunOptions) *Desktop {
 	d := &Desktop{App: a, opts: opts, log: log, Bridge: bridge.New(bridge.Options{Post: opts.Post})}
 	d.Window, d.Frame = NewShellWindow(a, ShellOptions{Demo: demo, Environment: env})
 	d.Frame.ShowScreen(ScreenLoading, loadingScreen("Starting Triage Desk…"))
-	d.Window.SetCloseIntercept(d.Quit)
+	// Every way out (the window's close button, File → Quit, Ctrl+Q, the
+	// tray's Quit) asks first when decisions have not reached e-RS.
+	d.Window.SetCloseIntercept(d.RequestQuit)
+	d.Frame.Shortcuts().Handle(shortcuts.Quit, d.RequestQuit)
 	d.start()
 	return d
 }
@@ -89,9 +106,15 @@ func (d *Desktop) start() {
 	if opts.Logger == nil {
 		opts.Logger = d.log
 	}
-	bridge.Run(d.Bridge, nil, func(ctx context.Context) (*app.Runtime, error) {
-		return app.Start(ctx, opts)
-	}, func(rt *app.Runtime, err error) {
+	type started struct {
+		rt   *app.Runtime
+		tray bool
+	}
+	bridge.Run(d.Bridge, nil, func(ctx context.Context) (started, error) {
+		rt, err := app.Start(ctx, opts)
+		return started{rt: rt, tray: err == nil && trayHostAvailable()}, err
+	}, func(s started, err error) {
+		rt := s.rt
 		if err != nil {
 			d.fail("Triage Desk could not start. " + triage.ErrorMessage(err))
 			return
@@ -103,7 +126,7 @@ func (d *Desktop) start() {
 		d.App.Settings().SetTheme(NewTheme(rt.Settings))
 		bridge.Watch(d.Bridge, rt.Config.OnChange, func(s *config.Settings) { d.App.Settings().SetTheme(NewTheme(s)) })
 		_ = rt.Documents(d.Bridge.Context()) // warm the PDF engine in the background
-		d.chrome = NewChrome(ChromeOptions{App: d.App, Frame: d.Frame, Bridge: d.Bridge, Runtime: rt, Quit: d.Quit, Amend: d.amend})
+		d.chrome = NewChrome(ChromeOptions{App: d.App, Frame: d.Frame, Bridge: d.Bridge, Runtime: rt, Quit: d.confirmedQuit, Amend: d.amend, Tray: s.tray})
 		bridge.Watch(d.Bridge, rt.OnStatus, d.onStatus)
 		d.onStatus(rt.Status())
 	})
@@ -268,15 +291,51 @@ func (d *Desktop) sessionScreen(st app.Status) fyne.CanvasObject {
 	return container.NewPadded(container.NewVBox(widget.NewIcon(theme.AccountIcon()), l))
 }
 
+// RequestQuit is every way out of the app the clinician takes (the
+// window's close button, File → Quit, Ctrl+Q, the tray's Quit): when
+// decisions have not reached e-RS it says so, and whether they are kept,
+// and quits only if the clinician confirms (Chrome.RequestQuit); otherwise
+// it quits at once.
+func (d *Desktop) RequestQuit() {
+	if d.closed {
+		return
+	}
+	if d.chrome != nil {
+		d.chrome.RequestQuit()
+		return
+	}
+	d.Quit()
+}
+
+// confirmedQuit quits after the clinician saw the unsent-decisions
+// warning (or there was nothing to warn about).
+func (d *Desktop) confirmedQuit() {
+	d.confirmed = true
+	d.Quit()
+}
+
 // Quit keeps the layout and drafts, stops every background goroutine,
-// closes the Runtime (workspace, PDF engine, sandbox) and quits.
+// closes the Runtime (workspace, PDF engine, sandbox) and quits. It does
+// not ask: the clinician's ways out go through RequestQuit.
 func (d *Desktop) Quit() {
 	d.Close()
 	d.App.Quit()
+	if d.opts.AfterQuit != nil {
+		d.opts.AfterQuit()
+	}
 }
 
-// Close is Quit without quitting the Fyne app (tests).
+// Close is Quit without quitting the Fyne app: the end of the process
+// when the app was ended without the clinician choosing to quit (the
+// desktop session ending, SIGTERM), and tests. Decisions still unsent then
+// are reported on standard error and in the log (counts only), as
+// the warning could not be shown.
+//
+// Close is safe to call from another goroutine only once the UI loop has
+// stopped (the process is ending); calls after the first do nothing.
 func (d *Desktop) Close() {
+	d.closeMu.Lock()
+	defer d.closeMu.Unlock()
 	if d.closed {
 		return
 	}
@@ -286,10 +345,36 @@ func (d *Desktop) Close() {
 	}
 	d.Bridge.Close()
 	if rt := d.Runtime(); rt != nil {
+		if !d.confirmed {
+			d.reportUnsentAtExit(rt)
+		}
 		if err := rt.Close(); err != nil {
 			d.log.Warn("close", "err", err)
 		}
 	}
+}
+
+// reportUnsentAtExit says, where nobody could be asked, how many decisions
+// had not reached e-RS when Triage Desk was ended, and whether they are
+// kept.
+func (d *Desktop) reportUnsentAtExit(rt *app.Runtime) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	n, err := rt.UnsentCount(ctx, "")
+	if err != nil || n == 0 {
+		return
+	}
+	msg := unsentAtExitText(n, rt.Storage().Kept)
+	d.log.Warn("ended with decisions not yet sent", "count", n, "kept", rt.Storage().Kept)
+	fmt.Fprintln(d.stderr(), "Triage Desk:", msg)
+}
+
+// stderr is where reportUnsentAtExit writes (standard error).
+func (d *Desktop) stderr() io.Writer {
+	if d.opts.Stderr != nil {
+		return d.opts.Stderr
+	}
+	return os.Stderr
 }
 
 // amend reopens an outbox decision in the vetting window (the outbox's

@@ -44,7 +44,7 @@ func TestDemoStartsBehindALoadingScreenAndOpensTheWorklist(t *testing.T) {
 	}
 	// Locking hides the worklist behind the lock screen.
 	d.Runtime().Lock()
-	if !loop.RunUntil(20*time.Second, func() bool { return d.Frame.Screen() == ScreenSession }) {
+	if !loop.RunUntil(90*time.Second, func() bool { return d.Frame.Screen() == ScreenSession }) {
 		t.Fatalf("locked, the screen is %q", d.Frame.Screen())
 	}
 	if strings.Contains(joined(d.Window.Content()), "Referrals for Review") {

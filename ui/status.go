@@ -56,6 +56,7 @@ type StatusBar struct {
 	buttons  map[triage.OutboxState]*widget.Button
 	empty    *widget.Button
 	left     *widget.Label
+	notKept  *widget.Label // shown while nothing stored survives closing
 	obj      fyne.CanvasObject
 	barHolds *fyne.Container
 }
@@ -79,7 +80,10 @@ func NewStatusBar(now func() time.Time) *StatusBar {
 	s.note = widget.NewLabel("")
 	s.left = widget.NewLabel("")
 	s.left.Importance = widget.WarningImportance
-	objs := []fyne.CanvasObject{dot, s.state, widget.NewSeparator(), s.asOf, s.barHolds, s.note, layout.NewSpacer()}
+	s.notKept = widget.NewLabelWithStyle("Not kept after closing", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.notKept.Importance = widget.WarningImportance
+	s.notKept.Hide()
+	objs := []fyne.CanvasObject{dot, s.state, widget.NewSeparator(), s.asOf, s.barHolds, s.note, layout.NewSpacer(), s.notKept}
 	for _, st := range outboxCountStates {
 		b := widget.NewButton("", func() { s.open(st) })
 		b.Importance = widget.LowImportance
@@ -156,6 +160,16 @@ func (s *StatusBar) SetOutbox(counts map[triage.OutboxState]int) {
 func (s *StatusBar) SetSession(st app.Status) {
 	s.session, s.haveSession = st, true
 	s.Refresh()
+}
+
+// SetKept says whether what Triage Desk stores survives it closing; when
+// it does not (the demo without a keychain) the bar says so.
+func (s *StatusBar) SetKept(kept bool) {
+	if kept {
+		s.notKept.Hide()
+	} else {
+		s.notKept.Show()
+	}
 }
 
 // NoteDone shows a short note beside the progress (e.g. after "Make all
@@ -292,6 +306,9 @@ func (s *StatusBar) Summary() string {
 	}
 	if !s.note.Hidden {
 		parts = append(parts, s.note.Text)
+	}
+	if s.notKept.Visible() {
+		parts = append(parts, s.notKept.Text)
 	}
 	for _, st := range outboxCountStates {
 		if b := s.buttons[st]; b.Visible() {

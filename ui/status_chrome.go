@@ -44,9 +44,12 @@ type ChromeOptions struct {
 	// Amend reopens the decision form with an outbox decision's inputs
 	// (the vetting window's); nil hides Amend in the outbox.
 	Amend func(store.Entry)
-	// Quit quits Triage Desk (nil: App.Quit); the tray's Quit calls it
-	// after warning about unsent decisions.
+	// Quit quits Triage Desk without asking (nil: App.Quit); RequestQuit
+	// calls it after warning about unsent decisions.
 	Quit func()
+	// Tray puts an icon in the system tray. Set it only where the desktop
+	// shows tray icons (trayHostAvailable, asked off the UI goroutine).
+	Tray bool
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 	// ActivityPoll is how often typing in a focused field is checked for,
@@ -87,6 +90,7 @@ type Chrome struct {
 
 	outage     bool
 	outageItem *fyne.MenuItem
+	quitting   bool // the unsent-decisions warning is being prepared or shown
 }
 
 // NewChrome builds the chrome on the frame and starts following the
@@ -116,7 +120,9 @@ func NewChrome(o ChromeOptions) *Chrome {
 	c.conflicts = NewConflictBanner(f, b, c.now)
 	c.conflicts.OnReview = func() { c.ShowOutbox(triage.OutboxConflict) }
 	c.notifier = NewNotifier(o.App)
-	c.tray = NewTray(o.App, c.showWindow, c.refresh, c.quit)
+	if o.Tray {
+		c.tray = NewTray(o.App, c.showWindow, c.refresh, c.RequestQuit)
+	}
 
 	keys := f.Shortcuts()
 	keys.Handle(shortcuts.ShowOutbox, func() { c.ShowOutbox("") })
@@ -213,8 +219,25 @@ func (c *Chrome) onUpdate(u bridge.Update) {
 		c.counts = copyCounts(u.Outbox.Counts)
 		c.updateSignInBanner()
 	}
+	c.confirmSent(u)
 	if u.Worklist != nil || u.Lagged {
 		c.readWorklist()
+	}
+}
+
+// confirmSent says in the status bar that decisions reached e-RS (a count
+// and a time: the status bar never shows patient data). The referral's
+// own panel and its worklist row say which.
+func (c *Chrome) confirmSent(u bridge.Update) {
+	n := 0
+	for _, st := range u.Decisions {
+		if st == triage.OutboxSent {
+			n++
+		}
+	}
+	if n > 0 {
+		now := c.now()
+		c.status.NoteDone(fmt.Sprintf("%s sent to e-RS at %s", countOf(n, "decision", "decisions"), clockText(now, now)))
 	}
 }
 
@@ -236,7 +259,7 @@ func (c *Chrome) readWorklist() {
 	})
 }
 
-// onStatus follows the sign-in.
+// onStatus follows the sign-in, and where the data is kept.
 func (c *Chrome) onStatus(st app.Status) {
 	c.session = st
 	c.status.SetSession(st)
@@ -244,6 +267,24 @@ func (c *Chrome) onStatus(st app.Status) {
 		c.closeScreens()
 	}
 	c.updateSignInBanner()
+	c.updateStorage()
+}
+
+// updateStorage says, in a banner and in the status bar, when nothing
+// stored survives Triage Desk closing (the demo without a keychain).
+func (c *Chrome) updateStorage() {
+	kept := c.o.Runtime.Storage().Kept
+	c.status.SetKept(kept)
+	if kept {
+		c.o.Frame.SetBanner(BannerNotice, nil)
+		return
+	}
+	if c.o.Frame.Banner(BannerNotice) != nil {
+		return
+	}
+	obj, _ := bannerStrip(theme.WarningIcon(), app.DemoStorageNotice+
+		" Decisions not yet sent when it closes are lost: keep it open until the status bar shows nothing waiting.", theme.ColorNameWarning)
+	c.o.Frame.SetBanner(BannerNotice, obj)
 }
 
 // unsent counts decisions not yet in e-RS.
@@ -378,7 +419,7 @@ func (c *Chrome) ShowSettings() {
 func (c *Chrome) ShowAbout() {
 	rt := c.o.Runtime
 	s := rt.Config.Settings()
-	info := AboutInfo{Environment: rt.Environment, Demo: rt.Demo(), DataDir: rt.Profile, SettingsFile: rt.Config.SettingsPath()}
+	info := AboutInfo{Environment: rt.Environment, Demo: rt.Demo(), Storage: rt.Storage(), SettingsFile: rt.Config.SettingsPath()}
 	if s.Managed {
 		info.Policy = s.PolicySource
 	}
@@ -476,29 +517,74 @@ func (c *Chrome) refresh() {
 	}
 }
 
-// quit quits, after saying that unsent decisions are kept.
-func (c *Chrome) quit() {
+// RequestQuit is the clinician's way out (File → Quit, Ctrl+Q, the
+// window's close button, the tray's Quit): it counts the decisions not yet
+// in e-RS from the store (not from the last event, which may lag a
+// decision just queued) and, when there are any, says so and whether they
+// are kept, and quits only if the clinician confirms.
+func (c *Chrome) RequestQuit() {
+	if c.quitting {
+		return
+	}
+	c.quitting = true
 	quit := c.o.Quit
 	if quit == nil {
 		quit = c.o.App.Quit
 	}
-	n := c.unsent()
-	if n == 0 {
-		quit()
-		return
-	}
-	c.showWindow()
-	d := dialog.NewConfirm("Quit Triage Desk?",
-		fmt.Sprintf("%s not reached e-RS yet. %s kept on this computer, encrypted, and sent the next time you open Triage Desk and sign in.",
-			countOf(n, "decision has", "decisions have"), map[bool]string{true: "It is", false: "They are"}[n == 1]),
-		func(ok bool) {
+	rt := c.o.Runtime
+	bridge.Run(c.o.Bridge, nil, func(ctx context.Context) (int, error) {
+		return rt.UnsentCount(ctx, "")
+	}, func(n int, err error) {
+		if err != nil {
+			n = c.unsent() // the store could not be read: the engine's last count
+		}
+		if n == 0 {
+			c.quitting = false
+			quit()
+			return
+		}
+		c.showWindow()
+		kept := rt.Storage().Kept
+		d := dialog.NewConfirm("Quit Triage Desk?", wrapText(unsentQuitText(n, kept), 70), func(ok bool) {
+			c.quitting = false
 			if ok {
 				quit()
 			}
 		}, c.o.Frame.Window())
-	d.SetConfirmText("Quit")
-	d.SetDismissText("Keep Triage Desk open")
-	d.Show()
+		d.SetDismissText("Keep Triage Desk open")
+		if kept {
+			d.SetConfirmText("Quit")
+		} else {
+			d.SetConfirmText("Quit and lose them")
+			d.SetConfirmImportance(widget.DangerImportance)
+		}
+		d.Show()
+	})
+}
+
+// unsentQuitText is the warning before quitting with n decisions not yet
+// in e-RS; kept says whether they survive Triage Desk closing.
+func unsentQuitText(n int, kept bool) string {
+	head := countOf(n, "decision has", "decisions have") + " not reached e-RS yet."
+	if kept {
+		return head + " " + map[bool]string{true: "It is", false: "They are"}[n == 1] +
+			" kept on this computer, encrypted, and sent the next time you open Triage Desk and sign in."
+	}
+	return head + " This computer has no keychain, so Triage Desk cannot keep " + map[bool]string{true: "it", false: "them"}[n == 1] +
+		": if you quit now " + map[bool]string{true: "it is", false: "they are"}[n == 1] + " lost. Keep Triage Desk open until the status bar shows " +
+		"nothing waiting, or record the " + map[bool]string{true: "decision", false: "decisions"}[n == 1] + " in the e-RS web application."
+}
+
+// unsentAtExitText is said (standard error, a notification) when Triage
+// Desk was ended, without anyone being asked, with n decisions unsent.
+func unsentAtExitText(n int, kept bool) string {
+	if kept {
+		return fmt.Sprintf("%s not reached e-RS when Triage Desk was closed. %s kept, encrypted, and sent the next time you open Triage Desk and sign in.",
+			countOf(n, "decision had", "decisions had"), map[bool]string{true: "It is", false: "They are"}[n == 1])
+	}
+	return fmt.Sprintf("%s not reached e-RS when Triage Desk was closed, and this computer has no keychain, so %s lost. Record %s in the e-RS web application.",
+		countOf(n, "decision had", "decisions had"), map[bool]string{true: "it was", false: "they were"}[n == 1],
+		map[bool]string{true: "it", false: "them"}[n == 1])
 }
 
 // toggleOutage starts or ends the demo's simulated e-RS outage: every

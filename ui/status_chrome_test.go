@@ -104,7 +104,9 @@ func newChromeFixture(t *testing.T, mod func(*app.Options)) *chromeFixture {
 
 func (cf *chromeFixture) until(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	pumpUntil(t, cf.loop, 20*time.Second, what, cond)
+	// A wait for the result, not a time limit on the machine: a loaded
+	// 2-core machine may take long to start the demo and sync.
+	pumpUntil(t, cf.loop, 90*time.Second, what, cond)
 }
 
 func (cf *chromeFixture) entryState(t *testing.T, id string) triage.OutboxState {

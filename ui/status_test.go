@@ -35,12 +35,15 @@ func TestStatusBarFollowsEngineEvents(t *testing.T) {
 	b.OnEngine(s.Apply)
 	feed := newEventFeed()
 	b.AttachEngine(feed)
-	send := func(evs ...engine.Event) string {
+	// send feeds events and pumps the UI loop until the bar shows want (the
+	// bridge delivers them on its own goroutine: how soon depends on the
+	// machine's load, so the test waits for the result, not for a time).
+	send := func(want string, evs ...engine.Event) string {
 		t.Helper()
 		for _, ev := range evs {
 			feed.ch <- ev
 		}
-		loop.RunFor(60 * time.Millisecond)
+		loop.RunUntil(10*time.Second, func() bool { return s.Summary() == want })
 		return s.Summary()
 	}
 	if got := s.Summary(); got != "Not connected yet" {
@@ -72,12 +75,13 @@ func TestStatusBarFollowsEngineEvents(t *testing.T) {
 			"Online · Worklist as of 14:15 · All downloads finished · Outbox: nothing waiting"},
 	}
 	for _, st := range steps {
-		if got := send(st.evs...); got != st.want {
+		if got := send(st.want, st.evs...); got != st.want {
 			t.Errorf("%s:\n got %q\nwant %q", st.name, got, st.want)
 		}
 	}
 
-	send(engine.OutboxChanged{Counts: map[triage.OutboxState]int{triage.OutboxConflict: 2, triage.OutboxQueued: 1}})
+	send("Online · Worklist as of 14:15 · All downloads finished · 1 queued · 2 conflicts",
+		engine.OutboxChanged{Counts: map[triage.OutboxState]int{triage.OutboxConflict: 2, triage.OutboxQueued: 1}})
 	tapButton(t, s.Object(), "2 conflicts")
 	tapButton(t, s.Object(), "1 queued")
 	if len(opened) != 2 || opened[0] != triage.OutboxConflict || opened[1] != triage.OutboxQueued {

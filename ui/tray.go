@@ -19,8 +19,10 @@ type Tray struct {
 }
 
 // NewTray puts the icon in the system tray, or returns nil when the app
-// has no tray (desktop.App). open shows the main window, refresh syncs now
-// and quit quits (after its own checks).
+// has no tray (desktop.App). Only call it where the desktop shows tray
+// icons (trayHostAvailable): Fyne's tray panics at exit when it could not
+// reach one. open shows the main window, refresh syncs now and quit quits
+// (after its own checks).
 func NewTray(a fyne.App, open, refresh, quit func()) *Tray {
 	desk, ok := a.(desktop.App)
 	if !ok {
@@ -70,3 +72,8 @@ func TrayCountText(c triage.Counts) string {
 	}
 	return fmt.Sprintf("%d to review", c.ToReview)
 }
+
+// trayHostAvailable reports whether the desktop shows tray icons
+// (systemTrayHost; tests replace it). It may wait for D-Bus: call it off
+// the UI goroutine.
+var trayHostAvailable = systemTrayHost

@@ -345,12 +345,20 @@ func (v *Vetting) onUpdate(u bridge.Update) {
 }
 
 // refreshRows re-reads whether each referral is ready offline, and its
-// version, and refreshes those rows (and notes a change to the open one).
+// version, and refreshes those rows. A new version of the open referral is
+// noted as a change by someone else, unless it is the version e-RS gave
+// the clinician's own decision when it applied it: then the referral is
+// shown as it is now, without a warning.
 func (v *Vetting) refreshRows(ubrns map[string]bool) {
 	a := v.app
+	open := ""
+	if v.panel != nil {
+		open = v.panel.ubrn
+	}
 	type info struct {
 		ready   bool
 		version int
+		own     int // the version e-RS gave our own sent decision, if the latest
 	}
 	bridge.Run(v.b, nil, func(ctx context.Context) (map[string]info, error) {
 		out := make(map[string]info, len(ubrns))
@@ -359,13 +367,25 @@ func (v *Vetting) refreshRows(ubrns map[string]bool) {
 			if err != nil {
 				continue
 			}
-			out[u] = info{ready: ci.HasReferral && ci.HasCRI(), version: ci.Version}
+			i := info{ready: ci.HasReferral && ci.HasCRI(), version: ci.Version}
+			if u == open {
+				if en, err := a.Store.LatestForReferral(ctx, u); err == nil && en.State == triage.OutboxSent && en.Sent != nil {
+					i.own = en.Sent.NewVersion
+				}
+			}
+			out[u] = i
 		}
 		return out, nil
 	}, func(infos map[string]info, _ error) {
 		for u, i := range infos {
 			v.list.SetOfflineReady(u, i.ready)
-			if p := v.panel; p != nil && p.ubrn == u && p.loaded && i.version > 0 {
+			p := v.panel
+			if p == nil || p.ubrn != u || !p.loaded || i.version <= 0 || i.version == p.referral().Version {
+				continue
+			}
+			if i.own > 0 && i.version == i.own {
+				p.reloadDetails()
+			} else {
 				p.noteChanged(i.version)
 			}
 		}
@@ -475,10 +495,16 @@ func (v *Vetting) dropReady(ubrn string) {
 // Open opens the referral (as a click on its row does).
 func (v *Vetting) Open(ubrn string) { v.open(ubrn) }
 
-// openNext opens the referral after ubrn in the worklist's order.
+// openNext opens the next referral after ubrn in the worklist's order
+// that has no decision queued, being sent or sent; at the end of the list
+// it says so and stays.
 func (v *Vetting) openNext(ubrn string) {
-	if next := v.list.After(ubrn); next != "" {
+	if next := v.list.NextUndecided(ubrn); next != "" {
 		v.open(next)
+		return
+	}
+	if p := v.panel; p != nil && p.decision != nil {
+		p.decision.say("That was the end of the list: no referral after this one is waiting for a decision. Clear the filters or sort differently to see the others.")
 	}
 }
 

@@ -328,7 +328,12 @@ func (v *pdfViewer) scrollTo(i int, dy float32) {
 	if i < 0 || i >= len(v.pages) {
 		return
 	}
-	y := v.tops[i] - pageGap + dy
+	v.scrollToY(v.tops[i] - pageGap + dy)
+}
+
+// scrollToY scrolls so y is at the top of the view, kept within the
+// document.
+func (v *pdfViewer) scrollToY(y float32) {
 	maxY := v.box.MinSize().Height - v.scroll.Size().Height
 	y = float32(math.Max(0, math.Min(float64(y), math.Max(0, float64(maxY)))))
 	v.scroll.Offset = fyne.NewPos(v.scroll.Offset.X, y)
@@ -336,19 +341,23 @@ func (v *pdfViewer) scrollTo(i int, dy float32) {
 	v.viewMoved()
 }
 
-// PageDown shows the next page.
-func (v *pdfViewer) PageDown() { v.scrollTo(min(len(v.pages)-1, v.current()+1), 0) }
-
-// PageUp shows the previous page (the top of this one first if it is part
-// scrolled).
-func (v *pdfViewer) PageUp() {
-	cur := v.current()
-	if v.scroll.Offset.Y > v.tops[cur]-pageGap+1 {
-		v.scrollTo(cur, 0)
-		return
+// pageStep is how far Page Down and Page Up move: one view's height less a
+// small overlap, so the reader keeps their place and no part of a page
+// taller than the view is ever skipped.
+func (v *pdfViewer) pageStep() float32 {
+	h := v.scroll.Size().Height
+	if h <= 0 {
+		return 0
 	}
-	v.scrollTo(max(0, cur-1), 0)
+	return max(1, h-min(48, h/8))
 }
+
+// PageDown moves down by one view (less a small overlap), never past
+// anything not yet shown.
+func (v *pdfViewer) PageDown() { v.scrollToY(v.scroll.Offset.Y + v.pageStep()) }
+
+// PageUp moves up by one view (less a small overlap).
+func (v *pdfViewer) PageUp() { v.scrollToY(v.scroll.Offset.Y - v.pageStep()) }
 
 // FocusFind puts the keyboard in the find box.
 func (v *pdfViewer) FocusFind() {

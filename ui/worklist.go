@@ -27,9 +27,12 @@ type column struct {
 	width float32
 }
 
-// columns are the worklist's columns, left to right.
+// columns are the worklist's columns, left to right. Status comes second,
+// so whether a referral is decided shows even beside an open referral,
+// where only the first few columns fit.
 var columns = []column{
 	{"Priority", triage.ColumnPriority, 92},
+	{"Status", triage.ColumnLocalStatus, 84},
 	{"Type", triage.ColumnType, 72},
 	{"UBRN", triage.ColumnUBRN, 130},
 	{"NHS number", triage.ColumnNHSNumber, 118},
@@ -39,13 +42,14 @@ var columns = []column{
 	{"Days", triage.ColumnDaysWaiting, 60},
 	{"Review by", triage.ColumnReviewBy, 178},
 	{"Changed", triage.ColumnChanged, 124},
-	{"Status", triage.ColumnLocalStatus, 84},
 	{"Offline", triage.ColumnOffline, 74},
 }
 
-// Preference keys for the worklist's layout.
+// Preference keys for the worklist's layout. The widths are kept per
+// column position; "v2" began when Status moved to the second column, so
+// widths kept for the old order are not applied to the wrong columns.
 const (
-	prefColumnWidth = "worklist.column.%d.width"
+	prefColumnWidth = "worklist.v2.column.%d.width"
 )
 
 // Filter choices shown in the worklist's selects.
@@ -450,6 +454,22 @@ func (wl *Worklist) After(ubrn string) string {
 	return wl.view[i+1].UBRN
 }
 
+// NextUndecided returns the first referral displayed after ubrn that has no
+// decision queued, being sent or sent ("" when there is none): where
+// "…and next" goes.
+func (wl *Worklist) NextUndecided(ubrn string) string {
+	i, ok := wl.pos[ubrn]
+	if !ok {
+		return ""
+	}
+	for _, r := range wl.view[i+1:] {
+		if !r.Local.Decided() {
+			return r.UBRN
+		}
+	}
+	return ""
+}
+
 // Before returns the referral displayed before ubrn ("" at the top).
 func (wl *Worklist) Before(ubrn string) string {
 	i, ok := wl.pos[ubrn]
@@ -523,6 +543,8 @@ func (wl *Worklist) cellText(r *triage.Row, col int) (string, fyne.ThemeColorNam
 		switch r.Local {
 		case triage.LocalConflict, triage.LocalFailed:
 			return r.Local.Label(), toneDanger
+		case triage.LocalSent:
+			return r.Local.Label(), theme.ColorNameSuccess
 		}
 		return r.Local.Label(), ""
 	case triage.ColumnOffline:
@@ -557,8 +579,11 @@ func newWorklistTable(wl *Worklist, keys *shortcuts.Registry) *worklistTable {
 		}
 		r := wl.view[id.Row]
 		text, badge := wl.cellText(r, id.Col)
-		o.(*worklistCell).set(text, badge, columns[id.Col].sort == triage.ColumnPriority && badge == "" && text != "",
-			r.UBRN == wl.openUBRN, id.Row == wl.cursor, id.Col == 0)
+		c := o.(*worklistCell)
+		c.row = r.UBRN
+		outlined := text != "" && badge == "" && (columns[id.Col].sort == triage.ColumnPriority ||
+			(columns[id.Col].sort == triage.ColumnLocalStatus && r.Local.Decided()))
+		c.set(text, badge, outlined, r.UBRN == wl.openUBRN, id.Row == wl.cursor, id.Col == 0, r.Local.Decided())
 	}
 	t.ShowHeaderRow = true
 	t.CreateHeader = func() fyne.CanvasObject { return newSortHeader(wl) }
@@ -624,8 +649,11 @@ type worklistCell struct {
 	plain   *canvas.Text // plain text
 	full    string       // the plain text before shortening
 	fitted  float32      // the width full was shortened for
-	badge   bool
-	state   *cellState
+	// fittedStyle is the style full was shortened in.
+	fittedStyle fyne.TextStyle
+	badge       bool
+	state       *cellState
+	row         string // the UBRN of the row shown
 }
 
 func newWorklistCell() fyne.CanvasObject {
@@ -644,6 +672,7 @@ type cellState struct {
 	text                         string
 	badge                        fyne.ThemeColorName
 	outlined, open, cursor, mark bool
+	decided                      bool
 	variant                      fyne.ThemeVariant
 }
 
@@ -653,9 +682,9 @@ type cellState struct {
 // badge with its text. The open referral's row is shaded; the keyboard
 // cursor's row is shaded and, in its first cell, marked with a bar (a
 // shape, not only a colour).
-func (c *worklistCell) set(text string, badge fyne.ThemeColorName, outlined, open, cursor, first bool) {
+func (c *worklistCell) set(text string, badge fyne.ThemeColorName, outlined, open, cursor, first, decided bool) {
 	st := cellState{text: text, badge: badge, outlined: outlined, open: open, cursor: cursor, mark: cursor && first,
-		variant: fyne.CurrentApp().Settings().ThemeVariant()}
+		decided: decided, variant: fyne.CurrentApp().Settings().ThemeVariant()}
 	if c.state != nil && *c.state == st {
 		return
 	}
@@ -700,11 +729,18 @@ func (c *worklistCell) set(text string, badge fyne.ThemeColorName, outlined, ope
 		c.plain.Show()
 		c.plain.TextSize = theme.TextSize()
 		c.plain.Color = appColor(theme.ColorNameForeground)
+		c.plain.TextStyle = fyne.TextStyle{}
+		if decided {
+			// A decided referral's row is set apart in every column:
+			// muted and in italics (its Status badge says which way).
+			c.plain.Color = appColor(theme.ColorNamePlaceHolder)
+			c.plain.TextStyle = fyne.TextStyle{Italic: true}
+		}
 		if badge == toneDanger {
 			c.plain.Color = appColor(theme.ColorNameError)
 		}
-		if c.full != text {
-			c.full, c.fitted = text, -1
+		if c.full != text || c.plain.TextStyle != c.fittedStyle {
+			c.full, c.fitted, c.fittedStyle = text, -1, c.plain.TextStyle
 		}
 	}
 	c.Refresh()

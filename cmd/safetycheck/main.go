@@ -61,7 +61,9 @@ func run(logPath, tags string, race bool, resultsPath string) error {
 		for _, pkg := range pkgs {
 			all = append(all, funcs[pkg]...)
 		}
-		args := []string{"test", "-tags", tags, "-count=1", "-json", "-run", safetylog.RunPattern(all)}
+		// A generous time limit: the evidence must not fail because the
+		// machine is busy (go test's default is 10 minutes per package).
+		args := []string{"test", "-tags", tags, "-count=1", "-timeout", "30m", "-json", "-run", safetylog.RunPattern(all)}
 		if race {
 			args = append(args, "-race")
 		}

@@ -413,6 +413,7 @@ func printReferral(w io.Writer, res *ers.ReferralResult) {
 		}
 		row("Appointment", fmt.Sprintf("%s (%s)", date(a.Start), booking))
 	}
+	row("Patient needs", r.Needs())
 	row("Related UBRNs", strings.Join(r.RelatedUBRNs, ", "))
 	tw.Flush()
 	if len(r.Documents) > 0 {

@@ -95,7 +95,7 @@ func TestERSCommands(t *testing.T) {
 		want []string
 	}{
 		{append([]string{"ers", "worklist"}, id...), []string{"REFERRALS_FOR_REVIEW: 3 referrals", "100000000001", "999 100 0003", "2WW", "RAS", "Priority and letter changed", "A008: HTTP 200"}},
-		{append([]string{"ers", "referral", "100000000001"}, id...), []string{"Booked", "999 100 0003", "100000000009", "referral-letter.pdf", "PENDING", "still scanning"}},
+		{append([]string{"ers", "referral", "100000000001"}, id...), []string{"Booked", "999 100 0003", "100000000009", "referral-letter.pdf", "PENDING", "still scanning", "Patient needs", "Interpreter"}},
 		{append([]string{"ers", "refdata", "priority"}, id...), []string{"PRIORITY", "TWO_WEEK_WAIT", "triage 1 / deferral 3 working days"}},
 		{append([]string{"ers", "actions", "100000000001", "--version", "4"}, id...), []string{"RECORD_REVIEW_OUTCOME", "CANCEL_REFERRAL"}},
 		{append([]string{"ers", "actions", "100000000001"}, id...), []string{"RECORD_REVIEW_OUTCOME"}},

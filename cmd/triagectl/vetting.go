@@ -291,8 +291,14 @@ func runShow(ctx context.Context, g *Globals, args []string) error {
 	if !r.PathwayStart.IsZero() {
 		fmt.Fprintf(w, "Pathway start: %s\n", when(r.PathwayStart))
 	}
+	if needs := r.Needs(); needs != "" {
+		fmt.Fprintf(w, "Patient needs: %s\n", needs)
+	}
 	if len(r.RelatedUBRNs) > 0 {
 		fmt.Fprintf(w, "Related referrals: %s\n", strings.Join(r.RelatedUBRNs, ", "))
+	}
+	for _, m := range v.Mismatches {
+		fmt.Fprintf(w, "Disagreement: %s – worklist: %s; referral details: %s\n", m.Field, m.Worklist, m.Referral)
 	}
 	if v.Local.LeftWorklist {
 		fmt.Fprintln(w, "This referral is no longer on Referrals for Review.")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -190,5 +192,40 @@ func TestSyncWatchRunsUntilInterrupted(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("sync --watch did not stop after the interrupt")
+	}
+}
+
+// TestShowListsPatientNeeds: a referral's patient additional requirements
+// (interpreter, transport, advocacy) are printed by show.
+func TestShowListsPatientNeeds(t *testing.T) {
+	profile := t.TempDir()
+	if code, _, errs := vetCLI(t, profile, "sync", "--once"); code != 0 {
+		t.Fatalf("sync: exit %d %s", code, errs)
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{ProfileDir: profile, UserID: erssandbox.UserClinician,
+		Keys: store.DevKeyFileProvider{Path: filepath.Join(profile, "dev.key"), Warn: io.Discard}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl, err := st.Worklist(ctx, triage.ListReferralsForReview)
+	if err != nil || len(wl.Items) == 0 {
+		t.Fatalf("worklist: %v", err)
+	}
+	ubrn := wl.Items[0].UBRN
+	cr, err := st.Referral(ctx, ubrn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr.Referral.AdditionalRequirements = []triage.Coding{{Code: "INTERPRETER", Display: "Interpreter"}, {Code: "TRANSPORT"}}
+	if err := st.PutReferral(ctx, cr); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := vetCLI(t, profile, "show", ubrn)
+	if code != 0 || !strings.Contains(out, "Patient needs: Interpreter, Transport") {
+		t.Errorf("show: exit %d %s\n%s", code, errs, out)
 	}
 }

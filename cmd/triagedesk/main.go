@@ -14,6 +14,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
 	"fyne.io/fyne/v2/app"
 
@@ -57,7 +60,39 @@ func main() {
 	}
 	a := app.NewWithID(appID)
 	a.SetIcon(ui.AppIcon)
-	d := ui.NewDesktop(a, ui.RunOptions{App: opts})
+	var d *ui.Desktop
+	d = ui.NewDesktop(a, ui.RunOptions{App: opts, AfterQuit: func() { exitIfStalled(d, quitGrace) }})
+	// SIGTERM and SIGINT also end the run loop (Fyne catches them); the
+	// same guard applies.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		<-sig
+		exitIfStalled(d, signalGrace)
+	}()
 	d.Window.SetMaster()
 	d.Window.ShowAndRun()
+	// The run loop also ends without the clinician choosing to quit (the
+	// desktop session ending, SIGTERM): close the store and join the
+	// engine either way, and say if decisions were left unsent.
+	d.Close()
+}
+
+// How long Fyne's shutdown may take once the run loop was asked to stop.
+const (
+	quitGrace   = 5 * time.Second  // after File → Quit (everything is closed already)
+	signalGrace = 10 * time.Second // after SIGTERM or SIGINT
+)
+
+// exitIfStalled ends the process, after closing the Desktop (store,
+// engine) if that has not happened, should it still be running after
+// grace. Fyne v2.7.2's shutdown can wait for ever for a lifecycle event
+// queued as its run loop stops; every piece of Triage Desk's own work is
+// closed by then, so ending the process loses nothing.
+func exitIfStalled(d *ui.Desktop, grace time.Duration) {
+	go func() {
+		time.Sleep(grace)
+		d.Close()
+		os.Exit(0)
+	}()
 }

@@ -415,6 +415,50 @@ func (rt *Runtime) storeKeys() store.KeyProvider {
 	return store.KeychainProvider{}
 }
 
+// KeyStore says where the keys that encrypt the clinician's data are kept.
+type KeyStore string
+
+// Where keys are kept.
+const (
+	// KeysKeychain: the OS keychain (the normal case).
+	KeysKeychain KeyStore = "keychain"
+	// KeysFile: a development key file (--dev-insecure-keyfile).
+	KeysFile KeyStore = "file"
+	// KeysMemory: in memory only (the demo on a computer without a
+	// keychain): the data cannot be read once Triage Desk closes.
+	KeysMemory KeyStore = "memory"
+)
+
+// Storage is where the clinician's data lives and whether it survives
+// Triage Desk closing, for the About screen, the status bar and the
+// warning before quitting.
+type Storage struct {
+	// Dir is the folder holding the encrypted data.
+	Dir string
+	// Keys is where the keys are; KeyFile names the file for KeysFile.
+	Keys    KeyStore
+	KeyFile string
+	// Kept is false when everything stored, unsent decisions included, is
+	// gone when Triage Desk closes.
+	Kept bool
+}
+
+// Storage says where the clinician's data is kept now. Before a workspace
+// has opened it describes where it will be kept unless the keychain turns
+// out to be unusable (then Storage changes and OnStatus reports it).
+func (rt *Runtime) Storage() Storage {
+	rt.mu.Lock()
+	eph := rt.eph
+	rt.mu.Unlock()
+	switch {
+	case eph != nil:
+		return Storage{Dir: eph.dir, Keys: KeysMemory}
+	case rt.opts.DevInsecureKeyfile != "":
+		return Storage{Dir: rt.Profile, Keys: KeysFile, KeyFile: rt.opts.DevInsecureKeyfile, Kept: true}
+	}
+	return Storage{Dir: rt.Profile, Keys: KeysKeychain, Kept: true}
+}
+
 // Demo reports whether the Runtime runs the demo environment.
 func (rt *Runtime) Demo() bool { return rt.demo }
 

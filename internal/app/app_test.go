@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -477,6 +478,9 @@ func TestWithoutAKeychain(t *testing.T) {
 		data := a.Store.Dir()
 		if rel, err := filepath.Rel(dir, data); err == nil && filepath.IsLocal(rel) {
 			t.Fatalf("throwaway data in the profile: %s", data)
+		}
+		if s := rt.Storage(); s.Kept || s.Keys != KeysMemory || s.Dir == dir || !strings.HasPrefix(data, s.Dir) {
+			t.Errorf("storage %+v does not say the data is in %s, under a key in memory, not kept", s, data)
 		}
 		syncOnce(t, a)
 		dec := accept(t, a, booked(t, a)[0])

@@ -76,12 +76,62 @@ func (a *App) Worklist(ctx context.Context) (Worklist, error) {
 
 // ReferralView is everything cached about one referral.
 type ReferralView struct {
+	// Referral is the cached details (A005), with the referral type the
+	// worklist states when it states one (triage.Reconcile).
 	Referral  store.CachedReferral
 	Documents []store.DocumentMeta
 	Local     store.LocalState
 	// Decision is the referral's latest outbox entry, if any.
 	Decision *store.Entry
+	// Mismatches are where the cached worklist and the details disagree
+	// (type, NHS number, priority): show them, never pick one silently.
+	Mismatches []triage.Mismatch
 }
+
+// reconcile gives the cached referral the worklist's stated type and
+// returns where the two disagree (triage.Reconcile). A referral not on
+// the cached worklist is returned as it is.
+func (a *App) reconcile(ctx context.Context, r triage.Referral) (triage.Referral, []triage.Mismatch, error) {
+	items, err := a.worklistItems(ctx)
+	if err != nil {
+		return r, nil, err
+	}
+	if it, ok := items[r.UBRN]; ok {
+		r, ms := triage.Reconcile(it, r)
+		return r, ms, nil
+	}
+	return r, nil, nil
+}
+
+// worklistItems returns the cached worklist's items by UBRN (none before
+// the first sync), read from the store once per stored worklist.
+func (a *App) worklistItems(ctx context.Context) (map[string]triage.WorklistItem, error) {
+	a.wlMu.Lock()
+	items, gen := a.wlItems, a.wlGen
+	a.wlMu.Unlock()
+	if items != nil {
+		return items, nil
+	}
+	snap, err := a.Store.Worklist(ctx, triage.ListReferralsForReview)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	items = make(map[string]triage.WorklistItem, len(snap.Items))
+	for _, it := range snap.Items {
+		items[it.UBRN] = it
+	}
+	a.wlMu.Lock()
+	if a.wlGen == gen { // no newer worklist was stored meanwhile
+		a.wlItems = items
+	}
+	a.wlMu.Unlock()
+	return items, nil
+}
+
+// errPatientMismatch refuses a decision on a referral whose worklist entry
+// and details name different patients.
+var errPatientMismatch = &triage.Error{Code: triage.EINVALID,
+	Message: "The worklist and this referral's details give different NHS numbers, so Triage Desk will not record a decision on it. Refresh from e-RS; if they still differ, decide it in the e-RS web application and tell your IT service desk."}
 
 // Referral reads one referral from the cache and tells the engine (if
 // running) that the user has it open, so its documents come first. Errors:
@@ -100,7 +150,12 @@ func (a *App) Referral(ctx context.Context, ubrn string) (ReferralView, error) {
 	if err != nil {
 		return ReferralView{}, err
 	}
-	v := ReferralView{Referral: cr}
+	ref, mismatches, err := a.reconcile(ctx, cr.Referral)
+	if err != nil {
+		return ReferralView{}, err
+	}
+	cr.Referral = ref
+	v := ReferralView{Referral: cr, Mismatches: mismatches}
 	if info, err := a.Store.CacheInfo(ctx, ubrn); err == nil {
 		v.Documents, v.Local = info.Documents, info.Local
 	}
@@ -176,7 +231,13 @@ func (a *App) prepare(ctx context.Context, d triage.Decision) (triage.Decision, 
 			}
 		}
 	}
-	ref := cr.Referral
+	ref, mismatches, err := a.reconcile(ctx, cr.Referral)
+	if err != nil {
+		return d, err
+	}
+	if triage.PatientMismatch(mismatches) {
+		return d, errPatientMismatch
+	}
 	if err := d.Validate(triage.ValidationContext{Referral: &ref, RefData: &rd, Now: now}); err != nil {
 		return d, err
 	}

@@ -64,6 +64,12 @@ type App struct {
 	engOnce     sync.Once
 	closeOnce   sync.Once
 	closeErr    error
+
+	// The cached worklist's items by UBRN, for reconcile; dropped when a
+	// new worklist is stored (wlGen counts those changes).
+	wlMu    sync.Mutex
+	wlItems map[string]triage.WorklistItem
+	wlGen   uint64
 }
 
 // workspaceSession is the engine's view of the sign-in: the Manager's
@@ -508,6 +514,11 @@ func commandLineSignIn(st Status, login string) error {
 }
 
 func (a *App) storeChanged(c store.Change) {
+	if c.Kind == store.ChangeWorklist {
+		a.wlMu.Lock()
+		a.wlItems, a.wlGen = nil, a.wlGen+1
+		a.wlMu.Unlock()
+	}
 	if e := a.eng.Load(); e != nil {
 		e.StoreChanged(c)
 	}

@@ -227,7 +227,9 @@ func coverPage(in PackInput, entries []packEntry, totalPages int) ([]byte, error
 	var texts []coverText
 	y := 60.0
 	line := func(label, value string, size float64) {
-		texts = append(texts, coverText{Value: pdfcpuText(label), Pos: [2]float64{56, y}, Font: coverFont{Name: "Helvetica-Bold", Size: size}})
+		if label != "" {
+			texts = append(texts, coverText{Value: pdfcpuText(label), Pos: [2]float64{56, y}, Font: coverFont{Name: "Helvetica-Bold", Size: size}})
+		}
 		if value != "" {
 			texts = append(texts, coverText{Value: pdfcpuText(value), Pos: [2]float64{200, y}, Font: coverFont{Name: "Helvetica", Size: size}})
 		}
@@ -266,6 +268,15 @@ func coverPage(in PackInput, entries []packEntry, totalPages int) ([]byte, error
 		line("Specialty", r.Specialty.Label(), 12)
 	}
 	line("Referral type", orDash(r.Type.Label()), 12)
+	// The patient's needs are never cut short: a long list continues on
+	// the next lines.
+	for i, part := range wrapWords(r.Needs(), 60) {
+		label := ""
+		if i == 0 {
+			label = "Patient needs"
+		}
+		line(label, part, 12)
+	}
 	decision := "None recorded"
 	if d := in.Decision; d != nil {
 		decision = d.Summary()
@@ -330,6 +341,26 @@ func coverPage(in PackInput, entries []packEntry, totalPages int) ([]byte, error
 		return nil, err
 	}
 	return out.Bytes(), nil
+}
+
+// wrapWords splits s into lines of at most about n characters, at spaces.
+func wrapWords(s string, n int) []string {
+	var out []string
+	cur := ""
+	for _, w := range strings.Fields(s) {
+		if cur != "" && len([]rune(cur))+1+len([]rune(w)) > n {
+			out = append(out, cur)
+			cur = ""
+		}
+		if cur != "" {
+			cur += " "
+		}
+		cur += w
+	}
+	if cur != "" {
+		out = append(out, cur)
+	}
+	return out
 }
 
 func orDash(s string) string {

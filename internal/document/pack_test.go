@@ -20,6 +20,7 @@ func TestBuildVettingPack(t *testing.T) {
 			UBRN: "000049000001", NHSNumber: nhs, Priority: triage.PriorityUrgent,
 			Service: triage.Service{ID: "1", Name: "Colorectal 100% Clinic"}, Type: triage.ReferralTypeAppointment,
 			Specialty: triage.Coding{Code: "GASTRO", Display: "Gastroenterology"}, RelatedUBRNs: []string{"000049000002"},
+			AdditionalRequirements: []triage.Coding{{Code: "INTERPRETER", Display: "Interpreter"}, {Code: "TRANSPORT"}},
 		},
 		Decision:    &triage.Decision{Kind: triage.DecisionAccept, DecidedAt: time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC), By: triage.Identity{Name: "Dr Test"}},
 		GeneratedAt: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC),
@@ -57,6 +58,7 @@ func TestBuildVettingPack(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Vetting pack", "000049000001", triage.FormatNHSNumber(nhs), "Urgent", "Colorectal 100% Clinic", "Booked",
+		"Patient needs", "Interpreter, Transport",
 		"Gastroenterology", "Accept", "Dr Test", "2 Mar 2026 10:00 UTC", "NHS sandbox",
 		"Clinical referral information", "pages 2-4", "related referral 000049000002", "page 5",
 		"bloods.pdf", "pages 6-7", "photo.jpg", "page 8", "scan.png", "page 9",

@@ -42,20 +42,36 @@ func TestUnauthorizedMidQueuePausesAndResumesAfterSignIn(t *testing.T) {
 		}
 		return n
 	}
-	eventually(t, 20*time.Second, "some decisions to be sent", func() bool { return applied() >= 5 })
-	// The session ends (revoked at the platform): every call now gets 401.
-	tokens.set("revoked-token")
-	eventually(t, 10*time.Second, "the engine to ask for sign-in", func() bool {
+	// The session ends (revoked at the platform) once five decisions are in
+	// e-RS: the token source itself turns, so the next call after the fifth
+	// write, whatever the machine's load, carries a revoked token and gets
+	// 401. No sleeping and hoping the test goroutine looks in time.
+	const paused = 5
+	tokens.revokeWhen(func() bool { return applied() >= paused })
+	eventually(t, 30*time.Second, "the engine to ask for sign-in", func() bool {
 		return env.eng.Status().State == StateSignInNeeded
 	})
-	paused := applied()
-	if paused >= len(refs) {
-		t.Fatalf("all decisions were sent before the 401; the test proves nothing")
+	if got := applied(); got != paused {
+		t.Fatalf("%d decisions applied before the 401, want exactly %d", got, paused)
 	}
-	writes := len(env.sb.Stats().Writes)
-	time.Sleep(500 * time.Millisecond)
-	if n := len(env.sb.Stats().Writes); n != writes {
-		t.Errorf("%d writes sent while sign-in was needed", n-writes)
+	// Nothing is sent while sign-in is needed: the dispatcher reports the
+	// queue as waiting (an event, not a pause of some length).
+	sawSignIn := false
+	eventually(t, 10*time.Second, "the queue to wait for sign-in", func() bool {
+		for len(events) > 0 {
+			switch ev := (<-events).(type) {
+			case SyncStateChanged:
+				sawSignIn = sawSignIn || ev.Status.State == StateSignInNeeded
+			case OutboxWaiting:
+				if ev.Count == len(refs)-paused {
+					return true
+				}
+			}
+		}
+		return false
+	})
+	if n := applied(); n != paused {
+		t.Errorf("%d writes sent while sign-in was needed", n-paused)
 	}
 	counts, err := env.eng.OutboxCounts(t.Context())
 	if err != nil {
@@ -64,12 +80,6 @@ func TestUnauthorizedMidQueuePausesAndResumesAfterSignIn(t *testing.T) {
 	if counts[triage.OutboxQueued]+counts[triage.OutboxSending] != len(refs)-paused || counts[triage.OutboxSent] != paused ||
 		counts[triage.OutboxFailed]+counts[triage.OutboxConflict] != 0 {
 		t.Errorf("outbox while paused %v, want %d sent and %d still queued", counts, paused, len(refs)-paused)
-	}
-	sawSignIn := false
-	for len(events) > 0 {
-		if s, ok := (<-events).(SyncStateChanged); ok && s.Status.State == StateSignInNeeded {
-			sawSignIn = true
-		}
 	}
 	if !sawSignIn {
 		t.Error("no sign-in-needed event")
@@ -82,7 +92,7 @@ func TestUnauthorizedMidQueuePausesAndResumesAfterSignIn(t *testing.T) {
 	}
 	tokens.set(fresh)
 	env.eng.SessionChanged()
-	waitSettled(t, env.st, 30*time.Second)
+	waitSettled(t, env.st, 3*time.Minute)
 	if c := checkOutcomes(t, env.st, env.sb); c[triage.OutboxSent] != len(refs) {
 		t.Errorf("outbox after sign-in %v, want all %d sent", c, len(refs))
 	}

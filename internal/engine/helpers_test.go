@@ -186,21 +186,34 @@ func eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 }
 
 // swapTokens is a token source whose token the test replaces, as a new
-// sign-in would.
+// sign-in would, or which revokes itself when a condition first holds.
 type swapTokens struct {
-	mu  sync.Mutex
-	tok string
+	mu     sync.Mutex
+	tok    string
+	revoke func() bool // checked on every Token call until it holds
 }
 
 func (s *swapTokens) set(tok string) {
 	s.mu.Lock()
-	s.tok = tok
+	s.tok, s.revoke = tok, nil
+	s.mu.Unlock()
+}
+
+// revokeWhen makes the token a revoked one from the first request made once
+// cond holds: the session ends exactly there, as the platform would end it,
+// however the test's goroutines are scheduled.
+func (s *swapTokens) revokeWhen(cond func() bool) {
+	s.mu.Lock()
+	s.revoke = cond
 	s.mu.Unlock()
 }
 
 func (s *swapTokens) Token() (*oauth2.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.revoke != nil && s.revoke() {
+		s.tok, s.revoke = "revoked-token", nil
+	}
 	return &oauth2.Token{AccessToken: s.tok, TokenType: "Bearer", Expiry: time.Now().Add(time.Hour)}, nil
 }
 

@@ -444,12 +444,42 @@ func (p *pusher) settleAfterWrite(ctx context.Context, c *ers.Client, en store.E
 	case triage.SettleApplied:
 		p.markSent(ctx, en, rr, true)
 	case triage.SettleNotApplied:
+		if refusedForGood(ee) {
+			// e-RS refused the decision on the very version it was made
+			// on: sending it again would get the same answer.
+			se.Message = refusedMessage(ee, rr)
+			p.fail(ctx, en, se)
+			return
+		}
 		p.retry(ctx, en, se, ee)
 	case triage.SettleChanged:
 		p.conflict(ctx, en, rr, ee)
 	default:
 		p.retry(ctx, en, se, ee)
 	}
+}
+
+// refusedForGood reports whether e-RS answered a write with a refusal that
+// sending it again cannot change: a 4xx other than 408, 423 (another update
+// holds the referral for a moment) and 429 (slow down).
+func refusedForGood(ee *ers.Error) bool {
+	switch ee.Status {
+	case 408, 423, 429:
+		return false
+	}
+	return ee.Status >= 400 && ee.Status < 500
+}
+
+// refusedMessage says, in plain English, why e-RS will not take a decision
+// on the referral as it is now (rr), and what the clinician can do.
+func refusedMessage(ee *ers.Error, rr *ers.ReferralResult) string {
+	next := "Sending it again would get the same answer: discard it in the outbox, or amend it to a decision e-RS allows for the referral as it is now."
+	switch ee.Code {
+	case "INVALID_REQUEST_STATE", "INVALID_STATE":
+		return fmt.Sprintf("e-RS will not take this decision because the referral is now in the state %q, which does not allow it. %s",
+			rr.Referral.State.State.Label(), next)
+	}
+	return fmt.Sprintf("e-RS refused this decision (%s). %s", ee.Message, next)
 }
 
 func (p *pusher) retry(ctx context.Context, en store.Entry, se store.SendError, cause error) {

@@ -277,7 +277,7 @@ func (c *Client) ConvertAdviceToReferral(ctx context.Context, cv triage.AdviceCo
 	if rerr != nil {
 		return nil, rerr
 	}
-	res, derr := referralResult(resp, true, fhir.DecodeReferral)
+	res, derr := referralResult(resp, cv.UBRN, true, fhir.DecodeReferral)
 	if derr != nil {
 		var e *Error
 		if errors.As(derr, &e) {

@@ -797,3 +797,28 @@ func TestErrorStringAndUserError(t *testing.T) {
 		t.Error("errors.As to *Error")
 	}
 }
+
+// A reply that is another referral's resource is never a result: a read
+// fails as a bad response, and a write is a bad response that may have been
+// applied (the caller re-reads the referral it asked about to settle it).
+func TestReplyForAnotherReferralIsABadResponse(t *testing.T) {
+	f := newFake(t)
+	other := fixture(t, "referral_awaiting_triage.json") // UBRN 100000000002
+	f.handle("GET", refPath, respond(200, other, "ETag", `W/"5"`))
+	f.handle("POST", refPath+"/$ers.acceptReferral", respond(200, other, "ETag", `W/"5"`))
+	c, _ := testClient(t, f)
+	ctx := context.Background()
+
+	_, err := c.Referral(ctx, "100000000001")
+	var ee *Error
+	if !errors.As(err, &ee) || ee.Class != BadResponse || ee.MayHaveApplied() || ee.Message == "" {
+		t.Errorf("A005 answered with another referral: %v, want a bad response", err)
+	}
+	res, err := c.AcceptReferral(ctx, "100000000001", 4)
+	if res != nil || !errors.As(err, &ee) || ee.Class != BadResponse || !ee.MayHaveApplied() {
+		t.Errorf("A013 answered with another referral: %v %v, want a bad response that may have been applied", res, err)
+	}
+	if strings.Contains(err.Error(), "100000000002") || strings.Contains(err.Error(), "100000000001") {
+		t.Errorf("the error names a UBRN: %v", err)
+	}
+}

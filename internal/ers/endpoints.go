@@ -35,6 +35,9 @@ func checkID(op, what, id string) *Error {
 	return nil
 }
 
+// normUBRN writes a UBRN without spaces, for comparing.
+func normUBRN(u string) string { return strings.ReplaceAll(strings.TrimSpace(u), " ", "") }
+
 // decodeError is a BadResponse for a 2xx body that could not be read.
 func decodeError(m Meta, write bool, err error) *Error {
 	e := &Error{Op: m.Op, Status: m.Status, CorrelationID: m.CorrelationID, RequestID: m.RequestID,
@@ -151,10 +154,22 @@ func parseETag(v string) (int, bool) {
 	return n, err == nil && n >= 0
 }
 
-func referralResult(resp *response, write bool, decode func([]byte) (*triage.Referral, error)) (*ReferralResult, error) {
+// referralResult decodes a referral read or returned by a write for ubrn.
+// A resource for any other referral is a BadResponse (for a write: the
+// write may have been applied, so re-read the referral to settle it), never
+// a result: nothing may be cached or recorded under an id it was not asked
+// for.
+func referralResult(resp *response, ubrn string, write bool, decode func([]byte) (*triage.Referral, error)) (*ReferralResult, error) {
 	r, err := decode(resp.body)
 	if err != nil {
 		return nil, decodeError(resp.meta, write, err)
+	}
+	if normUBRN(r.UBRN) != normUBRN(ubrn) {
+		e := decodeError(resp.meta, write, errors.New("the reply is for another referral"))
+		if !write {
+			e.Message = fmt.Sprintf("e-RS answered with another referral's details, so Triage Desk did not use them. It will try again later; if it keeps happening, contact your IT service desk and quote the correlation id %s.", resp.meta.CorrelationID)
+		}
+		return nil, e
 	}
 	res := &ReferralResult{Referral: r, Raw: resp.body, Version: r.Version, ETag: resp.header.Get("ETag"), Meta: resp.meta}
 	if etag, ok := parseETag(res.ETag); ok && res.Version == 0 {
@@ -174,7 +189,7 @@ func (c *Client) Referral(ctx context.Context, ubrn string) (*ReferralResult, er
 	if err != nil {
 		return nil, err
 	}
-	return referralResult(resp, false, fhir.DecodeReferral)
+	return referralResult(resp, ubrn, false, fhir.DecodeReferral)
 }
 
 // ReferralAtVersion reads a referral at a version (A005, GET
@@ -192,7 +207,7 @@ func (c *Client) ReferralAtVersion(ctx context.Context, ubrn string, version int
 	if err != nil {
 		return nil, err
 	}
-	return referralResult(resp, false, fhir.DecodeReferral)
+	return referralResult(resp, ubrn, false, fhir.DecodeReferral)
 }
 
 // File is a downloaded CRI PDF or attachment.
@@ -447,7 +462,7 @@ func (c *Client) write(ctx context.Context, op, ubrn, operation string, version 
 	if err != nil {
 		return nil, err
 	}
-	return referralResult(resp, true, decode)
+	return referralResult(resp, ubrn, true, decode)
 }
 
 // AcceptReferral accepts a booked referral (A013, POST

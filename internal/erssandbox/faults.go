@@ -37,6 +37,12 @@ const (
 	// the answer is sent: the ambiguous case a client must settle by reading
 	// the referral again.
 	FaultDropAfterApply FaultKind = "drop"
+	// FaultOtherReferral applies a write (A013, A014, A022, A028), then
+	// answers 200 with another referral's resource and ETag (one on no
+	// worklist where there is one): a server that replies for the wrong
+	// referral. It is only injected with FailNext; queued for a read it is
+	// discarded when that read arrives.
+	FaultOtherReferral FaultKind = "other-referral"
 )
 
 // Faults configures injected failures. Probabilities are between 0 and 1 and
@@ -284,7 +290,7 @@ func (fi *faultInjector) decide(op string, write bool) decision {
 	for i, s := range fi.next {
 		if (s.op == "" && !pds) || s.op == op {
 			fi.next = slices.Delete(fi.next, i, i+1)
-			if s.kind == FaultDropAfterApply && !write {
+			if (s.kind == FaultDropAfterApply || s.kind == FaultOtherReferral) && !write {
 				break
 			}
 			d.kind = s.kind

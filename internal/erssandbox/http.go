@@ -308,8 +308,53 @@ func (s *Sandbox) op(spec opSpec, h opHandler) http.Handler {
 			resetConn(w)
 			return
 		}
+		if d.kind == FaultOtherReferral {
+			s.answerForAnother(w, r, a, h)
+			return
+		}
 		h(w, r, a)
 	})
+}
+
+// answerForAnother applies a write as h would, then, if it succeeded,
+// answers with another referral's resource and ETag instead of the written
+// one (FaultOtherReferral).
+func (s *Sandbox) answerForAnother(w http.ResponseWriter, r *http.Request, a actor, h opHandler) {
+	info := infoOf(r)
+	rec := &captured{header: http.Header{}}
+	h(rec, r, a)
+	other, ok := s.store.otherThan(r.PathValue("ubrn"))
+	if rec.status != http.StatusOK || !ok {
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.status)
+		_, _ = w.Write(rec.body.Bytes())
+		return
+	}
+	info.fault = FaultOtherReferral
+	w.Header().Set("ETag", etag(other.Version))
+	writeFHIR(w, http.StatusOK, fhir.EncodeReferral(&other))
+}
+
+// captured is a ResponseWriter that keeps the answer for answerForAnother.
+type captured struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (c *captured) Header() http.Header { return c.header }
+func (c *captured) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	return c.body.Write(b)
+}
+func (c *captured) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
 }
 
 // onFirstWrite calls fn when the answer starts, with info.status set.

@@ -201,6 +201,32 @@ func (s *store) snapshot(ubrn string) (triage.Referral, itemExtra, error) {
 	return cloneReferral(rec.ref), x, nil
 }
 
+// otherThan returns a copy of another referral than ubrn for
+// FaultOtherReferral's answer: the first, in generation order, that is on
+// no worklist (so a client has no other reason to hold it), else the first
+// at all.
+func (s *store) otherThan(ubrn string) (triage.Referral, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var any *record
+	for _, u := range s.order {
+		rec, ok := s.get(u)
+		if !ok || u == ubrn {
+			continue
+		}
+		if !rec.inReferralsForReview() && !rec.inAppointmentSlotIssues() {
+			return cloneReferral(rec.ref), true
+		}
+		if any == nil {
+			any = rec
+		}
+	}
+	if any == nil {
+		return triage.Referral{}, false
+	}
+	return cloneReferral(any.ref), true
+}
+
 // inReferralsForReview reports whether the referral is on Referrals for
 // Review: a booked referral not yet accepted, rejected or redirected, or a
 // RAS referral awaiting triage.

@@ -88,7 +88,10 @@ type crashCycle struct {
 	stderr      string
 }
 
-func runCrashChild(t *testing.T, profile, keyfile string, seed uint64, killAfter time.Duration) crashCycle {
+// runCrashChild runs the child until it has acknowledged acks decisions
+// (an event, not a time: a loaded machine only makes it slower), lets it
+// go on for killAfter, and kills it.
+func runCrashChild(t *testing.T, profile, keyfile string, seed uint64, acks int, killAfter time.Duration) crashCycle {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), crashChildEnv+"="+profile, crashKeyfileEnv+"="+keyfile, crashSeedEnv+"="+strconv.FormatUint(seed, 10))
@@ -100,6 +103,7 @@ func runCrashChild(t *testing.T, profile, keyfile string, seed uint64, killAfter
 	var c crashCycle
 	ready := make(chan struct{})
 	done := make(chan struct{})
+	progressed := make(chan struct{})
 	go func() {
 		defer close(done)
 		sc := bufio.NewScanner(stdout)
@@ -110,6 +114,9 @@ func runCrashChild(t *testing.T, profile, keyfile string, seed uint64, killAfter
 				close(ready)
 			case strings.HasPrefix(line, "ack "):
 				c.acked = append(c.acked, strings.TrimPrefix(line, "ack "))
+				if len(c.acked) == acks {
+					close(progressed)
+				}
 			case strings.HasPrefix(line, "sent "):
 				c.sent = append(c.sent, strings.TrimPrefix(line, "sent "))
 			}
@@ -123,6 +130,15 @@ func runCrashChild(t *testing.T, profile, keyfile string, seed uint64, killAfter
 	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
 		t.Fatal("child never became ready")
+	}
+	select {
+	case <-progressed:
+	case <-done:
+		_ = cmd.Wait()
+		t.Fatalf("child exited before acknowledging %d decisions: %s", acks, stderr.String())
+	case <-time.After(2 * time.Minute):
+		_ = cmd.Process.Kill()
+		t.Fatalf("child acknowledged fewer than %d decisions in 2 minutes", acks)
 	}
 	time.Sleep(killAfter)
 	mustNoErr(t, cmd.Process.Kill(), "SIGKILL") // os.Process.Kill is SIGKILL on Unix
@@ -141,8 +157,10 @@ func TestCrashHarnessSIGKILL(t *testing.T) {
 	acked := map[string]bool{}
 	sent := map[string]bool{}
 	for cycle := range cycles {
-		kill := time.Duration(20+rng.IntN(200)) * time.Millisecond
-		c := runCrashChild(t, profile, keyfile, uint64(cycle)+1000, kill)
+		// Killed at a random moment once it has made progress: after one to
+		// three acknowledged decisions, then up to 50 ms more.
+		acks, kill := 1+rng.IntN(3), time.Duration(rng.IntN(50))*time.Millisecond
+		c := runCrashChild(t, profile, keyfile, uint64(cycle)+1000, acks, kill)
 		for _, id := range c.acked {
 			acked[id] = true
 		}

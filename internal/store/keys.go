@@ -39,9 +39,12 @@ func MasterKeyAccount(userDir string) string { return "master-key:" + userDir }
 // KeyProvider keeps each user's 32-byte master key outside the data files.
 //
 // Get returns ErrKeyNotFound (possibly wrapped) when the account has no key,
-// and an error wrapping ErrKeychainUnavailable when the key store cannot be
-// used at all. Put stores a key, replacing any existing one. Delete removes
-// the key; deleting a missing key is not an error.
+// an error wrapping ErrKeychainUnavailable when the key store cannot be
+// used at all, and (DevKeyFileProvider) an error wrapping
+// ErrKeyFileUnusable, whose message names the file and the fix, when the
+// key file cannot be used as it is. Put stores a key, replacing any
+// existing one. Delete removes the key; deleting a missing key is not an
+// error.
 type KeyProvider interface {
 	Get(ctx context.Context, account string) ([]byte, error)
 	Put(ctx context.Context, account string, key []byte) error
@@ -200,17 +203,35 @@ func (p DevKeyFileProvider) warn() {
 	fmt.Fprintf(w, "%s (%s)\n", DevKeyFileWarning, p.Path)
 }
 
+// keyFileError is a development key file that cannot be used as it is. Its
+// message names the file (a path, not patient data) and what to do; it
+// wraps ErrKeyFileUnusable and the cause.
+type keyFileError struct {
+	msg string
+	err error
+}
+
+func (e *keyFileError) Error() string   { return e.msg }
+func (e *keyFileError) Unwrap() []error { return []error{ErrKeyFileUnusable, e.err} }
+
 func (p DevKeyFileProvider) load() (devKeyFile, error) {
 	f := devKeyFile{Keys: map[string]string{}}
 	b, err := atomicfile.ReadPrivate(p.Path)
-	if errors.Is(err, os.ErrNotExist) {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
 		return f, nil
-	}
-	if err != nil {
-		return f, fmt.Errorf("read development key file: %w", err)
+	case errors.Is(err, atomicfile.ErrNotPrivate):
+		mode := "readable by others"
+		if fi, serr := os.Stat(p.Path); serr == nil {
+			mode = fi.Mode().Perm().String()
+		}
+		return f, &keyFileError{err: err, msg: fmt.Sprintf("The development key file %s can be read by other users (%s), so Triage Desk will not use it. "+
+			"Run chmod 600 %s, then start Triage Desk again.", p.Path, mode, p.Path)}
+	case err != nil:
+		return f, &keyFileError{err: err, msg: fmt.Sprintf("The development key file %s could not be read (%v). Check that it exists and is yours, then start Triage Desk again.", p.Path, err)}
 	}
 	if err := json.Unmarshal(b, &f); err != nil {
-		return f, fmt.Errorf("development key file %s is not valid: %w", p.Path, err)
+		return f, &keyFileError{err: err, msg: fmt.Sprintf("The development key file %s is not a Triage Desk key file. Point --dev-insecure-keyfile at the right file, then start Triage Desk again.", p.Path)}
 	}
 	if f.Keys == nil {
 		f.Keys = map[string]string{}
@@ -224,13 +245,14 @@ func (p DevKeyFileProvider) save(f devKeyFile) error {
 		return err
 	}
 	if err := atomicfile.WriteFile(p.Path, b, 0o600); err != nil {
-		return fmt.Errorf("write development key file: %w", err)
+		return &keyFileError{err: err, msg: fmt.Sprintf("The development key file %s could not be written (%v). Check the disk and the folder's permissions, then start Triage Desk again.", p.Path, err)}
 	}
 	return nil
 }
 
 // Get reads the account's key, printing DevKeyFileWarning. Errors:
-// ErrKeyNotFound, or a plain error naming the file.
+// ErrKeyNotFound, or an error wrapping ErrKeyFileUnusable that names the file
+// and the fix.
 func (p DevKeyFileProvider) Get(_ context.Context, account string) ([]byte, error) {
 	devKeyFileMu.Lock()
 	defer devKeyFileMu.Unlock()

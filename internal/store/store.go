@@ -186,6 +186,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, userError(triage.EUNAVAILABLE, ErrKeychainUnavailable, err, msgKeychainUnavailable)
 	case errors.Is(err, ErrKeyMismatch):
 		return nil, userError(triage.EINTERNAL, ErrKeyMismatch, err, msgKeyMismatch)
+	case errors.Is(err, ErrKeyFileUnusable):
+		return nil, userError(triage.EINVALID, ErrKeyFileUnusable, err, err.Error())
 	case err != nil:
 		return nil, userError(triage.EUNAVAILABLE, ErrKeychainUnavailable, err, msgKeychainUnavailable)
 	}
@@ -262,7 +264,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 
 func (s *Store) createMasterKey(ctx context.Context, account string) ([]byte, error) {
 	key := randomBytes(MasterKeySize)
-	if err := s.opts.Keys.Put(ctx, account, key); err != nil {
+	if err := s.opts.Keys.Put(ctx, account, key); errors.Is(err, ErrKeyFileUnusable) {
+		return nil, userError(triage.EINVALID, ErrKeyFileUnusable, err, err.Error())
+	} else if err != nil {
 		s.log.Warn("cannot store a master key: running online-only", "err", err)
 		return nil, userError(triage.EUNAVAILABLE, ErrKeychainUnavailable, err, msgKeychainUnavailable)
 	}

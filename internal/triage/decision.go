@@ -2,6 +2,7 @@ package triage
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -295,6 +296,30 @@ func AllowedKinds(t ReferralType) []DecisionKind {
 		return []DecisionKind{DecisionAccept, DecisionReject, DecisionRedirect}
 	case ReferralTypeTriageDeferral:
 		return []DecisionKind{DecisionReviewOutcome}
+	}
+	return nil
+}
+
+// KindsNow returns the decisions e-RS takes on the referral as it is now.
+// A booked referral takes accept, reject and redirect while it is booked
+// and still on Referrals for Review (A029 does not report these). A RAS
+// referral takes a triage outcome when A029 offers RECORD_REVIEW_OUTCOME;
+// when A029 could not be asked (actionsKnown false), while its state is
+// still awaiting triage or deferred to the provider.
+func KindsNow(r *Referral, onWorklist bool, actions []Action, actionsKnown bool) []DecisionKind {
+	switch r.Type {
+	case ReferralTypeAppointment:
+		if r.State.State == StateBooked && onWorklist {
+			return AllowedKinds(r.Type)
+		}
+	case ReferralTypeTriageDeferral:
+		ok := r.State.State == StateAwaitingTriage || r.State.State == StateDeferredToProvider
+		if actionsKnown {
+			ok = slices.Contains(actions, ActionRecordReviewOutcome)
+		}
+		if ok {
+			return AllowedKinds(r.Type)
+		}
 	}
 	return nil
 }

@@ -137,6 +137,34 @@ type Referral struct {
 	AdviceUBRN string `json:"adviceUbrn,omitempty"`
 }
 
+// Needs is the patient's additional requirements (interpreter, transport,
+// advocacy…) as a clinician reads them, joined with commas; "" when there
+// are none.
+func (r *Referral) Needs() string {
+	out := make([]string, 0, len(r.AdditionalRequirements))
+	for _, c := range r.AdditionalRequirements {
+		l := c.Display
+		if l == "" {
+			l = additionalRequirementLabels[c.Code]
+		}
+		if l == "" {
+			l = c.Code
+		}
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// additionalRequirementLabels names the codes of
+// eRS-AdditionalRequirementType-1 that e-RS may send without a display.
+var additionalRequirementLabels = map[string]string{
+	"INTERPRETER": "Interpreter",
+	"TRANSPORT":   "Transport",
+	"ADVOCACY":    "Advocacy",
+}
+
 // Booking is how the referral's appointment was booked, if it has one.
 func (r *Referral) Booking() BookingKind {
 	if r.Appointment == nil {

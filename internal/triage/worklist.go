@@ -66,6 +66,12 @@ func LocalStatusOf(s OutboxState) LocalStatus {
 	return LocalNone
 }
 
+// Decided reports whether the referral has a decision queued, being sent
+// or sent: "…and next" passes over it.
+func (s LocalStatus) Decided() bool {
+	return s == LocalQueued || s == LocalSending || s == LocalSent
+}
+
 // Label is the status as shown in the worklist.
 func (s LocalStatus) Label() string {
 	switch s {

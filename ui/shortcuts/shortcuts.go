@@ -43,8 +43,8 @@ const (
 	ConfirmAndNext ID = "confirm-and-next" // send it and open the next referral
 	Cancel         ID = "cancel"           // cancel the form or step open
 	Search         ID = "search"           // put the cursor in the worklist search box
-	PageDown       ID = "page-down"        // next page of the document
-	PageUp         ID = "page-up"          // previous page of the document
+	PageDown       ID = "page-down"        // scroll the document down one screen
+	PageUp         ID = "page-up"          // scroll the document up one screen
 	ZoomIn         ID = "zoom-in"          // enlarge the document
 	ZoomOut        ID = "zoom-out"         // shrink the document
 	FitWidth       ID = "fit-width"        // fit the document to the viewer's width
@@ -53,6 +53,7 @@ const (
 	ShowOutbox     ID = "show-outbox"      // open the outbox (decisions on their way to e-RS)
 	Settings       ID = "settings"         // open the settings
 	Lock           ID = "lock"             // lock Triage Desk now
+	Quit           ID = "quit"             // quit (warning first about decisions not yet sent)
 )
 
 // Menu names the main-menu menu a shortcut appears in.
@@ -164,8 +165,8 @@ var Defs = []Def{
 	{ID: ConfirmAndNext, Label: "Confirm and open next", Menu: MenuReferral, Bindings: []Binding{KeyBinding(fyne.KeyReturn, ctrl|fyne.KeyModifierShift)}},
 	{ID: Cancel, Label: "Cancel", Menu: MenuReferral, Bindings: []Binding{KeyBinding(fyne.KeyEscape, 0)}},
 
-	{ID: PageDown, Label: "Next page", Menu: MenuDocument, Bindings: []Binding{KeyBinding(fyne.KeyPageDown, 0)}},
-	{ID: PageUp, Label: "Previous page", Menu: MenuDocument, Bindings: []Binding{KeyBinding(fyne.KeyPageUp, 0)}},
+	{ID: PageDown, Label: "Page down (one screen)", Menu: MenuDocument, Bindings: []Binding{KeyBinding(fyne.KeyPageDown, 0)}},
+	{ID: PageUp, Label: "Page up (one screen)", Menu: MenuDocument, Bindings: []Binding{KeyBinding(fyne.KeyPageUp, 0)}},
 	{ID: ZoomIn, Label: "Zoom in", Menu: MenuDocument, Bindings: []Binding{RuneBinding('+'), RuneBinding('=')}},
 	{ID: ZoomOut, Label: "Zoom out", Menu: MenuDocument, Bindings: []Binding{RuneBinding('-')}},
 	{ID: FitWidth, Label: "Fit width", Menu: MenuDocument, Bindings: []Binding{RuneBinding('w')}},
@@ -173,6 +174,9 @@ var Defs = []Def{
 	{ID: ShowOutbox, Label: "Outbox", Menu: MenuWorklist, Bindings: []Binding{KeyBinding(fyne.KeyO, ctrl)}},
 	{ID: Settings, Label: "Settings", Menu: MenuFile, Bindings: []Binding{KeyBinding(fyne.KeyComma, ctrl)}},
 	{ID: Lock, Label: "Lock now", Menu: MenuFile, Bindings: []Binding{KeyBinding(fyne.KeyL, ctrl)}},
+	// Quit is last in the File menu, marked IsQuit (so the desktop driver
+	// adds no Quit of its own that would skip the warning).
+	{ID: Quit, Label: "Quit", Menu: MenuFile, Bindings: []Binding{KeyBinding(fyne.KeyQ, ctrl)}},
 }
 
 // Lookup returns the definition of id.
@@ -284,6 +288,7 @@ func (r *Registry) TypedShortcut(s fyne.Shortcut) bool {
 func (r *Registry) MenuItem(id ID) *fyne.MenuItem {
 	d, _ := Lookup(id)
 	item := fyne.NewMenuItem(d.Label, func() { r.Run(id) })
+	item.IsQuit = id == Quit
 	if len(d.Bindings) > 0 {
 		b := d.Bindings[0]
 		if b.Modifier == 0 && runtime.GOOS == "darwin" {
