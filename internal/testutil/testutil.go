@@ -1,5 +1,6 @@
 // Package testutil holds helpers shared by Triage Desk's tests: finding the
-// published e-RS example payloads and the project root.
+// published e-RS example payloads and the project root, and generating
+// hostile files (decompression bombs) that are never committed.
 package testutil
 
 import (
