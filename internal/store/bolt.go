@@ -22,6 +22,9 @@ type damagedError struct {
 	file   string
 	reason string
 	err    error
+	// short is set when the file is shorter than its own records say: its
+	// end was cut off.
+	short bool
 }
 
 func (e *damagedError) Error() string {
@@ -148,7 +151,7 @@ func checkSize(db *bolt.DB, name string) error {
 		return &damagedError{file: name, reason: "its metadata cannot be read", err: err}
 	}
 	if fi.Size() < need {
-		return &damagedError{file: name, reason: fmt.Sprintf("it is shorter (%d bytes) than its own records say (%d bytes)", fi.Size(), need)}
+		return &damagedError{file: name, reason: fmt.Sprintf("it is shorter (%d bytes) than its own records say (%d bytes)", fi.Size(), need), short: true}
 	}
 	return nil
 }
