@@ -289,15 +289,35 @@ func (e *Engine) SessionChanged() {
 
 // StoreChanged tells the engine about a change to its store. Wire it to
 // store.Options.OnChange: a new decision wakes the pusher at once, each
-// decision's change of state is published as a DecisionChanged event, and
-// outbox changes are summarised as OutboxChanged events.
+// decision's change of state is published as a DecisionChanged event,
+// outbox changes are summarised as OutboxChanged events, and a cache that
+// was rebuilt, or lost damaged records, is downloaded again.
 func (e *Engine) StoreChanged(c store.Change) {
-	if c.Kind == store.ChangeOutbox {
+	switch c.Kind {
+	case store.ChangeOutbox:
 		if c.UBRN != "" && c.State != "" {
 			e.emit(DecisionChanged{UBRN: c.UBRN, DecisionID: c.DecisionID, State: c.State})
 		}
 		signal(e.outboxWake)
 		e.push.countDirty()
+	case store.ChangeCacheRebuilt:
+		// The cache was set aside and started empty: forget what was
+		// cached and download everything again.
+		e.mu.Lock()
+		e.complete = map[string]int{}
+		e.prevItems, e.prevLoaded = nil, false
+		e.mu.Unlock()
+		signal(e.pullReq)
+	case store.ChangeCacheRecordsDropped:
+		// Damaged records were removed: the next pull downloads them again.
+		if c.UBRN != "" {
+			e.forget(c.UBRN)
+		} else {
+			e.mu.Lock()
+			e.complete = map[string]int{}
+			e.mu.Unlock()
+		}
+		signal(e.pullReq)
 	}
 }
 

@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
@@ -160,4 +162,38 @@ func (c cacheReader) scan(tx *bolt.Tx) int {
 		}
 	}
 	return bad
+}
+
+// CheckDocuments authenticates every cached document of the referral
+// (without returning them): a damaged one is dropped, its listing removed
+// and ChangeCacheRecordsDropped emitted, so the engine downloads it again.
+// The engine calls it once per run for each referral it plans. A referral
+// with nothing cached is not an error.
+func (s *Store) CheckDocuments(ctx context.Context, ubrn string) error {
+	err := s.cacheTx(ctx, false, func(tx *bolt.Tx) error {
+		r, err := s.loadRef(tx, ubrn, false)
+		if err != nil {
+			return err
+		}
+		var bad recordErrors
+		for _, d := range r.info.Docs {
+			dk := docKey(s.keys.index, r.key, d.ID)
+			if v := tx.Bucket([]byte(bDocs)).Get(dk); v != nil {
+				if _, err := r.seal.open(bDocs, dk, v); err != nil {
+					bad = append(bad, &recordError{bucket: bDocs, key: dk, err: err})
+				}
+			}
+		}
+		if len(bad) > 0 {
+			return bad
+		}
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("check documents: %w", err)
+	}
+	return nil
 }

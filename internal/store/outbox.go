@@ -421,6 +421,20 @@ func (s *Store) BeginSend(ctx context.Context, id string) (Entry, error) {
 	})
 }
 
+// ResumeSend counts another attempt at a decision left sending by a
+// process that stopped mid-send (a crash, or a kill), once re-reading the
+// referral showed the earlier attempt was not applied: the engine is about
+// to send it again. Errors: ErrIllegalTransition unless sending.
+func (s *Store) ResumeSend(ctx context.Context, id string) (Entry, error) {
+	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
+		if e.State != triage.OutboxSending {
+			return nil, illegal(e.State, triage.OutboxSending, "sent again")
+		}
+		e.Attempts++
+		return nil, nil
+	})
+}
+
 // MarkSent records that e-RS applied the decision (sending -> sent), with
 // the referral's new version and e-RS's request id, and audits the attempt.
 func (s *Store) MarkSent(ctx context.Context, id string, r SentResult) (Entry, error) {

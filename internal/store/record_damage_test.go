@@ -11,8 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
-
+	"github.com/triagedesk/triagedesk/internal/testutil"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -23,46 +22,14 @@ import (
 
 // storedValue reads bucket/key from a closed bbolt file.
 func storedValue(t *testing.T, path, bucket string, key []byte) []byte {
-	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
-	mustNoErr(t, err, "open raw")
-	defer db.Close()
-	var v []byte
-	_ = db.View(func(tx *bolt.Tx) error {
-		if b := tx.Bucket([]byte(bucket)); b != nil {
-			v = bytes.Clone(b.Get(key))
-		}
-		return nil
-	})
-	if v == nil {
-		t.Fatalf("no %s record %x in %s", bucket, key, filepath.Base(path))
-	}
+	_, v := testutil.StoredValue(t, path, bucket, key)
 	return v
 }
 
-// flipRecord flips one byte in the middle of bucket/key's value, in every
-// copy of the value the file holds, and returns the damaged value.
+// flipRecord flips one byte in bucket/key's value, in every copy of it
+// the file holds, and returns the damaged value.
 func flipRecord(t *testing.T, path, bucket string, key []byte) []byte {
-	t.Helper()
-	v := storedValue(t, path, bucket, key)
-	b, err := os.ReadFile(path)
-	mustNoErr(t, err, "read")
-	n := 0
-	for at := 0; ; {
-		i := bytes.Index(b[at:], v)
-		if i < 0 {
-			break
-		}
-		b[at+i+len(v)/2] ^= 0x20
-		at += i + len(v)
-		n++
-	}
-	if n == 0 {
-		t.Fatalf("%s record not found in the file", bucket)
-	}
-	mustNoErr(t, os.WriteFile(path, b, 0o600), "write")
-	bad := bytes.Clone(v)
-	bad[len(v)/2] ^= 0x20
+	_, bad := testutil.FlipStoredValue(t, path, bucket, key)
 	return bad
 }
 
