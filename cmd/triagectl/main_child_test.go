@@ -33,5 +33,12 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(runMain(strings.Fields(os.Getenv("TRIAGECTL_ARGS"))))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	if damageProfile != "" {
+		_ = os.RemoveAll(damageProfile)
+	}
+	os.Exit(code)
 }
