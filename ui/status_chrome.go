@@ -55,7 +55,7 @@ type ChromeOptions struct {
 }
 
 // Chrome is everything around the vetting window: the status bar; the
-// sign-in-needed, offline and conflict banners; the outbox, audit,
+// sign-in-needed, offline, outbox damage and conflict banners; the outbox, audit,
 // settings and About screens; the sign-in and lock screens; sign-out; the
 // activity that keeps the session from locking; notifications of new 2WW
 // referrals and the tray icon; and, in the demo, its simulation menu. The
@@ -68,6 +68,7 @@ type Chrome struct {
 	status    *StatusBar
 	offline   *OfflineBanner
 	conflicts *ConflictBanner
+	damage    *DamageBanner
 	notifier  *Notifier
 	tray      *Tray
 
@@ -115,6 +116,7 @@ func NewChrome(o ChromeOptions) *Chrome {
 	}
 	c.conflicts = NewConflictBanner(f, b, c.now)
 	c.conflicts.OnReview = func() { c.ShowOutbox(triage.OutboxConflict) }
+	c.damage = NewDamageBanner(f, b)
 	c.notifier = NewNotifier(o.App)
 	c.tray = NewTray(o.App, c.showWindow, c.refresh, c.quit)
 
@@ -167,6 +169,7 @@ func (c *Chrome) SetWorkspace(a *app.App) {
 	c.counts = map[triage.OutboxState]int{}
 	c.notifier.Reset()
 	c.conflicts.SetWorkspace(a)
+	c.damage.SetWorkspace(a)
 	if a == nil || a.Engine == nil {
 		c.status.ClearSync()
 		c.offline.Clear()
@@ -206,6 +209,7 @@ func (c *Chrome) onUpdate(u bridge.Update) {
 	c.status.Apply(u)
 	c.offline.Apply(u)
 	c.conflicts.Apply(u)
+	c.damage.Apply(u)
 	if c.outbox != nil {
 		c.outbox.Apply(u)
 	}
