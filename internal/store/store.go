@@ -205,7 +205,6 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open store: create user folder: %w", err)
 	}
-	s.removeTemps()
 
 	obPath := filepath.Join(s.dir, OutboxFile)
 	obExists := fileExists(obPath)
@@ -252,6 +251,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			return nil, err
 		}
 	}
+	// Leftovers of an interrupted create or compaction are removed only now
+	// that this process holds the outbox's lock: another Triage Desk that
+	// is compacting holds it too, so its temporary file is never taken
+	// from under it.
+	s.removeTemps()
 	if err := s.prepareOutbox(); err != nil {
 		closeQuietly(s.outbox)
 		return nil, err
