@@ -233,17 +233,7 @@ func exportOutbox(ctx context.Context, g *Globals, dir string, keys store.KeyPro
 	if err := writePatientFile(path, append(b, '\n')); err != nil {
 		return err
 	}
-	unsent, rebuilt := 0, 0
-	for _, d := range ex.Decisions {
-		if d.Entry.State.Unsent() {
-			unsent++
-		}
-	}
-	for _, d := range ex.Reconstructed {
-		if d.PossiblyUnsent {
-			rebuilt++
-		}
-	}
+	unsent, rebuilt := ex.UnsentCounts()
 	fmt.Fprintf(g.Stdout, "\nExported %d decision(s) (%d not sent), %d more reconstructed from the audit log (%d possibly unsent: created, no send result) and %d audit record(s) to %s (read by %s). %s\n",
 		len(ex.Decisions), unsent, len(ex.Reconstructed), rebuilt, len(ex.Audit), path, ex.Method, ex.AuditCheck)
 	if len(ex.Damaged) > 0 {

@@ -28,15 +28,30 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	name, err := writeTemp(path, data, perm)
+	if name != "" {
+		defer os.Remove(name)
+	}
+	if err == nil {
+		err = os.Rename(name, path)
+	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}
-	name := tmp.Name()
-	defer os.Remove(name)
+	return SyncDir(dir)
+}
+
+// writeTemp writes data, with permissions perm, to a new temporary file
+// beside path and syncs it. It returns the file's name (for the caller to
+// remove) even when writing failed.
+func writeTemp(path string, data []byte, perm os.FileMode) (string, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return "", err
+	}
 	err = tmp.Chmod(perm)
 	if err != nil && runtime.GOOS == "windows" {
-		err = nil // Windows has no Unix modes; the profile's ACLs apply.
+		err = nil // Windows has no Unix modes; the folder's ACLs apply.
 	}
 	if err == nil {
 		_, err = tmp.Write(data)
@@ -47,13 +62,7 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = os.Rename(name, path)
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	return SyncDir(dir)
+	return tmp.Name(), err
 }
 
 // CreateNew writes data to a new file at path with permissions perm (0600
@@ -71,25 +80,9 @@ func CreateNew(path string, data []byte, perm os.FileMode) error {
 	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("create %s: %w", name, fs.ErrExist)
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+name+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("create %s: %w", name, err)
-	}
-	tmpName := tmp.Name()
-	defer os.Remove(tmpName)
-	err = tmp.Chmod(perm)
-	if err != nil && runtime.GOOS == "windows" {
-		err = nil // Windows has no Unix modes; the folder's ACLs apply.
-	}
-	if err == nil {
-		_, err = tmp.Write(data)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	tmpName, err := writeTemp(path, data, perm)
+	if tmpName != "" {
+		defer os.Remove(tmpName)
 	}
 	if err != nil {
 		return fmt.Errorf("create %s: %w", name, err)
@@ -102,7 +95,7 @@ func CreateNew(path string, data []byte, perm os.FileMode) error {
 			return fmt.Errorf("create %s: %w", name, err)
 		}
 	}
-	return SyncDir(dir)
+	return SyncDir(filepath.Dir(path))
 }
 
 // createExclusive creates path with O_EXCL (which never follows a link),

@@ -29,14 +29,20 @@ func (g *memGuard) Allocate(_, maxBytes uint64) experimental.LinearMemory {
 	return newLinearMemory(g, min(maxBytes, g.limit))
 }
 
-// grew records a successful grow to size bytes.
-func (g *memGuard) grew(size uint64) {
+// grow returns buf (reserved at the cap) at size bytes, recording the
+// high-water mark, or nil, recording a refusal, beyond the cap.
+func (g *memGuard) grow(buf []byte, size uint64) []byte {
+	if size > uint64(cap(buf)) {
+		g.refused.Store(true)
+		return nil
+	}
 	for {
 		h := g.high.Load()
 		if size <= h || g.high.CompareAndSwap(h, size) {
-			return
+			break
 		}
 	}
+	return buf[:size:size]
 }
 
 // sliceMemory is a linear memory in one Go slice allocated at its cap, so
@@ -53,14 +59,7 @@ func newSliceMemory(g *memGuard, capBytes uint64) *sliceMemory {
 
 // Reallocate implements experimental.LinearMemory: it grows in place, and
 // refuses (nil) beyond the cap.
-func (m *sliceMemory) Reallocate(size uint64) []byte {
-	if size > uint64(cap(m.buf)) {
-		m.g.refused.Store(true)
-		return nil
-	}
-	m.g.grew(size)
-	return m.buf[:size:size]
-}
+func (m *sliceMemory) Reallocate(size uint64) []byte { return m.g.grow(m.buf, size) }
 
 // Free implements experimental.LinearMemory.
 func (m *sliceMemory) Free() { m.buf = nil }

@@ -29,14 +29,7 @@ func newLinearMemory(g *memGuard, capBytes uint64) experimental.LinearMemory {
 
 // Reallocate implements experimental.LinearMemory: it grows in place, and
 // refuses (nil) beyond the cap.
-func (m *mmapMemory) Reallocate(size uint64) []byte {
-	if size > uint64(len(m.buf)) {
-		m.g.refused.Store(true)
-		return nil
-	}
-	m.g.grew(size)
-	return m.buf[:size:size]
-}
+func (m *mmapMemory) Reallocate(size uint64) []byte { return m.g.grow(m.buf, size) }
 
 // Free implements experimental.LinearMemory.
 func (m *mmapMemory) Free() {

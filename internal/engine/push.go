@@ -152,18 +152,16 @@ func (p *pusher) reportWaiting(live, usable bool, mine, others int) {
 	case others > 0:
 		w = OutboxWaiting{Count: others, Reason: fmt.Sprintf("%s made under another role or organisation. They will be sent when you sign in that way.", plural(others))}
 	}
-	p.mu.Lock()
-	changed := w != p.waiting
-	p.waiting = w
-	p.mu.Unlock()
-	if changed {
-		p.e.emit(w)
-	}
+	p.publishWaiting(w)
 }
 
 // reportHeld publishes that the outbox is held by a damaged record.
 func (p *pusher) reportHeld(n int, d store.OutboxDamage) {
-	w := OutboxWaiting{Count: max(n, 1), Reason: d.Summary()}
+	p.publishWaiting(OutboxWaiting{Count: max(n, 1), Reason: d.Summary()})
+}
+
+// publishWaiting publishes w when it differs from the last one published.
+func (p *pusher) publishWaiting(w OutboxWaiting) {
 	p.mu.Lock()
 	changed := w != p.waiting
 	p.waiting = w

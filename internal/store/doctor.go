@@ -314,18 +314,24 @@ type ReconstructedDecision struct {
 // reached e-RS: recovered entries in an unsent state, and decisions
 // reconstructed from the audit log without a send result.
 func (ex *Export) PossiblyUnsent() int {
-	n := 0
+	recovered, reconstructed := ex.UnsentCounts()
+	return recovered + reconstructed
+}
+
+// UnsentCounts counts the recovered entries in an unsent state and the
+// reconstructed decisions that may be unsent.
+func (ex *Export) UnsentCounts() (recovered, reconstructed int) {
 	for _, d := range ex.Decisions {
 		if d.Entry.State.Unsent() {
-			n++
+			recovered++
 		}
 	}
 	for _, r := range ex.Reconstructed {
 		if r.PossiblyUnsent {
-			n++
+			reconstructed++
 		}
 	}
-	return n
+	return recovered, reconstructed
 }
 
 // ExportOutbox reads whatever can be read from the outbox.db in dir (a user
