@@ -413,8 +413,7 @@ func (r outboxReader) name(tx *bolt.Tx, ix auditIndex, d damagedKey) DamagedReco
 	case bActive:
 		rec.What = "a referral's marker of an unsent decision"
 		if id, ok := ix.byRef[d.key]; ok {
-			dk := string(decisionKey(r.index, id))
-			trail := ix.byDecision[dk]
+			trail := ix.byDecision[string(decisionKey(r.index, id))]
 			if len(trail) > 0 {
 				rec.UBRN, rec.DecisionID = trail[0].UBRN, id
 			}
