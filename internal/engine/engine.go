@@ -187,16 +187,18 @@ type Engine struct {
 	q    *jobQueue
 	push *pusher
 
-	mu          sync.Mutex
-	status      SyncStatus
-	stateCh     chan struct{} // closed and replaced on every status change
-	authPaused  bool
-	probeDelay  time.Duration
-	complete    map[string]int                 // UBRN -> version whose documents are all cached
-	prevItems   map[string]triage.WorklistItem // the last pulled worklist
-	prevLoaded  bool
-	pending     map[string]pendingDoc // attachment id -> re-poll
-	pendingWake chan struct{}
+	mu         sync.Mutex
+	status     SyncStatus
+	stateCh    chan struct{} // closed and replaced on every status change
+	authPaused bool
+	probeDelay time.Duration
+	complete   map[string]int                 // UBRN -> version whose documents are all cached
+	prevItems  map[string]triage.WorklistItem // the last pulled worklist
+	prevLoaded bool
+	// cacheChecked: every cached record was authenticated this run.
+	cacheChecked bool
+	pending      map[string]pendingDoc // attachment id -> re-poll
+	pendingWake  chan struct{}
 
 	pullReq    chan struct{}
 	outboxWake chan struct{}

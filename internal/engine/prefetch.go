@@ -65,12 +65,6 @@ func (e *Engine) planDocuments(ctx context.Context, owner string, ref *triage.Re
 		}
 		return nil
 	}
-	// Once per run of the engine (planning stops once the referral is
-	// complete): a document damaged on disk is dropped here and planned
-	// for download again below.
-	if err := e.st.CheckDocuments(ctx, owner); err != nil {
-		return fmt.Errorf("plan downloads: %w", err)
-	}
 	info, err := e.st.CacheInfo(ctx, owner)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("plan downloads: %w", err)

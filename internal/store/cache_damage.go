@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -107,17 +106,17 @@ func (ks keyset) cacheReader(userDir string) cacheReader {
 	return cacheReader{cache: c, wrap: w, userDir: userDir}
 }
 
-// scan counts the cache's records that fail authentication. A referral's
-// data and documents are checked under its data key; those of a damaged
-// referral record are lost with it and not counted again.
-func (c cacheReader) scan(tx *bolt.Tx) int {
-	bad := 0
+// scan returns the cache's records that fail authentication. A
+// referral's data and documents are checked under its data key; those of a
+// damaged referral record are lost with it and not listed again.
+func (c cacheReader) scan(tx *bolt.Tx) recordErrors {
+	var bad recordErrors
 	refs := map[string]*sealer{}
 	each := func(bucket string, fn func(k, v []byte) bool) {
 		if b := tx.Bucket([]byte(bucket)); b != nil {
 			_ = b.ForEach(func(k, v []byte) error {
 				if !fn(k, v) {
-					bad++
+					bad = append(bad, &recordError{bucket: bucket, key: bytes.Clone(k), err: errSealBroken})
 				}
 				return nil
 			})
@@ -157,43 +156,31 @@ func (c cacheReader) scan(tx *bolt.Tx) int {
 	if m := tx.Bucket([]byte(bMeta)); m != nil {
 		if v := m.Get(mLastSync); v != nil {
 			if _, err := c.cache.open(bMeta, mLastSync, v); err != nil {
-				bad++
+				bad = append(bad, &recordError{bucket: bMeta, key: bytes.Clone(mLastSync), err: err})
 			}
 		}
 	}
 	return bad
 }
 
-// CheckDocuments authenticates every cached document of the referral
-// (without returning them): a damaged one is dropped, its listing removed
-// and ChangeCacheRecordsDropped emitted, so the engine downloads it again.
-// The engine calls it once per run for each referral it plans. A referral
-// with nothing cached is not an error.
-func (s *Store) CheckDocuments(ctx context.Context, ubrn string) error {
+// CheckCache authenticates every record of the cache (without returning
+// any): damaged ones are dropped, with what depends on them, and
+// ChangeCacheRecordsDropped is emitted so the engine downloads them again.
+// The engine runs it once per run, before its first pull, so a damaged
+// record is never left for a later reader to trip over. It returns how
+// many records were dropped.
+func (s *Store) CheckCache(ctx context.Context) (int, error) {
+	dropped := 0
 	err := s.cacheTx(ctx, false, func(tx *bolt.Tx) error {
-		r, err := s.loadRef(tx, ubrn, false)
-		if err != nil {
-			return err
-		}
-		var bad recordErrors
-		for _, d := range r.info.Docs {
-			dk := docKey(s.keys.index, r.key, d.ID)
-			if v := tx.Bucket([]byte(bDocs)).Get(dk); v != nil {
-				if _, err := r.seal.open(bDocs, dk, v); err != nil {
-					bad = append(bad, &recordError{bucket: bDocs, key: dk, err: err})
-				}
-			}
-		}
+		bad := cacheReader{cache: s.cacheSeal, wrap: s.wrapSeal, userDir: s.userDir}.scan(tx)
 		if len(bad) > 0 {
-			return bad
+			dropped += len(bad)
+			return bad // dropped by cacheTx, then checked again
 		}
 		return nil
 	})
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
 	if err != nil {
-		return fmt.Errorf("check documents: %w", err)
+		return dropped, fmt.Errorf("check cache: %w", err)
 	}
-	return nil
+	return dropped, nil
 }

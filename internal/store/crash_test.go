@@ -99,6 +99,7 @@ func runCrashChild(t *testing.T, profile, keyfile string, seed uint64, killAfter
 	mustNoErr(t, cmd.Start(), "start child")
 	var c crashCycle
 	ready := make(chan struct{})
+	firstAck := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -109,20 +110,32 @@ func runCrashChild(t *testing.T, profile, keyfile string, seed uint64, killAfter
 			case line == "ready":
 				close(ready)
 			case strings.HasPrefix(line, "ack "):
+				if len(c.acked) == 0 {
+					close(firstAck)
+				}
 				c.acked = append(c.acked, strings.TrimPrefix(line, "ack "))
 			case strings.HasPrefix(line, "sent "):
 				c.sent = append(c.sent, strings.TrimPrefix(line, "sent "))
 			}
 		}
 	}()
-	select {
-	case <-ready:
-	case <-done:
-		_ = cmd.Wait()
-		t.Fatalf("child exited before it was ready: %s", stderr.String())
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("child never became ready")
+	// The kill comes killAfter the first acknowledged decision (not after
+	// opening): on a loaded machine one fsync can outlast the whole delay,
+	// and every cycle must have written something for the check to mean
+	// anything.
+	for _, ev := range []struct {
+		ch   chan struct{}
+		what string
+	}{{ready, "ready"}, {firstAck, "acknowledging a decision"}} {
+		select {
+		case <-ev.ch:
+		case <-done:
+			_ = cmd.Wait()
+			t.Fatalf("child exited before %s: %s", ev.what, stderr.String())
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatalf("child never got to %s", ev.what)
+		}
 	}
 	time.Sleep(killAfter)
 	mustNoErr(t, cmd.Process.Kill(), "SIGKILL") // os.Process.Kill is SIGKILL on Unix

@@ -197,7 +197,7 @@ func diagnoseFile(path, format string, schema uint32, userDir string, ks *keyset
 			}
 			fr.KeyChecked = true
 			if format != outboxFormat {
-				fr.CacheDamaged = ks.cacheReader(userDir).scan(tx)
+				fr.CacheDamaged = len(ks.cacheReader(userDir).scan(tx))
 				if fr.CacheDamaged > 0 {
 					fr.State = FileRecordsDamaged
 					fr.Problem = fmt.Sprintf("%d record(s) in the offline copy are damaged. Triage Desk removes them and downloads them again from e-RS at the next sync; nothing needs doing.", fr.CacheDamaged)
