@@ -21,6 +21,9 @@ type DamageBanner struct {
 	b     *bridge.Bridge
 	ws    *app.App
 	text  string
+	// OnDamage, if set, is told how many records are damaged whenever
+	// that is read (the status bar counts them).
+	OnDamage func(n int)
 }
 
 // NewDamageBanner returns a controller for the frame's outbox damage slot.
@@ -60,6 +63,9 @@ func (d *DamageBanner) Text() string {
 }
 
 func (d *DamageBanner) show(dmg store.OutboxDamage) {
+	if d.OnDamage != nil {
+		d.OnDamage(len(dmg.Records))
+	}
 	d.text = dmg.Summary()
 	if d.text == "" {
 		d.frame.SetBanner(BannerOutboxDamage, nil)

@@ -41,6 +41,9 @@ func TestOutboxDamageBannerGivesTheVerdictAndTheNextStep(t *testing.T) {
 	if text != want.Summary() || cf.f.Banner(BannerOutboxDamage) == nil {
 		t.Errorf("banner %q, want the store's verdict %q", text, want.Summary())
 	}
+	if !strings.HasSuffix(cf.c.status.Summary(), "1 damaged record") {
+		t.Errorf("status bar %q does not count the damaged record", cf.c.status.Summary())
+	}
 	for _, must := range []string{"1 saved record(s)", "may be decision(s) that have not reached e-RS", "Your other decisions are sent as normal", "triagectl doctor"} {
 		if !strings.Contains(text, must) {
 			t.Errorf("banner lacks %q: %s", must, text)

@@ -117,6 +117,7 @@ func NewChrome(o ChromeOptions) *Chrome {
 	c.conflicts = NewConflictBanner(f, b, c.now)
 	c.conflicts.OnReview = func() { c.ShowOutbox(triage.OutboxConflict) }
 	c.damage = NewDamageBanner(f, b)
+	c.damage.OnDamage = c.status.SetDamaged
 	c.notifier = NewNotifier(o.App)
 	c.tray = NewTray(o.App, c.showWindow, c.refresh, c.quit)
 

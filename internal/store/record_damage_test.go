@@ -228,6 +228,15 @@ func TestRecordDamageInEveryOutboxBucket(t *testing.T) {
 					t.Errorf("a held outbox started a send: %v", err)
 				}
 			}
+			if c.bucket == bEntries && c.unsent {
+				// A new decision on the referral whose decision is damaged
+				// says so, rather than "amend or cancel it" (it cannot be
+				// seen in the outbox).
+				_, err := s.Enqueue(ctx, acceptFor(df.refs[c.ubrn]))
+				if !errors.Is(err, ErrOutboxDamaged) || !strings.Contains(triage.ErrorMessage(err), "already saved for this referral is in a damaged record") {
+					t.Errorf("a decision for the referral whose decision is damaged: %v", err)
+				}
+			}
 			if c.bucket == bActive {
 				_, err := s.Enqueue(ctx, acceptFor(df.refs[3]))
 				if !errors.Is(err, ErrOutboxDamaged) || !strings.Contains(triage.ErrorMessage(err), "damaged") {

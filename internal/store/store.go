@@ -633,6 +633,10 @@ func (s *Store) outboxTx(ctx context.Context, update bool, fn func(tx *bolt.Tx) 
 		if recs := damagedRecords(err); len(recs) > 0 && s.noteDamage(recs) {
 			s.emit(Change{Kind: ChangeOutbox})
 		}
+		var te *triage.Error
+		if errors.As(err, &te) && errors.Is(err, ErrOutboxDamaged) {
+			return err // it says already what the damage means here
+		}
 		return userError(triage.EINTERNAL, ErrOutboxDamaged, err, msgRecordDamaged)
 	}
 	return err
