@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -18,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/atomicfile"
 	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
@@ -30,9 +32,11 @@ const ScreenAudit = "audit"
 const ExportWarning = "The exported file lists the referrals you decided by UBRN, which identifies patients, and it is not encrypted. " +
 	"Save it only where your organisation allows patient data (for example an encrypted network drive), and delete it when you no longer need it."
 
-// ChooseFile asks where to save a file named suggested and calls done with
-// a writer (nil if the clinician cancelled) and the name chosen.
-type ChooseFile func(suggested string, done func(w io.WriteCloser, name string, err error))
+// ChooseFile asks for the folder to save a file in and calls done with its
+// path ("" if the clinician cancelled). The file is then created there as a
+// new, owner-only file (never over another, never through a link), named
+// as suggested or with " (2)", " (3)"... when that name is taken.
+type ChooseFile func(done func(dir string, err error))
 
 // AuditOptions configure an AuditView.
 type AuditOptions struct {
@@ -240,15 +244,15 @@ func (v *AuditView) confirmExport() {
 			return
 		}
 		name := "triagedesk-audit-" + v.now().Format("2006-01-02") + ".csv"
-		v.o.Choose(name, func(w io.WriteCloser, chosen string, err error) {
+		v.o.Choose(func(dir string, err error) {
 			if err != nil {
-				v.showStatus("The file could not be opened: "+triage.ErrorMessage(err), widget.DangerImportance)
+				v.showStatus("The folder could not be opened: "+triage.ErrorMessage(err), widget.DangerImportance)
 				return
 			}
-			if w == nil {
+			if dir == "" {
 				return // cancelled
 			}
-			v.export(w, chosen)
+			v.export(dir, name)
 		})
 	}, v.o.Window)
 	d.SetConfirmText("Choose where to save…")
@@ -256,29 +260,34 @@ func (v *AuditView) confirmExport() {
 	d.Show()
 }
 
-// export writes the log (oldest first) to w off the UI goroutine.
-func (v *AuditView) export(w io.WriteCloser, name string) {
+// export writes the log (oldest first) as a new owner-only file called
+// name (or name (2)...) in dir, off the UI goroutine.
+func (v *AuditView) export(dir, name string) {
 	st := v.o.Workspace.Store
 	v.loading++
-	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) (int, error) {
+	type saved struct {
+		n    int
+		path string
+	}
+	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) (saved, error) {
 		recs, err := st.AuditRecords(ctx, 1, 0)
 		if err != nil {
-			w.Close()
-			return 0, err
+			return saved{}, err
 		}
-		err = WriteAuditCSV(w, recs)
-		if cerr := w.Close(); err == nil {
-			err = cerr
+		var buf bytes.Buffer
+		if err := WriteAuditCSV(&buf, recs); err != nil {
+			return saved{}, err
 		}
-		return len(recs), err
-	}, func(n int, err error) {
+		path, err := atomicfile.CreateNewIn(dir, name, buf.Bytes(), 0o600)
+		return saved{len(recs), path}, err
+	}, func(r saved, err error) {
 		v.loading--
 		if err != nil {
 			v.showStatus("The export was not saved: "+triage.ErrorMessage(err)+" Check the folder and the free space, then try again.", widget.DangerImportance)
 			return
 		}
 		v.showStatus(fmt.Sprintf("Saved %s to %s. It identifies patients: delete it when you no longer need it.",
-			countOf(n, "record", "records"), name), widget.WarningImportance)
+			countOf(r.n, "record", "records"), r.path), widget.WarningImportance)
 	})
 }
 
@@ -287,9 +296,11 @@ var auditCSVHeader = []string{"seq", "time", "server_time", "event", "sds_user_i
 	"decision_id", "ubrn", "kind", "reason_code", "outcome", "referral_version", "result", "http_status", "ers_code",
 	"ers_request_id", "correlation_id", "note"}
 
-// csvSafe stops a spreadsheet reading a cell as a formula.
+// csvSafe stops a spreadsheet reading a cell as a formula: a cell starting
+// with a formula character, a tab, a line break or a separator is
+// prefixed with an apostrophe.
 func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if s != "" && strings.ContainsRune("=+-@\t\r\n;", rune(s[0])) {
 		return "'" + s
 	}
 	return s
@@ -336,17 +347,17 @@ func WriteAuditCSV(w io.Writer, recs []store.AuditRecord) error {
 	return nil
 }
 
-// fileSaveDialog asks with Fyne's file-save dialog.
+// fileSaveDialog asks for the folder with Fyne's folder dialog (Fyne's
+// file-save dialog would create the file itself, through any link, before
+// Triage Desk could refuse it).
 func fileSaveDialog(w fyne.Window) ChooseFile {
-	return func(suggested string, done func(io.WriteCloser, string, error)) {
-		d := dialog.NewFileSave(func(uc fyne.URIWriteCloser, err error) {
-			if err != nil || uc == nil {
-				done(nil, "", err)
+	return func(done func(string, error)) {
+		dialog.ShowFolderOpen(func(dir fyne.ListableURI, err error) {
+			if err != nil || dir == nil {
+				done("", err)
 				return
 			}
-			done(uc, uc.URI().Name(), nil)
+			done(dir.Path(), nil)
 		}, w)
-		d.SetFileName(suggested)
-		d.Show()
 	}
 }

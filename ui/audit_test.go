@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"io"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -15,18 +17,11 @@ import (
 	"github.com/triagedesk/triagedesk/internal/store"
 )
 
-// bufferFile is a chosen file that keeps what is written.
-type bufferFile struct {
-	bytes.Buffer
-	closed bool
-}
-
-func (b *bufferFile) Close() error { b.closed = true; return nil }
-
 // TestAuditViewListsVerifiesAndExports: the audit log lists the
 // clinician's decisions with their referral, kind and e-RS request id,
 // says the hash chain checks out, and exports as CSV after warning that
-// the file identifies patients.
+// the file identifies patients: as a new owner-only file in the chosen
+// folder, never over another file and never through a link.
 func TestAuditViewListsVerifiesAndExports(t *testing.T) {
 	test.NewTempApp(t)
 	rt, a := demoWorkspace(t, demoRuntimeOptions(t))
@@ -45,11 +40,24 @@ func TestAuditViewListsVerifiesAndExports(t *testing.T) {
 	b, loop := loopBridge(t)
 	w := test.NewTempWindow(t, nil)
 	w.Resize(fyne.NewSize(1400, 800))
-	file := &bufferFile{}
-	var asked string
-	v := NewAuditView(AuditOptions{Workspace: a, Bridge: b, Window: w, Choose: func(name string, done func(io.WriteCloser, string, error)) {
-		asked = name
-		done(file, "audit.csv", nil)
+	dir := t.TempDir()
+	// A file of today's name is there already, and a link to elsewhere
+	// under the next name: neither is written.
+	name := "triagedesk-audit-" + time.Now().Format("2006-01-02")
+	if err := os.WriteFile(filepath.Join(dir, name+".csv"), []byte("older export"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := filepath.Join(t.TempDir(), "elsewhere.csv")
+	if err := os.WriteFile(elsewhere, []byte("not patient data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if runtime.GOOS != "windows" {
+		if err := os.Symlink(elsewhere, filepath.Join(dir, name+" (2).csv")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := NewAuditView(AuditOptions{Workspace: a, Bridge: b, Window: w, Choose: func(done func(string, error)) {
+		done(dir, nil)
 	}})
 	w.SetContent(v.Object())
 	pumpUntil(t, loop, 10*time.Second, "the audit log", func() bool { return !v.busy() })
@@ -81,10 +89,27 @@ func TestAuditViewListsVerifiesAndExports(t *testing.T) {
 	}
 	dialogTap(t, w, "Choose where to save…")
 	pumpUntil(t, loop, 10*time.Second, "the export", func() bool { return !v.busy() && v.status.Visible() })
-	if !strings.HasPrefix(asked, "triagedesk-audit-") || !file.closed || !strings.Contains(v.status.Text, "to audit.csv") {
-		t.Fatalf("export: asked %q, closed %v, status %q", asked, file.closed, v.status.Text)
+	written := filepath.Join(dir, name+" (3).csv")
+	if runtime.GOOS == "windows" {
+		written = filepath.Join(dir, name+" (2).csv")
 	}
-	rows, err := csv.NewReader(&file.Buffer).ReadAll()
+	if !strings.Contains(v.status.Text, written) {
+		t.Fatalf("export: status %q, want it saved as %s", v.status.Text, written)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, name+".csv")); string(b) != "older export" {
+		t.Errorf("an existing file was overwritten: %q", b)
+	}
+	if b, _ := os.ReadFile(elsewhere); string(b) != "not patient data" {
+		t.Errorf("the export was written through a link: %q", b)
+	}
+	if fi, err := os.Stat(written); err != nil || runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
+		t.Fatalf("export file: %v (mode %v)", err, fi.Mode().Perm())
+	}
+	data, err := os.ReadFile(written)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,10 +131,21 @@ func TestAuditViewListsVerifiesAndExports(t *testing.T) {
 // written as text.
 func TestAuditCSVNeutralisesFormulas(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteAuditCSV(&buf, []store.AuditRecord{{Seq: 1, Event: store.EventPurge, Note: "=HYPERLINK(\"x\")"}}); err != nil {
+	cells := []string{"=HYPERLINK(\"x\")", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", "\n=cmd|' /C calc'!A0", ";=1+1"}
+	var recs []store.AuditRecord
+	for i, c := range cells {
+		recs = append(recs, store.AuditRecord{Seq: uint64(i + 1), Event: store.EventPurge, Note: c})
+	}
+	if err := WriteAuditCSV(&buf, recs); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), `'=HYPERLINK`) {
-		t.Errorf("formula not neutralised: %s", buf.String())
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cells {
+		if got := rows[i+1][19]; got != "'"+c {
+			t.Errorf("cell %q written as %q, want it prefixed with an apostrophe", c, got)
+		}
 	}
 }

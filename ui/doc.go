@@ -14,9 +14,9 @@
 //
 //   - Banner stack (Frame.SetBanner with a BannerSlot): BannerEnvironment
 //     (the demo / test-environment strip, set from ShellOptions, always
-//     first and fixed), then BannerSignIn, BannerOffline, BannerConflict
-//     and BannerNotice, always in that order. SetBanner(slot, nil) removes
-//     one.
+//     first and fixed), then BannerSignIn, BannerOffline,
+//     BannerOutboxDamage, BannerConflict and BannerNotice, always in that
+//     order. SetBanner(slot, nil) removes one.
 //   - Body: the main view (Frame.SetMain: the worklist | referral split),
 //     or one full-window screen in its place (Frame.ShowScreen(name, obj)
 //     for sign-in, lock, loading; Frame.CloseScreen returns to the main

@@ -24,6 +24,9 @@ const (
 	BannerSignIn
 	// BannerOffline says e-RS cannot be reached, with the last sync time.
 	BannerOffline
+	// BannerOutboxDamage says records in the file of the clinician's
+	// decisions are damaged, what that means and what to do.
+	BannerOutboxDamage
 	// BannerConflict says decisions were not applied because the referral
 	// changed in e-RS, until the clinician acknowledges them.
 	BannerConflict

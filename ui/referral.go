@@ -400,8 +400,16 @@ func readCRI(ctx context.Context, a *app.App, ubrn string, width, scale float32)
 	res.zoom = fitZoom(sizes, width)
 	if pdf.PageCount() > 0 {
 		dpi := float64(res.zoom*scale) * 72
-		if img, err := pdf.Render(ctx, 0, dpi); err == nil {
+		img, err := pdf.Render(ctx, 0, dpi)
+		switch {
+		case err == nil:
 			res.first = img
+		case document.KindOf(err) == document.KindTooLarge:
+			// A page past the viewer's time or memory limit: say so with
+			// "Save a copy" rather than draw it again page by page.
+			pdf.Close()
+			res.pdf = nil
+			return res, err
 		}
 	}
 	return res, nil

@@ -55,6 +55,8 @@ type StatusBar struct {
 	note     *widget.Label
 	buttons  map[triage.OutboxState]*widget.Button
 	empty    *widget.Button
+	damaged  *widget.Button // damaged records in the outbox's file
+	nDamaged int
 	left     *widget.Label
 	notKept  *widget.Label // shown while nothing stored survives closing
 	obj      fyne.CanvasObject
@@ -98,7 +100,9 @@ func NewStatusBar(now func() time.Time) *StatusBar {
 	}
 	s.empty = widget.NewButton("Outbox: nothing waiting", func() { s.open("") })
 	s.empty.Importance = widget.LowImportance
-	objs = append(objs, s.empty, s.left)
+	s.damaged = widget.NewButton("", func() { s.open("") })
+	s.damaged.Importance = widget.DangerImportance
+	objs = append(objs, s.damaged, s.empty, s.left)
 	s.obj = container.NewVBox(widget.NewSeparator(), container.NewHBox(objs...))
 	s.Refresh()
 	return s
@@ -126,6 +130,7 @@ func (s *StatusBar) Apply(u bridge.Update) {
 	}
 	if u.Outbox != nil {
 		s.counts = copyCounts(u.Outbox.Counts)
+		s.nDamaged = len(u.Outbox.Damage.Records)
 	}
 	if u.Progress != nil {
 		if s.progress.Total > 0 && s.progress.Done < s.progress.Total && u.Progress.Done == u.Progress.Total {
@@ -153,6 +158,13 @@ func (s *StatusBar) ClearSync() {
 // SetOutbox sets the outbox counts (Engine.OutboxCounts).
 func (s *StatusBar) SetOutbox(counts map[triage.OutboxState]int) {
 	s.counts = copyCounts(counts)
+	s.Refresh()
+}
+
+// SetDamaged sets how many records of the outbox's file are damaged
+// (store.OutboxDamage): the bar then never says "nothing waiting".
+func (s *StatusBar) SetDamaged(n int) {
+	s.nDamaged = n
 	s.Refresh()
 }
 
@@ -255,7 +267,9 @@ func (s *StatusBar) Refresh() {
 		b.SetText(outboxCountText(st, n))
 		b.Show()
 	}
-	s.empty.Hidden = any || !s.haveSync
+	s.damaged.SetText(countOf(s.nDamaged, "damaged record", "damaged records"))
+	s.damaged.Hidden = s.nDamaged == 0 || !s.haveSync
+	s.empty.Hidden = any || s.nDamaged > 0 || !s.haveSync
 
 	s.left.SetText(sessionLeftText(s.session, s.now()))
 	s.left.Hidden = s.left.Text == ""
@@ -314,6 +328,9 @@ func (s *StatusBar) Summary() string {
 		if b := s.buttons[st]; b.Visible() {
 			parts = append(parts, b.Text)
 		}
+	}
+	if s.damaged.Visible() {
+		parts = append(parts, s.damaged.Text)
 	}
 	if s.empty.Visible() {
 		parts = append(parts, s.empty.Text)

@@ -58,7 +58,7 @@ type ChromeOptions struct {
 }
 
 // Chrome is everything around the vetting window: the status bar; the
-// sign-in-needed, offline and conflict banners; the outbox, audit,
+// sign-in-needed, offline, outbox damage and conflict banners; the outbox, audit,
 // settings and About screens; the sign-in and lock screens; sign-out; the
 // activity that keeps the session from locking; notifications of new 2WW
 // referrals and the tray icon; and, in the demo, its simulation menu. The
@@ -71,6 +71,7 @@ type Chrome struct {
 	status    *StatusBar
 	offline   *OfflineBanner
 	conflicts *ConflictBanner
+	damage    *DamageBanner
 	notifier  *Notifier
 	tray      *Tray
 
@@ -119,6 +120,8 @@ func NewChrome(o ChromeOptions) *Chrome {
 	}
 	c.conflicts = NewConflictBanner(f, b, c.now)
 	c.conflicts.OnReview = func() { c.ShowOutbox(triage.OutboxConflict) }
+	c.damage = NewDamageBanner(f, b)
+	c.damage.OnDamage = c.status.SetDamaged
 	c.notifier = NewNotifier(o.App)
 	if o.Tray {
 		c.tray = NewTray(o.App, c.showWindow, c.refresh, c.RequestQuit)
@@ -173,6 +176,7 @@ func (c *Chrome) SetWorkspace(a *app.App) {
 	c.counts = map[triage.OutboxState]int{}
 	c.notifier.Reset()
 	c.conflicts.SetWorkspace(a)
+	c.damage.SetWorkspace(a)
 	if a == nil || a.Engine == nil {
 		c.status.ClearSync()
 		c.offline.Clear()
@@ -212,6 +216,7 @@ func (c *Chrome) onUpdate(u bridge.Update) {
 	c.status.Apply(u)
 	c.offline.Apply(u)
 	c.conflicts.Apply(u)
+	c.damage.Apply(u)
 	if c.outbox != nil {
 		c.outbox.Apply(u)
 	}

@@ -78,7 +78,8 @@ func runDoctor(ctx context.Context, g *Globals, args []string) error {
 	for _, dir := range dirs {
 		r := store.Diagnose(ctx, dir, keys)
 		printUserReport(w, r, g.DevInsecureKeyfile != "")
-		if r.Outbox.State == store.FileDamaged || r.Outbox.State == store.FileWrongKey || (r.Key == store.KeyMissing && r.Outbox.State != store.FileMissing) {
+		if r.Outbox.State == store.FileDamaged || r.Outbox.State == store.FileRecordsDamaged || r.Outbox.State == store.FileWrongKey ||
+			(r.Key == store.KeyMissing && r.Outbox.State != store.FileMissing) {
 			damaged++
 			explainOutbox(w, r, len(dirs) > 1)
 		}
@@ -151,6 +152,20 @@ func printFile(w io.Writer, label string, f store.FileReport, outbox bool) {
 		}
 	case store.FileMissing:
 		fmt.Fprintln(w, "not created yet")
+	case store.FileRecordsDamaged:
+		if !outbox {
+			fmt.Fprintf(w, "DAMAGED RECORDS\n    %s\n", f.Problem)
+			break
+		}
+		fmt.Fprintf(w, "DAMAGED RECORDS, %d readable decision(s), %d not yet sent (counting damaged records that may hold one), %d audit record(s)",
+			f.Counts["entries"]-countBucket(f.Damage, "entries"), f.Unsent, f.AuditRecords)
+		if f.AuditProblem != "" {
+			fmt.Fprintf(w, "; AUDIT LOG FAILED ITS CHECK: %s", f.AuditProblem)
+		}
+		fmt.Fprintf(w, "\n    %s\n", f.Problem)
+		for _, l := range f.Damage.Lines() {
+			fmt.Fprintf(w, "    - %s\n", l)
+		}
 	default:
 		fmt.Fprintf(w, "%s\n    %s\n", strings.ToUpper(string(f.State)), f.Problem)
 		if !outbox && f.State == store.FileDamaged {
@@ -166,6 +181,22 @@ func explainOutbox(w io.Writer, r store.UserReport, several bool) {
 	}
 	fmt.Fprintln(w, "\n  What this means:")
 	switch {
+	case r.Outbox.State == store.FileRecordsDamaged:
+		fmt.Fprintln(w, "    Some records in the file holding this user's saved decisions are damaged (for example by a disk")
+		fmt.Fprintln(w, "    fault). The damaged ones cannot be read or sent; those listed as possibly unsent may not have")
+		fmt.Fprintln(w, "    reached e-RS. Nothing has been changed or deleted.")
+		if r.Outbox.Damage.Held {
+			fmt.Fprintln(w, "    Triage Desk starts, but it holds every decision (nothing is sent or saved) until the file is set aside.")
+		} else {
+			fmt.Fprintln(w, "    Triage Desk starts and sends the other decisions as normal.")
+		}
+		fmt.Fprintln(w, "  What to do:")
+		fmt.Fprintf(w, "    1. Save what can be read:  triagectl doctor%s --export decisions.json\n", sel)
+		fmt.Fprintln(w, "       (the file contains patient identifiers: keep it on an encrypted drive).")
+		fmt.Fprintln(w, "    2. Check each referral listed above in e-RS, and record the decision again if it is not there.")
+		fmt.Fprintf(w, "    3. To start again with an empty outbox:  triagectl doctor%s --export decisions.json --set-aside-outbox\n", sel)
+		fmt.Fprintln(w, "       (renames the file; it is kept for your IT service desk). Send or note queued decisions first.")
+		return
 	case r.Key == store.KeyMissing || r.Outbox.State == store.FileWrongKey:
 		fmt.Fprintln(w, "    The key that locks this user's saved decisions is no longer in the keychain (it was reset, or")
 		fmt.Fprintln(w, "    the profile was copied from another computer). Without it nothing in the file can be read.")
@@ -199,30 +230,28 @@ func exportOutbox(ctx context.Context, g *Globals, dir string, keys store.KeyPro
 	if err != nil {
 		return fmt.Errorf("export saved decisions: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return &triage.Error{Code: triage.EINVALID, Message: fmt.Sprintf("%s already exists and was not overwritten. Choose another file name.", path)}
+	if err := writePatientFile(path, append(b, '\n')); err != nil {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("export saved decisions: %w", err)
+	unsent, rebuilt := ex.UnsentCounts()
+	fmt.Fprintf(g.Stdout, "\nExported %d decision(s) (%d not sent), %d more reconstructed from the audit log (%d possibly unsent: created, no send result) and %d audit record(s) to %s (read by %s). %s\n",
+		len(ex.Decisions), unsent, len(ex.Reconstructed), rebuilt, len(ex.Audit), path, ex.Method, ex.AuditCheck)
+	if len(ex.Damaged) > 0 {
+		fmt.Fprintf(g.Stdout, "The %d damaged record(s) are listed in the file with the audit trail of each.\n", len(ex.Damaged))
 	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("export saved decisions: %w", err)
-	}
-	if err := errors.Join(f.Sync(), f.Close()); err != nil {
-		return fmt.Errorf("export saved decisions: %w", err)
-	}
-	unsent := 0
-	for _, d := range ex.Decisions {
-		if d.Entry.State.Unsent() {
-			unsent++
-		}
-	}
-	fmt.Fprintf(g.Stdout, "\nExported %d decision(s) (%d not sent) and %d audit record(s) to %s (read by %s). %s\n",
-		len(ex.Decisions), unsent, len(ex.Audit), path, ex.Method, ex.AuditCheck)
 	fmt.Fprintf(g.Stderr, "WARNING: %s\n", store.ExportWarning)
 	return nil
+}
+
+// countBucket counts the damaged records of one bucket.
+func countBucket(d store.OutboxDamage, bucket string) int {
+	n := 0
+	for _, r := range d.Records {
+		if r.Bucket == bucket {
+			n++
+		}
+	}
+	return n
 }
 
 func humanSize(n int64) string {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/time/rate"
 
+	"github.com/triagedesk/triagedesk/internal/atomicfile"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/ers"
 	"github.com/triagedesk/triagedesk/internal/ers/fhir"
@@ -182,11 +182,11 @@ func runERS(ctx context.Context, g *Globals, args []string) error {
 		if err != nil {
 			return ersFailure(g, err)
 		}
-		flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+		write := writePatientFile
 		if force {
-			flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+			write = replacePatientFile
 		}
-		if err := writeNew(out, flags, file.Data); err != nil {
+		if err := write(out, file.Data); err != nil {
 			return err
 		}
 		fmt.Fprintf(g.Stdout, "Saved the clinical information (%d bytes, %s) to %s\n", len(file.Data), file.ContentType, out)
@@ -453,49 +453,17 @@ func printCodeSystem(w io.Writer, res *ers.CodeSystemResult) {
 	printMeta(w, res.Meta)
 }
 
-// writeNew writes data to path with owner-only permissions.
-func writeNew(path string, flags int, data []byte) error {
-	f, err := os.OpenFile(path, flags, 0o600)
-	if err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return triage.Errorf(triage.EINVALID, "%s already exists. Choose another file, or add --force to overwrite it.", path)
-		}
-		return triage.Errorf(triage.EINVALID, "Cannot create %s: %v", path, errors.Unwrap(err))
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(path)
-		return triage.Errorf(triage.EUNAVAILABLE, "Writing %s failed (is the disk full?): %v", path, errors.Unwrap(err))
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(path)
-		return triage.Errorf(triage.EUNAVAILABLE, "Writing %s failed (is the disk full?): %v", path, errors.Unwrap(err))
-	}
-	return nil
-}
-
-// saveInto saves data in dir under the (already sanitised) name, never
-// overwriting: "name (1).ext", "name (2).ext", … when taken.
+// saveInto saves data in dir under the (sanitised) name as a new,
+// owner-only file, never overwriting and never through a link: "name
+// (2).ext", "name (3).ext", … when taken.
 func saveInto(dir, name string, data []byte) (string, error) {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return "", triage.Errorf(triage.EINVALID, "%s is not a folder. Create it first, or give another --out.", dir)
 	}
-	name = ers.SanitizeFilename(name)
-	ext := filepath.Ext(name)
-	stem := strings.TrimSuffix(name, ext)
-	for i := 0; i < 1000; i++ {
-		candidate := name
-		if i > 0 {
-			candidate = fmt.Sprintf("%s (%d)%s", stem, i, ext)
-		}
-		path := filepath.Join(dir, candidate)
-		err := writeNew(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, data)
-		if err == nil {
-			return path, nil
-		}
-		if _, statErr := os.Lstat(path); statErr != nil {
-			return "", err
-		}
+	path, err := atomicfile.CreateNewIn(dir, ers.SanitizeFilename(name), data, 0o600)
+	if err != nil {
+		return "", &triage.Error{Code: triage.EUNAVAILABLE, Err: err,
+			Message: fmt.Sprintf("The attachment could not be saved in %s: %v. Check the folder and the free space.", dir, errors.Unwrap(err))}
 	}
-	return "", triage.Errorf(triage.EINVALID, "Too many files called %s in %s.", name, dir)
+	return path, nil
 }

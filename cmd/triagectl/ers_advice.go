@@ -186,11 +186,11 @@ func runERSAdvice(ctx context.Context, g *Globals, sub string, args []string) er
 		if err != nil {
 			return ersFailure(g, err)
 		}
-		flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+		write := writePatientFile
 		if af.force {
-			flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+			write = replacePatientFile
 		}
-		if err := writeNew(af.out, flags, file.Data); err != nil {
+		if err := write(af.out, file.Data); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "Saved the advice and guidance overview (%d bytes, %s) to %s\n", len(file.Data), file.ContentType, af.out)

@@ -126,8 +126,8 @@ func TestERSCommands(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dir, "evil letter.pdf")); err != nil || string(b) != "%PDF-1.4 synthetic attachment" {
 		t.Errorf("attachment: %q %v", b, err)
 	}
-	// A second download never overwrites.
-	if code, out, _ := runCLI(t, append([]string{"ers", "attachment", "b0000000-0000-4000-8000-000000090001", "--out", dir}, id...)...); code != 0 || !strings.Contains(out, "evil letter (1).pdf") {
+	// A second download never overwrites (the name gets " (2)", as Save a copy does in the app).
+	if code, out, _ := runCLI(t, append([]string{"ers", "attachment", "b0000000-0000-4000-8000-000000090001", "--out", dir}, id...)...); code != 0 || !strings.Contains(out, "evil letter (2).pdf") {
 		t.Errorf("second save: %d %s", code, out)
 	}
 	if code, _, errOut := runCLI(t, append([]string{"ers", "cri", "100000000001", "--out", filepath.Join(dir, "cri.pdf")}, id...)...); code != 1 || !strings.Contains(errOut, "already exists") {

@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -64,11 +65,37 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-func main() {
+func main() { os.Exit(runMain(os.Args[1:])) }
+
+// shutdownGrace is how long a command has to finish after Ctrl-C or
+// SIGTERM before triagectl ends anyway.
+var shutdownGrace = 5 * time.Second
+
+// runMain runs a command line as the process does: Ctrl-C or SIGTERM
+// cancels the command's context, and a command that has not finished
+// shutdownGrace later (one blocked where it cannot see the context) is
+// abandoned, so a signal always ends triagectl. A second signal ends it at
+// once. What the store saved is durable either way.
+func runMain(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	defer stop()
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, args, os.Stdout, os.Stderr) }()
+	select {
+	case code := <-done:
+		return code
+	case <-ctx.Done():
+	}
+	stop() // from here a second signal ends the process at once
+	t := time.NewTimer(shutdownGrace)
+	defer t.Stop()
+	select {
+	case code := <-done:
+		return code
+	case <-t.C:
+		fmt.Fprintln(os.Stderr, "triagectl: stopped before the command finished. Everything already saved is kept; run the command again when ready.")
+		return 130
+	}
 }
 
 // run executes a triagectl command line and returns the exit status.

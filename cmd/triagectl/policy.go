@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -75,25 +73,15 @@ func runPolicyValidate(g *Globals, args []string) error {
 	return nil
 }
 
-// readPolicyForValidate reads a policy file for `policy validate`, with a
-// plain-English error when it cannot.
+// maxPolicyFile is the most `policy validate` reads: a policy file is a
+// few hundred bytes of JSON.
+const maxPolicyFile = 1 << 20
+
+// readPolicyForValidate reads a policy file for `policy validate` (at most
+// maxPolicyFile bytes, regular files only), with a plain-English error
+// when it cannot.
 func readPolicyForValidate(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, &triage.Error{Code: triage.ENOTFOUND, Message: fmt.Sprintf("There is no file %s.", path), Err: err}
-	case err != nil:
-		return nil, &triage.Error{Code: triage.EINVALID, Message: fmt.Sprintf("%s cannot be read: %v.", path, err), Err: err}
-	case fi.IsDir():
-		return nil, triage.Errorf(triage.EINVALID, "%s is a folder; give the policy file itself.", path)
-	case fi.Size() > 1<<20:
-		return nil, triage.Errorf(triage.EINVALID, "%s is larger than 1 MB; a policy file is a few hundred bytes of JSON.", path)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, &triage.Error{Code: triage.EINVALID, Message: fmt.Sprintf("%s cannot be read: %v.", path, err), Err: err}
-	}
-	return data, nil
+	return readInputFile(path, "policy file", maxPolicyFile)
 }
 
 func count(n int, noun string) string {
@@ -164,6 +152,9 @@ func runPolicyShow(g *Globals, args []string) error {
 		if e.Origin.Source == config.SourcePolicy && e.Origin.From != "" && strings.Contains(s.PolicySource, " + ") {
 			src += " (" + e.Origin.From + ")"
 		}
+		if e.Origin.Corrected && e.Origin.Source != config.SourcePolicy {
+			src += " (corrected to the allowed range)"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Key, e.Value, src, change)
 	}
 	if err := tw.Flush(); err != nil {
@@ -186,12 +177,13 @@ func runPolicyShow(g *Globals, args []string) error {
 
 func printSettingsJSON(w io.Writer, m *config.Manager, s *config.Settings) error {
 	type entry struct {
-		Key    string `json:"key"`
-		Label  string `json:"label"`
-		Value  string `json:"value"`
-		Source string `json:"source"`
-		From   string `json:"from,omitempty"`
-		Locked bool   `json:"locked"`
+		Key       string `json:"key"`
+		Label     string `json:"label"`
+		Value     string `json:"value"`
+		Source    string `json:"source"`
+		From      string `json:"from,omitempty"`
+		Locked    bool   `json:"locked"`
+		Corrected bool   `json:"corrected,omitempty"`
 	}
 	out := struct {
 		Policy   string   `json:"policy,omitempty"`
@@ -201,7 +193,8 @@ func printSettingsJSON(w io.Writer, m *config.Manager, s *config.Settings) error
 		Notices  []string `json:"notices,omitempty"`
 	}{Policy: s.PolicySource, Settings: m.SettingsPath(), Notices: s.Notices}
 	for _, e := range s.Entries() {
-		out.Entries = append(out.Entries, entry{Key: string(e.Key), Label: e.Label, Value: e.Value, Source: e.Origin.Source.String(), From: e.Origin.From, Locked: e.Origin.Locked})
+		out.Entries = append(out.Entries, entry{Key: string(e.Key), Label: e.Label, Value: e.Value, Source: e.Origin.Source.String(),
+			From: e.Origin.From, Locked: e.Origin.Locked, Corrected: e.Origin.Corrected})
 	}
 	for _, p := range m.PolicyWarnings() {
 		out.Warnings = append(out.Warnings, p.String())

@@ -169,3 +169,37 @@ func TestPolicyShow(t *testing.T) {
 		t.Errorf("unmanaged with --env local: exit %d\n%s\n%s", code, out, errs)
 	}
 }
+
+// A value from settings.json that Triage Desk held to its own limits is
+// still the user's: policy show says "user (corrected ...)", never
+// "policy", on a machine without a policy; a value the policy's limit set
+// says "policy".
+func TestPolicyShowLabelsCorrectedUserValues(t *testing.T) {
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "profile")
+	os.MkdirAll(profile, 0o700)
+	writeFile(t, profile, "settings.json", `{"version": 1, "sync_interval_minutes": 1000, "sent_retention_days": 900}`)
+	code, out, errs := runCLI(t, "--profile", profile, "policy", "show", "--file", filepath.Join(dir, "none.json"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) == 0 || (f[0] != "sync_interval_minutes" && f[0] != "sent_retention_days") {
+			continue
+		}
+		if strings.Contains(l, "policy") || !strings.Contains(l, "user (corrected to the allowed range)") {
+			t.Errorf("corrected user value labelled %q", l)
+		}
+	}
+	if !strings.Contains(out, "Triage Desk allows") || strings.Contains(out, "your organisation allows") {
+		t.Errorf("notes: %s", out)
+	}
+	policy := writeFile(t, dir, "policy.json", `{"sync_interval_max_minutes": 30}`)
+	_, out, _ = runCLI(t, "--profile", profile, "policy", "show", "--file", policy)
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) > 0 && f[0] == "sync_interval_minutes" && strings.Join(f[1:4], " ") != "30 minutes policy" {
+			t.Errorf("a value the policy's limit set is labelled %q", l)
+		}
+	}
+}

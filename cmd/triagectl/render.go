@@ -1,12 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"image"
 	"image/png"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -45,9 +44,9 @@ func runRender(ctx context.Context, g *Globals, args []string) error {
 		return usageError{"--page counts from 1"}
 	}
 	path := fs.Arg(0)
-	data, err := os.ReadFile(path)
+	data, err := readInputFile(path, "document", document.DefaultMaxFileBytes)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
+		return err
 	}
 	w := g.Stdout
 	t0 := time.Now()
@@ -90,8 +89,8 @@ func runRender(ctx context.Context, g *Globals, args []string) error {
 	case document.PreviewText:
 		fmt.Fprintf(w, "text:      %d characters, read as %s%s\n", len([]rune(pv.Text.Text)), pv.Text.Encoding, truncNote(pv.Text.Truncated))
 		if *out != "" {
-			if err := os.WriteFile(*out, []byte(pv.Text.Text), 0o600); err != nil {
-				return fmt.Errorf("write %s: %w", *out, err)
+			if err := writePatientFile(*out, []byte(pv.Text.Text)); err != nil {
+				return err
 			}
 			fmt.Fprintf(w, "wrote:     %s\n", *out)
 		} else {
@@ -149,13 +148,13 @@ func renderPDF(ctx context.Context, g *Globals, p *document.PDF, page int, dpi f
 
 func writePNG(g *Globals, path string, img image.Image) error {
 	t := time.Now()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(&buf, img); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := errors.Join(enc.Encode(f, img), f.Close()); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if err := writePatientFile(path, buf.Bytes()); err != nil {
+		return err
 	}
 	fmt.Fprintf(g.Stdout, "wrote:     %s in %s\n", path, ms(time.Since(t)))
 	return nil

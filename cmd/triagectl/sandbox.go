@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -89,8 +90,11 @@ func runSandbox(ctx context.Context, g *Globals, args []string) error {
 		}
 		cfg.Faults = f
 	}
-	if *rateN < 0 || *latency < 0 {
-		return usageError{"--rate and --latency cannot be negative"}
+	if !(*rateN >= 0) || math.IsInf(*rateN, 0) || *latency < 0 {
+		return usageError{"--rate must be a number of requests per second (0 or more) and --latency cannot be negative"}
+	}
+	if *tokenTTL <= 0 || *refreshTTL <= 0 {
+		return usageError{"--token-ttl and --refresh-ttl must be positive durations, e.g. 10m"}
 	}
 	if *rateN > 0 {
 		cfg.Faults.RatePerSecond = *rateN

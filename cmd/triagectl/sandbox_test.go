@@ -102,6 +102,14 @@ func TestSandboxCommandRejectsBadFlags(t *testing.T) {
 		{"sandbox", "--auth", "maybe"},
 		{"sandbox", "--referrals", "10001"},
 		{"sandbox", "--faults", "500=2"},
+		{"sandbox", "--faults", "drop=NaN"},
+		{"sandbox", "--faults", "rate=NaN"},
+		{"sandbox", "--faults", "rate=+Inf"},
+		{"sandbox", "--rate", "NaN"},
+		{"sandbox", "--rate", "-1"},
+		{"sandbox", "--token-ttl", "-1s"},
+		{"sandbox", "--token-ttl", "0s"},
+		{"sandbox", "--refresh-ttl", "-5m"},
 		{"sandbox", "extra"},
 	} {
 		var out, errb bytes.Buffer

@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -126,25 +124,61 @@ func runSync(ctx context.Context, g *Globals, args []string) error {
 	if drawn {
 		fmt.Fprintln(g.Stderr)
 	}
-	if err != nil {
-		return err
-	}
 	w := g.Stdout
-	fmt.Fprintf(w, "Worklist as of %s: %d referrals (%d new, %d changed, %d left the list)\n",
-		when(rep.Pull.AsOf), rep.Pull.Total, rep.Pull.New, rep.Pull.Changed, rep.Pull.Left)
-	fmt.Fprintf(w, "Downloads: %d done", rep.Downloads)
-	if rep.Remaining > 0 {
-		fmt.Fprintf(w, ", %d waiting (%s)", rep.Remaining, rep.Status.Reason)
+	switch {
+	case rep.PullError != nil:
+		fmt.Fprintf(w, "Worklist: not refreshed: %s\n", triage.ErrorMessage(rep.PullError))
+	case err == nil:
+		fmt.Fprintf(w, "Worklist as of %s: %d referrals (%d new, %d changed, %d left the list)\n",
+			when(rep.Pull.AsOf), rep.Pull.Total, rep.Pull.New, rep.Pull.Changed, rep.Pull.Left)
+		fmt.Fprintf(w, "Downloads: %d done", rep.Downloads)
+		if rep.Remaining > 0 {
+			fmt.Fprintf(w, ", %d waiting (%s)", rep.Remaining, rep.Status.Reason)
+		}
+		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w)
 	if rep.RefDataError != nil {
 		fmt.Fprintf(w, "Reference data: not refreshed: %s\n", triage.ErrorMessage(rep.RefDataError))
 	}
-	fmt.Fprintf(w, "Outbox: %s\n", outboxSummary(rep.Outbox))
+	if rep.Outbox != nil {
+		printOutboxVerdict(w, rep.Outbox, rep.Damage)
+	}
 	if rep.Status.State != engine.StateOnline {
 		fmt.Fprintf(w, "%s\n", rep.Status.Reason)
 	}
-	return nil
+	if err != nil {
+		return err
+	}
+	return damageError(rep.Damage)
+}
+
+// printOutboxVerdict prints the outbox's counts and, loudly, its damaged
+// records: the same verdict sync, sync --watch and outbox give (and doctor
+// gives in its own words). It never says "empty" while a record is
+// damaged.
+func printOutboxVerdict(w io.Writer, counts map[triage.OutboxState]int, d store.OutboxDamage) {
+	summary := outboxSummary(counts)
+	if d.Damaged() && summary == "empty" {
+		summary = "no readable decisions"
+	}
+	fmt.Fprintf(w, "Outbox: %s\n", summary)
+	if !d.Damaged() {
+		return
+	}
+	fmt.Fprintf(w, "Outbox: DAMAGED: %s\n", d.Summary())
+	for _, l := range d.Lines() {
+		fmt.Fprintf(w, "  - %s\n", l)
+	}
+}
+
+// damageError is the command's error while the outbox has damaged
+// records, so no script takes the run for a clean one.
+func damageError(d store.OutboxDamage) error {
+	if !d.Damaged() {
+		return nil
+	}
+	return &triage.Error{Code: triage.EINTERNAL, Err: store.ErrOutboxDamaged,
+		Message: "The file of your saved decisions has damaged records (listed above). " + store.NextStep}
 }
 
 func outboxSummary(c map[triage.OutboxState]int) string {
@@ -186,7 +220,7 @@ func watchSync(ctx context.Context, g *Globals, a *app.App) error {
 					fmt.Fprintln(g.Stderr)
 				}
 			case engine.OutboxChanged:
-				fmt.Fprintf(w, "Outbox: %s\n", outboxSummary(ev.Counts))
+				printOutboxVerdict(w, ev.Counts, ev.Damage)
 			case engine.OutboxWaiting:
 				if ev.Count > 0 {
 					fmt.Fprintln(w, ev.Reason)
@@ -390,15 +424,29 @@ func runOutbox(ctx context.Context, g *Globals, args []string) error {
 	if err != nil {
 		return err
 	}
+	dmg, err := a.Store.OutboxDamage(ctx)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
 		if es == nil {
 			es = []store.Entry{}
 		}
-		return writeJSON(g.Stdout, es)
+		if err := writeJSON(g.Stdout, es); err != nil {
+			return err
+		}
+		if dmg.Damaged() {
+			printOutboxVerdict(g.Stderr, countStates(es), dmg)
+		}
+		return damageError(dmg)
 	}
-	if len(es) == 0 {
+	if len(es) == 0 && !dmg.Damaged() {
 		fmt.Fprintln(g.Stdout, "The outbox is empty.")
 		return nil
+	}
+	defer printOutboxVerdict(g.Stdout, countStates(es), dmg)
+	if len(es) == 0 {
+		return damageError(dmg)
 	}
 	tw := tabwriter.NewWriter(g.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tDECIDED\tUBRN\tDECISION\tSTATE\tATTEMPTS\tNOTE")
@@ -418,7 +466,15 @@ func runOutbox(ctx context.Context, g *Globals, args []string) error {
 		return err
 	}
 	fmt.Fprintln(g.Stdout, "\n"+outboxActionsHelp)
-	return nil
+	return damageError(dmg)
+}
+
+func countStates(es []store.Entry) map[triage.OutboxState]int {
+	c := map[triage.OutboxState]int{}
+	for _, e := range es {
+		c[e.State]++
+	}
+	return c
 }
 
 func runConflicts(ctx context.Context, g *Globals, args []string) error {
@@ -490,11 +546,7 @@ func runExport(ctx context.Context, g *Globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(*out, pdf, 0o600); err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return &triage.Error{Code: triage.EINVALID, Err: err, Message: fmt.Sprintf("The vetting pack could not be written to %s: %v. Choose another file.", *out, pe.Err)}
-		}
+	if err := writePatientFile(*out, pdf); err != nil {
 		return err
 	}
 	fmt.Fprintf(g.Stdout, "Vetting pack written to %s (%d KB). It contains patient data: keep it safe.\n", *out, (len(pdf)+1023)/1024)

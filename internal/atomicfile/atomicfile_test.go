@@ -2,9 +2,11 @@ package atomicfile
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -74,5 +76,75 @@ func TestReadPrivateRefusesSharedFiles(t *testing.T) {
 	_, err := ReadPrivate(path)
 	if !errors.Is(err, ErrNotPrivate) {
 		t.Fatalf("a 0644 file was read: %v", err)
+	}
+}
+
+// TestCreateNewIsPrivateNeverReplacesAndNeverFollowsALink: patient files
+// are created owner-only even where the umask would share them, never
+// over an existing file (whose permissions would be kept), and never
+// through a symbolic link (whose target would be written), dangling or
+// not.
+func TestCreateNewIsPrivateNeverReplacesAndNeverFollowsALink(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "export.pdf")
+	if err := CreateNew(path, []byte("patient data"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "patient data" {
+		t.Errorf("content %q", b)
+	}
+	if runtime.GOOS != "windows" {
+		if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+			t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+		}
+	}
+
+	shared := filepath.Join(dir, "shared.pdf")
+	if err := os.WriteFile(shared, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := CreateNew(shared, []byte("patient data"), 0o600); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("over an existing file: %v", err)
+	}
+	if b, _ := os.ReadFile(shared); string(b) != "old" {
+		t.Errorf("an existing file was overwritten: %q", b)
+	}
+
+	if runtime.GOOS != "windows" {
+		target := filepath.Join(dir, "elsewhere.txt")
+		if err := os.WriteFile(target, []byte("target"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		link := filepath.Join(dir, "link.pdf")
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		if err := CreateNew(link, []byte("patient data"), 0o600); !errors.Is(err, fs.ErrExist) {
+			t.Errorf("through a symlink: %v", err)
+		}
+		if b, _ := os.ReadFile(target); string(b) != "target" {
+			t.Errorf("the link's target was written: %q", b)
+		}
+		dangling := filepath.Join(dir, "dangling.pdf")
+		if err := os.Symlink(filepath.Join(dir, "nowhere.pdf"), dangling); err != nil {
+			t.Fatal(err)
+		}
+		if err := CreateNew(dangling, []byte("patient data"), 0o600); !errors.Is(err, fs.ErrExist) {
+			t.Errorf("through a dangling symlink: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "nowhere.pdf")); !errors.Is(err, fs.ErrNotExist) {
+			t.Error("a dangling symlink's target was created")
+		}
+	}
+
+	p2, err := CreateNewIn(dir, "export.pdf", []byte("second"), 0o600)
+	if err != nil || filepath.Base(p2) != "export (2).pdf" {
+		t.Errorf("CreateNewIn: %q, %v", p2, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("temporary file left behind: %s", e.Name())
+		}
 	}
 }

@@ -41,6 +41,10 @@ type Origin struct {
 	Locked bool
 	// From is the policy file or registry key for SourcePolicy.
 	From string
+	// Corrected is true when the value was held to its allowed range: by
+	// the policy's limit (Source is SourcePolicy) or by Triage Desk's own
+	// (the Source is kept: a corrected user value is still "user").
+	Corrected bool
 }
 
 // Settings are the effective settings: built-in defaults, overridden by the
@@ -404,8 +408,14 @@ func Resolve(p *Policy, u *UserSettings, override *EnvironmentChoice) (*Settings
 	s.ExtraBankHolidays = p.bankHolidays()
 	s.origins[KeyExtraBankHolidays] = machine(KeyExtraBankHolidays)
 
+	// bound is a limit on a user number setting: its value and, when the
+	// policy set it, the policy key it came from ("" for a built-in limit).
+	type bound struct {
+		v    int
+		from Key
+	}
 	// userInt resolves a user number setting within [lo, hi].
-	userInt := func(k Key, user *int, def, lo, hi int, boundFrom Key) int {
+	userInt := func(k Key, user *int, def int, lo, hi bound) int {
 		if v, ok := p.int(k); ok {
 			s.origins[k] = pol(k)
 			return v
@@ -415,11 +425,26 @@ func Resolve(p *Policy, u *UserSettings, override *EnvironmentChoice) (*Settings
 		if user != nil && !o.Locked {
 			v, o.Source = *user, SourceUser
 		}
-		if c := min(max(v, lo), hi); c != v {
-			if o.Source == SourceUser {
-				s.Notices = append(s.Notices, fmt.Sprintf("%s is now %d: your organisation allows %d to %d.", k.Label(), c, lo, hi))
+		if c := min(max(v, lo.v), hi.v); c != v {
+			limit := lo
+			if v > hi.v {
+				limit = hi
 			}
-			v, o.Source, o.From = c, SourcePolicy, p.From(boundFrom)
+			byPolicy := limit.from != ""
+			if o.Source == SourceUser {
+				who := "Triage Desk"
+				if byPolicy {
+					who = "your organisation"
+				}
+				s.Notices = append(s.Notices, fmt.Sprintf("%s is now %d: %s allows %d to %d.", k.Label(), c, who, lo.v, hi.v))
+			}
+			// The policy's limit set the value; a built-in limit only
+			// corrected the user's (or the default) value, which stays
+			// theirs.
+			if byPolicy {
+				o.Source, o.From = SourcePolicy, p.From(limit.from)
+			}
+			v, o.Corrected = c, true
 		}
 		s.origins[k] = o
 		return v
@@ -427,31 +452,37 @@ func Resolve(p *Policy, u *UserSettings, override *EnvironmentChoice) (*Settings
 
 	s.SentRetentionMaxDays = intOr(p, KeySentRetentionMax, MaxSentRetentionDays)
 	s.origins[KeySentRetentionMax] = machine(KeySentRetentionMax)
-	s.SentRetentionDays = userInt(KeySentRetentionDays, u.SentRetentionDays, DefaultSentRetentionDays, 1, s.SentRetentionMaxDays, KeySentRetentionMax)
+	retMax := bound{v: s.SentRetentionMaxDays}
+	if p.Has(KeySentRetentionMax) {
+		retMax.from = KeySentRetentionMax
+	}
+	s.SentRetentionDays = userInt(KeySentRetentionDays, u.SentRetentionDays, DefaultSentRetentionDays, bound{v: 1}, retMax)
 
 	lo, hasLo := p.int(KeySyncIntervalMin)
 	hi, hasHi := p.int(KeySyncIntervalMax)
-	if !hasLo {
+	loB, hiB := bound{}, bound{}
+	if hasLo {
+		loB.from = KeySyncIntervalMin
+	} else {
 		lo = DefaultSyncMinMinutes
 	}
-	if !hasHi {
+	if hasHi {
+		hiB.from = KeySyncIntervalMax
+	} else {
 		hi = DefaultSyncMaxMinutes
 	}
 	if lo > hi { // only one bound set, beyond the other's default
 		if hasLo {
-			hi = lo
+			hi, hiB.from = lo, KeySyncIntervalMin
 		} else {
-			lo = hi
+			lo, loB.from = hi, KeySyncIntervalMax
 		}
 	}
+	loB.v, hiB.v = lo, hi
 	s.SyncIntervalMin, s.SyncIntervalMax = time.Duration(lo)*time.Minute, time.Duration(hi)*time.Minute
 	s.origins[KeySyncIntervalMin] = machine(KeySyncIntervalMin)
 	s.origins[KeySyncIntervalMax] = machine(KeySyncIntervalMax)
-	boundKey := KeySyncIntervalMin
-	if u.SyncIntervalMinutes != nil && *u.SyncIntervalMinutes > hi {
-		boundKey = KeySyncIntervalMax
-	}
-	s.SyncInterval = time.Duration(userInt(KeySyncInterval, u.SyncIntervalMinutes, DefaultSyncMinutes, lo, hi, boundKey)) * time.Minute
+	s.SyncInterval = time.Duration(userInt(KeySyncInterval, u.SyncIntervalMinutes, DefaultSyncMinutes, loB, hiB)) * time.Minute
 
 	s.Prefetch = true
 	s.origins[KeyPrefetch] = Origin{Locked: userLocked(KeyPrefetch), From: lockedFrom(KeyPrefetch)}

@@ -9,6 +9,13 @@
 // store and never imports Fyne. The store hands it decrypted bytes; the UI
 // calls it off the UI goroutine and shows the returned images.
 //
+// Every render is bounded: each call into PDFium (opening a document, or
+// drawing, reading or searching a page) has a deadline
+// (Options.CallDeadline), each PDFium instance's memory has a cap
+// (Options.MemoryLimit) and images decoded in Go have pixel and memory
+// caps. A document that meets a limit is refused as "too large to draw
+// safely" (KindTooLarge) and the instance it ran on is replaced.
+//
 // Every problem with a file comes back as an *Error with a Kind and a
 // plain-English reason (Error.Message gives "This document could not be
 // displayed: <reason>"); a failure never comes back as a blank image.

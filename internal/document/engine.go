@@ -18,6 +18,7 @@ import (
 	"github.com/klippa-app/go-pdfium/requests"
 	"github.com/klippa-app/go-pdfium/webassembly"
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/experimental"
 )
 
 // Defaults for Options.
@@ -26,8 +27,9 @@ const (
 	DefaultMaxFileBytes    = 256 << 20        // larger files are refused
 	DefaultCacheBytes      = 192 << 20        // page-cache cap
 	DefaultCachePages      = 48               // page-cache entry cap
-	DefaultMaxRenderPixels = 40_000_000       // one rendered page at most; the DPI is lowered to fit
-	DefaultMemoryLimit     = 1 << 30          // WebAssembly memory per PDFium instance
+	DefaultMaxRenderPixels = 24_000_000       // one rendered page at most; the DPI is lowered to fit
+	DefaultMemoryLimit     = 320 << 20        // WebAssembly memory per PDFium instance
+	DefaultCallDeadline    = 3 * time.Second  // one page drawn, read or searched, or one document opened
 	defaultCloseTimeout    = 10 * time.Second // waiting for an in-flight call when closing a document
 )
 
@@ -57,8 +59,16 @@ type Options struct {
 	MaxPages        int
 	MaxFileBytes    int64
 	MaxRenderPixels int
-	// MemoryLimit caps each instance's WebAssembly memory in bytes.
+	// MemoryLimit caps each instance's WebAssembly memory in bytes: what
+	// PDFium may use to decode a page's streams and images and to draw it.
 	MemoryLimit int64
+	// CallDeadline bounds one call into PDFium: opening a document, or
+	// drawing, reading or searching one page. A call that runs past it, or
+	// that needs more memory than MemoryLimit, is stopped, its instance is
+	// replaced by a fresh one, and the document is refused as too large to
+	// draw safely (KindTooLarge): decompression bombs and huge images end
+	// there instead of holding the viewer for minutes.
+	CallDeadline time.Duration
 	// Logger receives operational logs (never document content). Default
 	// slog.Default().
 	Logger *slog.Logger
@@ -87,6 +97,9 @@ func (o Options) withDefaults() Options {
 	if o.MemoryLimit <= 0 {
 		o.MemoryLimit = DefaultMemoryLimit
 	}
+	if o.CallDeadline <= 0 {
+		o.CallDeadline = DefaultCallDeadline
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -101,8 +114,9 @@ type Engine struct {
 	ready  chan struct{} // closed when start-up finished (err says how)
 	err    error
 	cancel context.CancelFunc
+	runCtx context.Context
 
-	pool      pdfium.Pool
+	rc        wazero.RuntimeConfig
 	compCache wazero.CompilationCache
 	workers   []*worker
 	startup   time.Duration
@@ -117,12 +131,17 @@ type Engine struct {
 
 // worker is one PDFium instance. PDFium is single-threaded, so every call on
 // an instance holds its slot; waiting for the slot honours the caller's
-// context, so abandoned requests leave the queue at once.
+// context, so abandoned requests leave the queue at once. Each instance
+// has a pool (and WebAssembly runtime) of its own, so one can be stopped
+// mid-call (stop) without touching the others.
 type worker struct {
 	slot    chan struct{}
 	closing <-chan struct{} // closed when the engine shuts down
 	inst    pdfium.Pdfium
-	docs    int // open documents, guarded by Engine.mu
+	pool    pdfium.Pool        // guarded by slot
+	stop    context.CancelFunc // stops inst, even mid-call; guarded by slot
+	mem     *memGuard          // inst's memory; guarded by slot
+	docs    int                // open documents, guarded by Engine.mu
 	// gen counts instance replacements (guarded by slot): documents opened
 	// on an earlier generation are opened again from their bytes.
 	gen int
@@ -230,9 +249,9 @@ func (e *Engine) start(startCtx, runCtx context.Context) (err error) {
 			err = fmt.Errorf("start pdf engine: panic: %v", r)
 		}
 	}()
-	rc := wazero.NewRuntimeConfig().
-		WithMemoryLimitPages(uint32(min(e.opts.MemoryLimit/65536, 65536))).
-		WithCloseOnContextDone(true)
+	// Every instance compiles the module through this cache, so replacing
+	// one (after a failure or a refused document) takes a fraction of a
+	// second, and so does start-up after the first run with CacheDir.
 	if e.opts.CacheDir != "" {
 		if err := os.MkdirAll(e.opts.CacheDir, 0o700); err != nil {
 			return fmt.Errorf("start pdf engine: create compile cache folder: %w", err)
@@ -242,38 +261,85 @@ func (e *Engine) start(startCtx, runCtx context.Context) (err error) {
 			return fmt.Errorf("start pdf engine: open compile cache: %w", err)
 		}
 		e.compCache = cc
-		rc = rc.WithCompilationCache(cc)
+	} else {
+		e.compCache = wazero.NewCompilationCache()
 	}
+	// The memory cap is enforced by each instance's memGuard rather than
+	// WithMemoryLimitPages, so that a refused grow is seen and reported.
+	e.rc = wazero.NewRuntimeConfig().
+		WithCloseOnContextDone(true).
+		WithCompilationCache(e.compCache)
+	e.runCtx = runCtx
 	if err := startCtx.Err(); err != nil {
 		return fmt.Errorf("start pdf engine: %w", err)
 	}
+	for range e.opts.Instances {
+		w := &worker{slot: make(chan struct{}, 1), closing: e.closing}
+		if err := e.newInstance(w); err != nil {
+			e.closeWorkers()
+			return fmt.Errorf("start pdf engine: %w", err)
+		}
+		e.workers = append(e.workers, w)
+		if err := startCtx.Err(); err != nil {
+			e.closeWorkers()
+			return fmt.Errorf("start pdf engine: %w", err)
+		}
+	}
+	return nil
+}
+
+// newInstance starts a PDFium instance for w in a pool of its own, with its
+// memory capped by a fresh memGuard and a context that stops it. Call it
+// before w is in use, or with w's slot held.
+func (e *Engine) newInstance(w *worker) error {
+	g := newMemGuard(e.opts.MemoryLimit)
+	ctx, stop := context.WithCancel(experimental.WithMemoryAllocator(e.runCtx, g))
 	pool, err := webassembly.Init(webassembly.Config{
-		Context:  runCtx,
+		Context:  ctx,
 		MinIdle:  1,
-		MaxIdle:  e.opts.Instances,
-		MaxTotal: e.opts.Instances,
+		MaxIdle:  1,
+		MaxTotal: 1,
 		// An empty FSConfig: the module sees no host files; documents are
 		// handed over as bytes.
 		FSConfig:      wazero.NewFSConfig(),
-		RuntimeConfig: rc,
+		RuntimeConfig: e.rc,
 		Stdout:        discard{},
 		Stderr:        discard{},
 	})
 	if err != nil {
-		return fmt.Errorf("start pdf engine: %w", err)
+		stop()
+		return fmt.Errorf("pdf instance: %w", err)
 	}
-	e.pool = pool
-	for range e.opts.Instances {
-		inst, err := pool.GetInstanceWithContext(runCtx)
-		if err != nil {
-			return fmt.Errorf("start pdf engine: instance: %w", err)
-		}
-		e.workers = append(e.workers, &worker{slot: make(chan struct{}, 1), closing: e.closing, inst: inst})
+	gctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	inst, err := pool.GetInstanceWithContext(gctx)
+	if err != nil {
+		_ = pool.Close()
+		stop()
+		return fmt.Errorf("pdf instance: %w", err)
 	}
-	if err := startCtx.Err(); err != nil {
-		return fmt.Errorf("start pdf engine: %w", err)
-	}
+	w.inst, w.pool, w.stop, w.mem = inst, pool, stop, g
 	return nil
+}
+
+// dropInstance stops w's instance and releases its pool and memory. Call
+// it with w's slot held (or when w is not in use).
+func dropInstance(w *worker) {
+	if w.pool == nil {
+		return
+	}
+	w.haveBitmap = false // it lived in the instance's memory
+	w.stop()
+	_ = w.pool.Close()
+	w.pool, w.inst = nil, nil
+}
+
+// closeWorkers drops every instance started so far (a failed start-up).
+func (e *Engine) closeWorkers() {
+	for _, w := range e.workers {
+		dropInstance(w)
+	}
+	e.workers = nil
 }
 
 type discard struct{}
@@ -342,14 +408,10 @@ func (e *Engine) Close() error {
 	e.mu.Unlock()
 	<-e.ready
 	var errs []error
-	if e.pool != nil {
-		// Take every slot so no call is in flight while the pool closes.
-		for _, w := range e.workers {
-			w.slot <- struct{}{}
-		}
-		if err := e.pool.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close pdf pool: %w", err))
-		}
+	// Take every slot so no call is in flight while the instances close.
+	for _, w := range e.workers {
+		w.slot <- struct{}{}
+		dropInstance(w)
 	}
 	e.cancel()
 	if e.compCache != nil {
@@ -385,25 +447,72 @@ func (e *Engine) unpick(w *worker) {
 	e.mu.Unlock()
 }
 
-// replaceInstance swaps a failed PDFium instance for a fresh one. Call with
-// the worker's slot held. Documents on the worker reopen on their next use.
-func (e *Engine) replaceInstance(w *worker, cause error) error {
+// retire stops a failed or stopped PDFium instance and releases its
+// memory at once; ensureInstance starts a fresh one when the worker is next
+// used, and documents on the worker reopen then. Call with the worker's
+// slot held.
+func (e *Engine) retire(w *worker, cause error) {
 	if de, ok := cause.(*Error); ok && de.Err != nil {
 		cause = de.Err // the runtime's message (a trap or closed module), not document content
 	}
-	e.opts.Logger.Warn("pdf instance failed; starting a fresh one", "err", cause)
-	w.haveBitmap = false // it lived in the old instance's memory
-	_ = w.inst.Kill()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	inst, err := e.pool.GetInstanceWithContext(ctx)
-	if err != nil {
-		return fmt.Errorf("replace pdf instance: %w", err)
-	}
-	w.inst = inst
+	e.opts.Logger.Warn("pdf instance failed; a fresh one will be started", "err", cause)
+	dropInstance(w)
 	w.gen++
+}
+
+// ensureInstance starts a fresh instance for a worker whose last one was
+// retired. Call with the worker's slot held.
+func (e *Engine) ensureInstance(w *worker) error {
+	if w.inst != nil {
+		return nil
+	}
+	if err := e.newInstance(w); err != nil {
+		e.opts.Logger.Error("pdf instance not replaced", "err", err)
+		return newError(KindRender, err, "the PDF viewer stopped working; close and reopen Triage Desk")
+	}
 	return nil
 }
+
+// tooLargeToDraw is the reason a document is refused when a call into
+// PDFium ran past the deadline or needed more memory than the cap.
+const tooLargeToDraw = "too large to draw safely"
+
+// guarded runs f, a call into w's instance, with the slot held and the
+// call deadline armed: past the deadline the instance is stopped mid-call.
+// It reports whether f met a limit (the deadline, or a refused memory
+// grow), in which case the instance has been retired and the result must
+// not be used: an allocation PDFium could not make may have left
+// something out of the drawing.
+func (e *Engine) guarded(w *worker, f func() error) (err error, limited bool) {
+	w.mem.refused.Store(false)
+	stop := w.stop
+	var expired atomic.Bool
+	t := time.AfterFunc(e.opts.CallDeadline, func() {
+		expired.Store(true)
+		stop()
+	})
+	err = f()
+	t.Stop()
+	limited = expired.Load() || w.mem.refused.Load()
+	if !limited {
+		return err, false
+	}
+	limit := errCallDeadline
+	if w.mem.refused.Load() {
+		limit = errMemoryCap
+	}
+	e.opts.Logger.Warn("pdf call stopped at a limit; the document is refused", "limit", limit,
+		"deadline", e.opts.CallDeadline, "memory_cap", e.opts.MemoryLimit, "memory_high", w.mem.high.Load())
+	e.retire(w, limit)
+	return newError(KindTooLarge, errors.Join(limit, err), tooLargeToDraw), true
+}
+
+// The limits a call into PDFium can meet, in the chain of its KindTooLarge
+// error.
+var (
+	errCallDeadline = errors.New("stopped at the call deadline")
+	errMemoryCap    = errors.New("stopped at the memory cap")
+)
 
 // isInstanceFailure reports errors that mean the WebAssembly instance itself
 // failed (a trap or a closed module) rather than the document.

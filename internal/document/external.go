@@ -225,44 +225,22 @@ func (t *TempFiles) Cleanup() error {
 }
 
 // SaveCopy writes data into dir (a folder the clinician chose) as
-// SanitizeFilename(name, ext), never overwriting: an existing name gets
-// " (2)", " (3)"... It returns the path written. Call it only after the
-// clinician accepted LeaveStoreWarning.
+// SanitizeFilename(name, ext): a new, owner-only file, never overwriting
+// (an existing name gets " (2)", " (3)"...) and never written through a
+// link. It returns the path written. Call it only after the clinician
+// accepted LeaveStoreWarning.
 func SaveCopy(dir, name, ext string, data []byte) (string, error) {
-	clean := SanitizeFilename(name, ext)
-	base, e := splitExt(clean)
-	for n := 1; n < 1000; n++ {
-		candidate := clean
-		if n > 1 {
-			candidate = fmt.Sprintf("%s (%d)%s", base, n, e)
-		}
-		path := filepath.Join(dir, candidate)
-		err := writeNew(path, data)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		if err != nil {
-			return "", fmt.Errorf("save copy: %w", err)
-		}
-		return path, nil
+	path, err := atomicfile.CreateNewIn(dir, SanitizeFilename(name, ext), data, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("save copy: %w", err)
 	}
-	return "", fmt.Errorf("save copy: too many files named %q", base)
+	return path, nil
 }
 
-// writeNew creates path exclusively (0600), writes and syncs data.
+// writeNew creates path as a new owner-only file (never through a link)
+// holding data.
 func writeNew(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(data)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		_ = os.Remove(path)
-		return err
-	}
-	return nil
+	return atomicfile.CreateNew(path, data, 0o600)
 }
 
 func randomHex(n int) string {

@@ -19,7 +19,7 @@ import (
 // Image limits.
 const (
 	DefaultMaxImagePixels = 100_000_000 // larger images are refused as decompression bombs
-	DefaultMaxImageBytes  = 512 << 20   // decoded pixel memory an image may need
+	DefaultMaxImageBytes  = 256 << 20   // decoded pixel memory an image may need (keeps a preview well under 600 MB)
 	DefaultDisplayMax     = 2400        // longest side of a display image
 )
 

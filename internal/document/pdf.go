@@ -82,12 +82,17 @@ func (e *Engine) Open(ctx context.Context, data []byte) (*PDF, error) {
 		return nil, err
 	}
 	defer w.release()
-	p := &PDF{e: e, w: w, id: e.nextID.Add(1), info: info, data: data, gen: w.gen}
-	if err := p.open(); err != nil {
+	if err := e.ensureInstance(w); err != nil {
 		e.unpick(w)
-		if isInstanceFailure(err) {
-			// The file broke the instance: start a fresh one for the next caller.
-			_ = e.replaceInstance(w, err)
+		return nil, err
+	}
+	p := &PDF{e: e, w: w, id: e.nextID.Add(1), info: info, data: data, gen: w.gen}
+	err, limited := e.guarded(w, p.open)
+	if err != nil {
+		e.unpick(w)
+		if !limited && isInstanceFailure(err) {
+			// The file broke the instance: a fresh one for the next caller.
+			e.retire(w, err)
 		}
 		return nil, err
 	}
@@ -177,20 +182,22 @@ func (p *PDF) do(ctx context.Context, f func() error) error {
 	}
 	defer p.w.release()
 	// If the instance fails (a WebAssembly trap, say), replace it, reopen
-	// the document and try once more.
+	// the document and try once more. A call stopped at the deadline or the
+	// memory cap is not tried again: the document itself is the problem.
 	for attempt := 0; ; attempt++ {
+		if err := p.e.ensureInstance(p.w); err != nil {
+			return err
+		}
 		if p.gen != p.w.gen {
-			if err := p.reopen(); err != nil {
+			if err, _ := p.e.guarded(p.w, p.reopen); err != nil {
 				return err
 			}
 		}
-		err := f()
-		if !isInstanceFailure(err) || attempt == 1 {
+		err, limited := p.e.guarded(p.w, f)
+		if limited || !isInstanceFailure(err) || attempt == 1 {
 			return err
 		}
-		if rerr := p.e.replaceInstance(p.w, err); rerr != nil {
-			return newError(KindRender, rerr, "the PDF viewer stopped working; close and reopen Triage Desk")
-		}
+		p.e.retire(p.w, err)
 	}
 }
 

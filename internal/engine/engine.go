@@ -198,16 +198,18 @@ type Engine struct {
 	push *pusher
 	book *patientBook
 
-	mu          sync.Mutex
-	status      SyncStatus
-	stateCh     chan struct{} // closed and replaced on every status change
-	authPaused  bool
-	probeDelay  time.Duration
-	complete    map[string]int                 // UBRN -> version whose documents are all cached
-	prevItems   map[string]triage.WorklistItem // the last pulled worklist
-	prevLoaded  bool
-	pending     map[string]pendingDoc // attachment id -> re-poll
-	pendingWake chan struct{}
+	mu         sync.Mutex
+	status     SyncStatus
+	stateCh    chan struct{} // closed and replaced on every status change
+	authPaused bool
+	probeDelay time.Duration
+	complete   map[string]int                 // UBRN -> version whose documents are all cached
+	prevItems  map[string]triage.WorklistItem // the last pulled worklist
+	prevLoaded bool
+	// cacheChecked: every cached record was authenticated this run.
+	cacheChecked bool
+	pending      map[string]pendingDoc // attachment id -> re-poll
+	pendingWake  chan struct{}
 
 	pullReq    chan struct{}
 	outboxWake chan struct{}
@@ -300,15 +302,35 @@ func (e *Engine) SessionChanged() {
 
 // StoreChanged tells the engine about a change to its store. Wire it to
 // store.Options.OnChange: a new decision wakes the pusher at once, each
-// decision's change of state is published as a DecisionChanged event, and
-// outbox changes are summarised as OutboxChanged events.
+// decision's change of state is published as a DecisionChanged event,
+// outbox changes are summarised as OutboxChanged events, and a cache that
+// was rebuilt, or lost damaged records, is downloaded again.
 func (e *Engine) StoreChanged(c store.Change) {
-	if c.Kind == store.ChangeOutbox {
+	switch c.Kind {
+	case store.ChangeOutbox:
 		if c.UBRN != "" && c.State != "" {
 			e.emit(DecisionChanged{UBRN: c.UBRN, DecisionID: c.DecisionID, State: c.State})
 		}
 		signal(e.outboxWake)
 		e.push.countDirty()
+	case store.ChangeCacheRebuilt:
+		// The cache was set aside and started empty: forget what was
+		// cached and download everything again.
+		e.mu.Lock()
+		e.complete = map[string]int{}
+		e.prevItems, e.prevLoaded = nil, false
+		e.mu.Unlock()
+		signal(e.pullReq)
+	case store.ChangeCacheRecordsDropped:
+		// Damaged records were removed: the next pull downloads them again.
+		if c.UBRN != "" {
+			e.forget(c.UBRN)
+		} else {
+			e.mu.Lock()
+			e.complete = map[string]int{}
+			e.mu.Unlock()
+		}
+		signal(e.pullReq)
 	}
 }
 

@@ -55,9 +55,12 @@ type PrefetchProgress struct {
 	Done, Total int
 }
 
-// OutboxChanged: the outbox changed; Counts has every state's count.
+// OutboxChanged: the outbox changed; Counts has every readable decision's
+// state. Damage lists the outbox's damaged records (they are not in
+// Counts): show Damage.Summary() wherever the counts are shown.
 type OutboxChanged struct {
 	Counts map[triage.OutboxState]int
+	Damage store.OutboxDamage
 }
 
 // DecisionChanged: one decision's outbox entry changed state (queued,

@@ -2,15 +2,20 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
+	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
 // SyncReport says what SyncOnce did.
 type SyncReport struct {
 	Pull PullResult
+	// PullError is why the pull failed (nil if it worked). Decisions were
+	// sent all the same.
+	PullError error
 	// Downloads counts prefetch downloads finished (including those given
 	// up); Remaining those left queued because e-RS could not be reached
 	// or sign-in is needed.
@@ -18,18 +23,25 @@ type SyncReport struct {
 	// RefDataError is set when reference data was due and could not be
 	// refreshed (the stored copy is kept).
 	RefDataError error
-	// Outbox counts decisions by state afterwards.
+	// Outbox counts decisions by state afterwards; Damage lists the
+	// outbox's damaged records, which are not in the counts.
 	Outbox map[triage.OutboxState]int
+	Damage store.OutboxDamage
 	// Status is the engine's state afterwards.
 	Status SyncStatus
 }
 
-// SyncOnce does one complete sync in the foreground: it pulls the
-// worklist, refreshes reference data when due, downloads everything the
-// worklist needs (progress, if not nil, is called after each download), and
-// sends the decisions that are due, waiting for each. Decisions that must
-// be retried later stay queued. It must not be called while Run is
-// running. Errors: the pull's (nothing else was attempted) or ctx's.
+// SyncOnce does one complete sync in the foreground. It sends the
+// decisions that are due (waiting for each) while it pulls the worklist,
+// refreshes reference data when due and downloads everything the worklist
+// needs (progress, if not nil, is called after each download): sending
+// never waits for the pull, and a failed pull does not stop it. Decisions
+// that must be retried later stay queued. It must not be called while Run
+// is running.
+//
+// The report is filled in as far as the sync got, even with an error.
+// Errors: the pull's (SyncReport.PullError), reading the outbox's, or
+// ctx's.
 func (e *Engine) SyncOnce(ctx context.Context, progress func(PrefetchProgress)) (SyncReport, error) {
 	var rep SyncReport
 	e.runMu.Lock()
@@ -45,16 +57,43 @@ func (e *Engine) SyncOnce(ctx context.Context, progress func(PrefetchProgress)) 
 		e.runMu.Unlock()
 	}()
 
-	pr, err := e.Pull(ctx)
-	rep.Pull = pr
-	if err != nil {
-		rep.Status = e.Status()
-		return rep, err
-	}
-	if e.refDataDue(ctx) == 0 {
-		rep.RefDataError = e.RefreshReferenceData(ctx)
-	}
+	pushed := make(chan error, 1)
+	go func() { pushed <- e.pushDue(ctx) }()
 
+	rep.Pull, rep.PullError = e.Pull(ctx)
+	if errors.Is(rep.PullError, store.ErrCacheDamaged) && ctx.Err() == nil {
+		// The cache was set aside and started empty: pull into the new one.
+		rep.Pull, rep.PullError = e.Pull(ctx)
+	}
+	if rep.PullError == nil {
+		if e.refDataDue(ctx) == 0 {
+			rep.RefDataError = e.RefreshReferenceData(ctx)
+		}
+		rep.Downloads, rep.Remaining = e.prefetchAll(ctx, progress)
+	}
+	pushErr := <-pushed
+
+	var err error
+	rep.Outbox, err = e.OutboxCounts(ctx)
+	if err == nil {
+		rep.Damage, err = e.st.OutboxDamage(ctx)
+	}
+	rep.Status = e.Status()
+	switch {
+	case ctx.Err() != nil:
+		return rep, ctx.Err()
+	case err != nil:
+		return rep, fmt.Errorf("sync: read the outbox: %w", err)
+	case pushErr != nil:
+		return rep, fmt.Errorf("sync: send decisions: %w", pushErr)
+	}
+	return rep, rep.PullError
+}
+
+// prefetchAll downloads everything queued until the queue is empty, e-RS
+// cannot be used, or ctx ends, and returns how many downloads finished and
+// how many are left.
+func (e *Engine) prefetchAll(ctx context.Context, progress func(PrefetchProgress)) (done, remaining int) {
 	before := e.q.added()
 	wctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -88,15 +127,17 @@ func (e *Engine) SyncOnce(ctx context.Context, progress func(PrefetchProgress)) 
 	cancel()
 	wg.Wait()
 	unsubscribe()
-	rep.Remaining = e.q.pending()
-	rep.Downloads = e.q.added() - before - rep.Remaining
-	if err := ctx.Err(); err != nil {
-		return rep, err
-	}
+	remaining = e.q.pending()
+	return e.q.added() - before - remaining, remaining
+}
 
-	// Each decision is tried at most a few times here; the rest wait for
-	// the next sync.
-	unsent, _ := e.st.UnsentCount(ctx)
+// pushDue sends the decisions that are due, waiting for each; each is
+// tried at most a few times here and the rest wait for the next sync.
+func (e *Engine) pushDue(ctx context.Context) error {
+	unsent, err := e.st.UnsentCount(ctx)
+	if err != nil {
+		return err
+	}
 	budget := 3*unsent + e.cfg.PushWorkers
 	for budget > 0 {
 		var pwg sync.WaitGroup
@@ -107,7 +148,5 @@ func (e *Engine) SyncOnce(ctx context.Context, progress func(PrefetchProgress)) 
 			break
 		}
 	}
-	rep.Outbox, _ = e.OutboxCounts(ctx)
-	rep.Status = e.Status()
-	return rep, ctx.Err()
+	return nil
 }

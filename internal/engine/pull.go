@@ -38,6 +38,9 @@ func (e *Engine) Pull(ctx context.Context) (PullResult, error) {
 		return res, fmt.Errorf("pull worklist: %w", err)
 	}
 	e.noteSuccess()
+	if err := e.checkCache(ctx); err != nil {
+		return res, err
+	}
 	if err := e.loadPrev(ctx); err != nil {
 		return res, err
 	}
@@ -135,6 +138,29 @@ func (e *Engine) Pull(ctx context.Context) (PullResult, error) {
 	e.log.Info("worklist pulled", "items", res.Total, "new", res.New, "changed", res.Changed, "left", res.Left,
 		"queued", res.Queued, "request_id", wl.Meta.RequestID, "correlation_id", wl.Meta.CorrelationID)
 	return res, nil
+}
+
+// checkCache has the store authenticate every cached record once per run
+// of the engine, before the first pull plans anything: damaged records are
+// dropped then, and this pull downloads them again.
+func (e *Engine) checkCache(ctx context.Context) error {
+	e.mu.Lock()
+	done := e.cacheChecked
+	e.mu.Unlock()
+	if done {
+		return nil
+	}
+	n, err := e.st.CheckCache(ctx)
+	if err != nil && !errors.Is(err, store.ErrCacheDamaged) {
+		return fmt.Errorf("pull worklist: %w", err)
+	}
+	if n > 0 {
+		e.log.Warn("damaged cache records dropped; downloading them again", "records", n)
+	}
+	e.mu.Lock()
+	e.cacheChecked = true
+	e.mu.Unlock()
+	return nil
 }
 
 // loadPrev loads the last stored worklist as the baseline the first time.

@@ -69,6 +69,12 @@ func (p *pusher) dispatch(ctx context.Context, wg *sync.WaitGroup) (time.Time, i
 		}
 		return e.now().Add(e.cfg.PushCheckInterval), 0
 	}
+	if d, err := e.st.OutboxDamage(ctx); err == nil && d.Held {
+		// Nothing can be audited, so nothing is sent: every screen says
+		// so (OutboxChanged.Damage) and the decisions stay queued.
+		p.reportHeld(len(entries), d)
+		return e.now().Add(e.cfg.PushCheckInterval), 0
+	}
 	id, live := e.cfg.Session.Identity()
 	usable, _ := e.usable()
 	now := e.now()
@@ -146,6 +152,16 @@ func (p *pusher) reportWaiting(live, usable bool, mine, others int) {
 	case others > 0:
 		w = OutboxWaiting{Count: others, Reason: fmt.Sprintf("%s made under another role or organisation. They will be sent when you sign in that way.", plural(others))}
 	}
+	p.publishWaiting(w)
+}
+
+// reportHeld publishes that the outbox is held by a damaged record.
+func (p *pusher) reportHeld(n int, d store.OutboxDamage) {
+	p.publishWaiting(OutboxWaiting{Count: max(n, 1), Reason: d.Summary()})
+}
+
+// publishWaiting publishes w when it differs from the last one published.
+func (p *pusher) publishWaiting(w OutboxWaiting) {
 	p.mu.Lock()
 	changed := w != p.waiting
 	p.waiting = w
@@ -180,13 +196,18 @@ func (p *pusher) runCounter(ctx context.Context) {
 		default:
 		}
 		counts, err := p.e.OutboxCounts(ctx)
+		var damage store.OutboxDamage
+		if err == nil {
+			damage, err = p.e.st.OutboxDamage(ctx)
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				p.e.log.Warn("counting the outbox failed", "err", err)
+				p.e.emit(ErrorEvent{Op: "outbox", Message: triage.ErrorMessage(err), Err: err})
 			}
 			continue
 		}
-		p.e.emit(OutboxChanged{Counts: counts})
+		p.e.emit(OutboxChanged{Counts: counts, Damage: damage})
 	}
 }
 
@@ -271,6 +292,11 @@ func (p *pusher) send(ctx context.Context, en store.Entry) {
 			log.Warn("could not start sending", "err", err)
 			return
 		}
+	} else if en, err = e.st.ResumeSend(ctx, en.ID); err != nil {
+		// Left sending by a stopped process and not applied: this is
+		// another attempt, and counts as one.
+		log.Warn("could not resume sending", "err", err)
+		return
 	}
 	for _, a := range en.Decision.Attachments {
 		if a.BinaryID != "" {

@@ -3,6 +3,7 @@ package erssandbox
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -138,11 +139,14 @@ func (f *Faults) UnmarshalJSON(b []byte) error {
 func (f Faults) Validate() error {
 	for name, p := range map[string]float64{"hang": f.Hang, "reset": f.Reset, "500": f.ServerError,
 		"503": f.Unavailable, "504": f.PASTimeout, "drop": f.DropAfterApply} {
-		if p < 0 || p > 1 {
+		if !(p >= 0 && p <= 1) { // NaN fails both
 			return fmt.Errorf("fault %s: probability %v is not between 0 and 1", name, p)
 		}
 	}
-	if f.RatePerSecond < 0 || f.Burst < 0 || f.Latency < 0 || f.RetryAfter < 0 {
+	if !(f.RatePerSecond >= 0) || math.IsInf(f.RatePerSecond, 0) {
+		return fmt.Errorf("faults: rate %v is not a number of requests per second", f.RatePerSecond)
+	}
+	if f.Burst < 0 || f.Latency < 0 || f.RetryAfter < 0 {
 		return fmt.Errorf("faults: rate, burst, latency and retry-after cannot be negative")
 	}
 	return nil

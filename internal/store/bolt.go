@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -22,6 +23,9 @@ type damagedError struct {
 	file   string
 	reason string
 	err    error
+	// short is set when the file is shorter than its own records say: its
+	// end was cut off.
+	short bool
 }
 
 func (e *damagedError) Error() string {
@@ -148,7 +152,7 @@ func checkSize(db *bolt.DB, name string) error {
 		return &damagedError{file: name, reason: "its metadata cannot be read", err: err}
 	}
 	if fi.Size() < need {
-		return &damagedError{file: name, reason: fmt.Sprintf("it is shorter (%d bytes) than its own records say (%d bytes)", fi.Size(), need)}
+		return &damagedError{file: name, reason: fmt.Sprintf("it is shorter (%d bytes) than its own records say (%d bytes)", fi.Size(), need), short: true}
 	}
 	return nil
 }
@@ -210,11 +214,20 @@ func createBolt(path string, initFn func(tx *bolt.Tx) error) error {
 	return atomicfile.SyncDir(filepath.Dir(path))
 }
 
+// beforeCompactRename, if set (tests), runs just before the compacted copy
+// is renamed over the file.
+var beforeCompactRename func(path string)
+
 // compactFile copies db into a fresh file with bbolt.Compact (which leaves
-// deleted and freed pages behind), fsyncs it, closes db and atomically
-// renames the copy over the original. db is closed whatever happens; the
-// caller reopens the path. On Windows the file must be closed before the
-// rename, which this order ensures.
+// deleted and freed pages behind), fsyncs it and atomically renames the
+// copy over the original, then closes db; the caller reopens the path. db
+// is closed whatever happens. The rename happens while db is still open,
+// so its lock is held until the new file is in place: no other process can
+// open the old file in between and write to it after it was replaced.
+// Windows cannot rename over an open file, so there db is closed first;
+// the store's other file stays locked meanwhile, and a process opening the
+// store takes the outbox first and writes nothing before it also has the
+// cache, so it gives up without writing.
 func compactFile(db *bolt.DB) (before, after int64, err error) {
 	path := db.Path()
 	name := filepath.Base(path)
@@ -235,12 +248,22 @@ func compactFile(db *bolt.DB) (before, after int64, err error) {
 	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}
-	closeQuietly(db)
 	if err != nil {
+		closeQuietly(db)
 		os.Remove(tmp)
 		return before, 0, fmt.Errorf("compact %s: %w", name, err)
 	}
-	if err := atomicfile.Rename(tmp, path); err != nil {
+	if runtime.GOOS == "windows" {
+		closeQuietly(db)
+	}
+	if beforeCompactRename != nil {
+		beforeCompactRename(path)
+	}
+	err = atomicfile.Rename(tmp, path)
+	if runtime.GOOS != "windows" {
+		closeQuietly(db)
+	}
+	if err != nil {
 		os.Remove(tmp)
 		return before, 0, fmt.Errorf("compact %s: %w", name, err)
 	}

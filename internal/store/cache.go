@@ -125,25 +125,32 @@ func (s *Store) dataSealer(dataKey []byte) *sealer {
 
 // decodeRef opens a refs value: unwrap the data key, then the info.
 func (s *Store) decodeRef(k, v []byte) (*refRec, error) {
+	return decodeRefWith(s.wrapSeal, s.userDir, k, v)
+}
+
+// decodeRefWith is decodeRef with the wrapping sealer and user given (for
+// doctor, which has the keys but no Store).
+func decodeRefWith(wrap *sealer, userDir string, k, v []byte) (*refRec, error) {
 	if len(v) < 2 {
-		return nil, errSealBroken
+		return nil, damaged(bRefs, k, nil)
 	}
 	n := int(binary.BigEndian.Uint16(v))
 	if len(v) < 2+n {
-		return nil, errSealBroken
+		return nil, damaged(bRefs, k, nil)
 	}
 	wrapped := v[2 : 2+n]
-	dk, err := s.wrapSeal.open(aadRefKey, k, wrapped)
+	dk, err := wrap.open(aadRefKey, k, wrapped)
 	if err != nil {
-		return nil, err
+		return nil, damaged(bRefs, k, err)
 	}
-	r := &refRec{key: bytes.Clone(k), wrapped: bytes.Clone(wrapped), seal: s.dataSealer(dk)}
+	se, _ := newSealer(dk, userDir, CacheSchemaVersion)
+	r := &refRec{key: bytes.Clone(k), wrapped: bytes.Clone(wrapped), seal: se}
 	pt, err := r.seal.open(aadRefInfo, k, v[2+n:])
 	if err != nil {
-		return nil, err
+		return nil, damaged(bRefs, k, err)
 	}
 	if err := json.Unmarshal(pt, &r.info); err != nil {
-		return nil, errors.Join(errSealBroken, err)
+		return nil, damaged(bRefs, k, err)
 	}
 	return r, nil
 }
@@ -257,15 +264,15 @@ func (s *Store) Referral(ctx context.Context, ubrn string) (CachedReferral, erro
 		}
 		pt, err := r.seal.open(bReferrals, r.key, v)
 		if err != nil {
-			return err
+			return damaged(bReferrals, r.key, err)
 		}
 		if len(pt) < 4 || int(binary.BigEndian.Uint32(pt)) > len(pt)-4 {
-			return errSealBroken
+			return damaged(bReferrals, r.key, nil)
 		}
 		n := int(binary.BigEndian.Uint32(pt))
 		var m referralMeta
 		if err := json.Unmarshal(pt[4:4+n], &m); err != nil {
-			return errors.Join(errSealBroken, err)
+			return damaged(bReferrals, r.key, err)
 		}
 		out = CachedReferral{Referral: m.Referral, Raw: pt[4+n:], ETag: m.ETag, FetchedAt: m.FetchedAt, ServerTime: m.ServerTime}
 		return nil
@@ -277,14 +284,21 @@ func (s *Store) Referral(ctx context.Context, ubrn string) (CachedReferral, erro
 func (s *Store) CachedReferrals(ctx context.Context) ([]CacheInfo, error) {
 	var out []CacheInfo
 	err := s.cacheTx(ctx, false, func(tx *bolt.Tx) error {
-		return tx.Bucket([]byte(bRefs)).ForEach(func(k, v []byte) error {
+		out = out[:0]
+		var bad recordErrors
+		err := tx.Bucket([]byte(bRefs)).ForEach(func(k, v []byte) error {
 			r, err := s.decodeRef(k, v)
 			if err != nil {
-				return err
+				bad = append(bad, damagedRecords(err)...)
+				return nil
 			}
 			out = append(out, r.info.cacheInfo())
 			return nil
 		})
+		if err == nil && len(bad) > 0 {
+			return bad // dropped by cacheTx, then listed again without them
+		}
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list cached referrals: %w", err)
@@ -366,8 +380,10 @@ func (s *Store) Document(ctx context.Context, ubrn, id string) (DocumentMeta, []
 		if v == nil {
 			return errNotFound("document")
 		}
-		data, err = r.seal.open(bDocs, dk, v)
-		return err
+		if data, err = r.seal.open(bDocs, dk, v); err != nil {
+			return damaged(bDocs, dk, err)
+		}
+		return nil
 	})
 	return meta, data, err
 }
@@ -510,10 +526,11 @@ func (s *Store) ReferenceData(ctx context.Context) (triage.ReferenceData, error)
 		}
 		pt, err := s.cacheSeal.open(bRefData, k, v)
 		if err != nil {
-			return err
+			return damaged(bRefData, k, err)
 		}
+		rd = triage.ReferenceData{}
 		if err := json.Unmarshal(pt, &rd); err != nil {
-			return errors.Join(errSealBroken, err)
+			return damaged(bRefData, k, err)
 		}
 		return nil
 	})

@@ -102,6 +102,7 @@ func runCrashChild(t *testing.T, profile, keyfile string, seed uint64, acks int,
 	mustNoErr(t, cmd.Start(), "start child")
 	var c crashCycle
 	ready := make(chan struct{})
+	firstAck := make(chan struct{})
 	done := make(chan struct{})
 	progressed := make(chan struct{})
 	go func() {
@@ -113,6 +114,9 @@ func runCrashChild(t *testing.T, profile, keyfile string, seed uint64, acks int,
 			case line == "ready":
 				close(ready)
 			case strings.HasPrefix(line, "ack "):
+				if len(c.acked) == 0 {
+					close(firstAck)
+				}
 				c.acked = append(c.acked, strings.TrimPrefix(line, "ack "))
 				if len(c.acked) == acks {
 					close(progressed)
@@ -122,14 +126,23 @@ func runCrashChild(t *testing.T, profile, keyfile string, seed uint64, acks int,
 			}
 		}
 	}()
-	select {
-	case <-ready:
-	case <-done:
-		_ = cmd.Wait()
-		t.Fatalf("child exited before it was ready: %s", stderr.String())
-	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("child never became ready")
+	// The kill comes killAfter the first acknowledged decision (not after
+	// opening): on a loaded machine one fsync can outlast the whole delay,
+	// and every cycle must have written something for the check to mean
+	// anything.
+	for _, ev := range []struct {
+		ch   chan struct{}
+		what string
+	}{{ready, "ready"}, {firstAck, "acknowledging a decision"}} {
+		select {
+		case <-ev.ch:
+		case <-done:
+			_ = cmd.Wait()
+			t.Fatalf("child exited before %s: %s", ev.what, stderr.String())
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatalf("child never got to %s", ev.what)
+		}
 	}
 	select {
 	case <-progressed:

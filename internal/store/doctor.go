@@ -32,6 +32,10 @@ const (
 	FileDamaged  FileState = "damaged" // bbolt cannot read it safely
 	FileWrongKey FileState = "wrong-key"
 	FileNewer    FileState = "newer" // written by a newer version
+	// FileRecordsDamaged: the file opens, but some of its records fail
+	// authentication (bit rot inside single values). Found only with the
+	// key.
+	FileRecordsDamaged FileState = "damaged-records"
 )
 
 // FileReport describes one file without revealing patient data.
@@ -42,11 +46,17 @@ type FileReport struct {
 	Schema  uint32
 	Problem string         // plain English, empty when fine
 	Counts  map[string]int // records per bucket (needs no key)
-	// With a key: how many decisions are unsent, and the audit check.
+	// With a key: how many decisions are unsent (counting damaged records
+	// that may hold one), and the audit check.
 	KeyChecked   bool
 	Unsent       int
 	AuditRecords uint64
 	AuditProblem string
+	// With a key: the outbox's damaged records, named as far as the audit
+	// log allows (FileRecordsDamaged), or how many cache records are
+	// damaged (they are dropped and downloaded again by the next sync).
+	Damage       OutboxDamage
+	CacheDamaged int
 }
 
 // KeyState says whether the user's master key could be read.
@@ -158,6 +168,11 @@ func diagnoseFile(path, format string, schema uint32, userDir string, ks *keyset
 				fr.Problem = "The file was written by a newer version of Triage Desk."
 				return nil
 			}
+			if v == 0 && tx.Bucket([]byte(bMeta)) != nil {
+				fr.State = FileDamaged
+				fr.Problem = "The file is damaged: its schema version is missing."
+				return nil
+			}
 			_ = tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 				fr.Counts[string(name)] = b.Stats().KeyN
 				return nil
@@ -170,28 +185,41 @@ func diagnoseFile(path, format string, schema uint32, userDir string, ks *keyset
 				key = ks.outbox
 			}
 			se, _ := newSealer(key, userDir, v)
+			ob := outboxReader{se: se, index: ks.index}
 			m := tx.Bucket([]byte(bMeta))
 			if m == nil || m.Get(mKeyCheck) == nil {
 				return nil
 			}
-			if _, err := se.open(bMeta, mKeyCheck, m.Get(mKeyCheck)); err != nil {
+			if _, err := se.open(bMeta, mKeyCheck, m.Get(mKeyCheck)); err != nil && (format != outboxFormat || !ob.anyReadable(tx)) {
 				fr.State = FileWrongKey
 				fr.Problem = "The key in the keychain does not open this file (the keychain was reset, or this is another user's file)."
 				return nil
 			}
 			fr.KeyChecked = true
 			if format != outboxFormat {
+				fr.CacheDamaged = len(ks.cacheReader(userDir).scan(tx))
+				if fr.CacheDamaged > 0 {
+					fr.State = FileRecordsDamaged
+					fr.Problem = fmt.Sprintf("%d record(s) in the offline copy are damaged. Triage Desk removes them and downloads them again from e-RS at the next sync; nothing needs doing.", fr.CacheDamaged)
+				}
 				return nil
 			}
+			fr.Damage = ob.describe(tx, ob.scan(tx))
 			if b := tx.Bucket([]byte(bEntries)); b != nil {
 				_ = b.ForEach(func(k, v []byte) error {
 					pt, err := se.open(bEntries, k, v)
 					var e Entry
-					if err == nil && json.Unmarshal(pt, &e) == nil && e.State.Unsent() {
+					if err == nil && json.Unmarshal(pt, &e) == nil && e.State.Unsent() &&
+						ob.readable(bDecisions, k, tx.Bucket([]byte(bDecisions)).Get(k)) {
 						fr.Unsent++
 					}
 					return nil
 				})
+			}
+			fr.Unsent += fr.Damage.PossiblyUnsent()
+			if fr.Damage.Damaged() {
+				fr.State = FileRecordsDamaged
+				fr.Problem = fr.Damage.Summary()
 			}
 			if tx.Bucket([]byte(bAudit)) != nil {
 				sum, err := verifyAuditTx(tx, se, func(tx *bolt.Tx) (auditHead, error) {
@@ -243,12 +271,67 @@ type Export struct {
 	Decisions   []ExportedEntry `json:"decisions"`
 	// OrphanDecisions were recovered without their outbox entry.
 	OrphanDecisions []triage.Decision `json:"orphanDecisions,omitempty"`
-	Audit           []AuditRecord     `json:"audit"`
-	// AuditCheck says how far the recovered audit chain verifies.
+	// Reconstructed are decisions the audit log records whose outbox entry
+	// could not be read (damaged, or lost with a cut or damaged file),
+	// with what the log says happened to each: "created, no send result:
+	// possibly unsent" means check the referral in e-RS.
+	Reconstructed []ReconstructedDecision `json:"reconstructedFromAudit,omitempty"`
+	// Damaged names the damaged records of a file whose pages are sound
+	// (read through the database), each with its audit trail.
+	Damaged []DamagedRecord `json:"damagedRecords,omitempty"`
+	Audit   []AuditRecord   `json:"audit"`
+	// AuditCheck says how far the recovered audit chain verifies, and
+	// whether it ends where the log's head says (AuditCut when it ends
+	// early).
 	AuditCheck string `json:"auditCheck"`
+	AuditCut   bool   `json:"auditCut,omitempty"`
 	// Unreadable counts records that did not authenticate.
 	Unreadable int      `json:"unreadable"`
 	Notes      []string `json:"notes,omitempty"`
+}
+
+// ReconstructedDecision is a decision known only from the audit log.
+type ReconstructedDecision struct {
+	DecisionID      string               `json:"decisionId"`
+	UBRN            string               `json:"ubrn"`
+	Kind            triage.DecisionKind  `json:"kind"`
+	ReasonCode      string               `json:"reasonCode,omitempty"`
+	Outcome         triage.ReviewOutcome `json:"outcome,omitempty"`
+	ReferralVersion int                  `json:"referralVersion,omitempty"`
+	By              triage.Identity      `json:"by"`
+	CreatedAt       time.Time            `json:"createdAt,omitzero"`
+	// Status is what the log shows happened last; PossiblyUnsent is true
+	// unless it shows the decision sent, cancelled, discarded or replaced.
+	Status         string `json:"status"`
+	PossiblyUnsent bool   `json:"possiblyUnsent"`
+	// DecisionRecovered is true when the decision itself was read (it is
+	// in OrphanDecisions).
+	DecisionRecovered bool          `json:"decisionRecovered,omitempty"`
+	Trail             []AuditRecord `json:"auditTrail"`
+}
+
+// PossiblyUnsent counts the decisions of the export that may not have
+// reached e-RS: recovered entries in an unsent state, and decisions
+// reconstructed from the audit log without a send result.
+func (ex *Export) PossiblyUnsent() int {
+	recovered, reconstructed := ex.UnsentCounts()
+	return recovered + reconstructed
+}
+
+// UnsentCounts counts the recovered entries in an unsent state and the
+// reconstructed decisions that may be unsent.
+func (ex *Export) UnsentCounts() (recovered, reconstructed int) {
+	for _, d := range ex.Decisions {
+		if d.Entry.State.Unsent() {
+			recovered++
+		}
+	}
+	for _, r := range ex.Reconstructed {
+		if r.PossiblyUnsent {
+			reconstructed++
+		}
+	}
+	return recovered, reconstructed
 }
 
 // ExportOutbox reads whatever can be read from the outbox.db in dir (a user
@@ -279,6 +362,13 @@ func ExportOutbox(ctx context.Context, dir string, keys KeyProvider, now time.Ti
 	if errors.Is(err, ErrAlreadyRunning) {
 		return nil, fmt.Errorf("export: %w", err)
 	}
+	var de *damagedError
+	if errors.As(err, &de) && de.short {
+		// The end of the file is gone: so may be the latest copy of the
+		// audit log's head, and any head found is not trusted to be it.
+		rec.cut = true
+		ex.Notes = append(ex.Notes, "The file's end was cut off ("+de.reason+"): the latest records, and decisions made last, may be missing.")
+	}
 	healthy := err == nil && checkBolt(db) == nil
 	if healthy {
 		ex.Method = "database"
@@ -287,11 +377,20 @@ func ExportOutbox(ctx context.Context, dir string, keys KeyProvider, now time.Ti
 				for _, name := range []string{bEntries, bDecisions, bAudit} {
 					if b := tx.Bucket([]byte(name)); b != nil {
 						_ = b.ForEach(func(k, v []byte) error {
-							rec.add(name, k, v)
+							if !rec.add(name, k, v) {
+								rec.unreadable++
+							}
 							return nil
 						})
 					}
 				}
+				if m := tx.Bucket([]byte(bMeta)); m != nil {
+					if v := m.Get(mAuditHead); v != nil {
+						rec.add(bMeta, mAuditHead, v)
+					}
+				}
+				ob := outboxReader{se: rec.audit, index: ks.index}
+				ex.Damaged = ob.describe(tx, ob.scan(tx)).Records
 				return nil
 			})
 		})
@@ -309,6 +408,9 @@ func ExportOutbox(ctx context.Context, dir string, keys KeyProvider, now time.Ti
 			return nil, fmt.Errorf("export: read %s: %w", OutboxFile, err)
 		}
 		scanLeaves(data, func(k, v []byte) {
+			if bytes.Equal(k, mAuditHead) && rec.add(bMeta, k, v) {
+				return
+			}
 			for _, name := range []string{bEntries, bDecisions, bAudit} {
 				if rec.add(name, k, v) {
 					return
@@ -329,6 +431,9 @@ type recovery struct {
 	entries                map[string]Entry
 	decisions              map[string]triage.Decision
 	audits                 map[uint64]auditCopy
+	head                   *auditHead // the highest copy of the log's head that authenticates
+	cut                    bool       // the file's end is gone: head may not be the latest
+	index                  []byte
 	unreadable             int
 }
 
@@ -339,7 +444,7 @@ type auditCopy struct {
 
 func newRecovery(ks keyset, userDir string) *recovery {
 	se, _ := newSealer(ks.outbox, userDir, OutboxSchemaVersion)
-	return &recovery{entry: se, decision: se, audit: se,
+	return &recovery{entry: se, decision: se, audit: se, index: ks.index,
 		entries: map[string]Entry{}, decisions: map[string]triage.Decision{}, audits: map[uint64]auditCopy{}}
 }
 
@@ -374,6 +479,18 @@ func (r *recovery) add(bucket string, k, v []byte) bool {
 			return false
 		}
 		r.audits[a.Seq] = auditCopy{a, bytes.Clone(js)}
+	case bMeta:
+		pt, err := r.audit.open(bMeta, k, v)
+		if err != nil {
+			return false
+		}
+		var h auditHead
+		if json.Unmarshal(pt, &h) != nil {
+			return false
+		}
+		if r.head == nil || h.Seq > r.head.Seq {
+			r.head = &h
+		}
 	default:
 		return false
 	}
@@ -404,23 +521,86 @@ func (r *recovery) fill(ex *Export) {
 	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
 	prev := make([]byte, sha256.Size)
 	verified := uint64(0)
+	ix := auditIndex{byDecision: map[string][]AuditRecord{}, byRef: map[string]string{}, bySeq: map[uint64]AuditRecord{}}
 	for i, s := range seqs {
 		a := r.audits[s]
 		ex.Audit = append(ex.Audit, a.rec)
+		ix.add(r.index, a.rec)
 		if uint64(i+1) == s && verified == uint64(i) && bytes.Equal(a.rec.PrevHash, prev) && bytes.Equal(chainHash(prev, a.js), a.rec.Hash) {
 			verified = s
 			prev = a.rec.Hash
 		}
 	}
-	switch {
-	case len(seqs) == 0:
-		ex.AuditCheck = "No audit records could be read."
-	case verified == uint64(len(seqs)):
-		ex.AuditCheck = fmt.Sprintf("All %d audit records read; the chain from the first to the last verifies.", len(seqs))
-	default:
-		ex.AuditCheck = fmt.Sprintf("%d audit records read; the chain verifies from record 1 to %d only: later records may be missing or out of order.", len(seqs), verified)
+	head := r.head
+	if r.cut {
+		head = nil
+	}
+	ex.AuditCheck, ex.AuditCut = auditVerdict(len(seqs), verified, prev, head)
+	if len(seqs) == 0 && ex.Method != "database" {
+		ex.AuditCheck = "No audit records could be read from the damaged file, so decisions may be missing from this export: check the referrals in e-RS."
+		ex.AuditCut = true
+	}
+	r.reconstruct(ex, ix)
+	for i := range ex.Damaged {
+		if ex.Damaged[i].Trail == nil && ex.Damaged[i].DecisionID != "" {
+			ex.Damaged[i].Trail = ix.byDecision[string(decisionKey(r.index, ex.Damaged[i].DecisionID))]
+		}
 	}
 	ex.Unreadable = r.unreadable
+}
+
+// auditVerdict says how far a recovered audit chain verifies: read records,
+// the last record the chain verifies to (and its hash), and the log's head
+// if it could be read. A chain is only "verified" when it reaches the head;
+// one that ends before the head says is reported as cut.
+func auditVerdict(read int, verified uint64, lastHash []byte, head *auditHead) (string, bool) {
+	switch {
+	case read == 0 && (head == nil || head.Seq == 0):
+		return "No audit records could be read.", head != nil && head.Seq > 0
+	case head != nil && head.Seq == verified && uint64(read) == verified && bytes.Equal(head.Hash, lastHash):
+		return fmt.Sprintf("All %d audit records read; the chain from the first to the last verifies, and the last is the last one written.", read), false
+	case head != nil && head.Seq > verified:
+		return fmt.Sprintf("The audit log is cut: %d of the %d records written were read, and the chain verifies from record 1 to %d only; "+
+			"records %d to %d are missing or damaged. Decisions recorded there may be missing from this export: check the referrals in e-RS.",
+			read, head.Seq, verified, verified+1, head.Seq), true
+	case head != nil:
+		return fmt.Sprintf("%d audit records read; the chain verifies from record 1 to %d only: later records may be damaged or out of order.", read, verified), true
+	}
+	return fmt.Sprintf("%d audit records read; the chain verifies from record 1 to %d, but it cannot be confirmed that record %d was the last one written "+
+		"(the log's head is unreadable, or the file's end was cut off), so later records may be missing: check the referrals in e-RS.", read, verified, verified), true
+}
+
+// reconstruct lists the decisions the audit log records whose outbox
+// entry was not recovered.
+func (r *recovery) reconstruct(ex *Export, ix auditIndex) {
+	for _, trail := range ix.byDecision {
+		id := trail[0].DecisionID
+		if _, ok := r.entries[id]; ok {
+			continue
+		}
+		rd := ReconstructedDecision{DecisionID: id, Trail: trail}
+		for _, a := range trail {
+			if rd.UBRN == "" {
+				rd.UBRN = a.UBRN
+			}
+			if a.Event == EventDecisionCreated {
+				rd.Kind, rd.ReasonCode, rd.Outcome, rd.ReferralVersion, rd.By, rd.CreatedAt =
+					a.Kind, a.ReasonCode, a.Outcome, a.ReferralVersion, a.Who, a.At
+			}
+		}
+		if rd.Kind == "" {
+			rd.Kind = trail[0].Kind
+		}
+		rd.Status, rd.PossiblyUnsent = trailStatus(trail)
+		_, rd.DecisionRecovered = r.decisions[id]
+		ex.Reconstructed = append(ex.Reconstructed, rd)
+	}
+	slices.SortFunc(ex.Reconstructed, func(a, b ReconstructedDecision) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.DecisionID, b.DecisionID)
+	})
 }
 
 // scanLeaves walks every 4096-byte boundary of a bbolt file and calls fn for
@@ -473,8 +653,8 @@ func scanLeafPage(p []byte, fn func(k, v []byte), depth int) {
 	}
 }
 
-// SetAsideOutbox renames a damaged outbox.db, or one whose key is missing
-// or wrong, in dir to
+// SetAsideOutbox renames a damaged outbox.db (whole, or with damaged
+// records), or one whose key is missing or wrong, in dir to
 // outbox.db.set-aside-<timestamp> so Triage Desk can start with an empty
 // outbox. It never deletes anything and refuses a healthy file. Export
 // what can be read first.
@@ -485,7 +665,7 @@ func SetAsideOutbox(ctx context.Context, dir string, keys KeyProvider, now time.
 		return "", fmt.Errorf("set aside: %w", ErrAlreadyRunning)
 	case r.Outbox.State == FileMissing:
 		return "", errors.New("set aside: there is no saved decisions file")
-	case r.Outbox.State == FileDamaged, r.Outbox.State == FileWrongKey, r.Key == KeyMissing:
+	case r.Outbox.State == FileDamaged, r.Outbox.State == FileRecordsDamaged, r.Outbox.State == FileWrongKey, r.Key == KeyMissing:
 	default:
 		return "", fmt.Errorf("set aside: the saved decisions file is %s, not damaged or locked out; it was left in place", r.Outbox.State)
 	}

@@ -85,6 +85,7 @@ const (
 	msgOutboxNewer = "Your saved decisions were written by a newer version of Triage Desk. " +
 		"Nothing has been changed. Install the newer version again to send them."
 	msgCacheDamaged = "The offline copy of your referrals is damaged. Triage Desk will set it aside and download the referrals from e-RS again. Your saved decisions are not affected."
+	msgCacheRebuilt = "The offline copy of your referrals was damaged, so it was set aside and is being downloaded again from e-RS. Your saved decisions are not affected. Try again in a moment."
 	msgNotFound     = "This item is not stored on this computer. Go online and refresh to download it."
 	msgClosed       = "Triage Desk's local store is closed. Restart Triage Desk."
 	msgWrongUser    = "This decision was made by a different clinician. It can only be changed or sent while they are signed in."

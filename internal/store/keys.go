@@ -61,17 +61,27 @@ type Keyring interface {
 
 // OSKeyring is the OS keychain through go-keyring's package functions
 // (Windows Credential Manager, macOS Keychain, the Secret Service on Linux),
-// so keyring.MockInit and keyring.MockInitWithError affect it.
+// so keyring.MockInit and keyring.MockInitWithError affect it. On Linux it
+// never starts a D-Bus session bus of its own (noBusAutolaunch).
 type OSKeyring struct{}
 
 // Get reads an item.
-func (OSKeyring) Get(s, u string) (string, error) { return keyring.Get(s, u) }
+func (OSKeyring) Get(s, u string) (string, error) {
+	noBusAutolaunch()
+	return keyring.Get(s, u)
+}
 
 // Set writes an item.
-func (OSKeyring) Set(s, u, p string) error { return keyring.Set(s, u, p) }
+func (OSKeyring) Set(s, u, p string) error {
+	noBusAutolaunch()
+	return keyring.Set(s, u, p)
+}
 
 // Delete removes an item.
-func (OSKeyring) Delete(s, u string) error { return keyring.Delete(s, u) }
+func (OSKeyring) Delete(s, u string) error {
+	noBusAutolaunch()
+	return keyring.Delete(s, u)
+}
 
 // KeychainProvider keeps master keys in the OS keychain (Windows Credential
 // Manager, macOS Keychain, Secret Service on Linux) as base64 text, 44

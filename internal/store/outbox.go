@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -194,9 +195,15 @@ func (s *Store) enqueueTx(tx *bolt.Tx, d triage.Decision, replaces string, rec A
 	if tx.Bucket([]byte(bDecisions)).Get(dk) != nil {
 		return Entry{}, userError(triage.ECONFLICT, nil, errors.New("duplicate decision id"), "This decision has already been saved.")
 	}
+	if s.held() {
+		return Entry{}, errHeld()
+	}
 	rk := refKey(s.keys.index, d.UBRN)
 	active := tx.Bucket([]byte(bActive))
-	if active.Get(rk) != nil {
+	if v := active.Get(rk); v != nil {
+		if err := s.pendingReadable(tx, rk, v); err != nil {
+			return Entry{}, err
+		}
 		return Entry{}, userError(triage.ECONFLICT, ErrDecisionPending, nil, msgPending)
 	}
 	e := Entry{
@@ -275,11 +282,11 @@ func (s *Store) getEntry(tx *bolt.Tx, id string, withDecision bool) (*Entry, err
 func (s *Store) decodeEntry(k, v []byte) (*Entry, error) {
 	pt, err := s.obSeal.open(bEntries, k, v)
 	if err != nil {
-		return nil, fmt.Errorf("outbox entry: %w", err)
+		return nil, fmt.Errorf("outbox entry: %w", damaged(bEntries, k, err))
 	}
 	var e Entry
 	if err := json.Unmarshal(pt, &e); err != nil {
-		return nil, fmt.Errorf("outbox entry: %w", errors.Join(errSealBroken, err))
+		return nil, fmt.Errorf("outbox entry: %w", damaged(bEntries, k, err))
 	}
 	return &e, nil
 }
@@ -287,21 +294,50 @@ func (s *Store) decodeEntry(k, v []byte) (*Entry, error) {
 func (s *Store) joinDecision(tx *bolt.Tx, k []byte, e *Entry) error {
 	v := tx.Bucket([]byte(bDecisions)).Get(k)
 	if v == nil {
-		return fmt.Errorf("decision %s: %w", e.ID, errSealBroken)
+		return fmt.Errorf("decision: %w", damaged(bDecisions, k, errors.New("missing")))
 	}
 	pt, err := s.obSeal.open(bDecisions, k, v)
 	if err != nil {
-		return fmt.Errorf("decision: %w", err)
+		return fmt.Errorf("decision: %w", damaged(bDecisions, k, err))
 	}
 	if err := json.Unmarshal(pt, &e.Decision); err != nil {
-		return fmt.Errorf("decision: %w", errors.Join(errSealBroken, err))
+		return fmt.Errorf("decision: %w", damaged(bDecisions, k, err))
 	}
 	return nil
+}
+
+// pendingReadable checks that the unsent decision a referral's marker
+// points at can be read: a damaged marker, or a marker pointing at a
+// damaged decision, gets its own message (the clinician cannot see that
+// decision in the outbox).
+func (s *Store) pendingReadable(tx *bolt.Tx, rk, v []byte) error {
+	id, err := s.obSeal.open(bActive, rk, v)
+	if err == nil {
+		k := decisionKey(s.keys.index, string(id))
+		var e *Entry
+		if ev := tx.Bucket([]byte(bEntries)).Get(k); ev != nil {
+			if e, err = s.decodeEntry(k, ev); err == nil {
+				err = s.joinDecision(tx, k, e)
+			}
+		}
+		if err == nil {
+			return nil
+		}
+	} else {
+		err = damaged(bActive, rk, err)
+	}
+	s.noteDamage(damagedRecords(err))
+	return userError(triage.ECONFLICT, ErrOutboxDamaged, err,
+		"A decision already saved for this referral is in a damaged record and cannot be read or sent, so a new one cannot be saved for it. "+
+			"Check the referral in e-RS. "+NextStep)
 }
 
 // modify loads an entry, lets fn check and change it and name the audit
 // records to write, then saves entry and records in the same transaction.
 func (s *Store) modify(ctx context.Context, id string, fn func(tx *bolt.Tx, e *Entry) ([]AuditRecord, error)) (Entry, error) {
+	if s.held() {
+		return Entry{}, errHeld()
+	}
 	var out Entry
 	err := s.outboxTx(ctx, true, func(tx *bolt.Tx) error {
 		e, err := s.getEntry(tx, id, true)
@@ -352,7 +388,10 @@ func (s *Store) clearActive(tx *bolt.Tx, rk []byte, id string) error {
 	}
 	cur, err := s.obSeal.open(bActive, rk, v)
 	if err != nil {
-		return err
+		// A damaged marker is left as it is (and reported); the decision
+		// it belonged to still moves on.
+		s.noteDamage([]*recordError{{bucket: bActive, key: bytes.Clone(rk), err: err}})
+		return nil
 	}
 	if string(cur) != id {
 		return nil
@@ -377,6 +416,20 @@ func (s *Store) BeginSend(ctx context.Context, id string) (Entry, error) {
 			return nil, illegal(e.State, triage.OutboxSending, "sent now")
 		}
 		e.State = triage.OutboxSending
+		e.Attempts++
+		return nil, nil
+	})
+}
+
+// ResumeSend counts another attempt at a decision left sending by a
+// process that stopped mid-send (a crash, or a kill), once re-reading the
+// referral showed the earlier attempt was not applied: the engine is about
+// to send it again. Errors: ErrIllegalTransition unless sending.
+func (s *Store) ResumeSend(ctx context.Context, id string) (Entry, error) {
+	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
+		if e.State != triage.OutboxSending {
+			return nil, illegal(e.State, triage.OutboxSending, "sent again")
+		}
 		e.Attempts++
 		return nil, nil
 	})
@@ -597,6 +650,9 @@ func (s *Store) Amend(ctx context.Context, id string, d triage.Decision) (Entry,
 	if err := s.checkDecision(&d); err != nil {
 		return Entry{}, err
 	}
+	if s.held() {
+		return Entry{}, errHeld()
+	}
 	s.purgeMu.Lock()
 	defer s.purgeMu.Unlock()
 	var out Entry
@@ -668,11 +724,14 @@ type EntryFilter struct {
 func (s *Store) Entries(ctx context.Context, f EntryFilter) ([]Entry, error) {
 	ubrn := normalizeUBRN(f.UBRN)
 	var out []Entry
+	var bad recordErrors
 	err := s.outboxTx(ctx, false, func(tx *bolt.Tx) error {
+		out, bad = out[:0], bad[:0]
 		return tx.Bucket([]byte(bEntries)).ForEach(func(k, v []byte) error {
 			e, err := s.decodeEntry(k, v)
 			if err != nil {
-				return err
+				bad = append(bad, damagedRecords(err)...)
+				return nil
 			}
 			if len(f.States) > 0 && !slices.Contains(f.States, e.State) {
 				return nil
@@ -681,7 +740,8 @@ func (s *Store) Entries(ctx context.Context, f EntryFilter) ([]Entry, error) {
 				return nil
 			}
 			if err := s.joinDecision(tx, k, e); err != nil {
-				return err
+				bad = append(bad, damagedRecords(err)...)
+				return nil
 			}
 			out = append(out, *e)
 			return nil
@@ -690,8 +750,21 @@ func (s *Store) Entries(ctx context.Context, f EntryFilter) ([]Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)
 	}
+	s.skipped(bad)
 	sortEntries(out)
 	return out, nil
+}
+
+// skipped remembers damaged records a listing left out (they are reported
+// by OutboxDamage, never dropped silently).
+func (s *Store) skipped(bad recordErrors) {
+	if len(bad) == 0 {
+		return
+	}
+	s.log.Error("outbox records failed authentication and were left out", "records", len(bad))
+	if s.noteDamage(bad) {
+		s.emit(Change{Kind: ChangeOutbox})
+	}
 }
 
 func sortEntries(es []Entry) {
@@ -703,17 +776,25 @@ func sortEntries(es []Entry) {
 	})
 }
 
-// eachEntry calls fn for every entry (without its decision).
+// eachEntry calls fn for every readable entry (without its decision);
+// damaged ones are remembered and left out.
 func (s *Store) eachEntry(ctx context.Context, fn func(e *Entry) error) error {
-	return s.outboxTx(ctx, false, func(tx *bolt.Tx) error {
+	var bad recordErrors
+	err := s.outboxTx(ctx, false, func(tx *bolt.Tx) error {
+		bad = bad[:0]
 		return tx.Bucket([]byte(bEntries)).ForEach(func(k, v []byte) error {
 			e, err := s.decodeEntry(k, v)
 			if err != nil {
-				return err
+				bad = append(bad, damagedRecords(err)...)
+				return nil
 			}
 			return fn(e)
 		})
 	})
+	if err == nil {
+		s.skipped(bad)
+	}
+	return err
 }
 
 // Unsent returns the decisions that have not reached e-RS (queued,
@@ -723,22 +804,31 @@ func (s *Store) Unsent(ctx context.Context) ([]Entry, error) {
 		triage.OutboxQueued, triage.OutboxSending, triage.OutboxConflict, triage.OutboxFailed}})
 }
 
-// UnsentCount counts the decisions that have not reached e-RS.
+// UnsentCount counts the decisions that have not reached e-RS, counting
+// every damaged record that may hold one (OutboxDamage) as unsent.
 func (s *Store) UnsentCount(ctx context.Context) (int, error) {
 	n := 0
 	err := s.eachEntry(ctx, func(e *Entry) error {
-		if e.State.Unsent() {
+		if e.State.Unsent() && !s.knownDamaged(bDecisions, decisionKey(s.keys.index, e.ID)) {
 			n++
 		}
 		return nil
 	})
-	return n, err
+	if err != nil {
+		return n, err
+	}
+	d, err := s.OutboxDamage(ctx)
+	return n + d.PossiblyUnsent(), err
 }
 
 // Sendable returns the queued decisions due at now that were made under
 // identity who (same user, role, organisation and on-behalf-of), oldest
-// first. Decisions made under another identity are held for it.
+// first. Decisions made under another identity are held for it; none is
+// sendable while the outbox is held (OutboxDamage.Held).
 func (s *Store) Sendable(ctx context.Context, who triage.Identity, now time.Time) ([]Entry, error) {
+	if s.held() {
+		return nil, nil
+	}
 	es, err := s.Entries(ctx, EntryFilter{States: []triage.OutboxState{triage.OutboxQueued}})
 	if err != nil {
 		return nil, err

@@ -334,7 +334,7 @@ type CompactReport struct {
 
 // Compact rewrites both files without their free pages (bbolt.Compact into
 // a temporary file, fsync, close, atomic rename, reopen), so deleted data
-// leaves the disk. It waits for other calls to finish and blocks them while
+// leaves the disk. An outbox with damaged records is left as it is. It waits for other calls to finish and blocks them while
 // it runs. If a file cannot be reopened afterwards the store is closed and
 // the error says so.
 func (s *Store) Compact(ctx context.Context) (CompactReport, error) {
@@ -356,7 +356,12 @@ func (s *Store) Compact(ctx context.Context) (CompactReport, error) {
 	} else {
 		err = errors.Join(err, oerr)
 	}
-	if err == nil {
+	// An outbox with damaged records is never rewritten: they stay exactly
+	// where and as they are for doctor and support.
+	s.damMu.Lock()
+	obDamaged := len(s.damaged) > 0
+	s.damMu.Unlock()
+	if err == nil && !obDamaged {
 		rep.OutboxBefore, rep.OutboxAfter, err = compactFile(s.outbox)
 		s.outbox = nil
 		if db, oerr := openBolt(obPath, s.opts.LockTimeout, false); oerr == nil {

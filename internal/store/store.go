@@ -68,6 +68,10 @@ const (
 	ChangeOutbox        ChangeKind = "outbox"
 	ChangePurge         ChangeKind = "purge"
 	ChangeCacheRebuilt  ChangeKind = "cache-rebuilt"
+	// ChangeCacheRecordsDropped: damaged cache records of the referral
+	// (UBRN; "" when the damaged record did not say which) were removed
+	// and must be downloaded again.
+	ChangeCacheRecordsDropped ChangeKind = "cache-records-dropped"
 )
 
 // Change tells the engine or UI what a store call changed. It holds patient
@@ -97,6 +101,10 @@ type OpenReport struct {
 	// InFlight counts decisions left in the sending state: the engine must
 	// settle each by re-reading the referral before sending again.
 	InFlight int
+	// OutboxDamaged counts records of outbox.db that failed authentication
+	// (see Store.OutboxDamage). They are left exactly as they are; the
+	// others are read and sent as normal.
+	OutboxDamaged int
 }
 
 // Store is one user's encrypted offline store. It is safe for concurrent
@@ -123,6 +131,12 @@ type Store struct {
 	wrapSeal  *sealer // per-referral data keys
 
 	report OpenReport
+
+	// damaged lists the outbox records known to fail authentication:
+	// found when the store opened, or by a read since. They are never
+	// written.
+	damMu   sync.Mutex
+	damaged []damagedKey
 }
 
 // UserDir returns where the files of the user with the given SDS user id
@@ -199,7 +213,6 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open store: create user folder: %w", err)
 	}
-	s.removeTemps()
 
 	obPath := filepath.Join(s.dir, OutboxFile)
 	obExists := fileExists(obPath)
@@ -246,9 +259,24 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			return nil, err
 		}
 	}
+	// Leftovers of an interrupted create or compaction are removed only now
+	// that this process holds the outbox's lock: another Triage Desk that
+	// is compacting holds it too, so its temporary file is never taken
+	// from under it.
+	s.removeTemps()
 	if err := s.prepareOutbox(); err != nil {
 		closeQuietly(s.outbox)
 		return nil, err
+	}
+	_ = guard(func() error {
+		return s.outbox.View(func(tx *bolt.Tx) error {
+			s.damaged = s.obReader().scan(tx)
+			return nil
+		})
+	})
+	if n := len(s.damaged); n > 0 {
+		s.report.OutboxDamaged = n
+		s.log.Error("outbox has damaged records: they are reported and left as they are", "records", n, "held", s.held())
 	}
 	if err := s.openCache(); err != nil {
 		closeQuietly(s.outbox)
@@ -321,27 +349,65 @@ func (s *Store) initOutbox(tx *bolt.Tx) error {
 	return tx.Bucket([]byte(bMeta)).Put(mKeyCheck, s.obSeal.seal(bMeta, mKeyCheck, keyCheckPlain))
 }
 
-// prepareOutbox migrates the outbox and proves the key opens it.
+// prepareOutbox checks the outbox's format and schema and proves the key
+// opens it, reading only: opening never writes to the outbox (a read-only
+// command leaves it byte for byte as it was). Only a file of an older
+// schema is migrated, in one transaction.
 func (s *Store) prepareOutbox() error {
+	var found uint32
+	empty := false
 	err := guard(func() error {
-		return s.outbox.Update(func(tx *bolt.Tx) error {
-			found, err := migrate(tx, outboxFormat, OutboxSchemaVersion, outboxMigrations)
-			if err != nil {
-				return err
-			}
-			if found != OutboxSchemaVersion && found != 0 {
-				s.log.Info("migrated outbox", "from", found, "to", OutboxSchemaVersion)
-			}
+		return s.outbox.View(func(tx *bolt.Tx) error {
 			m := tx.Bucket([]byte(bMeta))
-			if kc := m.Get(mKeyCheck); kc != nil {
-				if _, err := s.obSeal.open(bMeta, mKeyCheck, kc); err != nil {
-					return ErrKeyMismatch
+			if m == nil {
+				// A file without buckets (an interrupted first start) is
+				// set up below; buckets without their bookkeeping mean
+				// the file lost it.
+				empty = tx.ForEach(func([]byte, *bolt.Bucket) error { return errStop }) == nil
+				if !empty {
+					return errors.New("the file's bookkeeping is missing")
 				}
 				return nil
 			}
-			return m.Put(mKeyCheck, s.obSeal.seal(bMeta, mKeyCheck, keyCheckPlain))
+			var format string
+			found, format = schemaOf(tx)
+			switch {
+			case format != "" && format != outboxFormat:
+				return fmt.Errorf("file holds %q data, expected %q", format, outboxFormat)
+			case found > OutboxSchemaVersion:
+				return fmt.Errorf("schema version %d, this build reads up to %d: %w", found, OutboxSchemaVersion, ErrNewerSchema)
+			case found == 0:
+				// Every outbox is created at a schema version: a file
+				// without one lost it.
+				return errors.New("the file's schema version is missing")
+			}
+			kc := m.Get(mKeyCheck)
+			if kc == nil {
+				return nil
+			}
+			if _, err := s.obSeal.open(bMeta, mKeyCheck, kc); err != nil && !s.obReader().anyReadable(tx) {
+				// Nothing opens under this key: it is the wrong key. (A
+				// damaged key check beside readable records is reported
+				// as a damaged record instead.)
+				return ErrKeyMismatch
+			}
+			return nil
 		})
 	})
+	if err == nil && (empty || found < OutboxSchemaVersion) {
+		err = guard(func() error {
+			return s.outbox.Update(func(tx *bolt.Tx) error {
+				if empty {
+					return s.initOutbox(tx)
+				}
+				_, err := migrate(tx, outboxFormat, OutboxSchemaVersion, outboxMigrations)
+				return err
+			})
+		})
+		if err == nil {
+			s.log.Info("migrated outbox", "from", found, "to", OutboxSchemaVersion)
+		}
+	}
 	var pe *panicError
 	switch {
 	case err == nil:
@@ -354,6 +420,7 @@ func (s *Store) prepareOutbox() error {
 	case errors.As(err, &pe):
 		return userError(triage.EINTERNAL, ErrOutboxDamaged, err, msgOutboxDamaged)
 	}
+	s.log.Error("outbox damaged: refusing to start", "err", err)
 	return userError(triage.EINTERNAL, ErrOutboxDamaged, err, msgOutboxDamaged)
 }
 
@@ -552,18 +619,20 @@ func (s *Store) acquire(ctx context.Context) error {
 }
 
 // outboxTx runs fn in an outbox transaction (write when update), turning a
-// bbolt panic into ErrOutboxDamaged.
+// bbolt panic into ErrOutboxDamaged, and a record that fails
+// authentication into ErrOutboxDamaged naming the record (which is
+// remembered, see OutboxDamage).
 func (s *Store) outboxTx(ctx context.Context, update bool, fn func(tx *bolt.Tx) error) error {
 	if err := s.acquire(ctx); err != nil {
 		return err
 	}
-	defer s.mu.RUnlock()
 	err := guard(func() error {
 		if update {
 			return s.outbox.Update(fn)
 		}
 		return s.outbox.View(fn)
 	})
+	s.mu.RUnlock()
 	var pe *panicError
 	if errors.As(err, &pe) {
 		s.log.Error("outbox read failed", "err", err)
@@ -571,35 +640,81 @@ func (s *Store) outboxTx(ctx context.Context, update bool, fn func(tx *bolt.Tx) 
 	}
 	if errors.Is(err, errSealBroken) {
 		s.log.Error("outbox record failed authentication", "err", err)
-		return userError(triage.EINTERNAL, ErrOutboxDamaged, err, msgOutboxDamaged)
+		if recs := damagedRecords(err); len(recs) > 0 && s.noteDamage(recs) {
+			s.emit(Change{Kind: ChangeOutbox})
+		}
+		var te *triage.Error
+		if errors.As(err, &te) && errors.Is(err, ErrOutboxDamaged) {
+			return err // it says already what the damage means here
+		}
+		return userError(triage.EINTERNAL, ErrOutboxDamaged, err, msgRecordDamaged)
 	}
 	return err
 }
 
-// cacheTx runs fn in a cache transaction, turning a bbolt panic or a record
-// that fails authentication into ErrCacheDamaged.
+// cacheTx runs fn in a cache transaction. A record that fails
+// authentication is dropped (dropCacheRecords: it is downloaded again) and
+// fn runs again, so fn must start from scratch each time. When records
+// cannot be dropped, or bbolt panics reading the file, the whole cache is
+// set aside and rebuilt (RebuildCache) and the call fails with
+// ErrCacheDamaged: the next sync downloads everything again.
 func (s *Store) cacheTx(ctx context.Context, update bool, fn func(tx *bolt.Tx) error) error {
+	const maxDrops = 3
+	var err error
+	for attempt := 0; ; attempt++ {
+		if err = s.cacheTxOnce(ctx, update, fn); err == nil {
+			return nil
+		}
+		var pe *panicError
+		if errors.As(err, &pe) {
+			s.log.Error("cache read failed", "err", err)
+			break
+		}
+		recs := damagedRecords(err)
+		if len(recs) == 0 {
+			return err
+		}
+		if attempt == maxDrops {
+			break
+		}
+		ubrns, derr := s.dropCacheRecords(ctx, recs)
+		if derr != nil {
+			s.log.Error("damaged cache records could not be removed", "err", derr)
+			err = errors.Join(err, derr)
+			break
+		}
+		s.log.Warn("damaged cache records removed; they will be downloaded again", "records", len(recs))
+		for _, u := range ubrns {
+			s.emit(Change{Kind: ChangeCacheRecordsDropped, UBRN: u})
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if _, rerr := s.RebuildCache(ctx); rerr != nil {
+		return userError(triage.EINTERNAL, ErrCacheDamaged, errors.Join(err, rerr), msgCacheDamaged)
+	}
+	return userError(triage.EINTERNAL, ErrCacheDamaged, err, msgCacheRebuilt)
+}
+
+// cacheTxOnce runs fn in one cache transaction.
+func (s *Store) cacheTxOnce(ctx context.Context, update bool, fn func(tx *bolt.Tx) error) error {
 	if err := s.acquire(ctx); err != nil {
 		return err
 	}
 	defer s.mu.RUnlock()
-	err := guard(func() error {
+	return guard(func() error {
 		if update {
 			return s.cache.Update(fn)
 		}
 		return s.cache.View(fn)
 	})
-	var pe *panicError
-	if errors.As(err, &pe) || errors.Is(err, errSealBroken) {
-		s.log.Error("cache read failed", "err", err)
-		return userError(triage.EINTERNAL, ErrCacheDamaged, err, msgCacheDamaged)
-	}
-	return err
 }
 
 // RebuildCache sets cache.db aside (as after a failed open) and starts an
-// empty one, for when a cache call returned ErrCacheDamaged. The outbox is
-// not touched. It returns the path the old file was renamed to.
+// empty one; cache calls do it themselves when the file cannot be read. The
+// outbox is not touched. It returns the path the old file was renamed to,
+// and emits ChangeCacheRebuilt so the engine downloads everything again.
 func (s *Store) RebuildCache(ctx context.Context) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
@@ -625,7 +740,7 @@ func (s *Store) RebuildCache(ctx context.Context) (string, error) {
 	s.report.CacheSetAside = aside
 	s.report.CacheProblem = "The offline copy of your referrals was damaged, so it was set aside and will be downloaded again from e-RS."
 	s.mu.Unlock()
-	s.log.Warn("cache rebuilt on request")
+	s.log.Warn("cache set aside and rebuilt")
 	s.emit(Change{Kind: ChangeCacheRebuilt})
 	return aside, nil
 }

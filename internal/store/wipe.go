@@ -40,9 +40,14 @@ func (s *Store) Wipe(ctx context.Context, o WipeOptions) error {
 	if err != nil {
 		return fmt.Errorf("wipe: %w", err)
 	}
-	if len(unsent) > 0 && !o.DiscardUnsent {
-		return userError(triage.ECONFLICT, ErrUnsentDecisions, fmt.Errorf("%d unsent", len(unsent)),
-			fmt.Sprintf("%d decision(s) have not reached e-RS yet. Send them first, or choose to discard them, before removing your data from this computer.", len(unsent)))
+	// Damaged records that may hold an unsent decision count as unsent.
+	dmg, err := s.OutboxDamage(ctx)
+	if err != nil {
+		return fmt.Errorf("wipe: %w", err)
+	}
+	if n := len(unsent) + dmg.PossiblyUnsent(); n > 0 && !o.DiscardUnsent {
+		return userError(triage.ECONFLICT, ErrUnsentDecisions, fmt.Errorf("%d unsent", n),
+			fmt.Sprintf("%d decision(s) have not reached e-RS yet. Send them first, or choose to discard them, before removing your data from this computer.", n))
 	}
 	err = s.outboxTx(ctx, true, func(tx *bolt.Tx) error {
 		for i := range unsent {

@@ -65,9 +65,13 @@ func (s *Store) Worklist(ctx context.Context, list triage.ListType) (WorklistSna
 		}
 		pt, err := s.cacheSeal.open(bWorklists, k, v)
 		if err != nil {
-			return err
+			return damaged(bWorklists, k, err)
 		}
-		return decodeSnapshot(pt, &snap)
+		snap = WorklistSnapshot{}
+		if err := decodeSnapshot(pt, &snap); err != nil {
+			return damaged(bWorklists, k, err)
+		}
+		return nil
 	})
 	return snap, err
 }
@@ -89,9 +93,12 @@ func (s *Store) LastSync(ctx context.Context) (time.Time, error) {
 		}
 		pt, err := s.cacheSeal.open(bMeta, mLastSync, v)
 		if err != nil {
-			return err
+			return damaged(bMeta, mLastSync, err)
 		}
-		return t.UnmarshalBinary(pt)
+		if err := t.UnmarshalBinary(pt); err != nil {
+			return damaged(bMeta, mLastSync, err)
+		}
+		return nil
 	})
 	return t, err
 }

@@ -1,6 +1,7 @@
 // Package testutil holds helpers shared by Triage Desk's tests: finding the
-// published e-RS and PDS example payloads, the project root and the
-// project's own fixtures in the top-level testdata folder.
+// published e-RS and PDS example payloads, the project root, the project's
+// own fixtures in the top-level testdata folder, and generating hostile
+// files (decompression bombs) that are never committed.
 package testutil
 
 import (
