@@ -160,8 +160,8 @@ func writePNG(g *Globals, path string, img image.Image) error {
 	return nil
 }
 
-// renderCacheDir is the engine's compilation cache inside the profile, as
-// the app uses it.
+// renderCacheDir is the engine's compilation cache, as the app uses it
+// (document.CompileCacheDir).
 func renderCacheDir(g *Globals) (string, error) {
 	profile := g.Profile
 	if profile == "" {

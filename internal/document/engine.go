@@ -33,9 +33,18 @@ const (
 	defaultCloseTimeout    = 10 * time.Second // waiting for an in-flight call when closing a document
 )
 
-// CompileCacheDir is where the app keeps the engine's compilation cache
-// inside a profile folder: pass it as Options.CacheDir.
+// CompileCacheDir is where the app keeps the engine's compilation cache:
+// pass it as Options.CacheDir. The cache holds PDFium compiled to machine
+// code, never patient data, so it lives in the OS user's cache folder
+// (for example ~/.cache/TriageDesk/pdfium or %LOCALAPPDATA%\TriageDesk\pdfium)
+// and is shared by every profile of that user: a new profile, or the demo's
+// throwaway one, starts without compiling PDFium again (about two seconds,
+// far longer on a slow laptop). Where the OS names no cache folder it is
+// kept inside the profile instead.
 func CompileCacheDir(profile string) string {
+	if dir, err := os.UserCacheDir(); err == nil && dir != "" {
+		return filepath.Join(dir, "TriageDesk", "pdfium")
+	}
 	return filepath.Join(profile, "cache", "pdfium")
 }
 
