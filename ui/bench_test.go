@@ -64,7 +64,6 @@ func cachedProfile(b testing.TB, n int, bigCRI bool) benchProfile {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sharePDFCache(b, dir)
 	p := benchProfile{dir: dir, referral: n}
 	ctx := context.Background()
 	o := p.options()

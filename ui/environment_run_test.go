@@ -29,7 +29,6 @@ func TestNHSSandboxOpensTheWorklistWithoutSignIn(t *testing.T) {
 	defer sb.Close()
 	a := test.NewTempApp(t)
 	dir := t.TempDir()
-	sharePDFCache(t, dir)
 	loop := bridge.NewLoop()
 	var shown *Vetting
 	d := NewDesktop(a, RunOptions{Post: loop.Post, OnVetting: func(v *Vetting) { shown = v },

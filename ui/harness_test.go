@@ -31,24 +31,12 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	tmpRoot, pdfCache = dir, filepath.Join(dir, "pdfium")
-	if err := os.Mkdir(pdfCache, 0o700); err != nil {
-		panic(err)
-	}
+	// Every profile shares the OS user's PDF-engine cache, so PDFium is
+	// compiled once per machine, not once per test.
+	tmpRoot, pdfCache = dir, document.CompileCacheDir(dir)
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// sharePDFCache points a profile's PDF-engine cache at pdfCache.
-func sharePDFCache(t testing.TB, profile string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(document.CompileCacheDir(profile)), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(pdfCache, document.CompileCacheDir(profile)); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // harness is the vetting window on a demo workspace: the in-process
@@ -83,7 +71,6 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	a := test.NewTempApp(t)
 	ctx := context.Background()
 	dir := t.TempDir()
-	sharePDFCache(t, dir)
 	rt, err := app.Start(ctx, app.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"),
 		DevInsecureKeyfile: filepath.Join(dir, "dev.key"), KeyWarn: io.Discard, DemoReferrals: o.referrals, LockTimeout: -1,
 		HTTPClient: o.httpClient})

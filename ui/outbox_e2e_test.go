@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +11,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/triagedesk/triagedesk/internal/document"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
@@ -33,12 +30,6 @@ func TestTwentyDecisionsThroughAnOutageEndSentOrConflict(t *testing.T) {
 	opts := demoRuntimeOptions(t)
 	opts.DemoReferrals = 48
 	opts.EngineTuning = fastEngine
-	if err := os.MkdirAll(filepath.Dir(document.CompileCacheDir(opts.ProfileDir)), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(pdfCache, document.CompileCacheDir(opts.ProfileDir)); err != nil {
-		t.Fatal(err)
-	}
 	rt, ws := demoWorkspace(t, opts)
 	faults := erssandbox.Faults{Unavailable: 0.08, ServerError: 0.05, Reset: 0.05, DropAfterApply: 0.2, RetryAfter: 20 * time.Millisecond}
 	if err := rt.Sandbox.SetFaults(faults); err != nil {

@@ -66,12 +66,10 @@ func newDesktopFixture(t *testing.T, opts app.Options) *desktopFixture {
 
 func newDesktopFixtureWith(t *testing.T, ro RunOptions) *desktopFixture {
 	t.Helper()
-	opts := ro.App
 	old := trayHostAvailable
 	trayHostAvailable = func() bool { return true }
 	t.Cleanup(func() { trayHostAvailable = old })
 	fx := &desktopFixture{t: t, a: &quitApp{App: test.NewTempApp(t)}, loop: bridge.NewLoop()}
-	sharePDFCache(t, opts.ProfileDir)
 	var shown *Vetting
 	ro.Post, ro.OnVetting = fx.loop.Post, func(v *Vetting) { shown = v }
 	fx.d = NewDesktop(fx.a, ro)

@@ -17,7 +17,6 @@ import (
 func TestDemoStartsBehindALoadingScreenAndOpensTheWorklist(t *testing.T) {
 	a := test.NewTempApp(t)
 	dir := t.TempDir()
-	sharePDFCache(t, dir)
 	loop := bridge.NewLoop()
 	var shown *Vetting
 	d := NewDesktop(a, RunOptions{Post: loop.Post, OnVetting: func(v *Vetting) { shown = v },

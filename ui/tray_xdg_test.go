@@ -74,7 +74,6 @@ func TestNoTrayWithoutATrayHost(t *testing.T) {
 	a := &quitApp{App: test.NewTempApp(t)}
 	loop := bridge.NewLoop()
 	dir := t.TempDir()
-	sharePDFCache(t, dir)
 	d := NewDesktop(a, RunOptions{Post: loop.Post, App: app.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"),
 		DevInsecureKeyfile: filepath.Join(dir, "dev.key"), KeyWarn: io.Discard, DemoReferrals: 5, LockTimeout: -1,
 		Override: &config.EnvironmentChoice{Name: config.EnvDemo}}})

@@ -155,6 +155,12 @@ func verdictLine(out, marker string) string {
 	return ""
 }
 
+// demoData is where the demo environment keeps its clinicians' stores in
+// profile: a folder of its own, apart from every other environment's.
+func demoData(profile string) string {
+	return filepath.Join(profile, "environments", "demo")
+}
+
 func outboxEntries(t *testing.T, profile string) []store.Entry {
 	t.Helper()
 	_, out, _ := cli(t, profile, "outbox", "--json")
@@ -180,7 +186,7 @@ func TestCLIRecordDamageInEveryOutboxBucket(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.bucket, func(t *testing.T) {
 			profile := damageBaseProfile(t)
-			dir := store.UserDir(profile, erssandbox.UserClinician)
+			dir := store.UserDir(demoData(profile), erssandbox.UserClinician)
 			ob := filepath.Join(dir, store.OutboxFile)
 			before := outboxEntries(t, profile)
 			testutil.FlipStoredValue(t, ob, c.bucket, c.key)
@@ -259,7 +265,7 @@ func TestCLIRecordDamageInEveryCacheBucket(t *testing.T) {
 	for _, bucket := range []string{"refs", "referrals", "docs", "worklists", "refdata"} {
 		t.Run(bucket, func(t *testing.T) {
 			profile := damageBaseProfile(t)
-			dir := store.UserDir(profile, erssandbox.UserClinician)
+			dir := store.UserDir(demoData(profile), erssandbox.UserClinician)
 			ob := filepath.Join(dir, store.OutboxFile)
 			testutil.FlipStoredValue(t, filepath.Join(dir, store.CacheFile), bucket, nil)
 			outboxBefore := hashFile(t, ob)

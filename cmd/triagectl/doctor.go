@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
@@ -54,29 +55,57 @@ func runDoctor(ctx context.Context, g *Globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	var dirs []string
-	if *user != "" {
-		dir := filepath.Join(profile, "users", *user)
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			dir = store.UserDir(profile, *user)
-		}
-		dirs = []string{dir}
-	} else if dirs, err = store.UserDirs(profile); err != nil {
+	folders, err := app.DataFolders(profile)
+	if err != nil {
 		return err
+	}
+	// Each user folder of every environment's data, with the keys it is
+	// sealed under: the demo's and the local servers' data live apart from
+	// INT's and live e-RS's, under keys of their own.
+	type userData struct {
+		dir    string
+		folder app.DataFolder
+	}
+	var dirs []userData
+	for _, f := range folders {
+		if *user != "" {
+			dir := filepath.Join(f.Dir, "users", *user)
+			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+				dir = store.UserDir(f.Dir, *user)
+			}
+			if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+				dirs = append(dirs, userData{dir, f})
+			}
+			continue
+		}
+		ds, err := store.UserDirs(f.Dir)
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			dirs = append(dirs, userData{d, f})
+		}
 	}
 	w := g.Stdout
 	fmt.Fprintf(w, "Triage Desk data folder: %s\n", profile)
 	if len(dirs) == 0 {
-		fmt.Fprintln(w, "No user data is stored here yet.")
+		if *user != "" {
+			fmt.Fprintf(w, "No data is stored here for user %s.\n", *user)
+		} else {
+			fmt.Fprintln(w, "No user data is stored here yet.")
+		}
 		return nil
 	}
 	if *export != "" && len(dirs) != 1 {
-		return usageError{"several users have data here: choose one with --user (SDS user id or folder name) to export"}
+		return usageError{"several users or environments have data here: choose one with --user (SDS user id or folder name) to export"}
 	}
-	keys := storeKeyProvider(g)
+	inner := storeKeyProvider(g)
 	damaged := 0
-	for _, dir := range dirs {
-		r := store.Diagnose(ctx, dir, keys)
+	for _, d := range dirs {
+		if d.folder.Scope != "" {
+			fmt.Fprintf(w, "\nEnvironment: %s\n", d.folder.Label())
+		}
+		r := store.Diagnose(ctx, d.dir, d.folder.Keys(inner))
 		printUserReport(w, r, g.DevInsecureKeyfile != "")
 		if r.Outbox.State == store.FileDamaged || r.Outbox.State == store.FileRecordsDamaged || r.Outbox.State == store.FileWrongKey ||
 			(r.Key == store.KeyMissing && r.Outbox.State != store.FileMissing) {
@@ -85,11 +114,12 @@ func runDoctor(ctx context.Context, g *Globals, args []string) error {
 		}
 	}
 	if *export != "" {
-		if err := exportOutbox(ctx, g, dirs[0], keys, *export); err != nil {
+		keys := dirs[0].folder.Keys(inner)
+		if err := exportOutbox(ctx, g, dirs[0].dir, keys, *export); err != nil {
 			return err
 		}
 		if *setAside {
-			aside, err := store.SetAsideOutbox(ctx, dirs[0], keys, time.Now())
+			aside, err := store.SetAsideOutbox(ctx, dirs[0].dir, keys, time.Now())
 			if err != nil {
 				return &triage.Error{Code: triage.EINVALID, Message: "The saved decisions file was not set aside: " + plainSetAsideReason(err), Err: err}
 			}

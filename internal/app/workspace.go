@@ -702,3 +702,55 @@ func (k *memoryKeys) forget() {
 	}
 	k.keys = nil
 }
+
+// DataFolder is one environment's folder of clinicians' stores inside a
+// profile: the profile itself for INT and live e-RS, or a synthetic
+// environment's folder under "environments" (see dataScope).
+type DataFolder struct {
+	// Dir holds the folder's "users" folder.
+	Dir string
+	// Scope is "" for the profile itself, otherwise the folder's name under
+	// "environments" (for example "demo").
+	Scope string
+}
+
+// Keys is the key provider for the stores in f: a synthetic environment's
+// keys live under accounts of their own.
+func (f DataFolder) Keys(inner store.KeyProvider) store.KeyProvider {
+	if f.Scope == "" || inner == nil {
+		return inner
+	}
+	return scopedKeys{inner: inner, prefix: "env:" + f.Scope + ":"}
+}
+
+// Label names the folder's environment for a person reading a report.
+func (f DataFolder) Label() string {
+	if f.Scope == "" {
+		return "INT or live e-RS"
+	}
+	return f.Scope
+}
+
+// DataFolders lists every environment's data folder in profile that holds
+// clinicians' stores: the profile itself first, then each synthetic
+// environment's in name order. A missing profile has none.
+func DataFolders(profile string) ([]DataFolder, error) {
+	var out []DataFolder
+	if fi, err := os.Stat(filepath.Join(profile, "users")); err == nil && fi.IsDir() {
+		out = append(out, DataFolder{Dir: profile})
+	}
+	entries, err := os.ReadDir(filepath.Join(profile, "environments"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("list environments' data: %w", err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(profile, "environments", e.Name())
+		if fi, err := os.Stat(filepath.Join(dir, "users")); err == nil && fi.IsDir() {
+			out = append(out, DataFolder{Dir: dir, Scope: e.Name()})
+		}
+	}
+	return out, nil
+}
