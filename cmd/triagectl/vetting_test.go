@@ -203,8 +203,9 @@ func TestShowListsPatientNeeds(t *testing.T) {
 		t.Fatalf("sync: exit %d %s", code, errs)
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{ProfileDir: profile, UserID: erssandbox.UserClinician,
-		Keys: store.DevKeyFileProvider{Path: filepath.Join(profile, "dev.key"), Warn: io.Discard}})
+	demo := app.DataFolder{Dir: demoData(profile), Scope: "demo"}
+	st, err := store.Open(ctx, store.Options{ProfileDir: demo.Dir, UserID: erssandbox.UserClinician,
+		Keys: demo.Keys(store.DevKeyFileProvider{Path: filepath.Join(profile, "dev.key"), Warn: io.Discard})})
 	if err != nil {
 		t.Fatal(err)
 	}
