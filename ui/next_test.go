@@ -110,7 +110,7 @@ func TestNextSkipsDecidedReferrals(t *testing.T) {
 	}
 	h.v.reloadWorklist()
 	h.settle()
-	p = h.open(last.UBRN)
+	h.open(last.UBRN)
 	h.typeKeys("a")
 	h.shortcut(ctrlShiftEnter)
 	h.waitFor("the end-of-list note", func() bool {

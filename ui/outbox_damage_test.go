@@ -23,10 +23,11 @@ func TestOutboxDamageBannerGivesTheVerdictAndTheNextStep(t *testing.T) {
 	rt, a := demoWorkspace(t, first)
 	refs := bookedReferrals(t, a)
 	ids := []string{acceptReferral(t, a, refs[0]), acceptReferral(t, a, refs[1])}
+	dataDir := rt.DataDir()
 	if err := rt.Close(); err != nil {
 		t.Fatal(err)
 	}
-	ob := filepath.Join(store.UserDir(first.ProfileDir, erssandbox.UserClinician), store.OutboxFile)
+	ob := filepath.Join(store.UserDir(dataDir, erssandbox.UserClinician), store.OutboxFile)
 	testutil.FlipStoredValue(t, ob, "entries", nil)
 
 	cf := newChromeFixture(t, func(o *app.Options) {
