@@ -17,6 +17,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/ers"
 	"github.com/triagedesk/triagedesk/internal/ers/fhir"
+	"github.com/triagedesk/triagedesk/internal/keychain"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -495,16 +496,16 @@ func (m *Manager) persist(ctx context.Context, gen uint64) error {
 	if rec != nil {
 		var s string
 		if s, err = rec.encode(); err == nil {
-			_, err = keychainDo(ctx, func() (struct{}, error) { return struct{}{}, m.ring.Set(KeychainService, m.account, s) })
+			_, err = keychain.Do(ctx, func() (struct{}, error) { return struct{}{}, m.ring.Set(KeychainService, m.account, s) })
 		}
 	} else {
-		_, err = keychainDo(ctx, func() (struct{}, error) { return struct{}{}, m.ring.Delete(KeychainService, m.account) })
-		if errors.Is(err, errItemNotFound) {
+		_, err = keychain.Do(ctx, func() (struct{}, error) { return struct{}{}, m.ring.Delete(KeychainService, m.account) })
+		if errors.Is(err, keychain.ErrNotFound) {
 			err = nil
 		}
 		if err == nil && m.legacy != "" {
-			_, err = keychainDo(ctx, func() (struct{}, error) { return struct{}{}, m.ring.Delete(KeychainService, m.legacy) })
-			if errors.Is(err, errItemNotFound) {
+			_, err = keychain.Do(ctx, func() (struct{}, error) { return struct{}{}, m.ring.Delete(KeychainService, m.legacy) })
+			if errors.Is(err, keychain.ErrNotFound) {
 				err = nil
 			}
 		}
@@ -543,12 +544,12 @@ func (m *Manager) matches(rec *record) bool {
 
 // load reads the saved session, from where sessions were kept before they
 // were keyed by server when there is none (legacy true). Errors:
-// errItemNotFound, ErrKeychainUnavailable, or a decoding error.
+// keychain.ErrNotFound, ErrKeychainUnavailable, or a decoding error.
 func (m *Manager) load(ctx context.Context) (rec *record, legacy bool, err error) {
-	s, err := keychainDo(ctx, func() (string, error) { return m.ring.Get(KeychainService, m.account) })
-	if errors.Is(err, errItemNotFound) && m.legacy != "" {
+	s, err := keychain.Do(ctx, func() (string, error) { return m.ring.Get(KeychainService, m.account) })
+	if errors.Is(err, keychain.ErrNotFound) && m.legacy != "" {
 		legacy = true
-		s, err = keychainDo(ctx, func() (string, error) { return m.ring.Get(KeychainService, m.legacy) })
+		s, err = keychain.Do(ctx, func() (string, error) { return m.ring.Get(KeychainService, m.legacy) })
 	}
 	if err != nil {
 		return nil, legacy, err
@@ -563,8 +564,8 @@ func (m *Manager) deleteSaved(ctx context.Context) {
 		if acc == "" {
 			continue
 		}
-		_, err := keychainDo(ctx, func() (struct{}, error) { return struct{}{}, m.ring.Delete(KeychainService, acc) })
-		if err != nil && !errors.Is(err, errItemNotFound) {
+		_, err := keychain.Do(ctx, func() (struct{}, error) { return struct{}{}, m.ring.Delete(KeychainService, acc) })
+		if err != nil && !errors.Is(err, keychain.ErrNotFound) {
 			m.log.Error("saved session not removed", "err", err)
 		}
 	}
@@ -575,14 +576,14 @@ func (m *Manager) deleteSaved(ctx context.Context) {
 func (m *Manager) moveLegacy(ctx context.Context, rec *record) {
 	s, err := rec.encode()
 	if err == nil {
-		_, err = keychainDo(ctx, func() (struct{}, error) { return struct{}{}, m.ring.Set(KeychainService, m.account, s) })
+		_, err = keychain.Do(ctx, func() (struct{}, error) { return struct{}{}, m.ring.Set(KeychainService, m.account, s) })
 	}
 	if err != nil {
 		m.log.Warn("saved session not moved to its new keychain item", "err", err)
 		return
 	}
-	_, err = keychainDo(ctx, func() (struct{}, error) { return struct{}{}, m.ring.Delete(KeychainService, m.legacy) })
-	if err != nil && !errors.Is(err, errItemNotFound) {
+	_, err = keychain.Do(ctx, func() (struct{}, error) { return struct{}{}, m.ring.Delete(KeychainService, m.legacy) })
+	if err != nil && !errors.Is(err, keychain.ErrNotFound) {
 		m.log.Warn("old keychain item of the session not removed", "err", err)
 	}
 	m.log.Info("saved session moved to its new keychain item")
@@ -617,7 +618,7 @@ func (m *Manager) SavedStatus(ctx context.Context) (Status, error) {
 	st := Status{State: StateSignedOut, Environment: m.env.Name, EnvironmentLabel: m.env.Label, Production: m.env.Production, NoSignIn: m.noSignIn}
 	rec, _, err := m.load(ctx)
 	switch {
-	case errors.Is(err, errItemNotFound):
+	case errors.Is(err, keychain.ErrNotFound):
 		return st, nil
 	case errors.Is(err, ErrKeychainUnavailable):
 		return st, userErr(triage.EUNAVAILABLE, ErrKeychainUnavailable, err, msgKeychain)
@@ -650,7 +651,7 @@ func (m *Manager) SavedStatus(ctx context.Context) (Status, error) {
 func (m *Manager) Restore(ctx context.Context) (Status, error) {
 	rec, legacy, err := m.load(ctx)
 	switch {
-	case errors.Is(err, errItemNotFound):
+	case errors.Is(err, keychain.ErrNotFound):
 		return m.Status(), nil
 	case errors.Is(err, ErrKeychainUnavailable):
 		m.mu.Lock()
@@ -1008,32 +1009,22 @@ func (m *Manager) ChooseRole(ctx context.Context, c config.RoleChoice) (triage.I
 	return id, nil
 }
 
-// DataStore is the user's store as Logout needs it; *store.Store provides
-// it.
-type DataStore interface {
-	UnsentCount(ctx context.Context) (int, error)
-	Wipe(ctx context.Context, o WipeOptions) error
-}
-
 // LogoutOptions control Logout.
 type LogoutOptions struct {
-	// Data is the signed-out clinician's open store, or nil to leave data
-	// alone (the app then closes the store itself).
-	Data DataStore
-	// DiscardUnsent is set only after the clinician explicitly agreed to
-	// discard decisions that have not reached e-RS. Without it, unsent
-	// decisions are kept and the data is not wiped.
-	DiscardUnsent bool
-	// User is the SDS user id whose data to remove when no session (in
+	// User is the SDS user id to report as signed out when no session (in
 	// memory or saved) names anyone, e.g. a second `triagectl logout
 	// --discard-unsent` after the first kept the data.
 	User string
 }
 
-// LogoutReport says what Logout did.
+// LogoutReport says what a sign-out did. Logout fills User; the app, which
+// removes the clinician's data after Logout, fills the rest.
 type LogoutReport struct {
 	// User is the SDS user id signed out ("" if nobody was).
 	User string
+	// Identity is who was signed out, in the role they had (only the SDS
+	// user id when the session no longer said more).
+	Identity triage.Identity
 	// DataWiped is true when the user's cache and outbox were removed.
 	DataWiped bool
 	// UnsentKept counts unsent decisions kept on this computer (sealed,
@@ -1044,18 +1035,14 @@ type LogoutReport struct {
 	Discarded int
 }
 
-// Logout ends the session: tokens leave memory and the keychain at once,
-// whatever happens next. With o.Data it then removes the clinician's data
-// by the store's rules: with no unsent decisions (or o.DiscardUnsent) the
-// store is wiped (Store.Wipe: master key deleted first, then the files; the
-// store is closed); with unsent decisions and no explicit discard, nothing
-// is wiped and UnsentKept says how many decisions wait for this clinician's
-// next sign-in. The app must close a store that was not wiped.
+// Logout ends the session: tokens leave memory and the keychain at once.
+// The report names whose session it was (the saved session's clinician
+// when this Manager was never restored, else o.User); removing their data
+// is the app's part, done only when Logout succeeds.
 //
 // Errors: an EUNAVAILABLE *triage.Error wrapping ErrKeychainUnavailable
 // when the saved session could not be removed (the session is still ended
-// in this process; data is not touched); the store's errors from
-// UnsentCount or Wipe, wrapped.
+// in this process).
 func (m *Manager) Logout(ctx context.Context, o LogoutOptions) (LogoutReport, error) {
 	m.mu.Lock()
 	id := m.id
@@ -1077,7 +1064,7 @@ func (m *Manager) Logout(ctx context.Context, o LogoutOptions) (LogoutReport, er
 	m.stopTimerLocked()
 	status := m.statusLocked()
 	m.mu.Unlock()
-	rep := LogoutReport{User: id.SDSUserID}
+	rep := LogoutReport{User: id.SDSUserID, Identity: id}
 	err := m.persist(ctx, gen)
 	m.log.Info("signed out")
 	m.notify(status)
@@ -1085,26 +1072,6 @@ func (m *Manager) Logout(ctx context.Context, o LogoutOptions) (LogoutReport, er
 		return rep, userErr(triage.EUNAVAILABLE, ErrKeychainUnavailable, err,
 			"You are signed out, but your saved sign-in could not be removed from the keychain, and your data was not removed. Try signing out again; if it keeps happening, contact your IT service desk.")
 	}
-	if o.Data == nil {
-		return rep, nil
-	}
-	if id.SDSUserID == "" {
-		return rep, triage.Errorf(triage.EINVALID, "Nobody was signed in, so no data was removed.")
-	}
-	n, err := o.Data.UnsentCount(ctx)
-	if err != nil {
-		return rep, fmt.Errorf("sign out: count unsent decisions: %w", err)
-	}
-	if n > 0 && !o.DiscardUnsent {
-		rep.UnsentKept = n
-		m.log.Info("data kept at sign-out: unsent decisions", "unsent", n)
-		return rep, nil
-	}
-	if err := o.Data.Wipe(ctx, WipeOptions{By: id, DiscardUnsent: o.DiscardUnsent}); err != nil {
-		return rep, fmt.Errorf("sign out: remove your data from this computer: %w", err)
-	}
-	rep.DataWiped, rep.Discarded = true, n
-	m.log.Info("data wiped at sign-out", "discarded", n)
 	return rep, nil
 }
 

@@ -1,4 +1,4 @@
-package store
+package keychain
 
 import (
 	"context"
@@ -13,11 +13,11 @@ import (
 
 // busChildEnv makes the test binary a child that reads a key from the real
 // OS keychain (no mock) and exits 0 if it was reported unavailable.
-const busChildEnv = "TRIAGEDESK_STORE_BUS_CHILD"
+const busChildEnv = "TRIAGEDESK_KEYCHAIN_BUS_CHILD"
 
 func busChild() int {
-	_, err := KeychainProvider{}.Get(context.Background(), "master-key:bus-test")
-	if !errors.Is(err, ErrKeychainUnavailable) {
+	_, err := Get(context.Background(), OS{}, "io.github.triagedesk", "master-key:bus-test")
+	if !errors.Is(err, ErrUnavailable) {
 		fmt.Fprintln(os.Stderr, "keychain without a bus:", err)
 		return 1
 	}
