@@ -79,7 +79,6 @@ import (
 	"github.com/triagedesk/triagedesk/internal/document"
 	"github.com/triagedesk/triagedesk/internal/engine"
 	"github.com/triagedesk/triagedesk/internal/ers"
-	"github.com/triagedesk/triagedesk/internal/ers/fhir"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
@@ -705,7 +704,7 @@ func (rt *Runtime) Roles(ctx context.Context) ([]auth.RoleOption, error) {
 
 // OnBehalfOfUsers lists whom a clinician admin may act for at ods (A040).
 // Errors: auth.Manager.OnBehalfOfUsers'.
-func (rt *Runtime) OnBehalfOfUsers(ctx context.Context, ods string) ([]fhir.OnBehalfOfUser, error) {
+func (rt *Runtime) OnBehalfOfUsers(ctx context.Context, ods string) ([]triage.OnBehalfOfUser, error) {
 	m, err := rt.manager()
 	if err != nil {
 		return nil, err

@@ -16,7 +16,6 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/ers"
-	"github.com/triagedesk/triagedesk/internal/ers/fhir"
 	"github.com/triagedesk/triagedesk/internal/keychain"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -915,7 +914,7 @@ func (m *Manager) Roles(ctx context.Context) ([]RoleOption, error) {
 // OnBehalfOfUsers lists the clinicians a clinician admin may act for at
 // the organisation (A040, sent as SERVICE_PROVIDER_CLINICIAN_ADMIN at ods).
 // Errors as Roles.
-func (m *Manager) OnBehalfOfUsers(ctx context.Context, ods string) ([]fhir.OnBehalfOfUser, error) {
+func (m *Manager) OnBehalfOfUsers(ctx context.Context, ods string) ([]triage.OnBehalfOfUser, error) {
 	m.mu.Lock()
 	st, msg, user := m.state, m.message, m.id.SDSUserID
 	m.mu.Unlock()

@@ -73,7 +73,7 @@ func (c *Client) PractitionerRoles(ctx context.Context) (*PractitionerRolesResul
 
 // OnBehalfOfUsersResult is the result of A040.
 type OnBehalfOfUsersResult struct {
-	Users []fhir.OnBehalfOfUser
+	Users []triage.OnBehalfOfUser
 	Meta  Meta
 }
 
@@ -89,7 +89,11 @@ func (c *Client) OnBehalfOfUsers(ctx context.Context) (*OnBehalfOfUsersResult, e
 	if derr != nil {
 		return nil, decodeError(resp.meta, false, derr)
 	}
-	return &OnBehalfOfUsersResult{Users: users, Meta: resp.meta}, nil
+	var out []triage.OnBehalfOfUser
+	for _, u := range users {
+		out = append(out, triage.OnBehalfOfUser{SDSUserID: u.SDSUserID, Name: u.Name})
+	}
+	return &OnBehalfOfUsersResult{Users: out, Meta: resp.meta}, nil
 }
 
 // WorklistResult is the result of A008.
@@ -106,7 +110,8 @@ type WorklistResult struct {
 // APPOINTMENT_SLOT_ISSUES, narrowed by the filter. It is a read and is
 // retried. Errors are *Error; an invalid filter is a Permanent error sent
 // nowhere.
-func (c *Client) Worklist(ctx context.Context, list triage.ListType, f fhir.WorklistFilter) (*WorklistResult, error) {
+func (c *Client) Worklist(ctx context.Context, list triage.ListType, filter triage.WorklistFilter) (*WorklistResult, error) {
+	f := fhir.NewWorklistFilter(filter)
 	if list != triage.ListReferralsForReview && list != triage.ListAppointmentSlotIssues {
 		return nil, newLocalError("A008", Permanent, "Choose a worklist: Referrals for Review or Appointment Slot Issues.", nil)
 	}
