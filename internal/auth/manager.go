@@ -129,10 +129,12 @@ type Options struct {
 	// HTTPClient sends token requests when Exchanger is nil (nil: a client
 	// of its own). Redirects are never followed for token requests.
 	HTTPClient *http.Client
-	// ERS configures the e-RS client used for A030 and A040; BaseURL
-	// defaults to Environment.FHIRBaseURL and TokenSource is always the
-	// Manager's.
-	ERS ers.Config
+	// ERS builds the e-RS client the Manager uses for A030 and A040 (the
+	// app builds it: the environment's base URL, its HTTP client and rate
+	// limit). It must send tokens from the source it is given: the
+	// Manager's, or nil for an environment without sign-in. Nil: no e-RS
+	// client, and reading roles fails.
+	ERS ERSFactory
 	// Roles remembers each clinician's chosen role; nil remembers nothing.
 	Roles RoleMemory
 	// AllowedODS reports whether the policy lets Triage Desk act for an
@@ -291,23 +293,18 @@ func New(o Options) (*Manager, error) {
 		m.ex = ex
 	}
 	m.ts = &sessionTokenSource{m: m}
-	cfg := o.ERS
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = env.FHIRBaseURL
+	if o.ERS != nil {
+		var ts oauth2.TokenSource = m.ts
+		if m.noSignIn {
+			// Nothing to send: the server has no sign-in.
+			ts = nil
+		}
+		c, err := o.ERS(ts)
+		if err != nil {
+			return nil, fmt.Errorf("auth: e-RS client: %w", err)
+		}
+		m.ers = c
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = o.Logger
-	}
-	cfg.TokenSource = m.ts
-	if m.noSignIn {
-		// Nothing to send: the server has no sign-in.
-		cfg.TokenSource = nil
-	}
-	c, err := ers.New(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("auth: e-RS client: %w", err)
-	}
-	m.ers = c
 	m.bg, m.cancel = context.WithCancel(context.Background())
 	m.lastActive.Store(m.now().UnixNano())
 	return m, nil
@@ -316,7 +313,12 @@ func New(o Options) (*Manager, error) {
 // Environment returns the environment the Manager signs in to.
 func (m *Manager) Environment() config.Environment { return m.env }
 
-// ERS returns the e-RS client the Manager uses for A030 and A040. It sends
+// ERSFactory builds an e-RS client that sends bearer tokens from tokens
+// (nil: none).
+type ERSFactory func(tokens oauth2.TokenSource) (*ers.Client, error)
+
+// ERS returns the e-RS client the Manager uses for A030 and A040 (nil
+// without Options.ERS). It sends
 // the Manager's tokens and no identity headers; the app may use it with
 // WithIdentity(m.Identity()).
 func (m *Manager) ERS() *ers.Client { return m.ers }

@@ -167,6 +167,9 @@ func (m *Manager) rolesAfterSignIn(ctx context.Context, prev triage.Identity, pr
 	return res, nil
 }
 
+// errNoERS is a Manager built without an e-RS client (Options.ERS).
+var errNoERS = errors.New("auth: no e-RS client to read roles with (Options.ERS is nil)")
+
 // loadRoles reads A030, learns the clinician's SDS user id from it (the
 // combined pattern's token response names nobody) and keeps the options.
 func (m *Manager) loadRoles(ctx context.Context) ([]RoleOption, string, error) {
@@ -175,6 +178,9 @@ func (m *Manager) loadRoles(ctx context.Context) ([]RoleOption, string, error) {
 	m.mu.Unlock()
 	if !st.hasTokens() {
 		return nil, "", stateError(st, msg)
+	}
+	if m.ers == nil {
+		return nil, "", errNoERS
 	}
 	res, err := m.ers.PractitionerRoles(ctx)
 	if err != nil {
@@ -234,6 +240,9 @@ func (m *Manager) OnBehalfOfUsers(ctx context.Context, ods string) ([]triage.OnB
 	m.mu.Unlock()
 	if !st.hasTokens() {
 		return nil, stateError(st, msg)
+	}
+	if m.ers == nil {
+		return nil, errNoERS
 	}
 	ods = strings.ToUpper(strings.TrimSpace(ods))
 	c := m.ers.WithIdentity(triage.Identity{SDSUserID: user, ODS: ods, BusinessFunction: triage.RoleServiceProviderClinicianAdmin})

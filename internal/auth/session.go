@@ -60,17 +60,24 @@ func (m *Manager) idleCheck() {
 // does nothing unless the session is StateNeedsRole or StateActive.
 func (m *Manager) Lock() { m.lock("locked by the app") }
 
+// dropTokensLocked moves the session to state to in a new generation,
+// dropping its tokens from memory and stopping the inactivity timer. It
+// returns the generation to persist and the status to notify. The caller
+// holds m.mu.
+func (m *Manager) dropTokensLocked(to State, message string) (uint64, Status) {
+	m.gen++
+	m.state, m.rt, m.src, m.opts, m.message = to, "", nil, nil, message
+	m.stopTimerLocked()
+	return m.gen, m.statusLocked()
+}
+
 func (m *Manager) lock(why string) {
 	m.mu.Lock()
 	if !m.state.hasTokens() || m.closed {
 		m.mu.Unlock()
 		return
 	}
-	m.gen++
-	gen := m.gen
-	m.state, m.rt, m.src, m.opts, m.message = StateLocked, "", nil, nil, msgLocked
-	m.stopTimerLocked()
-	st := m.statusLocked()
+	gen, st := m.dropTokensLocked(StateLocked, msgLocked)
 	m.mu.Unlock()
 	m.log.Info("session locked", "why", why)
 	_ = m.persist(m.bg, gen)
@@ -398,11 +405,8 @@ func (m *Manager) Logout(ctx context.Context, o LogoutOptions) (LogoutReport, er
 		id = triage.Identity{SDSUserID: strings.TrimSpace(o.User)}
 	}
 	m.mu.Lock()
-	m.gen++
-	gen := m.gen
-	m.state, m.id, m.rt, m.rtExp, m.src, m.opts, m.message = StateSignedOut, triage.Identity{}, "", time.Time{}, nil, nil, ""
-	m.stopTimerLocked()
-	status := m.statusLocked()
+	m.id, m.rtExp = triage.Identity{}, time.Time{}
+	gen, status := m.dropTokensLocked(StateSignedOut, "")
 	m.mu.Unlock()
 	rep := LogoutReport{User: id.SDSUserID, Identity: id}
 	err := m.persist(ctx, gen)
@@ -424,11 +428,7 @@ func (m *Manager) endSession(gen uint64, message, why string) {
 		m.mu.Unlock()
 		return
 	}
-	m.gen++
-	newGen := m.gen
-	m.state, m.rt, m.src, m.opts, m.message = StateSignInNeeded, "", nil, nil, message
-	m.stopTimerLocked()
-	status := m.statusLocked()
+	newGen, status := m.dropTokensLocked(StateSignInNeeded, message)
 	m.mu.Unlock()
 	m.log.Warn("session ended: sign-in needed", "why", why)
 	_ = m.persist(m.bg, newGen)

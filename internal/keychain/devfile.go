@@ -23,6 +23,7 @@ type FileError struct {
 	err error
 }
 
+// Error is the message naming the file and the fix.
 func (e *FileError) Error() string { return e.msg }
 
 // Unwrap returns ErrFileUnusable and the cause.
