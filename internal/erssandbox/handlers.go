@@ -121,18 +121,13 @@ func serviceByID(id string) (Service, bool) {
 
 // A008: POST /STU3/ReferralRequest/$ers.fetchworklist.
 func (s *Sandbox) fetchWorklist(w http.ResponseWriter, r *http.Request, a actor) {
-	if e := checkParamsContentType(r); e != nil {
-		s.fail(w, stu3, e)
-		return
-	}
-	body, e := readBody(r, maxBodyBytes)
+	var f fhir.WorklistFilter
+	list, e := parseBody(r, func(b []byte) (list triage.ListType, err error) {
+		list, f, err = fhir.ParseWorklistRequest(b)
+		return list, err
+	})
 	if e != nil {
 		s.fail(w, stu3, e)
-		return
-	}
-	list, f, err := fhir.ParseWorklistRequest(body)
-	if err != nil {
-		s.fail(w, stu3, classifyParseError(err))
 		return
 	}
 	switch list {
@@ -283,18 +278,13 @@ func (s *Sandbox) cancelReferral(w http.ResponseWriter, r *http.Request, a actor
 		s.fail(w, stu3, e)
 		return
 	}
-	if e := checkParamsContentType(r); e != nil {
-		s.fail(w, stu3, e)
-		return
-	}
-	body, e := readBody(r, maxBodyBytes)
+	var comments string
+	reason, e := parseBody(r, func(b []byte) (reason triage.Coding, err error) {
+		reason, comments, err = fhir.ParseCancelReferralParameters(b)
+		return reason, err
+	})
 	if e != nil {
 		s.fail(w, stu3, e)
-		return
-	}
-	reason, comments, err := fhir.ParseCancelReferralParameters(body)
-	if err != nil {
-		s.fail(w, stu3, classifyParseError(err))
 		return
 	}
 	if e := s.checkReferral(a, ubrn); e != nil {

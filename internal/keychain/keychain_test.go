@@ -16,12 +16,11 @@ func TestMain(m *testing.M) {
 	if os.Getenv(busChildEnv) != "" {
 		os.Exit(busChild())
 	}
-	// Every test that uses OS{} talks to go-keyring's mock.
-	keyring.MockInit()
 	os.Exit(m.Run())
 }
 
 func TestDoMapsNotFoundAndWrapsFailures(t *testing.T) {
+	keyring.MockInit() // OS{} talks to go-keyring's mock
 	ctx := context.Background()
 	if _, err := Get(ctx, OS{}, "svc", "missing"); !errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnavailable) {
 		t.Errorf("missing item: %v", err)

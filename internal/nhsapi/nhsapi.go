@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"golang.org/x/oauth2"
 	"golang.org/x/time/rate"
 )
@@ -95,8 +94,3 @@ func IsNHSHost(host string) bool {
 	h := strings.ToLower(strings.TrimSuffix(host, "."))
 	return h == "nhs.uk" || strings.HasSuffix(h, ".nhs.uk")
 }
-
-// NewCorrelationID returns a new X-Correlation-ID: a random UUID (version
-// 4). A decision keeps the one it was queued with for every attempt, so
-// e-RS's logs tie them together; a read makes one per call.
-func NewCorrelationID() string { return uuid.NewString() }
