@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -72,14 +73,21 @@ func (m *Manager) dropTokensLocked(to State, message string) (uint64, Status) {
 }
 
 func (m *Manager) lock(why string) {
+	m.endTokens(func() bool { return m.state.hasTokens() && !m.closed }, StateLocked, msgLocked, slog.LevelInfo, "session locked", why)
+}
+
+// endTokens moves the session to state to (dropTokensLocked) when ok,
+// checked under m.mu, holds; then it logs event, saves the session and
+// tells the app.
+func (m *Manager) endTokens(ok func() bool, to State, message string, level slog.Level, event, why string) {
 	m.mu.Lock()
-	if !m.state.hasTokens() || m.closed {
+	if !ok() {
 		m.mu.Unlock()
 		return
 	}
-	gen, st := m.dropTokensLocked(StateLocked, msgLocked)
+	gen, st := m.dropTokensLocked(to, message)
 	m.mu.Unlock()
-	m.log.Info("session locked", "why", why)
+	m.log.Log(context.Background(), level, event, "why", why)
 	_ = m.persist(m.bg, gen)
 	m.notify(st)
 }
@@ -423,14 +431,5 @@ func (m *Manager) Logout(ctx context.Context, o LogoutOptions) (LogoutReport, er
 // dropped, the saved session removed, OnChange told. Later calls for the
 // same generation do nothing.
 func (m *Manager) endSession(gen uint64, message, why string) {
-	m.mu.Lock()
-	if m.gen != gen || !m.state.hasTokens() {
-		m.mu.Unlock()
-		return
-	}
-	newGen, status := m.dropTokensLocked(StateSignInNeeded, message)
-	m.mu.Unlock()
-	m.log.Warn("session ended: sign-in needed", "why", why)
-	_ = m.persist(m.bg, newGen)
-	m.notify(status)
+	m.endTokens(func() bool { return m.gen == gen && m.state.hasTokens() }, StateSignInNeeded, message, slog.LevelWarn, "session ended: sign-in needed", why)
 }

@@ -3,7 +3,6 @@ package keychain
 import (
 	"context"
 	"errors"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,13 +10,6 @@ import (
 
 	"github.com/zalando/go-keyring"
 )
-
-func TestMain(m *testing.M) {
-	if os.Getenv(busChildEnv) != "" {
-		os.Exit(busChild())
-	}
-	os.Exit(m.Run())
-}
 
 func TestDoMapsNotFoundAndWrapsFailures(t *testing.T) {
 	keyring.MockInit() // OS{} talks to go-keyring's mock
