@@ -220,7 +220,6 @@ func ifMatch(r *http.Request) (int, *apiError) {
 // decide serves A013, A014, A022 and A028.
 func (s *Sandbox) decide(kind triage.DecisionKind) opHandler {
 	return func(w http.ResponseWriter, r *http.Request, a actor) {
-		info := infoOf(r)
 		ubrn := r.PathValue("ubrn")
 		version, e := ifMatch(r)
 		if e != nil {
@@ -247,7 +246,7 @@ func (s *Sandbox) decide(kind triage.DecisionKind) opHandler {
 			s.fail(w, stu3, e)
 			return
 		}
-		ref, res, e := s.store.write(r.Context(), ubrn, version, func(rec *record, now time.Time) *apiError {
+		s.answerWrite(w, r, ubrn, version, func(rec *record, now time.Time) *apiError {
 			switch kind {
 			case triage.DecisionAccept:
 				return s.store.applyAccept(rec, now)
@@ -258,20 +257,28 @@ func (s *Sandbox) decide(kind triage.DecisionKind) opHandler {
 			default:
 				return s.store.applyReviewOutcome(rec, a, d, now)
 			}
-		})
-		info.version, info.applied = res.Version, res.Applied
-		if e != nil {
-			s.fail(w, stu3, e)
-			return
-		}
-		w.Header().Set("ETag", etag(ref.Version))
-		writeFHIR(w, http.StatusOK, fhir.EncodeReferral(&ref))
+		}, func(ref *triage.Referral) any { return fhir.EncodeReferral(ref) })
 	}
+}
+
+// answerWrite applies a write to the referral at the version the client
+// saw and answers with its new version (ETag) and encode's body, or the
+// write's error.
+func (s *Sandbox) answerWrite(w http.ResponseWriter, r *http.Request, ubrn string, version int,
+	apply func(rec *record, now time.Time) *apiError, encode func(*triage.Referral) any) {
+	info := infoOf(r)
+	ref, res, e := s.store.write(r.Context(), ubrn, version, apply)
+	info.version, info.applied = res.Version, res.Applied
+	if e != nil {
+		s.fail(w, stu3, e)
+		return
+	}
+	w.Header().Set("ETag", etag(ref.Version))
+	writeFHIR(w, http.StatusOK, encode(&ref))
 }
 
 // A036: POST /STU3/ReferralRequest/{ubrn}/$ers.cancelReferral.
 func (s *Sandbox) cancelReferral(w http.ResponseWriter, r *http.Request, a actor) {
-	info := infoOf(r)
 	ubrn := r.PathValue("ubrn")
 	version, e := ifMatch(r)
 	if e != nil {
@@ -291,16 +298,9 @@ func (s *Sandbox) cancelReferral(w http.ResponseWriter, r *http.Request, a actor
 		s.fail(w, stu3, e)
 		return
 	}
-	ref, res, e := s.store.write(r.Context(), ubrn, version, func(rec *record, now time.Time) *apiError {
+	s.answerWrite(w, r, ubrn, version, func(rec *record, now time.Time) *apiError {
 		return s.store.applyCancel(rec, a, reason, comments, now)
-	})
-	info.version, info.applied = res.Version, res.Applied
-	if e != nil {
-		s.fail(w, stu3, e)
-		return
-	}
-	w.Header().Set("ETag", etag(ref.Version))
-	writeFHIR(w, http.StatusOK, fhir.EncodeCancelReferralResponse(&ref))
+	}, func(ref *triage.Referral) any { return fhir.EncodeCancelReferralResponse(ref) })
 }
 
 // A029: GET /STU3/Task?focus=ReferralRequest/{ubrn}/_history/{version}&intent=proposal&status=ready.

@@ -248,19 +248,30 @@ func unprocessableR4(code, diag string) *apiError {
 	return &apiError{Status: http.StatusUnprocessableEntity, Code: code, Display: codeDisplay(code), IssueType: "invalid", Diagnostics: diag}
 }
 
-// A042: GET /R4/Binary/{id}: 307 to a single-use URL on the download host.
-func (s *Sandbox) retrieveAttachmentR4(w http.ResponseWriter, r *http.Request, a actor) {
+// attachmentBytes finds the attachment the request names and reads it,
+// answering (in FHIR version v, with readFailed when its bytes cannot be
+// read) and returning ok false when it cannot be served.
+func (s *Sandbox) attachmentBytes(w http.ResponseWriter, r *http.Request, a actor, v fhirVersion, readFailed string) ([]byte, triage.Document, bool) {
 	att, doc, e := s.findAttachment(a, r.PathValue("id"))
 	if e == nil {
 		e = availabilityError(doc)
 	}
 	if e != nil {
-		s.fail(w, r4, e)
-		return
+		s.fail(w, v, e)
+		return nil, doc, false
 	}
 	data, err := s.store.attachmentData(att)
 	if err != nil {
-		s.fail(w, r4, errf(http.StatusInternalServerError, "REC_SERVER_ERROR", "exception", "The file could not be read."))
+		s.fail(w, v, errf(http.StatusInternalServerError, readFailed, "exception", "The file could not be read."))
+		return nil, doc, false
+	}
+	return data, doc, true
+}
+
+// A042: GET /R4/Binary/{id}: 307 to a single-use URL on the download host.
+func (s *Sandbox) retrieveAttachmentR4(w http.ResponseWriter, r *http.Request, a actor) {
+	data, doc, ok := s.attachmentBytes(w, r, a, r4, "REC_SERVER_ERROR")
+	if !ok {
 		return
 	}
 	tok := s.downloads.add(download{data: data, contentType: doc.ContentType, fileName: doc.Title})
@@ -271,17 +282,8 @@ func (s *Sandbox) retrieveAttachmentR4(w http.ResponseWriter, r *http.Request, a
 
 // A006: GET /STU3/Binary/{id}: the bytes, up to 5 MB.
 func (s *Sandbox) retrieveAttachmentSTU3(w http.ResponseWriter, r *http.Request, a actor) {
-	att, doc, e := s.findAttachment(a, r.PathValue("id"))
-	if e == nil {
-		e = availabilityError(doc)
-	}
-	if e != nil {
-		s.fail(w, stu3, e)
-		return
-	}
-	data, err := s.store.attachmentData(att)
-	if err != nil {
-		s.fail(w, stu3, errf(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "exception", "The file could not be read."))
+	data, doc, ok := s.attachmentBytes(w, r, a, stu3, "INTERNAL_SERVER_ERROR")
+	if !ok {
 		return
 	}
 	if len(data) > maxFileBytes {
