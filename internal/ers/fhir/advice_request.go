@@ -90,15 +90,8 @@ func (rv resolver) documents(payload []CommunicationPayload, seen map[*DocumentR
 // another resource type, a missing id, a version that is not a whole number,
 // or a bad date.
 func DecodeAdviceRequest(b []byte) (*triage.AdviceRequest, error) {
-	var cr CommunicationRequest
-	if err := decodeAs(b, &cr, &cr.ResourceType, TypeCommunicationReq); err != nil {
-		return nil, fmt.Errorf("decode advice request: %w", err)
-	}
-	r, err := AdviceRequestFromFHIR(&cr)
-	if err != nil {
-		return nil, fmt.Errorf("decode advice request: %w", err)
-	}
-	return r, nil
+	return decodeMapped(b, TypeCommunicationReq, "advice request",
+		func(cr *CommunicationRequest) *string { return &cr.ResourceType }, AdviceRequestFromFHIR)
 }
 
 // AdviceRequestFromFHIR maps a decoded CommunicationRequest, as
