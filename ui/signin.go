@@ -16,7 +16,6 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/auth"
 	"github.com/triagedesk/triagedesk/internal/config"
-	"github.com/triagedesk/triagedesk/internal/ers/fhir"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 )
@@ -36,7 +35,7 @@ type SignInService interface {
 	SignIn(ctx context.Context, openBrowser func(authURL string) error) (*auth.SignInResult, error)
 	DemoSignIn(ctx context.Context) (triage.Identity, error)
 	Roles(ctx context.Context) ([]auth.RoleOption, error)
-	OnBehalfOfUsers(ctx context.Context, ods string) ([]fhir.OnBehalfOfUser, error)
+	OnBehalfOfUsers(ctx context.Context, ods string) ([]triage.OnBehalfOfUser, error)
 	ChooseRole(ctx context.Context, c config.RoleChoice) (triage.Identity, error)
 }
 
@@ -98,7 +97,7 @@ type SignInScreen struct {
 	radio     *widget.RadioGroup
 	behalf    *widget.Select
 	behalfBox *fyne.Container
-	users     []fhir.OnBehalfOfUser
+	users     []triage.OnBehalfOfUser
 	suggested *config.RoleChoice
 	roleErr   *widget.Label
 	choose    *widget.Button
@@ -494,9 +493,9 @@ func (s *SignInScreen) roleChanged() {
 	s.behalfBox.Show()
 	s.updateChoose()
 	ods := o.ODS
-	bridge.Run(s.o.Bridge, nil, func(ctx context.Context) ([]fhir.OnBehalfOfUser, error) {
+	bridge.Run(s.o.Bridge, nil, func(ctx context.Context) ([]triage.OnBehalfOfUser, error) {
 		return s.o.Service.OnBehalfOfUsers(ctx, ods)
-	}, func(users []fhir.OnBehalfOfUser, err error) {
+	}, func(users []triage.OnBehalfOfUser, err error) {
 		if cur, ok := s.selectedRole(); !ok || cur.ODS != ods || !cur.NeedsOnBehalfOf {
 			return // the choice moved on
 		}
@@ -532,7 +531,7 @@ func (s *SignInScreen) roleChanged() {
 }
 
 // behalfLabel names a clinician an admin may act for.
-func behalfLabel(u fhir.OnBehalfOfUser) string {
+func behalfLabel(u triage.OnBehalfOfUser) string {
 	if u.Name == "" {
 		return "SDS user " + u.SDSUserID
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/auth"
 	"github.com/triagedesk/triagedesk/internal/config"
-	"github.com/triagedesk/triagedesk/internal/ers/fhir"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -217,7 +216,7 @@ func (f failingSignIn) DemoSignIn(context.Context) (triage.Identity, error) {
 	return triage.Identity{}, f.err
 }
 func (f failingSignIn) Roles(context.Context) ([]auth.RoleOption, error) { return nil, f.err }
-func (f failingSignIn) OnBehalfOfUsers(context.Context, string) ([]fhir.OnBehalfOfUser, error) {
+func (f failingSignIn) OnBehalfOfUsers(context.Context, string) ([]triage.OnBehalfOfUser, error) {
 	return nil, f.err
 }
 func (f failingSignIn) ChooseRole(context.Context, config.RoleChoice) (triage.Identity, error) {

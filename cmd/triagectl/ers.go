@@ -20,7 +20,6 @@ import (
 	"github.com/triagedesk/triagedesk/internal/atomicfile"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/ers"
-	"github.com/triagedesk/triagedesk/internal/ers/fhir"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -155,7 +154,7 @@ func runERS(ctx context.Context, g *Globals, args []string) error {
 	defer cancel()
 	switch sub {
 	case "worklist":
-		f := fhir.WorklistFilter{Service: service, Location: location, Clinician: clinician}
+		f := triage.WorklistFilter{Service: service, Location: location, Clinician: clinician}
 		if specialty != "" {
 			if specialtySystem == "" {
 				specialtySystem = client.BaseURL() + "/STU3/CodeSystem/SPECIALTY"

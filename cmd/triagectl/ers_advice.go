@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/triagedesk/triagedesk/internal/ers"
-	"github.com/triagedesk/triagedesk/internal/ers/fhir"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -52,7 +51,7 @@ func (f *files) Set(v string) error { *f = append(*f, v); return nil }
 
 // adviceFlags are the flags of the A&G subcommands.
 type adviceFlags struct {
-	filter                                 fhir.WorklistFilter
+	filter                                 triage.WorklistFilter
 	specialty, specialtySystem             string
 	version                                int
 	raw, force                             bool

@@ -74,12 +74,13 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/triagedesk/triagedesk/internal/auth"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/document"
 	"github.com/triagedesk/triagedesk/internal/engine"
 	"github.com/triagedesk/triagedesk/internal/ers"
-	"github.com/triagedesk/triagedesk/internal/ers/fhir"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
@@ -336,10 +337,7 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 		ao.DevSecret = devSecret
 	}
 	ao.Logger, ao.Clock, ao.CallbackTimeout, ao.OnChange = log, opts.AuthClock, opts.CallbackTimeout, rt.authChanged
-	ao.ERS = ers.Config{HTTPClient: opts.HTTPClient, Logger: log}
-	if rt.demo {
-		ao.ERS.RateLimit = DemoRateLimit
-	}
+	ao.ERS = rt.sessionERS(env, log)
 	if opts.LockTimeout != 0 {
 		ao.LockTimeout = opts.LockTimeout
 	}
@@ -356,6 +354,19 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	}
 	ok = true
 	return rt, nil
+}
+
+// sessionERS builds the e-RS client the session reads roles with (A030,
+// A040): env's base URL, the app's HTTP client and, in the demo, its rate
+// limit; tokens come from the session.
+func (rt *Runtime) sessionERS(env config.Environment, log *slog.Logger) auth.ERSFactory {
+	return func(tokens oauth2.TokenSource) (*ers.Client, error) {
+		cfg := ers.Config{BaseURL: env.FHIRBaseURL, HTTPClient: rt.opts.HTTPClient, Logger: log, TokenSource: tokens}
+		if rt.demo {
+			cfg.RateLimit = DemoRateLimit
+		}
+		return ers.New(cfg)
+	}
 }
 
 // localRegistration is the local environment as the session saved for its
@@ -705,7 +716,7 @@ func (rt *Runtime) Roles(ctx context.Context) ([]auth.RoleOption, error) {
 
 // OnBehalfOfUsers lists whom a clinician admin may act for at ods (A040).
 // Errors: auth.Manager.OnBehalfOfUsers'.
-func (rt *Runtime) OnBehalfOfUsers(ctx context.Context, ods string) ([]fhir.OnBehalfOfUser, error) {
+func (rt *Runtime) OnBehalfOfUsers(ctx context.Context, ods string) ([]triage.OnBehalfOfUser, error) {
 	m, err := rt.manager()
 	if err != nil {
 		return nil, err

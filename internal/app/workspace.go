@@ -421,11 +421,7 @@ func (rt *Runtime) LogoutWith(ctx context.Context, o LogoutOptions) (auth.Logout
 	if ws != nil {
 		ws.stopEngine() // nothing is sent from here on
 	}
-	ao := auth.LogoutOptions{DiscardUnsent: o.DiscardUnsent, User: o.User}
-	if data != nil {
-		ao.Data = data
-	}
-	rep, err := rt.Auth.Logout(ctx, ao)
+	rep, err := logoutAndWipe(ctx, rt.Auth, auth.LogoutOptions{User: o.User}, data, o.DiscardUnsent, rt.Logger)
 	if data != nil {
 		if cerr := data.Close(); cerr != nil && !errors.Is(cerr, store.ErrClosed) {
 			rt.Logger.Warn("store not closed cleanly at logout", "err", cerr)

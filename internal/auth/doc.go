@@ -45,9 +45,12 @@
 // only that the session is locked, so a restart does not unlock it). Only
 // tokens are dropped; drafts and other state belong to the app. Unlocking is
 // a new sign-in; the same clinician gets their role back at once. Logout
-// removes the keychain item and, when given the user's store, wipes the
-// user's data by the store's rules: unsent decisions are kept unless the
-// clinician explicitly chose to discard them.
+// removes the keychain item and reports whose session it was; removing
+// that clinician's data (by the store's rules: unsent decisions are kept
+// unless the clinician explicitly chose to discard them) is the app's
+// part (internal/app, logout.go). The keychain itself, with its one lock
+// and timeout, is internal/keychain; the e-RS client used for roles is
+// built by the app (Options.ERS).
 //
 // # Errors
 //

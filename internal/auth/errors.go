@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/triagedesk/triagedesk/internal/keychain"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -43,7 +44,7 @@ var (
 	// keychain is not there.
 	ErrSecretMissing = errors.New("client secret not provisioned")
 	// ErrKeychainUnavailable means the OS keychain could not be used.
-	ErrKeychainUnavailable = errors.New("keychain unavailable")
+	ErrKeychainUnavailable = keychain.ErrUnavailable
 	// ErrRoleNotHeld means a chosen organisation, business function or
 	// on-behalf-of clinician is not among the clinician's e-RS roles.
 	ErrRoleNotHeld = errors.New("role not held")

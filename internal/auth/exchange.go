@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/triagedesk/triagedesk/internal/config"
+	"github.com/triagedesk/triagedesk/internal/keychain"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -71,9 +72,9 @@ func KeychainSecret(ring Keyring, service, clientID string) SecretFunc {
 		ring = OSKeyring{}
 	}
 	return func(ctx context.Context) (string, error) {
-		s, err := keychainDo(ctx, func() (string, error) { return ring.Get(service, clientID) })
+		s, err := keychain.Do(ctx, func() (string, error) { return ring.Get(service, clientID) })
 		switch {
-		case errors.Is(err, errItemNotFound) || (err == nil && strings.TrimSpace(s) == ""):
+		case errors.Is(err, keychain.ErrNotFound) || (err == nil && strings.TrimSpace(s) == ""):
 			return "", userErr(triage.EINVALID, ErrSecretMissing, nil, msgSecretMissing)
 		case err != nil:
 			return "", userErr(triage.EUNAVAILABLE, ErrSecretMissing, err, msgSecretMissing)

@@ -14,6 +14,7 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"github.com/triagedesk/triagedesk/internal/config"
+	"github.com/triagedesk/triagedesk/internal/ers"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -160,7 +161,7 @@ func TestSecretFromTheKeychainIT(t *testing.T) {
 	f := newFixture(t)
 	env := f.env
 	env.Secret = config.Secret{Kind: config.SecretKeychain, KeychainService: config.DefaultKeychainService}
-	m, err := New(Options{Environment: env, LockTimeout: -1})
+	m, err := New(Options{Environment: env, LockTimeout: -1, ERS: ersWith(env, ers.Config{RateLimit: 1000, MaxRetries: -1})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +230,7 @@ func TestSignInAndRefreshThroughTheBroker(t *testing.T) {
 	b := broker(t, f.env.TokenURL(), testSecret, &forms)
 	env := f.env
 	env.Secret = config.Secret{Kind: config.SecretBroker, BrokerURL: b.URL}
-	m, err := New(Options{Environment: env, LockTimeout: -1})
+	m, err := New(Options{Environment: env, LockTimeout: -1, ERS: ersWith(env, ers.Config{RateLimit: 1000, MaxRetries: -1})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +245,7 @@ func TestSignInAndRefreshThroughTheBroker(t *testing.T) {
 	}
 	m.Close()
 	// The session saved by a broker sign-in restores through the broker.
-	m2, err := New(Options{Environment: env, LockTimeout: -1})
+	m2, err := New(Options{Environment: env, LockTimeout: -1, ERS: ersWith(env, ers.Config{RateLimit: 1000, MaxRetries: -1})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -135,7 +135,7 @@ func (f *fixture) options() Options {
 		Environment: f.env,
 		Exchanger:   NewDirectExchanger(f.env, StaticSecret(testSecret), &http.Client{Transport: f.calls}),
 		LockTimeout: -1,
-		ERS:         ers.Config{RateLimit: 1000, MaxRetries: -1},
+		ERS:         ersWith(f.env, ers.Config{RateLimit: 1000, MaxRetries: -1}),
 	}
 }
 
@@ -364,3 +364,12 @@ func mustJSON(v any) string {
 }
 
 func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }
+
+// ersWith builds the e-RS client as the app does: env's base URL, cfg's
+// settings and the session's tokens.
+func ersWith(env config.Environment, cfg ers.Config) ERSFactory {
+	return func(tokens oauth2.TokenSource) (*ers.Client, error) {
+		cfg.BaseURL, cfg.TokenSource = env.FHIRBaseURL, tokens
+		return ers.New(cfg)
+	}
+}

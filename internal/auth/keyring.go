@@ -6,16 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/zalando/go-keyring"
-
-	"github.com/triagedesk/triagedesk/internal/atomicfile"
 	"github.com/triagedesk/triagedesk/internal/config"
-	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/keychain"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -27,56 +22,15 @@ const KeychainService = "io.github.triagedesk.session"
 // refuses secrets over 2560 bytes; a CIS2 session item is about 300.
 const MaxRecordBytes = 2560
 
-// keychainTimeout bounds one keychain call: a locked D-Bus session can hang.
-const keychainTimeout = 10 * time.Second
-
 // Keyring is the part of a keychain the Manager uses: the method set of
-// go-keyring, shared with the store. Get returns keyring.ErrNotFound for a
+// go-keyring (keychain.Ring). Get returns keyring.ErrNotFound for a
 // missing item.
-type Keyring = store.Keyring
+type Keyring = keychain.Ring
 
 // OSKeyring is the OS keychain through go-keyring: Windows Credential
 // Manager, macOS Keychain, or the Secret Service on Linux. keyring.MockInit
 // replaces it in tests.
-type OSKeyring = store.OSKeyring
-
-// keyringMu serialises keychain calls; go-keyring's mock is not safe for
-// concurrent use.
-var keyringMu sync.Mutex
-
-var errItemNotFound = errors.New("keychain item not found")
-
-// keychainDo runs fn on its own goroutine so that a keychain that hangs gives
-// way to ctx (bounded by keychainTimeout). Errors: errItemNotFound for a
-// missing item, otherwise wrapping ErrKeychainUnavailable.
-func keychainDo[T any](ctx context.Context, fn func() (T, error)) (T, error) {
-	ctx, cancel := context.WithTimeout(ctx, keychainTimeout)
-	defer cancel()
-	type result struct {
-		v   T
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		keyringMu.Lock()
-		defer keyringMu.Unlock()
-		v, err := fn()
-		ch <- result{v, err}
-	}()
-	var zero T
-	select {
-	case r := <-ch:
-		switch {
-		case r.err == nil:
-			return r.v, nil
-		case errors.Is(r.err, keyring.ErrNotFound), errors.Is(r.err, errItemNotFound):
-			return zero, errItemNotFound
-		}
-		return zero, fmt.Errorf("%w: %w", ErrKeychainUnavailable, r.err)
-	case <-ctx.Done():
-		return zero, fmt.Errorf("%w: %w", ErrKeychainUnavailable, ctx.Err())
-	}
-}
+type OSKeyring = keychain.OS
 
 // SessionAccount is the keychain account of an environment's session:
 // "session:<environment>:<e-RS base URL>", or "session:demo" for the demo,
@@ -167,9 +121,9 @@ func SavedRegistration(ctx context.Context, ring Keyring, env config.Environment
 	if ring == nil {
 		ring = OSKeyring{}
 	}
-	s, err := keychainDo(ctx, func() (string, error) { return ring.Get(KeychainService, SessionAccount(env)) })
+	s, err := keychain.Do(ctx, func() (string, error) { return ring.Get(KeychainService, SessionAccount(env)) })
 	switch {
-	case errors.Is(err, errItemNotFound):
+	case errors.Is(err, keychain.ErrNotFound):
 		return Registration{}, false, nil
 	case err != nil:
 		return Registration{}, false, userErr(triage.EUNAVAILABLE, ErrKeychainUnavailable, err, msgKeychain)
@@ -211,10 +165,10 @@ func decodeRecord(s string) (*record, error) {
 
 // DevFileKeyring keeps sessions in a plain JSON file instead of the OS
 // keychain, for headless development and CI with synthetic data only
-// (triagectl --dev-insecure-keyfile). The refresh token is readable by
-// anyone who can read the file, so it prints DevFileWarning on every read
-// and write, creates the file with mode 0600 and refuses one that other
-// users may read. It is never a default.
+// (triagectl --dev-insecure-keyfile): a keychain.DevFile. The refresh token
+// is readable by anyone who can read the file, so it prints DevFileWarning
+// on every read and write, creates the file with mode 0600 and refuses one
+// that other users may read. It is never a default.
 type DevFileKeyring struct {
 	Path string
 	// Warn receives the warning; nil means standard error.
@@ -230,96 +184,18 @@ const DevFileWarning = "WARNING: --dev-insecure-keyfile is in use. Your NHS sign
 // file.
 func DevSessionFile(keyFile string) string { return keyFile + ".sessions.json" }
 
-var devFileMu sync.Mutex
-
-type devFile struct {
-	Items map[string]map[string]string `json:"items"`
-}
-
-func (k DevFileKeyring) warn() {
-	w := k.Warn
-	if w == nil {
-		w = os.Stderr
-	}
-	fmt.Fprintf(w, "%s (%s)\n", DevFileWarning, k.Path)
-}
-
-func (k DevFileKeyring) load() (devFile, error) {
-	f := devFile{Items: map[string]map[string]string{}}
-	b, err := atomicfile.ReadPrivate(k.Path)
-	if errors.Is(err, os.ErrNotExist) {
-		return f, nil
-	}
-	if err != nil {
-		return f, fmt.Errorf("read development session file: %w", err)
-	}
-	if err := json.Unmarshal(b, &f); err != nil {
-		return f, fmt.Errorf("development session file %s is not valid: %w", k.Path, err)
-	}
-	if f.Items == nil {
-		f.Items = map[string]map[string]string{}
-	}
-	return f, nil
-}
-
-func (k DevFileKeyring) save(f devFile) error {
-	b, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.WriteFile(k.Path, b, 0o600); err != nil {
-		return fmt.Errorf("write development session file: %w", err)
-	}
-	return nil
+func (k DevFileKeyring) file() keychain.DevFile {
+	return keychain.DevFile{Path: k.Path, Warn: k.Warn, Warning: DevFileWarning, Name: "development session file"}
 }
 
 // Get reads an item, printing DevFileWarning. A missing item is
 // keyring.ErrNotFound.
-func (k DevFileKeyring) Get(service, user string) (string, error) {
-	devFileMu.Lock()
-	defer devFileMu.Unlock()
-	k.warn()
-	f, err := k.load()
-	if err != nil {
-		return "", err
-	}
-	v, ok := f.Items[service][user]
-	if !ok {
-		return "", keyring.ErrNotFound
-	}
-	return v, nil
-}
+func (k DevFileKeyring) Get(service, user string) (string, error) { return k.file().Get(service, user) }
 
 // Set writes an item, printing DevFileWarning.
 func (k DevFileKeyring) Set(service, user, password string) error {
-	devFileMu.Lock()
-	defer devFileMu.Unlock()
-	k.warn()
-	f, err := k.load()
-	if err != nil {
-		return err
-	}
-	if f.Items[service] == nil {
-		f.Items[service] = map[string]string{}
-	}
-	f.Items[service][user] = password
-	return k.save(f)
+	return k.file().Set(service, user, password)
 }
 
 // Delete removes an item; a missing item is keyring.ErrNotFound.
-func (k DevFileKeyring) Delete(service, user string) error {
-	devFileMu.Lock()
-	defer devFileMu.Unlock()
-	f, err := k.load()
-	if err != nil {
-		return err
-	}
-	if _, ok := f.Items[service][user]; !ok {
-		return keyring.ErrNotFound
-	}
-	delete(f.Items[service], user)
-	if len(f.Items[service]) == 0 {
-		delete(f.Items, service)
-	}
-	return k.save(f)
-}
+func (k DevFileKeyring) Delete(service, user string) error { return k.file().Delete(service, user) }

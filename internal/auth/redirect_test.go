@@ -67,7 +67,7 @@ func TestERSRedirectToAnotherHostCarriesNoAuthorization(t *testing.T) {
 		{"caller's client", &http.Client{}},
 	} {
 		m, err := New(Options{Environment: env, Exchanger: newFakeExchanger("rt-1", "rt-2", "rt-3"), LockTimeout: -1,
-			ERS: ers.Config{HTTPClient: tc.hc, RateLimit: 1000}})
+			ERS: ersWith(env, ers.Config{HTTPClient: tc.hc, RateLimit: 1000})})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/ers"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
+	"github.com/triagedesk/triagedesk/internal/keychain"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -264,7 +265,7 @@ func TestRealKeychainChild(t *testing.T) {
 		return // a helper process: it runs only as TestRealKeychain's child
 	}
 	probe := fmt.Sprintf("probe-%d", os.Getpid())
-	_, err := keychainDo(context.Background(), func() (struct{}, error) {
+	_, err := keychain.Do(context.Background(), func() (struct{}, error) {
 		if err := keyring.Set(KeychainService, probe, "x"); err != nil {
 			return struct{}{}, err
 		}

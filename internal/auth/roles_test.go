@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/triagedesk/triagedesk/internal/config"
-	"github.com/triagedesk/triagedesk/internal/ers/fhir"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -30,7 +29,7 @@ func TestClinicianAdminChoosesWhomTheyActFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []fhir.OnBehalfOfUser{{SDSUserID: erssandbox.UserClinician, Name: "Dr Alex Carter (synthetic)"}, {SDSUserID: erssandbox.UserClinician2, Name: "Dr Priya Nair (synthetic)"}}
+	want := []triage.OnBehalfOfUser{{SDSUserID: erssandbox.UserClinician, Name: "Dr Alex Carter (synthetic)"}, {SDSUserID: erssandbox.UserClinician2, Name: "Dr Priya Nair (synthetic)"}}
 	if len(users) != 2 || users[0] != want[0] || users[1] != want[1] {
 		t.Errorf("A040 users %+v", users)
 	}

@@ -42,7 +42,7 @@ func TestSessionFoundByServerNotClientID(t *testing.T) {
 		t.Fatalf("registration %+v", reg)
 	}
 	env := reg.Apply(later)
-	b, err := New(Options{Environment: env, DevSecret: reg.DevSecret, LockTimeout: -1, ERS: ers.Config{RateLimit: 1000, MaxRetries: -1}})
+	b, err := New(Options{Environment: env, DevSecret: reg.DevSecret, LockTimeout: -1, ERS: ersWith(env, ers.Config{RateLimit: 1000, MaxRetries: -1})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestNoSignInSession(t *testing.T) {
 	env = env.WithURLs(sb.BaseURL(), "")
 	keyring.Delete(KeychainService, SessionAccount(env))
 	var hl authHeaders
-	o := Options{Environment: env, LockTimeout: -1, ERS: ers.Config{RateLimit: 1000, MaxRetries: -1, HTTPClient: &http.Client{Transport: &hl}}}
+	o := Options{Environment: env, LockTimeout: -1, ERS: ersWith(env, ers.Config{RateLimit: 1000, MaxRetries: -1, HTTPClient: &http.Client{Transport: &hl}})}
 	a, err := New(o)
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/triagedesk/triagedesk/internal/ers"
-	"github.com/triagedesk/triagedesk/internal/ers/fhir"
 	"github.com/triagedesk/triagedesk/internal/pds"
 	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
@@ -99,7 +98,7 @@ type Config struct {
 	// List is the worklist to pull (default Referrals for Review) and
 	// Filter narrows it (e.g. a service).
 	List   triage.ListType
-	Filter fhir.WorklistFilter
+	Filter triage.WorklistFilter
 
 	// PullInterval is how often the worklist is pulled (default 5 min).
 	PullInterval time.Duration

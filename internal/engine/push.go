@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/triagedesk/triagedesk/internal/ers"
-	"github.com/triagedesk/triagedesk/internal/ers/fhir"
 	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -344,7 +343,7 @@ func (p *pusher) settle(ctx context.Context, c *ers.Client, d triage.Decision, r
 	if s != triage.SettleNeedsWorklist {
 		return s
 	}
-	wl, err := c.Worklist(ctx, triage.ListReferralsForReview, fhir.WorklistFilter{Service: rr.Referral.Service.ID})
+	wl, err := c.Worklist(ctx, triage.ListReferralsForReview, triage.WorklistFilter{Service: rr.Referral.Service.ID})
 	if err != nil {
 		p.e.noteFailure(err)
 		return triage.SettleNeedsWorklist

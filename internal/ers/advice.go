@@ -36,7 +36,8 @@ type AdviceWorklistResult struct {
 // ADVICE_AND_GUIDANCE_REQUESTS), narrowed by the filter as A008 is. It is a
 // read and is retried. Errors are *Error; an invalid filter is a Permanent
 // error sent nowhere.
-func (c *Client) AdviceWorklist(ctx context.Context, f fhir.WorklistFilter) (*AdviceWorklistResult, error) {
+func (c *Client) AdviceWorklist(ctx context.Context, filter triage.WorklistFilter) (*AdviceWorklistResult, error) {
+	f := fhir.NewWorklistFilter(filter)
 	if err := f.Validate(); err != nil {
 		return nil, newLocalError("A023", Permanent, "The worklist filter is not valid: "+err.Error()+".", err)
 	}

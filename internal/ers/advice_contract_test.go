@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/triagedesk/triagedesk/internal/ers/fhir"
 	"github.com/triagedesk/triagedesk/internal/testutil"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -32,7 +31,7 @@ func TestContractAdviceThroughClient(t *testing.T) {
 	c = c.WithIdentity(triage.Identity{ODS: "R69", BusinessFunction: triage.RoleServiceProviderClinician})
 	ctx := context.Background()
 
-	wl := must(c.AdviceWorklist(ctx, fhir.WorklistFilter{}))
+	wl := must(c.AdviceWorklist(ctx, triage.WorklistFilter{}))
 	jsonEq(t, f.last().Body, testutil.Example(t, ex+"retrieveAdviceAndGuidanceWorklist/requests/MinimalAdviceAndGuidanceRequests.json"))
 	if len(wl.Items) != 2 || wl.Items[0].UBRN != "000000070000" || wl.Items[1].Category != triage.AdviceAwaitingInformation {
 		t.Errorf("worklist %+v", wl.Items)

@@ -47,7 +47,7 @@ func TestAdviceCallsAndHeaders(t *testing.T) {
 	c, _ := testClient(t, f)
 	ctx := context.Background()
 
-	wl := must(c.AdviceWorklist(ctx, fhir.WorklistFilter{Service: "30002"}))
+	wl := must(c.AdviceWorklist(ctx, triage.WorklistFilter{Service: "30002"}))
 	if len(wl.Items) != 3 || wl.Items[0].Category != triage.AdviceResponseRequired || wl.Items[1].Version != 4 || wl.Meta.Op != "A023" {
 		t.Errorf("worklist %+v", wl.Items)
 	}

@@ -43,7 +43,7 @@ func BenchmarkClientWorklist10k(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		res, err := c.Worklist(context.Background(), triage.ListReferralsForReview, fhir.WorklistFilter{})
+		res, err := c.Worklist(context.Background(), triage.ListReferralsForReview, triage.WorklistFilter{})
 		if err != nil || len(res.Items) != len(items) {
 			b.Fatalf("%v", err)
 		}

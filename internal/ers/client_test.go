@@ -114,7 +114,7 @@ func TestEveryEndpoint(t *testing.T) {
 			}},
 		{op: "A008", method: "POST", path: "/referrals/FHIR/STU3/ReferralRequest/$ers.fetchworklist", body: worklistBody, contentType: "application/fhir+json",
 			run: func(t *testing.T) any {
-				return must(c.Worklist(ctx, triage.ListReferralsForReview, fhir.WorklistFilter{Service: "30001"}))
+				return must(c.Worklist(ctx, triage.ListReferralsForReview, triage.WorklistFilter{Service: "30001"}))
 			},
 			check: func(t *testing.T, res any) {
 				r := res.(*WorklistResult)
@@ -713,7 +713,7 @@ func TestWritesAreRefusedWhenUnsafe(t *testing.T) {
 		"cancel without reason": func() error { _, err := c.CancelReferral(ctx, "100000000001", 3, triage.Coding{}, ""); return err },
 		"bad code system":       func() error { _, err := c.CodeSystem(ctx, "../x"); return err },
 		"bad worklist filter": func() error {
-			_, err := c.Worklist(ctx, triage.ListReferralsForReview, fhir.WorklistFilter{ClinicianAssigned: fhir.IndicatorNotAssigned, Clinician: "1"})
+			_, err := c.Worklist(ctx, triage.ListReferralsForReview, triage.WorklistFilter{ClinicianAssigned: triage.AssignedNo, Clinician: "1"})
 			return err
 		},
 		"bad attachment id": func() error { _, err := c.Attachment(ctx, "https://elsewhere.example/x"); return err },
@@ -744,7 +744,7 @@ func TestWorklistRefusesAnotherList(t *testing.T) {
 	f := newFake(t)
 	f.handle("POST", "/referrals/FHIR/STU3/ReferralRequest/$ers.fetchworklist", respond(200, fixture(t, "worklist_appointment_slot_issues.json")))
 	c, _ := testClient(t, f)
-	_, err := c.Worklist(context.Background(), triage.ListReferralsForReview, fhir.WorklistFilter{})
+	_, err := c.Worklist(context.Background(), triage.ListReferralsForReview, triage.WorklistFilter{})
 	var e *Error
 	if !errors.As(err, &e) || e.Class != BadResponse {
 		t.Errorf("err %v", err)

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/triagedesk/triagedesk/internal/ers/fhir"
 	"github.com/triagedesk/triagedesk/internal/testutil"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -86,7 +85,7 @@ func TestContractResponsesThroughClient(t *testing.T) {
 	if users := must(c.OnBehalfOfUsers(ctx)); len(users.Users) != 1 || users.Users[0].SDSUserID != "111111111111" {
 		t.Errorf("users %+v", users.Users)
 	}
-	wl := must(c.Worklist(ctx, triage.ListReferralsForReview, fhir.WorklistFilter{}))
+	wl := must(c.Worklist(ctx, triage.ListReferralsForReview, triage.WorklistFilter{}))
 	if len(wl.Items) != 2 || wl.Items[0].UBRN != "000000070002" || wl.Items[1].Version != 12 {
 		t.Errorf("worklist %+v", wl.Items)
 	}

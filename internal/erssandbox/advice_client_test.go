@@ -60,7 +60,7 @@ func TestAdviceConversationRounds(t *testing.T) {
 	c := newClient(t, sb, signIn(t, sb, erssandbox.UserClinician), clinician)
 	ubrn := pickAdvice(t, sb, func(a erssandbox.AdviceState) bool { return len(a.Conversation.Messages) == 1 })
 
-	wl, err := c.AdviceWorklist(ctx, fhir.WorklistFilter{})
+	wl, err := c.AdviceWorklist(ctx, triage.WorklistFilter{})
 	if err != nil || len(wl.Items) != len(sb.AdviceWorklist(erssandbox.ProviderODS)) {
 		t.Fatalf("A023: %v", err)
 	}

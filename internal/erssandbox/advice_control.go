@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -100,7 +102,7 @@ func (s *Sandbox) ReferrerReplies(ubrn, text string, files ...AttachmentFile) (i
 		if blank(text) {
 			text = referrerAnswers[len(ar.messages)%len(referrerAnswers)]
 		}
-		s.store.referrerWrites(ar, text, files, newUUID, now)
+		s.store.referrerWrites(ar, text, files, uuid.NewString, now)
 		return nil
 	})
 }

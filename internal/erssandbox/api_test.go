@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/triagedesk/triagedesk/internal/ers/fhir"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -378,7 +380,7 @@ func TestAttachmentsCrossHost(t *testing.T) {
 	if rep := do(t, sb, "GET", "/R4/Binary/not-an-id", who, nil); rep.Status != 400 || rep.code() != "REC_BAD_REQUEST" {
 		t.Errorf("bad id: %d %s", rep.Status, rep.code())
 	}
-	if rep := do(t, sb, "GET", "/R4/Binary/"+newUUID(), who, nil); rep.Status != 404 || rep.code() != "REC_NOT_FOUND" {
+	if rep := do(t, sb, "GET", "/R4/Binary/"+uuid.NewString(), who, nil); rep.Status != 404 || rep.code() != "REC_NOT_FOUND" {
 		t.Errorf("unknown id: %d %s", rep.Status, rep.code())
 	}
 	rcdTok, _ := sb.Token(UserClinicianRCD)

@@ -15,7 +15,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/triagedesk/triagedesk/internal/ers"
-	"github.com/triagedesk/triagedesk/internal/ers/fhir"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -124,16 +123,16 @@ func TestClientAgainstSandbox(t *testing.T) {
 		}
 	}
 
-	rfr, err := c.Worklist(ctx, triage.ListReferralsForReview, fhir.WorklistFilter{})
+	rfr, err := c.Worklist(ctx, triage.ListReferralsForReview, triage.WorklistFilter{})
 	if err != nil || len(rfr.Items) != len(sb.Worklist(triage.ListReferralsForReview, erssandbox.ProviderODS)) {
 		t.Fatalf("A008 Referrals for Review: %v", err)
 	}
-	asi, err := c.Worklist(ctx, triage.ListAppointmentSlotIssues, fhir.WorklistFilter{})
+	asi, err := c.Worklist(ctx, triage.ListAppointmentSlotIssues, triage.WorklistFilter{})
 	if err != nil || len(asi.Items) == 0 {
 		t.Fatalf("A008 Appointment Slot Issues: %v", err)
 	}
 	svc := rfr.Items[0].Service.ID
-	filtered, err := c.Worklist(ctx, triage.ListReferralsForReview, fhir.WorklistFilter{Service: svc})
+	filtered, err := c.Worklist(ctx, triage.ListReferralsForReview, triage.WorklistFilter{Service: svc})
 	if err != nil || len(filtered.Items) == 0 || len(filtered.Items) >= len(rfr.Items) {
 		t.Fatalf("A008 by service: %v", err)
 	}
@@ -326,7 +325,7 @@ func TestClientErrorClassesFromSandbox(t *testing.T) {
 	t.Run("reset read is retried", func(t *testing.T) {
 		sb.ResetStats()
 		sb.FailNext("A008", erssandbox.FaultReset)
-		if _, err := c.Worklist(ctx, triage.ListReferralsForReview, fhir.WorklistFilter{Service: items[0].Service.ID}); err != nil {
+		if _, err := c.Worklist(ctx, triage.ListReferralsForReview, triage.WorklistFilter{Service: items[0].Service.ID}); err != nil {
 			t.Fatalf("worklist after a reset: %v", err)
 		}
 		if n := sb.Stats().Requests["A008"]; n != 2 {

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -181,7 +183,7 @@ func (s *Sandbox) AddAttachment(ubrn string, f AttachmentFile) (string, int, err
 	if f.Availability == "" {
 		f.Availability = triage.AvailabilityAvailable
 	}
-	id := newUUID()
+	id := uuid.NewString()
 	v, err := s.store.change(ubrn, func(rec *record, now time.Time) error {
 		rec.ref.Documents = append(rec.ref.Documents, triage.Document{ID: id, URL: "Binary/" + id, Title: f.FileName,
 			Description: f.Description, ContentType: f.ContentType, Size: int64(len(f.Data)), Availability: f.Availability,

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -63,7 +65,7 @@ func TestEachFault(t *testing.T) {
 		t.Errorf("503: %d %s Retry-After %q", rep.Status, rep.code(), rep.Header.Get("Retry-After"))
 	}
 	sb.FailNext("A042", FaultUnavailable)
-	if rep := do(t, sb, "GET", "/R4/Binary/"+newUUID(), asSPC, nil); rep.Status != 503 || rep.code() != "REC_UNAVAILABLE" {
+	if rep := do(t, sb, "GET", "/R4/Binary/"+uuid.NewString(), asSPC, nil); rep.Status != 503 || rep.code() != "REC_UNAVAILABLE" {
 		t.Errorf("R4 503: %d %s", rep.Status, rep.code())
 	}
 

@@ -3,7 +3,6 @@ package erssandbox
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/triagedesk/triagedesk/internal/ers/fhir"
 	"github.com/triagedesk/triagedesk/internal/triage"
@@ -107,15 +108,6 @@ func (w *recorder) Write(b []byte) (int, error) {
 
 func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// newUUID returns a random UUID (version 4).
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
 // outer gives every response an X-Request-ID (as the e-RS proxy does,
 // ignoring any sent by the client), echoes X-Correlation-ID, and logs one
 // line per request without patient data: the route pattern, never the path.
@@ -123,7 +115,7 @@ func (s *Sandbox) outer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := &reqInfo{}
-		reqID := newUUID()
+		reqID := uuid.NewString()
 		w.Header().Set(hdrRequestID, reqID)
 		// The Date header comes from the sandbox's own clock, as e-RS's comes
 		// from e-RS's, so tests can give the server a different time from

@@ -2,6 +2,7 @@ package nhsapi
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,5 +57,16 @@ func TestHTTPClientNeverFollowsRedirectsOrCarriesCredentials(t *testing.T) {
 	got, err := HTTPClient("t", mine, time.Minute)
 	if err != nil || got == mine || mine.CheckRedirect != nil {
 		t.Error("the caller's client was changed or not copied")
+	}
+}
+
+func TestNewCorrelationIDIsAFreshVersion4UUID(t *testing.T) {
+	seen := map[string]bool{}
+	for range 100 {
+		id := NewCorrelationID()
+		if len(id) != 36 || id[14] != '4' || !strings.ContainsRune("89ab", rune(id[19])) || seen[id] {
+			t.Fatalf("correlation id %q", id)
+		}
+		seen[id] = true
 	}
 }

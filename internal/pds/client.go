@@ -200,7 +200,7 @@ func (c *Client) Patient(ctx context.Context, nhsNumber string) (*Result, error)
 		return nil, &Error{Kind: InvalidNHSNumber, Err: err,
 			Message: "This is not a valid NHS number (" + err.Error() + "), so it was not looked up in PDS."}
 	}
-	reqID, corr := uuid.NewString(), uuid.NewString()
+	reqID, corr := uuid.NewString(), nhsapi.NewCorrelationID()
 	for attempt := 0; ; attempt++ {
 		res, err := c.attempt(ctx, nhs, reqID, corr, attempt)
 		if err == nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/triagedesk/triagedesk/internal/keychain"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -13,12 +14,12 @@ import (
 var (
 	// ErrKeychainUnavailable means the OS keychain could not be used, so no
 	// patient data may be stored on this computer: the app works online-only.
-	ErrKeychainUnavailable = errors.New("keychain unavailable")
+	ErrKeychainUnavailable = keychain.ErrUnavailable
 	// ErrKeyFileUnusable means a development key file (DevKeyFileProvider)
 	// cannot be used as it is: other users can read it, or it is not a key
 	// file. It is never mistaken for a missing keychain, so nothing falls
 	// back to a throwaway store; the message names the file and the fix.
-	ErrKeyFileUnusable = errors.New("development key file unusable")
+	ErrKeyFileUnusable = keychain.ErrFileUnusable
 	// ErrKeyNotFound is returned by a KeyProvider that holds no key for the
 	// account.
 	ErrKeyNotFound = errors.New("master key not found")

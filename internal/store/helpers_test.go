@@ -23,9 +23,6 @@ func TestMain(m *testing.M) {
 	if os.Getenv(crashChildEnv) != "" {
 		os.Exit(crashChild())
 	}
-	if os.Getenv(busChildEnv) != "" {
-		os.Exit(busChild())
-	}
 	// Every test that uses KeychainProvider{} talks to go-keyring's mock.
 	keyring.MockInit()
 	os.Exit(m.Run())

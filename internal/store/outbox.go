@@ -14,6 +14,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/triagedesk/triagedesk/internal/nhsapi"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -209,7 +210,7 @@ func (s *Store) enqueueTx(tx *bolt.Tx, d triage.Decision, replaces string, rec A
 	e := Entry{
 		ID: d.ID, UBRN: d.UBRN, Kind: d.Kind, Summary: d.Summary(), BaseVersion: d.BaseVersion,
 		By: d.By, State: triage.OutboxQueued, CreatedAt: now, UpdatedAt: now,
-		CorrelationID: newCorrelationID(), Replaces: replaces, Rev: 1,
+		CorrelationID: nhsapi.NewCorrelationID(), Replaces: replaces, Rev: 1,
 	}
 	db, err := json.Marshal(d)
 	if err != nil {
@@ -242,14 +243,6 @@ func fillAuditFromDecision(rec *AuditRecord, d *triage.Decision) {
 	if rec.ReferralVersion == 0 {
 		rec.ReferralVersion = d.BaseVersion
 	}
-}
-
-// newCorrelationID returns a random UUID (version 4) for X-Correlation-ID.
-func newCorrelationID() string {
-	b := randomBytes(16)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 func (s *Store) putEntry(tx *bolt.Tx, e *Entry) error {

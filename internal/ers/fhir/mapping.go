@@ -31,6 +31,21 @@ func decodeAs(b []byte, v any, got *string, want string) error {
 	return nil
 }
 
+// decodeMapped decodes b as a resource of type want (resourceType names its
+// resourceType field) and maps it with conv; errors start "decode what: ".
+func decodeMapped[R, T any](b []byte, want, what string, resourceType func(*R) *string, conv func(*R) (T, error)) (T, error) {
+	var res R
+	var zero T
+	if err := decodeAs(b, &res, resourceType(&res), want); err != nil {
+		return zero, fmt.Errorf("decode %s: %w", what, err)
+	}
+	v, err := conv(&res)
+	if err != nil {
+		return zero, fmt.Errorf("decode %s: %w", what, err)
+	}
+	return v, nil
+}
+
 func toCoding(c Coding) triage.Coding {
 	return triage.Coding{System: c.System, Code: c.Code, Display: c.Display}
 }

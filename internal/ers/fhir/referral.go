@@ -37,15 +37,8 @@ const (
 // patient data, for malformed JSON, another resource type, a missing id, a
 // version that is not a whole number, or a bad date.
 func DecodeReferral(b []byte) (*triage.Referral, error) {
-	var rr ReferralRequest
-	if err := decodeAs(b, &rr, &rr.ResourceType, TypeReferralRequest); err != nil {
-		return nil, fmt.Errorf("decode referral: %w", err)
-	}
-	r, err := ReferralFromFHIR(&rr)
-	if err != nil {
-		return nil, fmt.Errorf("decode referral: %w", err)
-	}
-	return r, nil
+	return decodeMapped(b, TypeReferralRequest, "referral",
+		func(rr *ReferralRequest) *string { return &rr.ResourceType }, ReferralFromFHIR)
 }
 
 // ReferralFromFHIR maps a decoded ReferralRequest to the domain referral, as

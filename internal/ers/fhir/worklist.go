@@ -295,31 +295,20 @@ type WorklistFilter struct {
 	Clinician string
 }
 
-// Validate reports a filter e-RS would refuse: a specialty or clinician with
-// NOT_ASSIGNED, an unknown indicator, or a specialty without its code system.
-func (f WorklistFilter) Validate() error {
-	for _, c := range []struct {
-		what  string
-		ind   AssignedIndicator
-		value bool
-	}{
-		{"specialty", f.SpecialtyAssigned, !f.Specialty.IsZero()},
-		{"clinician", f.ClinicianAssigned, f.Clinician != ""},
-	} {
-		switch c.ind {
-		case IndicatorAny, IndicatorAssigned:
-		case IndicatorNotAssigned:
-			if c.value {
-				return fmt.Errorf("worklist filter: a %s can only be given with the indicator ASSIGNED", c.what)
-			}
-		default:
-			return fmt.Errorf("worklist filter: %s indicator must be ASSIGNED or NOT_ASSIGNED", c.what)
-		}
-	}
-	if !f.Specialty.IsZero() && f.Specialty.System == "" {
-		return errors.New("worklist filter: the specialty needs its code system URL (from the SPECIALTY reference data)")
-	}
-	return nil
+// Validate reports a filter e-RS would refuse, as
+// triage.WorklistFilter.Validate does.
+func (f WorklistFilter) Validate() error { return f.Neutral().Validate() }
+
+// NewWorklistFilter is the wire form of a protocol-neutral filter.
+func NewWorklistFilter(f triage.WorklistFilter) WorklistFilter {
+	return WorklistFilter{Service: f.Service, SpecialtyAssigned: AssignedIndicator(f.SpecialtyAssigned), Specialty: f.Specialty,
+		Location: f.Location, ClinicianAssigned: AssignedIndicator(f.ClinicianAssigned), Clinician: f.Clinician}
+}
+
+// Neutral is the protocol-neutral form of the filter.
+func (f WorklistFilter) Neutral() triage.WorklistFilter {
+	return triage.WorklistFilter{Service: f.Service, SpecialtyAssigned: triage.Assigned(f.SpecialtyAssigned), Specialty: f.Specialty,
+		Location: f.Location, ClinicianAssigned: triage.Assigned(f.ClinicianAssigned), Clinician: f.Clinician}
 }
 
 // WorklistRequest builds the A008 request body for the list and filter.

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package store
+package keychain
 
 // noBusAutolaunch is Linux-only: other keychains need no session bus.
 func noBusAutolaunch() {}

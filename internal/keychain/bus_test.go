@@ -1,4 +1,4 @@
-package store
+package keychain
 
 import (
 	"context"
@@ -12,16 +12,18 @@ import (
 )
 
 // busChildEnv makes the test binary a child that reads a key from the real
-// OS keychain (no mock) and exits 0 if it was reported unavailable.
-const busChildEnv = "TRIAGEDESK_STORE_BUS_CHILD"
+// OS keychain (no mock) and passes if it was reported unavailable.
+const busChildEnv = "TRIAGEDESK_KEYCHAIN_BUS_CHILD"
 
-func busChild() int {
-	_, err := KeychainProvider{}.Get(context.Background(), "master-key:bus-test")
-	if !errors.Is(err, ErrKeychainUnavailable) {
-		fmt.Fprintln(os.Stderr, "keychain without a bus:", err)
-		return 1
+// TestBusChild is the child: it runs only under TestNoSessionBusIsNotLaunched.
+func TestBusChild(t *testing.T) {
+	if os.Getenv(busChildEnv) == "" {
+		return // a helper process: it runs only as TestNoSessionBusIsNotLaunched's child
 	}
-	return 0
+	_, err := Get(context.Background(), OS{}, "io.github.triagedesk", "master-key:bus-test")
+	if !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("keychain without a bus: %v", err)
+	}
 }
 
 // A first run without a session bus (a shell over SSH, a service) reports
@@ -41,7 +43,7 @@ func TestNoSessionBusIsNotLaunched(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(bin, "dbus-launch"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBusChild$")
 	env := []string{busChildEnv + "=1", "PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	for _, kv := range os.Environ() {
 		if len(kv) > 25 && kv[:25] == "DBUS_SESSION_BUS_ADDRESS=" {
