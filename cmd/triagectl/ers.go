@@ -135,6 +135,11 @@ func runERS(ctx context.Context, g *Globals, args []string) error {
 				"actions": "000000070000", "refdata": "SPECIALTY"}[sub])}
 		}
 		arg = positional[0]
+		if what == "a UBRN" {
+			if arg, err = ubrnArg(arg); err != nil {
+				return err
+			}
+		}
 	} else if len(positional) != 0 {
 		return usageError{fmt.Sprintf("%s takes no arguments", sub)}
 	}

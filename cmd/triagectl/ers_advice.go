@@ -110,7 +110,9 @@ func runERSAdvice(ctx context.Context, g *Globals, sub string, args []string) er
 		if len(positional) != 1 {
 			return usageError{fmt.Sprintf("give the advice and guidance request's UBRN, e.g. triagectl ers %s 000000070000", sub)}
 		}
-		ubrn = positional[0]
+		if ubrn, err = ubrnArg(positional[0]); err != nil {
+			return err
+		}
 	} else if len(positional) != 0 {
 		return usageError{"ag-worklist takes no arguments"}
 	}

@@ -289,16 +289,20 @@ func runShow(ctx context.Context, g *Globals, args []string) error {
 	if len(pos) != 1 {
 		return usageError{"give one UBRN: triagectl show UBRN"}
 	}
+	ubrn, err := ubrnArg(pos[0])
+	if err != nil {
+		return err
+	}
 	a, err := openApp(ctx, g, true)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	v, err := a.Referral(ctx, pos[0])
+	v, err := a.Referral(ctx, ubrn)
 	if err != nil {
 		return err
 	}
-	banner, err := a.PatientBanner(ctx, pos[0])
+	banner, err := a.PatientBanner(ctx, ubrn)
 	if err != nil {
 		return err
 	}
@@ -386,7 +390,11 @@ func runDecide(ctx context.Context, g *Globals, args []string) error {
 	if len(pos) != 2 {
 		return usageError{"usage: triagectl decide UBRN " + decisionUsage}
 	}
-	d, err := df.decision(pos[0], pos[1])
+	ubrn, err := ubrnArg(pos[0])
+	if err != nil {
+		return err
+	}
+	d, err := df.decision(ubrn, pos[1])
 	if err != nil {
 		return err
 	}
@@ -537,12 +545,16 @@ func runExport(ctx context.Context, g *Globals, args []string) error {
 	if len(pos) != 1 || *out == "" {
 		return usageError{"usage: triagectl export UBRN --out pack.pdf"}
 	}
+	ubrn, err := ubrnArg(pos[0])
+	if err != nil {
+		return err
+	}
 	a, err := openApp(ctx, g, true)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	pdf, err := a.VettingPack(ctx, pos[0])
+	pdf, err := a.VettingPack(ctx, ubrn)
 	if err != nil {
 		return err
 	}

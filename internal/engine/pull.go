@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/triagedesk/triagedesk/internal/store"
@@ -18,8 +17,6 @@ type PullResult struct {
 	// Queued is how many downloads the pull queued.
 	Queued int
 }
-
-func normUBRN(u string) string { return strings.ReplaceAll(strings.TrimSpace(u), " ", "") }
 
 // Pull fetches the worklist once (A008), stores it with the server's Date
 // as "as of", marks referrals that left it, and queues the downloads that
@@ -64,7 +61,7 @@ func (e *Engine) Pull(ctx context.Context) (PullResult, error) {
 	ev := WorklistUpdated{List: e.cfg.List, AsOf: wl.AsOf, Total: len(wl.Items)}
 	queuedBefore := e.q.added()
 	for _, it := range wl.Items {
-		u := normUBRN(it.UBRN)
+		u := triage.NormalizeUBRN(it.UBRN)
 		now[u] = it
 		switch it.Priority {
 		case triage.PriorityTwoWeekWait:
@@ -176,7 +173,7 @@ func (e *Engine) loadPrev(ctx context.Context) error {
 	switch {
 	case err == nil:
 		for _, it := range snap.Items {
-			prev[normUBRN(it.UBRN)] = it
+			prev[triage.NormalizeUBRN(it.UBRN)] = it
 		}
 	case errors.Is(err, store.ErrNotFound):
 	default:

@@ -350,7 +350,7 @@ func (p *pusher) settle(ctx context.Context, c *ers.Client, d triage.Decision, r
 		return triage.SettleNeedsWorklist
 	}
 	for _, it := range wl.Items {
-		if normUBRN(it.UBRN) == normUBRN(d.UBRN) {
+		if triage.SameUBRN(it.UBRN, d.UBRN) {
 			return triage.SettleChanged // still awaiting review, yet changed
 		}
 	}
@@ -368,7 +368,7 @@ func (e *Engine) cacheReferral(ctx context.Context, rr *ers.ReferralResult) {
 		e.log.Warn("caching a referral failed", "err", err)
 		return
 	}
-	e.emit(ReferralUpdated{UBRN: normUBRN(rr.Referral.UBRN), Version: rr.Version})
+	e.emit(ReferralUpdated{UBRN: triage.NormalizeUBRN(rr.Referral.UBRN), Version: rr.Version})
 }
 
 func sendErrorOf(err error) store.SendError {

@@ -190,7 +190,7 @@ func (s *Store) enqueueTx(tx *bolt.Tx, d triage.Decision, replaces string, rec A
 	if d.DecidedAt.IsZero() {
 		d.DecidedAt = now
 	}
-	d.UBRN = normalizeUBRN(d.UBRN)
+	d.UBRN = triage.NormalizeUBRN(d.UBRN)
 	dk := decisionKey(s.keys.index, d.ID)
 	if tx.Bucket([]byte(bDecisions)).Get(dk) != nil {
 		return Entry{}, userError(triage.ECONFLICT, nil, errors.New("duplicate decision id"), "This decision has already been saved.")
@@ -661,7 +661,7 @@ func (s *Store) Amend(ctx context.Context, id string, d triage.Decision) (Entry,
 		if err != nil {
 			return err
 		}
-		if normalizeUBRN(d.UBRN) != old.UBRN {
+		if triage.NormalizeUBRN(d.UBRN) != old.UBRN {
 			return userError(triage.EINVALID, nil, errors.New("amendment for another referral"),
 				"An amended decision must be for the same referral. Open that referral and decide there.")
 		}
@@ -722,7 +722,7 @@ type EntryFilter struct {
 
 // Entries returns the matching entries with their decisions, oldest first.
 func (s *Store) Entries(ctx context.Context, f EntryFilter) ([]Entry, error) {
-	ubrn := normalizeUBRN(f.UBRN)
+	ubrn := triage.NormalizeUBRN(f.UBRN)
 	var out []Entry
 	var bad recordErrors
 	err := s.outboxTx(ctx, false, func(tx *bolt.Tx) error {
