@@ -309,7 +309,7 @@ func (p *pusher) send(ctx context.Context, en store.Entry) {
 		}
 		up, err := c.UploadAttachment(ctx, d.UBRN, a, data)
 		if err != nil {
-			p.writeFailed(ctx, c, en, err, false)
+			p.writeFailed(ctx, c, en, err, triage.StepUpload)
 			return
 		}
 		if en, err = e.st.RecordUpload(ctx, en.ID, a.LocalID, up.BinaryID); err != nil {
@@ -327,7 +327,7 @@ func (p *pusher) send(ctx context.Context, en store.Entry) {
 	res, err := c.Decide(wctx, en.Decision)
 	cancel()
 	if err != nil {
-		p.writeFailed(ctx, c, en, err, true)
+		p.writeFailed(ctx, c, en, err, triage.StepDecision)
 		return
 	}
 	e.noteSuccess()
@@ -403,8 +403,8 @@ func (p *pusher) readFailed(ctx context.Context, en store.Entry, err error) {
 		return
 	}
 	class := p.e.noteFailure(err)
-	switch class {
-	case ers.Permanent, ers.Forbidden:
+	f, _ := failureOf(err)
+	if ev, ok := triage.OnSendFailure(triage.FailureOf(triage.StepRead, f, false)); ok && ev == triage.OutboxMarkFailed {
 		if en.State == triage.OutboxQueued {
 			var berr error
 			if en, berr = p.e.st.BeginSend(ctx, en.ID); berr != nil {
@@ -425,15 +425,18 @@ func (p *pusher) readFailed(ctx context.Context, en store.Entry, err error) {
 	p.e.log.Warn("decision waits", "decision_id", en.ID, "class", class.String())
 }
 
-// writeFailed handles a failed A020 upload (sent=false) or decision send.
-func (p *pusher) writeFailed(ctx context.Context, c *ers.Client, en store.Entry, err error, decision bool) {
+// writeFailed handles a failed A020 upload (step StepUpload) or decision
+// send (StepDecision), as triage.FailureOf says the failure means.
+func (p *pusher) writeFailed(ctx context.Context, c *ers.Client, en store.Entry, err error, step triage.SendStep) {
 	se := sendErrorOf(err)
 	var ee *ers.Error
 	if !errors.As(err, &ee) {
 		p.retry(ctx, en, se, err)
 		return
 	}
-	if ee.Class == ers.AuthRequired {
+	f, mayHaveApplied := failureOf(err)
+	outcome := triage.FailureOf(step, f, mayHaveApplied)
+	if outcome == triage.SendAfterSignIn {
 		p.e.noteFailure(err)
 		p.retry(ctx, en, se, nil)
 		return
@@ -442,16 +445,43 @@ func (p *pusher) writeFailed(ctx context.Context, c *ers.Client, en store.Entry,
 		// Shutting down mid-send: leave it sending; the next start settles it.
 		return
 	}
-	ambiguous := ee.Class == ers.Conflict || ee.MayHaveApplied() ||
-		(decision && (ee.Class == ers.Unreachable || ee.Class == ers.BadResponse))
-	switch {
-	case decision && ambiguous:
+	switch outcome {
+	case triage.SendSettle:
 		p.settleAfterWrite(ctx, c, en, ee, se)
-	case ee.Class == ers.Permanent || ee.Class == ers.Forbidden:
+	case triage.SendFail:
 		p.fail(ctx, en, se)
 	default:
 		p.retry(ctx, en, se, err)
 	}
+}
+
+// failureOf maps an error to its protocol-neutral failure class, and
+// whether the request may have changed the referral in e-RS.
+func failureOf(err error) (f triage.SendFailure, mayHaveApplied bool) {
+	if errors.Is(err, errNoSession) || errors.Is(err, errAuthPaused) {
+		return triage.FailureSignIn, false
+	}
+	var ee *ers.Error
+	if !errors.As(err, &ee) {
+		return triage.FailureUnclassified, false
+	}
+	switch ee.Class {
+	case ers.Retryable, ers.Pending:
+		f = triage.FailureTransient
+	case ers.Conflict:
+		f = triage.FailureConflict
+	case ers.AuthRequired:
+		f = triage.FailureSignIn
+	case ers.Forbidden:
+		f = triage.FailureForbidden
+	case ers.Permanent:
+		f = triage.FailureRefused
+	case ers.Unreachable:
+		f = triage.FailureUnreachable
+	case ers.BadResponse:
+		f = triage.FailureUnreadable
+	}
+	return f, ee.MayHaveApplied()
 }
 
 // settleAfterWrite re-reads the referral after an ambiguous or contended

@@ -85,21 +85,6 @@ type ConflictInfo struct {
 	AcknowledgedAt time.Time             `json:"acknowledgedAt,omitzero"`
 }
 
-// transitions lists the legal outbox state changes. Sent and discarded are
-// terminal.
-var transitions = map[triage.OutboxState][]triage.OutboxState{
-	triage.OutboxQueued:   {triage.OutboxSending, triage.OutboxConflict, triage.OutboxDiscarded},
-	triage.OutboxSending:  {triage.OutboxSent, triage.OutboxQueued, triage.OutboxFailed, triage.OutboxConflict},
-	triage.OutboxConflict: {triage.OutboxDiscarded},
-	triage.OutboxFailed:   {triage.OutboxQueued, triage.OutboxDiscarded},
-}
-
-// CanTransition reports whether an outbox entry may move from one state to
-// another.
-func CanTransition(from, to triage.OutboxState) bool {
-	return slices.Contains(transitions[from], to)
-}
-
 func decisionKey(indexKey []byte, id string) []byte {
 	m := hmac.New(sha256.New, indexKey)
 	m.Write([]byte("decision\x00"))
@@ -107,27 +92,30 @@ func decisionKey(indexKey []byte, id string) []byte {
 	return m.Sum(nil)[:16]
 }
 
-func stateLabel(s triage.OutboxState) string {
-	switch s {
-	case triage.OutboxQueued:
-		return "waiting to be sent"
-	case triage.OutboxSending:
-		return "being sent"
-	case triage.OutboxSent:
-		return "already sent to e-RS"
-	case triage.OutboxConflict:
-		return "in conflict with a change in e-RS"
-	case triage.OutboxFailed:
-		return "refused by e-RS"
-	case triage.OutboxDiscarded:
-		return "already discarded"
+// next returns the state an entry in state from moves to on the event,
+// as the outbox state machine (triage.OutboxState.Next) allows, or the
+// store's ErrIllegalTransition error with the machine's message.
+func next(from triage.OutboxState, ev triage.OutboxEvent) (triage.OutboxState, error) {
+	to, err := from.Next(ev)
+	if err != nil {
+		var te *triage.OutboxTransitionError
+		msg := "This decision cannot be changed that way. Refresh the outbox to see its current state."
+		if errors.As(err, &te) {
+			msg = te.Message()
+		}
+		return from, userError(triage.ECONFLICT, ErrIllegalTransition, err, msg)
 	}
-	return string(s)
+	return to, nil
 }
 
-func illegal(from, to triage.OutboxState, verb string) error {
-	return userError(triage.ECONFLICT, ErrIllegalTransition, fmt.Errorf("%s -> %s", from, to),
-		fmt.Sprintf("This decision is %s, so it cannot be %s. Refresh the outbox to see its current state.", stateLabel(from), verb))
+// transition moves e through the outbox state machine on the event.
+func transition(e *Entry, ev triage.OutboxEvent) error {
+	to, err := next(e.State, ev)
+	if err != nil {
+		return err
+	}
+	e.State = to
+	return nil
 }
 
 // checkDecision checks what the store relies on. Callers validate the
@@ -412,10 +400,9 @@ func (s *Store) sameUser(by triage.Identity) error {
 // Errors: ErrIllegalTransition unless queued, ErrNotFound.
 func (s *Store) BeginSend(ctx context.Context, id string) (Entry, error) {
 	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if !CanTransition(e.State, triage.OutboxSending) {
-			return nil, illegal(e.State, triage.OutboxSending, "sent now")
+		if err := transition(e, triage.OutboxBeginSend); err != nil {
+			return nil, err
 		}
-		e.State = triage.OutboxSending
 		e.Attempts++
 		return nil, nil
 	})
@@ -427,8 +414,8 @@ func (s *Store) BeginSend(ctx context.Context, id string) (Entry, error) {
 // to send it again. Errors: ErrIllegalTransition unless sending.
 func (s *Store) ResumeSend(ctx context.Context, id string) (Entry, error) {
 	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if e.State != triage.OutboxSending {
-			return nil, illegal(e.State, triage.OutboxSending, "sent again")
+		if err := transition(e, triage.OutboxResumeSend); err != nil {
+			return nil, err
 		}
 		e.Attempts++
 		return nil, nil
@@ -439,8 +426,8 @@ func (s *Store) ResumeSend(ctx context.Context, id string) (Entry, error) {
 // the referral's new version and e-RS's request id, and audits the attempt.
 func (s *Store) MarkSent(ctx context.Context, id string, r SentResult) (Entry, error) {
 	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if !CanTransition(e.State, triage.OutboxSent) {
-			return nil, illegal(e.State, triage.OutboxSent, "marked as sent")
+		if err := transition(e, triage.OutboxMarkSent); err != nil {
+			return nil, err
 		}
 		if r.At.IsZero() {
 			r.At = s.now()
@@ -448,7 +435,6 @@ func (s *Store) MarkSent(ctx context.Context, id string, r SentResult) (Entry, e
 		if r.CorrelationID == "" {
 			r.CorrelationID = e.CorrelationID
 		}
-		e.State = triage.OutboxSent
 		e.Sent = &r
 		e.NextAttemptAt = time.Time{}
 		result := "sent"
@@ -466,11 +452,10 @@ func (s *Store) MarkSent(ctx context.Context, id string, r SentResult) (Entry, e
 // error, and when to try next. Errors: ErrIllegalTransition unless sending.
 func (s *Store) MarkRetry(ctx context.Context, id string, se SendError, next time.Time) (Entry, error) {
 	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if e.State != triage.OutboxSending {
-			return nil, illegal(e.State, triage.OutboxQueued, "retried")
+		if err := transition(e, triage.OutboxMarkRetry); err != nil {
+			return nil, err
 		}
 		s.fillSendError(e, &se)
-		e.State = triage.OutboxQueued
 		e.LastError = &se
 		e.NextAttemptAt = next
 		return []AuditRecord{sendErrorAudit("retry later", &se)}, nil
@@ -481,11 +466,10 @@ func (s *Store) MarkRetry(ctx context.Context, id string, se SendError, next tim
 // failed): the clinician amends or discards it.
 func (s *Store) MarkFailed(ctx context.Context, id string, se SendError) (Entry, error) {
 	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if !CanTransition(e.State, triage.OutboxFailed) {
-			return nil, illegal(e.State, triage.OutboxFailed, "marked as failed")
+		if err := transition(e, triage.OutboxMarkFailed); err != nil {
+			return nil, err
 		}
 		s.fillSendError(e, &se)
-		e.State = triage.OutboxFailed
 		e.LastError = &se
 		e.NextAttemptAt = time.Time{}
 		return []AuditRecord{sendErrorAudit("failed", &se)}, nil
@@ -497,14 +481,13 @@ func (s *Store) MarkFailed(ctx context.Context, id string, se SendError) (Entry,
 // if not nil, is the error response that revealed it.
 func (s *Store) MarkConflict(ctx context.Context, id string, c ConflictInfo, se *SendError) (Entry, error) {
 	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if !CanTransition(e.State, triage.OutboxConflict) {
-			return nil, illegal(e.State, triage.OutboxConflict, "marked as a conflict")
+		if err := transition(e, triage.OutboxMarkConflict); err != nil {
+			return nil, err
 		}
 		if c.SeenAt.IsZero() {
 			c.SeenAt = s.now()
 		}
 		c.Acknowledged, c.AcknowledgedAt = false, time.Time{}
-		e.State = triage.OutboxConflict
 		e.Conflict = &c
 		e.NextAttemptAt = time.Time{}
 		rec := AuditRecord{Event: EventSendResult, Result: "conflict: referral is now " + string(c.Status.State),
@@ -551,8 +534,8 @@ func (s *Store) NoteConflictShown(ctx context.Context, id string, by triage.Iden
 		return err
 	}
 	_, err := s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if e.State != triage.OutboxConflict {
-			return nil, illegal(e.State, e.State, "shown as a conflict")
+		if err := transition(e, triage.OutboxShowConflict); err != nil {
+			return nil, err
 		}
 		return []AuditRecord{{Event: EventConflictShown, Who: by, ReferralVersion: e.Conflict.Version}}, nil
 	})
@@ -568,8 +551,12 @@ func (s *Store) AcknowledgeConflict(ctx context.Context, id string, by triage.Id
 		return Entry{}, err
 	}
 	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if e.State != triage.OutboxConflict || e.Conflict == nil {
-			return nil, illegal(e.State, e.State, "acknowledged as a conflict")
+		if err := transition(e, triage.OutboxAcknowledge); err != nil {
+			return nil, err
+		}
+		if e.Conflict == nil {
+			te := &triage.OutboxTransitionError{From: e.State, Event: triage.OutboxAcknowledge}
+			return nil, userError(triage.ECONFLICT, ErrIllegalTransition, errors.New("conflict without details"), te.Message())
 		}
 		if e.Conflict.Acknowledged {
 			return nil, nil
@@ -597,13 +584,14 @@ func (s *Store) Discard(ctx context.Context, id string, by triage.Identity) (Ent
 		return Entry{}, err
 	}
 	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if e.State != triage.OutboxFailed && e.State != triage.OutboxConflict {
-			return nil, illegal(e.State, triage.OutboxDiscarded, "discarded")
+		to, err := next(e.State, triage.OutboxDiscard)
+		if err != nil {
+			return nil, err
 		}
 		if err := needsAck(e); err != nil {
 			return nil, err
 		}
-		e.State = triage.OutboxDiscarded
+		e.State = to
 		return []AuditRecord{{Event: EventDecisionDiscarded, Who: by}}, nil
 	})
 }
@@ -616,10 +604,9 @@ func (s *Store) Cancel(ctx context.Context, id string, by triage.Identity) (Entr
 		return Entry{}, err
 	}
 	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if e.State != triage.OutboxQueued {
-			return nil, illegal(e.State, triage.OutboxDiscarded, "cancelled")
+		if err := transition(e, triage.OutboxCancel); err != nil {
+			return nil, err
 		}
-		e.State = triage.OutboxDiscarded
 		return []AuditRecord{{Event: EventDecisionCancelled, Who: by}}, nil
 	})
 }
@@ -631,10 +618,9 @@ func (s *Store) Retry(ctx context.Context, id string, by triage.Identity) (Entry
 		return Entry{}, err
 	}
 	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if e.State != triage.OutboxFailed {
-			return nil, illegal(e.State, triage.OutboxQueued, "retried")
+		if err := transition(e, triage.OutboxRetry); err != nil {
+			return nil, err
 		}
-		e.State = triage.OutboxQueued
 		e.NextAttemptAt = time.Time{}
 		return []AuditRecord{{Event: EventRetryRequested, Who: by}}, nil
 	})
@@ -665,8 +651,9 @@ func (s *Store) Amend(ctx context.Context, id string, d triage.Decision) (Entry,
 			return userError(triage.EINVALID, nil, errors.New("amendment for another referral"),
 				"An amended decision must be for the same referral. Open that referral and decide there.")
 		}
-		if !CanTransition(old.State, triage.OutboxDiscarded) || old.State == triage.OutboxSending {
-			return illegal(old.State, triage.OutboxDiscarded, "amended")
+		to, err := next(old.State, triage.OutboxAmend)
+		if err != nil {
+			return err
 		}
 		if err := needsAck(old); err != nil {
 			return err
@@ -674,7 +661,7 @@ func (s *Store) Amend(ctx context.Context, id string, d triage.Decision) (Entry,
 		if d.ID == "" {
 			d.ID = newID(s.now())
 		}
-		old.State = triage.OutboxDiscarded
+		old.State = to
 		old.ReplacedBy = d.ID
 		old.Rev++
 		old.UpdatedAt = s.now()
