@@ -122,7 +122,7 @@ func runERS(ctx context.Context, g *Globals, args []string) error {
 	default:
 		return usageError{fmt.Sprintf("unknown ers subcommand %q; run 'triagectl ers help'", sub)}
 	}
-	positional, err := parseInterleaved(fs, rest)
+	positional, err := parseArgs(fs, rest)
 	if err != nil {
 		return err
 	}
@@ -280,23 +280,6 @@ func printActions(w io.Writer, acts []triage.Action, version int) {
 	}
 	for _, a := range acts {
 		fmt.Fprintln(w, a)
-	}
-}
-
-// parseInterleaved parses flags that may come before or after the
-// positional arguments (triagectl ers referral UBRN --base-url URL), and
-// returns the positional arguments.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return positional, nil
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
 	}
 }
 

@@ -101,7 +101,7 @@ func runERSAdvice(ctx context.Context, g *Globals, sub string, args []string) er
 	ef.add(fs)
 	var af adviceFlags
 	af.add(sub, fs)
-	positional, err := parseInterleaved(fs, args)
+	positional, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
