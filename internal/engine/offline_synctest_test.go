@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/triagedesk/triagedesk/internal/ers"
+	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -136,6 +137,80 @@ func TestQueuedDecisionWaitsOutAnOutage(t *testing.T) {
 		}
 		if n := tr.worklist.Load(); n < 100 {
 			t.Errorf("%d probes in ten minutes offline; the engine stopped trying to reach e-RS", n)
+		}
+	})
+}
+
+// TestRetriedDecisionBacksOffThenSends: e-RS answers every decision with
+// 503 for a minute; the decision is re-read after each answer (a 503 may
+// have been applied), stays queued with its attempts counted and is never
+// applied; once e-RS takes it, it is sent exactly once. The sandbox runs
+// outside the bubble; the engine's clock is the bubble's, so the backoff
+// costs no real time. Connections are not kept alive: an idle connection
+// would keep the bubble from ever being idle.
+func TestRetriedDecisionBacksOffThenSends(t *testing.T) {
+	sb, err := erssandbox.Start(context.Background(), erssandbox.Config{Referrals: 20, Seed: 21, PendingDelay: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	ref := decidable(t, sb)[0]
+	if err := sb.SetFaults(erssandbox.Faults{Unavailable: 1, Ops: []string{"A013", "A014", "A022", "A028"}}); err != nil {
+		t.Fatal(err)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		client, err := ers.New(ers.Config{BaseURL: sb.BaseURL(), HTTPClient: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}},
+			MaxRetries: -1, RateLimit: rate.Inf, AllowHighRate: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		st, err := store.Open(context.Background(), store.Options{ProfileDir: dir, UserID: clinician.SDSUserID,
+			Keys: store.DevKeyFileProvider{Path: filepath.Join(dir, "dev.key"), Warn: io.Discard}, Logger: discardLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		eng, err := New(Config{Store: st, Client: client, Session: NewStaticSession(clinician), Logger: discardLogger(),
+			RetryBase: 20 * time.Millisecond, RetryCap: 500 * time.Millisecond, PushCheckInterval: 200 * time.Millisecond,
+			PullInterval: time.Hour, RetentionInterval: -1, NoPrefetch: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		en := enqueueAll(t, st, []triage.Referral{ref}, sb.ReferenceData())[ref.UBRN]
+		stop := runBubbleEngine(t, eng)
+		defer stop()
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		got, err := st.Entry(ctx, en.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != triage.OutboxQueued || got.Attempts < 5 || got.LastError == nil || got.LastError.HTTPStatus != 503 {
+			t.Fatalf("after a minute of 503s: %s, %d attempts, last error %+v; want queued, retried with backoff", got.State, got.Attempts, got.LastError)
+		}
+		for _, w := range sb.Stats().Writes {
+			if w.Applied && decisionOps[w.Op] {
+				t.Fatalf("a decision was applied while every answer was 503: %+v", w)
+			}
+		}
+		if err := sb.SetFaults(erssandbox.Faults{}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if got, _ := st.Entry(ctx, en.ID); got.State != triage.OutboxSent {
+			t.Errorf("after e-RS recovered the decision is %s, want sent", got.State)
+		}
+		applied := 0
+		for _, w := range sb.Stats().Writes {
+			if w.Applied && decisionOps[w.Op] {
+				applied++
+			}
+		}
+		if applied != 1 {
+			t.Errorf("decision applied %d times, want once", applied)
 		}
 	})
 }
