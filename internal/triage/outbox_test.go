@@ -117,29 +117,17 @@ func TestFailureOf(t *testing.T) {
 }
 
 func TestOnSendFailure(t *testing.T) {
-	for _, tc := range []struct {
-		o    SendOutcome
-		ev   OutboxEvent
-		ok   bool
-		next OutboxState
-	}{
-		{SendRetry, OutboxMarkRetry, true, OutboxQueued},
-		{SendAfterSignIn, OutboxMarkRetry, true, OutboxQueued},
-		{SendFail, OutboxMarkFailed, true, OutboxFailed},
-		{SendSettle, 0, false, ""},
-		{SendOutcome(0), 0, false, ""},
-	} {
-		ev, ok := OnSendFailure(tc.o)
-		if ev != tc.ev || ok != tc.ok {
-			t.Errorf("OnSendFailure(%d) = %d, %v; want %d, %v", tc.o, ev, ok, tc.ev, tc.ok)
-			continue
+	// Each outcome's event (none for settling and for an unknown outcome),
+	// which a decision being sent may always take.
+	want := map[SendOutcome]OutboxEvent{SendRetry: OutboxMarkRetry, SendAfterSignIn: OutboxMarkRetry, SendFail: OutboxMarkFailed, SendSettle: 0, 0: 0}
+	next := map[OutboxEvent]OutboxState{OutboxMarkRetry: OutboxQueued, OutboxMarkFailed: OutboxFailed}
+	for o, wantEv := range want {
+		ev, ok := OnSendFailure(o)
+		if ev != wantEv || ok != (wantEv != 0) {
+			t.Errorf("OnSendFailure(%d) = %d, %v; want %d", o, ev, ok, wantEv)
 		}
-		if !ok {
-			continue
-		}
-		// The event is one a decision being sent may take.
-		if got, err := OutboxSending.Next(ev); err != nil || got != tc.next {
-			t.Errorf("sending on %d = %s, %v; want %s", ev, got, err, tc.next)
+		if got, err := OutboxSending.Next(ev); ok && (err != nil || got != next[ev]) {
+			t.Errorf("sending on %d = %s, %v; want %s", ev, got, err, next[ev])
 		}
 	}
 }

@@ -5,88 +5,68 @@ import (
 	"testing"
 )
 
+// TestParseUBRN checks the one parser and the normaliser together: norm is
+// NormalizeUBRN's answer, and for a UBRN also ParseUBRN's.
 func TestParseUBRN(t *testing.T) {
 	for _, tc := range []struct {
-		in   string
-		want UBRN
-		err  bool
+		in, norm string
+		ok       bool
 	}{
-		{in: "100000000001", want: "100000000001"},
-		{in: "1000 0000 0001", want: "100000000001"},
-		{in: "1000-0000-0001", want: "100000000001"},
-		{in: "1000\u00a00000\u00a00001", want: "100000000001"},
-		{in: "1000\t0000\t0001", want: "100000000001"},
-		{in: "  000000070000\n", want: "000000070000"},
-		{in: "1 0 0 0 0 0 0 0 0 0 0 1", want: "100000000001"},
-		{in: "", err: true},
-		{in: "10000000001", err: true},
-		{in: "1000000000012", err: true},
-		{in: "1000.0000.0001", err: true},
-		{in: "1000_0000_0001", err: true},
-		{in: "10000000000x", err: true},
-		{in: "１００００００００００１", err: true}, // full-width digits
-		{in: "1000\n0000\n0001", err: true},
-		{in: "9434765919", err: true}, // an NHS number
+		{"100000000001", "100000000001", true},
+		{"1000 0000 0001", "100000000001", true},
+		{"1000-0000-0001", "100000000001", true},
+		{"1000\u00a00000\u00a00001", "100000000001", true},
+		{"1000\t0000\t0001", "100000000001", true},
+		{"  000000070000\n", "000000070000", true},
+		{"1 0 0 0 0 0 0 0 0 0 0 1", "100000000001", true},
+		{"", "", false},
+		{"10000000001", "10000000001", false},
+		{"1000000000012", "1000000000012", false},
+		{"1000.0000.0001", "1000.0000.0001", false},
+		{"1000_0000_0001", "1000_0000_0001", false},
+		{"10000000000x", "10000000000x", false},
+		{"１００００００００００１", "１００００００００００１", false}, // full-width digits
+		{"1000\n0000\n0001", "1000\n0000\n0001", false},
+		{"9434765919", "9434765919", false}, // an NHS number
+		{"a b-c", "abc", false},             // not a UBRN: separators still go
 	} {
+		if got := NormalizeUBRN(tc.in); got != tc.norm {
+			t.Errorf("NormalizeUBRN(%q) = %q, want %q", tc.in, got, tc.norm)
+		}
 		got, err := ParseUBRN(tc.in)
-		if tc.err {
-			if !errors.Is(err, ErrUBRNFormat) {
-				t.Errorf("ParseUBRN(%q) = %q, %v; want ErrUBRNFormat", tc.in, got, err)
-			}
-			continue
-		}
-		if err != nil || got != tc.want {
-			t.Errorf("ParseUBRN(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
-		}
-	}
-}
-
-func TestNormalizeUBRN(t *testing.T) {
-	for in, want := range map[string]string{
-		"1000 0000 0001":   "100000000001",
-		"1000-0000-0001":   "100000000001",
-		"100000000001":     "100000000001",
-		" 0000 0007 0000 ": "000000070000",
-		"x":                "x",
-		"a b-c":            "abc",
-		"":                 "",
-	} {
-		if got := NormalizeUBRN(in); got != want {
-			t.Errorf("NormalizeUBRN(%q) = %q, want %q", in, got, want)
+		switch {
+		case tc.ok && (err != nil || string(got) != tc.norm):
+			t.Errorf("ParseUBRN(%q) = %q, %v; want %q", tc.in, got, err, tc.norm)
+		case !tc.ok && (!errors.Is(err, ErrUBRNFormat) || got != ""):
+			t.Errorf("ParseUBRN(%q) = %q, %v; want ErrUBRNFormat", tc.in, got, err)
 		}
 	}
 }
 
 func TestSameUBRN(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		same bool
-	}{
-		{"100000000001", "1000 0000 0001", true},
-		{"1000-0000-0001", "1000\u00a00000\u00a00001", true},
-		{"100000000001", "100000000002", false},
-		{"100000000001", "10000000001", false},
-		{"", "", true},
-	} {
-		if got := SameUBRN(tc.a, tc.b); got != tc.same {
-			t.Errorf("SameUBRN(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.same)
+	same := [][2]string{{"100000000001", "1000 0000 0001"}, {"1000-0000-0001", "1000\u00a00000\u00a00001"}, {"", ""}}
+	for _, p := range same {
+		if !SameUBRN(p[0], p[1]) {
+			t.Errorf("SameUBRN(%q, %q) = false", p[0], p[1])
+		}
+	}
+	for _, p := range [][2]string{{"100000000001", "100000000002"}, {"100000000001", "10000000001"}} {
+		if SameUBRN(p[0], p[1]) {
+			t.Errorf("SameUBRN(%q, %q) = true", p[0], p[1])
 		}
 	}
 }
 
+// TestUBRNFormat: a UBRN is shown in 4-4-4 groups; anything else as it is.
 func TestUBRNFormat(t *testing.T) {
-	for in, want := range map[UBRN]string{
-		"100000000001": "1000 0000 0001",
-		"000000070000": "0000 0007 0000",
-		"x":            "x",
-		"":             "",
-	} {
-		if got := in.Format(); got != want {
-			t.Errorf("UBRN(%q).Format() = %q, want %q", in, got, want)
-		}
-		if got := in.String(); got != string(in) {
-			t.Errorf("UBRN(%q).String() = %q", in, got)
-		}
+	if got := UBRN("000000070000").Format(); got != "0000 0007 0000" {
+		t.Errorf("Format() = %q, want 0000 0007 0000", got)
+	}
+	if got := UBRN("x").Format() + UBRN("").Format(); got != "x" {
+		t.Errorf("Format() of non-UBRNs = %q, want them unchanged", got)
+	}
+	if got := UBRN("100000000001").String(); got != "100000000001" {
+		t.Errorf("String() = %q", got)
 	}
 }
 
