@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 
+	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -37,6 +39,15 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	return nil
+}
+
+// parseFlagsAndOpen parses a flag-only command's arguments, then opens the
+// app as the commands that read the local data do (openApp, offline).
+func parseFlagsAndOpen(ctx context.Context, g *Globals, fs *flag.FlagSet, args []string) (*app.App, error) {
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	return openApp(ctx, g, true)
 }
 
 // parseArgs parses flags that may come before, between or after the

@@ -374,17 +374,25 @@ func printWorklist(w io.Writer, res *ers.WorklistResult) {
 	printMeta(w, res.Meta)
 }
 
-func printReferral(w io.Writer, res *ers.ReferralResult) {
-	r := res.Referral
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	row := func(k, v string) {
+// detailRows starts a two-column table of one referral's or request's
+// details on w: row adds a line unless its value is empty, and the table
+// opens with the UBRN, version and NHS number. Flush tw when done.
+func detailRows(w io.Writer, ubrn string, version int, nhs string) (tw *tabwriter.Writer, row func(k, v string)) {
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	row = func(k, v string) {
 		if v != "" {
 			fmt.Fprintf(tw, "%s\t%s\n", k, v)
 		}
 	}
-	row("UBRN", r.UBRN)
-	row("Version", strconv.Itoa(res.Version))
-	row("NHS number", triage.FormatNHSNumber(r.NHSNumber))
+	row("UBRN", ubrn)
+	row("Version", strconv.Itoa(version))
+	row("NHS number", triage.FormatNHSNumber(nhs))
+	return tw, row
+}
+
+func printReferral(w io.Writer, res *ers.ReferralResult) {
+	r := res.Referral
+	tw, row := detailRows(w, r.UBRN, res.Version, r.NHSNumber)
 	row("State", r.State.State.Label())
 	row("Reason", r.State.Reason.Label())
 	row("Comments", r.State.Comments)

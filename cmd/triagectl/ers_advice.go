@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -329,15 +328,7 @@ func printAdviceWorklist(w io.Writer, res *ers.AdviceWorklistResult, now time.Ti
 
 func printAdviceRequest(w io.Writer, res *ers.AdviceRequestResult) {
 	r := res.Request
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	row := func(k, v string) {
-		if v != "" {
-			fmt.Fprintf(tw, "%s\t%s\n", k, v)
-		}
-	}
-	row("UBRN", r.UBRN)
-	row("Version", strconv.Itoa(res.Version))
-	row("NHS number", triage.FormatNHSNumber(r.NHSNumber))
+	tw, row := detailRows(w, r.UBRN, res.Version, r.NHSNumber)
 	row("Category", r.Category.Label())
 	row("Priority", r.Priority.Label())
 	row("Specialty", r.Specialty.Label())

@@ -217,10 +217,7 @@ func watchSync(ctx context.Context, g *Globals, a *app.App) error {
 func runWorklist(ctx context.Context, g *Globals, args []string) error {
 	fs := newFlagSet("worklist", g)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	a, err := openApp(ctx, g, true)
+	a, err := parseFlagsAndOpen(ctx, g, fs, args)
 	if err != nil {
 		return err
 	}
@@ -381,10 +378,7 @@ func runOutbox(ctx context.Context, g *Globals, args []string) error {
 	}
 	fs := newFlagSet("outbox", g)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	a, err := openApp(ctx, g, true)
+	a, err := parseFlagsAndOpen(ctx, g, fs, args)
 	if err != nil {
 		return err
 	}
@@ -448,10 +442,7 @@ func countStates(es []store.Entry) map[triage.OutboxState]int {
 
 func runConflicts(ctx context.Context, g *Globals, args []string) error {
 	fs := newFlagSet("conflicts", g)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	a, err := openApp(ctx, g, true)
+	a, err := parseFlagsAndOpen(ctx, g, fs, args)
 	if err != nil {
 		return err
 	}
