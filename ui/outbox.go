@@ -347,30 +347,7 @@ func (v *OutboxView) current() (*store.Entry, bool) {
 
 // entryStateLabel is the state as the outbox shows it.
 func entryStateLabel(en *store.Entry) string {
-	switch en.State {
-	case triage.OutboxQueued:
-		if en.Attempts > 0 {
-			return "Queued (will retry)"
-		}
-		return "Queued"
-	case triage.OutboxSending:
-		return "Sending"
-	case triage.OutboxSent:
-		return "Sent"
-	case triage.OutboxConflict:
-		if en.Conflict != nil && en.Conflict.Acknowledged {
-			return "Not applied (acknowledged)"
-		}
-		return "Not applied: acknowledge"
-	case triage.OutboxFailed:
-		return "Failed"
-	case triage.OutboxDiscarded:
-		if en.ReplacedBy != "" {
-			return "Replaced by an amendment"
-		}
-		return "Discarded"
-	}
-	return string(en.State)
+	return triage.OutboxLabel(en.State, en.Attempts > 0, en.Conflict != nil && en.Conflict.Acknowledged, en.ReplacedBy != "")
 }
 
 func stateImportance(en *store.Entry) widget.Importance {

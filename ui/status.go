@@ -280,17 +280,7 @@ func (s *StatusBar) Refresh() {
 
 // outboxCountText is a status bar count: "3 queued", "1 conflict".
 func outboxCountText(st triage.OutboxState, n int) string {
-	switch st {
-	case triage.OutboxQueued:
-		return fmt.Sprintf("%d queued", n)
-	case triage.OutboxSending:
-		return fmt.Sprintf("%d sending", n)
-	case triage.OutboxConflict:
-		return countOf(n, "conflict", "conflicts")
-	case triage.OutboxFailed:
-		return fmt.Sprintf("%d failed", n)
-	}
-	return fmt.Sprintf("%d %s", n, st)
+	return st.CountText(n)
 }
 
 // sessionLeftText says how long the sign-in has left, in its last hour.

@@ -121,7 +121,7 @@ func runERS(ctx context.Context, g *Globals, args []string) error {
 	default:
 		return usageError{fmt.Sprintf("unknown ers subcommand %q; run 'triagectl ers help'", sub)}
 	}
-	positional, err := parseInterleaved(fs, rest)
+	positional, err := parseArgs(fs, rest)
 	if err != nil {
 		return err
 	}
@@ -134,6 +134,11 @@ func runERS(ctx context.Context, g *Globals, args []string) error {
 				"actions": "000000070000", "refdata": "SPECIALTY"}[sub])}
 		}
 		arg = positional[0]
+		if what == "a UBRN" {
+			if arg, err = ubrnArg(arg); err != nil {
+				return err
+			}
+		}
 	} else if len(positional) != 0 {
 		return usageError{fmt.Sprintf("%s takes no arguments", sub)}
 	}
@@ -277,23 +282,6 @@ func printActions(w io.Writer, acts []triage.Action, version int) {
 	}
 }
 
-// parseInterleaved parses flags that may come before or after the
-// positional arguments (triagectl ers referral UBRN --base-url URL), and
-// returns the positional arguments.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return positional, nil
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
 // ersClient builds the client from the global and ers flags.
 func ersClient(g *Globals, ef ersFlags) (*ers.Client, error) {
 	base := g.BaseURL
@@ -385,17 +373,25 @@ func printWorklist(w io.Writer, res *ers.WorklistResult) {
 	printMeta(w, res.Meta)
 }
 
-func printReferral(w io.Writer, res *ers.ReferralResult) {
-	r := res.Referral
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	row := func(k, v string) {
+// detailRows starts a two-column table of one referral's or request's
+// details on w: row adds a line unless its value is empty, and the table
+// opens with the UBRN, version and NHS number. Flush tw when done.
+func detailRows(w io.Writer, ubrn string, version int, nhs string) (tw *tabwriter.Writer, row func(k, v string)) {
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	row = func(k, v string) {
 		if v != "" {
 			fmt.Fprintf(tw, "%s\t%s\n", k, v)
 		}
 	}
-	row("UBRN", r.UBRN)
-	row("Version", strconv.Itoa(res.Version))
-	row("NHS number", triage.FormatNHSNumber(r.NHSNumber))
+	row("UBRN", ubrn)
+	row("Version", strconv.Itoa(version))
+	row("NHS number", triage.FormatNHSNumber(nhs))
+	return tw, row
+}
+
+func printReferral(w io.Writer, res *ers.ReferralResult) {
+	r := res.Referral
+	tw, row := detailRows(w, r.UBRN, res.Version, r.NHSNumber)
 	row("State", r.State.State.Label())
 	row("Reason", r.State.Reason.Label())
 	row("Comments", r.State.Comments)

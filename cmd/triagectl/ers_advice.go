@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -100,7 +99,7 @@ func runERSAdvice(ctx context.Context, g *Globals, sub string, args []string) er
 	ef.add(fs)
 	var af adviceFlags
 	af.add(sub, fs)
-	positional, err := parseInterleaved(fs, args)
+	positional, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -109,7 +108,9 @@ func runERSAdvice(ctx context.Context, g *Globals, sub string, args []string) er
 		if len(positional) != 1 {
 			return usageError{fmt.Sprintf("give the advice and guidance request's UBRN, e.g. triagectl ers %s 000000070000", sub)}
 		}
-		ubrn = positional[0]
+		if ubrn, err = ubrnArg(positional[0]); err != nil {
+			return err
+		}
 	} else if len(positional) != 0 {
 		return usageError{"ag-worklist takes no arguments"}
 	}
@@ -326,15 +327,7 @@ func printAdviceWorklist(w io.Writer, res *ers.AdviceWorklistResult, now time.Ti
 
 func printAdviceRequest(w io.Writer, res *ers.AdviceRequestResult) {
 	r := res.Request
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	row := func(k, v string) {
-		if v != "" {
-			fmt.Fprintf(tw, "%s\t%s\n", k, v)
-		}
-	}
-	row("UBRN", r.UBRN)
-	row("Version", strconv.Itoa(res.Version))
-	row("NHS number", triage.FormatNHSNumber(r.NHSNumber))
+	tw, row := detailRows(w, r.UBRN, res.Version, r.NHSNumber)
 	row("Category", r.Category.Label())
 	row("Priority", r.Priority.Label())
 	row("Specialty", r.Specialty.Label())

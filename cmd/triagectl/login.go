@@ -105,11 +105,8 @@ func runLogin(ctx context.Context, g *Globals, args []string) error {
 	secretArg := fs.String("client-secret", "", "client secret of a development server on this computer, such as the one triagectl sandbox prints (local only; for any other server use --client-secret-env)")
 	noSignIn := fs.Bool("no-sign-in", false, "the local development server has no sign-in (e.g. triagectl sandbox --auth off): choose your role without signing in")
 	timeout := fs.Duration("timeout", auth.DefaultCallbackTimeout, "how long to wait for the browser to come back")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	cm, err := loadConfig(g, "")
 	if err != nil {
@@ -309,11 +306,8 @@ func offlineRuntime(ctx context.Context, g *Globals) (*app.Runtime, error) {
 
 func runWhoami(ctx context.Context, g *Globals, args []string) error {
 	fs := newFlagSet("whoami", g)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	rt, err := offlineRuntime(ctx, g)
 	if err != nil {
@@ -366,11 +360,8 @@ func runLogout(ctx context.Context, g *Globals, args []string) error {
 	keep := fs.Bool("keep-data", false, "remove only the sign-in; keep your cached referrals and saved decisions on this computer")
 	discard := fs.Bool("discard-unsent", false, "also DISCARD decisions that have not reached e-RS (they are never sent)")
 	user := fs.String("user", "", "SDS user id whose data to remove when nobody is signed in")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	if *keep && *discard {
 		return usageError{"--keep-data and --discard-unsent contradict each other"}

@@ -147,12 +147,3 @@ func printUsage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun 'triagectl <command> -h' for a command's flags.")
 }
-
-// newFlagSet returns a FlagSet for a command that also accepts the global
-// flags after the command name.
-func newFlagSet(name string, g *Globals) *flag.FlagSet {
-	fs := flag.NewFlagSet("triagectl "+name, flag.ContinueOnError)
-	fs.SetOutput(g.Stderr)
-	addGlobalFlags(fs, g)
-	return fs
-}

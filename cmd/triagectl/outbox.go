@@ -108,7 +108,7 @@ func runOutboxAction(ctx context.Context, g *Globals, action string, args []stri
 	if action == "amend" {
 		df.add(fs)
 	}
-	pos, err := parseMixed(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}

@@ -57,11 +57,8 @@ func runSandbox(ctx context.Context, g *Globals, args []string) error {
 	tokenTTL := fs.Duration("token-ttl", erssandbox.DefaultAccessTTL, "access token lifetime")
 	refreshTTL := fs.Duration("refresh-ttl", erssandbox.DefaultRefreshTTL, "refresh token lifetime")
 	redirect := fs.String("redirect-uri", erssandbox.DefaultRedirectURI, "registered OAuth2 redirect URI (must match exactly)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	if *advice < 0 || *advice > erssandbox.MaxAdviceRequests {
 		return usageError{fmt.Sprintf("--advice must be between 0 and %d", erssandbox.MaxAdviceRequests)}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -57,22 +56,6 @@ func openApp(ctx context.Context, g *Globals, offline bool) (*app.App, error) {
 	return app.Open(ctx, o)
 }
 
-// parseMixed parses flags and positional arguments in any order.
-func parseMixed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -99,11 +82,8 @@ func runSync(ctx context.Context, g *Globals, args []string) error {
 	fs := newFlagSet("sync", g)
 	once := fs.Bool("once", false, "sync once and exit (the default)")
 	watch := fs.Bool("watch", false, "keep syncing until interrupted, printing what happens")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	if *once && *watch {
 		return usageError{"choose --once or --watch, not both"}
@@ -237,13 +217,7 @@ func watchSync(ctx context.Context, g *Globals, a *app.App) error {
 func runWorklist(ctx context.Context, g *Globals, args []string) error {
 	fs := newFlagSet("worklist", g)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
-	}
-	a, err := openApp(ctx, g, true)
+	a, err := parseFlagsAndOpen(ctx, g, fs, args)
 	if err != nil {
 		return err
 	}
@@ -282,23 +256,21 @@ func runWorklist(ctx context.Context, g *Globals, args []string) error {
 func runShow(ctx context.Context, g *Globals, args []string) error {
 	fs := newFlagSet("show", g)
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseMixed(fs, args)
+	pos, err := parseUBRNArgs(fs, args, 1, "give one UBRN: triagectl show UBRN")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError{"give one UBRN: triagectl show UBRN"}
-	}
+	ubrn := pos[0]
 	a, err := openApp(ctx, g, true)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	v, err := a.Referral(ctx, pos[0])
+	v, err := a.Referral(ctx, ubrn)
 	if err != nil {
 		return err
 	}
-	banner, err := a.PatientBanner(ctx, pos[0])
+	banner, err := a.PatientBanner(ctx, ubrn)
 	if err != nil {
 		return err
 	}
@@ -379,12 +351,9 @@ func runDecide(ctx context.Context, g *Globals, args []string) error {
 	fs := newFlagSet("decide", g)
 	var df decisionFlags
 	df.add(fs)
-	pos, err := parseMixed(fs, args)
+	pos, err := parseUBRNArgs(fs, args, 2, "usage: triagectl decide UBRN "+decisionUsage)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 2 {
-		return usageError{"usage: triagectl decide UBRN " + decisionUsage}
 	}
 	d, err := df.decision(pos[0], pos[1])
 	if err != nil {
@@ -409,13 +378,7 @@ func runOutbox(ctx context.Context, g *Globals, args []string) error {
 	}
 	fs := newFlagSet("outbox", g)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
-	}
-	a, err := openApp(ctx, g, true)
+	a, err := parseFlagsAndOpen(ctx, g, fs, args)
 	if err != nil {
 		return err
 	}
@@ -479,13 +442,7 @@ func countStates(es []store.Entry) map[triage.OutboxState]int {
 
 func runConflicts(ctx context.Context, g *Globals, args []string) error {
 	fs := newFlagSet("conflicts", g)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
-	}
-	a, err := openApp(ctx, g, true)
+	a, err := parseFlagsAndOpen(ctx, g, fs, args)
 	if err != nil {
 		return err
 	}
@@ -530,19 +487,21 @@ func printConflict(w io.Writer, e store.Entry) {
 func runExport(ctx context.Context, g *Globals, args []string) error {
 	fs := newFlagSet("export", g)
 	out := fs.String("out", "", "the PDF file to write")
-	pos, err := parseMixed(fs, args)
+	const usage = "usage: triagectl export UBRN --out pack.pdf"
+	pos, err := parseUBRNArgs(fs, args, 1, usage)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || *out == "" {
-		return usageError{"usage: triagectl export UBRN --out pack.pdf"}
+	if *out == "" {
+		return usageError{usage}
 	}
+	ubrn := pos[0]
 	a, err := openApp(ctx, g, true)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	pdf, err := a.VettingPack(ctx, pos[0])
+	pdf, err := a.VettingPack(ctx, ubrn)
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,10 @@ func TestVettingCommandsEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "UBRN "+booked.UBRN) || !strings.Contains(out, "Documents:") {
 		t.Errorf("show: exit %d\n%s", code, out)
 	}
+	// A UBRN as people write it, in groups, names the same referral.
+	if code, grouped, errs := vetCLI(t, profile, "show", triage.UBRN(booked.UBRN).Format()); code != 0 || grouped != out {
+		t.Errorf("show %q: exit %d %s\n%s", triage.UBRN(booked.UBRN).Format(), code, errs, grouped)
+	}
 	// The patient banner comes first: PDS's details, from the cache.
 	if first, _, _ := strings.Cut(out, "\n"); !strings.Contains(first, "   Born ") || !strings.Contains(first, "NHS No. "+triage.FormatNHSNumber(booked.NHSNumber)) {
 		t.Errorf("show does not start with the patient banner:\n%s", out)
@@ -153,6 +157,18 @@ func TestVettingCommandsUsage(t *testing.T) {
 	} {
 		if code, _, _ := vetCLI(t, profile, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2 (usage)", args, code)
+		}
+	}
+	// Anything that is not a UBRN is a usage error that says so.
+	for _, args := range [][]string{
+		{"show", "1000.0000.0001"},
+		{"decide", "10000000001", "accept"},
+		{"export", "U1000", "--out", filepath.Join(profile, "pack.pdf")},
+		{"ers", "referral", "1000_0000_0001"},
+		{"ers", "ag-request", "abc"},
+	} {
+		if code, _, errs := vetCLI(t, profile, args...); code != 2 || !strings.Contains(errs, "is not a UBRN: a UBRN has exactly 12 digits") {
+			t.Errorf("%v: exit %d %q, want 2 and the UBRN format", args, code, errs)
 		}
 	}
 	// Outside demo nobody is signed in for the commands: they say how to.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/triagedesk/triagedesk/internal/document"
@@ -141,7 +140,7 @@ func (a *App) Referral(ctx context.Context, ubrn string) (ReferralView, error) {
 	if _, err := a.access(); err != nil {
 		return ReferralView{}, err
 	}
-	ubrn = triage.NormalizeNHSNumber(strings.TrimSpace(ubrn))
+	ubrn = triage.NormalizeUBRN(ubrn)
 	cr, err := a.Store.Referral(ctx, ubrn)
 	if errors.Is(err, store.ErrNotFound) {
 		return ReferralView{}, &triage.Error{Code: triage.ENOTFOUND, Err: err,
@@ -200,7 +199,7 @@ func (a *App) prepare(ctx context.Context, d triage.Decision) (triage.Decision, 
 	if me.ODS == "" || me.BusinessFunction == "" {
 		return d, &triage.Error{Code: triage.EUNAUTHORIZED, Message: "Choose the organisation and role you are working as before recording a decision."}
 	}
-	d.UBRN = triage.NormalizeNHSNumber(strings.TrimSpace(d.UBRN))
+	d.UBRN = triage.NormalizeUBRN(d.UBRN)
 	cr, err := a.Store.Referral(ctx, d.UBRN)
 	if errors.Is(err, store.ErrNotFound) {
 		return d, &triage.Error{Code: triage.ENOTFOUND, Err: err,

@@ -44,7 +44,7 @@ func (e *Engine) AvailableActions(ctx context.Context, ubrn string, version int)
 	if err != nil {
 		return nil, errActionsUnknown
 	}
-	chk, err := e.actionsNow(ctx, c, normUBRN(ubrn), version)
+	chk, err := e.actionsNow(ctx, c, triage.NormalizeUBRN(ubrn), version)
 	if err != nil {
 		e.noteFailure(err)
 		return nil, err

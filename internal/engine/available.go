@@ -123,7 +123,7 @@ func (e *Engine) MakeAvailableOffline(ctx context.Context) (int, error) {
 		e.tune.forced = map[string]bool{}
 	}
 	for _, it := range snap.Items {
-		e.tune.forced[normUBRN(it.UBRN)] = true
+		e.tune.forced[triage.NormalizeUBRN(it.UBRN)] = true
 	}
 	e.tune.mu.Unlock()
 
@@ -132,7 +132,7 @@ func (e *Engine) MakeAvailableOffline(ctx context.Context) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return e.q.added() - before, err
 		}
-		u := normUBRN(it.UBRN)
+		u := triage.NormalizeUBRN(it.UBRN)
 		rk := rankOf(it.Priority, it.PathwayStart, u)
 		info, cached := byUBRN[u]
 		if !cached || !info.HasReferral || info.Version != it.Version {

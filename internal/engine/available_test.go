@@ -30,7 +30,7 @@ func withoutCRI(t *testing.T, env *testEnv) int {
 	}
 	n := 0
 	for _, it := range snap.Items {
-		if !ok[normUBRN(it.UBRN)] {
+		if !ok[triage.NormalizeUBRN(it.UBRN)] {
 			n++
 		}
 	}

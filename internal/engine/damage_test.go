@@ -82,7 +82,7 @@ func TestDamagedCacheRecordIsDownloadedAgainByTheNextSync(t *testing.T) {
 				cached[i.UBRN] = i
 			}
 			for _, it := range want {
-				i, ok := cached[normUBRN(it.UBRN)]
+				i, ok := cached[triage.NormalizeUBRN(it.UBRN)]
 				if !ok || !i.HasReferral || !i.HasCRI() {
 					t.Errorf("referral %s not cached again after the sync: %+v", it.UBRN, i)
 				}

@@ -336,7 +336,7 @@ func (e *Engine) StoreChanged(c store.Change) {
 // Focus moves the referral the user has open to the front of the prefetch
 // queue, and fetches it (with its documents, even with NoPrefetch) if it is
 // not fully cached. "" clears the focus.
-func (e *Engine) Focus(ubrn string) { e.q.setFocus(normUBRN(ubrn)) }
+func (e *Engine) Focus(ubrn string) { e.q.setFocus(triage.NormalizeUBRN(ubrn)) }
 
 func signal(ch chan struct{}) {
 	select {

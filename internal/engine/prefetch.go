@@ -77,7 +77,7 @@ func (e *Engine) planDocuments(ctx context.Context, owner string, ref *triage.Re
 		docs[d.ID] = d
 	}
 	for i, u := range ref.UBRNsToRead() {
-		u = normUBRN(u)
+		u = triage.NormalizeUBRN(u)
 		if i == 0 {
 			if m, ok := docs[CRIDocumentID]; !ok || !criFresh(m, ref.ClinicalInfoLastUpdated) {
 				e.q.add(job{kind: jobCRI, owner: owner, target: u, rank: rk})

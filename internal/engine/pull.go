@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/triagedesk/triagedesk/internal/store"
@@ -18,8 +19,6 @@ type PullResult struct {
 	// Queued is how many downloads the pull queued.
 	Queued int
 }
-
-func normUBRN(u string) string { return strings.ReplaceAll(strings.TrimSpace(u), " ", "") }
 
 // Pull fetches the worklist once (A008), stores it with the server's Date
 // as "as of", marks referrals that left it, and queues the downloads that
@@ -59,13 +58,13 @@ func (e *Engine) Pull(ctx context.Context) (PullResult, error) {
 	e.mu.Lock()
 	prev := e.prevItems
 	e.mu.Unlock()
-	now := make(map[string]triage.WorklistItem, len(wl.Items))
+	diff := triage.DiffWorklist(slices.Collect(maps.Values(prev)), wl.Items)
 	res.AsOf, res.Total = wl.AsOf, len(wl.Items)
+	res.New, res.Changed, res.Left = diff.New, diff.Changed, len(diff.Left)
 	ev := WorklistUpdated{List: e.cfg.List, AsOf: wl.AsOf, Total: len(wl.Items)}
 	queuedBefore := e.q.added()
-	for _, it := range wl.Items {
-		u := normUBRN(it.UBRN)
-		now[u] = it
+	for _, c := range diff.Items {
+		u, it := c.UBRN, c.Item
 		switch it.Priority {
 		case triage.PriorityTwoWeekWait:
 			ev.TwoWeek++
@@ -73,20 +72,13 @@ func (e *Engine) Pull(ctx context.Context) (PullResult, error) {
 			ev.Urgent++
 		}
 		info, cached := byUBRN[u]
-		p, seen := prev[u]
-		if !seen {
-			res.New++
-		} else if p.Version != it.Version || p.ContextStatus != it.ContextStatus {
-			res.Changed++
-		}
 		if cached && info.Local.LeftWorklist {
 			if err := e.st.UpdateLocalState(ctx, u, func(l *store.LocalState) error { l.LeftWorklist = false; return nil }); err != nil {
 				return res, fmt.Errorf("pull worklist: %w", err)
 			}
 		}
 		rk := rankOf(it.Priority, it.PathwayStart, u)
-		needRef := !cached || !info.HasReferral || info.Version != it.Version ||
-			(seen && p.ContextStatus != it.ContextStatus)
+		needRef := !cached || !info.HasReferral || info.Version != it.Version || c.ContextChanged
 		if needRef {
 			e.forget(u)
 			e.q.add(job{kind: jobReferral, owner: u, target: u, rank: rk, since: started})
@@ -113,11 +105,7 @@ func (e *Engine) Pull(ctx context.Context) (PullResult, error) {
 			return res, err
 		}
 	}
-	for u := range prev {
-		if _, still := now[u]; still {
-			continue
-		}
-		res.Left++
+	for _, u := range diff.Left {
 		e.forget(u)
 		if _, cached := byUBRN[u]; cached {
 			if err := e.st.UpdateLocalState(ctx, u, func(l *store.LocalState) error { l.LeftWorklist = true; return nil }); err != nil {
@@ -126,7 +114,7 @@ func (e *Engine) Pull(ctx context.Context) (PullResult, error) {
 		}
 	}
 	e.mu.Lock()
-	e.prevItems = now
+	e.prevItems = triage.WorklistByUBRN(wl.Items)
 	e.status.LastSuccess = e.now()
 	e.status.AsOf = wl.AsOf
 	// Whole seconds: the Date header has one-second resolution.
@@ -175,9 +163,7 @@ func (e *Engine) loadPrev(ctx context.Context) error {
 	snap, err := e.st.Worklist(ctx, e.cfg.List)
 	switch {
 	case err == nil:
-		for _, it := range snap.Items {
-			prev[normUBRN(it.UBRN)] = it
-		}
+		prev = triage.WorklistByUBRN(snap.Items)
 	case errors.Is(err, store.ErrNotFound):
 	default:
 		// A damaged snapshot is only a baseline: start from nothing.

@@ -137,92 +137,6 @@ func (p *pusher) dispatch(ctx context.Context, wg *sync.WaitGroup) (time.Time, i
 	return next, started
 }
 
-// reportWaiting publishes why queued decisions are not being sent.
-func (p *pusher) reportWaiting(live, usable bool, mine, others int) {
-	w := OutboxWaiting{}
-	st := p.e.Status()
-	switch {
-	case !live && mine+others > 0:
-		w = OutboxWaiting{Count: mine + others, Reason: fmt.Sprintf("%s to send. Sign in with your NHS Care Identity to send them.", plural(mine+others))}
-	case !usable && mine > 0 && st.State == StateOffline:
-		w = OutboxWaiting{Count: mine, Reason: fmt.Sprintf("%s waiting: e-RS cannot be reached. They will be sent when the connection returns.", plural(mine))}
-	case !usable && mine > 0:
-		w = OutboxWaiting{Count: mine, Reason: fmt.Sprintf("%s waiting: %s", plural(mine), msgSignInAgain)}
-	case others > 0:
-		w = OutboxWaiting{Count: others, Reason: fmt.Sprintf("%s made under another role or organisation. They will be sent when you sign in that way.", plural(others))}
-	}
-	p.publishWaiting(w)
-}
-
-// reportHeld publishes that the outbox is held by a damaged record.
-func (p *pusher) reportHeld(n int, d store.OutboxDamage) {
-	p.publishWaiting(OutboxWaiting{Count: max(n, 1), Reason: d.Summary()})
-}
-
-// publishWaiting publishes w when it differs from the last one published.
-func (p *pusher) publishWaiting(w OutboxWaiting) {
-	p.mu.Lock()
-	changed := w != p.waiting
-	p.waiting = w
-	p.mu.Unlock()
-	if changed {
-		p.e.emit(w)
-	}
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return "1 decision"
-	}
-	return fmt.Sprintf("%d decisions", n)
-}
-
-// runCounter publishes OutboxChanged with the counts by state, at most
-// every defaultOutboxCountDebounce.
-func (p *pusher) runCounter(ctx context.Context) {
-	p.countDirty()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-p.countCh:
-		}
-		if !sleep(ctx, defaultOutboxCountDebounce) {
-			return
-		}
-		select {
-		case <-p.countCh:
-		default:
-		}
-		counts, err := p.e.OutboxCounts(ctx)
-		var damage store.OutboxDamage
-		if err == nil {
-			damage, err = p.e.st.OutboxDamage(ctx)
-		}
-		if err != nil {
-			if ctx.Err() == nil {
-				p.e.log.Warn("counting the outbox failed", "err", err)
-				p.e.emit(ErrorEvent{Op: "outbox", Message: triage.ErrorMessage(err), Err: err})
-			}
-			continue
-		}
-		p.e.emit(OutboxChanged{Counts: counts, Damage: damage})
-	}
-}
-
-// OutboxCounts returns how many decisions are in each outbox state.
-func (e *Engine) OutboxCounts(ctx context.Context) (map[triage.OutboxState]int, error) {
-	es, err := e.st.Entries(ctx, store.EntryFilter{})
-	if err != nil {
-		return nil, err
-	}
-	counts := map[triage.OutboxState]int{}
-	for _, en := range es {
-		counts[en.State]++
-	}
-	return counts, nil
-}
-
 // send takes one decision as far as it can go now.
 func (p *pusher) send(ctx context.Context, en store.Entry) {
 	e := p.e
@@ -308,7 +222,7 @@ func (p *pusher) send(ctx context.Context, en store.Entry) {
 		}
 		up, err := c.UploadAttachment(ctx, d.UBRN, a, data)
 		if err != nil {
-			p.writeFailed(ctx, c, en, err, false)
+			p.writeFailed(ctx, c, en, err, triage.StepUpload)
 			return
 		}
 		if en, err = e.st.RecordUpload(ctx, en.ID, a.LocalID, up.BinaryID); err != nil {
@@ -326,7 +240,7 @@ func (p *pusher) send(ctx context.Context, en store.Entry) {
 	res, err := c.Decide(wctx, en.Decision)
 	cancel()
 	if err != nil {
-		p.writeFailed(ctx, c, en, err, true)
+		p.writeFailed(ctx, c, en, err, triage.StepDecision)
 		return
 	}
 	e.noteSuccess()
@@ -349,7 +263,7 @@ func (p *pusher) settle(ctx context.Context, c *ers.Client, d triage.Decision, r
 		return triage.SettleNeedsWorklist
 	}
 	for _, it := range wl.Items {
-		if normUBRN(it.UBRN) == normUBRN(d.UBRN) {
+		if triage.SameUBRN(it.UBRN, d.UBRN) {
 			return triage.SettleChanged // still awaiting review, yet changed
 		}
 	}
@@ -367,7 +281,38 @@ func (e *Engine) cacheReferral(ctx context.Context, rr *ers.ReferralResult) {
 		e.log.Warn("caching a referral failed", "err", err)
 		return
 	}
-	e.emit(ReferralUpdated{UBRN: normUBRN(rr.Referral.UBRN), Version: rr.Version})
+	e.emit(ReferralUpdated{UBRN: triage.NormalizeUBRN(rr.Referral.UBRN), Version: rr.Version})
+}
+
+// markSent records the decision as applied (moving a queued entry that
+// was settled by re-reading through sending first).
+func (p *pusher) markSent(ctx context.Context, en store.Entry, rr *ers.ReferralResult, settled bool) {
+	e := p.e
+	if en.State == triage.OutboxQueued {
+		var err error
+		if en, err = e.st.BeginSend(ctx, en.ID); err != nil {
+			e.log.Error("recording a sent decision failed", "decision_id", en.ID, "err", err)
+			return
+		}
+	}
+	// e-RS's answer is cached before the decision is marked sent, so
+	// whoever sees "sent" (the UI, a test) reads the referral as e-RS now
+	// has it. A crash in between leaves the decision "sending", which is
+	// settled by re-reading on the next start.
+	if !settled {
+		e.cacheReferral(ctx, rr)
+	}
+	r := store.SentResult{NewVersion: rr.Version, RequestID: rr.Meta.RequestID, CorrelationID: rr.Meta.CorrelationID,
+		HTTPStatus: rr.Meta.Status, ServerTime: rr.Meta.Date, Settled: settled}
+	if _, err := e.st.MarkSent(ctx, en.ID, r); err != nil {
+		e.log.Error("recording a sent decision failed", "decision_id", en.ID, "err", err)
+		return
+	}
+	p.mu.Lock()
+	delete(p.notBefore, en.ID)
+	p.mu.Unlock()
+	e.log.Info("decision sent", "decision_id", en.ID, "op", en.Kind.Operation(), "version", rr.Version, "settled", settled,
+		"request_id", rr.Meta.RequestID, "correlation_id", rr.Meta.CorrelationID)
 }
 
 func sendErrorOf(err error) store.SendError {
@@ -402,8 +347,8 @@ func (p *pusher) readFailed(ctx context.Context, en store.Entry, err error) {
 		return
 	}
 	class := p.e.noteFailure(err)
-	switch class {
-	case ers.Permanent, ers.Forbidden:
+	f, _ := failureOf(err)
+	if ev, ok := triage.OnSendFailure(triage.FailureOf(triage.StepRead, f, false)); ok && ev == triage.OutboxMarkFailed {
 		if en.State == triage.OutboxQueued {
 			var berr error
 			if en, berr = p.e.st.BeginSend(ctx, en.ID); berr != nil {
@@ -424,15 +369,18 @@ func (p *pusher) readFailed(ctx context.Context, en store.Entry, err error) {
 	p.e.log.Warn("decision waits", "decision_id", en.ID, "class", class.String())
 }
 
-// writeFailed handles a failed A020 upload (sent=false) or decision send.
-func (p *pusher) writeFailed(ctx context.Context, c *ers.Client, en store.Entry, err error, decision bool) {
+// writeFailed handles a failed A020 upload (step StepUpload) or decision
+// send (StepDecision), as triage.FailureOf says the failure means.
+func (p *pusher) writeFailed(ctx context.Context, c *ers.Client, en store.Entry, err error, step triage.SendStep) {
 	se := sendErrorOf(err)
 	var ee *ers.Error
 	if !errors.As(err, &ee) {
 		p.retry(ctx, en, se, err)
 		return
 	}
-	if ee.Class == ers.AuthRequired {
+	f, mayHaveApplied := failureOf(err)
+	outcome := triage.FailureOf(step, f, mayHaveApplied)
+	if outcome == triage.SendAfterSignIn {
 		p.e.noteFailure(err)
 		p.retry(ctx, en, se, nil)
 		return
@@ -441,16 +389,36 @@ func (p *pusher) writeFailed(ctx context.Context, c *ers.Client, en store.Entry,
 		// Shutting down mid-send: leave it sending; the next start settles it.
 		return
 	}
-	ambiguous := ee.Class == ers.Conflict || ee.MayHaveApplied() ||
-		(decision && (ee.Class == ers.Unreachable || ee.Class == ers.BadResponse))
-	switch {
-	case decision && ambiguous:
+	switch outcome {
+	case triage.SendSettle:
 		p.settleAfterWrite(ctx, c, en, ee, se)
-	case ee.Class == ers.Permanent || ee.Class == ers.Forbidden:
+	case triage.SendFail:
 		p.fail(ctx, en, se)
 	default:
 		p.retry(ctx, en, se, err)
 	}
+}
+
+// failureClasses maps e-RS's error classes to the protocol-neutral
+// failure classes of the outbox state machine.
+var failureClasses = map[ers.Class]triage.SendFailure{
+	ers.Retryable: triage.FailureTransient, ers.Pending: triage.FailureTransient,
+	ers.Conflict: triage.FailureConflict, ers.AuthRequired: triage.FailureSignIn,
+	ers.Forbidden: triage.FailureForbidden, ers.Permanent: triage.FailureRefused,
+	ers.Unreachable: triage.FailureUnreachable, ers.BadResponse: triage.FailureUnreadable,
+}
+
+// failureOf maps an error to its protocol-neutral failure class, and
+// whether the request may have changed the referral in e-RS.
+func failureOf(err error) (f triage.SendFailure, mayHaveApplied bool) {
+	if errors.Is(err, errNoSession) || errors.Is(err, errAuthPaused) {
+		return triage.FailureSignIn, false
+	}
+	var ee *ers.Error
+	if !errors.As(err, &ee) {
+		return triage.FailureUnclassified, false
+	}
+	return failureClasses[ee.Class], ee.MayHaveApplied()
 }
 
 // settleAfterWrite re-reads the referral after an ambiguous or contended
@@ -550,35 +518,4 @@ func (p *pusher) conflict(ctx context.Context, en store.Entry, rr *ers.ReferralR
 		"state", string(rr.Referral.State.State), "request_id", rr.Meta.RequestID)
 	p.e.emit(ErrorEvent{Op: en.Kind.Operation(), UBRN: en.UBRN,
 		Message: "Someone else changed this referral in e-RS, so your decision was not sent. Review what changed and decide again."})
-}
-
-// markSent records the decision as applied (moving a queued entry that
-// was settled by re-reading through sending first).
-func (p *pusher) markSent(ctx context.Context, en store.Entry, rr *ers.ReferralResult, settled bool) {
-	e := p.e
-	if en.State == triage.OutboxQueued {
-		var err error
-		if en, err = e.st.BeginSend(ctx, en.ID); err != nil {
-			e.log.Error("recording a sent decision failed", "decision_id", en.ID, "err", err)
-			return
-		}
-	}
-	// e-RS's answer is cached before the decision is marked sent, so
-	// whoever sees "sent" (the UI, a test) reads the referral as e-RS now
-	// has it. A crash in between leaves the decision "sending", which is
-	// settled by re-reading on the next start.
-	if !settled {
-		e.cacheReferral(ctx, rr)
-	}
-	r := store.SentResult{NewVersion: rr.Version, RequestID: rr.Meta.RequestID, CorrelationID: rr.Meta.CorrelationID,
-		HTTPStatus: rr.Meta.Status, ServerTime: rr.Meta.Date, Settled: settled}
-	if _, err := e.st.MarkSent(ctx, en.ID, r); err != nil {
-		e.log.Error("recording a sent decision failed", "decision_id", en.ID, "err", err)
-		return
-	}
-	p.mu.Lock()
-	delete(p.notBefore, en.ID)
-	p.mu.Unlock()
-	e.log.Info("decision sent", "decision_id", en.ID, "op", en.Kind.Operation(), "version", rr.Version, "settled", settled,
-		"request_id", rr.Meta.RequestID, "correlation_id", rr.Meta.CorrelationID)
 }

@@ -26,7 +26,7 @@ func (e *Engine) RefreshReferral(ctx context.Context, ubrn string) error {
 	if err != nil {
 		return errCannotRefresh
 	}
-	rr, err := c.Referral(ctx, normUBRN(ubrn))
+	rr, err := c.Referral(ctx, triage.NormalizeUBRN(ubrn))
 	if err != nil {
 		e.noteFailure(err)
 		return err

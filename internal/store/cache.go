@@ -159,7 +159,7 @@ func decodeRefWith(wrap *sealer, userDir string, k, v []byte) (*refRec, error) {
 // key) when create is set. Without create, a missing record is
 // ErrNotFound.
 func (s *Store) loadRef(tx *bolt.Tx, ubrn string, create bool) (*refRec, error) {
-	ubrn = normalizeUBRN(ubrn)
+	ubrn = triage.NormalizeUBRN(ubrn)
 	if ubrn == "" {
 		return nil, userError(triage.EINVALID, nil, errors.New("empty UBRN"), "No referral was named.")
 	}
@@ -200,7 +200,7 @@ func (s *Store) saveRef(tx *bolt.Tx, r *refRec) error {
 // is older news (a pull that crossed a write) and is not stored: the cache
 // never goes back to a version e-RS has moved on from.
 func (s *Store) PutReferral(ctx context.Context, cr CachedReferral) error {
-	ubrn := normalizeUBRN(cr.Referral.UBRN)
+	ubrn := triage.NormalizeUBRN(cr.Referral.UBRN)
 	if cr.FetchedAt.IsZero() {
 		cr.FetchedAt = s.now()
 	}
@@ -356,7 +356,7 @@ func (s *Store) PutDocument(ctx context.Context, ubrn string, meta DocumentMeta,
 	if err != nil {
 		return fmt.Errorf("store document: %w", err)
 	}
-	s.emit(Change{Kind: ChangeDocument, UBRN: normalizeUBRN(ubrn), DocumentID: meta.ID})
+	s.emit(Change{Kind: ChangeDocument, UBRN: triage.NormalizeUBRN(ubrn), DocumentID: meta.ID})
 	return nil
 }
 
@@ -417,7 +417,7 @@ func (s *Store) DeleteDocument(ctx context.Context, ubrn, id string) error {
 	if err != nil {
 		return fmt.Errorf("delete document: %w", err)
 	}
-	s.emit(Change{Kind: ChangeDocument, UBRN: normalizeUBRN(ubrn), DocumentID: id})
+	s.emit(Change{Kind: ChangeDocument, UBRN: triage.NormalizeUBRN(ubrn), DocumentID: id})
 	return nil
 }
 
@@ -447,7 +447,7 @@ func (s *Store) UpdateLocalState(ctx context.Context, ubrn string, fn func(*Loca
 	if err != nil {
 		return fmt.Errorf("save local state: %w", err)
 	}
-	s.emit(Change{Kind: ChangeLocalState, UBRN: normalizeUBRN(ubrn)})
+	s.emit(Change{Kind: ChangeLocalState, UBRN: triage.NormalizeUBRN(ubrn)})
 	return nil
 }
 
@@ -476,7 +476,7 @@ func (s *Store) UpdatePatient(ctx context.Context, ubrn string, fn func(*triage.
 	if err != nil {
 		return fmt.Errorf("store patient details: %w", err)
 	}
-	s.emit(Change{Kind: ChangePatient, UBRN: normalizeUBRN(ubrn)})
+	s.emit(Change{Kind: ChangePatient, UBRN: triage.NormalizeUBRN(ubrn)})
 	return nil
 }
 

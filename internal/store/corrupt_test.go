@@ -200,7 +200,7 @@ func TestCacheDamagedWhileInUse(t *testing.T) {
 	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("read damaged document: %v, want it dropped (not stored)", err)
 	}
-	if len(changes) != 1 || changes[0].Kind != ChangeCacheRecordsDropped || changes[0].UBRN != normalizeUBRN(fs[1].UBRN) {
+	if len(changes) != 1 || changes[0].Kind != ChangeCacheRecordsDropped || changes[0].UBRN != triage.NormalizeUBRN(fs[1].UBRN) {
 		t.Errorf("changes %+v, want one %s for the referral", changes, ChangeCacheRecordsDropped)
 	}
 	info, err := s.CacheInfo(ctx, fs[1].UBRN)

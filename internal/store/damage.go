@@ -402,7 +402,7 @@ func (r outboxReader) name(tx *bolt.Tx, ix auditIndex, d damagedKey) DamagedReco
 					rec.DecisionID, rec.UBRN, rec.Kind, rec.State, rec.CreatedAt = e.ID, e.UBRN, e.Kind, e.State, e.CreatedAt
 					rec.Trail = ix.byDecision[d.key]
 					rec.PossiblyUnsent = e.State.Unsent()
-					rec.Status = stateLabel(e.State) + ": its content cannot be read, so it cannot be sent"
+					rec.Status = e.State.Phrase() + ": its content cannot be read, so it cannot be sent"
 					break
 				}
 			}

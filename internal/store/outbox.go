@@ -86,21 +86,6 @@ type ConflictInfo struct {
 	AcknowledgedAt time.Time             `json:"acknowledgedAt,omitzero"`
 }
 
-// transitions lists the legal outbox state changes. Sent and discarded are
-// terminal.
-var transitions = map[triage.OutboxState][]triage.OutboxState{
-	triage.OutboxQueued:   {triage.OutboxSending, triage.OutboxConflict, triage.OutboxDiscarded},
-	triage.OutboxSending:  {triage.OutboxSent, triage.OutboxQueued, triage.OutboxFailed, triage.OutboxConflict},
-	triage.OutboxConflict: {triage.OutboxDiscarded},
-	triage.OutboxFailed:   {triage.OutboxQueued, triage.OutboxDiscarded},
-}
-
-// CanTransition reports whether an outbox entry may move from one state to
-// another.
-func CanTransition(from, to triage.OutboxState) bool {
-	return slices.Contains(transitions[from], to)
-}
-
 func decisionKey(indexKey []byte, id string) []byte {
 	m := hmac.New(sha256.New, indexKey)
 	m.Write([]byte("decision\x00"))
@@ -108,27 +93,30 @@ func decisionKey(indexKey []byte, id string) []byte {
 	return m.Sum(nil)[:16]
 }
 
-func stateLabel(s triage.OutboxState) string {
-	switch s {
-	case triage.OutboxQueued:
-		return "waiting to be sent"
-	case triage.OutboxSending:
-		return "being sent"
-	case triage.OutboxSent:
-		return "already sent to e-RS"
-	case triage.OutboxConflict:
-		return "in conflict with a change in e-RS"
-	case triage.OutboxFailed:
-		return "refused by e-RS"
-	case triage.OutboxDiscarded:
-		return "already discarded"
+// next returns the state an entry in state from moves to on the event,
+// as the outbox state machine (triage.OutboxState.Next) allows, or the
+// store's ErrIllegalTransition error with the machine's message.
+func next(from triage.OutboxState, ev triage.OutboxEvent) (triage.OutboxState, error) {
+	to, err := from.Next(ev)
+	if err != nil {
+		var te *triage.OutboxTransitionError
+		msg := "This decision cannot be changed that way. Refresh the outbox to see its current state."
+		if errors.As(err, &te) {
+			msg = te.Message()
+		}
+		return from, userError(triage.ECONFLICT, ErrIllegalTransition, err, msg)
 	}
-	return string(s)
+	return to, nil
 }
 
-func illegal(from, to triage.OutboxState, verb string) error {
-	return userError(triage.ECONFLICT, ErrIllegalTransition, fmt.Errorf("%s -> %s", from, to),
-		fmt.Sprintf("This decision is %s, so it cannot be %s. Refresh the outbox to see its current state.", stateLabel(from), verb))
+// transition moves e through the outbox state machine on the event.
+func transition(e *Entry, ev triage.OutboxEvent) error {
+	to, err := next(e.State, ev)
+	if err != nil {
+		return err
+	}
+	e.State = to
+	return nil
 }
 
 // checkDecision checks what the store relies on. Callers validate the
@@ -191,7 +179,7 @@ func (s *Store) enqueueTx(tx *bolt.Tx, d triage.Decision, replaces string, rec A
 	if d.DecidedAt.IsZero() {
 		d.DecidedAt = now
 	}
-	d.UBRN = normalizeUBRN(d.UBRN)
+	d.UBRN = triage.NormalizeUBRN(d.UBRN)
 	dk := decisionKey(s.keys.index, d.ID)
 	if tx.Bucket([]byte(bDecisions)).Get(dk) != nil {
 		return Entry{}, userError(triage.ECONFLICT, nil, errors.New("duplicate decision id"), "This decision has already been saved.")
@@ -399,300 +387,6 @@ func (s *Store) sameUser(by triage.Identity) error {
 	return nil
 }
 
-// BeginSend moves a queued entry to sending and counts the attempt. The
-// engine calls it just before sending; after a crash, entries left in
-// sending must be settled by re-reading the referral (OpenReport.InFlight).
-// Errors: ErrIllegalTransition unless queued, ErrNotFound.
-func (s *Store) BeginSend(ctx context.Context, id string) (Entry, error) {
-	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if !CanTransition(e.State, triage.OutboxSending) {
-			return nil, illegal(e.State, triage.OutboxSending, "sent now")
-		}
-		e.State = triage.OutboxSending
-		e.Attempts++
-		return nil, nil
-	})
-}
-
-// ResumeSend counts another attempt at a decision left sending by a
-// process that stopped mid-send (a crash, or a kill), once re-reading the
-// referral showed the earlier attempt was not applied: the engine is about
-// to send it again. Errors: ErrIllegalTransition unless sending.
-func (s *Store) ResumeSend(ctx context.Context, id string) (Entry, error) {
-	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if e.State != triage.OutboxSending {
-			return nil, illegal(e.State, triage.OutboxSending, "sent again")
-		}
-		e.Attempts++
-		return nil, nil
-	})
-}
-
-// MarkSent records that e-RS applied the decision (sending -> sent), with
-// the referral's new version and e-RS's request id, and audits the attempt.
-func (s *Store) MarkSent(ctx context.Context, id string, r SentResult) (Entry, error) {
-	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if !CanTransition(e.State, triage.OutboxSent) {
-			return nil, illegal(e.State, triage.OutboxSent, "marked as sent")
-		}
-		if r.At.IsZero() {
-			r.At = s.now()
-		}
-		if r.CorrelationID == "" {
-			r.CorrelationID = e.CorrelationID
-		}
-		e.State = triage.OutboxSent
-		e.Sent = &r
-		e.NextAttemptAt = time.Time{}
-		result := "sent"
-		if r.Settled {
-			result = "sent (confirmed by re-reading the referral)"
-		}
-		return []AuditRecord{{
-			Event: EventSendResult, Result: result, ServerTime: r.ServerTime, HTTPStatus: r.HTTPStatus,
-			RequestID: r.RequestID, CorrelationID: r.CorrelationID, ReferralVersion: r.NewVersion,
-		}}, nil
-	})
-}
-
-// MarkRetry records a send that may be retried (sending -> queued): the
-// error, and when to try next. Errors: ErrIllegalTransition unless sending.
-func (s *Store) MarkRetry(ctx context.Context, id string, se SendError, next time.Time) (Entry, error) {
-	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if e.State != triage.OutboxSending {
-			return nil, illegal(e.State, triage.OutboxQueued, "retried")
-		}
-		s.fillSendError(e, &se)
-		e.State = triage.OutboxQueued
-		e.LastError = &se
-		e.NextAttemptAt = next
-		return []AuditRecord{sendErrorAudit("retry later", &se)}, nil
-	})
-}
-
-// MarkFailed records that e-RS refused the decision for good (sending ->
-// failed): the clinician amends or discards it.
-func (s *Store) MarkFailed(ctx context.Context, id string, se SendError) (Entry, error) {
-	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if !CanTransition(e.State, triage.OutboxFailed) {
-			return nil, illegal(e.State, triage.OutboxFailed, "marked as failed")
-		}
-		s.fillSendError(e, &se)
-		e.State = triage.OutboxFailed
-		e.LastError = &se
-		e.NextAttemptAt = time.Time{}
-		return []AuditRecord{sendErrorAudit("failed", &se)}, nil
-	})
-}
-
-// MarkConflict records that the referral changed in e-RS so the decision was
-// not applied (queued or sending -> conflict), with what e-RS says now. se,
-// if not nil, is the error response that revealed it.
-func (s *Store) MarkConflict(ctx context.Context, id string, c ConflictInfo, se *SendError) (Entry, error) {
-	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if !CanTransition(e.State, triage.OutboxConflict) {
-			return nil, illegal(e.State, triage.OutboxConflict, "marked as a conflict")
-		}
-		if c.SeenAt.IsZero() {
-			c.SeenAt = s.now()
-		}
-		c.Acknowledged, c.AcknowledgedAt = false, time.Time{}
-		e.State = triage.OutboxConflict
-		e.Conflict = &c
-		e.NextAttemptAt = time.Time{}
-		rec := AuditRecord{Event: EventSendResult, Result: "conflict: referral is now " + string(c.Status.State),
-			ServerTime: c.ServerTime, HTTPStatus: c.HTTPStatus, ERSCode: c.ERSCode, RequestID: c.RequestID,
-			CorrelationID: c.CorrelationID, ReferralVersion: c.Version}
-		if se != nil {
-			s.fillSendError(e, se)
-			e.LastError = se
-			if rec.RequestID == "" {
-				rec.RequestID = se.RequestID
-			}
-			if rec.HTTPStatus == 0 {
-				rec.HTTPStatus = se.HTTPStatus
-			}
-			if rec.ERSCode == "" {
-				rec.ERSCode = se.ERSCode
-			}
-		}
-		if rec.CorrelationID == "" {
-			rec.CorrelationID = e.CorrelationID
-		}
-		return []AuditRecord{rec}, nil
-	})
-}
-
-func (s *Store) fillSendError(e *Entry, se *SendError) {
-	if se.At.IsZero() {
-		se.At = s.now()
-	}
-	if se.CorrelationID == "" {
-		se.CorrelationID = e.CorrelationID
-	}
-}
-
-func sendErrorAudit(result string, se *SendError) AuditRecord {
-	return AuditRecord{Event: EventSendResult, Result: result, ServerTime: se.ServerTime, HTTPStatus: se.HTTPStatus,
-		ERSCode: se.ERSCode, RequestID: se.RequestID, CorrelationID: se.CorrelationID}
-}
-
-// NoteConflictShown audits that the conflict was shown to the clinician.
-// Errors: EINVALID unless the entry is in conflict, ErrWrongUser.
-func (s *Store) NoteConflictShown(ctx context.Context, id string, by triage.Identity) error {
-	if err := s.sameUser(by); err != nil {
-		return err
-	}
-	_, err := s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if e.State != triage.OutboxConflict {
-			return nil, illegal(e.State, e.State, "shown as a conflict")
-		}
-		return []AuditRecord{{Event: EventConflictShown, Who: by, ReferralVersion: e.Conflict.Version}}, nil
-	})
-	return err
-}
-
-// AcknowledgeConflict records, with an audit record in the same
-// transaction, that the clinician has seen that their decision was not
-// applied. A conflict must be acknowledged before it is discarded or
-// amended. Errors: ErrIllegalTransition unless in conflict, ErrWrongUser.
-func (s *Store) AcknowledgeConflict(ctx context.Context, id string, by triage.Identity) (Entry, error) {
-	if err := s.sameUser(by); err != nil {
-		return Entry{}, err
-	}
-	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if e.State != triage.OutboxConflict || e.Conflict == nil {
-			return nil, illegal(e.State, e.State, "acknowledged as a conflict")
-		}
-		if e.Conflict.Acknowledged {
-			return nil, nil
-		}
-		e.Conflict.Acknowledged = true
-		e.Conflict.AcknowledgedAt = s.now()
-		return []AuditRecord{{Event: EventConflictAcknowledged, Who: by, ReferralVersion: e.Conflict.Version}}, nil
-	})
-}
-
-func needsAck(e *Entry) error {
-	if e.State == triage.OutboxConflict && (e.Conflict == nil || !e.Conflict.Acknowledged) {
-		return userError(triage.EINVALID, ErrIllegalTransition, errors.New("conflict not acknowledged"),
-			"Read what changed in e-RS and acknowledge the conflict first.")
-	}
-	return nil
-}
-
-// Discard gives up a decision that failed or met a conflict (failed or
-// acknowledged conflict -> discarded), audited in the same transaction. A
-// queued decision is withdrawn with Cancel. Errors: ErrIllegalTransition,
-// ErrWrongUser.
-func (s *Store) Discard(ctx context.Context, id string, by triage.Identity) (Entry, error) {
-	if err := s.sameUser(by); err != nil {
-		return Entry{}, err
-	}
-	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if e.State != triage.OutboxFailed && e.State != triage.OutboxConflict {
-			return nil, illegal(e.State, triage.OutboxDiscarded, "discarded")
-		}
-		if err := needsAck(e); err != nil {
-			return nil, err
-		}
-		e.State = triage.OutboxDiscarded
-		return []AuditRecord{{Event: EventDecisionDiscarded, Who: by}}, nil
-	})
-}
-
-// Cancel withdraws a queued decision before it is sent (queued ->
-// discarded), audited. Errors: ErrIllegalTransition if it is already being
-// sent or is not queued, ErrWrongUser.
-func (s *Store) Cancel(ctx context.Context, id string, by triage.Identity) (Entry, error) {
-	if err := s.sameUser(by); err != nil {
-		return Entry{}, err
-	}
-	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if e.State != triage.OutboxQueued {
-			return nil, illegal(e.State, triage.OutboxDiscarded, "cancelled")
-		}
-		e.State = triage.OutboxDiscarded
-		return []AuditRecord{{Event: EventDecisionCancelled, Who: by}}, nil
-	})
-}
-
-// Retry puts a failed decision back in the queue at the clinician's request
-// (failed -> queued), audited. Errors: ErrIllegalTransition, ErrWrongUser.
-func (s *Store) Retry(ctx context.Context, id string, by triage.Identity) (Entry, error) {
-	if err := s.sameUser(by); err != nil {
-		return Entry{}, err
-	}
-	return s.modify(ctx, id, func(_ *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if e.State != triage.OutboxFailed {
-			return nil, illegal(e.State, triage.OutboxQueued, "retried")
-		}
-		e.State = triage.OutboxQueued
-		e.NextAttemptAt = time.Time{}
-		return []AuditRecord{{Event: EventRetryRequested, Who: by}}, nil
-	})
-}
-
-// Amend replaces a queued, failed or acknowledged-conflict decision with d,
-// for the same referral, in one transaction: the old entry becomes
-// discarded (ReplacedBy set), d is queued (Replaces set), and both are
-// audited. d.BaseVersion may be newer (re-deciding after a conflict).
-// Errors: as Enqueue, plus ErrIllegalTransition and EINVALID when d is for
-// another referral.
-func (s *Store) Amend(ctx context.Context, id string, d triage.Decision) (Entry, error) {
-	if err := s.checkDecision(&d); err != nil {
-		return Entry{}, err
-	}
-	if s.held() {
-		return Entry{}, errHeld()
-	}
-	s.purgeMu.Lock()
-	defer s.purgeMu.Unlock()
-	var out Entry
-	err := s.outboxTx(ctx, true, func(tx *bolt.Tx) error {
-		old, err := s.getEntry(tx, id, true)
-		if err != nil {
-			return err
-		}
-		if normalizeUBRN(d.UBRN) != old.UBRN {
-			return userError(triage.EINVALID, nil, errors.New("amendment for another referral"),
-				"An amended decision must be for the same referral. Open that referral and decide there.")
-		}
-		if !CanTransition(old.State, triage.OutboxDiscarded) || old.State == triage.OutboxSending {
-			return illegal(old.State, triage.OutboxDiscarded, "amended")
-		}
-		if err := needsAck(old); err != nil {
-			return err
-		}
-		if d.ID == "" {
-			d.ID = newID(s.now())
-		}
-		old.State = triage.OutboxDiscarded
-		old.ReplacedBy = d.ID
-		old.Rev++
-		old.UpdatedAt = s.now()
-		if err := s.putEntry(tx, old); err != nil {
-			return err
-		}
-		if err := s.clearActive(tx, refKey(s.keys.index, old.UBRN), old.ID); err != nil {
-			return err
-		}
-		rec := AuditRecord{Event: EventDecisionAmended, Who: d.By, Note: "replaced by " + d.ID}
-		fillAuditFromDecision(&rec, &old.Decision)
-		if _, err := s.appendAudit(tx, rec); err != nil {
-			return err
-		}
-		out, err = s.enqueueTx(tx, d, old.ID, AuditRecord{Event: EventDecisionCreated, Note: "amends " + old.ID})
-		return err
-	})
-	if err != nil {
-		return Entry{}, fmt.Errorf("amend decision: %w", err)
-	}
-	s.emit(Change{Kind: ChangeOutbox, UBRN: out.UBRN, DecisionID: id, State: triage.OutboxDiscarded},
-		Change{Kind: ChangeOutbox, UBRN: out.UBRN, DecisionID: out.ID, State: out.State})
-	return out, nil
-}
-
 // Entry returns one outbox entry with its decision. Errors: ErrNotFound.
 func (s *Store) Entry(ctx context.Context, id string) (Entry, error) {
 	var out Entry
@@ -715,7 +409,7 @@ type EntryFilter struct {
 
 // Entries returns the matching entries with their decisions, oldest first.
 func (s *Store) Entries(ctx context.Context, f EntryFilter) ([]Entry, error) {
-	ubrn := normalizeUBRN(f.UBRN)
+	ubrn := triage.NormalizeUBRN(f.UBRN)
 	var out []Entry
 	var bad recordErrors
 	err := s.outboxTx(ctx, false, func(tx *bolt.Tx) error {

@@ -308,7 +308,7 @@ func TestRecordDamageInEveryCacheBucket(t *testing.T) {
 			dropped := slices.IndexFunc(changes, func(ch Change) bool { return ch.Kind == ChangeCacheRecordsDropped })
 			if dropped < 0 {
 				t.Errorf("no %s change, so nothing would download it again: %+v", ChangeCacheRecordsDropped, changes)
-			} else if c.ref >= 0 && c.bucket != bRefs && changes[dropped].UBRN != normalizeUBRN(df.refs[c.ref].UBRN) {
+			} else if c.ref >= 0 && c.bucket != bRefs && changes[dropped].UBRN != triage.NormalizeUBRN(df.refs[c.ref].UBRN) {
 				t.Errorf("change names %q", changes[dropped].UBRN)
 			}
 			if c.ref >= 0 { // downloaded again by the next sync

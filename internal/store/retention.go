@@ -283,7 +283,7 @@ func purgeRefTx(tx *bolt.Tx, k []byte) error {
 func (s *Store) PurgeReferral(ctx context.Context, ubrn string) error {
 	s.purgeMu.Lock()
 	defer s.purgeMu.Unlock()
-	ubrn = normalizeUBRN(ubrn)
+	ubrn = triage.NormalizeUBRN(ubrn)
 	k := refKey(s.keys.index, ubrn)
 	unsent := false
 	err := s.outboxTx(ctx, true, func(tx *bolt.Tx) error {

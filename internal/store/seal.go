@@ -10,11 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"golang.org/x/crypto/chacha20poly1305"
 	"golang.org/x/crypto/hkdf"
+
+	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
 // sealVersion is the first byte of every sealed value: the envelope format.
@@ -120,12 +121,12 @@ func deriveKeys(master []byte) (keyset, error) {
 const refKeySize = 16
 
 // refKey is the record key of a referral: a truncated HMAC-SHA256 of its
-// UBRN (spaces removed) under the index key. It reveals nothing about the
+// canonical UBRN (triage.NormalizeUBRN: the twelve digits) under the index key. It reveals nothing about the
 // UBRN without the master key.
 func refKey(indexKey []byte, ubrn string) []byte {
 	m := hmac.New(sha256.New, indexKey)
 	m.Write([]byte("ubrn\x00"))
-	m.Write([]byte(normalizeUBRN(ubrn)))
+	m.Write([]byte(triage.NormalizeUBRN(ubrn)))
 	return m.Sum(nil)[:refKeySize]
 }
 
@@ -136,15 +137,6 @@ func docKey(indexKey, ref []byte, docID string) []byte {
 	m.Write([]byte("doc\x00"))
 	m.Write([]byte(docID))
 	return append(append(make([]byte, 0, 2*refKeySize), ref...), m.Sum(nil)[:refKeySize]...)
-}
-
-func normalizeUBRN(u string) string {
-	return strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' || r == '\u00a0' || r == '\t' {
-			return -1
-		}
-		return r
-	}, u)
 }
 
 func randomBytes(n int) []byte {

@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"testing"
 )
@@ -84,5 +86,21 @@ func TestDerivedKeysAndRecordKeys(t *testing.T) {
 	}
 	if validID("") || validID("a/b") || validID(string(make([]byte, 65))) || !validID("01HZX-abc_9") {
 		t.Error("validID")
+	}
+}
+
+// TestRecordKeyOfUBRNUnchanged pins the record key of a UBRN to the HMAC of
+// its twelve digits, the form caches were written with, however the UBRN
+// is written: existing caches keep working.
+func TestRecordKeyOfUBRNUnchanged(t *testing.T) {
+	ks, err := deriveKeys(bytes.Repeat([]byte{9}, 32))
+	mustNoErr(t, err, "derive")
+	m := hmac.New(sha256.New, ks.index)
+	m.Write([]byte("ubrn\x00100000000001"))
+	want := m.Sum(nil)[:refKeySize]
+	for _, u := range []string{"100000000001", "1000 0000 0001", "1000-0000-0001", "1000\u00a00000\u00a00001", "1000\t0000\t0001"} {
+		if got := refKey(ks.index, u); !bytes.Equal(got, want) {
+			t.Errorf("refKey(%q) = %x, want %x", u, got, want)
+		}
 	}
 }

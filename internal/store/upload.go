@@ -26,8 +26,8 @@ func (s *Store) RecordUpload(ctx context.Context, id, localID, binaryID string) 
 			"e-RS returned an attachment id Triage Desk cannot use. The decision was not sent; try again later.")
 	}
 	return s.modify(ctx, id, func(tx *bolt.Tx, e *Entry) ([]AuditRecord, error) {
-		if e.State != triage.OutboxSending {
-			return nil, illegal(e.State, e.State, "given an uploaded attachment")
+		if err := transition(e, triage.OutboxRecordUpload); err != nil {
+			return nil, err
 		}
 		found := false
 		for i := range e.Decision.Attachments {

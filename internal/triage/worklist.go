@@ -8,32 +8,6 @@ import (
 	"time"
 )
 
-// OutboxState is where a decision is on its way to e-RS.
-type OutboxState string
-
-// The outbox states. Queued, sending and conflict/failed items are never
-// deleted: they end as sent, or as discarded by the clinician.
-const (
-	OutboxQueued    OutboxState = "queued"    // saved, waiting to be sent
-	OutboxSending   OutboxState = "sending"   // being sent now
-	OutboxSent      OutboxState = "sent"      // applied in e-RS
-	OutboxConflict  OutboxState = "conflict"  // someone else acted first; not applied
-	OutboxFailed    OutboxState = "failed"    // e-RS refused it; amend or discard
-	OutboxDiscarded OutboxState = "discarded" // the clinician discarded it
-)
-
-// OutboxStates lists every outbox state.
-var OutboxStates = []OutboxState{OutboxQueued, OutboxSending, OutboxSent, OutboxConflict, OutboxFailed, OutboxDiscarded}
-
-// Unsent reports whether the decision has not reached e-RS and still needs
-// the clinician's attention or the sync engine's work.
-func (s OutboxState) Unsent() bool {
-	return s == OutboxQueued || s == OutboxSending || s == OutboxConflict || s == OutboxFailed
-}
-
-// Terminal reports whether the decision needs no more work.
-func (s OutboxState) Terminal() bool { return s == OutboxSent || s == OutboxDiscarded }
-
 // LocalStatus is a worklist row's local state: a draft, or the state of its
 // latest decision in the outbox.
 type LocalStatus string
