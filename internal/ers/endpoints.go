@@ -34,8 +34,6 @@ func checkID(op, what, id string) *Error {
 	return nil
 }
 
-// normUBRN writes a UBRN without spaces, for comparing.
-func normUBRN(u string) string { return strings.ReplaceAll(strings.TrimSpace(u), " ", "") }
 
 // decodeError is a BadResponse for a 2xx body that could not be read.
 func decodeError(m Meta, write bool, err error) *Error {
@@ -168,7 +166,7 @@ func referralResult(resp *response, ubrn string, write bool, decode func([]byte)
 	if err != nil {
 		return nil, decodeError(resp.meta, write, err)
 	}
-	if normUBRN(r.UBRN) != normUBRN(ubrn) {
+	if !triage.SameUBRN(r.UBRN, ubrn) {
 		e := decodeError(resp.meta, write, errors.New("the reply is for another referral"))
 		if !write {
 			e.Message = fmt.Sprintf("e-RS answered with another referral's details, so Triage Desk did not use them. It will try again later; if it keeps happening, contact your IT service desk and quote the correlation id %s.", resp.meta.CorrelationID)
