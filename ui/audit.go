@@ -20,7 +20,6 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/atomicfile"
-	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 )
@@ -63,7 +62,7 @@ type AuditView struct {
 	o   AuditOptions
 	now func() time.Time
 
-	records []store.AuditRecord // newest first
+	records []app.AuditRecord // newest first
 	table   *widget.Table
 	verify  *widget.Label
 	status  *widget.Label
@@ -80,34 +79,34 @@ var auditColumns = []struct {
 }
 
 // auditEventLabel names an audit event in plain words.
-func auditEventLabel(e store.AuditEvent) string {
+func auditEventLabel(e app.AuditEvent) string {
 	switch e {
-	case store.EventDecisionCreated:
+	case app.EventDecisionCreated:
 		return "Decision made"
-	case store.EventDecisionAmended:
+	case app.EventDecisionAmended:
 		return "Decision amended"
-	case store.EventDecisionCancelled:
+	case app.EventDecisionCancelled:
 		return "Decision cancelled"
-	case store.EventDecisionDiscarded:
+	case app.EventDecisionDiscarded:
 		return "Decision discarded"
-	case store.EventRetryRequested:
+	case app.EventRetryRequested:
 		return "Retry requested"
-	case store.EventSendResult:
+	case app.EventSendResult:
 		return "Sent to e-RS"
-	case store.EventConflictShown:
+	case app.EventConflictShown:
 		return "Conflict shown"
-	case store.EventConflictAcknowledged:
+	case app.EventConflictAcknowledged:
 		return "Conflict acknowledged"
-	case store.EventPurge:
+	case app.EventPurge:
 		return "Data removed (retention)"
-	case store.EventWipe:
+	case app.EventWipe:
 		return "Data wiped"
 	}
 	return string(e)
 }
 
 // auditCells is one record as the table shows it.
-func auditCells(r *store.AuditRecord, now time.Time) []string {
+func auditCells(r *app.AuditRecord, now time.Time) []string {
 	reason := r.ReasonCode
 	if r.Outcome != "" {
 		reason = r.Outcome.Label()
@@ -194,11 +193,11 @@ func (v *AuditView) busy() bool { return v.loading > 0 }
 
 // Reload reads the log and checks its chain off the UI goroutine.
 func (v *AuditView) Reload() {
-	st := v.o.Workspace.Store
+	st := v.o.Workspace
 	v.loading += 2
-	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) ([]store.AuditRecord, error) {
+	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) ([]app.AuditRecord, error) {
 		return st.AuditRecords(ctx, 1, 0)
-	}, func(recs []store.AuditRecord, err error) {
+	}, func(recs []app.AuditRecord, err error) {
 		v.loading--
 		if err != nil {
 			v.showStatus(triage.ErrorMessage(err), widget.DangerImportance)
@@ -208,13 +207,13 @@ func (v *AuditView) Reload() {
 		v.records = recs
 		v.table.Refresh()
 	})
-	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) (store.AuditSummary, error) {
+	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) (app.AuditSummary, error) {
 		return st.VerifyAudit(ctx)
-	}, func(sum store.AuditSummary, err error) {
+	}, func(sum app.AuditSummary, err error) {
 		v.loading--
 		if err != nil {
 			msg := "The audit log failed its check: " + triage.ErrorMessage(err)
-			var ae *store.AuditError
+			var ae *app.AuditError
 			if errors.As(err, &ae) {
 				msg += fmt.Sprintf(" (record %d: %s)", ae.Seq, ae.Problem)
 			}
@@ -263,7 +262,7 @@ func (v *AuditView) confirmExport() {
 // export writes the log (oldest first) as a new owner-only file called
 // name (or name (2)...) in dir, off the UI goroutine.
 func (v *AuditView) export(dir, name string) {
-	st := v.o.Workspace.Store
+	st := v.o.Workspace
 	v.loading++
 	type saved struct {
 		n    int
@@ -316,7 +315,7 @@ func rfc3339(t time.Time) string {
 // WriteAuditCSV writes audit records as CSV with a header line, one record
 // a line, times in RFC 3339. Cells a spreadsheet would read as a formula
 // are prefixed with an apostrophe. Errors: w's.
-func WriteAuditCSV(w io.Writer, recs []store.AuditRecord) error {
+func WriteAuditCSV(w io.Writer, recs []app.AuditRecord) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(auditCSVHeader); err != nil {
 		return fmt.Errorf("write audit csv: %w", err)

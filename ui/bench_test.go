@@ -21,10 +21,8 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/document"
-	"github.com/triagedesk/triagedesk/internal/engine"
-	"github.com/triagedesk/triagedesk/internal/erssandbox"
-	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 )
@@ -71,7 +69,7 @@ func cachedProfile(b testing.TB, n int, bigCRI bool) benchProfile {
 	// Some synthetic referrals are in other states or lists: generate
 	// enough for n on Referrals for Review (the sandbox's most is 10,000).
 	o.DemoReferrals = min(10_000, n*6/5)
-	o.EngineTuning = func(c *engine.Config) { c.NoPrefetch = true }
+	o.EngineTuning = func(c *apptest.EngineConfig) { c.NoPrefetch = true }
 	rt, err := app.Start(ctx, o)
 	if err != nil {
 		b.Fatal(err)
@@ -84,13 +82,13 @@ func cachedProfile(b testing.TB, n int, bigCRI bool) benchProfile {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := ws.Engine.RefreshReferenceData(ctx); err != nil {
+	if err := apptest.Engine(ws).RefreshReferenceData(ctx); err != nil {
 		b.Fatal(err)
 	}
 	// The worklist as A008 gives it (e-RS, and the sandbox, refuse one
 	// response this large unless filtered by service, so it is stored
 	// directly), at most n items.
-	items := ws.Sandbox.Worklist(triage.ListReferralsForReview, erssandbox.ProviderODS)
+	items := apptest.Sandbox(ws.Runtime()).Worklist(triage.ListReferralsForReview, apptest.ProviderODS)
 	if len(items) < n {
 		// Pessimistically, every cached referral on the worklist: the
 		// sandbox's referrals in other states join it.
@@ -98,19 +96,19 @@ func cachedProfile(b testing.TB, n int, bigCRI bool) benchProfile {
 		for _, it := range items {
 			on[it.UBRN] = true
 		}
-		for _, r := range ws.Sandbox.Referrals(func(r triage.Referral) bool { return !on[r.UBRN] }) {
+		for _, r := range apptest.Sandbox(ws.Runtime()).Referrals(func(r triage.Referral) bool { return !on[r.UBRN] }) {
 			items = append(items, triage.WorklistItem{List: triage.ListReferralsForReview, UBRN: r.UBRN, NHSNumber: r.NHSNumber,
 				Priority: r.Priority, Specialty: r.Specialty, Service: r.Service, Type: r.Type, PathwayStart: r.PathwayStart,
 				ClinicalInfoFirstSubmitted: r.ClinicalInfoFirstSubmitted, ClinicalInfoLastUpdated: r.ClinicalInfoLastUpdated, Version: r.Version})
 		}
 	}
-	snap := store.WorklistSnapshot{List: triage.ListReferralsForReview, AsOf: time.Now(), Items: items[:min(n, len(items))]}
-	if err := ws.Store.PutWorklist(ctx, snap); err != nil {
+	snap := apptest.WorklistSnapshot{List: triage.ListReferralsForReview, AsOf: time.Now(), Items: items[:min(n, len(items))]}
+	if err := apptest.Store(ws).PutWorklist(ctx, snap); err != nil {
 		b.Fatal(err)
 	}
 	// Every referral's details, as prefetching leaves them (for 10,000,
 	// also those not on the worklist).
-	refs := ws.Sandbox.Referrals(func(triage.Referral) bool { return true })
+	refs := apptest.Sandbox(ws.Runtime()).Referrals(func(triage.Referral) bool { return true })
 	if n < len(refs) {
 		on := map[string]bool{}
 		for _, it := range snap.Items {
@@ -120,14 +118,14 @@ func cachedProfile(b testing.TB, n int, bigCRI bool) benchProfile {
 	}
 	now := time.Now()
 	for _, ref := range refs {
-		if err := ws.Store.PutReferral(ctx, store.CachedReferral{Referral: ref, FetchedAt: now, ServerTime: snap.AsOf}); err != nil {
+		if err := apptest.Store(ws).PutReferral(ctx, app.CachedReferral{Referral: ref, FetchedAt: now, ServerTime: snap.AsOf}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	p.referral = len(refs)
 	if bigCRI {
 		p.bigCRI = snap.Items[0].UBRN
-		if err := ws.Store.PutDocument(ctx, p.bigCRI, store.DocumentMeta{ID: engine.CRIDocumentID, Kind: store.DocumentCRI,
+		if err := apptest.Store(ws).PutDocument(ctx, p.bigCRI, app.DocumentMeta{ID: app.CRIDocumentID, Kind: app.DocumentCRI,
 			ContentType: "application/pdf", FetchedAt: snap.AsOf}, textPDF(50)); err != nil {
 			b.Fatal(err)
 		}

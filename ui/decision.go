@@ -20,9 +20,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/triagedesk/triagedesk/internal/engine"
-	"github.com/triagedesk/triagedesk/internal/ers"
-	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
@@ -43,7 +41,7 @@ const (
 type decisionPanel struct {
 	p     *referralPanel
 	box   *fyne.Container
-	entry *store.Entry // the referral's latest decision, if any
+	entry *app.Entry // the referral's latest decision, if any
 
 	// triageRefused holds e-RS's A029 answer: a triage outcome may not be
 	// recorded now.
@@ -56,7 +54,7 @@ type decisionPanel struct {
 
 	// amending is the outbox decision being amended (outbox_amend.go):
 	// the form shows its inputs and confirming replaces it.
-	amending *store.Entry
+	amending *app.Entry
 	// now, when set, are the decisions e-RS takes on the referral as just
 	// read from it (an amendment): only these are offered.
 	now *[]triage.DecisionKind
@@ -194,17 +192,16 @@ func (dp *decisionPanel) actionButtons() []fyne.CanvasObject {
 // recorded now (RAS referrals), and narrows the actions.
 func (dp *decisionPanel) checkA029() {
 	r := dp.p.referral()
-	eng := dp.p.v.app.Engine
-	if r.Type != triage.ReferralTypeTriageDeferral || eng == nil || dp.p.v.sync.State != engine.StateOnline {
+	a := dp.p.v.app
+	if r.Type != triage.ReferralTypeTriageDeferral || !a.CanSync() || dp.p.v.sync.State != app.SyncOnline {
 		return
 	}
 	ubrn, version := r.UBRN, r.Version
 	bridge.Run(dp.p.v.b, dp.p.ctx, func(ctx context.Context) ([]triage.Action, error) {
-		return eng.AvailableActions(ctx, ubrn, version)
+		return a.AvailableActions(ctx, ubrn, version)
 	}, func(acts []triage.Action, err error) {
-		var ee *ers.Error
 		switch {
-		case errors.As(err, &ee) && ee.Class == ers.Conflict:
+		case app.IsVersionConflict(err):
 			// The version downloaded is no longer current in e-RS.
 			dp.triageRefused = true
 			dp.a029Note = "This referral has changed in e-RS since it was downloaded. Refresh (Ctrl+R) to see its current state before recording an outcome."
@@ -212,7 +209,7 @@ func (dp *decisionPanel) checkA029() {
 				dp.form = nil
 			}
 			dp.render()
-		case errors.Is(err, engine.ErrActionsUnknown):
+		case errors.Is(err, app.ErrActionsUnknown):
 			// e-RS would not say: every decision that fits is offered,
 			// and the clinician is told so.
 			dp.a029Note = triage.ErrorMessage(err)
@@ -270,13 +267,13 @@ func (dp *decisionPanel) statusView() fyne.CanvasObject {
 // event and redraws.
 func (dp *decisionPanel) refreshEntry() {
 	a, ubrn := dp.p.v.app, dp.p.ubrn
-	bridge.Run(dp.p.v.b, dp.p.ctx, func(ctx context.Context) (*store.Entry, error) {
-		e, err := a.Store.LatestForReferral(ctx, ubrn)
-		if errors.Is(err, store.ErrNotFound) {
+	bridge.Run(dp.p.v.b, dp.p.ctx, func(ctx context.Context) (*app.Entry, error) {
+		e, err := a.LatestForReferral(ctx, ubrn)
+		if errors.Is(err, app.ErrNotFound) {
 			return nil, nil
 		}
 		return &e, err
-	}, func(e *store.Entry, err error) {
+	}, func(e *app.Entry, err error) {
 		if err != nil {
 			return
 		}
@@ -302,9 +299,9 @@ func (dp *decisionPanel) cancelQueued() {
 			return
 		}
 		a, id := v.app, e.ID
-		bridge.Run(v.b, nil, func(ctx context.Context) (store.Entry, error) {
-			return a.Store.Cancel(ctx, id, a.Identity())
-		}, func(_ store.Entry, err error) {
+		bridge.Run(v.b, nil, func(ctx context.Context) (app.Entry, error) {
+			return a.Cancel(ctx, id)
+		}, func(_ app.Entry, err error) {
 			if err != nil {
 				dp.say(triage.ErrorMessage(err))
 				dp.refreshEntry()
@@ -476,7 +473,7 @@ func (dp *decisionPanel) keepDraft() {
 	}
 	a := v.app
 	v.b.Go(func(ctx context.Context) {
-		_ = a.Store.UpdateLocalState(ctx, ubrn, func(l *store.LocalState) error { l.Draft = &d; return nil })
+		_ = a.SaveDraft(ctx, ubrn, d)
 	})
 }
 
@@ -494,7 +491,7 @@ func (dp *decisionPanel) dropDraft() {
 	}
 	a := v.app
 	v.b.Go(func(ctx context.Context) {
-		_ = a.Store.UpdateLocalState(ctx, ubrn, func(l *store.LocalState) error { l.Draft = nil; return nil })
+		_ = a.ClearDraft(ctx, ubrn)
 	})
 }
 
@@ -855,7 +852,7 @@ func (f *decisionForm) attachFrom(name string, r io.ReadCloser) {
 			ct = "application/octet-stream"
 		}
 		id := "pa-" + randomID()
-		if err := v.app.Store.PutDocument(ctx, ubrn, store.DocumentMeta{ID: id, Kind: store.DocumentProvider, FileName: name, ContentType: ct}, data); err != nil {
+		if err := v.app.PutDocument(ctx, ubrn, app.DocumentMeta{ID: id, Kind: app.DocumentProvider, FileName: name, ContentType: ct}, data); err != nil {
 			return nil, err
 		}
 		return &triage.ProviderAttachment{LocalID: id, FileName: name, ContentType: ct, Size: int64(len(data))}, nil
@@ -887,7 +884,7 @@ func (f *decisionForm) discardAttachment() {
 		f.attachL.SetText("No file attached (optional, up to 5 MB).")
 		f.removeB.Hide()
 	}
-	v.b.Go(func(ctx context.Context) { _ = v.app.Store.DeleteDocument(ctx, ubrn, id) })
+	v.b.Go(func(ctx context.Context) { _ = v.app.DeleteDocument(ctx, ubrn, id) })
 }
 
 func randomID() string {
@@ -1002,8 +999,8 @@ func (c *confirmStep) queue(next bool) {
 	v, ubrn, d := dp.p.v, dp.p.ubrn, c.d
 	a := v.app
 	amend := dp.amending
-	bridge.Run(v.b, nil, func(ctx context.Context) (store.Entry, error) {
-		var en store.Entry
+	bridge.Run(v.b, nil, func(ctx context.Context) (app.Entry, error) {
+		var en app.Entry
 		var err error
 		if amend != nil {
 			en, err = a.Amend(ctx, amend.ID, d)
@@ -1011,10 +1008,10 @@ func (c *confirmStep) queue(next bool) {
 			en, err = a.Decide(ctx, d)
 		}
 		if err == nil {
-			_ = a.Store.UpdateLocalState(ctx, ubrn, func(l *store.LocalState) error { l.Draft = nil; return nil })
+			_ = a.ClearDraft(ctx, ubrn)
 		}
 		return en, err
-	}, func(en store.Entry, err error) {
+	}, func(en app.Entry, err error) {
 		if err != nil {
 			c.queued = false
 			for _, b := range c.buttons {

@@ -1,11 +1,14 @@
 // Package ui is Triage Desk's user interface, built with Fyne: the main
 // window with the worklist and the open referral, and the screens around it.
 //
-// It is the only package besides cmd/triagedesk that imports Fyne, and it
-// never imports fyne.io/fyne/v2/app, so every screen can be tested headless
-// with Fyne's test driver. Background work reaches widgets only through the
-// bridge package (ui/bridge), the single place that calls fyne.Do; every
-// shortcut is defined in ui/shortcuts.
+// Only ui and its sub-packages import Fyne, and only ui/fyneapp (for
+// cmd/triagedesk) imports fyne.io/fyne/v2/app, so every screen can be
+// tested headless with Fyne's test driver. The UI reaches Triage Desk's
+// services only through internal/app (Runtime and the workspace's
+// methods), never the store, engine, e-RS client, sign-in or sandbox
+// directly; internal/archtest enforces it. Background work reaches
+// widgets only through the bridge package (ui/bridge), the single place
+// that calls fyne.Do; every shortcut is defined in ui/shortcuts.
 //
 // # The window frame
 //

@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/document"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
@@ -86,7 +87,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		t.Fatalf("open workspace: %v", err)
 	}
 	if !o.noSync {
-		if _, err := h.ws.Engine.SyncOnce(ctx, nil); err != nil {
+		if _, err := apptest.Engine(h.ws).SyncOnce(ctx, nil); err != nil {
 			t.Fatalf("sync: %v", err)
 		}
 	}
@@ -205,7 +206,7 @@ func (h *harness) booked(indirect bool) triage.Row {
 		if r.Type != triage.ReferralTypeAppointment || r.Local != triage.LocalNone {
 			return false
 		}
-		ref, err := h.ws.Store.Referral(context.Background(), r.UBRN)
+		ref, err := apptest.Store(h.ws).Referral(context.Background(), r.UBRN)
 		return err == nil && (ref.Referral.Booking() == triage.BookingIndirect) == indirect
 	})
 }

@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
-	"github.com/triagedesk/triagedesk/internal/auth"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 )
 
@@ -130,12 +129,12 @@ func signInNeededText(st app.Status, unsent int) string {
 // signOut asks before signing out: when decisions have not reached e-RS it
 // says how many and offers to keep them for the next sign-in (the default)
 // or, explicitly, to discard them; then it calls Logout.
-func signOut(w fyne.Window, b *bridge.Bridge, rt *app.Runtime, done func(auth.LogoutReport, error)) {
+func signOut(w fyne.Window, b *bridge.Bridge, rt *app.Runtime, done func(app.LogoutReport, error)) {
 	bridge.Run(b, nil, func(ctx context.Context) (int, error) {
 		return rt.UnsentCount(ctx, "")
 	}, func(unsent int, err error) {
 		logout := func(discard bool) {
-			bridge.Run(b, nil, func(ctx context.Context) (auth.LogoutReport, error) {
+			bridge.Run(b, nil, func(ctx context.Context) (app.LogoutReport, error) {
 				return rt.Logout(ctx, discard)
 			}, done)
 		}

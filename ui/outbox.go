@@ -14,7 +14,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
-	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 )
@@ -53,7 +52,7 @@ func FilterFor(st triage.OutboxState) OutboxFilter {
 	return OutboxAll
 }
 
-func (f OutboxFilter) match(en *store.Entry) bool {
+func (f OutboxFilter) match(en *app.Entry) bool {
 	switch f {
 	case OutboxNeedsAttention:
 		return en.State == triage.OutboxConflict || en.State == triage.OutboxFailed
@@ -76,7 +75,7 @@ type OutboxOptions struct {
 	// Amend reopens the decision form with the entry's inputs (the vetting
 	// window provides it); confirming the form replaces the entry with
 	// app.App.Amend. Nil hides Amend.
-	Amend func(en store.Entry)
+	Amend func(en app.Entry)
 	// OnClose leaves the outbox (back to the worklist). Nil hides the
 	// button.
 	OnClose func()
@@ -95,8 +94,8 @@ type OutboxView struct {
 	now func() time.Time
 
 	filter   OutboxFilter
-	all      []store.Entry
-	rows     []store.Entry
+	all      []app.Entry
+	rows     []app.Entry
 	selected string // entry id
 	shown    map[string]bool
 
@@ -239,7 +238,7 @@ func (v *OutboxView) SetFilter(f OutboxFilter) {
 // or under All otherwise).
 func (v *OutboxView) Select(id string) {
 	v.selected = id
-	if !slices.ContainsFunc(v.rows, func(e store.Entry) bool { return e.ID == id }) {
+	if !slices.ContainsFunc(v.rows, func(e app.Entry) bool { return e.ID == id }) {
 		v.SetFilter(OutboxAll)
 	}
 	v.applyFilter()
@@ -266,10 +265,10 @@ func (v *OutboxView) Reload() {
 		return
 	}
 	v.loading = true
-	st := v.o.Workspace.Store
-	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) ([]store.Entry, error) {
-		return st.Entries(ctx, store.EntryFilter{})
-	}, func(es []store.Entry, err error) {
+	st := v.o.Workspace
+	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) ([]app.Entry, error) {
+		return st.Entries(ctx, app.EntryFilter{})
+	}, func(es []app.Entry, err error) {
 		v.loading = false
 		if err != nil {
 			v.showError(err)
@@ -314,7 +313,7 @@ func (v *OutboxView) applyFilter() {
 	v.empty.SetText(emptyOutboxText(v.filter))
 	v.empty.Hidden = len(v.rows) > 0
 	v.table.Refresh()
-	row := slices.IndexFunc(v.rows, func(e store.Entry) bool { return e.ID == v.selected })
+	row := slices.IndexFunc(v.rows, func(e app.Entry) bool { return e.ID == v.selected })
 	if row >= 0 {
 		v.table.Select(widget.TableCellID{Row: row, Col: 0})
 	} else {
@@ -336,7 +335,7 @@ func emptyOutboxText(f OutboxFilter) string {
 }
 
 // current returns the selected entry, if listed.
-func (v *OutboxView) current() (*store.Entry, bool) {
+func (v *OutboxView) current() (*app.Entry, bool) {
 	for i := range v.rows {
 		if v.rows[i].ID == v.selected {
 			return &v.rows[i], true
@@ -346,7 +345,7 @@ func (v *OutboxView) current() (*store.Entry, bool) {
 }
 
 // entryStateLabel is the state as the outbox shows it.
-func entryStateLabel(en *store.Entry) string {
+func entryStateLabel(en *app.Entry) string {
 	switch en.State {
 	case triage.OutboxQueued:
 		if en.Attempts > 0 {
@@ -373,7 +372,7 @@ func entryStateLabel(en *store.Entry) string {
 	return string(en.State)
 }
 
-func stateImportance(en *store.Entry) widget.Importance {
+func stateImportance(en *app.Entry) widget.Importance {
 	switch en.State {
 	case triage.OutboxConflict:
 		if en.Conflict != nil && en.Conflict.Acknowledged {
@@ -499,7 +498,7 @@ func dayText(t time.Time) string {
 }
 
 // sendErrorText is a send error with e-RS's identifiers for support.
-func sendErrorText(e *store.SendError) string {
+func sendErrorText(e *app.SendError) string {
 	s := e.Message
 	var ids []string
 	if e.HTTPStatus != 0 {
@@ -518,7 +517,7 @@ func sendErrorText(e *store.SendError) string {
 }
 
 // conflictPanel shows the decision made beside what e-RS says now.
-func (v *OutboxView) conflictPanel(en *store.Entry) fyne.CanvasObject {
+func (v *OutboxView) conflictPanel(en *app.Entry) fyne.CanvasObject {
 	c := en.Conflict
 	now := v.now()
 	mine := container.NewVBox(widget.NewLabelWithStyle("Your decision (not applied)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
@@ -552,14 +551,14 @@ func (v *OutboxView) conflictPanel(en *store.Entry) fyne.CanvasObject {
 }
 
 // noteShown audits, once per session, that a conflict was shown.
-func (v *OutboxView) noteShown(en *store.Entry) {
+func (v *OutboxView) noteShown(en *app.Entry) {
 	if v.shown[en.ID] || en.Conflict.Acknowledged {
 		return
 	}
 	v.shown[en.ID] = true
 	a, id := v.o.Workspace, en.ID
 	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, a.Store.NoteConflictShown(ctx, id, a.Identity())
+		return struct{}{}, a.NoteConflictShown(ctx, id)
 	}, func(_ struct{}, err error) {
 		if err != nil {
 			v.showError(err)
@@ -568,7 +567,7 @@ func (v *OutboxView) noteShown(en *store.Entry) {
 }
 
 // actions are the buttons for what can be done with the entry now.
-func (v *OutboxView) actions(en *store.Entry) []fyne.CanvasObject {
+func (v *OutboxView) actions(en *app.Entry) []fyne.CanvasObject {
 	var out []fyne.CanvasObject
 	btn := func(text string, icon fyne.Resource, imp widget.Importance, fn func()) {
 		b := widget.NewButtonWithIcon(text, icon, fn)
@@ -619,14 +618,14 @@ func (v *OutboxView) run(op func(ctx context.Context, a *app.App) error) {
 
 func (v *OutboxView) retry(id string) {
 	v.run(func(ctx context.Context, a *app.App) error {
-		_, err := a.Store.Retry(ctx, id, a.Identity())
+		_, err := a.Retry(ctx, id)
 		return err
 	})
 }
 
 func (v *OutboxView) acknowledge(id string) {
 	v.run(func(ctx context.Context, a *app.App) error {
-		_, err := a.Store.AcknowledgeConflict(ctx, id, a.Identity())
+		_, err := a.AcknowledgeConflict(ctx, id)
 		return err
 	})
 }
@@ -638,7 +637,7 @@ func (v *OutboxView) confirmDiscard(id string) {
 		func(ok bool) {
 			if ok {
 				v.run(func(ctx context.Context, a *app.App) error {
-					_, err := a.Store.Discard(ctx, id, a.Identity())
+					_, err := a.Discard(ctx, id)
 					return err
 				})
 			}
@@ -655,7 +654,7 @@ func (v *OutboxView) confirmCancel(id string) {
 		func(ok bool) {
 			if ok {
 				v.run(func(ctx context.Context, a *app.App) error {
-					_, err := a.Store.Cancel(ctx, id, a.Identity())
+					_, err := a.Cancel(ctx, id)
 					return err
 				})
 			}

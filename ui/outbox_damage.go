@@ -6,7 +6,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/triagedesk/triagedesk/internal/app"
-	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 )
 
@@ -34,13 +33,13 @@ func NewDamageBanner(f *Frame, b *bridge.Bridge) *DamageBanner {
 // SetWorkspace reads the damage of the workspace's outbox (nil: none).
 func (d *DamageBanner) SetWorkspace(a *app.App) {
 	d.ws = a
-	d.show(store.OutboxDamage{})
+	d.show(app.OutboxDamage{})
 	if a == nil {
 		return
 	}
-	bridge.Run(d.b, nil, func(ctx context.Context) (store.OutboxDamage, error) {
-		return a.Store.OutboxDamage(ctx)
-	}, func(dmg store.OutboxDamage, err error) {
+	bridge.Run(d.b, nil, func(ctx context.Context) (app.OutboxDamage, error) {
+		return a.OutboxDamage(ctx)
+	}, func(dmg app.OutboxDamage, err error) {
 		if err == nil && d.ws == a {
 			d.show(dmg)
 		}
@@ -62,7 +61,7 @@ func (d *DamageBanner) Text() string {
 	return d.text
 }
 
-func (d *DamageBanner) show(dmg store.OutboxDamage) {
+func (d *DamageBanner) show(dmg app.OutboxDamage) {
 	if d.OnDamage != nil {
 		d.OnDamage(len(dmg.Records))
 	}

@@ -21,8 +21,6 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/document"
-	"github.com/triagedesk/triagedesk/internal/engine"
-	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 )
@@ -130,8 +128,8 @@ func (p *referralPanel) load() {
 		if err != nil {
 			return referralData{}, err
 		}
-		rd, err := a.Store.ReferenceData(ctx)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		rd, err := a.ReferenceData(ctx)
+		if err != nil && !errors.Is(err, app.ErrNotFound) {
 			return referralData{}, err
 		}
 		return referralData{view: v, rd: rd}, nil
@@ -281,7 +279,7 @@ func (p *referralPanel) refreshAsOf() {
 	asOf, now := p.asOfTime(), p.v.now()
 	text := "Data as of " + formatClock(asOf, now)
 	offline := ""
-	if p.v.sync.State == engine.StateOffline {
+	if p.v.sync.State == app.SyncOffline {
 		offline = " · offline"
 	}
 	var obj fyne.CanvasObject
@@ -379,8 +377,8 @@ func (p *referralPanel) openCRI(ubrn string, back fyne.CanvasObject) {
 // when it has not been downloaded. The caller owns res.pdf.
 func readCRI(ctx context.Context, a *app.App, ubrn string, width, scale float32) (criResult, error) {
 	res := criResult{ubrn: ubrn, width: width}
-	_, data, err := a.Store.Document(ctx, ubrn, engine.CRIDocumentID)
-	if errors.Is(err, store.ErrNotFound) {
+	_, data, err := a.Document(ctx, ubrn, app.CRIDocumentID)
+	if errors.Is(err, app.ErrNotFound) {
 		res.missing = true
 		return res, nil
 	}
@@ -425,7 +423,7 @@ func (p *referralPanel) showCRI(res criResult, err error, showing string, back f
 		p.setViewer(documentError(document.DisplayMessage(err), ids, p.saveCopyAction(res.data, "Clinical referral information "+ubrn, ".pdf"), back), showing)
 	case res.missing:
 		msg := "The clinical information for this referral has not been downloaded yet. Triage Desk is fetching it from e-RS and will show it here as soon as it arrives."
-		if p.v.sync.State != engine.StateOnline {
+		if p.v.sync.State != app.SyncOnline {
 			msg = "The clinical information for this referral has not been downloaded yet, and Triage Desk cannot reach e-RS now. It will be downloaded and shown here when the connection returns."
 		}
 		p.setViewer(messagePanel(theme.DownloadIcon(), msg+"\n"+ids, back), showing)
@@ -516,8 +514,8 @@ func (p *referralPanel) relatedBar(ubrn string) fyne.CanvasObject {
 }
 
 // documentMetas returns what the cache knows about each attachment.
-func (p *referralPanel) documentMetas() map[string]store.DocumentMeta {
-	out := map[string]store.DocumentMeta{}
+func (p *referralPanel) documentMetas() map[string]app.DocumentMeta {
+	out := map[string]app.DocumentMeta{}
 	for _, m := range p.data.view.Documents {
 		out[m.ID] = m
 	}
@@ -525,7 +523,7 @@ func (p *referralPanel) documentMetas() map[string]store.DocumentMeta {
 }
 
 // attachmentName is how an attachment is named on screen.
-func attachmentName(d triage.Document, m store.DocumentMeta) string {
+func attachmentName(d triage.Document, m app.DocumentMeta) string {
 	for _, s := range []string{d.Title, m.FileName, m.Title, d.Description} {
 		if strings.TrimSpace(s) != "" {
 			return s
@@ -536,7 +534,7 @@ func attachmentName(d triage.Document, m store.DocumentMeta) string {
 
 // availabilityText says whether an attachment can be read, never hiding
 // PENDING or THREATS_FOUND.
-func availabilityText(d triage.Document, m store.DocumentMeta, cached bool) string {
+func availabilityText(d triage.Document, m app.DocumentMeta, cached bool) string {
 	a := d.Availability
 	if m.Availability != "" {
 		a = m.Availability
@@ -597,9 +595,9 @@ func (p *referralPanel) refreshDocuments(criArrived bool) {
 		return
 	}
 	a := p.v.app
-	bridge.Run(p.v.b, p.ctx, func(ctx context.Context) (store.CacheInfo, error) {
-		return a.Store.CacheInfo(ctx, p.ubrn)
-	}, func(info store.CacheInfo, err error) {
+	bridge.Run(p.v.b, p.ctx, func(ctx context.Context) (app.CacheInfo, error) {
+		return a.CacheInfo(ctx, p.ubrn)
+	}, func(info app.CacheInfo, err error) {
 		if err != nil {
 			return
 		}
@@ -625,7 +623,7 @@ func (p *referralPanel) previewAttachment(d triage.Document) {
 		prev *document.Preview
 	}
 	bridge.Run(p.v.b, p.ctx, func(ctx context.Context) (result, error) {
-		meta, data, err := a.Store.Document(ctx, p.ubrn, d.ID)
+		meta, data, err := a.Document(ctx, p.ubrn, d.ID)
 		if err != nil {
 			return result{}, err
 		}

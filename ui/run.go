@@ -15,9 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
-	"github.com/triagedesk/triagedesk/internal/auth"
 	"github.com/triagedesk/triagedesk/internal/config"
-	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
@@ -175,9 +173,9 @@ func (d *Desktop) onStatus(st app.Status) {
 		d.closeWorkspace()
 	}
 	switch {
-	case st.State == auth.StateActive && d.workspace == nil:
+	case st.State == app.SessionActive && d.workspace == nil:
 		d.openWorkspace(rt)
-	case (st.Demo || st.NoSignIn) && st.State != auth.StateActive && d.workspace == nil && !d.demoTried:
+	case (st.Demo || st.NoSignIn) && st.State != app.SessionActive && d.workspace == nil && !d.demoTried:
 		d.demoTried = true
 		d.demoSignIn(rt)
 	case !st.ShowPatientData && !d.opening:
@@ -242,9 +240,8 @@ func (d *Desktop) openWorkspace(rt *app.Runtime) {
 			return
 		}
 		d.workspace = ws
-		if ws.Engine != nil {
-			eng := ws.Engine
-			d.Bridge.Go(func(ctx context.Context) { _ = eng.Run(ctx) })
+		if ws.CanSync() {
+			d.Bridge.Go(func(ctx context.Context) { _ = ws.Run(ctx) })
 		}
 		v := NewVetting(d.Frame, d.Bridge, ws, d.App.Preferences())
 		d.vetting = v
@@ -379,7 +376,7 @@ func (d *Desktop) stderr() io.Writer {
 
 // amend reopens an outbox decision in the vetting window (the outbox's
 // Amend).
-func (d *Desktop) amend(en store.Entry) {
+func (d *Desktop) amend(en app.Entry) {
 	if d.vetting != nil {
 		d.vetting.AmendDecision(en)
 	}

@@ -12,11 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
-	"github.com/triagedesk/triagedesk/internal/auth"
 	"github.com/triagedesk/triagedesk/internal/config"
-	"github.com/triagedesk/triagedesk/internal/engine"
-	"github.com/triagedesk/triagedesk/internal/erssandbox"
-	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
@@ -43,7 +39,7 @@ type ChromeOptions struct {
 	Choose ChooseFile
 	// Amend reopens the decision form with an outbox decision's inputs
 	// (the vetting window's); nil hides Amend in the outbox.
-	Amend func(store.Entry)
+	Amend func(app.Entry)
 	// Quit quits Triage Desk without asking (nil: App.Quit); RequestQuit
 	// calls it after warning about unsent decisions.
 	Quit func()
@@ -114,8 +110,8 @@ func NewChrome(o ChromeOptions) *Chrome {
 	f.SetStatusBar(c.status.Object())
 	c.offline = NewOfflineBanner(f, c.now)
 	c.offline.OnTryNow = func() {
-		if c.ws != nil && c.ws.Engine != nil {
-			c.ws.Engine.SyncNow()
+		if c.ws != nil {
+			c.ws.SyncNow()
 		}
 	}
 	c.conflicts = NewConflictBanner(f, b, c.now)
@@ -136,7 +132,7 @@ func NewChrome(o ChromeOptions) *Chrome {
 	f.AddMenuItem(shortcuts.MenuFile, fyne.NewMenuItem("Sign out…", c.SignOut))
 	f.AddMenuItem(shortcuts.MenuWorklist, fyne.NewMenuItem("Make all available offline", c.MakeAvailableOffline))
 	f.AddMenuItem(shortcuts.MenuHelp, fyne.NewMenuItem("About Triage Desk", c.ShowAbout))
-	if rt.Sandbox != nil {
+	if rt.CanSimulate() {
 		c.outageItem = fyne.NewMenuItem("Simulate an e-RS outage", c.toggleOutage)
 		f.AddMenuItem(MenuDemo, c.outageItem)
 		f.AddMenuItem(MenuDemo, fyne.NewMenuItem("Simulate another user acting on a queued referral", c.simulateConflict))
@@ -177,19 +173,18 @@ func (c *Chrome) SetWorkspace(a *app.App) {
 	c.notifier.Reset()
 	c.conflicts.SetWorkspace(a)
 	c.damage.SetWorkspace(a)
-	if a == nil || a.Engine == nil {
+	if a == nil || !a.CanSync() {
 		c.status.ClearSync()
 		c.offline.Clear()
 		c.tray.Clear()
 		c.updateSignInBanner()
 		return
 	}
-	st := a.Engine.Status()
+	st := a.SyncStatus()
 	c.status.SetSync(st)
 	c.offline.Set(st, 0)
-	eng := a.Engine
 	bridge.Run(c.o.Bridge, nil, func(ctx context.Context) (map[triage.OutboxState]int, error) {
-		return eng.OutboxCounts(ctx)
+		return a.OutboxCounts(ctx)
 	}, func(counts map[triage.OutboxState]int, err error) {
 		if err != nil || c.ws != a {
 			return
@@ -204,7 +199,7 @@ func (c *Chrome) SetWorkspace(a *app.App) {
 func (c *Chrome) setCounts(counts map[triage.OutboxState]int) {
 	c.counts = copyCounts(counts)
 	c.status.SetOutbox(counts)
-	c.offline.Apply(bridge.Update{Outbox: &engine.OutboxChanged{Counts: counts}})
+	c.offline.Apply(bridge.Update{Outbox: &app.OutboxChanged{Counts: counts}})
 	c.updateSignInBanner()
 }
 
@@ -307,7 +302,7 @@ func (c *Chrome) unsent() int {
 // stays readable but nothing can be sent.
 func (c *Chrome) updateSignInBanner() {
 	st := c.session
-	if st.State != auth.StateSignInNeeded || !st.ShowPatientData {
+	if st.State != app.SessionSignInNeeded || !st.ShowPatientData {
 		c.o.Frame.SetBanner(BannerSignIn, nil)
 		c.signInBar = nil
 		return
@@ -330,8 +325,8 @@ func (c *Chrome) updateSignInBanner() {
 // The same screen is returned while the situation is unchanged, so a
 // sign-in in progress is not interrupted.
 func (c *Chrome) SessionScreen(st app.Status) fyne.CanvasObject {
-	locked := st.State == auth.StateLocked
-	key := fmt.Sprintf("%v|%s|%v", locked, st.Identity.SDSUserID, st.State == auth.StateNeedsRole)
+	locked := st.State == app.SessionLocked
+	key := fmt.Sprintf("%v|%s|%v", locked, st.Identity.SDSUserID, st.State == app.SessionNeedsRole)
 	if c.sessionObj != nil && c.sessionKey == key {
 		return c.sessionObj.Object()
 	}
@@ -391,11 +386,11 @@ func (c *Chrome) Outbox() *OutboxView {
 	return c.outbox
 }
 
-func (c *Chrome) amendHook() func(store.Entry) {
+func (c *Chrome) amendHook() func(app.Entry) {
 	if c.o.Amend == nil {
 		return nil
 	}
-	return func(en store.Entry) {
+	return func(en app.Entry) {
 		c.closeScreen()
 		c.o.Amend(en)
 	}
@@ -458,18 +453,18 @@ func (c *Chrome) closeScreens() {
 func (c *Chrome) applySettings(s *config.Settings) {
 	c.o.App.Settings().SetTheme(NewTheme(s))
 	c.status.Refresh()
-	if c.ws == nil || c.ws.Engine == nil {
+	if c.ws == nil || !c.ws.CanSync() {
 		return
 	}
 	if !c.applied || s.SyncInterval != c.lastInterval {
 		if c.applied {
-			c.ws.Engine.SetPullInterval(s.SyncInterval)
+			c.ws.SetPullInterval(s.SyncInterval)
 		}
 		c.lastInterval = s.SyncInterval
 	}
 	if !c.applied || s.Prefetch != c.lastPrefetch {
 		if c.applied {
-			c.ws.Engine.SetPrefetch(s.Prefetch)
+			c.ws.SetPrefetch(s.Prefetch)
 		}
 		c.lastPrefetch = s.Prefetch
 	}
@@ -480,19 +475,19 @@ func (c *Chrome) applySettings(s *config.Settings) {
 // offline (before travelling), with progress in the status bar.
 func (c *Chrome) MakeAvailableOffline() {
 	a := c.ws
-	if a == nil || a.Engine == nil {
+	if a == nil || !a.CanSync() {
 		return
 	}
 	w := c.o.Frame.Window()
 	bridge.Run(c.o.Bridge, nil, func(ctx context.Context) (int, error) {
-		return a.Engine.MakeAvailableOffline(ctx)
+		return a.MakeAvailableOffline(ctx)
 	}, func(n int, err error) {
 		switch {
 		case err != nil:
 			dialog.ShowInformation("Make all available offline", triage.ErrorMessage(err), w)
 		case n == 0:
 			c.status.NoteDone("Everything on the worklist is available offline")
-		case a.Engine.Status().State != engine.StateOnline:
+		case a.SyncStatus().State != app.SyncOnline:
 			c.status.NoteDone(fmt.Sprintf("%s will start when e-RS can be reached", countOf(n, "download", "downloads")))
 		}
 	})
@@ -501,7 +496,7 @@ func (c *Chrome) MakeAvailableOffline() {
 // SignOut signs out after the unsent-decisions warning.
 func (c *Chrome) SignOut() {
 	w := c.o.Frame.Window()
-	signOut(w, c.o.Bridge, c.o.Runtime, func(rep auth.LogoutReport, err error) {
+	signOut(w, c.o.Bridge, c.o.Runtime, func(rep app.LogoutReport, err error) {
 		if err != nil {
 			dialog.ShowInformation("Sign out", triage.ErrorMessage(err), w)
 		}
@@ -517,8 +512,8 @@ func (c *Chrome) showWindow() {
 
 // refresh syncs now (the tray's Refresh).
 func (c *Chrome) refresh() {
-	if c.ws != nil && c.ws.Engine != nil {
-		c.ws.Engine.SyncNow()
+	if c.ws != nil {
+		c.ws.SyncNow()
 	}
 }
 
@@ -595,19 +590,17 @@ func unsentAtExitText(n int, kept bool) string {
 // toggleOutage starts or ends the demo's simulated e-RS outage: every
 // request to the built-in sandbox fails as a dropped connection.
 func (c *Chrome) toggleOutage() {
-	sb := c.o.Runtime.Sandbox
-	if sb == nil {
+	rt := c.o.Runtime
+	if !rt.CanSimulate() {
 		return
 	}
 	c.outage = !c.outage
-	f := erssandbox.Faults{}
 	if c.outage {
-		f.Reset = 1
 		c.outageItem.Label = "End the simulated e-RS outage"
 	} else {
 		c.outageItem.Label = "Simulate an e-RS outage"
 	}
-	if err := sb.SetFaults(f); err != nil {
+	if err := rt.SimulateOutage(c.outage); err != nil {
 		dialog.ShowInformation("Demo", triage.ErrorMessage(err), c.o.Frame.Window())
 	}
 	c.o.Frame.RefreshMenu()
@@ -620,19 +613,11 @@ func (c *Chrome) toggleOutage() {
 // referral of the oldest queued decision, so it becomes a conflict when
 // it is sent.
 func (c *Chrome) simulateConflict() {
-	a, sb, w := c.ws, c.o.Runtime.Sandbox, c.o.Frame.Window()
-	if a == nil || sb == nil {
+	a, rt, w := c.ws, c.o.Runtime, c.o.Frame.Window()
+	if a == nil || !rt.CanSimulate() {
 		return
 	}
-	bridge.Run(c.o.Bridge, nil, func(ctx context.Context) (bool, error) {
-		es, err := a.Store.Entries(ctx, store.EntryFilter{States: []triage.OutboxState{triage.OutboxQueued}})
-		if err != nil || len(es) == 0 {
-			return false, err
-		}
-		_, err = sb.SetState(es[0].UBRN, triage.ReferralStatus{State: triage.StateRejected,
-			Reason: triage.Coding{Code: "OTHER", Display: "Other"}, Comments: "Seen in the one-stop clinic instead (demo: another user)."})
-		return err == nil, err
-	}, func(done bool, err error) {
+	bridge.Run(c.o.Bridge, nil, rt.SimulateConflict, func(done bool, err error) {
 		switch {
 		case err != nil:
 			dialog.ShowInformation("Demo", triage.ErrorMessage(err), w)

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 )
@@ -67,7 +68,7 @@ func demoWorkspace(t *testing.T, o app.Options) (*app.Runtime, *app.App) {
 	if err != nil {
 		t.Fatalf("open workspace: %v", err)
 	}
-	if _, err := a.Engine.SyncOnce(ctx, nil); err != nil {
+	if _, err := apptest.Engine(a).SyncOnce(ctx, nil); err != nil {
 		t.Fatalf("sync: %v", err)
 	}
 	return rt, a
@@ -104,7 +105,7 @@ func acceptReferral(t *testing.T, a *app.App, ubrn string) string {
 // decision queued for it meets a conflict.
 func changeInERS(t *testing.T, rt *app.Runtime, ubrn string) {
 	t.Helper()
-	if _, err := rt.Sandbox.SetState(ubrn, triage.ReferralStatus{State: triage.StateRejected,
+	if _, err := apptest.Sandbox(rt).SetState(ubrn, triage.ReferralStatus{State: triage.StateRejected,
 		Reason: triage.Coding{Code: "OTHER", Display: "Other"}, Comments: "Seen in the one-stop clinic instead."}); err != nil {
 		t.Fatalf("change referral in e-RS: %v", err)
 	}

@@ -13,8 +13,6 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/document"
-	"github.com/triagedesk/triagedesk/internal/engine"
-	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
@@ -52,7 +50,7 @@ type Vetting struct {
 	panel *referralPanel
 
 	drafts          map[string]*triage.Decision
-	sync            engine.SyncStatus
+	sync            app.SyncStatus
 	lastViewerWidth float32
 	sideSplit       float64
 	temp            *document.TempFiles
@@ -79,8 +77,8 @@ type Vetting struct {
 func NewVetting(f *Frame, b *bridge.Bridge, a *app.App, prefs fyne.Preferences) *Vetting {
 	v := &Vetting{frame: f, b: b, app: a, prefs: prefs, now: time.Now, drafts: map[string]*triage.Decision{},
 		sideSplit: defaultSideSplit, lastViewerWidth: 560, ready: map[string]*criResult{}}
-	if a.Engine != nil {
-		v.sync = a.Engine.Status()
+	if a.CanSync() {
+		v.sync = a.SyncStatus()
 	}
 	v.list = NewWorklist(f.Shortcuts(), prefs)
 	v.list.OnOpen = v.open
@@ -113,8 +111,8 @@ func (v *Vetting) Worklist() *Worklist { return v.list }
 // cache and starts the clock that ages "data as of".
 func (v *Vetting) Start() {
 	v.unlisten = v.b.OnEngine(v.onUpdate)
-	if v.app.Engine != nil {
-		v.detach = v.b.AttachEngine(v.app.Engine)
+	if v.app.CanSync() {
+		v.detach = v.b.AttachEngine(v.app)
 	}
 	v.reloadWorklist()
 	v.b.Go(func(ctx context.Context) {
@@ -150,7 +148,7 @@ func (v *Vetting) Close() {
 			d := dp.form.decision()
 			d.By = triage.Identity{}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_ = v.app.Store.UpdateLocalState(ctx, v.panel.ubrn, func(l *store.LocalState) error { l.Draft = &d; return nil })
+			_ = v.app.SaveDraft(ctx, v.panel.ubrn, d)
 			cancel()
 			dp.form = nil
 		}
@@ -207,7 +205,7 @@ func (v *Vetting) fillReviewBy() {
 	v.reviewByBusy = true
 	a := v.app
 	bridge.Run(v.b, nil, func(ctx context.Context) (triage.ReferenceData, error) {
-		return a.Store.ReferenceData(ctx)
+		return a.ReferenceData(ctx)
 	}, func(rd triage.ReferenceData, err error) {
 		v.reviewByBusy = false
 		if err != nil {
@@ -235,7 +233,7 @@ func (v *Vetting) syncInterval() time.Duration {
 	if s := v.app.Settings; s != nil && s.SyncInterval > 0 {
 		return s.SyncInterval
 	}
-	return engine.DefaultPullInterval
+	return app.DefaultPullInterval
 }
 
 func (v *Vetting) canvasScale() float32 {
@@ -252,8 +250,8 @@ func (v *Vetting) tempFiles() (*document.TempFiles, error) {
 		return v.temp, nil
 	}
 	profile := ""
-	if v.app.Runtime != nil {
-		profile = v.app.Runtime.Profile
+	if rt := v.app.Runtime(); rt != nil {
+		profile = rt.Profile
 	}
 	if profile == "" {
 		return nil, errors.New("no profile folder")
@@ -331,7 +329,7 @@ func (v *Vetting) onUpdate(u bridge.Update) {
 	for _, d := range u.Documents {
 		touched[d.UBRN] = true
 		v.dropReady(d.UBRN) // a newer copy was stored
-		if p := v.panel; p != nil && d.UBRN == p.ubrn && d.DocumentID == engine.CRIDocumentID {
+		if p := v.panel; p != nil && d.UBRN == p.ubrn && d.DocumentID == app.CRIDocumentID {
 			criArrived = true
 		}
 	}
@@ -363,13 +361,13 @@ func (v *Vetting) refreshRows(ubrns map[string]bool) {
 	bridge.Run(v.b, nil, func(ctx context.Context) (map[string]info, error) {
 		out := make(map[string]info, len(ubrns))
 		for u := range ubrns {
-			ci, err := a.Store.CacheInfo(ctx, u)
+			ci, err := a.CacheInfo(ctx, u)
 			if err != nil {
 				continue
 			}
 			i := info{ready: ci.HasReferral && ci.HasCRI(), version: ci.Version}
 			if u == open {
-				if en, err := a.Store.LatestForReferral(ctx, u); err == nil && en.State == triage.OutboxSent && en.Sent != nil {
+				if en, err := a.LatestForReferral(ctx, u); err == nil && en.State == triage.OutboxSent && en.Sent != nil {
 					i.own = en.Sent.NewVersion
 				}
 			}
@@ -589,8 +587,8 @@ func (v *Vetting) registerShortcuts() {
 
 // refresh asks the engine to sync now and re-reads the worklist.
 func (v *Vetting) refresh() {
-	if v.app.Engine != nil {
-		v.app.Engine.SyncNow()
+	if v.app.CanSync() {
+		v.app.SyncNow()
 	}
 	v.reloadWorklist()
 }

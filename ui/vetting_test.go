@@ -12,8 +12,8 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/triagedesk/triagedesk/internal/erssandbox"
-	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -24,7 +24,7 @@ var (
 
 func TestWorklistShowsTheSandboxReferrals2WWFirst(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
-	want := h.ws.Sandbox.Worklist(triage.ListReferralsForReview, erssandbox.ProviderODS)
+	want := apptest.Sandbox(h.ws.Runtime()).Worklist(triage.ListReferralsForReview, apptest.ProviderODS)
 	rows := h.rows()
 	if len(rows) != len(want) || len(rows) == 0 {
 		t.Fatalf("worklist shows %d referrals, the sandbox has %d", len(rows), len(want))
@@ -197,11 +197,11 @@ func TestRejectWithoutAReasonIsRefusedWithTheMessage(t *testing.T) {
 	if got := f.Problem(triage.FieldReason); got != "Choose a reason for rejecting the referral from the list." {
 		t.Fatalf("reason message %q", got)
 	}
-	if n, _ := h.ws.Store.UnsentCount(context.Background()); n != 0 {
+	if n, _ := apptest.Store(h.ws).UnsentCount(context.Background()); n != 0 {
 		t.Fatalf("%d decisions queued", n)
 	}
 	// The reasons offered are the current PROVIDER_REJECT codes, nothing else.
-	rd, _ := h.ws.Store.ReferenceData(context.Background())
+	rd, _ := apptest.Store(h.ws).ReferenceData(context.Background())
 	want := rd.RejectReasons(h.v.now())
 	if len(f.reason.Options) != len(want) || len(want) == 0 {
 		t.Fatalf("%d reasons offered, reference data has %d", len(f.reason.Options), len(want))
@@ -283,7 +283,7 @@ func TestAcceptAndNextQueuesAndMovesTheSelection(t *testing.T) {
 	}
 	h.shortcut(ctrlShiftEnter)
 	h.waitFor("the next referral to open", func() bool { return h.v.panel != nil && h.v.panel.ubrn == next })
-	en, err := h.ws.Store.LatestForReferral(context.Background(), row.UBRN)
+	en, err := apptest.Store(h.ws).LatestForReferral(context.Background(), row.UBRN)
 	if err != nil || en.State != triage.OutboxQueued || en.Kind != triage.DecisionAccept {
 		t.Fatalf("decision %+v, %v; want a queued accept", en, err)
 	}
@@ -318,12 +318,12 @@ func TestDecisionRowShowsQueuedThenSentAsEventsArrive(t *testing.T) {
 	if !strings.Contains(p.decision.StatusText(), "Queued: Accept") {
 		t.Errorf("panel says %q", p.decision.StatusText())
 	}
-	if _, err := h.ws.Engine.SyncOnce(context.Background(), nil); err != nil {
+	if _, err := apptest.Engine(h.ws).SyncOnce(context.Background(), nil); err != nil {
 		t.Fatalf("sync: %v", err)
 	}
 	h.waitFor("Sent on the row", func() bool { return statusOnScreen("Sent") })
 	h.waitFor("the panel to say sent", func() bool { return strings.Contains(p.decision.StatusText(), "Sent to e-RS at ") })
-	if en, _ := h.ws.Store.LatestForReferral(context.Background(), row.UBRN); en.State != triage.OutboxSent {
+	if en, _ := apptest.Store(h.ws).LatestForReferral(context.Background(), row.UBRN); en.State != triage.OutboxSent {
 		t.Errorf("outbox says %s", en.State)
 	}
 }
@@ -332,7 +332,7 @@ func TestPendingAttachmentIsListedWithItsMeaning(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	var ubrn string
 	for _, r := range h.rows() {
-		ref, err := h.ws.Store.Referral(context.Background(), r.UBRN)
+		ref, err := apptest.Store(h.ws).Referral(context.Background(), r.UBRN)
 		if err != nil {
 			continue
 		}
@@ -428,7 +428,7 @@ func TestDraftSurvivesSwitchingReferrals(t *testing.T) {
 	// The draft is written to the store in the background: wait for it
 	// (however loaded the machine), rather than for a fixed time.
 	storedDraft := func() *triage.Decision {
-		ls, err := h.ws.Store.LocalState(context.Background(), a.UBRN)
+		ls, err := apptest.Store(h.ws).LocalState(context.Background(), a.UBRN)
 		if err != nil {
 			t.Fatalf("local state: %v", err)
 		}
@@ -474,7 +474,7 @@ func TestQueuedDecisionCanBeCancelledUntilSent(t *testing.T) {
 	test.Tap(h.buttonIn(p.decision.box, "Cancel this decision"))
 	test.Tap(h.overlayButton("Yes"))
 	h.waitFor("cancelled", func() bool { return p.decision.entry == nil })
-	en, err := h.ws.Store.LatestForReferral(context.Background(), row.UBRN)
+	en, err := apptest.Store(h.ws).LatestForReferral(context.Background(), row.UBRN)
 	if err != nil || en.State != triage.OutboxDiscarded {
 		t.Fatalf("after cancel the decision is %s (%v)", en.State, err)
 	}
@@ -520,15 +520,15 @@ func TestA029NarrowsTheTriageActions(t *testing.T) {
 	// Someone else triages it in e-RS, and the cache holds that version:
 	// e-RS (A029) no longer allows a triage outcome.
 	ctx := context.Background()
-	if _, err := h.ws.Sandbox.SetState(row.UBRN, triage.ReferralStatus{State: triage.StateTriagedProviderToAction,
+	if _, err := apptest.Sandbox(h.ws.Runtime()).SetState(row.UBRN, triage.ReferralStatus{State: triage.StateTriagedProviderToAction,
 		Reason: triage.Coding{Code: string(triage.OutcomeAcceptReferBookLater)}}); err != nil {
 		t.Fatal(err)
 	}
-	now, err := h.ws.Sandbox.Referral(row.UBRN)
+	now, err := apptest.Sandbox(h.ws.Runtime()).Referral(row.UBRN)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.ws.Store.PutReferral(ctx, store.CachedReferral{Referral: now, ServerTime: time.Now()}); err != nil {
+	if err := apptest.Store(h.ws).PutReferral(ctx, app.CachedReferral{Referral: now, ServerTime: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	h.open(row.UBRN)
@@ -546,7 +546,7 @@ func TestA029NarrowsTheTriageActions(t *testing.T) {
 	other := h.firstRow(func(r triage.Row) bool {
 		return r.Type == triage.ReferralTypeTriageDeferral && r.Local == triage.LocalNone && r.UBRN != row.UBRN
 	})
-	if _, err := h.ws.Sandbox.ChangePriority(other.UBRN, triage.PriorityUrgent); err != nil {
+	if _, err := apptest.Sandbox(h.ws.Runtime()).ChangePriority(other.UBRN, triage.PriorityUrgent); err != nil {
 		t.Fatal(err)
 	}
 	h.open(other.UBRN)

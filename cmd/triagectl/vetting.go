@@ -117,7 +117,7 @@ func runSync(ctx context.Context, g *Globals, args []string) error {
 		return watchSync(ctx, g, a)
 	}
 	drawn := false
-	rep, err := a.Engine.SyncOnce(ctx, func(p engine.PrefetchProgress) {
+	rep, err := a.SyncOnce(ctx, func(p engine.PrefetchProgress) {
 		fmt.Fprintf(g.Stderr, "\rDownloading %s", progressBar(p.Done, p.Total, 30))
 		drawn = true
 	})
@@ -196,10 +196,10 @@ func outboxSummary(c map[triage.OutboxState]int) string {
 
 // watchSync runs the engine until ctx ends, printing its events.
 func watchSync(ctx context.Context, g *Globals, a *app.App) error {
-	events, cancel := a.Engine.Subscribe(1024)
+	events, cancel := a.Subscribe(1024)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- a.Engine.Run(ctx) }()
+	go func() { done <- a.Run(ctx) }()
 	w := g.Stdout
 	fmt.Fprintln(w, "Syncing; press Ctrl-C to stop.")
 	for {
@@ -420,11 +420,11 @@ func runOutbox(ctx context.Context, g *Globals, args []string) error {
 		return err
 	}
 	defer a.Close()
-	es, err := a.Store.Entries(ctx, store.EntryFilter{})
+	es, err := a.Entries(ctx, store.EntryFilter{})
 	if err != nil {
 		return err
 	}
-	dmg, err := a.Store.OutboxDamage(ctx)
+	dmg, err := a.OutboxDamage(ctx)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ func (a *App) Amend(ctx context.Context, id string, d triage.Decision) (store.En
 	if err != nil {
 		return store.Entry{}, err
 	}
-	return a.Store.Amend(ctx, id, d)
+	return a.store.Amend(ctx, id, d)
 }
 
 // Choices are the decisions e-RS takes on a referral now, for amending a
@@ -51,8 +51,8 @@ type Choices struct {
 func (a *App) DecisionsNow(ctx context.Context, ubrn string) (Choices, error) {
 	var ch Choices
 	var refreshErr error = &triage.Error{Code: triage.EUNAVAILABLE, Message: "Triage Desk is working only from what is stored on this computer, so this is the referral as last downloaded."}
-	if a.Engine != nil {
-		refreshErr = a.Engine.RefreshReferral(ctx, ubrn)
+	if a.engine != nil {
+		refreshErr = a.engine.RefreshReferral(ctx, ubrn)
 	}
 	v, err := a.Referral(ctx, ubrn)
 	if err != nil {
@@ -62,7 +62,7 @@ func (a *App) DecisionsNow(ctx context.Context, ubrn string) (Choices, error) {
 	ch.State, ch.Checked = r.State, refreshErr == nil
 	var acts []triage.Action
 	if ch.Checked && r.Type == triage.ReferralTypeTriageDeferral {
-		if acts, err = a.Engine.AvailableActions(ctx, ubrn, r.Version); err != nil {
+		if acts, err = a.engine.AvailableActions(ctx, ubrn, r.Version); err != nil {
 			ch.Checked = false
 			refreshErr = err
 		}

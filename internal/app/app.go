@@ -3,6 +3,15 @@
 // operations both share: recording a decision with the same validation,
 // reading the worklist with local statuses, and building a vetting pack.
 //
+// # The façade
+//
+// The services (store, engine, e-RS client, sandbox, sign-in Manager) are
+// the workspace's and the Runtime's own: front ends reach them only
+// through methods, each behind the workspace's access check (see
+// services.go), and name their records by the aliases in types.go. The
+// GUI (ui/...) imports no package behind the façade; internal/archtest
+// enforces that. Tests that need the raw services use internal/app/apptest.
+//
 // # Runtime and workspace
 //
 // The wiring has two lifetimes:
@@ -38,7 +47,7 @@
 //     the token service). Subscribe with rt.OnStatus and read rt.Status().
 //     Call rt.Documents(ctx) to warm the PDF engine in the background.
 //  2. By Status().State: StateActive: a, err := rt.OpenWorkspace(ctx)
-//     (off the UI goroutine), then run a.Engine.Run(ctx) in a goroutine.
+//     (off the UI goroutine), then run a.Run(ctx) in a goroutine.
 //     StateNeedsRole: the role picker (rt.Roles, rt.OnBehalfOfUsers for
 //     clinician admins), then rt.ChooseRole and OpenWorkspace.
 //     StateSignedOut, StateSignInNeeded, StateLocked: the sign-in screen;
@@ -197,12 +206,12 @@ type Runtime struct {
 	// Environment is where Triage Desk connects, with the demo sandbox's
 	// URLs and the chosen callback port filled in.
 	Environment config.Environment
-	// Sandbox is the in-process e-RS sandbox (demo mode only, not Offline).
-	Sandbox *erssandbox.Sandbox
-	// Auth is the sign-in Manager. In an environment without sign-in (the
+	// sandbox is the in-process e-RS sandbox (demo mode only, not Offline).
+	sandbox *erssandbox.Sandbox
+	// auth is the sign-in Manager. In an environment without sign-in (the
 	// NHS sandbox, or a local server with NoSignIn) its sessions hold a
 	// role and no tokens (Status().NoSignIn).
-	Auth *auth.Manager
+	auth *auth.Manager
 	// Logger receives operational logs.
 	Logger *slog.Logger
 	// Profile is the data folder.
@@ -323,7 +332,7 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 			return nil, &triage.Error{Code: triage.EUNAVAILABLE, Err: fmt.Errorf("start the demo e-RS: %w", err),
 				Message: "The demo could not start its built-in e-RS. Try again; if it keeps happening, restart the computer."}
 		}
-		rt.Sandbox = sb
+		rt.sandbox = sb
 		env = env.WithURLs(sb.BaseURL(), sb.AuthBaseURL()).WithPDS(sb.PDSBaseURL())
 		_, secret, _ := sb.OAuthClient()
 		ex = auth.NewDirectExchanger(env, auth.StaticSecret(secret), opts.HTTPClient)
@@ -343,14 +352,14 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	if opts.LockTimeout != 0 {
 		ao.LockTimeout = opts.LockTimeout
 	}
-	if rt.Auth, err = auth.New(ao); err != nil {
+	if rt.auth, err = auth.New(ao); err != nil {
 		return nil, err
 	}
 	if rt.offline {
-		if rt.saved, err = rt.Auth.SavedStatus(ctx); err != nil {
+		if rt.saved, err = rt.auth.SavedStatus(ctx); err != nil {
 			rt.saved.Warning = triage.ErrorMessage(err)
 		}
-	} else if _, err := rt.Auth.Restore(ctx); err != nil {
+	} else if _, err := rt.auth.Restore(ctx); err != nil {
 		// Only the keychain: Status().Warning says so and sign-in works.
 		log.Warn("saved session not restored", "err", err)
 	}
@@ -468,12 +477,12 @@ func (rt *Runtime) manager() (*auth.Manager, error) {
 	if rt.offline {
 		return nil, errors.New("app: the runtime was started offline and cannot sign in")
 	}
-	return rt.Auth, nil
+	return rt.auth, nil
 }
 
 // NoSignIn reports whether the environment has no sign-in (the NHS
 // sandbox, or a local server started with NoSignIn or found so).
-func (rt *Runtime) NoSignIn() bool { return rt.Auth != nil && rt.Auth.NoSignIn() }
+func (rt *Runtime) NoSignIn() bool { return rt.auth != nil && rt.auth.NoSignIn() }
 
 // authStatus is the sign-in status without the workspace's part.
 func (rt *Runtime) authStatus() auth.Status {
@@ -483,7 +492,7 @@ func (rt *Runtime) authStatus() auth.Status {
 		defer rt.savedMu.Unlock()
 		return rt.saved
 	}
-	return rt.Auth.Status()
+	return rt.auth.Status()
 }
 
 // Status returns the session's current status.
@@ -733,23 +742,23 @@ func (rt *Runtime) ChooseRole(ctx context.Context, c config.RoleChoice) (triage.
 // to sleep, or the clinician chose Lock). The workspace stays open and
 // paused; hide patient data until sign-in.
 func (rt *Runtime) Lock() {
-	if rt.Auth != nil && !rt.offline {
-		rt.Auth.Lock()
+	if rt.auth != nil && !rt.offline {
+		rt.auth.Lock()
 	}
 }
 
 // Touch records user activity; the session locks after the policy's
 // inactivity timeout without it. Call it on every input event.
 func (rt *Runtime) Touch() {
-	if rt.Auth != nil {
-		rt.Auth.Touch()
+	if rt.auth != nil {
+		rt.auth.Touch()
 	}
 }
 
 // SavedStatus reports the session saved in the keychain without the
 // network (triagectl whoami). Errors: auth.Manager.SavedStatus'.
 func (rt *Runtime) SavedStatus(ctx context.Context) (auth.Status, error) {
-	return rt.Auth.SavedStatus(ctx)
+	return rt.auth.SavedStatus(ctx)
 }
 
 // Documents returns the PDF engine, starting it on first use in the
@@ -788,11 +797,11 @@ func (rt *Runtime) Close() error {
 		}
 	}
 	rt.docMu.Unlock()
-	if rt.Auth != nil {
-		rt.Auth.Close()
+	if rt.auth != nil {
+		rt.auth.Close()
 	}
-	if rt.Sandbox != nil {
-		if err := rt.Sandbox.Close(); err != nil && first == nil {
+	if rt.sandbox != nil {
+		if err := rt.sandbox.Close(); err != nil && first == nil {
 			first = err
 		}
 	}

@@ -167,7 +167,7 @@ func openWorkspace(t *testing.T, rt *Runtime) *App {
 
 func syncOnce(t *testing.T, a *App) {
 	t.Helper()
-	if _, err := a.Engine.SyncOnce(context.Background(), nil); err != nil {
+	if _, err := a.engine.SyncOnce(context.Background(), nil); err != nil {
 		t.Fatalf("sync: %v", err)
 	}
 }
@@ -206,7 +206,7 @@ func accept(t *testing.T, a *App, ubrn string) string {
 
 func entryState(t *testing.T, a *App, id string) triage.OutboxState {
 	t.Helper()
-	en, err := a.Store.Entry(context.Background(), id)
+	en, err := a.store.Entry(context.Background(), id)
 	if err != nil {
 		t.Fatalf("entry %s: %v", id, err)
 	}
@@ -230,7 +230,7 @@ func runEngine(t *testing.T, a *App) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- a.Engine.Run(ctx) }()
+	go func() { done <- a.engine.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done // nil, or an error when the workspace was closed first

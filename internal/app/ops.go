@@ -34,18 +34,18 @@ func (a *App) Worklist(ctx context.Context) (Worklist, error) {
 	if _, err := a.access(); err != nil {
 		return Worklist{}, err
 	}
-	snap, err := a.Store.Worklist(ctx, triage.ListReferralsForReview)
+	snap, err := a.store.Worklist(ctx, triage.ListReferralsForReview)
 	if errors.Is(err, store.ErrNotFound) {
 		return Worklist{}, &triage.Error{Code: triage.ENOTFOUND, Message: "Nothing has been downloaded yet. Sync first (triagectl sync)."}
 	}
 	if err != nil {
 		return Worklist{}, err
 	}
-	local, err := a.Store.LocalStatuses(ctx)
+	local, err := a.store.LocalStatuses(ctx)
 	if err != nil {
 		return Worklist{}, err
 	}
-	infos, err := a.Store.CachedReferrals(ctx)
+	infos, err := a.store.CachedReferrals(ctx)
 	if err != nil {
 		return Worklist{}, err
 	}
@@ -53,7 +53,7 @@ func (a *App) Worklist(ctx context.Context) (Worklist, error) {
 	for _, i := range infos {
 		ready[i.UBRN] = i.HasReferral && i.HasCRI()
 	}
-	rd, err := a.Store.ReferenceData(ctx)
+	rd, err := a.store.ReferenceData(ctx)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return Worklist{}, err
 	}
@@ -112,7 +112,7 @@ func (a *App) worklistItems(ctx context.Context) (map[string]triage.WorklistItem
 	if items != nil {
 		return items, nil
 	}
-	snap, err := a.Store.Worklist(ctx, triage.ListReferralsForReview)
+	snap, err := a.store.Worklist(ctx, triage.ListReferralsForReview)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (a *App) Referral(ctx context.Context, ubrn string) (ReferralView, error) {
 		return ReferralView{}, err
 	}
 	ubrn = triage.NormalizeNHSNumber(strings.TrimSpace(ubrn))
-	cr, err := a.Store.Referral(ctx, ubrn)
+	cr, err := a.store.Referral(ctx, ubrn)
 	if errors.Is(err, store.ErrNotFound) {
 		return ReferralView{}, &triage.Error{Code: triage.ENOTFOUND, Err: err,
 			Message: "That referral is not downloaded on this computer. Check the UBRN, or sync and try again."}
@@ -156,14 +156,14 @@ func (a *App) Referral(ctx context.Context, ubrn string) (ReferralView, error) {
 	}
 	cr.Referral = ref
 	v := ReferralView{Referral: cr, Mismatches: mismatches}
-	if info, err := a.Store.CacheInfo(ctx, ubrn); err == nil {
+	if info, err := a.store.CacheInfo(ctx, ubrn); err == nil {
 		v.Documents, v.Local = info.Documents, info.Local
 	}
-	if en, err := a.Store.LatestForReferral(ctx, ubrn); err == nil {
+	if en, err := a.store.LatestForReferral(ctx, ubrn); err == nil {
 		v.Decision = &en
 	}
-	if a.Engine != nil {
-		a.Engine.Focus(ubrn)
+	if a.engine != nil {
+		a.engine.Focus(ubrn)
 	}
 	return v, nil
 }
@@ -186,7 +186,7 @@ func (a *App) Decide(ctx context.Context, d triage.Decision) (store.Entry, error
 	if err != nil {
 		return store.Entry{}, err
 	}
-	return a.Store.Enqueue(ctx, d)
+	return a.store.Enqueue(ctx, d)
 }
 
 // prepare checks that the workspace may record decisions now, fills in the
@@ -201,7 +201,7 @@ func (a *App) prepare(ctx context.Context, d triage.Decision) (triage.Decision, 
 		return d, &triage.Error{Code: triage.EUNAUTHORIZED, Message: "Choose the organisation and role you are working as before recording a decision."}
 	}
 	d.UBRN = triage.NormalizeNHSNumber(strings.TrimSpace(d.UBRN))
-	cr, err := a.Store.Referral(ctx, d.UBRN)
+	cr, err := a.store.Referral(ctx, d.UBRN)
 	if errors.Is(err, store.ErrNotFound) {
 		return d, &triage.Error{Code: triage.ENOTFOUND, Err: err,
 			Message: "That referral is not downloaded on this computer, so it cannot be decided here. Sync and try again."}
@@ -209,7 +209,7 @@ func (a *App) prepare(ctx context.Context, d triage.Decision) (triage.Decision, 
 	if err != nil {
 		return d, err
 	}
-	rd, err := a.Store.ReferenceData(ctx)
+	rd, err := a.store.ReferenceData(ctx)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return d, err
 	}
@@ -250,7 +250,7 @@ func (a *App) Conflicts(ctx context.Context) ([]store.Entry, error) {
 	if _, err := a.access(); err != nil {
 		return nil, err
 	}
-	return a.Store.Entries(ctx, store.EntryFilter{States: []triage.OutboxState{triage.OutboxConflict}})
+	return a.store.Entries(ctx, store.EntryFilter{States: []triage.OutboxState{triage.OutboxConflict}})
 }
 
 // VettingPack builds the referral's vetting pack PDF from the cache: the
@@ -267,18 +267,18 @@ func (a *App) VettingPack(ctx context.Context, ubrn string) ([]byte, error) {
 		d := v.Decision.Decision
 		in.Decision = &d
 	}
-	if _, data, err := a.Store.Document(ctx, ref.UBRN, engine.CRIDocumentID); err == nil {
+	if _, data, err := a.store.Document(ctx, ref.UBRN, engine.CRIDocumentID); err == nil {
 		in.CRI = data
 	}
 	for _, u := range ref.UBRNsToRead()[1:] {
 		part := document.PackPart{Name: u, ContentType: "application/pdf"}
-		if _, data, err := a.Store.Document(ctx, u, engine.CRIDocumentID); err == nil {
+		if _, data, err := a.store.Document(ctx, u, engine.CRIDocumentID); err == nil {
 			part.Data = data
 		}
 		in.RelatedCRIs = append(in.RelatedCRIs, part)
 	}
 	for _, d := range ref.Documents {
-		m, data, err := a.Store.Document(ctx, ref.UBRN, d.ID)
+		m, data, err := a.store.Document(ctx, ref.UBRN, d.ID)
 		name := d.Title
 		if name == "" {
 			name = m.FileName

@@ -61,7 +61,7 @@ func (a *App) PatientBanner(ctx context.Context, ubrn string) (triage.Banner, er
 		return triage.Banner{}, err
 	}
 	ubrn = triage.NormalizeNHSNumber(strings.TrimSpace(ubrn))
-	cr, err := a.Store.Referral(ctx, ubrn)
+	cr, err := a.store.Referral(ctx, ubrn)
 	if errors.Is(err, store.ErrNotFound) {
 		return triage.Banner{}, &triage.Error{Code: triage.ENOTFOUND, Err: err,
 			Message: "That referral is not downloaded on this computer. Check the UBRN, or sync and try again."}
@@ -70,7 +70,7 @@ func (a *App) PatientBanner(ctx context.Context, ubrn string) (triage.Banner, er
 		return triage.Banner{}, err
 	}
 	in := triage.BannerInput{ReferralNHSNumber: cr.Referral.NHSNumber, NoPDS: a.Environment.PDSBaseURL == "", Now: time.Now()}
-	l, err := a.Store.Patient(ctx, ubrn)
+	l, err := a.store.Patient(ctx, ubrn)
 	switch {
 	case err == nil:
 		in.Lookup = &l
@@ -99,7 +99,7 @@ func (a *App) PatientBanner(ctx context.Context, ubrn string) (triage.Banner, er
 // letterText is the text of the referral's cached CRI, or false when it is
 // not cached or cannot be read (the CRI viewer says why).
 func (a *App) letterText(ctx context.Context, ubrn string) (string, bool) {
-	docs, err := a.Store.Documents(ctx, ubrn)
+	docs, err := a.store.Documents(ctx, ubrn)
 	if err != nil {
 		return "", false
 	}
@@ -112,7 +112,7 @@ func (a *App) letterText(ctx context.Context, ubrn string) (string, bool) {
 	if t, ok := a.letters.get(ubrn, key); ok {
 		return t, true
 	}
-	_, data, err := a.Store.Document(ctx, ubrn, engine.CRIDocumentID)
+	_, data, err := a.store.Document(ctx, ubrn, engine.CRIDocumentID)
 	if err != nil || len(data) == 0 {
 		return "", false
 	}

@@ -25,7 +25,7 @@ func demoSynced(t *testing.T) *App {
 
 func scenarioBanner(t *testing.T, a *App, sc erssandbox.PDSScenario) triage.Banner {
 	t.Helper()
-	u, ok := a.Sandbox.ScenarioUBRN(sc)
+	u, ok := a.sandbox.ScenarioUBRN(sc)
 	if !ok {
 		t.Fatalf("no %s referral in the demo", sc)
 	}
@@ -41,15 +41,15 @@ func scenarioBanner(t *testing.T, a *App, sc erssandbox.PDSScenario) triage.Bann
 // restricted-record disclosure hazard both depend on it.
 func TestPatientBannerForEveryScenario(t *testing.T) {
 	a := demoSynced(t)
-	if a.Sandbox.Stats().Requests[erssandbox.OpPDS] == 0 {
+	if a.sandbox.Stats().Requests[erssandbox.OpPDS] == 0 {
 		t.Fatal("the demo workspace never read PDS")
 	}
 
 	b := scenarioBanner(t, a, erssandbox.ScenarioRestricted)
 	text := strings.Join(b.Lines(), "\n")
-	u, _ := a.Sandbox.ScenarioUBRN(erssandbox.ScenarioRestricted)
-	ref, _ := a.Sandbox.Referral(u)
-	p, _ := a.Sandbox.Patient(ref.NHSNumber)
+	u, _ := a.sandbox.ScenarioUBRN(erssandbox.ScenarioRestricted)
+	ref, _ := a.sandbox.Referral(u)
+	p, _ := a.sandbox.Patient(ref.NHSNumber)
 	if b.State != triage.BannerPatient || !b.Restricted || b.GPPractice != "" || !strings.Contains(text, "Restricted record") {
 		t.Errorf("restricted banner: %+v", b)
 	}
@@ -86,8 +86,8 @@ func TestPatientBannerForEveryScenario(t *testing.T) {
 	special := map[string]bool{}
 	for _, sc := range []erssandbox.PDSScenario{erssandbox.ScenarioRestricted, erssandbox.ScenarioDeceased, erssandbox.ScenarioSuperseded,
 		erssandbox.ScenarioNotFound, erssandbox.ScenarioWrongPatientLetter} {
-		u, _ := a.Sandbox.ScenarioUBRN(sc)
-		r, _ := a.Sandbox.Referral(u)
+		u, _ := a.sandbox.ScenarioUBRN(sc)
+		r, _ := a.sandbox.Referral(u)
 		special[r.NHSNumber] = true
 	}
 	checked := 0
@@ -99,7 +99,7 @@ func TestPatientBannerForEveryScenario(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, _ := a.Sandbox.Patient(r.NHSNumber)
+		p, _ := a.sandbox.Patient(r.NHSNumber)
 		if b.State != triage.BannerPatient || b.Warning() || b.Restricted || b.Age == "" || b.GPPractice != p.PracticeODS ||
 			!strings.HasPrefix(b.Name, strings.ToUpper(p.Family)+", "+p.Given) || b.DataAgeText == "" {
 			t.Errorf("ordinary banner for %s: %+v", r.UBRN, b)
@@ -108,7 +108,7 @@ func TestPatientBannerForEveryScenario(t *testing.T) {
 	}
 
 	// The vetting pack's cover page carries the banner.
-	u, _ = a.Sandbox.ScenarioUBRN(erssandbox.ScenarioDeceased)
+	u, _ = a.sandbox.ScenarioUBRN(erssandbox.ScenarioDeceased)
 	pack, err := a.VettingPack(context.Background(), u)
 	if err != nil {
 		t.Fatal(err)

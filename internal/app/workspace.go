@@ -29,7 +29,7 @@ import (
 // App is one clinician's workspace: their encrypted store, the e-RS client
 // that sends their tokens, and the sync engine. Runtime.OpenWorkspace
 // opens it; the Runtime closes it when another clinician signs in, at
-// logout and at exit. Run a.Engine.Run(ctx) to keep it in sync. Its
+// logout and at exit. Run a.Run(ctx) to keep it in sync. Its
 // methods refuse with a plain message while the session is locked or
 // belongs to someone else.
 type App struct {
@@ -38,22 +38,22 @@ type App struct {
 	// Environment is where the app connects, with the demo sandbox's URLs
 	// filled in.
 	Environment config.Environment
-	// Sandbox is the in-process e-RS sandbox (demo mode only).
-	Sandbox *erssandbox.Sandbox
-	Store   *store.Store
-	// Client, Engine and Session are nil for a store-only workspace
+	// sandbox is the in-process e-RS sandbox (demo mode only).
+	sandbox *erssandbox.Sandbox
+	store   *store.Store
+	// client, engine and session are nil for a store-only workspace
 	// (Options.Offline). Session is live only while the sign-in is
 	// StateActive as this workspace's clinician.
-	Client  *ers.Client
-	Engine  *engine.Engine
-	Session engine.Session
+	client  *ers.Client
+	engine  *engine.Engine
+	session engine.Session
 	// pds reads patients for the banner (nil without PDS or store-only).
 	pds *pds.Client
 	// letters memoizes the text of cached CRIs for the identity
 	// cross-check (memory only).
 	letters letterTexts
-	// Runtime is the Runtime the workspace belongs to.
-	Runtime *Runtime
+	// runtime is the runtime the workspace belongs to.
+	runtime *Runtime
 
 	user      string          // the clinician's SDS user id
 	offlineID triage.Identity // store-only: the saved session's identity
@@ -127,8 +127,8 @@ func (rt *Runtime) OpenWorkspace(ctx context.Context) (*App, error) {
 	}
 	rt.mu.Unlock()
 
-	a := &App{Config: rt.Config, Settings: rt.Config.Settings(), Environment: rt.Environment, Sandbox: rt.Sandbox,
-		Runtime: rt, user: id.SDSUserID, log: rt.Logger}
+	a := &App{Config: rt.Config, Settings: rt.Config.Settings(), Environment: rt.Environment, sandbox: rt.sandbox,
+		runtime: rt, user: id.SDSUserID, log: rt.Logger}
 	ok := false
 	defer func() {
 		if !ok {
@@ -136,7 +136,7 @@ func (rt *Runtime) OpenWorkspace(ctx context.Context) (*App, error) {
 		}
 	}()
 	var err error
-	if a.Store, err = rt.openStore(ctx, id.SDSUserID, a.storeChanged); err != nil {
+	if a.store, err = rt.openStore(ctx, id.SDSUserID, a.storeChanged); err != nil {
 		return nil, err
 	}
 	if rt.storeOnly {
@@ -145,7 +145,7 @@ func (rt *Runtime) OpenWorkspace(ctx context.Context) (*App, error) {
 		if err := rt.Environment.Check(); err != nil {
 			return nil, err
 		}
-		ccfg := ers.Config{BaseURL: rt.Environment.FHIRBaseURL, TokenSource: rt.Auth.TokenSourceFor(id.SDSUserID),
+		ccfg := ers.Config{BaseURL: rt.Environment.FHIRBaseURL, TokenSource: rt.auth.TokenSourceFor(id.SDSUserID),
 			HTTPClient: rt.opts.HTTPClient, Logger: rt.Logger}
 		if rt.NoSignIn() {
 			ccfg.TokenSource = nil
@@ -153,11 +153,11 @@ func (rt *Runtime) OpenWorkspace(ctx context.Context) (*App, error) {
 		if rt.demo || onThisComputer(rt.Environment.FHIRBaseURL) {
 			ccfg.RateLimit = DemoRateLimit
 		}
-		if a.Client, err = ers.New(ccfg); err != nil {
+		if a.client, err = ers.New(ccfg); err != nil {
 			return nil, fmt.Errorf("e-RS client: %w", err)
 		}
 		if base := rt.Environment.PDSBaseURL; base != "" {
-			pcfg := pds.Config{BaseURL: base, TokenSource: ccfg.TokenSource, Limiter: a.Client.Limiter(),
+			pcfg := pds.Config{BaseURL: base, TokenSource: ccfg.TokenSource, Limiter: a.client.Limiter(),
 				HTTPClient: rt.opts.HTTPClient, Logger: rt.Logger}
 			if rt.demo {
 				pcfg.RateLimit = DemoRateLimit
@@ -166,16 +166,16 @@ func (rt *Runtime) OpenWorkspace(ctx context.Context) (*App, error) {
 				return nil, fmt.Errorf("PDS client: %w", err)
 			}
 		}
-		a.Session = &workspaceSession{m: rt.Auth, user: id.SDSUserID}
+		a.session = &workspaceSession{m: rt.auth, user: id.SDSUserID}
 		ecfg := EngineConfig(a.Settings)
-		ecfg.Store, ecfg.Client, ecfg.Session, ecfg.Logger, ecfg.PDS = a.Store, a.Client, a.Session, rt.Logger, a.pds
+		ecfg.Store, ecfg.Client, ecfg.Session, ecfg.Logger, ecfg.PDS = a.store, a.client, a.session, rt.Logger, a.pds
 		if rt.opts.EngineTuning != nil {
 			rt.opts.EngineTuning(&ecfg)
 		}
-		if a.Engine, err = engine.New(ecfg); err != nil {
+		if a.engine, err = engine.New(ecfg); err != nil {
 			return nil, err
 		}
-		a.eng.Store(a.Engine)
+		a.eng.Store(a.engine)
 	}
 	rt.mu.Lock()
 	if rt.closed {
@@ -334,8 +334,8 @@ func (rt *Runtime) openExisting(ctx context.Context, user string) (*store.Store,
 // sessionUser is the clinician the session (or the saved one) names.
 func (rt *Runtime) sessionUser(ctx context.Context) string {
 	user := rt.authStatus().Identity.SDSUserID
-	if user == "" && rt.Auth != nil {
-		if saved, err := rt.Auth.SavedStatus(ctx); err == nil {
+	if user == "" && rt.auth != nil {
+		if saved, err := rt.auth.SavedStatus(ctx); err == nil {
 			user = saved.Identity.SDSUserID
 		}
 	}
@@ -356,7 +356,7 @@ func (rt *Runtime) UnsentCount(ctx context.Context, user string) (int, error) {
 		user = rt.sessionUser(ctx)
 	}
 	if ws != nil && ws.user == user {
-		return ws.Store.UnsentCount(ctx)
+		return ws.store.UnsentCount(ctx)
 	}
 	s, err := rt.openExisting(ctx, user)
 	if err != nil || s == nil {
@@ -402,7 +402,7 @@ func (rt *Runtime) LogoutWith(ctx context.Context, o LogoutOptions) (auth.Logout
 	var data *store.Store
 	if !o.KeepData {
 		if ws != nil {
-			data = ws.Store
+			data = ws.store
 		} else {
 			user := rt.sessionUser(ctx)
 			if user == "" {
@@ -425,7 +425,7 @@ func (rt *Runtime) LogoutWith(ctx context.Context, o LogoutOptions) (auth.Logout
 	if data != nil {
 		ao.Data = data
 	}
-	rep, err := rt.Auth.Logout(ctx, ao)
+	rep, err := rt.auth.Logout(ctx, ao)
 	if data != nil {
 		if cerr := data.Close(); cerr != nil && !errors.Is(cerr, store.ErrClosed) {
 			rt.Logger.Warn("store not closed cleanly at logout", "err", cerr)
@@ -435,7 +435,7 @@ func (rt *Runtime) LogoutWith(ctx context.Context, o LogoutOptions) (auth.Logout
 		ws.shutdown()
 	}
 	if rt.offline {
-		saved, _ := rt.Auth.SavedStatus(ctx)
+		saved, _ := rt.auth.SavedStatus(ctx)
 		rt.savedMu.Lock()
 		rt.saved = saved
 		rt.savedMu.Unlock()
@@ -539,10 +539,10 @@ func (a *App) Identity() triage.Identity {
 // access returns the identity to act as, or why the workspace may not be
 // used now: the session is locked, signed out, or someone else's.
 func (a *App) access() (triage.Identity, error) {
-	if a.Runtime.storeOnly {
+	if a.runtime.storeOnly {
 		return a.offlineID, nil
 	}
-	st := a.Runtime.Auth.Status()
+	st := a.runtime.auth.Status()
 	if st.Identity.SDSUserID != a.user {
 		return triage.Identity{}, &triage.Error{Code: triage.EUNAUTHORIZED, Err: auth.ErrOtherUser,
 			Message: "Another clinician is signed in, so your data is closed. Sign in again with your NHS Care Identity to continue; your work is kept."}
@@ -567,14 +567,14 @@ func (a *App) sessionChanged() {
 }
 
 // Documents returns the Runtime's PDF engine (Runtime.Documents).
-func (a *App) Documents(ctx context.Context) *document.Engine { return a.Runtime.Documents(ctx) }
+func (a *App) Documents(ctx context.Context) *document.Engine { return a.runtime.Documents(ctx) }
 
 // stopEngine stops the engine: nothing more is sent or fetched.
 func (a *App) stopEngine() {
 	a.engOnce.Do(func() {
 		a.eng.Store(nil)
-		if a.Engine != nil {
-			if err := a.Engine.Close(); err != nil {
+		if a.engine != nil {
+			if err := a.engine.Close(); err != nil {
 				a.log.Warn("engine not closed cleanly", "err", err)
 			}
 		}
@@ -585,8 +585,8 @@ func (a *App) stopEngine() {
 func (a *App) shutdown() error {
 	a.closeOnce.Do(func() {
 		a.stopEngine()
-		if a.Store != nil {
-			if err := a.Store.Close(); err != nil && !errors.Is(err, store.ErrClosed) {
+		if a.store != nil {
+			if err := a.store.Close(); err != nil && !errors.Is(err, store.ErrClosed) {
 				a.closeErr = err
 			}
 		}
@@ -599,7 +599,7 @@ func (a *App) shutdown() error {
 // first error.
 func (a *App) Close() error {
 	err := a.shutdown()
-	rt := a.Runtime
+	rt := a.runtime
 	rt.mu.Lock()
 	if rt.ws == a {
 		rt.ws = nil

@@ -1,0 +1,312 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/triage"
+)
+
+// The workspace's outbox, cache and sync operations for the front ends.
+// Each goes through the same access check as Decide: while the session is
+// locked, signed out or someone else's it refuses with an EUNAUTHORIZED
+// *triage.Error carrying a plain message. Drafts are the exception: they
+// are kept while the session is locked (the clinician's own unfinished
+// work, sealed like the rest of the store), but never for another
+// clinician.
+
+// Entry returns the outbox entry with this id. Errors: access; the
+// store's (ErrNotFound when there is none).
+func (a *App) Entry(ctx context.Context, id string) (Entry, error) {
+	if _, err := a.access(); err != nil {
+		return Entry{}, err
+	}
+	return a.store.Entry(ctx, id)
+}
+
+// Entries returns the outbox entries the filter selects, oldest first.
+func (a *App) Entries(ctx context.Context, f EntryFilter) ([]Entry, error) {
+	if _, err := a.access(); err != nil {
+		return nil, err
+	}
+	return a.store.Entries(ctx, f)
+}
+
+// LatestForReferral returns the referral's latest outbox entry (ErrNotFound
+// when it has none).
+func (a *App) LatestForReferral(ctx context.Context, ubrn string) (Entry, error) {
+	if _, err := a.access(); err != nil {
+		return Entry{}, err
+	}
+	return a.store.LatestForReferral(ctx, ubrn)
+}
+
+// Cancel withdraws a queued decision before it is sent, as the signed-in
+// clinician.
+func (a *App) Cancel(ctx context.Context, id string) (Entry, error) {
+	me, err := a.access()
+	if err != nil {
+		return Entry{}, err
+	}
+	return a.store.Cancel(ctx, id, me)
+}
+
+// Discard drops a decision that failed or conflicted, as the signed-in
+// clinician.
+func (a *App) Discard(ctx context.Context, id string) (Entry, error) {
+	me, err := a.access()
+	if err != nil {
+		return Entry{}, err
+	}
+	return a.store.Discard(ctx, id, me)
+}
+
+// Retry queues a failed decision to be sent again.
+func (a *App) Retry(ctx context.Context, id string) (Entry, error) {
+	me, err := a.access()
+	if err != nil {
+		return Entry{}, err
+	}
+	return a.store.Retry(ctx, id, me)
+}
+
+// NoteConflictShown records in the audit log that a conflict was shown to
+// the clinician.
+func (a *App) NoteConflictShown(ctx context.Context, id string) error {
+	me, err := a.access()
+	if err != nil {
+		return err
+	}
+	return a.store.NoteConflictShown(ctx, id, me)
+}
+
+// AcknowledgeConflict records that the clinician has seen a conflict; the
+// decision is closed unsent.
+func (a *App) AcknowledgeConflict(ctx context.Context, id string) (Entry, error) {
+	me, err := a.access()
+	if err != nil {
+		return Entry{}, err
+	}
+	return a.store.AcknowledgeConflict(ctx, id, me)
+}
+
+// OutboxDamage describes outbox records that could not be read.
+func (a *App) OutboxDamage(ctx context.Context) (OutboxDamage, error) {
+	if _, err := a.access(); err != nil {
+		return OutboxDamage{}, err
+	}
+	return a.store.OutboxDamage(ctx)
+}
+
+// UnsentCount counts the decisions not yet sent.
+func (a *App) UnsentCount(ctx context.Context) (int, error) {
+	if _, err := a.access(); err != nil {
+		return 0, err
+	}
+	return a.store.UnsentCount(ctx)
+}
+
+// CacheInfo says what of the referral is cached for offline reading.
+func (a *App) CacheInfo(ctx context.Context, ubrn string) (CacheInfo, error) {
+	if _, err := a.access(); err != nil {
+		return CacheInfo{}, err
+	}
+	return a.store.CacheInfo(ctx, ubrn)
+}
+
+// ReferenceData returns the cached e-RS code systems (ErrNotFound before
+// the first sync).
+func (a *App) ReferenceData(ctx context.Context) (triage.ReferenceData, error) {
+	if _, err := a.access(); err != nil {
+		return triage.ReferenceData{}, err
+	}
+	return a.store.ReferenceData(ctx)
+}
+
+// Document returns a cached document of the referral and its description.
+func (a *App) Document(ctx context.Context, ubrn, id string) (DocumentMeta, []byte, error) {
+	if _, err := a.access(); err != nil {
+		return DocumentMeta{}, nil, err
+	}
+	return a.store.Document(ctx, ubrn, id)
+}
+
+// PutDocument stores a document against the referral (sealed like the
+// rest of the store).
+func (a *App) PutDocument(ctx context.Context, ubrn string, meta DocumentMeta, data []byte) error {
+	if _, err := a.access(); err != nil {
+		return err
+	}
+	return a.store.PutDocument(ctx, ubrn, meta, data)
+}
+
+// DeleteDocument removes a stored document from the referral.
+func (a *App) DeleteDocument(ctx context.Context, ubrn, id string) error {
+	if _, err := a.access(); err != nil {
+		return err
+	}
+	return a.store.DeleteDocument(ctx, ubrn, id)
+}
+
+// SaveDraft keeps an unfinished decision against the referral.
+func (a *App) SaveDraft(ctx context.Context, ubrn string, d triage.Decision) error {
+	if err := a.mine(); err != nil {
+		return err
+	}
+	return a.store.UpdateLocalState(ctx, ubrn, func(l *store.LocalState) error { l.Draft = &d; return nil })
+}
+
+// ClearDraft forgets the referral's draft decision.
+func (a *App) ClearDraft(ctx context.Context, ubrn string) error {
+	if err := a.mine(); err != nil {
+		return err
+	}
+	return a.store.UpdateLocalState(ctx, ubrn, func(l *store.LocalState) error { l.Draft = nil; return nil })
+}
+
+// AuditRecords returns up to limit audit records from sequence number from
+// (limit 0: all).
+func (a *App) AuditRecords(ctx context.Context, from uint64, limit int) ([]AuditRecord, error) {
+	if _, err := a.access(); err != nil {
+		return nil, err
+	}
+	return a.store.AuditRecords(ctx, from, limit)
+}
+
+// VerifyAudit checks the audit log's hash chain.
+func (a *App) VerifyAudit(ctx context.Context) (AuditSummary, error) {
+	if _, err := a.access(); err != nil {
+		return AuditSummary{}, err
+	}
+	return a.store.VerifyAudit(ctx)
+}
+
+// mine refuses when the session belongs to another clinician (locked is
+// allowed: the work is the clinician's own).
+func (a *App) mine() error {
+	if a.runtime.storeOnly {
+		return nil
+	}
+	if _, err := a.access(); err != nil && a.runtime.auth.Status().Identity.SDSUserID != a.user {
+		return err
+	}
+	return nil
+}
+
+// The sync operations are guarded by the engine's own session, live only
+// while the session is active as this workspace's clinician (as before),
+// except AvailableActions, which also takes the access check.
+
+// CanSync reports whether the workspace synchronises with e-RS (false for
+// a store-only workspace, Options.Offline). The sync methods below do
+// nothing without it.
+func (a *App) CanSync() bool { return a.engine != nil }
+
+// SyncStatus returns the engine's connection state (zero without sync).
+func (a *App) SyncStatus() SyncStatus {
+	if a.engine == nil {
+		return SyncStatus{}
+	}
+	return a.engine.Status()
+}
+
+// SyncNow asks for a worklist pull and an outbox push now.
+func (a *App) SyncNow() {
+	if a.engine != nil {
+		a.engine.SyncNow()
+	}
+}
+
+// SyncOnce pulls, prefetches and pushes once, reporting prefetch progress.
+func (a *App) SyncOnce(ctx context.Context, progress func(PrefetchProgress)) (SyncReport, error) {
+	if a.engine == nil {
+		return SyncReport{}, errStoreOnly
+	}
+	return a.engine.SyncOnce(ctx, progress)
+}
+
+// Run keeps the workspace in sync until ctx ends or the workspace closes.
+func (a *App) Run(ctx context.Context) error {
+	if a.engine == nil {
+		return errStoreOnly
+	}
+	return a.engine.Run(ctx)
+}
+
+// Subscribe returns the engine's events and a function that stops them
+// (buffer: the channel's capacity). Without sync the channel is closed.
+func (a *App) Subscribe(buffer int) (<-chan Event, func()) {
+	if a.engine == nil {
+		ch := make(chan Event)
+		close(ch)
+		return ch, func() {}
+	}
+	return a.engine.Subscribe(buffer)
+}
+
+// SetPullInterval changes how often the worklist is pulled.
+func (a *App) SetPullInterval(d time.Duration) {
+	if a.engine != nil {
+		a.engine.SetPullInterval(d)
+	}
+}
+
+// SetPrefetch turns fetching referrals for offline reading on or off.
+func (a *App) SetPrefetch(on bool) {
+	if a.engine != nil {
+		a.engine.SetPrefetch(on)
+	}
+}
+
+// MakeAvailableOffline fetches every worklist referral's details and
+// documents now, returning how many were fetched.
+func (a *App) MakeAvailableOffline(ctx context.Context) (int, error) {
+	if a.engine == nil {
+		return 0, errStoreOnly
+	}
+	return a.engine.MakeAvailableOffline(ctx)
+}
+
+// OutboxCounts counts the outbox entries in each state.
+func (a *App) OutboxCounts(ctx context.Context) (map[triage.OutboxState]int, error) {
+	if a.engine == nil {
+		return nil, errStoreOnly
+	}
+	return a.engine.OutboxCounts(ctx)
+}
+
+// RefreshReferral fetches the referral's details from e-RS again.
+func (a *App) RefreshReferral(ctx context.Context, ubrn string) error {
+	if a.engine == nil {
+		return errStoreOnly
+	}
+	return a.engine.RefreshReferral(ctx, ubrn)
+}
+
+// RefreshReferenceData fetches the e-RS code systems again.
+func (a *App) RefreshReferenceData(ctx context.Context) error {
+	if a.engine == nil {
+		return errStoreOnly
+	}
+	return a.engine.RefreshReferenceData(ctx)
+}
+
+// AvailableActions asks e-RS which actions the referral allows now at
+// this version. Errors: ErrActionsUnknown when e-RS could not say;
+// IsVersionConflict when the version is no longer current.
+func (a *App) AvailableActions(ctx context.Context, ubrn string, version int) ([]triage.Action, error) {
+	if _, err := a.access(); err != nil {
+		return nil, err
+	}
+	if a.engine == nil {
+		return nil, errStoreOnly
+	}
+	return a.engine.AvailableActions(ctx, ubrn, version)
+}
+
+// errStoreOnly: a store-only workspace does not talk to e-RS.
+var errStoreOnly = &triage.Error{Code: triage.EUNAVAILABLE, Message: "Triage Desk is working from this computer's copy only, so it cannot reach e-RS now."}
+
+// Runtime returns the Runtime the workspace belongs to.
+func (a *App) Runtime() *Runtime { return a.runtime }
