@@ -40,7 +40,7 @@ type ChooseFile func(done func(dir string, err error))
 // AuditOptions configure an AuditView.
 type AuditOptions struct {
 	// Workspace is the clinician's workspace. Required.
-	Workspace *app.App
+	Workspace *app.Workspace
 	// Bridge reads and checks the log off the UI goroutine. Required.
 	Bridge *bridge.Bridge
 	// Window shows the dialogs. Required.

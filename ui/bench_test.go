@@ -210,7 +210,7 @@ func BenchmarkSelectionToCRIPage1(b *testing.B) {
 	// Only referrals with their CRI cached, in worklist order.
 	h.v.list.filter.Text = ""
 	h.v.list.all = slices.DeleteFunc(h.v.list.all, func(r triage.Row) bool { return !r.OfflineReady })
-	h.v.list.SetWorklist(app.Worklist{Rows: h.v.list.all, AsOf: h.v.list.asOf})
+	h.v.list.SetWorklist(app.ReviewList{Rows: h.v.list.all, AsOf: h.v.list.asOf})
 	ubrns = h.v.list.Rows()
 	// Warm up the PDF engine and the first layout.
 	h.v.Open(ubrns[0])

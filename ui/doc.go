@@ -39,8 +39,8 @@
 //
 // # The vetting window
 //
-// NewVetting builds the main view for an open workspace (*app.App): the
-// Worklist on the left (a virtualised widget.Table sorted and filtered with
+// NewVetting builds the main view for an open workspace (*app.Workspace): the
+// WorklistPanel on the left (a virtualised widget.Table sorted and filtered with
 // triage.FilterSort, one row refreshed per engine event) and, once a
 // referral is opened, its panel on the right: the header card, the CRI
 // viewer (pages drawn off the UI goroutine at the canvas scale, cancelled

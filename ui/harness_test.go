@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 type harness struct {
 	t     testing.TB
 	rt    *app.Runtime
-	ws    *app.App
+	ws    *app.Workspace
 	loop  *bridge.Loop
 	b     *bridge.Bridge
 	win   fyne.Window

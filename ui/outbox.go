@@ -67,14 +67,14 @@ func (f OutboxFilter) match(en *app.Entry) bool {
 // OutboxOptions configure an OutboxView.
 type OutboxOptions struct {
 	// Workspace is the clinician's open workspace. Required.
-	Workspace *app.App
+	Workspace *app.Workspace
 	// Bridge runs store operations off the UI goroutine. Required.
 	Bridge *bridge.Bridge
 	// Window shows the confirmation dialogs. Required.
 	Window fyne.Window
 	// Amend reopens the decision form with the entry's inputs (the vetting
 	// window provides it); confirming the form replaces the entry with
-	// app.App.Amend. Nil hides Amend.
+	// app.Workspace.Amend. Nil hides Amend.
 	Amend func(en app.Entry)
 	// OnClose leaves the outbox (back to the worklist). Nil hides the
 	// button.
@@ -601,7 +601,7 @@ func (v *OutboxView) actions(en *app.Entry) []fyne.CanvasObject {
 }
 
 // run performs a store operation off the UI goroutine, then reloads.
-func (v *OutboxView) run(op func(ctx context.Context, a *app.App) error) {
+func (v *OutboxView) run(op func(ctx context.Context, a *app.Workspace) error) {
 	a := v.o.Workspace
 	v.errLine.Hide()
 	v.ops++
@@ -617,14 +617,14 @@ func (v *OutboxView) run(op func(ctx context.Context, a *app.App) error) {
 }
 
 func (v *OutboxView) retry(id string) {
-	v.run(func(ctx context.Context, a *app.App) error {
+	v.run(func(ctx context.Context, a *app.Workspace) error {
 		_, err := a.Retry(ctx, id)
 		return err
 	})
 }
 
 func (v *OutboxView) acknowledge(id string) {
-	v.run(func(ctx context.Context, a *app.App) error {
+	v.run(func(ctx context.Context, a *app.Workspace) error {
 		_, err := a.AcknowledgeConflict(ctx, id)
 		return err
 	})
@@ -636,7 +636,7 @@ func (v *OutboxView) confirmDiscard(id string) {
 			"You can still make a new decision on the referral from the worklist.",
 		func(ok bool) {
 			if ok {
-				v.run(func(ctx context.Context, a *app.App) error {
+				v.run(func(ctx context.Context, a *app.Workspace) error {
 					_, err := a.Discard(ctx, id)
 					return err
 				})
@@ -653,7 +653,7 @@ func (v *OutboxView) confirmCancel(id string) {
 		"It has not been sent to e-RS yet and will not be. Cancelling is recorded in your audit log.",
 		func(ok bool) {
 			if ok {
-				v.run(func(ctx context.Context, a *app.App) error {
+				v.run(func(ctx context.Context, a *app.Workspace) error {
 					_, err := a.Cancel(ctx, id)
 					return err
 				})

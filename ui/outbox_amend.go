@@ -13,12 +13,12 @@ import (
 
 // AmendDecision is the outbox's Amend (ChromeOptions.Amend): it asks e-RS
 // what the referral of an outbox decision is now and which decisions it
-// takes (app.App.DecisionsNow), opens the referral as e-RS has it, and
+// takes (app.Workspace.DecisionsNow), opens the referral as e-RS has it, and
 // reopens the decision form with the same inputs (an accept goes straight
 // to its confirm step) when e-RS still takes that decision. Otherwise it
 // offers only the decisions e-RS takes, or says that it takes none and the
 // decision should be discarded. Confirming replaces the outbox decision
-// with the new one (app.App.Amend); Esc leaves it as it was. Call it on
+// with the new one (app.Workspace.Amend); Esc leaves it as it was. Call it on
 // the UI goroutine.
 func (v *Vetting) AmendDecision(en app.Entry) {
 	v.Open(en.UBRN)

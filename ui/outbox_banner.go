@@ -25,7 +25,7 @@ type ConflictBanner struct {
 	// OnReview opens the outbox at the conflicts.
 	OnReview func()
 
-	ws      *app.App
+	ws      *app.Workspace
 	pending []app.Entry // unacknowledged conflicts, oldest first
 	label   *widget.Label
 	loading bool
@@ -41,7 +41,7 @@ func NewConflictBanner(f *Frame, b *bridge.Bridge, now func() time.Time) *Confli
 }
 
 // SetWorkspace reads the conflicts of the workspace (nil: none).
-func (c *ConflictBanner) SetWorkspace(a *app.App) {
+func (c *ConflictBanner) SetWorkspace(a *app.Workspace) {
 	c.ws = a
 	c.pending = nil
 	c.show()

@@ -18,7 +18,7 @@ import (
 type DamageBanner struct {
 	frame *Frame
 	b     *bridge.Bridge
-	ws    *app.App
+	ws    *app.Workspace
 	text  string
 	// OnDamage, if set, is told how many records are damaged whenever
 	// that is read (the status bar counts them).
@@ -31,7 +31,7 @@ func NewDamageBanner(f *Frame, b *bridge.Bridge) *DamageBanner {
 }
 
 // SetWorkspace reads the damage of the workspace's outbox (nil: none).
-func (d *DamageBanner) SetWorkspace(a *app.App) {
+func (d *DamageBanner) SetWorkspace(a *app.Workspace) {
 	d.ws = a
 	d.show(app.OutboxDamage{})
 	if a == nil {

@@ -19,7 +19,7 @@ import (
 // outbox acts on: a conflict, a failed decision and a queued one.
 type outboxFixture struct {
 	rt                       *app.Runtime
-	a                        *app.App
+	a                        *app.Workspace
 	conflict, failed, queued string // outbox ids
 	conflictUBRN, failedUBRN string
 	b                        *bridge.Bridge

@@ -375,7 +375,7 @@ func (p *referralPanel) openCRI(ubrn string, back fyne.CanvasObject) {
 // readCRI reads the CRI cached under ubrn from the encrypted store, opens
 // it and draws page 1 to fit width (off the UI goroutine). missing is set
 // when it has not been downloaded. The caller owns res.pdf.
-func readCRI(ctx context.Context, a *app.App, ubrn string, width, scale float32) (criResult, error) {
+func readCRI(ctx context.Context, a *app.Workspace, ubrn string, width, scale float32) (criResult, error) {
 	res := criResult{ubrn: ubrn, width: width}
 	_, data, err := a.Document(ctx, ubrn, app.CRIDocumentID)
 	if errors.Is(err, app.ErrNotFound) {

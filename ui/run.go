@@ -67,7 +67,7 @@ type Desktop struct {
 	closeMu sync.Mutex // Close may also run at the very end of the process
 
 	// UI goroutine only:
-	workspace *app.App
+	workspace *app.Workspace
 	vetting   *Vetting
 	chrome    *Chrome
 	opening   bool
@@ -231,9 +231,9 @@ func (d *Desktop) openWorkspace(rt *app.Runtime) {
 	}
 	d.opening = true
 	d.Frame.ShowScreen(ScreenLoading, loadingScreen("Opening your encrypted worklist…"))
-	bridge.Run(d.Bridge, nil, func(ctx context.Context) (*app.App, error) {
+	bridge.Run(d.Bridge, nil, func(ctx context.Context) (*app.Workspace, error) {
 		return rt.OpenWorkspace(ctx)
-	}, func(ws *app.App, err error) {
+	}, func(ws *app.Workspace, err error) {
 		d.opening = false
 		if err != nil {
 			d.fail("Your worklist could not be opened. " + triage.ErrorMessage(err))

@@ -71,7 +71,7 @@ type Chrome struct {
 	notifier  *Notifier
 	tray      *Tray
 
-	ws      *app.App
+	ws      *app.Workspace
 	session app.Status
 	counts  map[triage.OutboxState]int
 	outbox  *OutboxView
@@ -163,7 +163,7 @@ func (c *Chrome) StatusBar() *StatusBar { return c.status }
 
 // SetWorkspace follows the clinician's workspace once it is open (nil when
 // it closed).
-func (c *Chrome) SetWorkspace(a *app.App) {
+func (c *Chrome) SetWorkspace(a *app.Workspace) {
 	if a == c.ws {
 		return
 	}
@@ -248,9 +248,9 @@ func (c *Chrome) readWorklist() {
 	if a == nil {
 		return
 	}
-	bridge.Run(c.o.Bridge, nil, func(ctx context.Context) (app.Worklist, error) {
-		return a.Worklist(ctx)
-	}, func(wl app.Worklist, err error) {
+	bridge.Run(c.o.Bridge, nil, func(ctx context.Context) (app.ReviewList, error) {
+		return a.ReviewList(ctx)
+	}, func(wl app.ReviewList, err error) {
 		if err != nil || c.ws != a {
 			return
 		}

@@ -38,7 +38,7 @@ const (
 // not be shown.
 type chromeFixture struct {
 	rt    *app.Runtime
-	a     *app.App
+	a     *app.Workspace
 	b     *bridge.Bridge
 	loop  *bridge.Loop
 	w     fyne.Window
@@ -140,7 +140,7 @@ func TestOfflineBannerAndRecoveryWithoutAClick(t *testing.T) {
 	if !strings.HasPrefix(cf.c.status.Summary(), "Offline · ") {
 		t.Errorf("status bar while offline: %q", cf.c.status.Summary())
 	}
-	wl, err := cf.a.Worklist(context.Background())
+	wl, err := cf.a.ReviewList(context.Background())
 	if err != nil || len(wl.Rows) == 0 {
 		t.Fatalf("cached worklist while offline: %d rows, %v", len(wl.Rows), err)
 	}

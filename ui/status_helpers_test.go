@@ -57,7 +57,7 @@ func startRuntime(t *testing.T, o app.Options) *app.Runtime {
 
 // demoWorkspace signs the demo clinician in, opens their workspace and
 // syncs once (the engine is not running).
-func demoWorkspace(t *testing.T, o app.Options) (*app.Runtime, *app.App) {
+func demoWorkspace(t *testing.T, o app.Options) (*app.Runtime, *app.Workspace) {
 	t.Helper()
 	rt := startRuntime(t, o)
 	ctx := context.Background()
@@ -76,9 +76,9 @@ func demoWorkspace(t *testing.T, o app.Options) (*app.Runtime, *app.App) {
 
 // bookedReferrals returns the synced worklist's booked referrals (Accept
 // fits them), in worklist order.
-func bookedReferrals(t *testing.T, a *app.App) []string {
+func bookedReferrals(t *testing.T, a *app.Workspace) []string {
 	t.Helper()
-	wl, err := a.Worklist(context.Background())
+	wl, err := a.ReviewList(context.Background())
 	if err != nil {
 		t.Fatalf("worklist: %v", err)
 	}
@@ -92,7 +92,7 @@ func bookedReferrals(t *testing.T, a *app.App) []string {
 }
 
 // acceptReferral queues an Accept for ubrn and returns its outbox id.
-func acceptReferral(t *testing.T, a *app.App, ubrn string) string {
+func acceptReferral(t *testing.T, a *app.Workspace, ubrn string) string {
 	t.Helper()
 	en, err := a.Decide(context.Background(), triage.Decision{Kind: triage.DecisionAccept, UBRN: ubrn})
 	if err != nil {

@@ -39,11 +39,11 @@ const (
 type Vetting struct {
 	frame *Frame
 	b     *bridge.Bridge
-	app   *app.App
+	app   *app.Workspace
 	prefs fyne.Preferences
 	now   func() time.Time
 
-	list  *Worklist
+	list  *WorklistPanel
 	right *fyne.Container
 	split *container.Split
 	body  *fyne.Container // the worklist alone until a referral opens, then the split
@@ -74,13 +74,13 @@ type Vetting struct {
 // NewVetting builds the vetting view for workspace a on frame f. prefs
 // keeps the split and column widths (nil: not kept). Call Start to load
 // it.
-func NewVetting(f *Frame, b *bridge.Bridge, a *app.App, prefs fyne.Preferences) *Vetting {
+func NewVetting(f *Frame, b *bridge.Bridge, a *app.Workspace, prefs fyne.Preferences) *Vetting {
 	v := &Vetting{frame: f, b: b, app: a, prefs: prefs, now: time.Now, drafts: map[string]*triage.Decision{},
 		sideSplit: defaultSideSplit, lastViewerWidth: 560, ready: map[string]*criResult{}}
 	if a.CanSync() {
 		v.sync = a.SyncStatus()
 	}
-	v.list = NewWorklist(f.Shortcuts(), prefs)
+	v.list = NewWorklistPanel(f.Shortcuts(), prefs)
 	v.list.OnOpen = v.open
 	v.right = container.NewStack(messagePanel(theme.DocumentIcon(),
 		"Select a referral to read its clinical information.\n↓/↑ or J/K move through the worklist, Enter opens, / searches.", nil))
@@ -104,8 +104,8 @@ func NewVetting(f *Frame, b *bridge.Bridge, a *app.App, prefs fyne.Preferences) 
 // Object returns the view's canvas object (for Frame.SetMain).
 func (v *Vetting) Object() fyne.CanvasObject { return v.body }
 
-// Worklist returns the worklist.
-func (v *Vetting) Worklist() *Worklist { return v.list }
+// WorklistPanel returns the worklist.
+func (v *Vetting) WorklistPanel() *WorklistPanel { return v.list }
 
 // Start subscribes to the engine's events, reads the worklist from the
 // cache and starts the clock that ages "data as of".
@@ -267,9 +267,9 @@ func (v *Vetting) tempFiles() (*document.TempFiles, error) {
 // reloadWorklist reads the worklist from the cache off the UI goroutine.
 func (v *Vetting) reloadWorklist() {
 	a := v.app
-	bridge.Run(v.b, nil, func(ctx context.Context) (app.Worklist, error) {
-		return a.Worklist(ctx)
-	}, func(w app.Worklist, err error) {
+	bridge.Run(v.b, nil, func(ctx context.Context) (app.ReviewList, error) {
+		return a.ReviewList(ctx)
+	}, func(w app.ReviewList, err error) {
 		v.loadErr = err
 		if err != nil {
 			if triage.ErrorCodeOf(err) == triage.ENOTFOUND {

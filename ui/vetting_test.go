@@ -573,7 +573,7 @@ func TestColumnWidthsAndSplitAreRemembered(t *testing.T) {
 	if got := prefs.Float(prefSplit); got != 0.3 {
 		t.Errorf("split kept as %v", got)
 	}
-	wl := NewWorklist(nil, prefs)
+	wl := NewWorklistPanel(nil, prefs)
 	if wl.widths[4] != 222 {
 		t.Errorf("a new worklist uses width %v", wl.widths[4])
 	}

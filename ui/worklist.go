@@ -62,12 +62,12 @@ const (
 	notDecided   = "Not decided"
 )
 
-// Worklist is the Referrals for Review table with its filters, search box
+// WorklistPanel is the Referrals for Review table with its filters, search box
 // and counts. Rows are sorted and filtered with triage.FilterSort; a
 // clicked header sorts by its column (again: reversed). The keyboard
 // cursor (↓/↑, j/k) and the open referral are separate: Enter opens the
 // row under the cursor, and a click does both. Use it on the UI goroutine.
-type Worklist struct {
+type WorklistPanel struct {
 	// OnOpen is called when the clinician opens a referral.
 	OnOpen func(ubrn string)
 
@@ -105,10 +105,10 @@ type Worklist struct {
 	serviceIDs     map[string]string // label -> id
 }
 
-// NewWorklist builds an empty worklist. keys receives the keys the table
+// NewWorklistPanel builds an empty worklist. keys receives the keys the table
 // does not use itself; prefs keeps the column widths (nil: not kept).
-func NewWorklist(keys *shortcuts.Registry, prefs fyne.Preferences) *Worklist {
-	wl := &Worklist{prefs: prefs, now: time.Now, index: map[string]int{}, pos: map[string]int{},
+func NewWorklistPanel(keys *shortcuts.Registry, prefs fyne.Preferences) *WorklistPanel {
+	wl := &WorklistPanel{prefs: prefs, now: time.Now, index: map[string]int{}, pos: map[string]int{},
 		cursor: -1, headers: map[*sortHeader]bool{}}
 	wl.widths = make([]float32, len(columns))
 	for i, c := range columns {
@@ -203,12 +203,12 @@ func NewWorklist(keys *shortcuts.Registry, prefs fyne.Preferences) *Worklist {
 }
 
 // Object returns the worklist's canvas object.
-func (wl *Worklist) Object() fyne.CanvasObject { return wl.obj }
+func (wl *WorklistPanel) Object() fyne.CanvasObject { return wl.obj }
 
 // SetWorklist replaces the rows with a freshly read worklist, keeping the
 // filters, the sort, the cursor and the open referral where they still
 // exist.
-func (wl *Worklist) SetWorklist(w app.Worklist) {
+func (wl *WorklistPanel) SetWorklist(w app.ReviewList) {
 	wl.all = w.Rows
 	wl.asOf = w.AsOf
 	wl.loaded = true
@@ -221,7 +221,7 @@ func (wl *Worklist) SetWorklist(w app.Worklist) {
 }
 
 // fillChoices lists the specialties and services present in the rows.
-func (wl *Worklist) fillChoices() {
+func (wl *WorklistPanel) fillChoices() {
 	wl.specialtyCodes, wl.serviceIDs = map[string]string{}, map[string]string{}
 	for i := range wl.all {
 		r := &wl.all[i]
@@ -248,7 +248,7 @@ func (wl *Worklist) fillChoices() {
 }
 
 // apply re-filters and re-sorts, keeping the cursor on the same referral.
-func (wl *Worklist) apply() {
+func (wl *WorklistPanel) apply() {
 	if wl.table == nil || wl.counts == nil {
 		return // still being built
 	}
@@ -291,7 +291,7 @@ func (wl *Worklist) apply() {
 }
 
 // updateCounts writes the counts line: "42 to review · 5 2WW · 3 queued".
-func (wl *Worklist) updateCounts() {
+func (wl *WorklistPanel) updateCounts() {
 	if !wl.loaded {
 		return
 	}
@@ -309,10 +309,10 @@ func (wl *Worklist) updateCounts() {
 }
 
 // Counts returns the counts line as shown.
-func (wl *Worklist) Counts() string { return wl.counts.Text }
+func (wl *WorklistPanel) Counts() string { return wl.counts.Text }
 
 // Rows returns the UBRNs in display order.
-func (wl *Worklist) Rows() []string {
+func (wl *WorklistPanel) Rows() []string {
 	out := make([]string, len(wl.view))
 	for i, r := range wl.view {
 		out[i] = r.UBRN
@@ -321,7 +321,7 @@ func (wl *Worklist) Rows() []string {
 }
 
 // Row returns the displayed row for a UBRN.
-func (wl *Worklist) Row(ubrn string) (triage.Row, bool) {
+func (wl *WorklistPanel) Row(ubrn string) (triage.Row, bool) {
 	i, ok := wl.index[ubrn]
 	if !ok {
 		return triage.Row{}, false
@@ -330,11 +330,11 @@ func (wl *Worklist) Row(ubrn string) (triage.Row, bool) {
 }
 
 // Sort returns the sort in use.
-func (wl *Worklist) Sort() triage.Sort { return wl.sort }
+func (wl *WorklistPanel) Sort() triage.Sort { return wl.sort }
 
 // SortBy sorts by the column at index col; the same column again reverses
 // the order. It is what a click on a header does.
-func (wl *Worklist) SortBy(col int) {
+func (wl *WorklistPanel) SortBy(col int) {
 	if col < 0 || col >= len(columns) {
 		return
 	}
@@ -348,7 +348,7 @@ func (wl *Worklist) SortBy(col int) {
 }
 
 // SetLocalStatus shows a decision's new state on its row (one-row refresh).
-func (wl *Worklist) SetLocalStatus(ubrn string, s triage.LocalStatus) {
+func (wl *WorklistPanel) SetLocalStatus(ubrn string, s triage.LocalStatus) {
 	i, ok := wl.index[ubrn]
 	if !ok || wl.all[i].Local == s {
 		return
@@ -361,7 +361,7 @@ func (wl *Worklist) SetLocalStatus(ubrn string, s triage.LocalStatus) {
 
 // SetOfflineReady shows whether a referral's documents are stored for
 // offline reading (one-row refresh).
-func (wl *Worklist) SetOfflineReady(ubrn string, ready bool) {
+func (wl *WorklistPanel) SetOfflineReady(ubrn string, ready bool) {
 	i, ok := wl.index[ubrn]
 	if !ok || wl.all[i].OfflineReady == ready {
 		return
@@ -372,7 +372,7 @@ func (wl *Worklist) SetOfflineReady(ubrn string, ready bool) {
 
 // refreshCell redraws one cell of a referral's row, if it is displayed
 // (Table.RefreshItem: only that cell is updated).
-func (wl *Worklist) refreshCell(ubrn string, c triage.Column) {
+func (wl *WorklistPanel) refreshCell(ubrn string, c triage.Column) {
 	p, ok := wl.pos[ubrn]
 	if !ok {
 		return
@@ -387,10 +387,10 @@ func (wl *Worklist) refreshCell(ubrn string, c triage.Column) {
 // refreshHighlight redraws the rows after the cursor or the open referral
 // moved: one pass over the visible cells, in which only the cells whose
 // look changed do any work.
-func (wl *Worklist) refreshHighlight() { wl.table.Refresh() }
+func (wl *WorklistPanel) refreshHighlight() { wl.table.Refresh() }
 
 // Cursor returns the UBRN under the keyboard cursor ("" for none).
-func (wl *Worklist) Cursor() string {
+func (wl *WorklistPanel) Cursor() string {
 	if wl.cursor < 0 || wl.cursor >= len(wl.view) {
 		return ""
 	}
@@ -398,9 +398,9 @@ func (wl *Worklist) Cursor() string {
 }
 
 // OpenUBRN returns the referral shown as open.
-func (wl *Worklist) OpenUBRN() string { return wl.openUBRN }
+func (wl *WorklistPanel) OpenUBRN() string { return wl.openUBRN }
 
-func (wl *Worklist) setCursor(i int) {
+func (wl *WorklistPanel) setCursor(i int) {
 	if i < 0 || i >= len(wl.view) {
 		return
 	}
@@ -410,7 +410,7 @@ func (wl *Worklist) setCursor(i int) {
 }
 
 // MoveCursor moves the keyboard cursor by delta rows (↓ +1, ↑ −1).
-func (wl *Worklist) MoveCursor(delta int) {
+func (wl *WorklistPanel) MoveCursor(delta int) {
 	if len(wl.view) == 0 {
 		return
 	}
@@ -422,9 +422,9 @@ func (wl *Worklist) MoveCursor(delta int) {
 }
 
 // OpenCursor opens the referral under the cursor.
-func (wl *Worklist) OpenCursor() { wl.openCursor() }
+func (wl *WorklistPanel) OpenCursor() { wl.openCursor() }
 
-func (wl *Worklist) openCursor() {
+func (wl *WorklistPanel) openCursor() {
 	if u := wl.Cursor(); u != "" {
 		wl.MarkOpen(u)
 		if wl.OnOpen != nil {
@@ -435,7 +435,7 @@ func (wl *Worklist) openCursor() {
 
 // MarkOpen shows ubrn as the open referral and moves the cursor to it,
 // without calling OnOpen.
-func (wl *Worklist) MarkOpen(ubrn string) {
+func (wl *WorklistPanel) MarkOpen(ubrn string) {
 	wl.openUBRN = ubrn
 	if i, ok := wl.pos[ubrn]; ok {
 		wl.setCursor(i)
@@ -446,7 +446,7 @@ func (wl *Worklist) MarkOpen(ubrn string) {
 
 // After returns the referral displayed after ubrn ("" at the end): where
 // "…and next" goes.
-func (wl *Worklist) After(ubrn string) string {
+func (wl *WorklistPanel) After(ubrn string) string {
 	i, ok := wl.pos[ubrn]
 	if !ok || i+1 >= len(wl.view) {
 		return ""
@@ -457,7 +457,7 @@ func (wl *Worklist) After(ubrn string) string {
 // NextUndecided returns the first referral displayed after ubrn that has no
 // decision queued, being sent or sent ("" when there is none): where
 // "…and next" goes.
-func (wl *Worklist) NextUndecided(ubrn string) string {
+func (wl *WorklistPanel) NextUndecided(ubrn string) string {
 	i, ok := wl.pos[ubrn]
 	if !ok {
 		return ""
@@ -471,7 +471,7 @@ func (wl *Worklist) NextUndecided(ubrn string) string {
 }
 
 // Before returns the referral displayed before ubrn ("" at the top).
-func (wl *Worklist) Before(ubrn string) string {
+func (wl *WorklistPanel) Before(ubrn string) string {
 	i, ok := wl.pos[ubrn]
 	if !ok || i == 0 {
 		return ""
@@ -480,17 +480,17 @@ func (wl *Worklist) Before(ubrn string) string {
 }
 
 // FocusSearch puts the keyboard in the search box.
-func (wl *Worklist) FocusSearch(c fyne.Canvas) {
+func (wl *WorklistPanel) FocusSearch(c fyne.Canvas) {
 	if c != nil {
 		c.Focus(wl.search)
 	}
 }
 
 // Search returns the search box.
-func (wl *Worklist) Search() *widget.Entry { return &wl.search.Entry }
+func (wl *WorklistPanel) Search() *widget.Entry { return &wl.search.Entry }
 
 // columnResized records a new width for column i and keeps it.
-func (wl *Worklist) columnResized(i int, w float32) {
+func (wl *WorklistPanel) columnResized(i int, w float32) {
 	if i < 0 || i >= len(wl.widths) || w == wl.widths[i] {
 		return
 	}
@@ -502,7 +502,7 @@ func (wl *Worklist) columnResized(i int, w float32) {
 
 // cellText returns what a cell shows, and for the priority column the
 // badge colour.
-func (wl *Worklist) cellText(r *triage.Row, col int) (string, fyne.ThemeColorName) {
+func (wl *WorklistPanel) cellText(r *triage.Row, col int) (string, fyne.ThemeColorName) {
 	switch columns[col].sort {
 	case triage.ColumnPriority:
 		switch r.Priority {
@@ -565,11 +565,11 @@ const toneDanger fyne.ThemeColorName = "triagedesk.dangerText"
 // widths kept after a drag.
 type worklistTable struct {
 	widget.Table
-	wl   *Worklist
+	wl   *WorklistPanel
 	keys *shortcuts.Registry
 }
 
-func newWorklistTable(wl *Worklist, keys *shortcuts.Registry) *worklistTable {
+func newWorklistTable(wl *WorklistPanel, keys *shortcuts.Registry) *worklistTable {
 	t := &worklistTable{wl: wl, keys: keys}
 	t.Length = func() (int, int) { return len(wl.view), len(columns) }
 	t.CreateCell = newWorklistCell
@@ -832,12 +832,12 @@ func ellipsize(s string, width, size float32, style fyne.TextStyle) string {
 // reverse. The sorted column shows an arrow and says so.
 type sortHeader struct {
 	widget.BaseWidget
-	wl    *Worklist
+	wl    *WorklistPanel
 	col   int
 	label *widget.Label
 }
 
-func newSortHeader(wl *Worklist) *sortHeader {
+func newSortHeader(wl *WorklistPanel) *sortHeader {
 	h := &sortHeader{wl: wl, col: -1, label: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})}
 	h.label.Truncation = fyne.TextTruncateEllipsis
 	h.ExtendBaseWidget(h)

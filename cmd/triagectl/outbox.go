@@ -174,7 +174,7 @@ func runOutboxAction(ctx context.Context, g *Globals, action string, args []stri
 
 // findEntry finds the signed-in clinician's outbox entry by its id or a
 // unique start of it.
-func findEntry(ctx context.Context, a *app.App, id string) (store.Entry, error) {
+func findEntry(ctx context.Context, a *app.Workspace, id string) (store.Entry, error) {
 	id = strings.ToLower(strings.TrimSpace(id))
 	if len(id) < 6 {
 		return store.Entry{}, usageError{"give the decision's ID as 'triagectl outbox' lists it (at least its first 6 characters)"}

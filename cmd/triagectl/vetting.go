@@ -48,7 +48,7 @@ func appOptions(g *Globals) (app.Options, error) {
 // active; in demo mode, when nobody is signed in, the demo clinician is
 // signed in through the sandbox's mock CIS2. offline opens only the store,
 // without the network.
-func openApp(ctx context.Context, g *Globals, offline bool) (*app.App, error) {
+func openApp(ctx context.Context, g *Globals, offline bool) (*app.Workspace, error) {
 	o, err := appOptions(g)
 	if err != nil {
 		return nil, err
@@ -195,7 +195,7 @@ func outboxSummary(c map[triage.OutboxState]int) string {
 }
 
 // watchSync runs the engine until ctx ends, printing its events.
-func watchSync(ctx context.Context, g *Globals, a *app.App) error {
+func watchSync(ctx context.Context, g *Globals, a *app.Workspace) error {
 	events, cancel := a.Subscribe(1024)
 	defer cancel()
 	done := make(chan error, 1)
@@ -248,7 +248,7 @@ func runWorklist(ctx context.Context, g *Globals, args []string) error {
 		return err
 	}
 	defer a.Close()
-	wl, err := a.Worklist(ctx)
+	wl, err := a.ReviewList(ctx)
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	tdapp "github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/version"
 	"github.com/triagedesk/triagedesk/ui"
@@ -43,7 +43,7 @@ func main() {
 		fmt.Println(version.String())
 		return
 	}
-	opts := tdapp.Options{ProfileDir: *profile, DevInsecureKeyfile: *keyfile, DemoReferrals: *referrals, NoSignIn: *noSignIn}
+	opts := app.Options{ProfileDir: *profile, DevInsecureKeyfile: *keyfile, DemoReferrals: *referrals, NoSignIn: *noSignIn}
 	switch {
 	case *demo:
 		opts.Override = &config.EnvironmentChoice{Name: config.EnvDemo}

@@ -18,7 +18,7 @@ import (
 // Errors: as Decide; store.Amend's (an entry being sent, already sent or
 // discarded, or a conflict not yet acknowledged, each with a plain
 // message; a decision for another referral).
-func (a *App) Amend(ctx context.Context, id string, d triage.Decision) (store.Entry, error) {
+func (a *Workspace) Amend(ctx context.Context, id string, d triage.Decision) (store.Entry, error) {
 	d.ID, d.By, d.DecidedAt, d.BaseVersion = "", triage.Identity{}, time.Time{}, 0
 	d, err := a.prepare(ctx, d)
 	if err != nil {
@@ -48,7 +48,7 @@ type Choices struct {
 // amendment starts from what e-RS says now and offers nothing it would
 // refuse. Offline, it answers from the cache and says so (the engine asks
 // e-RS again before sending). Errors: Referral's (not cached, locked).
-func (a *App) DecisionsNow(ctx context.Context, ubrn string) (Choices, error) {
+func (a *Workspace) DecisionsNow(ctx context.Context, ubrn string) (Choices, error) {
 	var ch Choices
 	var refreshErr error = &triage.Error{Code: triage.EUNAVAILABLE, Message: "Triage Desk is working only from what is stored on this computer, so this is the referral as last downloaded."}
 	if a.engine != nil {

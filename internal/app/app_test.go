@@ -90,7 +90,7 @@ func TestDemoSignsInThroughMockOAuth2AndSendsUnderThatIdentity(t *testing.T) {
 		t.Fatalf("workspace identity %+v, client %s", a.Identity(), a.client.BaseURL())
 	}
 	syncOnce(t, a)
-	wl, err := a.Worklist(ctx)
+	wl, err := a.ReviewList(ctx)
 	if err != nil || len(wl.Rows) == 0 {
 		t.Fatalf("worklist: %d rows, %v", len(wl.Rows), err)
 	}
@@ -198,7 +198,7 @@ func TestSecondClinicianGetsTheirOwnWorkspace(t *testing.T) {
 	if second == first || second.store.Dir() == first.store.Dir() || second.User() != erssandbox.UserClinician2 {
 		t.Fatalf("second clinician's workspace: %s, first's %s", second.store.Dir(), first.store.Dir())
 	}
-	if _, err := second.Worklist(ctx); triage.ErrorCodeOf(err) != triage.ENOTFOUND {
+	if _, err := second.ReviewList(ctx); triage.ErrorCodeOf(err) != triage.ENOTFOUND {
 		t.Fatalf("second clinician sees a worklist before syncing: %v", err)
 	}
 	if _, err := second.Referral(ctx, refs[0]); triage.ErrorCodeOf(err) != triage.ENOTFOUND {
@@ -266,7 +266,7 @@ func TestLockThenSignInAgainResumes(t *testing.T) {
 	if st.State != auth.StateLocked || st.ShowPatientData || st.WorkspaceUser != erssandbox.UserClinician || st.Identity.SDSUserID != erssandbox.UserClinician {
 		t.Fatalf("locked status: %+v", st)
 	}
-	if _, err := a.Worklist(ctx); !errors.Is(err, auth.ErrLocked) || triage.ErrorMessage(err) == "" {
+	if _, err := a.ReviewList(ctx); !errors.Is(err, auth.ErrLocked) || triage.ErrorMessage(err) == "" {
 		t.Errorf("worklist while locked: %v, want the lock message", err)
 	}
 	if _, err := a.Decide(ctx, triage.Decision{Kind: triage.DecisionAccept, UBRN: refs[1]}); !errors.Is(err, auth.ErrLocked) {
@@ -328,7 +328,7 @@ func TestSignInNeededPausesAndResumesWithoutLosingADecision(t *testing.T) {
 	if st.State != auth.StateSignInNeeded || !st.ShowPatientData || st.Message == "" {
 		t.Fatalf("status after the limit: %+v", st)
 	}
-	if _, err := a.Worklist(ctx); err != nil {
+	if _, err := a.ReviewList(ctx); err != nil {
 		t.Fatalf("cached worklist while sign-in is needed: %v", err)
 	}
 	dec := accept(t, a, refs[0])

@@ -65,9 +65,9 @@ func envOptions(dir string, choice config.EnvironmentChoice, hc *http.Client) Op
 }
 
 // firstBooked returns a booked referral of the synced worklist.
-func firstBooked(t *testing.T, a *App) string {
+func firstBooked(t *testing.T, a *Workspace) string {
 	t.Helper()
-	wl, err := a.Worklist(context.Background())
+	wl, err := a.ReviewList(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

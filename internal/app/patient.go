@@ -56,7 +56,7 @@ func (l *letterTexts) put(ubrn, key, text string) {
 // Errors: an ENOTFOUND *triage.Error when the referral is not cached;
 // EUNAUTHORIZED while the session is locked or someone else's; the
 // store's.
-func (a *App) PatientBanner(ctx context.Context, ubrn string) (triage.Banner, error) {
+func (a *Workspace) PatientBanner(ctx context.Context, ubrn string) (triage.Banner, error) {
 	if _, err := a.access(); err != nil {
 		return triage.Banner{}, err
 	}
@@ -98,7 +98,7 @@ func (a *App) PatientBanner(ctx context.Context, ubrn string) (triage.Banner, er
 
 // letterText is the text of the referral's cached CRI, or false when it is
 // not cached or cannot be read (the CRI viewer says why).
-func (a *App) letterText(ctx context.Context, ubrn string) (string, bool) {
+func (a *Workspace) letterText(ctx context.Context, ubrn string) (string, bool) {
 	docs, err := a.store.Documents(ctx, ubrn)
 	if err != nil {
 		return "", false

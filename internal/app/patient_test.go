@@ -11,7 +11,7 @@ import (
 
 // demoSynced is a signed-in demo workspace after one sync, with the
 // sandbox's PDS wired in as the app wires it.
-func demoSynced(t *testing.T) *App {
+func demoSynced(t *testing.T) *Workspace {
 	t.Helper()
 	freshKeychain(t)
 	rt := start(t, demoOptions(t.TempDir(), newTraffic()))
@@ -23,7 +23,7 @@ func demoSynced(t *testing.T) *App {
 	return a
 }
 
-func scenarioBanner(t *testing.T, a *App, sc erssandbox.PDSScenario) triage.Banner {
+func scenarioBanner(t *testing.T, a *Workspace, sc erssandbox.PDSScenario) triage.Banner {
 	t.Helper()
 	u, ok := a.sandbox.ScenarioUBRN(sc)
 	if !ok {
@@ -79,7 +79,7 @@ func TestPatientBannerForEveryScenario(t *testing.T) {
 	}
 
 	// An ordinary patient: details, age, no warning, no flag.
-	wl, err := a.Worklist(context.Background())
+	wl, err := a.ReviewList(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 
 // The raw services, for internal/app/apptest only (see package raw).
 func init() {
-	raw.Store = func(ws any) *store.Store { return ws.(*App).store }
-	raw.Engine = func(ws any) *engine.Engine { return ws.(*App).engine }
+	raw.Store = func(ws any) *store.Store { return ws.(*Workspace).store }
+	raw.Engine = func(ws any) *engine.Engine { return ws.(*Workspace).engine }
 	raw.RuntimeSandbox = func(rt any) *erssandbox.Sandbox { return rt.(*Runtime).sandbox }
 }

@@ -18,7 +18,7 @@ import (
 
 // Entry returns the outbox entry with this id. Errors: access; the
 // store's (ErrNotFound when there is none).
-func (a *App) Entry(ctx context.Context, id string) (Entry, error) {
+func (a *Workspace) Entry(ctx context.Context, id string) (Entry, error) {
 	if _, err := a.access(); err != nil {
 		return Entry{}, err
 	}
@@ -26,7 +26,7 @@ func (a *App) Entry(ctx context.Context, id string) (Entry, error) {
 }
 
 // Entries returns the outbox entries the filter selects, oldest first.
-func (a *App) Entries(ctx context.Context, f EntryFilter) ([]Entry, error) {
+func (a *Workspace) Entries(ctx context.Context, f EntryFilter) ([]Entry, error) {
 	if _, err := a.access(); err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ func (a *App) Entries(ctx context.Context, f EntryFilter) ([]Entry, error) {
 
 // LatestForReferral returns the referral's latest outbox entry (ErrNotFound
 // when it has none).
-func (a *App) LatestForReferral(ctx context.Context, ubrn string) (Entry, error) {
+func (a *Workspace) LatestForReferral(ctx context.Context, ubrn string) (Entry, error) {
 	if _, err := a.access(); err != nil {
 		return Entry{}, err
 	}
@@ -44,7 +44,7 @@ func (a *App) LatestForReferral(ctx context.Context, ubrn string) (Entry, error)
 
 // Cancel withdraws a queued decision before it is sent, as the signed-in
 // clinician.
-func (a *App) Cancel(ctx context.Context, id string) (Entry, error) {
+func (a *Workspace) Cancel(ctx context.Context, id string) (Entry, error) {
 	me, err := a.access()
 	if err != nil {
 		return Entry{}, err
@@ -54,7 +54,7 @@ func (a *App) Cancel(ctx context.Context, id string) (Entry, error) {
 
 // Discard drops a decision that failed or conflicted, as the signed-in
 // clinician.
-func (a *App) Discard(ctx context.Context, id string) (Entry, error) {
+func (a *Workspace) Discard(ctx context.Context, id string) (Entry, error) {
 	me, err := a.access()
 	if err != nil {
 		return Entry{}, err
@@ -63,7 +63,7 @@ func (a *App) Discard(ctx context.Context, id string) (Entry, error) {
 }
 
 // Retry queues a failed decision to be sent again.
-func (a *App) Retry(ctx context.Context, id string) (Entry, error) {
+func (a *Workspace) Retry(ctx context.Context, id string) (Entry, error) {
 	me, err := a.access()
 	if err != nil {
 		return Entry{}, err
@@ -73,7 +73,7 @@ func (a *App) Retry(ctx context.Context, id string) (Entry, error) {
 
 // NoteConflictShown records in the audit log that a conflict was shown to
 // the clinician.
-func (a *App) NoteConflictShown(ctx context.Context, id string) error {
+func (a *Workspace) NoteConflictShown(ctx context.Context, id string) error {
 	me, err := a.access()
 	if err != nil {
 		return err
@@ -83,7 +83,7 @@ func (a *App) NoteConflictShown(ctx context.Context, id string) error {
 
 // AcknowledgeConflict records that the clinician has seen a conflict; the
 // decision is closed unsent.
-func (a *App) AcknowledgeConflict(ctx context.Context, id string) (Entry, error) {
+func (a *Workspace) AcknowledgeConflict(ctx context.Context, id string) (Entry, error) {
 	me, err := a.access()
 	if err != nil {
 		return Entry{}, err
@@ -92,7 +92,7 @@ func (a *App) AcknowledgeConflict(ctx context.Context, id string) (Entry, error)
 }
 
 // OutboxDamage describes outbox records that could not be read.
-func (a *App) OutboxDamage(ctx context.Context) (OutboxDamage, error) {
+func (a *Workspace) OutboxDamage(ctx context.Context) (OutboxDamage, error) {
 	if _, err := a.access(); err != nil {
 		return OutboxDamage{}, err
 	}
@@ -100,7 +100,7 @@ func (a *App) OutboxDamage(ctx context.Context) (OutboxDamage, error) {
 }
 
 // UnsentCount counts the decisions not yet sent.
-func (a *App) UnsentCount(ctx context.Context) (int, error) {
+func (a *Workspace) UnsentCount(ctx context.Context) (int, error) {
 	if _, err := a.access(); err != nil {
 		return 0, err
 	}
@@ -108,7 +108,7 @@ func (a *App) UnsentCount(ctx context.Context) (int, error) {
 }
 
 // CacheInfo says what of the referral is cached for offline reading.
-func (a *App) CacheInfo(ctx context.Context, ubrn string) (CacheInfo, error) {
+func (a *Workspace) CacheInfo(ctx context.Context, ubrn string) (CacheInfo, error) {
 	if _, err := a.access(); err != nil {
 		return CacheInfo{}, err
 	}
@@ -117,7 +117,7 @@ func (a *App) CacheInfo(ctx context.Context, ubrn string) (CacheInfo, error) {
 
 // ReferenceData returns the cached e-RS code systems (ErrNotFound before
 // the first sync).
-func (a *App) ReferenceData(ctx context.Context) (triage.ReferenceData, error) {
+func (a *Workspace) ReferenceData(ctx context.Context) (triage.ReferenceData, error) {
 	if _, err := a.access(); err != nil {
 		return triage.ReferenceData{}, err
 	}
@@ -125,7 +125,7 @@ func (a *App) ReferenceData(ctx context.Context) (triage.ReferenceData, error) {
 }
 
 // Document returns a cached document of the referral and its description.
-func (a *App) Document(ctx context.Context, ubrn, id string) (DocumentMeta, []byte, error) {
+func (a *Workspace) Document(ctx context.Context, ubrn, id string) (DocumentMeta, []byte, error) {
 	if _, err := a.access(); err != nil {
 		return DocumentMeta{}, nil, err
 	}
@@ -134,7 +134,7 @@ func (a *App) Document(ctx context.Context, ubrn, id string) (DocumentMeta, []by
 
 // PutDocument stores a document against the referral (sealed like the
 // rest of the store).
-func (a *App) PutDocument(ctx context.Context, ubrn string, meta DocumentMeta, data []byte) error {
+func (a *Workspace) PutDocument(ctx context.Context, ubrn string, meta DocumentMeta, data []byte) error {
 	if _, err := a.access(); err != nil {
 		return err
 	}
@@ -142,7 +142,7 @@ func (a *App) PutDocument(ctx context.Context, ubrn string, meta DocumentMeta, d
 }
 
 // DeleteDocument removes a stored document from the referral.
-func (a *App) DeleteDocument(ctx context.Context, ubrn, id string) error {
+func (a *Workspace) DeleteDocument(ctx context.Context, ubrn, id string) error {
 	if _, err := a.access(); err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func (a *App) DeleteDocument(ctx context.Context, ubrn, id string) error {
 }
 
 // SaveDraft keeps an unfinished decision against the referral.
-func (a *App) SaveDraft(ctx context.Context, ubrn string, d triage.Decision) error {
+func (a *Workspace) SaveDraft(ctx context.Context, ubrn string, d triage.Decision) error {
 	if err := a.mine(); err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func (a *App) SaveDraft(ctx context.Context, ubrn string, d triage.Decision) err
 }
 
 // ClearDraft forgets the referral's draft decision.
-func (a *App) ClearDraft(ctx context.Context, ubrn string) error {
+func (a *Workspace) ClearDraft(ctx context.Context, ubrn string) error {
 	if err := a.mine(); err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (a *App) ClearDraft(ctx context.Context, ubrn string) error {
 
 // AuditRecords returns up to limit audit records from sequence number from
 // (limit 0: all).
-func (a *App) AuditRecords(ctx context.Context, from uint64, limit int) ([]AuditRecord, error) {
+func (a *Workspace) AuditRecords(ctx context.Context, from uint64, limit int) ([]AuditRecord, error) {
 	if _, err := a.access(); err != nil {
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func (a *App) AuditRecords(ctx context.Context, from uint64, limit int) ([]Audit
 }
 
 // VerifyAudit checks the audit log's hash chain.
-func (a *App) VerifyAudit(ctx context.Context) (AuditSummary, error) {
+func (a *Workspace) VerifyAudit(ctx context.Context) (AuditSummary, error) {
 	if _, err := a.access(); err != nil {
 		return AuditSummary{}, err
 	}
@@ -184,7 +184,7 @@ func (a *App) VerifyAudit(ctx context.Context) (AuditSummary, error) {
 
 // mine refuses when the session belongs to another clinician (locked is
 // allowed: the work is the clinician's own).
-func (a *App) mine() error {
+func (a *Workspace) mine() error {
 	if a.runtime.storeOnly {
 		return nil
 	}
@@ -201,10 +201,10 @@ func (a *App) mine() error {
 // CanSync reports whether the workspace synchronises with e-RS (false for
 // a store-only workspace, Options.Offline). The sync methods below do
 // nothing without it.
-func (a *App) CanSync() bool { return a.engine != nil }
+func (a *Workspace) CanSync() bool { return a.engine != nil }
 
 // SyncStatus returns the engine's connection state (zero without sync).
-func (a *App) SyncStatus() SyncStatus {
+func (a *Workspace) SyncStatus() SyncStatus {
 	if a.engine == nil {
 		return SyncStatus{}
 	}
@@ -212,14 +212,14 @@ func (a *App) SyncStatus() SyncStatus {
 }
 
 // SyncNow asks for a worklist pull and an outbox push now.
-func (a *App) SyncNow() {
+func (a *Workspace) SyncNow() {
 	if a.engine != nil {
 		a.engine.SyncNow()
 	}
 }
 
 // SyncOnce pulls, prefetches and pushes once, reporting prefetch progress.
-func (a *App) SyncOnce(ctx context.Context, progress func(PrefetchProgress)) (SyncReport, error) {
+func (a *Workspace) SyncOnce(ctx context.Context, progress func(PrefetchProgress)) (SyncReport, error) {
 	if a.engine == nil {
 		return SyncReport{}, errStoreOnly
 	}
@@ -227,7 +227,7 @@ func (a *App) SyncOnce(ctx context.Context, progress func(PrefetchProgress)) (Sy
 }
 
 // Run keeps the workspace in sync until ctx ends or the workspace closes.
-func (a *App) Run(ctx context.Context) error {
+func (a *Workspace) Run(ctx context.Context) error {
 	if a.engine == nil {
 		return errStoreOnly
 	}
@@ -236,7 +236,7 @@ func (a *App) Run(ctx context.Context) error {
 
 // Subscribe returns the engine's events and a function that stops them
 // (buffer: the channel's capacity). Without sync the channel is closed.
-func (a *App) Subscribe(buffer int) (<-chan Event, func()) {
+func (a *Workspace) Subscribe(buffer int) (<-chan Event, func()) {
 	if a.engine == nil {
 		ch := make(chan Event)
 		close(ch)
@@ -246,14 +246,14 @@ func (a *App) Subscribe(buffer int) (<-chan Event, func()) {
 }
 
 // SetPullInterval changes how often the worklist is pulled.
-func (a *App) SetPullInterval(d time.Duration) {
+func (a *Workspace) SetPullInterval(d time.Duration) {
 	if a.engine != nil {
 		a.engine.SetPullInterval(d)
 	}
 }
 
 // SetPrefetch turns fetching referrals for offline reading on or off.
-func (a *App) SetPrefetch(on bool) {
+func (a *Workspace) SetPrefetch(on bool) {
 	if a.engine != nil {
 		a.engine.SetPrefetch(on)
 	}
@@ -261,7 +261,7 @@ func (a *App) SetPrefetch(on bool) {
 
 // MakeAvailableOffline fetches every worklist referral's details and
 // documents now, returning how many were fetched.
-func (a *App) MakeAvailableOffline(ctx context.Context) (int, error) {
+func (a *Workspace) MakeAvailableOffline(ctx context.Context) (int, error) {
 	if a.engine == nil {
 		return 0, errStoreOnly
 	}
@@ -269,7 +269,7 @@ func (a *App) MakeAvailableOffline(ctx context.Context) (int, error) {
 }
 
 // OutboxCounts counts the outbox entries in each state.
-func (a *App) OutboxCounts(ctx context.Context) (map[triage.OutboxState]int, error) {
+func (a *Workspace) OutboxCounts(ctx context.Context) (map[triage.OutboxState]int, error) {
 	if a.engine == nil {
 		return nil, errStoreOnly
 	}
@@ -277,7 +277,7 @@ func (a *App) OutboxCounts(ctx context.Context) (map[triage.OutboxState]int, err
 }
 
 // RefreshReferral fetches the referral's details from e-RS again.
-func (a *App) RefreshReferral(ctx context.Context, ubrn string) error {
+func (a *Workspace) RefreshReferral(ctx context.Context, ubrn string) error {
 	if a.engine == nil {
 		return errStoreOnly
 	}
@@ -285,7 +285,7 @@ func (a *App) RefreshReferral(ctx context.Context, ubrn string) error {
 }
 
 // RefreshReferenceData fetches the e-RS code systems again.
-func (a *App) RefreshReferenceData(ctx context.Context) error {
+func (a *Workspace) RefreshReferenceData(ctx context.Context) error {
 	if a.engine == nil {
 		return errStoreOnly
 	}
@@ -295,7 +295,7 @@ func (a *App) RefreshReferenceData(ctx context.Context) error {
 // AvailableActions asks e-RS which actions the referral allows now at
 // this version. Errors: ErrActionsUnknown when e-RS could not say;
 // IsVersionConflict when the version is no longer current.
-func (a *App) AvailableActions(ctx context.Context, ubrn string, version int) ([]triage.Action, error) {
+func (a *Workspace) AvailableActions(ctx context.Context, ubrn string, version int) ([]triage.Action, error) {
 	if _, err := a.access(); err != nil {
 		return nil, err
 	}
@@ -309,4 +309,4 @@ func (a *App) AvailableActions(ctx context.Context, ubrn string, version int) ([
 var errStoreOnly = &triage.Error{Code: triage.EUNAVAILABLE, Message: "Triage Desk is working from this computer's copy only, so it cannot reach e-RS now."}
 
 // Runtime returns the Runtime the workspace belongs to.
-func (a *App) Runtime() *Runtime { return a.runtime }
+func (a *Workspace) Runtime() *Runtime { return a.runtime }

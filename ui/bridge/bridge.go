@@ -53,7 +53,7 @@ type Options struct {
 	Now func() time.Time
 }
 
-// EventSource is where engine events come from: an *app.App, or a fake
+// EventSource is where engine events come from: an *app.Workspace, or a fake
 // in tests.
 type EventSource interface {
 	Subscribe(buffer int) (<-chan app.Event, func())

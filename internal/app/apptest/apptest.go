@@ -13,11 +13,11 @@ import (
 )
 
 // Store returns the workspace's encrypted store.
-func Store(ws *app.App) *store.Store { return raw.Store(ws) }
+func Store(ws *app.Workspace) *store.Store { return raw.Store(ws) }
 
 // Engine returns the workspace's sync engine (nil for a store-only
 // workspace).
-func Engine(ws *app.App) *engine.Engine { return raw.Engine(ws) }
+func Engine(ws *app.Workspace) *engine.Engine { return raw.Engine(ws) }
 
 // Sandbox returns the Runtime's in-process e-RS sandbox (demo only).
 func Sandbox(rt *app.Runtime) *erssandbox.Sandbox { return raw.RuntimeSandbox(rt) }
