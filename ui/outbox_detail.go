@@ -15,6 +15,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // ubrnText groups a UBRN in fours ("0000 1234 5678").
@@ -26,29 +27,21 @@ func ubrnText(u string) string {
 	return n[:4] + " " + n[4:8] + " " + n[8:]
 }
 
-// detailField is a bold label and its value, for the detail panel.
-func detailField(name, value string) fyne.CanvasObject {
-	k := widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	val := widget.NewLabel(value)
-	val.Wrapping = fyne.TextWrapWord
-	return container.NewBorder(nil, nil, container.NewGridWrap(fyne.NewSize(150, k.MinSize().Height), k), nil, val)
-}
-
 // decisionLines describes the clinician's decision.
 func decisionLines(d triage.Decision) []fyne.CanvasObject {
-	out := []fyne.CanvasObject{detailField("Decision", d.Kind.Label())}
+	out := []fyne.CanvasObject{widgets.DetailField("Decision", d.Kind.Label())}
 	if d.Kind == triage.DecisionReject {
-		out = append(out, detailField("Reason", firstText(d.Reason.Display, d.Reason.Code, "–")))
+		out = append(out, widgets.DetailField("Reason", firstText(d.Reason.Display, d.Reason.Code, "–")))
 	}
 	if d.Kind == triage.DecisionReviewOutcome {
-		out = append(out, detailField("Outcome", d.Outcome.Label()))
+		out = append(out, widgets.DetailField("Outcome", d.Outcome.Label()))
 	}
 	if d.NewPriority != "" {
-		out = append(out, detailField("New priority", d.NewPriority.Label()))
+		out = append(out, widgets.DetailField("New priority", d.NewPriority.Label()))
 	}
-	out = append(out, detailField("Comments", firstText(d.Comments, "(none)")))
+	out = append(out, widgets.DetailField("Comments", firstText(d.Comments, "(none)")))
 	if n := len(d.Attachments); n > 0 {
-		out = append(out, detailField("Attachments", countOf(n, "file", "files")))
+		out = append(out, widgets.DetailField("Attachments", countOf(n, "file", "files")))
 	}
 	return out
 }
@@ -86,22 +79,22 @@ func (v *OutboxView) showDetail() {
 	head := widget.NewLabelWithStyle(d.Summary()+" – referral "+ubrnText(en.UBRN), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	head.Wrapping = fyne.TextWrapWord
 	objs := []fyne.CanvasObject{head,
-		detailField("State", entryStateLabel(en)),
-		detailField("Made", fmt.Sprintf("%s %s by %s", dayText(en.CreatedAt), en.CreatedAt.Local().Format("15:04"), whoText(en.By))),
-		detailField("Attempts", fmt.Sprint(en.Attempts)),
+		widgets.DetailField("State", entryStateLabel(en)),
+		widgets.DetailField("Made", fmt.Sprintf("%s %s by %s", dayText(en.CreatedAt), en.CreatedAt.Local().Format("15:04"), whoText(en.By))),
+		widgets.DetailField("Attempts", fmt.Sprint(en.Attempts)),
 	}
 	if en.State == triage.OutboxQueued && !en.NextAttemptAt.IsZero() && en.NextAttemptAt.After(now) {
-		objs = append(objs, detailField("Next attempt", clockText(en.NextAttemptAt, now)))
+		objs = append(objs, widgets.DetailField("Next attempt", clockText(en.NextAttemptAt, now)))
 	}
 	if e := en.LastError; e != nil {
-		objs = append(objs, detailField("Last error", sendErrorText(e)))
+		objs = append(objs, widgets.DetailField("Last error", sendErrorText(e)))
 	}
 	if s := en.Sent; s != nil {
 		at := s.ServerTime
 		if at.IsZero() {
 			at = s.At
 		}
-		objs = append(objs, detailField("Sent", fmt.Sprintf("%s, e-RS request id %s; the referral is now version %d",
+		objs = append(objs, widgets.DetailField("Sent", fmt.Sprintf("%s, e-RS request id %s; the referral is now version %d",
 			clockText(at, now), firstText(s.RequestID, "not given"), s.NewVersion)))
 	}
 	if en.State == triage.OutboxConflict && en.Conflict != nil {
@@ -150,19 +143,19 @@ func (v *OutboxView) conflictPanel(en *app.Entry) fyne.CanvasObject {
 	now := v.now()
 	mine := container.NewVBox(widget.NewLabelWithStyle("Your decision (not applied)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	mine.Objects = append(mine.Objects, decisionLines(en.Decision)...)
-	mine.Objects = append(mine.Objects, detailField("Made on version", fmt.Sprint(en.BaseVersion)))
+	mine.Objects = append(mine.Objects, widgets.DetailField("Made on version", fmt.Sprint(en.BaseVersion)))
 	theirs := container.NewVBox(widget.NewLabelWithStyle("What e-RS says now", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		detailField("State", c.Status.State.Label()),
-		detailField("Reason", firstText(c.Status.Reason.Display, c.Status.Reason.Code, "(none)")),
-		detailField("Comments", firstText(c.Status.Comments, "(none)")),
-		detailField("Version", fmt.Sprint(c.Version)))
+		widgets.DetailField("State", c.Status.State.Label()),
+		widgets.DetailField("Reason", firstText(c.Status.Reason.Display, c.Status.Reason.Code, "(none)")),
+		widgets.DetailField("Comments", firstText(c.Status.Comments, "(none)")),
+		widgets.DetailField("Version", fmt.Sprint(c.Version)))
 	when := c.ServerTime
 	if when.IsZero() {
 		when = c.SeenAt
 	}
-	theirs.Objects = append(theirs.Objects, detailField("Seen", dayText(when)+" "+clockText(when, now)))
+	theirs.Objects = append(theirs.Objects, widgets.DetailField("Seen", dayText(when)+" "+clockText(when, now)))
 	if c.RequestID != "" {
-		theirs.Objects = append(theirs.Objects, detailField("e-RS request id", c.RequestID))
+		theirs.Objects = append(theirs.Objects, widgets.DetailField("e-RS request id", c.RequestID))
 	}
 	expl := widget.NewLabel(fmt.Sprintf("Not sent: the referral had already changed in e-RS (%s, version %d, at %s), so your decision was not applied. "+
 		"Nothing was sent for it. Read what e-RS says now, then acknowledge.", c.Status.State.Label(), c.Version, clockText(when, now)))

@@ -16,6 +16,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // ScreenSettings is the settings screen's name.
@@ -156,7 +157,7 @@ func NewSettingsView(o SettingsOptions) *SettingsView {
 		row(config.KeySentRetentionDays, "Keep sent decisions on this computer for", "After this, the patient data of referrals you have decided is removed from this computer. Applies from the next time Triage Desk opens your data.", v.retention),
 		row(config.KeyPrefetch, "Offline reading", "When off, a referral's documents are downloaded when you open it.", v.prefetch),
 	)
-	v.obj = container.NewVScroll(readableColumn(720, container.NewPadded(form)))
+	v.obj = container.NewVScroll(widgets.ReadableColumn(720, container.NewPadded(form)))
 	v.Load(o.Config.Settings())
 	return v
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // Screen names of the screens around the vetting window.
@@ -187,7 +188,7 @@ func NewSignInScreen(o SignInOptions) *SignInScreen {
 		s.roles,
 	)
 	s.body = card
-	s.obj = container.NewVScroll(readableColumn(560, container.NewPadded(card)))
+	s.obj = container.NewVScroll(widgets.ReadableColumn(560, container.NewPadded(card)))
 	if st.State == app.SessionNeedsRole && !o.Locked {
 		s.loadRoles()
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/about"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
 )
@@ -419,18 +420,18 @@ func (c *Chrome) ShowSettings() {
 func (c *Chrome) ShowAbout() {
 	rt := c.o.Runtime
 	s := rt.Config.Settings()
-	info := AboutInfo{Environment: rt.Environment, Demo: rt.Demo(), Storage: rt.Storage(), SettingsFile: rt.Config.SettingsPath()}
+	info := about.Info{Icon: AppIcon, Environment: rt.Environment, Demo: rt.Demo(), Storage: rt.Storage(), SettingsFile: rt.Config.SettingsPath()}
 	if s.Managed {
 		info.Policy = s.PolicySource
 	}
 	if c.covered() {
 		return
 	}
-	c.o.Frame.ShowPage(ScreenAbout, NewAboutScreen(info, c.closeScreen))
+	c.o.Frame.ShowPage(about.Screen, about.NewScreen(info, c.closeScreen))
 }
 
 // myScreens are the screens the chrome opens over the main view.
-var myScreens = map[string]bool{ScreenOutbox: true, ScreenAudit: true, ScreenSettings: true, ScreenAbout: true, ScreenSignIn: true}
+var myScreens = map[string]bool{ScreenOutbox: true, ScreenAudit: true, ScreenSettings: true, about.Screen: true, ScreenSignIn: true}
 
 func (c *Chrome) closeScreen() {
 	if myScreens[c.o.Frame.Screen()] {

@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+
+	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 )
 
 // loopBridge returns a Bridge whose posts run when the test pumps the Loop,
@@ -115,62 +116,14 @@ func changeInERS(t *testing.T, rt *app.Runtime, ubrn string) {
 func screenText(w fyne.Window) string { return strings.Join(texts(w.Content()), "|") }
 
 // walkObjects calls fn for every visible object in o's tree, widgets'
-// rendered parts included.
-func walkObjects(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
-	if o == nil || !o.Visible() {
-		return
-	}
-	fn(o)
-	switch v := o.(type) {
-	case *fyne.Container:
-		for _, c := range v.Objects {
-			walkObjects(c, fn)
-		}
-	case fyne.Widget:
-		for _, c := range test.WidgetRenderer(v).Objects() {
-			walkObjects(c, fn)
-		}
-	}
-}
+// rendered parts included (uitest.WalkObjects).
+func walkObjects(o fyne.CanvasObject, fn func(fyne.CanvasObject)) { uitest.WalkObjects(o, fn) }
 
-// findButton returns the visible button with the text in o's tree.
-func findButton(o fyne.CanvasObject, text string) *widget.Button {
-	var found *widget.Button
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if found != nil || o == nil || !o.Visible() {
-			return
-		}
-		switch v := o.(type) {
-		case *widget.Button:
-			if v.Text == text {
-				found = v
-			}
-			return
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(v).Objects() {
-				walk(c)
-			}
-		}
-	}
-	walk(o)
-	return found
-}
+// findButton finds the visible button labelled text (uitest.FindButton).
+func findButton(o fyne.CanvasObject, text string) *widget.Button { return uitest.FindButton(o, text) }
 
-// tapButton taps the visible, enabled button with the text, failing the
-// test when there is none.
+// tapButton taps the enabled button labelled text (uitest.TapButton).
 func tapButton(t *testing.T, o fyne.CanvasObject, text string) {
 	t.Helper()
-	b := findButton(o, text)
-	if b == nil {
-		t.Fatalf("no button %q in %s", text, strings.Join(texts(o), "|"))
-	}
-	if b.Disabled() {
-		t.Fatalf("button %q is disabled", text)
-	}
-	test.Tap(b)
+	uitest.TapButton(t, o, text)
 }
