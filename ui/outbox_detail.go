@@ -252,36 +252,34 @@ func (v *OutboxView) acknowledge(id string) {
 }
 
 func (v *OutboxView) confirmDiscard(id string) {
-	d := dialog.NewConfirm("Discard this decision?",
+	v.confirmThen("Discard this decision?",
 		"It will not be sent to e-RS, and the referral stays as e-RS has it. Discarding is recorded in your audit log. "+
 			"You can still make a new decision on the referral from the worklist.",
-		func(ok bool) {
-			if ok {
-				v.run(func(ctx context.Context, a *app.Workspace) error {
-					_, err := a.Discard(ctx, id)
-					return err
-				})
-			}
-		}, v.o.Window)
-	d.SetConfirmText("Discard decision")
-	d.SetDismissText("Keep it")
-	d.SetConfirmImportance(widget.DangerImportance)
-	d.Show()
+		"Discard decision", widget.DangerImportance, func(ctx context.Context, a *app.Workspace) error {
+			_, err := a.Discard(ctx, id)
+			return err
+		})
 }
 
 func (v *OutboxView) confirmCancel(id string) {
-	d := dialog.NewConfirm("Cancel this decision?",
+	v.confirmThen("Cancel this decision?",
 		"It has not been sent to e-RS yet and will not be. Cancelling is recorded in your audit log.",
-		func(ok bool) {
-			if ok {
-				v.run(func(ctx context.Context, a *app.Workspace) error {
-					_, err := a.Cancel(ctx, id)
-					return err
-				})
-			}
-		}, v.o.Window)
-	d.SetConfirmText("Cancel decision")
+		"Cancel decision", widget.WarningImportance, func(ctx context.Context, a *app.Workspace) error {
+			_, err := a.Cancel(ctx, id)
+			return err
+		})
+}
+
+// confirmThen asks before op, which runs only if the clinician confirms
+// ("Keep it" leaves the decision as it is).
+func (v *OutboxView) confirmThen(title, msg, confirm string, imp widget.Importance, op func(ctx context.Context, a *app.Workspace) error) {
+	d := dialog.NewConfirm(title, msg, func(ok bool) {
+		if ok {
+			v.run(op)
+		}
+	}, v.o.Window)
+	d.SetConfirmText(confirm)
 	d.SetDismissText("Keep it")
-	d.SetConfirmImportance(widget.WarningImportance)
+	d.SetConfirmImportance(imp)
 	d.Show()
 }

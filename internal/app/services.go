@@ -19,109 +19,68 @@ import (
 // Entry returns the outbox entry with this id. Errors: access; the
 // store's (ErrNotFound when there is none).
 func (a *Workspace) Entry(ctx context.Context, id string) (Entry, error) {
-	if _, err := a.access(); err != nil {
-		return Entry{}, err
-	}
-	return a.store.Entry(ctx, id)
+	return guarded(a, func(triage.Identity) (Entry, error) { return a.store.Entry(ctx, id) })
 }
 
 // Entries returns the outbox entries the filter selects, oldest first.
 func (a *Workspace) Entries(ctx context.Context, f EntryFilter) ([]Entry, error) {
-	if _, err := a.access(); err != nil {
-		return nil, err
-	}
-	return a.store.Entries(ctx, f)
+	return guarded(a, func(triage.Identity) ([]Entry, error) { return a.store.Entries(ctx, f) })
 }
 
 // LatestForReferral returns the referral's latest outbox entry (ErrNotFound
 // when it has none).
 func (a *Workspace) LatestForReferral(ctx context.Context, ubrn string) (Entry, error) {
-	if _, err := a.access(); err != nil {
-		return Entry{}, err
-	}
-	return a.store.LatestForReferral(ctx, ubrn)
+	return guarded(a, func(triage.Identity) (Entry, error) { return a.store.LatestForReferral(ctx, ubrn) })
 }
 
 // Cancel withdraws a queued decision before it is sent, as the signed-in
 // clinician.
 func (a *Workspace) Cancel(ctx context.Context, id string) (Entry, error) {
-	me, err := a.access()
-	if err != nil {
-		return Entry{}, err
-	}
-	return a.store.Cancel(ctx, id, me)
+	return guarded(a, func(me triage.Identity) (Entry, error) { return a.store.Cancel(ctx, id, me) })
 }
 
 // Discard drops a decision that failed or conflicted, as the signed-in
 // clinician.
 func (a *Workspace) Discard(ctx context.Context, id string) (Entry, error) {
-	me, err := a.access()
-	if err != nil {
-		return Entry{}, err
-	}
-	return a.store.Discard(ctx, id, me)
+	return guarded(a, func(me triage.Identity) (Entry, error) { return a.store.Discard(ctx, id, me) })
 }
 
 // Retry queues a failed decision to be sent again.
 func (a *Workspace) Retry(ctx context.Context, id string) (Entry, error) {
-	me, err := a.access()
-	if err != nil {
-		return Entry{}, err
-	}
-	return a.store.Retry(ctx, id, me)
+	return guarded(a, func(me triage.Identity) (Entry, error) { return a.store.Retry(ctx, id, me) })
 }
 
 // NoteConflictShown records in the audit log that a conflict was shown to
 // the clinician.
 func (a *Workspace) NoteConflictShown(ctx context.Context, id string) error {
-	me, err := a.access()
-	if err != nil {
-		return err
-	}
-	return a.store.NoteConflictShown(ctx, id, me)
+	return guardedErr(a, func(me triage.Identity) error { return a.store.NoteConflictShown(ctx, id, me) })
 }
 
 // AcknowledgeConflict records that the clinician has seen a conflict; the
 // decision is closed unsent.
 func (a *Workspace) AcknowledgeConflict(ctx context.Context, id string) (Entry, error) {
-	me, err := a.access()
-	if err != nil {
-		return Entry{}, err
-	}
-	return a.store.AcknowledgeConflict(ctx, id, me)
+	return guarded(a, func(me triage.Identity) (Entry, error) { return a.store.AcknowledgeConflict(ctx, id, me) })
 }
 
 // OutboxDamage describes outbox records that could not be read.
 func (a *Workspace) OutboxDamage(ctx context.Context) (OutboxDamage, error) {
-	if _, err := a.access(); err != nil {
-		return OutboxDamage{}, err
-	}
-	return a.store.OutboxDamage(ctx)
+	return guarded(a, func(triage.Identity) (OutboxDamage, error) { return a.store.OutboxDamage(ctx) })
 }
 
 // UnsentCount counts the decisions not yet sent.
 func (a *Workspace) UnsentCount(ctx context.Context) (int, error) {
-	if _, err := a.access(); err != nil {
-		return 0, err
-	}
-	return a.store.UnsentCount(ctx)
+	return guarded(a, func(triage.Identity) (int, error) { return a.store.UnsentCount(ctx) })
 }
 
 // CacheInfo says what of the referral is cached for offline reading.
 func (a *Workspace) CacheInfo(ctx context.Context, ubrn string) (CacheInfo, error) {
-	if _, err := a.access(); err != nil {
-		return CacheInfo{}, err
-	}
-	return a.store.CacheInfo(ctx, ubrn)
+	return guarded(a, func(triage.Identity) (CacheInfo, error) { return a.store.CacheInfo(ctx, ubrn) })
 }
 
 // ReferenceData returns the cached e-RS code systems (ErrNotFound before
 // the first sync).
 func (a *Workspace) ReferenceData(ctx context.Context) (triage.ReferenceData, error) {
-	if _, err := a.access(); err != nil {
-		return triage.ReferenceData{}, err
-	}
-	return a.store.ReferenceData(ctx)
+	return guarded(a, func(triage.Identity) (triage.ReferenceData, error) { return a.store.ReferenceData(ctx) })
 }
 
 // Document returns a cached document of the referral and its description.
@@ -135,18 +94,12 @@ func (a *Workspace) Document(ctx context.Context, ubrn, id string) (DocumentMeta
 // PutDocument stores a document against the referral (sealed like the
 // rest of the store).
 func (a *Workspace) PutDocument(ctx context.Context, ubrn string, meta DocumentMeta, data []byte) error {
-	if _, err := a.access(); err != nil {
-		return err
-	}
-	return a.store.PutDocument(ctx, ubrn, meta, data)
+	return guardedErr(a, func(triage.Identity) error { return a.store.PutDocument(ctx, ubrn, meta, data) })
 }
 
 // DeleteDocument removes a stored document from the referral.
 func (a *Workspace) DeleteDocument(ctx context.Context, ubrn, id string) error {
-	if _, err := a.access(); err != nil {
-		return err
-	}
-	return a.store.DeleteDocument(ctx, ubrn, id)
+	return guardedErr(a, func(triage.Identity) error { return a.store.DeleteDocument(ctx, ubrn, id) })
 }
 
 // SaveDraft keeps an unfinished decision against the referral.
@@ -168,18 +121,12 @@ func (a *Workspace) ClearDraft(ctx context.Context, ubrn string) error {
 // AuditRecords returns up to limit audit records from sequence number from
 // (limit 0: all).
 func (a *Workspace) AuditRecords(ctx context.Context, from uint64, limit int) ([]AuditRecord, error) {
-	if _, err := a.access(); err != nil {
-		return nil, err
-	}
-	return a.store.AuditRecords(ctx, from, limit)
+	return guarded(a, func(triage.Identity) ([]AuditRecord, error) { return a.store.AuditRecords(ctx, from, limit) })
 }
 
 // VerifyAudit checks the audit log's hash chain.
 func (a *Workspace) VerifyAudit(ctx context.Context) (AuditSummary, error) {
-	if _, err := a.access(); err != nil {
-		return AuditSummary{}, err
-	}
-	return a.store.VerifyAudit(ctx)
+	return guarded(a, func(triage.Identity) (AuditSummary, error) { return a.store.VerifyAudit(ctx) })
 }
 
 // mine refuses when the session belongs to another clinician (locked is
@@ -262,18 +209,12 @@ func (a *Workspace) SetPrefetch(on bool) {
 // MakeAvailableOffline fetches every worklist referral's details and
 // documents now, returning how many were fetched.
 func (a *Workspace) MakeAvailableOffline(ctx context.Context) (int, error) {
-	if a.engine == nil {
-		return 0, errStoreOnly
-	}
-	return a.engine.MakeAvailableOffline(ctx)
+	return synced(a, func() (int, error) { return a.engine.MakeAvailableOffline(ctx) })
 }
 
 // OutboxCounts counts the outbox entries in each state.
 func (a *Workspace) OutboxCounts(ctx context.Context) (map[triage.OutboxState]int, error) {
-	if a.engine == nil {
-		return nil, errStoreOnly
-	}
-	return a.engine.OutboxCounts(ctx)
+	return synced(a, func() (map[triage.OutboxState]int, error) { return a.engine.OutboxCounts(ctx) })
 }
 
 // RefreshReferral fetches the referral's details from e-RS again.
@@ -310,3 +251,29 @@ var errStoreOnly = &triage.Error{Code: triage.EUNAVAILABLE, Message: "Triage Des
 
 // Runtime returns the Runtime the workspace belongs to.
 func (a *Workspace) Runtime() *Runtime { return a.runtime }
+
+// guarded runs do as the clinician the access check allows, or returns
+// why the workspace may not be used now.
+func guarded[T any](a *Workspace, do func(me triage.Identity) (T, error)) (T, error) {
+	me, err := a.access()
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return do(me)
+}
+
+// guardedErr is guarded for operations that return only an error.
+func guardedErr(a *Workspace, do func(me triage.Identity) error) error {
+	_, err := guarded(a, func(me triage.Identity) (struct{}, error) { return struct{}{}, do(me) })
+	return err
+}
+
+// synced runs do on the engine, or refuses in a store-only workspace.
+func synced[T any](a *Workspace, do func() (T, error)) (T, error) {
+	if a.engine == nil {
+		var zero T
+		return zero, errStoreOnly
+	}
+	return do()
+}
