@@ -22,6 +22,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/atomicfile"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // ScreenAudit is the audit log screen's name.
@@ -221,7 +222,7 @@ func (v *AuditView) Reload() {
 			v.verify.Importance = widget.DangerImportance
 		} else {
 			v.verify.SetText(fmt.Sprintf("Audit log checked: %s, each linked to the one before. None has been changed, removed or reordered.",
-				countOf(int(sum.Records), "record", "records")))
+				widgets.CountOf(int(sum.Records), "record", "records")))
 			v.verify.Importance = widget.SuccessImportance
 		}
 		v.verify.Refresh()
@@ -286,7 +287,7 @@ func (v *AuditView) export(dir, name string) {
 			return
 		}
 		v.showStatus(fmt.Sprintf("Saved %s to %s. It identifies patients: delete it when you no longer need it.",
-			countOf(r.n, "record", "records"), r.path), widget.WarningImportance)
+			widgets.CountOf(r.n, "record", "records"), r.path), widget.WarningImportance)
 	})
 }
 

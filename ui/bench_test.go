@@ -25,6 +25,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/document"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/style"
 )
 
 // benchProfiles caches the populated profiles by size across benchmark
@@ -174,7 +175,7 @@ func openVetting(b testing.TB, a fyne.App, p benchProfile) (*Vetting, *bridge.Lo
 func BenchmarkColdStartToPaintedWorklist(b *testing.B) {
 	p := cachedProfile(b, 5000, false)
 	a := test.NewTempApp(b)
-	a.Settings().SetTheme(NewTheme(nil))
+	a.Settings().SetTheme(style.NewTheme(nil))
 	for b.Loop() {
 		v, _, win, closeAll := openVetting(b, a, p)
 		img := win.Canvas().Capture()
@@ -300,7 +301,7 @@ func TestRSSChild(t *testing.T) {
 	}
 	p := benchProfile{dir: dir, bigCRI: os.Getenv("TRIAGEDESK_RSS_UBRN")}
 	a := test.NewTempApp(t)
-	a.Settings().SetTheme(NewTheme(nil))
+	a.Settings().SetTheme(style.NewTheme(nil))
 	v, loop, _, closeAll := openVetting(t, a, p)
 	defer closeAll()
 	if len(v.list.all) != 10_000 {

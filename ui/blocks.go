@@ -14,27 +14,28 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/style"
 )
 
 // --- small building blocks ----------------------------------------------
 
 // card puts obj on the header card's background.
 func card(obj fyne.CanvasObject) fyne.CanvasObject {
-	bg := canvas.NewRectangle(appColor(ColorNameCard))
+	bg := canvas.NewRectangle(style.Color(style.ColorNameCard))
 	bg.CornerRadius = 6
 	return container.NewStack(bg, container.NewPadded(obj))
 }
 
 // colourBox puts obj on a coloured background.
 func colourBox(obj fyne.CanvasObject, c fyne.ThemeColorName) fyne.CanvasObject {
-	bg := canvas.NewRectangle(appColor(c))
+	bg := canvas.NewRectangle(style.Color(c))
 	bg.CornerRadius = 4
 	return container.NewStack(bg, container.NewPadded(obj))
 }
 
 // colourBadge is a pill with text in the given colours.
 func colourBadge(text string, bg fyne.ThemeColorName, fg color.Color) fyne.CanvasObject {
-	r := canvas.NewRectangle(appColor(bg))
+	r := canvas.NewRectangle(style.Color(bg))
 	r.CornerRadius = 4
 	t := canvas.NewText(text, fg)
 	t.TextStyle = fyne.TextStyle{Bold: true}
@@ -44,10 +45,10 @@ func colourBadge(text string, bg fyne.ThemeColorName, fg color.Color) fyne.Canva
 // plainBadge is an outlined pill.
 func plainBadge(text string) fyne.CanvasObject {
 	r := canvas.NewRectangle(color.Transparent)
-	r.StrokeColor = appColor(theme.ColorNameForeground)
+	r.StrokeColor = style.Color(theme.ColorNameForeground)
 	r.StrokeWidth = 1
 	r.CornerRadius = 4
-	t := canvas.NewText(text, appColor(theme.ColorNameForeground))
+	t := canvas.NewText(text, style.Color(theme.ColorNameForeground))
 	t.TextStyle = fyne.TextStyle{Bold: true}
 	return container.NewStack(r, container.New(layout.NewCustomPaddedLayout(2, 2, 8, 8), container.NewCenter(t)))
 }
@@ -57,9 +58,9 @@ func plainBadge(text string) fyne.CanvasObject {
 func priorityBadge(p triage.Priority) fyne.CanvasObject {
 	switch p {
 	case triage.PriorityTwoWeekWait:
-		return colourBadge(p.Label(), ColorNameTwoWeek, color.White)
+		return colourBadge(p.Label(), style.ColorNameTwoWeek, color.White)
 	case triage.PriorityUrgent:
-		return colourBadge(p.Label(), ColorNameUrgent, color.Black)
+		return colourBadge(p.Label(), style.ColorNameUrgent, color.Black)
 	}
 	return plainBadge(p.Label())
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/document"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/style"
 )
 
 // tmpRoot holds what the package's tests share: pdfCache, one PDF-engine
@@ -92,7 +93,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		}
 	}
 	h.b = bridge.New(bridge.Options{Post: h.loop.Post})
-	a.Settings().SetTheme(NewTheme(nil))
+	a.Settings().SetTheme(style.NewTheme(nil))
 	h.win, h.frame = NewShellWindow(a, ShellOptions{Demo: true, Environment: "demo"})
 	h.win.Resize(fyne.NewSize(1600, 1000))
 	h.v = NewVetting(h.frame, h.b, h.ws, a.Preferences())

@@ -14,6 +14,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // bannerStrip is a banner: an icon, a sentence and its actions, on a tint
@@ -127,7 +128,7 @@ func offlineText(st app.SyncStatus, queued int, now time.Time) string {
 	}
 	then := "decisions you make are kept and sent when the connection returns."
 	if queued > 0 {
-		then = fmt.Sprintf("your %s will be sent when the connection returns.", countOf(queued, "queued decision", "queued decisions"))
+		then = fmt.Sprintf("your %s will be sent when the connection returns.", widgets.CountOf(queued, "queued decision", "queued decisions"))
 	}
 	return "Offline: Triage Desk cannot reach e-RS. " + last + " Everything already downloaded can still be read, and " + then
 }

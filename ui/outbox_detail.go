@@ -41,7 +41,7 @@ func decisionLines(d triage.Decision) []fyne.CanvasObject {
 	}
 	out = append(out, widgets.DetailField("Comments", firstText(d.Comments, "(none)")))
 	if n := len(d.Attachments); n > 0 {
-		out = append(out, widgets.DetailField("Attachments", countOf(n, "file", "files")))
+		out = append(out, widgets.DetailField("Attachments", widgets.CountOf(n, "file", "files")))
 	}
 	return out
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/style"
 )
 
 // TestTwentyDecisionsThroughAnOutageEndSentOrConflict is the end-to-end
@@ -39,7 +40,7 @@ func TestTwentyDecisionsThroughAnOutageEndSentOrConflict(t *testing.T) {
 	h := &harness{t: t, rt: rt, ws: ws, loop: bridge.NewLoop()}
 	h.b = bridge.New(bridge.Options{Post: h.loop.Post})
 	t.Cleanup(h.b.Close)
-	fa.Settings().SetTheme(NewTheme(nil))
+	fa.Settings().SetTheme(style.NewTheme(nil))
 	h.win, h.frame = NewShellWindow(fa, ShellOptions{Demo: true, Environment: "demo"})
 	t.Cleanup(h.win.Close)
 	h.win.Resize(fyne.NewSize(1600, 1000))

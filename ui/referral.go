@@ -18,6 +18,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/document"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/style"
 )
 
 // referralData is what one background read of the cache returns for the
@@ -251,7 +252,7 @@ func mismatchStrip(ms []triage.Mismatch) fyne.CanvasObject {
 	} else {
 		msg += " The referral type shown is the worklist's. Refresh (Ctrl+R) to check again before deciding."
 	}
-	return colourBox(container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, wrappedLabel(msg)), ColorNameUrgent)
+	return colourBox(container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, wrappedLabel(msg)), style.ColorNameUrgent)
 }
 
 // asOfTime is e-RS's time of the cached referral (the response's Date),
@@ -280,11 +281,11 @@ func (p *referralPanel) refreshAsOf() {
 	var obj fyne.CanvasObject
 	switch triage.FreshnessOf(asOf, now, p.v.sync.ServerOffset, p.v.syncInterval()) {
 	case triage.Unknown:
-		obj = colourBadge("Data as of: unknown"+offline, ColorNameUrgent, color.Black)
+		obj = colourBadge("Data as of: unknown"+offline, style.ColorNameUrgent, color.Black)
 	case triage.VeryStale:
-		obj = colourBadge(text+" · more than a day old"+offline, ColorNameTwoWeek, color.White)
+		obj = colourBadge(text+" · more than a day old"+offline, style.ColorNameTwoWeek, color.White)
 	case triage.Stale:
-		obj = colourBadge(text+" · older than the "+shortDuration(p.v.syncInterval())+" sync"+offline, ColorNameUrgent, color.Black)
+		obj = colourBadge(text+" · older than the "+shortDuration(p.v.syncInterval())+" sync"+offline, style.ColorNameUrgent, color.Black)
 	default:
 		obj = widget.NewLabel(text + offline)
 	}
@@ -301,7 +302,7 @@ func (p *referralPanel) noteChanged(version int) {
 	msg := widget.NewLabel(fmt.Sprintf("This referral changed in e-RS while it was open (version %d → %d). Reload to see the current version; your draft is kept.", p.referral().Version, version))
 	msg.Wrapping = fyne.TextWrapWord
 	btn := widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), func() { p.v.reopen(p.ubrn) })
-	p.changed.Objects = []fyne.CanvasObject{colourBox(container.NewBorder(nil, nil, nil, btn, msg), ColorNameUrgent)}
+	p.changed.Objects = []fyne.CanvasObject{colourBox(container.NewBorder(nil, nil, nil, btn, msg), style.ColorNameUrgent)}
 	p.changed.Refresh()
 }
 
@@ -504,6 +505,6 @@ func (p *referralPanel) relatedBar(ubrn string) fyne.CanvasObject {
 		formatUBRN(ubrn), formatUBRN(p.ubrn)), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	l.Wrapping = fyne.TextWrapWord
 	btn := widget.NewButtonWithIcon("Back to this referral's clinical information", theme.NavigateBackIcon(), p.loadCRI)
-	strip := colourBox(container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, l), ColorNameUrgent)
+	strip := colourBox(container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, l), style.ColorNameUrgent)
 	return container.NewVBox(strip, container.NewHBox(btn))
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
+	"github.com/triagedesk/triagedesk/ui/style"
 )
 
 // ScreenSession is the full-window screen that hides patient data while
@@ -121,8 +122,8 @@ func (d *Desktop) start() {
 		d.runtime = rt
 		d.mu.Unlock()
 		d.applyEnvironment(rt)
-		d.App.Settings().SetTheme(NewTheme(rt.Settings))
-		bridge.Watch(d.Bridge, rt.Config.OnChange, func(s *config.Settings) { d.App.Settings().SetTheme(NewTheme(s)) })
+		d.App.Settings().SetTheme(style.NewTheme(rt.Settings))
+		bridge.Watch(d.Bridge, rt.Config.OnChange, func(s *config.Settings) { d.App.Settings().SetTheme(style.NewTheme(s)) })
 		_ = rt.Documents(d.Bridge.Context()) // warm the PDF engine in the background
 		d.chrome = NewChrome(ChromeOptions{App: d.App, Frame: d.Frame, Bridge: d.Bridge, Runtime: rt, Quit: d.confirmedQuit, Amend: d.amend, Tray: s.tray})
 		bridge.Watch(d.Bridge, rt.OnStatus, d.onStatus)

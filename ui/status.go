@@ -15,6 +15,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // sessionWarnBefore is how long before the sign-in ends the status bar
@@ -265,7 +266,7 @@ func (s *StatusBar) Refresh() {
 		b.SetText(outboxCountText(st, n))
 		b.Show()
 	}
-	s.damaged.SetText(countOf(s.nDamaged, "damaged record", "damaged records"))
+	s.damaged.SetText(widgets.CountOf(s.nDamaged, "damaged record", "damaged records"))
 	s.damaged.Hidden = s.nDamaged == 0 || !s.haveSync
 	s.empty.Hidden = any || s.nDamaged > 0 || !s.haveSync
 
@@ -284,7 +285,7 @@ func outboxCountText(st triage.OutboxState, n int) string {
 	case triage.OutboxSending:
 		return fmt.Sprintf("%d sending", n)
 	case triage.OutboxConflict:
-		return countOf(n, "conflict", "conflicts")
+		return widgets.CountOf(n, "conflict", "conflicts")
 	case triage.OutboxFailed:
 		return fmt.Sprintf("%d failed", n)
 	}

@@ -16,7 +16,10 @@ import (
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/about"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/settings"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
+	"github.com/triagedesk/triagedesk/ui/style"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // MenuDemo is the demo's own menu (demo mode only): it simulates an e-RS
@@ -238,7 +241,7 @@ func (c *Chrome) confirmSent(u bridge.Update) {
 	}
 	if n > 0 {
 		now := c.now()
-		c.status.NoteDone(fmt.Sprintf("%s sent to e-RS at %s", countOf(n, "decision", "decisions"), clockText(now, now)))
+		c.status.NoteDone(fmt.Sprintf("%s sent to e-RS at %s", widgets.CountOf(n, "decision", "decisions"), clockText(now, now)))
 	}
 }
 
@@ -412,8 +415,8 @@ func (c *Chrome) ShowSettings() {
 	if c.covered() {
 		return
 	}
-	v := NewSettingsView(SettingsOptions{Config: c.o.Runtime.Config, Bridge: c.o.Bridge, OnApplied: c.applySettings, OnClose: c.closeScreen})
-	c.o.Frame.ShowPage(ScreenSettings, v.Object())
+	v := settings.NewView(settings.Options{Config: c.o.Runtime.Config, Bridge: c.o.Bridge, OnApplied: c.applySettings, OnClose: c.closeScreen})
+	c.o.Frame.ShowPage(settings.Screen, v.Object())
 }
 
 // ShowAbout opens the About screen.
@@ -431,7 +434,7 @@ func (c *Chrome) ShowAbout() {
 }
 
 // myScreens are the screens the chrome opens over the main view.
-var myScreens = map[string]bool{ScreenOutbox: true, ScreenAudit: true, ScreenSettings: true, about.Screen: true, ScreenSignIn: true}
+var myScreens = map[string]bool{ScreenOutbox: true, ScreenAudit: true, settings.Screen: true, about.Screen: true, ScreenSignIn: true}
 
 func (c *Chrome) closeScreen() {
 	if myScreens[c.o.Frame.Screen()] {
@@ -452,7 +455,7 @@ func (c *Chrome) closeScreens() {
 // applySettings applies changed settings at once: theme and text size,
 // and the engine's sync interval and prefetch.
 func (c *Chrome) applySettings(s *config.Settings) {
-	c.o.App.Settings().SetTheme(NewTheme(s))
+	c.o.App.Settings().SetTheme(style.NewTheme(s))
 	c.status.Refresh()
 	if c.ws == nil || !c.ws.CanSync() {
 		return
@@ -489,7 +492,7 @@ func (c *Chrome) MakeAvailableOffline() {
 		case n == 0:
 			c.status.NoteDone("Everything on the worklist is available offline")
 		case a.SyncStatus().State != app.SyncOnline:
-			c.status.NoteDone(fmt.Sprintf("%s will start when e-RS can be reached", countOf(n, "download", "downloads")))
+			c.status.NoteDone(fmt.Sprintf("%s will start when e-RS can be reached", widgets.CountOf(n, "download", "downloads")))
 		}
 	})
 }

@@ -19,22 +19,14 @@ import (
 	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 )
 
-// loopBridge returns a Bridge whose posts run when the test pumps the Loop,
-// so widgets are only touched from the test goroutine.
-func loopBridge(t *testing.T) (*bridge.Bridge, *bridge.Loop) {
-	t.Helper()
-	loop := bridge.NewLoop()
-	b := bridge.New(bridge.Options{Post: loop.Post, Interval: 10 * time.Millisecond})
-	t.Cleanup(b.Close)
-	return b, loop
-}
+// loopBridge returns a Bridge whose posts run when the test pumps the Loop
+// (uitest.LoopBridge).
+func loopBridge(t *testing.T) (*bridge.Bridge, *bridge.Loop) { t.Helper(); return uitest.LoopBridge(t) }
 
-// pumpUntil pumps the loop until cond holds, failing the test after wait.
+// pumpUntil pumps the loop until cond holds (uitest.PumpUntil).
 func pumpUntil(t *testing.T, loop *bridge.Loop, wait time.Duration, what string, cond func() bool) {
 	t.Helper()
-	if !loop.RunUntil(wait, cond) {
-		t.Fatalf("timed out after %v waiting for %s", wait, what)
-	}
+	uitest.PumpUntil(t, loop, wait, what, cond)
 }
 
 // demoRuntimeOptions are app.Options for a demo Runtime in a temporary

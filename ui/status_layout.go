@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"strconv"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -21,14 +20,6 @@ func clockText(t, now time.Time) string {
 		return lt.Format("15:04")
 	}
 	return lt.Format("02 Jan 15:04")
-}
-
-// countOf writes "1 decision" / "3 decisions".
-func countOf(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
 }
 
 // panelBox sets obj on a tinted panel, to group related lines.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // RequestQuit is the clinician's way out (File → Quit, Ctrl+Q, the
@@ -59,7 +60,7 @@ func (c *Chrome) RequestQuit() {
 // unsentQuitText is the warning before quitting with n decisions not yet
 // in e-RS; kept says whether they survive Triage Desk closing.
 func unsentQuitText(n int, kept bool) string {
-	head := countOf(n, "decision has", "decisions have") + " not reached e-RS yet."
+	head := widgets.CountOf(n, "decision has", "decisions have") + " not reached e-RS yet."
 	if kept {
 		return head + " " + map[bool]string{true: "It is", false: "They are"}[n == 1] +
 			" kept on this computer, encrypted, and sent the next time you open Triage Desk and sign in."
@@ -74,10 +75,10 @@ func unsentQuitText(n int, kept bool) string {
 func unsentAtExitText(n int, kept bool) string {
 	if kept {
 		return fmt.Sprintf("%s not reached e-RS when Triage Desk was closed. %s kept, encrypted, and sent the next time you open Triage Desk and sign in.",
-			countOf(n, "decision had", "decisions had"), map[bool]string{true: "It is", false: "They are"}[n == 1])
+			widgets.CountOf(n, "decision had", "decisions had"), map[bool]string{true: "It is", false: "They are"}[n == 1])
 	}
 	return fmt.Sprintf("%s not reached e-RS when Triage Desk was closed, and this computer has no keychain, so %s lost. Record %s in the e-RS web application.",
-		countOf(n, "decision had", "decisions had"), map[bool]string{true: "it was", false: "they were"}[n == 1],
+		widgets.CountOf(n, "decision had", "decisions had"), map[bool]string{true: "it was", false: "they were"}[n == 1],
 		map[bool]string{true: "it", false: "them"}[n == 1])
 }
 

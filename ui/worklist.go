@@ -15,6 +15,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
+	"github.com/triagedesk/triagedesk/ui/style"
 )
 
 // column is one worklist column: its heading, the triage.Column it sorts
@@ -505,9 +506,9 @@ func (wl *WorklistPanel) cellText(r *triage.Row, col int) (string, fyne.ThemeCol
 	case triage.ColumnPriority:
 		switch r.Priority {
 		case triage.PriorityTwoWeekWait:
-			return r.Priority.Label(), ColorNameTwoWeek
+			return r.Priority.Label(), style.ColorNameTwoWeek
 		case triage.PriorityUrgent:
-			return r.Priority.Label(), ColorNameUrgent
+			return r.Priority.Label(), style.ColorNameUrgent
 		}
 		return r.Priority.Label(), ""
 	case triage.ColumnType:
@@ -534,7 +535,7 @@ func (wl *WorklistPanel) cellText(r *triage.Row, col int) (string, fyne.ThemeCol
 		return formatDate(r.ReviewBy), ""
 	case triage.ColumnChanged:
 		if l := changedLabel(r.ContextStatus); l != "" {
-			return l, ColorNameUrgent
+			return l, style.ColorNameUrgent
 		}
 		return "", ""
 	case triage.ColumnLocalStatus:

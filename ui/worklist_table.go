@@ -11,6 +11,7 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
+	"github.com/triagedesk/triagedesk/ui/style"
 )
 
 // worklistTable is the virtualised table: widget.Table with the keys it
@@ -143,16 +144,16 @@ func (c *worklistCell) set(text string, badge fyne.ThemeColorName, outlined, ope
 	}
 	c.state = &st
 	if st.mark {
-		c.mark.FillColor = appColor(theme.ColorNamePrimary)
+		c.mark.FillColor = style.Color(theme.ColorNamePrimary)
 		c.mark.Show()
 	} else {
 		c.mark.Hide()
 	}
 	switch {
 	case open:
-		c.bg.FillColor = appColor(ColorNameRowSelected)
+		c.bg.FillColor = style.Color(style.ColorNameRowSelected)
 	case cursor:
-		c.bg.FillColor = appColor(ColorNameRowCursor)
+		c.bg.FillColor = style.Color(style.ColorNameRowCursor)
 	default:
 		c.bg.FillColor = color.Transparent
 	}
@@ -162,17 +163,17 @@ func (c *worklistCell) set(text string, badge fyne.ThemeColorName, outlined, ope
 		c.text.Text = text
 		c.text.TextSize = theme.CaptionTextSize()
 		if badge != "" {
-			c.badgeBg.FillColor = appColor(badge)
+			c.badgeBg.FillColor = style.Color(badge)
 			c.badgeBg.StrokeWidth = 0
-			c.text.Color = appColor(ColorNameOnBadge)
-			if badge == ColorNameUrgent {
+			c.text.Color = style.Color(style.ColorNameOnBadge)
+			if badge == style.ColorNameUrgent {
 				c.text.Color = color.Black // dark on amber reads in both themes
 			}
 		} else {
 			c.badgeBg.FillColor = color.Transparent
-			c.badgeBg.StrokeColor = appColor(theme.ColorNameForeground)
+			c.badgeBg.StrokeColor = style.Color(theme.ColorNameForeground)
 			c.badgeBg.StrokeWidth = 1
-			c.text.Color = appColor(theme.ColorNameForeground)
+			c.text.Color = style.Color(theme.ColorNameForeground)
 		}
 		c.badgeBg.Show()
 		c.text.Show()
@@ -181,16 +182,16 @@ func (c *worklistCell) set(text string, badge fyne.ThemeColorName, outlined, ope
 		c.text.Hide()
 		c.plain.Show()
 		c.plain.TextSize = theme.TextSize()
-		c.plain.Color = appColor(theme.ColorNameForeground)
+		c.plain.Color = style.Color(theme.ColorNameForeground)
 		c.plain.TextStyle = fyne.TextStyle{}
 		if decided {
 			// A decided referral's row is set apart in every column:
 			// muted and in italics (its Status badge says which way).
-			c.plain.Color = appColor(theme.ColorNamePlaceHolder)
+			c.plain.Color = style.Color(theme.ColorNamePlaceHolder)
 			c.plain.TextStyle = fyne.TextStyle{Italic: true}
 		}
 		if badge == toneDanger {
-			c.plain.Color = appColor(theme.ColorNameError)
+			c.plain.Color = style.Color(theme.ColorNameError)
 		}
 		if c.full != text || c.plain.TextStyle != c.fittedStyle {
 			c.full, c.fitted, c.fittedStyle = text, -1, c.plain.TextStyle

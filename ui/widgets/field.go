@@ -2,6 +2,8 @@
 package widgets
 
 import (
+	"strconv"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
@@ -14,4 +16,12 @@ func DetailField(name, value string) fyne.CanvasObject {
 	val := widget.NewLabel(value)
 	val.Wrapping = fyne.TextWrapWord
 	return container.NewBorder(nil, nil, container.NewGridWrap(fyne.NewSize(150, k.MinSize().Height), k), nil, val)
+}
+
+// CountOf writes "1 decision" / "3 decisions".
+func CountOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }

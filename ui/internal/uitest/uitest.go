@@ -5,11 +5,14 @@ package uitest
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/triagedesk/triagedesk/ui/bridge"
 )
 
 // Texts returns the text of every visible label, button and canvas text in
@@ -130,4 +133,22 @@ func TapButton(t *testing.T, o fyne.CanvasObject, text string) {
 		t.Fatalf("button %q is disabled", text)
 	}
 	test.Tap(b)
+}
+
+// LoopBridge returns a Bridge whose posts run when the test pumps the Loop,
+// so widgets are only touched from the test goroutine.
+func LoopBridge(t *testing.T) (*bridge.Bridge, *bridge.Loop) {
+	t.Helper()
+	loop := bridge.NewLoop()
+	b := bridge.New(bridge.Options{Post: loop.Post, Interval: 10 * time.Millisecond})
+	t.Cleanup(b.Close)
+	return b, loop
+}
+
+// PumpUntil pumps the loop until cond holds, failing the test after wait.
+func PumpUntil(t *testing.T, loop *bridge.Loop, wait time.Duration, what string, cond func() bool) {
+	t.Helper()
+	if !loop.RunUntil(wait, cond) {
+		t.Fatalf("timed out after %v waiting for %s", wait, what)
+	}
 }
