@@ -20,9 +20,9 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/atomicfile"
-	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // ScreenAudit is the audit log screen's name.
@@ -41,7 +41,7 @@ type ChooseFile func(done func(dir string, err error))
 // AuditOptions configure an AuditView.
 type AuditOptions struct {
 	// Workspace is the clinician's workspace. Required.
-	Workspace *app.App
+	Workspace *app.Workspace
 	// Bridge reads and checks the log off the UI goroutine. Required.
 	Bridge *bridge.Bridge
 	// Window shows the dialogs. Required.
@@ -63,7 +63,7 @@ type AuditView struct {
 	o   AuditOptions
 	now func() time.Time
 
-	records []store.AuditRecord // newest first
+	records []app.AuditRecord // newest first
 	table   *widget.Table
 	verify  *widget.Label
 	status  *widget.Label
@@ -80,34 +80,34 @@ var auditColumns = []struct {
 }
 
 // auditEventLabel names an audit event in plain words.
-func auditEventLabel(e store.AuditEvent) string {
+func auditEventLabel(e app.AuditEvent) string {
 	switch e {
-	case store.EventDecisionCreated:
+	case app.EventDecisionCreated:
 		return "Decision made"
-	case store.EventDecisionAmended:
+	case app.EventDecisionAmended:
 		return "Decision amended"
-	case store.EventDecisionCancelled:
+	case app.EventDecisionCancelled:
 		return "Decision cancelled"
-	case store.EventDecisionDiscarded:
+	case app.EventDecisionDiscarded:
 		return "Decision discarded"
-	case store.EventRetryRequested:
+	case app.EventRetryRequested:
 		return "Retry requested"
-	case store.EventSendResult:
+	case app.EventSendResult:
 		return "Sent to e-RS"
-	case store.EventConflictShown:
+	case app.EventConflictShown:
 		return "Conflict shown"
-	case store.EventConflictAcknowledged:
+	case app.EventConflictAcknowledged:
 		return "Conflict acknowledged"
-	case store.EventPurge:
+	case app.EventPurge:
 		return "Data removed (retention)"
-	case store.EventWipe:
+	case app.EventWipe:
 		return "Data wiped"
 	}
 	return string(e)
 }
 
 // auditCells is one record as the table shows it.
-func auditCells(r *store.AuditRecord, now time.Time) []string {
+func auditCells(r *app.AuditRecord, now time.Time) []string {
 	reason := r.ReasonCode
 	if r.Outcome != "" {
 		reason = r.Outcome.Label()
@@ -194,11 +194,11 @@ func (v *AuditView) busy() bool { return v.loading > 0 }
 
 // Reload reads the log and checks its chain off the UI goroutine.
 func (v *AuditView) Reload() {
-	st := v.o.Workspace.Store
+	st := v.o.Workspace
 	v.loading += 2
-	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) ([]store.AuditRecord, error) {
+	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) ([]app.AuditRecord, error) {
 		return st.AuditRecords(ctx, 1, 0)
-	}, func(recs []store.AuditRecord, err error) {
+	}, func(recs []app.AuditRecord, err error) {
 		v.loading--
 		if err != nil {
 			v.showStatus(triage.ErrorMessage(err), widget.DangerImportance)
@@ -208,13 +208,13 @@ func (v *AuditView) Reload() {
 		v.records = recs
 		v.table.Refresh()
 	})
-	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) (store.AuditSummary, error) {
+	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) (app.AuditSummary, error) {
 		return st.VerifyAudit(ctx)
-	}, func(sum store.AuditSummary, err error) {
+	}, func(sum app.AuditSummary, err error) {
 		v.loading--
 		if err != nil {
 			msg := "The audit log failed its check: " + triage.ErrorMessage(err)
-			var ae *store.AuditError
+			var ae *app.AuditError
 			if errors.As(err, &ae) {
 				msg += fmt.Sprintf(" (record %d: %s)", ae.Seq, ae.Problem)
 			}
@@ -222,7 +222,7 @@ func (v *AuditView) Reload() {
 			v.verify.Importance = widget.DangerImportance
 		} else {
 			v.verify.SetText(fmt.Sprintf("Audit log checked: %s, each linked to the one before. None has been changed, removed or reordered.",
-				countOf(int(sum.Records), "record", "records")))
+				widgets.CountOf(int(sum.Records), "record", "records")))
 			v.verify.Importance = widget.SuccessImportance
 		}
 		v.verify.Refresh()
@@ -263,7 +263,7 @@ func (v *AuditView) confirmExport() {
 // export writes the log (oldest first) as a new owner-only file called
 // name (or name (2)...) in dir, off the UI goroutine.
 func (v *AuditView) export(dir, name string) {
-	st := v.o.Workspace.Store
+	st := v.o.Workspace
 	v.loading++
 	type saved struct {
 		n    int
@@ -287,7 +287,7 @@ func (v *AuditView) export(dir, name string) {
 			return
 		}
 		v.showStatus(fmt.Sprintf("Saved %s to %s. It identifies patients: delete it when you no longer need it.",
-			countOf(r.n, "record", "records"), r.path), widget.WarningImportance)
+			widgets.CountOf(r.n, "record", "records"), r.path), widget.WarningImportance)
 	})
 }
 
@@ -316,7 +316,7 @@ func rfc3339(t time.Time) string {
 // WriteAuditCSV writes audit records as CSV with a header line, one record
 // a line, times in RFC 3339. Cells a spreadsheet would read as a formula
 // are prefixed with an apostrophe. Errors: w's.
-func WriteAuditCSV(w io.Writer, recs []store.AuditRecord) error {
+func WriteAuditCSV(w io.Writer, recs []app.AuditRecord) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(auditCSVHeader); err != nil {
 		return fmt.Errorf("write audit csv: %w", err)

@@ -14,7 +14,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 )
 
 // TestAuditViewListsVerifiesAndExports: the audit log lists the
@@ -28,12 +29,12 @@ func TestAuditViewListsVerifiesAndExports(t *testing.T) {
 	ctx := context.Background()
 	refs := bookedReferrals(t, a)
 	acceptReferral(t, a, refs[0])
-	if _, err := a.Engine.SyncOnce(ctx, nil); err != nil {
+	if _, err := apptest.Engine(a).SyncOnce(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	acceptReferral(t, a, refs[1])
 	changeInERS(t, rt, refs[1])
-	if _, err := a.Engine.SyncOnce(ctx, nil); err != nil {
+	if _, err := apptest.Engine(a).SyncOnce(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 
@@ -64,10 +65,10 @@ func TestAuditViewListsVerifiesAndExports(t *testing.T) {
 	if !strings.HasPrefix(v.verify.Text, "Audit log checked: ") || !strings.Contains(v.verify.Text, "None has been changed, removed or reordered") {
 		t.Fatalf("verify says %q", v.verify.Text)
 	}
-	var sent *store.AuditRecord
+	var sent *app.AuditRecord
 	for i := range v.records {
 		r := &v.records[i]
-		if r.Event == store.EventSendResult && r.UBRN == refs[0] && r.RequestID != "" {
+		if r.Event == app.EventSendResult && r.UBRN == refs[0] && r.RequestID != "" {
 			sent = r
 		}
 	}
@@ -118,7 +119,7 @@ func TestAuditViewListsVerifiesAndExports(t *testing.T) {
 	}
 	found := false
 	for _, r := range rows[1:] {
-		if r[3] == string(store.EventSendResult) && r[9] == refs[0] && r[17] == sent.RequestID {
+		if r[3] == string(app.EventSendResult) && r[9] == refs[0] && r[17] == sent.RequestID {
 			found = true
 		}
 	}
@@ -132,9 +133,9 @@ func TestAuditViewListsVerifiesAndExports(t *testing.T) {
 func TestAuditCSVNeutralisesFormulas(t *testing.T) {
 	var buf bytes.Buffer
 	cells := []string{"=HYPERLINK(\"x\")", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", "\n=cmd|' /C calc'!A0", ";=1+1"}
-	var recs []store.AuditRecord
+	var recs []app.AuditRecord
 	for i, c := range cells {
-		recs = append(recs, store.AuditRecord{Seq: uint64(i + 1), Event: store.EventPurge, Note: c})
+		recs = append(recs, app.AuditRecord{Seq: uint64(i + 1), Event: app.EventPurge, Note: c})
 	}
 	if err := WriteAuditCSV(&buf, recs); err != nil {
 		t.Fatal(err)

@@ -21,12 +21,11 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/document"
-	"github.com/triagedesk/triagedesk/internal/engine"
-	"github.com/triagedesk/triagedesk/internal/erssandbox"
-	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/style"
 )
 
 // benchProfiles caches the populated profiles by size across benchmark
@@ -71,7 +70,7 @@ func cachedProfile(b testing.TB, n int, bigCRI bool) benchProfile {
 	// Some synthetic referrals are in other states or lists: generate
 	// enough for n on Referrals for Review (the sandbox's most is 10,000).
 	o.DemoReferrals = min(10_000, n*6/5)
-	o.EngineTuning = func(c *engine.Config) { c.NoPrefetch = true }
+	o.EngineTuning = func(c *apptest.EngineConfig) { c.NoPrefetch = true }
 	rt, err := app.Start(ctx, o)
 	if err != nil {
 		b.Fatal(err)
@@ -84,13 +83,13 @@ func cachedProfile(b testing.TB, n int, bigCRI bool) benchProfile {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := ws.Engine.RefreshReferenceData(ctx); err != nil {
+	if err := apptest.Engine(ws).RefreshReferenceData(ctx); err != nil {
 		b.Fatal(err)
 	}
 	// The worklist as A008 gives it (e-RS, and the sandbox, refuse one
 	// response this large unless filtered by service, so it is stored
 	// directly), at most n items.
-	items := ws.Sandbox.Worklist(triage.ListReferralsForReview, erssandbox.ProviderODS)
+	items := apptest.Sandbox(ws.Runtime()).Worklist(triage.ListReferralsForReview, apptest.ProviderODS)
 	if len(items) < n {
 		// Pessimistically, every cached referral on the worklist: the
 		// sandbox's referrals in other states join it.
@@ -98,19 +97,19 @@ func cachedProfile(b testing.TB, n int, bigCRI bool) benchProfile {
 		for _, it := range items {
 			on[it.UBRN] = true
 		}
-		for _, r := range ws.Sandbox.Referrals(func(r triage.Referral) bool { return !on[r.UBRN] }) {
+		for _, r := range apptest.Sandbox(ws.Runtime()).Referrals(func(r triage.Referral) bool { return !on[r.UBRN] }) {
 			items = append(items, triage.WorklistItem{List: triage.ListReferralsForReview, UBRN: r.UBRN, NHSNumber: r.NHSNumber,
 				Priority: r.Priority, Specialty: r.Specialty, Service: r.Service, Type: r.Type, PathwayStart: r.PathwayStart,
 				ClinicalInfoFirstSubmitted: r.ClinicalInfoFirstSubmitted, ClinicalInfoLastUpdated: r.ClinicalInfoLastUpdated, Version: r.Version})
 		}
 	}
-	snap := store.WorklistSnapshot{List: triage.ListReferralsForReview, AsOf: time.Now(), Items: items[:min(n, len(items))]}
-	if err := ws.Store.PutWorklist(ctx, snap); err != nil {
+	snap := apptest.WorklistSnapshot{List: triage.ListReferralsForReview, AsOf: time.Now(), Items: items[:min(n, len(items))]}
+	if err := apptest.Store(ws).PutWorklist(ctx, snap); err != nil {
 		b.Fatal(err)
 	}
 	// Every referral's details, as prefetching leaves them (for 10,000,
 	// also those not on the worklist).
-	refs := ws.Sandbox.Referrals(func(triage.Referral) bool { return true })
+	refs := apptest.Sandbox(ws.Runtime()).Referrals(func(triage.Referral) bool { return true })
 	if n < len(refs) {
 		on := map[string]bool{}
 		for _, it := range snap.Items {
@@ -120,14 +119,14 @@ func cachedProfile(b testing.TB, n int, bigCRI bool) benchProfile {
 	}
 	now := time.Now()
 	for _, ref := range refs {
-		if err := ws.Store.PutReferral(ctx, store.CachedReferral{Referral: ref, FetchedAt: now, ServerTime: snap.AsOf}); err != nil {
+		if err := apptest.Store(ws).PutReferral(ctx, app.CachedReferral{Referral: ref, FetchedAt: now, ServerTime: snap.AsOf}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	p.referral = len(refs)
 	if bigCRI {
 		p.bigCRI = snap.Items[0].UBRN
-		if err := ws.Store.PutDocument(ctx, p.bigCRI, store.DocumentMeta{ID: engine.CRIDocumentID, Kind: store.DocumentCRI,
+		if err := apptest.Store(ws).PutDocument(ctx, p.bigCRI, app.DocumentMeta{ID: app.CRIDocumentID, Kind: app.DocumentCRI,
 			ContentType: "application/pdf", FetchedAt: snap.AsOf}, textPDF(50)); err != nil {
 			b.Fatal(err)
 		}
@@ -176,7 +175,7 @@ func openVetting(b testing.TB, a fyne.App, p benchProfile) (*Vetting, *bridge.Lo
 func BenchmarkColdStartToPaintedWorklist(b *testing.B) {
 	p := cachedProfile(b, 5000, false)
 	a := test.NewTempApp(b)
-	a.Settings().SetTheme(NewTheme(nil))
+	a.Settings().SetTheme(style.NewTheme(nil))
 	for b.Loop() {
 		v, _, win, closeAll := openVetting(b, a, p)
 		img := win.Canvas().Capture()
@@ -212,7 +211,7 @@ func BenchmarkSelectionToCRIPage1(b *testing.B) {
 	// Only referrals with their CRI cached, in worklist order.
 	h.v.list.filter.Text = ""
 	h.v.list.all = slices.DeleteFunc(h.v.list.all, func(r triage.Row) bool { return !r.OfflineReady })
-	h.v.list.SetWorklist(app.Worklist{Rows: h.v.list.all, AsOf: h.v.list.asOf})
+	h.v.list.SetWorklist(app.ReviewList{Rows: h.v.list.all, AsOf: h.v.list.asOf})
 	ubrns = h.v.list.Rows()
 	// Warm up the PDF engine and the first layout.
 	h.v.Open(ubrns[0])
@@ -302,7 +301,7 @@ func TestRSSChild(t *testing.T) {
 	}
 	p := benchProfile{dir: dir, bigCRI: os.Getenv("TRIAGEDESK_RSS_UBRN")}
 	a := test.NewTempApp(t)
-	a.Settings().SetTheme(NewTheme(nil))
+	a.Settings().SetTheme(style.NewTheme(nil))
 	v, loop, _, closeAll := openVetting(t, a, p)
 	defer closeAll()
 	if len(v.list.all) != 10_000 {

@@ -5,7 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/triagedesk/triagedesk/internal/engine"
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/testutil"
 )
 
@@ -16,12 +17,12 @@ func TestBombCRIShowsTooLargeToDrawWithSaveACopy(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	row := h.rows()[1]
 	ctx := context.Background()
-	meta, _, err := h.ws.Store.Document(ctx, row.UBRN, engine.CRIDocumentID)
+	meta, _, err := apptest.Store(h.ws).Document(ctx, row.UBRN, app.CRIDocumentID)
 	if err != nil {
 		t.Fatalf("the synced CRI: %v", err)
 	}
 	bomb := testutil.ContentBombPDF(1 << 30)
-	if err := h.ws.Store.PutDocument(ctx, row.UBRN, meta, bomb); err != nil {
+	if err := apptest.Store(h.ws).PutDocument(ctx, row.UBRN, meta, bomb); err != nil {
 		t.Fatal(err)
 	}
 	p := h.open(row.UBRN)

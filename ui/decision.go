@@ -2,27 +2,17 @@ package ui
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"fmt"
-	"io"
-	"mime"
-	"path/filepath"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/triagedesk/triagedesk/internal/engine"
-	"github.com/triagedesk/triagedesk/internal/ers"
-	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
@@ -43,7 +33,7 @@ const (
 type decisionPanel struct {
 	p     *referralPanel
 	box   *fyne.Container
-	entry *store.Entry // the referral's latest decision, if any
+	entry *app.Entry // the referral's latest decision, if any
 
 	// triageRefused holds e-RS's A029 answer: a triage outcome may not be
 	// recorded now.
@@ -56,7 +46,7 @@ type decisionPanel struct {
 
 	// amending is the outbox decision being amended (outbox_amend.go):
 	// the form shows its inputs and confirming replaces it.
-	amending *store.Entry
+	amending *app.Entry
 	// now, when set, are the decisions e-RS takes on the referral as just
 	// read from it (an amendment): only these are offered.
 	now *[]triage.DecisionKind
@@ -194,17 +184,16 @@ func (dp *decisionPanel) actionButtons() []fyne.CanvasObject {
 // recorded now (RAS referrals), and narrows the actions.
 func (dp *decisionPanel) checkA029() {
 	r := dp.p.referral()
-	eng := dp.p.v.app.Engine
-	if r.Type != triage.ReferralTypeTriageDeferral || eng == nil || dp.p.v.sync.State != engine.StateOnline {
+	a := dp.p.v.app
+	if r.Type != triage.ReferralTypeTriageDeferral || !a.CanSync() || dp.p.v.sync.State != app.SyncOnline {
 		return
 	}
 	ubrn, version := r.UBRN, r.Version
 	bridge.Run(dp.p.v.b, dp.p.ctx, func(ctx context.Context) ([]triage.Action, error) {
-		return eng.AvailableActions(ctx, ubrn, version)
+		return a.AvailableActions(ctx, ubrn, version)
 	}, func(acts []triage.Action, err error) {
-		var ee *ers.Error
 		switch {
-		case errors.As(err, &ee) && ee.Class == ers.Conflict:
+		case app.IsVersionConflict(err):
 			// The version downloaded is no longer current in e-RS.
 			dp.triageRefused = true
 			dp.a029Note = "This referral has changed in e-RS since it was downloaded. Refresh (Ctrl+R) to see its current state before recording an outcome."
@@ -212,7 +201,7 @@ func (dp *decisionPanel) checkA029() {
 				dp.form = nil
 			}
 			dp.render()
-		case errors.Is(err, engine.ErrActionsUnknown):
+		case errors.Is(err, app.ErrActionsUnknown):
 			// e-RS would not say: every decision that fits is offered,
 			// and the clinician is told so.
 			dp.a029Note = triage.ErrorMessage(err)
@@ -270,13 +259,13 @@ func (dp *decisionPanel) statusView() fyne.CanvasObject {
 // event and redraws.
 func (dp *decisionPanel) refreshEntry() {
 	a, ubrn := dp.p.v.app, dp.p.ubrn
-	bridge.Run(dp.p.v.b, dp.p.ctx, func(ctx context.Context) (*store.Entry, error) {
-		e, err := a.Store.LatestForReferral(ctx, ubrn)
-		if errors.Is(err, store.ErrNotFound) {
+	bridge.Run(dp.p.v.b, dp.p.ctx, func(ctx context.Context) (*app.Entry, error) {
+		e, err := a.LatestForReferral(ctx, ubrn)
+		if errors.Is(err, app.ErrNotFound) {
 			return nil, nil
 		}
 		return &e, err
-	}, func(e *store.Entry, err error) {
+	}, func(e *app.Entry, err error) {
 		if err != nil {
 			return
 		}
@@ -302,9 +291,9 @@ func (dp *decisionPanel) cancelQueued() {
 			return
 		}
 		a, id := v.app, e.ID
-		bridge.Run(v.b, nil, func(ctx context.Context) (store.Entry, error) {
-			return a.Store.Cancel(ctx, id, a.Identity())
-		}, func(_ store.Entry, err error) {
+		bridge.Run(v.b, nil, func(ctx context.Context) (app.Entry, error) {
+			return a.Cancel(ctx, id)
+		}, func(_ app.Entry, err error) {
 			if err != nil {
 				dp.say(triage.ErrorMessage(err))
 				dp.refreshEntry()
@@ -476,7 +465,7 @@ func (dp *decisionPanel) keepDraft() {
 	}
 	a := v.app
 	v.b.Go(func(ctx context.Context) {
-		_ = a.Store.UpdateLocalState(ctx, ubrn, func(l *store.LocalState) error { l.Draft = &d; return nil })
+		_ = a.SaveDraft(ctx, ubrn, d)
 	})
 }
 
@@ -494,546 +483,6 @@ func (dp *decisionPanel) dropDraft() {
 	}
 	a := v.app
 	v.b.Go(func(ctx context.Context) {
-		_ = a.Store.UpdateLocalState(ctx, ubrn, func(l *store.LocalState) error { l.Draft = nil; return nil })
-	})
-}
-
-// --- the form --------------------------------------------------------------
-
-// decisionForm collects a reject, redirect or triage outcome.
-type decisionForm struct {
-	dp   *decisionPanel
-	kind triage.DecisionKind
-
-	reasons  []triage.Concept
-	reason   *widget.Select
-	outcome  *widget.RadioGroup
-	comments *keyEntry
-	counter  *widget.Label
-	marker   *widget.Label
-	pas      *widget.RadioGroup
-	priority *widget.Select
-	attach   *triage.ProviderAttachment
-	attachL  *widget.Label
-	attachB  *widget.Button
-	removeB  *widget.Button
-	prioRow  *fyne.Container
-
-	errs    map[triage.Field]*widget.Label
-	general *widget.Label
-	obj     fyne.CanvasObject
-}
-
-func newDecisionForm(dp *decisionPanel, kind triage.DecisionKind, preset *triage.Decision) *decisionForm {
-	f := &decisionForm{dp: dp, kind: kind, errs: map[triage.Field]*widget.Label{}}
-	r := dp.p.referral()
-	now := dp.p.v.now()
-	keys := func(id shortcuts.ID) string { d, _ := shortcuts.Lookup(id); return d.Bindings[0].String() }
-	errLabel := func(field triage.Field) *widget.Label {
-		l := errorText("")
-		l.Hide()
-		f.errs[field] = l
-		return l
-	}
-	f.general = errorText("")
-	f.general.Hide()
-
-	var title string
-	objs := []fyne.CanvasObject{}
-	switch kind {
-	case triage.DecisionReject:
-		title = "Reject: return to the referrer"
-		f.reasons = dp.p.data.rd.RejectReasons(now)
-		opts := make([]string, len(f.reasons))
-		for i, c := range f.reasons {
-			opts[i] = c.Display
-		}
-		f.reason = widget.NewSelect(opts, func(string) { f.updateMarker(); f.clearProblem(triage.FieldReason) })
-		f.reason.PlaceHolder = chooseReason
-		objs = append(objs, fieldLabel("Reason (required)"), f.reason, errLabel(triage.FieldReason))
-		if len(f.reasons) == 0 {
-			objs = append(objs, errorText("The list of rejection reasons has not been downloaded yet. Go online and refresh (Ctrl+R), then try again."))
-		}
-	case triage.DecisionRedirect:
-		title = "Redirect: cancel the appointment for the booking team to action"
-	case triage.DecisionReviewOutcome:
-		title = "Triage outcome"
-		f.outcome = widget.NewRadioGroup([]string{triage.OutcomeAcceptReferBookLater.Label(), triage.OutcomeReturnToReferrerWithAdvice.Label()}, func(string) {
-			f.updateMarker()
-			f.updatePriority()
-			f.clearProblem(triage.FieldOutcome)
-		})
-		f.outcome.Required = true
-		objs = append(objs, fieldLabel("Outcome (required)"), f.outcome, errLabel(triage.FieldOutcome))
-	}
-
-	f.marker = fieldLabel("")
-	f.comments = newMultiLineKeyEntry()
-	f.comments.SetMinRowsVisible(5)
-	f.counter = widget.NewLabel("")
-	f.comments.OnChanged = func(string) { f.updateCounter(); f.clearProblem(triage.FieldComments) }
-	objs = append(objs, f.marker, f.comments, f.counter, errLabel(triage.FieldComments))
-
-	if kind != triage.DecisionReviewOutcome && r.Booking() == triage.BookingIndirect {
-		f.pas = widget.NewRadioGroup([]string{pasYes, pasNo}, func(string) { f.clearProblem(triage.FieldPAS) })
-		f.pas.Required = true
-		objs = append(objs, fieldLabel("Appointment cancelled in the PAS? (required for this indirectly bookable service)"), f.pas, errLabel(triage.FieldPAS))
-	}
-	if kind == triage.DecisionRedirect || kind == triage.DecisionReviewOutcome {
-		opts := []string{keepPriority + " (" + r.Priority.Label() + ")"}
-		for _, p := range triage.Priorities {
-			if p != r.Priority {
-				opts = append(opts, "Change to "+p.Label())
-			}
-		}
-		f.priority = widget.NewSelect(opts, func(string) { f.clearProblem(triage.FieldPriority) })
-		f.priority.SetSelectedIndex(0)
-		f.prioRow = container.NewVBox(fieldLabel("Priority (optional change)"), f.priority, errLabel(triage.FieldPriority))
-		objs = append(objs, f.prioRow)
-
-		f.attachL = widget.NewLabel("No file attached (optional, up to 5 MB).")
-		f.attachL.Wrapping = fyne.TextWrapWord
-		f.attachB = widget.NewButtonWithIcon("Attach a file…", theme.ContentAddIcon(), f.chooseFile)
-		f.removeB = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), f.discardAttachment)
-		f.removeB.Hide()
-		objs = append(objs, fieldLabel("Attachment"), f.attachL, container.NewHBox(f.attachB, f.removeB), errLabel(triage.FieldAttachments))
-	}
-
-	review := widget.NewButtonWithIcon("Review and send…  ("+keys(shortcuts.Confirm)+")", theme.ConfirmIcon(), func() { dp.submit(false) })
-	review.Importance = widget.HighImportance
-	cancel := widget.NewButtonWithIcon("Cancel  (Esc)", theme.CancelIcon(), func() { dp.cancel() })
-	head := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	head.Wrapping = fyne.TextWrapWord
-	all := append([]fyne.CanvasObject{head, f.general}, objs...)
-	all = append(all, review, cancel)
-	f.obj = container.NewVBox(all...)
-
-	if preset != nil {
-		f.restore(*preset)
-	}
-	f.updateMarker()
-	f.updateCounter()
-	f.updatePriority()
-	return f
-}
-
-func fieldLabel(s string) *widget.Label {
-	l := widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	l.Wrapping = fyne.TextWrapWord
-	return l
-}
-
-// restore fills the form from a draft.
-func (f *decisionForm) restore(d triage.Decision) {
-	if f.reason != nil && d.Reason.Code != "" {
-		for _, c := range f.reasons {
-			if c.Code == d.Reason.Code {
-				f.reason.SetSelected(c.Display)
-			}
-		}
-	}
-	if f.outcome != nil && d.Outcome != "" {
-		f.outcome.SetSelected(d.Outcome.Label())
-	}
-	f.comments.SetText(d.Comments)
-	if f.pas != nil && d.AppointmentCancelledInPAS != nil {
-		if *d.AppointmentCancelledInPAS {
-			f.pas.SetSelected(pasYes)
-		} else {
-			f.pas.SetSelected(pasNo)
-		}
-	}
-	if f.priority != nil && d.NewPriority != "" {
-		f.priority.SetSelected("Change to " + d.NewPriority.Label())
-	}
-	if len(d.Attachments) > 0 && f.attachL != nil {
-		a := d.Attachments[0]
-		f.setAttachment(&a)
-	}
-}
-
-// concept returns the chosen reason.
-func (f *decisionForm) concept() (triage.Concept, bool) {
-	if f.reason == nil || f.reason.SelectedIndex() < 0 {
-		return triage.Concept{}, false
-	}
-	return f.reasons[f.reason.SelectedIndex()], true
-}
-
-// commentsRequired says whether the comments are mandatory for the choice.
-func (f *decisionForm) commentsRequired() bool {
-	switch f.kind {
-	case triage.DecisionReject:
-		c, ok := f.concept()
-		return ok && c.CommentIsMandatory
-	case triage.DecisionRedirect, triage.DecisionReviewOutcome:
-		return true
-	}
-	return false
-}
-
-// updateMarker labels the comments box with who reads it and whether it is
-// required.
-func (f *decisionForm) updateMarker() {
-	who := "Comments for the referrer"
-	switch {
-	case f.kind == triage.DecisionRedirect:
-		who = "Comments for the booking team (for example where to redirect)"
-	case f.kind == triage.DecisionReviewOutcome && f.outcome.Selected == triage.OutcomeAcceptReferBookLater.Label():
-		who = "Comments for the booking team"
-	}
-	if f.commentsRequired() {
-		if f.kind == triage.DecisionReject {
-			who += " (required for this reason) *"
-		} else {
-			who += " (required) *"
-		}
-	} else {
-		who += " (optional)"
-	}
-	f.marker.SetText(who)
-}
-
-// Marker returns the comments label as shown (tests).
-func (f *decisionForm) Marker() string { return f.marker.Text }
-
-// updateCounter shows the live character count against e-RS's limit.
-func (f *decisionForm) updateCounter() {
-	n := utf8.RuneCountInString(f.comments.Text)
-	if n > triage.MaxCommentLength {
-		f.counter.SetText(fmt.Sprintf("%d / %d characters – %d too many", n, triage.MaxCommentLength, n-triage.MaxCommentLength))
-		f.counter.Importance = widget.DangerImportance
-	} else {
-		f.counter.SetText(fmt.Sprintf("%d / %d characters", n, triage.MaxCommentLength))
-		f.counter.Importance = widget.MediumImportance
-	}
-	f.counter.Refresh()
-}
-
-// updatePriority hides the priority change where it is not allowed
-// (returning to the referrer).
-func (f *decisionForm) updatePriority() {
-	if f.prioRow == nil {
-		return
-	}
-	if f.outcome != nil && f.outcome.Selected == triage.OutcomeReturnToReferrerWithAdvice.Label() {
-		f.priority.SetSelectedIndex(0)
-		f.prioRow.Hide()
-	} else {
-		f.prioRow.Show()
-	}
-}
-
-// decision builds the decision from the form.
-func (f *decisionForm) decision() triage.Decision {
-	d := f.dp.base(f.kind)
-	d.Comments = strings.TrimSpace(f.comments.Text)
-	if c, ok := f.concept(); ok {
-		d.Reason = triage.Coding{Code: c.Code, Display: c.Display}
-		if cs, ok := f.dp.p.data.rd.System(triage.CodeSystemAppointmentCancellationReason); ok {
-			d.Reason.System = cs.URL
-		}
-	}
-	if f.outcome != nil {
-		for _, o := range []triage.ReviewOutcome{triage.OutcomeAcceptReferBookLater, triage.OutcomeReturnToReferrerWithAdvice} {
-			if f.outcome.Selected == o.Label() {
-				d.Outcome = o
-			}
-		}
-	}
-	if f.pas != nil && f.pas.Selected != "" {
-		v := f.pas.Selected == pasYes
-		d.AppointmentCancelledInPAS = &v
-	}
-	if f.priority != nil && f.priority.Visible() && f.priority.SelectedIndex() > 0 {
-		for _, p := range triage.Priorities {
-			if f.priority.Selected == "Change to "+p.Label() {
-				d.NewPriority = p
-			}
-		}
-	}
-	if f.attach != nil {
-		d.Attachments = []triage.ProviderAttachment{*f.attach}
-	}
-	return d
-}
-
-// showProblems puts each validation message beside its field.
-func (f *decisionForm) showProblems(err error) {
-	for _, l := range f.errs {
-		l.SetText("")
-		l.Hide()
-	}
-	f.general.SetText("")
-	f.general.Hide()
-	var ve *triage.ValidationError
-	if err == nil {
-		return
-	}
-	if !errors.As(err, &ve) {
-		f.general.SetText(triage.ErrorMessage(err))
-		f.general.Show()
-		return
-	}
-	var general []string
-	for _, p := range ve.Problems {
-		if l, ok := f.errs[p.Field]; ok {
-			if l.Text != "" {
-				l.SetText(l.Text + " " + p.Message)
-			} else {
-				l.SetText(p.Message)
-			}
-			l.Show()
-		} else {
-			general = append(general, p.Message)
-		}
-	}
-	if len(general) > 0 {
-		f.general.SetText(strings.Join(general, " "))
-		f.general.Show()
-	}
-}
-
-func (f *decisionForm) clearProblem(field triage.Field) {
-	if l, ok := f.errs[field]; ok && l.Visible() {
-		l.SetText("")
-		l.Hide()
-	}
-}
-
-// Problem returns the message shown beside a field (tests).
-func (f *decisionForm) Problem(field triage.Field) string {
-	if l, ok := f.errs[field]; ok && l.Visible() {
-		return l.Text
-	}
-	return ""
-}
-
-// focus puts the keyboard in the form's first field.
-func (f *decisionForm) focus() {
-	c := f.dp.p.v.frame.Window().Canvas()
-	switch {
-	case f.reason != nil:
-		c.Focus(f.reason)
-	default:
-		c.Focus(f.comments)
-	}
-}
-
-// chooseFile picks a file to attach; it is checked (≤ 5 MB) and stored in
-// the encrypted store before the decision can be queued.
-func (f *decisionForm) chooseFile() {
-	w := f.dp.p.v.frame.Window()
-	dialog.ShowFileOpen(func(rc fyne.URIReadCloser, err error) {
-		if err != nil || rc == nil {
-			return
-		}
-		name := rc.URI().Name()
-		f.attachFrom(name, rc)
-	}, w)
-}
-
-// attachFrom reads a chosen file off the UI goroutine, refuses one over
-// 5 MB, and stores it sealed under the referral before showing it.
-func (f *decisionForm) attachFrom(name string, r io.ReadCloser) {
-	v, ubrn := f.dp.p.v, f.dp.p.ubrn
-	f.attachL.SetText("Storing " + name + "…")
-	bridge.Run(v.b, f.dp.p.ctx, func(ctx context.Context) (*triage.ProviderAttachment, error) {
-		defer r.Close()
-		data, err := io.ReadAll(io.LimitReader(r, triage.MaxAttachmentSize+1))
-		if err != nil {
-			return nil, fmt.Errorf("read the file: %w", err)
-		}
-		if len(data) > triage.MaxAttachmentSize {
-			return nil, &triage.Error{Code: triage.EINVALID, Message: "“" + name + "” is larger than the 5 MB e-RS allows. Attach a smaller file."}
-		}
-		if len(data) == 0 {
-			return nil, &triage.Error{Code: triage.EINVALID, Message: "“" + name + "” is empty. Choose another file."}
-		}
-		ct := mime.TypeByExtension(strings.ToLower(filepath.Ext(name)))
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
-		id := "pa-" + randomID()
-		if err := v.app.Store.PutDocument(ctx, ubrn, store.DocumentMeta{ID: id, Kind: store.DocumentProvider, FileName: name, ContentType: ct}, data); err != nil {
-			return nil, err
-		}
-		return &triage.ProviderAttachment{LocalID: id, FileName: name, ContentType: ct, Size: int64(len(data))}, nil
-	}, func(a *triage.ProviderAttachment, err error) {
-		if err != nil {
-			f.attachL.SetText("No file attached. " + triage.ErrorMessage(err))
-			return
-		}
-		f.discardAttachment()
-		f.setAttachment(a)
-	})
-}
-
-func (f *decisionForm) setAttachment(a *triage.ProviderAttachment) {
-	f.attach = a
-	f.attachL.SetText(a.FileName + " · " + fileTypeLabel(a.ContentType) + " · " + formatSize(a.Size) + " (stored encrypted; sent with the decision)")
-	f.removeB.Show()
-	f.clearProblem(triage.FieldAttachments)
-}
-
-// discardAttachment removes the attached file (and its stored copy).
-func (f *decisionForm) discardAttachment() {
-	if f.attach == nil {
-		return
-	}
-	v, ubrn, id := f.dp.p.v, f.dp.p.ubrn, f.attach.LocalID
-	f.attach = nil
-	if f.attachL != nil {
-		f.attachL.SetText("No file attached (optional, up to 5 MB).")
-		f.removeB.Hide()
-	}
-	v.b.Go(func(ctx context.Context) { _ = v.app.Store.DeleteDocument(ctx, ubrn, id) })
-}
-
-func randomID() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// --- the confirm step ------------------------------------------------------
-
-// confirmStep shows exactly what will be sent and for which patient, and
-// queues it on confirmation.
-type confirmStep struct {
-	dp      *decisionPanel
-	d       triage.Decision
-	dlg     *dialog.CustomDialog
-	err     *widget.Label
-	buttons []*widget.Button
-	queued  bool
-	body    fyne.CanvasObject
-}
-
-func newConfirmStep(dp *decisionPanel, d triage.Decision) *confirmStep {
-	c := &confirmStep{dp: dp, d: d}
-	r := dp.p.referral()
-	rows := [][2]string{
-		{"Patient NHS number", triage.FormatNHSNumber(r.NHSNumber)},
-		{"UBRN", formatUBRN(r.UBRN)},
-		{"Referral", r.Priority.Label() + " · " + r.Type.Label() + " · " + r.Specialty.Label() + " · " + r.Service.Label()},
-		{"Decision", d.Summary() + " (e-RS " + d.Kind.Operation() + ")"},
-	}
-	if d.Kind == triage.DecisionReviewOutcome {
-		rows[3][1] = "Triage outcome: " + d.Outcome.Label() + " (e-RS A028)"
-	}
-	if d.Kind != triage.DecisionAccept {
-		com := d.Comments
-		if com == "" {
-			com = "(none)"
-		}
-		rows = append(rows, [2]string{"Comments", com})
-	}
-	if d.AppointmentCancelledInPAS != nil {
-		v := "No"
-		if *d.AppointmentCancelledInPAS {
-			v = "Yes"
-		}
-		rows = append(rows, [2]string{"Appointment cancelled in PAS", v})
-	}
-	if d.NewPriority != "" {
-		rows = append(rows, [2]string{"New priority", d.NewPriority.Label() + " (was " + r.Priority.Label() + ")"})
-	}
-	for _, a := range d.Attachments {
-		rows = append(rows, [2]string{"Attachment", a.FileName + " · " + formatSize(a.Size)})
-	}
-	grid := container.New(layout.NewFormLayout())
-	for _, row := range rows {
-		k := widget.NewLabelWithStyle(row[0], fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
-		v := widget.NewLabel(row[1])
-		v.Wrapping = fyne.TextWrapWord
-		grid.Objects = append(grid.Objects, k, v)
-	}
-	note := "It is queued now and sent to e-RS as soon as Triage Desk can. You can cancel it until it is sent."
-	if d.Kind == triage.DecisionAccept {
-		note += " Once sent, an acceptance cannot be undone."
-	}
-	n := widget.NewLabel(note)
-	n.Wrapping = fyne.TextWrapWord
-	c.err = errorText("")
-	c.err.Hide()
-	c.body = container.NewVBox(grid, widget.NewSeparator(), n, c.err)
-
-	back := widget.NewButtonWithIcon("Back  (Esc)", theme.NavigateBackIcon(), c.close)
-	keyText := func(id shortcuts.ID) string { d, _ := shortcuts.Lookup(id); return d.Bindings[0].String() }
-	send := widget.NewButtonWithIcon("Queue decision  ("+keyText(shortcuts.Confirm)+")", theme.ConfirmIcon(), func() { c.queue(false) })
-	send.Importance = widget.HighImportance
-	next := widget.NewButtonWithIcon("Queue and open next  ("+keyText(shortcuts.ConfirmAndNext)+")", theme.MediaSkipNextIcon(), func() { c.queue(true) })
-	c.buttons = []*widget.Button{back, send, next}
-	w := dp.p.v.frame.Window()
-	c.dlg = dialog.NewCustomWithoutButtons("Send this decision to e-RS?", container.NewPadded(c.body), w)
-	c.dlg.SetButtons([]fyne.CanvasObject{back, next, send})
-	c.dlg.SetOnClosed(func() {
-		if dp.confirm == c {
-			dp.confirm = nil
-		}
-	})
-	c.dlg.Show()
-	width := min(w.Canvas().Size().Width-40, 720)
-	c.dlg.Resize(fyne.NewSize(width, 100))
-	c.dlg.Resize(fyne.NewSize(width, c.dlg.MinSize().Height))
-	w.Canvas().Unfocus()
-	return c
-}
-
-// close goes back to the form without sending.
-func (c *confirmStep) close() {
-	c.dp.confirm = nil
-	c.dlg.Hide()
-}
-
-// queue writes the decision to the outbox (off the UI goroutine: it waits
-// for the disk), then shows it queued and, with next, opens the next
-// referral.
-func (c *confirmStep) queue(next bool) {
-	if c.queued {
-		return
-	}
-	c.queued = true
-	for _, b := range c.buttons {
-		b.Disable()
-	}
-	dp := c.dp
-	v, ubrn, d := dp.p.v, dp.p.ubrn, c.d
-	a := v.app
-	amend := dp.amending
-	bridge.Run(v.b, nil, func(ctx context.Context) (store.Entry, error) {
-		var en store.Entry
-		var err error
-		if amend != nil {
-			en, err = a.Amend(ctx, amend.ID, d)
-		} else {
-			en, err = a.Decide(ctx, d)
-		}
-		if err == nil {
-			_ = a.Store.UpdateLocalState(ctx, ubrn, func(l *store.LocalState) error { l.Draft = nil; return nil })
-		}
-		return en, err
-	}, func(en store.Entry, err error) {
-		if err != nil {
-			c.queued = false
-			for _, b := range c.buttons {
-				b.Enable()
-			}
-			c.err.SetText("Not queued: " + triage.ErrorMessage(err))
-			c.err.Show()
-			return
-		}
-		delete(v.drafts, ubrn)
-		dp.p.data.view.Local.Draft = nil
-		dp.form = nil
-		dp.amending = nil
-		dp.entry = &en
-		c.close()
-		v.list.SetLocalStatus(ubrn, triage.LocalStatusOf(en.State))
-		dp.render()
-		if next {
-			v.openNext(ubrn)
-		}
+		_ = a.ClearDraft(ctx, ubrn)
 	})
 }

@@ -1,11 +1,14 @@
 // Package ui is Triage Desk's user interface, built with Fyne: the main
 // window with the worklist and the open referral, and the screens around it.
 //
-// It is the only package besides cmd/triagedesk that imports Fyne, and it
-// never imports fyne.io/fyne/v2/app, so every screen can be tested headless
-// with Fyne's test driver. Background work reaches widgets only through the
-// bridge package (ui/bridge), the single place that calls fyne.Do; every
-// shortcut is defined in ui/shortcuts.
+// Only ui and its sub-packages import Fyne, and only ui/fyneapp (for
+// cmd/triagedesk) imports fyne.io/fyne/v2/app, so every screen can be
+// tested headless with Fyne's test driver. The UI reaches Triage Desk's
+// services only through internal/app (Runtime and the workspace's
+// methods), never the store, engine, e-RS client, sign-in or sandbox
+// directly; internal/archtest enforces it. Background work reaches
+// widgets only through the bridge package (ui/bridge), the single place
+// that calls fyne.Do; every shortcut is defined in ui/shortcuts.
 //
 // # The window frame
 //
@@ -36,8 +39,8 @@
 //
 // # The vetting window
 //
-// NewVetting builds the main view for an open workspace (*app.App): the
-// Worklist on the left (a virtualised widget.Table sorted and filtered with
+// NewVetting builds the main view for an open workspace (*app.Workspace): the
+// WorklistPanel on the left (a virtualised widget.Table sorted and filtered with
 // triage.FilterSort, one row refreshed per engine event) and, once a
 // referral is opened, its panel on the right: the header card, the CRI
 // viewer (pages drawn off the UI goroutine at the canvas scale, cancelled

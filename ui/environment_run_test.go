@@ -11,8 +11,8 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/config"
-	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 )
 
@@ -22,7 +22,7 @@ import (
 func TestNHSSandboxOpensTheWorklistWithoutSignIn(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sb, err := erssandbox.Start(ctx, erssandbox.Config{Referrals: 8})
+	sb, err := apptest.StartSandbox(ctx, apptest.SandboxConfig{Referrals: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestNHSSandboxOpensTheWorklistWithoutSignIn(t *testing.T) {
 	if sawSignIn {
 		t.Error("a sign-in screen was shown for an environment without sign-in")
 	}
-	if id := d.Runtime().Status().Identity; id.SDSUserID != erssandbox.UserClinician || id.ODS != erssandbox.ProviderODS {
+	if id := d.Runtime().Status().Identity; id.SDSUserID != apptest.UserClinician || id.ODS != apptest.ProviderODS {
 		t.Errorf("working as %+v", id)
 	}
 	if b := joined(d.Frame.bannerBox); !strings.Contains(b, "TEST ENVIRONMENT: nhs-sandbox") || strings.Contains(b, "demo") {

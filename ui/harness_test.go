@@ -16,9 +16,11 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/document"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/style"
 )
 
 // tmpRoot holds what the package's tests share: pdfCache, one PDF-engine
@@ -46,7 +48,7 @@ func TestMain(m *testing.M) {
 type harness struct {
 	t     testing.TB
 	rt    *app.Runtime
-	ws    *app.App
+	ws    *app.Workspace
 	loop  *bridge.Loop
 	b     *bridge.Bridge
 	win   fyne.Window
@@ -86,12 +88,12 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 		t.Fatalf("open workspace: %v", err)
 	}
 	if !o.noSync {
-		if _, err := h.ws.Engine.SyncOnce(ctx, nil); err != nil {
+		if _, err := apptest.Engine(h.ws).SyncOnce(ctx, nil); err != nil {
 			t.Fatalf("sync: %v", err)
 		}
 	}
 	h.b = bridge.New(bridge.Options{Post: h.loop.Post})
-	a.Settings().SetTheme(NewTheme(nil))
+	a.Settings().SetTheme(style.NewTheme(nil))
 	h.win, h.frame = NewShellWindow(a, ShellOptions{Demo: true, Environment: "demo"})
 	h.win.Resize(fyne.NewSize(1600, 1000))
 	h.v = NewVetting(h.frame, h.b, h.ws, a.Preferences())
@@ -205,7 +207,7 @@ func (h *harness) booked(indirect bool) triage.Row {
 		if r.Type != triage.ReferralTypeAppointment || r.Local != triage.LocalNone {
 			return false
 		}
-		ref, err := h.ws.Store.Referral(context.Background(), r.UBRN)
+		ref, err := apptest.Store(h.ws).Referral(context.Background(), r.UBRN)
 		return err == nil && (ref.Referral.Booking() == triage.BookingIndirect) == indirect
 	})
 }

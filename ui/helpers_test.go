@@ -5,47 +5,14 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
-	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 )
 
 // texts returns the text of every visible label, button and canvas text in
-// the object tree, in order: what a screen says, for tests and for the
-// plain-text summaries of panels.
-func texts(o fyne.CanvasObject) []string {
-	var out []string
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if o == nil || !o.Visible() {
-			return
-		}
-		switch v := o.(type) {
-		case *widget.Label:
-			out = append(out, v.Text)
-			return
-		case *canvas.Text:
-			out = append(out, v.Text)
-			return
-		case *widget.Button:
-			out = append(out, v.Text)
-			return
-		case *widget.Check:
-			out = append(out, v.Text)
-			return
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			r := test.WidgetRenderer(v)
-			for _, c := range r.Objects() {
-				walk(c)
-			}
-		}
-	}
-	walk(o)
-	return out
-}
+// the object tree, in order (uitest.Texts).
+func texts(o fyne.CanvasObject) []string { return uitest.Texts(o) }
 
 // AsOfText returns the "data as of" text as shown.
 func (p *referralPanel) AsOfText() string { return strings.Join(texts(p.asOf), "") }

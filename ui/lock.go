@@ -13,8 +13,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
-	"github.com/triagedesk/triagedesk/internal/auth"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // activityWatcher wraps the window's content and reports the clinician's
@@ -120,7 +120,7 @@ func watchActivity(f *Frame, b *bridge.Bridge, poll time.Duration, touch func())
 func signInNeededText(st app.Status, unsent int) string {
 	msg := "Your NHS sign-in has ended, so nothing is sent to e-RS or downloaded. Everything already downloaded can still be read, and decisions are kept"
 	if unsent > 0 {
-		msg += fmt.Sprintf(": %s will be sent after you sign in again.", countOf(unsent, "decision", "decisions"))
+		msg += fmt.Sprintf(": %s will be sent after you sign in again.", widgets.CountOf(unsent, "decision", "decisions"))
 	} else {
 		msg += " and sent after you sign in again."
 	}
@@ -130,12 +130,12 @@ func signInNeededText(st app.Status, unsent int) string {
 // signOut asks before signing out: when decisions have not reached e-RS it
 // says how many and offers to keep them for the next sign-in (the default)
 // or, explicitly, to discard them; then it calls Logout.
-func signOut(w fyne.Window, b *bridge.Bridge, rt *app.Runtime, done func(auth.LogoutReport, error)) {
+func signOut(w fyne.Window, b *bridge.Bridge, rt *app.Runtime, done func(app.LogoutReport, error)) {
 	bridge.Run(b, nil, func(ctx context.Context) (int, error) {
 		return rt.UnsentCount(ctx, "")
 	}, func(unsent int, err error) {
 		logout := func(discard bool) {
-			bridge.Run(b, nil, func(ctx context.Context) (auth.LogoutReport, error) {
+			bridge.Run(b, nil, func(ctx context.Context) (app.LogoutReport, error) {
 				return rt.Logout(ctx, discard)
 			}, done)
 		}
@@ -154,7 +154,7 @@ func signOut(w fyne.Window, b *bridge.Bridge, rt *app.Runtime, done func(auth.Lo
 			d.Show()
 			return
 		}
-		what := countOf(unsent, "decision has", "decisions have")
+		what := widgets.CountOf(unsent, "decision has", "decisions have")
 		body := widget.NewLabel(fmt.Sprintf("%s not reached e-RS yet.\n\n"+
 			"If you sign out now, %s kept on this computer, encrypted, and sent after you next sign in here. "+
 			"To send them first, stay signed in until the outbox is empty.", what, map[bool]string{true: "it is", false: "they are"}[unsent == 1]))
@@ -163,11 +163,11 @@ func signOut(w fyne.Window, b *bridge.Bridge, rt *app.Runtime, done func(auth.Lo
 		keep := widget.NewButton("Sign out and keep them", func() { dlg.Hide(); logout(false) })
 		stay := widget.NewButton("Stay signed in", func() { dlg.Hide() })
 		stay.Importance = widget.HighImportance
-		discard := widget.NewButtonWithIcon(fmt.Sprintf("Discard %s and sign out…", countOf(unsent, "decision", "decisions")), theme.DeleteIcon(), func() {
+		discard := widget.NewButtonWithIcon(fmt.Sprintf("Discard %s and sign out…", widgets.CountOf(unsent, "decision", "decisions")), theme.DeleteIcon(), func() {
 			dlg.Hide()
 			c := dialog.NewConfirm("Discard unsent decisions?",
 				fmt.Sprintf("%s will never be sent to e-RS and will be deleted from this computer. The referrals stay as e-RS has them. This cannot be undone.",
-					countOf(unsent, "decision", "decisions")),
+					widgets.CountOf(unsent, "decision", "decisions")),
 				func(ok bool) {
 					if ok {
 						logout(true)

@@ -11,9 +11,10 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/triagedesk/triagedesk/internal/engine"
+	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // bannerStrip is a banner: an icon, a sentence and its actions, on a tint
@@ -42,7 +43,7 @@ type OfflineBanner struct {
 	// the button.
 	OnTryNow func()
 
-	sync   engine.SyncStatus
+	sync   app.SyncStatus
 	queued int
 	label  *widget.Label
 }
@@ -76,14 +77,14 @@ func (o *OfflineBanner) Apply(u bridge.Update) {
 }
 
 // Set sets the engine's status and queued count (when a workspace opens).
-func (o *OfflineBanner) Set(st engine.SyncStatus, queued int) {
+func (o *OfflineBanner) Set(st app.SyncStatus, queued int) {
 	o.sync, o.queued = st, queued
 	o.Refresh()
 }
 
 // Clear removes the banner (the workspace closed).
 func (o *OfflineBanner) Clear() {
-	o.sync = engine.SyncStatus{}
+	o.sync = app.SyncStatus{}
 	o.Refresh()
 }
 
@@ -100,7 +101,7 @@ func (o *OfflineBanner) Text() string {
 
 // Refresh shows, updates or removes the banner.
 func (o *OfflineBanner) Refresh() {
-	if o.sync.State != engine.StateOffline {
+	if o.sync.State != app.SyncOffline {
 		o.frame.SetBanner(BannerOffline, nil)
 		o.label = nil
 		return
@@ -120,14 +121,14 @@ func (o *OfflineBanner) Refresh() {
 }
 
 // offlineText is the offline banner's sentence.
-func offlineText(st engine.SyncStatus, queued int, now time.Time) string {
+func offlineText(st app.SyncStatus, queued int, now time.Time) string {
 	last := "Triage Desk has not synced with e-RS on this computer yet."
 	if !st.LastSuccess.IsZero() {
 		last = "Last successful sync at " + clockText(st.LastSuccess, now) + "."
 	}
 	then := "decisions you make are kept and sent when the connection returns."
 	if queued > 0 {
-		then = fmt.Sprintf("your %s will be sent when the connection returns.", countOf(queued, "queued decision", "queued decisions"))
+		then = fmt.Sprintf("your %s will be sent when the connection returns.", widgets.CountOf(queued, "queued decision", "queued decisions"))
 	}
 	return "Offline: Triage Desk cannot reach e-RS. " + last + " Everything already downloaded can still be read, and " + then
 }

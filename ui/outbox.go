@@ -4,17 +4,14 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
-	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 )
@@ -53,7 +50,7 @@ func FilterFor(st triage.OutboxState) OutboxFilter {
 	return OutboxAll
 }
 
-func (f OutboxFilter) match(en *store.Entry) bool {
+func (f OutboxFilter) match(en *app.Entry) bool {
 	switch f {
 	case OutboxNeedsAttention:
 		return en.State == triage.OutboxConflict || en.State == triage.OutboxFailed
@@ -68,15 +65,15 @@ func (f OutboxFilter) match(en *store.Entry) bool {
 // OutboxOptions configure an OutboxView.
 type OutboxOptions struct {
 	// Workspace is the clinician's open workspace. Required.
-	Workspace *app.App
+	Workspace *app.Workspace
 	// Bridge runs store operations off the UI goroutine. Required.
 	Bridge *bridge.Bridge
 	// Window shows the confirmation dialogs. Required.
 	Window fyne.Window
 	// Amend reopens the decision form with the entry's inputs (the vetting
 	// window provides it); confirming the form replaces the entry with
-	// app.App.Amend. Nil hides Amend.
-	Amend func(en store.Entry)
+	// app.Workspace.Amend. Nil hides Amend.
+	Amend func(en app.Entry)
 	// OnClose leaves the outbox (back to the worklist). Nil hides the
 	// button.
 	OnClose func()
@@ -95,8 +92,8 @@ type OutboxView struct {
 	now func() time.Time
 
 	filter   OutboxFilter
-	all      []store.Entry
-	rows     []store.Entry
+	all      []app.Entry
+	rows     []app.Entry
 	selected string // entry id
 	shown    map[string]bool
 
@@ -239,7 +236,7 @@ func (v *OutboxView) SetFilter(f OutboxFilter) {
 // or under All otherwise).
 func (v *OutboxView) Select(id string) {
 	v.selected = id
-	if !slices.ContainsFunc(v.rows, func(e store.Entry) bool { return e.ID == id }) {
+	if !slices.ContainsFunc(v.rows, func(e app.Entry) bool { return e.ID == id }) {
 		v.SetFilter(OutboxAll)
 	}
 	v.applyFilter()
@@ -266,10 +263,10 @@ func (v *OutboxView) Reload() {
 		return
 	}
 	v.loading = true
-	st := v.o.Workspace.Store
-	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) ([]store.Entry, error) {
-		return st.Entries(ctx, store.EntryFilter{})
-	}, func(es []store.Entry, err error) {
+	st := v.o.Workspace
+	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) ([]app.Entry, error) {
+		return st.Entries(ctx, app.EntryFilter{})
+	}, func(es []app.Entry, err error) {
 		v.loading = false
 		if err != nil {
 			v.showError(err)
@@ -314,7 +311,7 @@ func (v *OutboxView) applyFilter() {
 	v.empty.SetText(emptyOutboxText(v.filter))
 	v.empty.Hidden = len(v.rows) > 0
 	v.table.Refresh()
-	row := slices.IndexFunc(v.rows, func(e store.Entry) bool { return e.ID == v.selected })
+	row := slices.IndexFunc(v.rows, func(e app.Entry) bool { return e.ID == v.selected })
 	if row >= 0 {
 		v.table.Select(widget.TableCellID{Row: row, Col: 0})
 	} else {
@@ -336,7 +333,7 @@ func emptyOutboxText(f OutboxFilter) string {
 }
 
 // current returns the selected entry, if listed.
-func (v *OutboxView) current() (*store.Entry, bool) {
+func (v *OutboxView) current() (*app.Entry, bool) {
 	for i := range v.rows {
 		if v.rows[i].ID == v.selected {
 			return &v.rows[i], true
@@ -346,11 +343,11 @@ func (v *OutboxView) current() (*store.Entry, bool) {
 }
 
 // entryStateLabel is the state as the outbox shows it.
-func entryStateLabel(en *store.Entry) string {
+func entryStateLabel(en *app.Entry) string {
 	return triage.OutboxLabel(en.State, en.Attempts > 0, en.Conflict != nil && en.Conflict.Acknowledged, en.ReplacedBy != "")
 }
 
-func stateImportance(en *store.Entry) widget.Importance {
+func stateImportance(en *app.Entry) widget.Importance {
 	switch en.State {
 	case triage.OutboxConflict:
 		if en.Conflict != nil && en.Conflict.Acknowledged {
@@ -365,280 +362,4 @@ func stateImportance(en *store.Entry) widget.Importance {
 		return widget.LowImportance
 	}
 	return widget.MediumImportance
-}
-
-// ubrnText groups a UBRN in fours ("0000 1234 5678").
-func ubrnText(u string) string {
-	n := strings.ReplaceAll(u, " ", "")
-	if len(n) != 12 {
-		return u
-	}
-	return n[:4] + " " + n[4:8] + " " + n[8:]
-}
-
-// detailField is a bold label and its value, for the detail panel.
-func detailField(name, value string) fyne.CanvasObject {
-	k := widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	val := widget.NewLabel(value)
-	val.Wrapping = fyne.TextWrapWord
-	return container.NewBorder(nil, nil, container.NewGridWrap(fyne.NewSize(150, k.MinSize().Height), k), nil, val)
-}
-
-// decisionLines describes the clinician's decision.
-func decisionLines(d triage.Decision) []fyne.CanvasObject {
-	out := []fyne.CanvasObject{detailField("Decision", d.Kind.Label())}
-	if d.Kind == triage.DecisionReject {
-		out = append(out, detailField("Reason", firstText(d.Reason.Display, d.Reason.Code, "–")))
-	}
-	if d.Kind == triage.DecisionReviewOutcome {
-		out = append(out, detailField("Outcome", d.Outcome.Label()))
-	}
-	if d.NewPriority != "" {
-		out = append(out, detailField("New priority", d.NewPriority.Label()))
-	}
-	out = append(out, detailField("Comments", firstText(d.Comments, "(none)")))
-	if n := len(d.Attachments); n > 0 {
-		out = append(out, detailField("Attachments", countOf(n, "file", "files")))
-	}
-	return out
-}
-
-func firstText(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func whoText(id triage.Identity) string {
-	who := firstText(id.Name, "SDS user "+id.SDSUserID)
-	if id.BusinessFunction != "" {
-		who += " as " + strings.ToLower(id.BusinessFunction.Label()) + " at " + id.ODS
-	}
-	if id.OnBehalfOf != "" {
-		who += ", on behalf of SDS user " + id.OnBehalfOf
-	}
-	return who
-}
-
-// showDetail shows the selected entry and what can be done with it.
-func (v *OutboxView) showDetail() {
-	en, ok := v.current()
-	if !ok {
-		v.detail.Objects = []fyne.CanvasObject{widget.NewLabel("Select a decision to see its details.")}
-		v.detail.Refresh()
-		return
-	}
-	now := v.now()
-	d := en.Decision
-	head := widget.NewLabelWithStyle(d.Summary()+" – referral "+ubrnText(en.UBRN), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	head.Wrapping = fyne.TextWrapWord
-	objs := []fyne.CanvasObject{head,
-		detailField("State", entryStateLabel(en)),
-		detailField("Made", fmt.Sprintf("%s %s by %s", dayText(en.CreatedAt), en.CreatedAt.Local().Format("15:04"), whoText(en.By))),
-		detailField("Attempts", fmt.Sprint(en.Attempts)),
-	}
-	if en.State == triage.OutboxQueued && !en.NextAttemptAt.IsZero() && en.NextAttemptAt.After(now) {
-		objs = append(objs, detailField("Next attempt", clockText(en.NextAttemptAt, now)))
-	}
-	if e := en.LastError; e != nil {
-		objs = append(objs, detailField("Last error", sendErrorText(e)))
-	}
-	if s := en.Sent; s != nil {
-		at := s.ServerTime
-		if at.IsZero() {
-			at = s.At
-		}
-		objs = append(objs, detailField("Sent", fmt.Sprintf("%s, e-RS request id %s; the referral is now version %d",
-			clockText(at, now), firstText(s.RequestID, "not given"), s.NewVersion)))
-	}
-	if en.State == triage.OutboxConflict && en.Conflict != nil {
-		objs = append(objs, v.conflictPanel(en))
-		v.noteShown(en)
-	} else {
-		objs = append(objs, widget.NewSeparator())
-		objs = append(objs, decisionLines(d)...)
-	}
-	if acts := v.actions(en); len(acts) > 0 {
-		objs = append(objs, container.NewHBox(acts...))
-	}
-	v.detail.Objects = objs
-	v.detail.Refresh()
-}
-
-func dayText(t time.Time) string {
-	if t.IsZero() {
-		return "–"
-	}
-	return t.Local().Format("02 Jan 2006")
-}
-
-// sendErrorText is a send error with e-RS's identifiers for support.
-func sendErrorText(e *store.SendError) string {
-	s := e.Message
-	var ids []string
-	if e.HTTPStatus != 0 {
-		ids = append(ids, fmt.Sprintf("HTTP %d", e.HTTPStatus))
-	}
-	if e.ERSCode != "" {
-		ids = append(ids, e.ERSCode)
-	}
-	if e.RequestID != "" {
-		ids = append(ids, "e-RS request id "+e.RequestID)
-	}
-	if len(ids) > 0 {
-		s += " (" + strings.Join(ids, ", ") + ")"
-	}
-	return s
-}
-
-// conflictPanel shows the decision made beside what e-RS says now.
-func (v *OutboxView) conflictPanel(en *store.Entry) fyne.CanvasObject {
-	c := en.Conflict
-	now := v.now()
-	mine := container.NewVBox(widget.NewLabelWithStyle("Your decision (not applied)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-	mine.Objects = append(mine.Objects, decisionLines(en.Decision)...)
-	mine.Objects = append(mine.Objects, detailField("Made on version", fmt.Sprint(en.BaseVersion)))
-	theirs := container.NewVBox(widget.NewLabelWithStyle("What e-RS says now", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		detailField("State", c.Status.State.Label()),
-		detailField("Reason", firstText(c.Status.Reason.Display, c.Status.Reason.Code, "(none)")),
-		detailField("Comments", firstText(c.Status.Comments, "(none)")),
-		detailField("Version", fmt.Sprint(c.Version)))
-	when := c.ServerTime
-	if when.IsZero() {
-		when = c.SeenAt
-	}
-	theirs.Objects = append(theirs.Objects, detailField("Seen", dayText(when)+" "+clockText(when, now)))
-	if c.RequestID != "" {
-		theirs.Objects = append(theirs.Objects, detailField("e-RS request id", c.RequestID))
-	}
-	expl := widget.NewLabel(fmt.Sprintf("Not sent: the referral had already changed in e-RS (%s, version %d, at %s), so your decision was not applied. "+
-		"Nothing was sent for it. Read what e-RS says now, then acknowledge.", c.Status.State.Label(), c.Version, clockText(when, now)))
-	expl.Wrapping = fyne.TextWrapWord
-	expl.Importance = widget.DangerImportance
-	objs := []fyne.CanvasObject{widget.NewSeparator(), expl, container.NewGridWithColumns(2, panelBox(mine), panelBox(theirs))}
-	if c.Acknowledged {
-		ack := widget.NewLabel(fmt.Sprintf("You acknowledged this at %s. Amend it to decide again on the referral as it is now, or discard it.",
-			clockText(c.AcknowledgedAt, now)))
-		ack.Wrapping = fyne.TextWrapWord
-		objs = append(objs, ack)
-	}
-	return container.NewVBox(objs...)
-}
-
-// noteShown audits, once per session, that a conflict was shown.
-func (v *OutboxView) noteShown(en *store.Entry) {
-	if v.shown[en.ID] || en.Conflict.Acknowledged {
-		return
-	}
-	v.shown[en.ID] = true
-	a, id := v.o.Workspace, en.ID
-	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, a.Store.NoteConflictShown(ctx, id, a.Identity())
-	}, func(_ struct{}, err error) {
-		if err != nil {
-			v.showError(err)
-		}
-	})
-}
-
-// actions are the buttons for what can be done with the entry now.
-func (v *OutboxView) actions(en *store.Entry) []fyne.CanvasObject {
-	var out []fyne.CanvasObject
-	btn := func(text string, icon fyne.Resource, imp widget.Importance, fn func()) {
-		b := widget.NewButtonWithIcon(text, icon, fn)
-		b.Importance = imp
-		out = append(out, b)
-	}
-	amend := func() {
-		if v.o.Amend != nil {
-			e := *en
-			btn("Amend…", theme.DocumentCreateIcon(), widget.MediumImportance, func() { v.o.Amend(e) })
-		}
-	}
-	id := en.ID
-	switch en.State {
-	case triage.OutboxQueued:
-		amend()
-		btn("Cancel decision…", theme.CancelIcon(), widget.WarningImportance, func() { v.confirmCancel(id) })
-	case triage.OutboxFailed:
-		btn("Retry", theme.ViewRefreshIcon(), widget.HighImportance, func() { v.retry(id) })
-		amend()
-		btn("Discard…", theme.DeleteIcon(), widget.DangerImportance, func() { v.confirmDiscard(id) })
-	case triage.OutboxConflict:
-		if en.Conflict == nil || !en.Conflict.Acknowledged {
-			btn("I have read this: acknowledge", theme.ConfirmIcon(), widget.HighImportance, func() { v.acknowledge(id) })
-		} else {
-			amend()
-			btn("Discard…", theme.DeleteIcon(), widget.DangerImportance, func() { v.confirmDiscard(id) })
-		}
-	}
-	return out
-}
-
-// run performs a store operation off the UI goroutine, then reloads.
-func (v *OutboxView) run(op func(ctx context.Context, a *app.App) error) {
-	a := v.o.Workspace
-	v.errLine.Hide()
-	v.ops++
-	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, op(ctx, a)
-	}, func(_ struct{}, err error) {
-		v.ops--
-		if err != nil {
-			v.showError(err)
-		}
-		v.Reload()
-	})
-}
-
-func (v *OutboxView) retry(id string) {
-	v.run(func(ctx context.Context, a *app.App) error {
-		_, err := a.Store.Retry(ctx, id, a.Identity())
-		return err
-	})
-}
-
-func (v *OutboxView) acknowledge(id string) {
-	v.run(func(ctx context.Context, a *app.App) error {
-		_, err := a.Store.AcknowledgeConflict(ctx, id, a.Identity())
-		return err
-	})
-}
-
-func (v *OutboxView) confirmDiscard(id string) {
-	d := dialog.NewConfirm("Discard this decision?",
-		"It will not be sent to e-RS, and the referral stays as e-RS has it. Discarding is recorded in your audit log. "+
-			"You can still make a new decision on the referral from the worklist.",
-		func(ok bool) {
-			if ok {
-				v.run(func(ctx context.Context, a *app.App) error {
-					_, err := a.Store.Discard(ctx, id, a.Identity())
-					return err
-				})
-			}
-		}, v.o.Window)
-	d.SetConfirmText("Discard decision")
-	d.SetDismissText("Keep it")
-	d.SetConfirmImportance(widget.DangerImportance)
-	d.Show()
-}
-
-func (v *OutboxView) confirmCancel(id string) {
-	d := dialog.NewConfirm("Cancel this decision?",
-		"It has not been sent to e-RS yet and will not be. Cancelling is recorded in your audit log.",
-		func(ok bool) {
-			if ok {
-				v.run(func(ctx context.Context, a *app.App) error {
-					_, err := a.Store.Cancel(ctx, id, a.Identity())
-					return err
-				})
-			}
-		}, v.o.Window)
-	d.SetConfirmText("Cancel decision")
-	d.SetDismissText("Keep it")
-	d.SetConfirmImportance(widget.WarningImportance)
-	d.Show()
 }

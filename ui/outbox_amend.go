@@ -7,21 +7,20 @@ import (
 	"strings"
 
 	"github.com/triagedesk/triagedesk/internal/app"
-	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 )
 
 // AmendDecision is the outbox's Amend (ChromeOptions.Amend): it asks e-RS
 // what the referral of an outbox decision is now and which decisions it
-// takes (app.App.DecisionsNow), opens the referral as e-RS has it, and
+// takes (app.Workspace.DecisionsNow), opens the referral as e-RS has it, and
 // reopens the decision form with the same inputs (an accept goes straight
 // to its confirm step) when e-RS still takes that decision. Otherwise it
 // offers only the decisions e-RS takes, or says that it takes none and the
 // decision should be discarded. Confirming replaces the outbox decision
-// with the new one (app.App.Amend); Esc leaves it as it was. Call it on
+// with the new one (app.Workspace.Amend); Esc leaves it as it was. Call it on
 // the UI goroutine.
-func (v *Vetting) AmendDecision(en store.Entry) {
+func (v *Vetting) AmendDecision(en app.Entry) {
 	v.Open(en.UBRN)
 	if p := v.panel; p != nil && p.decision != nil {
 		p.decision.say("Checking with e-RS what this referral is now…")
@@ -49,7 +48,7 @@ func (v *Vetting) AmendDecision(en store.Entry) {
 // startAmend reopens the form (or, for an accept, the confirm step) with
 // the outbox decision's inputs, if e-RS still takes that decision (ch);
 // otherwise it offers only what e-RS takes, or says it takes nothing.
-func (dp *decisionPanel) startAmend(en store.Entry, ch app.Choices) {
+func (dp *decisionPanel) startAmend(en app.Entry, ch app.Choices) {
 	if dp.confirm != nil {
 		dp.confirm.close()
 	}

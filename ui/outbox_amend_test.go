@@ -8,7 +8,8 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -24,10 +25,10 @@ func TestOutboxAmendReopensTheFormWithTheSameInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.ws.Store.BeginSend(ctx, old.ID); err != nil {
+	if _, err := apptest.Store(h.ws).BeginSend(ctx, old.ID); err != nil {
 		t.Fatal(err)
 	}
-	if old, err = h.ws.Store.MarkFailed(ctx, old.ID, store.SendError{Message: "e-RS refused it.", At: time.Now()}); err != nil {
+	if old, err = apptest.Store(h.ws).MarkFailed(ctx, old.ID, app.SendError{Message: "e-RS refused it.", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	formOpen := func() bool {
@@ -45,7 +46,7 @@ func TestOutboxAmendReopensTheFormWithTheSameInputs(t *testing.T) {
 	if h.v.panel.decision.amending != nil {
 		t.Fatal("Esc did not leave the amendment")
 	}
-	if en, _ := h.ws.Store.Entry(ctx, old.ID); en.State != triage.OutboxFailed {
+	if en, _ := apptest.Store(h.ws).Entry(ctx, old.ID); en.State != triage.OutboxFailed {
 		t.Fatalf("Esc changed the outbox decision to %s", en.State)
 	}
 
@@ -62,7 +63,7 @@ func TestOutboxAmendReopensTheFormWithTheSameInputs(t *testing.T) {
 		return dp.entry != nil && dp.entry.ID != old.ID && dp.amending == nil
 	})
 	nw := *h.v.panel.decision.entry
-	was, _ := h.ws.Store.Entry(ctx, old.ID)
+	was, _ := apptest.Store(h.ws).Entry(ctx, old.ID)
 	if was.State != triage.OutboxDiscarded || was.ReplacedBy != nw.ID || nw.Replaces != old.ID || nw.State != triage.OutboxQueued ||
 		nw.Decision.Comments != "Please see in the hand clinic; X-ray first." {
 		t.Errorf("after amending: old %s replaced by %q; new %+v", was.State, was.ReplacedBy, nw)
@@ -82,14 +83,14 @@ func TestAmendAfterConflictOffersOnlyWhatERSAllowsNow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.ws.Sandbox.SetState(row.UBRN, triage.ReferralStatus{State: triage.StateRejected,
+	if _, err := apptest.Sandbox(h.ws.Runtime()).SetState(row.UBRN, triage.ReferralStatus{State: triage.StateRejected,
 		Reason: triage.Coding{Code: "OTHER", Display: "Other"}, Comments: "Seen elsewhere (another user)."}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.ws.Engine.SyncOnce(ctx, nil); err != nil {
+	if _, err := apptest.Engine(h.ws).SyncOnce(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	if en, err = h.ws.Store.AcknowledgeConflict(ctx, en.ID, h.ws.Identity()); err != nil || en.State != triage.OutboxConflict {
+	if en, err = apptest.Store(h.ws).AcknowledgeConflict(ctx, en.ID, h.ws.Identity()); err != nil || en.State != triage.OutboxConflict {
 		t.Fatalf("acknowledge: %s %v", en.State, err)
 	}
 	h.v.AmendDecision(en)

@@ -9,7 +9,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
-	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 )
@@ -26,8 +25,8 @@ type ConflictBanner struct {
 	// OnReview opens the outbox at the conflicts.
 	OnReview func()
 
-	ws      *app.App
-	pending []store.Entry // unacknowledged conflicts, oldest first
+	ws      *app.Workspace
+	pending []app.Entry // unacknowledged conflicts, oldest first
 	label   *widget.Label
 	loading bool
 	again   bool
@@ -42,7 +41,7 @@ func NewConflictBanner(f *Frame, b *bridge.Bridge, now func() time.Time) *Confli
 }
 
 // SetWorkspace reads the conflicts of the workspace (nil: none).
-func (c *ConflictBanner) SetWorkspace(a *app.App) {
+func (c *ConflictBanner) SetWorkspace(a *app.Workspace) {
 	c.ws = a
 	c.pending = nil
 	c.show()
@@ -74,9 +73,9 @@ func (c *ConflictBanner) Reload() {
 	}
 	c.loading = true
 	a := c.ws
-	bridge.Run(c.b, nil, func(ctx context.Context) ([]store.Entry, error) {
-		return a.Store.Entries(ctx, store.EntryFilter{States: []triage.OutboxState{triage.OutboxConflict}})
-	}, func(es []store.Entry, err error) {
+	bridge.Run(c.b, nil, func(ctx context.Context) ([]app.Entry, error) {
+		return a.Entries(ctx, app.EntryFilter{States: []triage.OutboxState{triage.OutboxConflict}})
+	}, func(es []app.Entry, err error) {
 		c.loading = false
 		if err == nil && c.ws == a {
 			c.pending = c.pending[:0]
@@ -122,7 +121,7 @@ func (c *ConflictBanner) show() {
 
 // conflictBannerText says what was not applied, without naming the patient
 // or referral.
-func conflictBannerText(pending []store.Entry, now time.Time) string {
+func conflictBannerText(pending []app.Entry, now time.Time) string {
 	if len(pending) == 1 {
 		e := pending[0]
 		when := e.Conflict.ServerTime

@@ -6,7 +6,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/triagedesk/triagedesk/internal/app"
-	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 )
 
@@ -19,7 +18,7 @@ import (
 type DamageBanner struct {
 	frame *Frame
 	b     *bridge.Bridge
-	ws    *app.App
+	ws    *app.Workspace
 	text  string
 	// OnDamage, if set, is told how many records are damaged whenever
 	// that is read (the status bar counts them).
@@ -32,15 +31,15 @@ func NewDamageBanner(f *Frame, b *bridge.Bridge) *DamageBanner {
 }
 
 // SetWorkspace reads the damage of the workspace's outbox (nil: none).
-func (d *DamageBanner) SetWorkspace(a *app.App) {
+func (d *DamageBanner) SetWorkspace(a *app.Workspace) {
 	d.ws = a
-	d.show(store.OutboxDamage{})
+	d.show(app.OutboxDamage{})
 	if a == nil {
 		return
 	}
-	bridge.Run(d.b, nil, func(ctx context.Context) (store.OutboxDamage, error) {
-		return a.Store.OutboxDamage(ctx)
-	}, func(dmg store.OutboxDamage, err error) {
+	bridge.Run(d.b, nil, func(ctx context.Context) (app.OutboxDamage, error) {
+		return a.OutboxDamage(ctx)
+	}, func(dmg app.OutboxDamage, err error) {
 		if err == nil && d.ws == a {
 			d.show(dmg)
 		}
@@ -62,7 +61,7 @@ func (d *DamageBanner) Text() string {
 	return d.text
 }
 
-func (d *DamageBanner) show(dmg store.OutboxDamage) {
+func (d *DamageBanner) show(dmg app.OutboxDamage) {
 	if d.OnDamage != nil {
 		d.OnDamage(len(dmg.Records))
 	}

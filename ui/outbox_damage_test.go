@@ -7,8 +7,7 @@ import (
 	"testing"
 
 	"github.com/triagedesk/triagedesk/internal/app"
-	"github.com/triagedesk/triagedesk/internal/erssandbox"
-	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/testutil"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -27,14 +26,14 @@ func TestOutboxDamageBannerGivesTheVerdictAndTheNextStep(t *testing.T) {
 	if err := rt.Close(); err != nil {
 		t.Fatal(err)
 	}
-	ob := filepath.Join(store.UserDir(dataDir, erssandbox.UserClinician), store.OutboxFile)
+	ob := filepath.Join(apptest.UserDir(dataDir, apptest.UserClinician), apptest.OutboxFile)
 	testutil.FlipStoredValue(t, ob, "entries", nil)
 
 	cf := newChromeFixture(t, func(o *app.Options) {
 		o.ProfileDir, o.PolicyPath, o.DevInsecureKeyfile = first.ProfileDir, first.PolicyPath, first.DevInsecureKeyfile
 	})
 	cf.until(t, "the damage banner", func() bool { return cf.c.damage.Text() != "" })
-	want, err := cf.a.Store.OutboxDamage(context.Background())
+	want, err := apptest.Store(cf.a).OutboxDamage(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +57,7 @@ func TestOutboxDamageBannerGivesTheVerdictAndTheNextStep(t *testing.T) {
 	// The decision whose record is intact is sent as normal.
 	readable := ""
 	for _, id := range ids {
-		if _, err := cf.a.Store.Entry(context.Background(), id); err == nil {
+		if _, err := apptest.Store(cf.a).Entry(context.Background(), id); err == nil {
 			readable = id
 		}
 	}

@@ -11,10 +11,11 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/triagedesk/triagedesk/internal/erssandbox"
-	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/style"
 )
 
 // TestTwentyDecisionsThroughAnOutageEndSentOrConflict is the end-to-end
@@ -31,15 +32,15 @@ func TestTwentyDecisionsThroughAnOutageEndSentOrConflict(t *testing.T) {
 	opts.DemoReferrals = 48
 	opts.EngineTuning = fastEngine
 	rt, ws := demoWorkspace(t, opts)
-	faults := erssandbox.Faults{Unavailable: 0.08, ServerError: 0.05, Reset: 0.05, DropAfterApply: 0.2, RetryAfter: 20 * time.Millisecond}
-	if err := rt.Sandbox.SetFaults(faults); err != nil {
+	faults := apptest.Faults{Unavailable: 0.08, ServerError: 0.05, Reset: 0.05, DropAfterApply: 0.2, RetryAfter: 20 * time.Millisecond}
+	if err := apptest.Sandbox(rt).SetFaults(faults); err != nil {
 		t.Fatal(err)
 	}
 
 	h := &harness{t: t, rt: rt, ws: ws, loop: bridge.NewLoop()}
 	h.b = bridge.New(bridge.Options{Post: h.loop.Post})
 	t.Cleanup(h.b.Close)
-	fa.Settings().SetTheme(NewTheme(nil))
+	fa.Settings().SetTheme(style.NewTheme(nil))
 	h.win, h.frame = NewShellWindow(fa, ShellOptions{Demo: true, Environment: "demo"})
 	t.Cleanup(h.win.Close)
 	h.win.Resize(fyne.NewSize(1600, 1000))
@@ -50,7 +51,7 @@ func TestTwentyDecisionsThroughAnOutageEndSentOrConflict(t *testing.T) {
 		OpenURL: func(*url.URL) error { return errors.New("no browser in tests") }})
 	c.SetWorkspace(ws)
 	h.v.Start() // attaches the engine to the bridge
-	eng := ws.Engine
+	eng := apptest.Engine(ws)
 	h.b.Go(func(ctx context.Context) { _ = eng.Run(ctx) })
 	h.waitFor("the worklist", func() bool { return h.v.list.loaded })
 	sawOffline := false
@@ -69,13 +70,13 @@ func TestTwentyDecisionsThroughAnOutageEndSentOrConflict(t *testing.T) {
 	for i, ubrn := range booked {
 		switch i {
 		case 6: // e-RS goes away: every connection is reset
-			if err := rt.Sandbox.SetFaults(erssandbox.Faults{Reset: 1}); err != nil {
+			if err := apptest.Sandbox(rt).SetFaults(apptest.Faults{Reset: 1}); err != nil {
 				t.Fatal(err)
 			}
 			eng.SyncNow()
 		case 15: // and comes back, still with its everyday faults
 			h.waitFor("the offline banner", c.offline.Showing)
-			if err := rt.Sandbox.SetFaults(faults); err != nil {
+			if err := apptest.Sandbox(rt).SetFaults(faults); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -93,10 +94,10 @@ func TestTwentyDecisionsThroughAnOutageEndSentOrConflict(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	final := map[string]store.Entry{}
+	final := map[string]app.Entry{}
 	h.waitFor("every decision to be sent or shown as a conflict", func() bool {
 		for _, u := range booked {
-			en, err := ws.Store.LatestForReferral(ctx, u)
+			en, err := apptest.Store(ws).LatestForReferral(ctx, u)
 			if err != nil || (en.State != triage.OutboxSent && en.State != triage.OutboxConflict) {
 				return false
 			}
@@ -105,7 +106,7 @@ func TestTwentyDecisionsThroughAnOutageEndSentOrConflict(t *testing.T) {
 		return true
 	})
 	applied := map[string]int{}
-	for _, w := range rt.Sandbox.Stats().Writes {
+	for _, w := range apptest.Sandbox(rt).Stats().Writes {
 		if w.Applied {
 			applied[w.UBRN]++
 		}
@@ -140,7 +141,7 @@ func TestTwentyDecisionsThroughAnOutageEndSentOrConflict(t *testing.T) {
 			t.Errorf("needs attention lists %s (%s)", r.UBRN, r.State)
 		}
 	}
-	if rt.Sandbox.Stats().Faults[erssandbox.FaultReset] == 0 || rt.Sandbox.Stats().Faults[erssandbox.FaultDropAfterApply]+rt.Sandbox.Stats().Faults[erssandbox.FaultUnavailable] == 0 {
-		t.Errorf("the faults did not happen: %v", rt.Sandbox.Stats().Faults)
+	if apptest.Sandbox(rt).Stats().Faults[apptest.FaultReset] == 0 || apptest.Sandbox(rt).Stats().Faults[apptest.FaultDropAfterApply]+apptest.Sandbox(rt).Stats().Faults[apptest.FaultUnavailable] == 0 {
+		t.Errorf("the faults did not happen: %v", apptest.Sandbox(rt).Stats().Faults)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/triagedesk/triagedesk/internal/app"
-	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 )
@@ -19,14 +19,14 @@ import (
 // outbox acts on: a conflict, a failed decision and a queued one.
 type outboxFixture struct {
 	rt                       *app.Runtime
-	a                        *app.App
+	a                        *app.Workspace
 	conflict, failed, queued string // outbox ids
 	conflictUBRN, failedUBRN string
 	b                        *bridge.Bridge
 	loop                     *bridge.Loop
 	w                        fyne.Window
 	v                        *OutboxView
-	amended                  []store.Entry
+	amended                  []app.Entry
 }
 
 func newOutboxFixture(t *testing.T) *outboxFixture {
@@ -42,19 +42,19 @@ func newOutboxFixture(t *testing.T) *outboxFixture {
 	f.conflictUBRN, f.failedUBRN = refs[0], refs[1]
 	f.conflict = acceptReferral(t, f.a, refs[0])
 	changeInERS(t, f.rt, refs[0])
-	if _, err := f.a.Engine.SyncOnce(ctx, nil); err != nil {
+	if _, err := apptest.Engine(f.a).SyncOnce(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	if en, _ := f.a.Store.Entry(ctx, f.conflict); en.State != triage.OutboxConflict {
+	if en, _ := apptest.Store(f.a).Entry(ctx, f.conflict); en.State != triage.OutboxConflict {
 		t.Fatalf("decision on a referral changed in e-RS is %s, want conflict", en.State)
 	}
 	// e-RS refusing a decision for good is the engine's to test; here the
 	// outbox only needs one.
 	f.failed = acceptReferral(t, f.a, refs[1])
-	if _, err := f.a.Store.BeginSend(ctx, f.failed); err != nil {
+	if _, err := apptest.Store(f.a).BeginSend(ctx, f.failed); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.a.Store.MarkFailed(ctx, f.failed, store.SendError{Message: "e-RS refused this decision: the patient's details need checking.",
+	if _, err := apptest.Store(f.a).MarkFailed(ctx, f.failed, app.SendError{Message: "e-RS refused this decision: the patient's details need checking.",
 		HTTPStatus: 422, ERSCode: "PATIENT_ERROR", RequestID: "req-123", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func newOutboxFixture(t *testing.T) *outboxFixture {
 	f.w = test.NewTempWindow(t, nil)
 	f.w.Resize(fyne.NewSize(1200, 800))
 	f.v = NewOutboxView(OutboxOptions{Workspace: f.a, Bridge: f.b, Window: f.w,
-		Amend: func(en store.Entry) { f.amended = append(f.amended, en) }})
+		Amend: func(en app.Entry) { f.amended = append(f.amended, en) }})
 	f.w.SetContent(f.v.Object())
 	f.settle(t)
 	return f
@@ -87,9 +87,9 @@ func (f *outboxFixture) rowIDs() []string {
 	return ids
 }
 
-func (f *outboxFixture) state(t *testing.T, id string) store.Entry {
+func (f *outboxFixture) state(t *testing.T, id string) app.Entry {
 	t.Helper()
-	en, err := f.a.Store.Entry(context.Background(), id)
+	en, err := apptest.Store(f.a).Entry(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,13 +97,13 @@ func (f *outboxFixture) state(t *testing.T, id string) store.Entry {
 }
 
 // audited returns the audit events recorded for the decision.
-func (f *outboxFixture) audited(t *testing.T, id string) []store.AuditEvent {
+func (f *outboxFixture) audited(t *testing.T, id string) []app.AuditEvent {
 	t.Helper()
-	recs, err := f.a.Store.AuditRecords(context.Background(), 1, 0)
+	recs, err := apptest.Store(f.a).AuditRecords(context.Background(), 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []store.AuditEvent
+	var out []app.AuditEvent
 	for _, r := range recs {
 		if r.DecisionID == id {
 			out = append(out, r.Event)
@@ -112,7 +112,7 @@ func (f *outboxFixture) audited(t *testing.T, id string) []store.AuditEvent {
 	return out
 }
 
-func hasEvent(evs []store.AuditEvent, e store.AuditEvent) bool {
+func hasEvent(evs []app.AuditEvent, e app.AuditEvent) bool {
 	for _, v := range evs {
 		if v == e {
 			return true
@@ -153,13 +153,13 @@ func TestOutboxConflictMustBeAcknowledgedThenDiscarded(t *testing.T) {
 		t.Fatal("an unacknowledged conflict can be discarded or amended")
 	}
 	pumpUntil(t, f.loop, 5*time.Second, "the conflict's showing to be audited", func() bool {
-		return hasEvent(f.audited(t, f.conflict), store.EventConflictShown)
+		return hasEvent(f.audited(t, f.conflict), app.EventConflictShown)
 	})
 
 	tapButton(t, f.v.detail, "I have read this: acknowledge")
 	f.settle(t)
 	en := f.state(t, f.conflict)
-	if en.Conflict == nil || !en.Conflict.Acknowledged || !hasEvent(f.audited(t, f.conflict), store.EventConflictAcknowledged) {
+	if en.Conflict == nil || !en.Conflict.Acknowledged || !hasEvent(f.audited(t, f.conflict), app.EventConflictAcknowledged) {
 		t.Fatalf("after acknowledging: %+v, audit %v", en.Conflict, f.audited(t, f.conflict))
 	}
 	if !strings.Contains(strings.Join(texts(f.v.detail), "|"), "You acknowledged this at") {
@@ -174,7 +174,7 @@ func TestOutboxConflictMustBeAcknowledgedThenDiscarded(t *testing.T) {
 	tapButton(t, f.v.detail, "Discard…")
 	dialogTap(t, f.w, "Discard decision")
 	f.settle(t)
-	if s := f.state(t, f.conflict).State; s != triage.OutboxDiscarded || !hasEvent(f.audited(t, f.conflict), store.EventDecisionDiscarded) {
+	if s := f.state(t, f.conflict).State; s != triage.OutboxDiscarded || !hasEvent(f.audited(t, f.conflict), app.EventDecisionDiscarded) {
 		t.Fatalf("after discarding: %s, audit %v", s, f.audited(t, f.conflict))
 	}
 	if ids := f.rowIDs(); hasID(ids, f.conflict) || !hasID(ids, f.failed) {
@@ -220,17 +220,17 @@ func TestOutboxFailedDecisionRetryAndAmend(t *testing.T) {
 
 	// Retry: make another failure and queue it again.
 	ctx := context.Background()
-	if _, err := f.a.Store.BeginSend(ctx, nw.ID); err != nil {
+	if _, err := apptest.Store(f.a).BeginSend(ctx, nw.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.a.Store.MarkFailed(ctx, nw.ID, store.SendError{Message: "refused", At: time.Now()}); err != nil {
+	if _, err := apptest.Store(f.a).MarkFailed(ctx, nw.ID, app.SendError{Message: "refused", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	f.settle(t)
 	f.v.Select(nw.ID)
 	tapButton(t, f.v.detail, "Retry")
 	f.settle(t)
-	if s := f.state(t, nw.ID).State; s != triage.OutboxQueued || !hasEvent(f.audited(t, nw.ID), store.EventRetryRequested) {
+	if s := f.state(t, nw.ID).State; s != triage.OutboxQueued || !hasEvent(f.audited(t, nw.ID), app.EventRetryRequested) {
 		t.Errorf("after retry: %s, audit %v", s, f.audited(t, nw.ID))
 	}
 }
@@ -247,7 +247,7 @@ func TestOutboxCancelQueuedDecision(t *testing.T) {
 	tapButton(t, f.v.detail, "Cancel decision…")
 	dialogTap(t, f.w, "Cancel decision")
 	f.settle(t)
-	if s := f.state(t, f.queued).State; s != triage.OutboxDiscarded || !hasEvent(f.audited(t, f.queued), store.EventDecisionCancelled) {
+	if s := f.state(t, f.queued).State; s != triage.OutboxDiscarded || !hasEvent(f.audited(t, f.queued), app.EventDecisionCancelled) {
 		t.Errorf("after cancelling: %s", s)
 	}
 	if hasID(f.rowIDs(), f.queued) {
@@ -255,7 +255,7 @@ func TestOutboxCancelQueuedDecision(t *testing.T) {
 	}
 }
 
-func mustCurrent(t *testing.T, v *OutboxView) *store.Entry {
+func mustCurrent(t *testing.T, v *OutboxView) *app.Entry {
 	t.Helper()
 	en, ok := v.current()
 	if !ok {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -24,7 +25,7 @@ func TestOwnDecisionIsNotAChangeBySomeoneElse(t *testing.T) {
 	}
 	h.shortcut(ctrlEnter)
 	h.waitFor("the decision to queue", func() bool { return p.decision.entry != nil })
-	if _, err := h.ws.Engine.SyncOnce(ctx, nil); err != nil {
+	if _, err := apptest.Engine(h.ws).SyncOnce(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	h.waitFor("the decision to show as sent", func() bool {
@@ -37,10 +38,10 @@ func TestOwnDecisionIsNotAChangeBySomeoneElse(t *testing.T) {
 	}
 
 	// Someone else changes it afterwards: that is a change, and says so.
-	if _, err := h.ws.Sandbox.SetState(row.UBRN, triage.ReferralStatus{State: triage.StateCancelledReferral}); err != nil {
+	if _, err := apptest.Sandbox(h.ws.Runtime()).SetState(row.UBRN, triage.ReferralStatus{State: triage.StateCancelledReferral}); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.ws.Engine.RefreshReferral(ctx, row.UBRN); err != nil {
+	if err := apptest.Engine(h.ws).RefreshReferral(ctx, row.UBRN); err != nil {
 		t.Fatal(err)
 	}
 	want := fmt.Sprintf("changed in e-RS while it was open (version %d → %d)", sent, sent+1)

@@ -15,8 +15,8 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/config"
-	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 )
@@ -114,7 +114,7 @@ func (fx *desktopFixture) answer(text string) {
 func (fx *desktopFixture) queueUnsent() {
 	fx.t.Helper()
 	rt := fx.d.Runtime()
-	if err := rt.Sandbox.SetFaults(erssandbox.Faults{Reset: 1}); err != nil {
+	if err := apptest.Sandbox(rt).SetFaults(apptest.Faults{Reset: 1}); err != nil {
 		fx.t.Fatal(err)
 	}
 	ws := fx.d.Vetting().app
@@ -193,7 +193,7 @@ func TestEveryWayOutWarnsAboutUnsentDecisions(t *testing.T) {
 	if !fx.d.closed {
 		t.Fatal("Quit did not close Triage Desk")
 	}
-	if _, err := ws.Store.UnsentCount(context.Background()); err == nil {
+	if _, err := apptest.Store(ws).UnsentCount(context.Background()); err == nil {
 		t.Error("the store is still open after quitting")
 	}
 }
@@ -254,7 +254,7 @@ func TestEndedWithoutAskingSaysWhatWasLeft(t *testing.T) {
 	if got := stderr.String(); !strings.Contains(got, "1 decision had not reached e-RS when Triage Desk was closed. It is kept") {
 		t.Errorf("stderr %q", got)
 	}
-	if _, err := ws.Store.UnsentCount(context.Background()); err == nil {
+	if _, err := apptest.Store(ws).UnsentCount(context.Background()); err == nil {
 		t.Error("the store is still open")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -20,7 +21,7 @@ func TestRASReferralIsNeverShownAsBooked(t *testing.T) {
 	row := h.firstRow(func(r triage.Row) bool {
 		return r.Type == triage.ReferralTypeTriageDeferral && r.Local == triage.LocalNone && r.Priority == triage.PriorityRoutine
 	})
-	cr, err := h.ws.Store.Referral(ctx, row.UBRN)
+	cr, err := apptest.Store(h.ws).Referral(ctx, row.UBRN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func TestRASReferralIsNeverShownAsBooked(t *testing.T) {
 	r.Priority = triage.PriorityUrgent
 	r.Appointment = &triage.Appointment{ID: "appt-1", Start: time.Now().Add(72 * time.Hour), Booking: triage.BookingDirect}
 	cr.Referral = r
-	if err := h.ws.Store.PutReferral(ctx, cr); err != nil {
+	if err := apptest.Store(h.ws).PutReferral(ctx, cr); err != nil {
 		t.Fatal(err)
 	}
 	p := h.open(row.UBRN)
@@ -60,7 +61,7 @@ func TestPatientNeedsAreShownInTheHeader(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	ctx := context.Background()
 	row := h.booked(false)
-	cr, err := h.ws.Store.Referral(ctx, row.UBRN)
+	cr, err := apptest.Store(h.ws).Referral(ctx, row.UBRN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func TestPatientNeedsAreShownInTheHeader(t *testing.T) {
 		{System: "https://fhir.nhs.uk/STU3/CodeSystem/eRS-AdditionalRequirementType-1", Code: "INTERPRETER", Display: "Interpreter"},
 		{System: "https://fhir.nhs.uk/STU3/CodeSystem/eRS-AdditionalRequirementType-1", Code: "ADVOCACY"},
 	}
-	if err := h.ws.Store.PutReferral(ctx, cr); err != nil {
+	if err := apptest.Store(h.ws).PutReferral(ctx, cr); err != nil {
 		t.Fatal(err)
 	}
 	p := h.open(row.UBRN)

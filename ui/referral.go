@@ -6,25 +6,19 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"net/url"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/document"
-	"github.com/triagedesk/triagedesk/internal/engine"
-	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/style"
 )
 
 // referralData is what one background read of the cache returns for the
@@ -130,8 +124,8 @@ func (p *referralPanel) load() {
 		if err != nil {
 			return referralData{}, err
 		}
-		rd, err := a.Store.ReferenceData(ctx)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		rd, err := a.ReferenceData(ctx)
+		if err != nil && !errors.Is(err, app.ErrNotFound) {
 			return referralData{}, err
 		}
 		return referralData{view: v, rd: rd}, nil
@@ -258,7 +252,7 @@ func mismatchStrip(ms []triage.Mismatch) fyne.CanvasObject {
 	} else {
 		msg += " The referral type shown is the worklist's. Refresh (Ctrl+R) to check again before deciding."
 	}
-	return colourBox(container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, wrappedLabel(msg)), ColorNameUrgent)
+	return colourBox(container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, wrappedLabel(msg)), style.ColorNameUrgent)
 }
 
 // asOfTime is e-RS's time of the cached referral (the response's Date),
@@ -281,17 +275,17 @@ func (p *referralPanel) refreshAsOf() {
 	asOf, now := p.asOfTime(), p.v.now()
 	text := "Data as of " + formatClock(asOf, now)
 	offline := ""
-	if p.v.sync.State == engine.StateOffline {
+	if p.v.sync.State == app.SyncOffline {
 		offline = " · offline"
 	}
 	var obj fyne.CanvasObject
 	switch triage.FreshnessOf(asOf, now, p.v.sync.ServerOffset, p.v.syncInterval()) {
 	case triage.Unknown:
-		obj = colourBadge("Data as of: unknown"+offline, ColorNameUrgent, color.Black)
+		obj = colourBadge("Data as of: unknown"+offline, style.ColorNameUrgent, color.Black)
 	case triage.VeryStale:
-		obj = colourBadge(text+" · more than a day old"+offline, ColorNameTwoWeek, color.White)
+		obj = colourBadge(text+" · more than a day old"+offline, style.ColorNameTwoWeek, color.White)
 	case triage.Stale:
-		obj = colourBadge(text+" · older than the "+shortDuration(p.v.syncInterval())+" sync"+offline, ColorNameUrgent, color.Black)
+		obj = colourBadge(text+" · older than the "+shortDuration(p.v.syncInterval())+" sync"+offline, style.ColorNameUrgent, color.Black)
 	default:
 		obj = widget.NewLabel(text + offline)
 	}
@@ -308,7 +302,7 @@ func (p *referralPanel) noteChanged(version int) {
 	msg := widget.NewLabel(fmt.Sprintf("This referral changed in e-RS while it was open (version %d → %d). Reload to see the current version; your draft is kept.", p.referral().Version, version))
 	msg.Wrapping = fyne.TextWrapWord
 	btn := widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), func() { p.v.reopen(p.ubrn) })
-	p.changed.Objects = []fyne.CanvasObject{colourBox(container.NewBorder(nil, nil, nil, btn, msg), ColorNameUrgent)}
+	p.changed.Objects = []fyne.CanvasObject{colourBox(container.NewBorder(nil, nil, nil, btn, msg), style.ColorNameUrgent)}
 	p.changed.Refresh()
 }
 
@@ -377,10 +371,10 @@ func (p *referralPanel) openCRI(ubrn string, back fyne.CanvasObject) {
 // readCRI reads the CRI cached under ubrn from the encrypted store, opens
 // it and draws page 1 to fit width (off the UI goroutine). missing is set
 // when it has not been downloaded. The caller owns res.pdf.
-func readCRI(ctx context.Context, a *app.App, ubrn string, width, scale float32) (criResult, error) {
+func readCRI(ctx context.Context, a *app.Workspace, ubrn string, width, scale float32) (criResult, error) {
 	res := criResult{ubrn: ubrn, width: width}
-	_, data, err := a.Store.Document(ctx, ubrn, engine.CRIDocumentID)
-	if errors.Is(err, store.ErrNotFound) {
+	_, data, err := a.Document(ctx, ubrn, app.CRIDocumentID)
+	if errors.Is(err, app.ErrNotFound) {
 		res.missing = true
 		return res, nil
 	}
@@ -425,7 +419,7 @@ func (p *referralPanel) showCRI(res criResult, err error, showing string, back f
 		p.setViewer(documentError(document.DisplayMessage(err), ids, p.saveCopyAction(res.data, "Clinical referral information "+ubrn, ".pdf"), back), showing)
 	case res.missing:
 		msg := "The clinical information for this referral has not been downloaded yet. Triage Desk is fetching it from e-RS and will show it here as soon as it arrives."
-		if p.v.sync.State != engine.StateOnline {
+		if p.v.sync.State != app.SyncOnline {
 			msg = "The clinical information for this referral has not been downloaded yet, and Triage Desk cannot reach e-RS now. It will be downloaded and shown here when the connection returns."
 		}
 		p.setViewer(messagePanel(theme.DownloadIcon(), msg+"\n"+ids, back), showing)
@@ -511,368 +505,6 @@ func (p *referralPanel) relatedBar(ubrn string) fyne.CanvasObject {
 		formatUBRN(ubrn), formatUBRN(p.ubrn)), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	l.Wrapping = fyne.TextWrapWord
 	btn := widget.NewButtonWithIcon("Back to this referral's clinical information", theme.NavigateBackIcon(), p.loadCRI)
-	strip := colourBox(container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, l), ColorNameUrgent)
+	strip := colourBox(container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, l), style.ColorNameUrgent)
 	return container.NewVBox(strip, container.NewHBox(btn))
-}
-
-// documentMetas returns what the cache knows about each attachment.
-func (p *referralPanel) documentMetas() map[string]store.DocumentMeta {
-	out := map[string]store.DocumentMeta{}
-	for _, m := range p.data.view.Documents {
-		out[m.ID] = m
-	}
-	return out
-}
-
-// attachmentName is how an attachment is named on screen.
-func attachmentName(d triage.Document, m store.DocumentMeta) string {
-	for _, s := range []string{d.Title, m.FileName, m.Title, d.Description} {
-		if strings.TrimSpace(s) != "" {
-			return s
-		}
-	}
-	return "Attachment " + d.ID
-}
-
-// availabilityText says whether an attachment can be read, never hiding
-// PENDING or THREATS_FOUND.
-func availabilityText(d triage.Document, m store.DocumentMeta, cached bool) string {
-	a := d.Availability
-	if m.Availability != "" {
-		a = m.Availability
-	}
-	switch a {
-	case triage.AvailabilityAvailable, "":
-		if cached {
-			return "Available · ready offline"
-		}
-		return "Available · downloading"
-	case triage.AvailabilityPending:
-		return "PENDING – " + a.Meaning()
-	case triage.AvailabilityThreatsFound:
-		return "THREATS FOUND – " + a.Meaning()
-	case triage.AvailabilityValidationFailed:
-		return "VALIDATION FAILED – " + a.Meaning()
-	}
-	return string(a) + " – " + a.Meaning()
-}
-
-// fillAttachments lists the attachments with name, type, size and
-// availability; a click previews an available one.
-func (p *referralPanel) fillAttachments() {
-	r := p.referral()
-	metas := p.documentMetas()
-	objs := []fyne.CanvasObject{}
-	if len(r.Documents) == 0 {
-		objs = append(objs, widget.NewLabel("No attachments."))
-	}
-	for _, d := range r.Documents {
-		m, ok := metas[d.ID]
-		cached := ok && m.Size > 0 && (m.Availability == "" || m.Availability == triage.AvailabilityAvailable)
-		name := attachmentName(d, m)
-		size := d.Size
-		if size == 0 {
-			size = m.Size
-		}
-		title := widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		title.Truncation = fyne.TextTruncateEllipsis
-		meta := widget.NewLabel(fileTypeLabel(firstNonEmpty(d.ContentType, m.ContentType)) + " · " + formatSize(size))
-		avail := widget.NewLabel(availabilityText(d, m, cached))
-		avail.Wrapping = fyne.TextWrapWord
-		rows := []fyne.CanvasObject{title, meta, avail}
-		if cached {
-			d := d
-			rows = append(rows, container.NewHBox(widget.NewButtonWithIcon("Preview", theme.VisibilityIcon(), func() { p.previewAttachment(d) })))
-		}
-		objs = append(objs, container.NewVBox(rows...))
-	}
-	p.attachments.Objects = objs
-	p.attachments.Refresh()
-}
-
-// refreshDocuments re-reads what is cached for the referral and redraws the
-// attachment list (and the CRI if it was missing).
-func (p *referralPanel) refreshDocuments(criArrived bool) {
-	if !p.loaded {
-		return
-	}
-	a := p.v.app
-	bridge.Run(p.v.b, p.ctx, func(ctx context.Context) (store.CacheInfo, error) {
-		return a.Store.CacheInfo(ctx, p.ubrn)
-	}, func(info store.CacheInfo, err error) {
-		if err != nil {
-			return
-		}
-		p.data.view.Documents = info.Documents
-		p.fillAttachments()
-		if criArrived && p.showing == "cri" && p.viewer == nil {
-			p.loadCRI()
-		}
-	})
-}
-
-// previewAttachment shows an attachment in the viewer area.
-func (p *referralPanel) previewAttachment(d triage.Document) {
-	m := p.documentMetas()[d.ID]
-	name := attachmentName(d, m)
-	back := p.backBar("Attachment: " + name)
-	showing := "attachment:" + d.ID
-	p.setViewer(messagePanel(theme.DocumentIcon(), "Opening the attachment…", back), showing)
-	width := p.viewerWidth()
-	a := p.v.app
-	type result struct {
-		data []byte
-		prev *document.Preview
-	}
-	bridge.Run(p.v.b, p.ctx, func(ctx context.Context) (result, error) {
-		meta, data, err := a.Store.Document(ctx, p.ubrn, d.ID)
-		if err != nil {
-			return result{}, err
-		}
-		pv, err := a.Documents(ctx).Preview(ctx, name, firstNonEmpty(meta.ContentType, d.ContentType), data, int(width*2))
-		if err != nil {
-			return result{data: data}, err
-		}
-		p.closeWith(p.ctx, pv)
-		return result{data: data, prev: pv}, nil
-	}, func(res result, err error) {
-		if p.showing != showing {
-			return
-		}
-		ext := filepath.Ext(name)
-		ids := fmt.Sprintf("e-RS ids: UBRN %s, attachment %s", formatUBRN(p.ubrn), d.ID)
-		open := p.openExternallyAction(res.data, name, ext)
-		save := p.saveCopyAction(res.data, name, ext)
-		actions := container.NewHBox(widget.NewButtonWithIcon("Open with another program", theme.ComputerIcon(), open),
-			widget.NewButtonWithIcon("Save a copy", theme.DocumentSaveIcon(), save))
-		tools := container.NewVBox(back, actions)
-		if err != nil {
-			p.setViewer(documentError(document.DisplayMessage(err), ids, save, back), showing)
-			return
-		}
-		pv := res.prev
-		switch pv.Kind {
-		case document.PreviewPDF:
-			sizes := make([]document.Size, pv.PDF.PageCount())
-			for i := range sizes {
-				sizes[i], _ = pv.PDF.PageSize(i)
-			}
-			pv := newPDFViewer(p.v.b, p.ctx, pv.PDF, fitZoom(sizes, width), true, nil, tools)
-			pv.fitWidth = width
-			p.setPDFViewer(pv, showing, nil)
-		case document.PreviewImage:
-			img := canvas.NewImageFromImage(pv.Image)
-			img.FillMode = canvas.ImageFillContain
-			p.setViewer(container.NewBorder(tools, nil, nil, nil, img), showing)
-		case document.PreviewText:
-			l := widget.NewLabel(pv.Text.Text)
-			l.Wrapping = fyne.TextWrapWord
-			p.setViewer(container.NewBorder(tools, nil, nil, nil, container.NewVScroll(l)), showing)
-		default:
-			p.setViewer(container.NewBorder(tools, nil, nil, nil,
-				messagePanel(theme.FileIcon(), pv.Note+"\n"+fileTypeLabel(pv.DeclaredType)+" · "+formatSize(pv.Size), nil)), showing)
-		}
-	})
-}
-
-// fillRelated lists the related referrals; a click opens their CRI.
-func (p *referralPanel) fillRelated() {
-	r := p.referral()
-	rel := r.UBRNsToRead()[1:]
-	objs := []fyne.CanvasObject{}
-	if len(rel) == 0 {
-		objs = append(objs, widget.NewLabel("No related referrals."))
-	}
-	for _, u := range rel {
-		u := u
-		btn := widget.NewButtonWithIcon("UBRN "+formatUBRN(u)+" – clinical information", theme.DocumentIcon(), func() {
-			p.openCRI(u, p.relatedBar(u))
-		})
-		btn.Alignment = widget.ButtonAlignLeading
-		objs = append(objs, btn)
-	}
-	p.related.Objects = objs
-	p.related.Refresh()
-}
-
-// saveCopyAction saves data to a folder the clinician picks, after the
-// leave-the-store warning. Nil when there are no bytes.
-func (p *referralPanel) saveCopyAction(data []byte, name, ext string) func() {
-	if len(data) == 0 {
-		return nil
-	}
-	return func() {
-		w := p.v.frame.Window()
-		dialog.ShowConfirm("Save a copy outside Triage Desk?", wrapText(document.LeaveStoreWarning, 60), func(ok bool) {
-			if !ok {
-				return
-			}
-			dialog.ShowFolderOpen(func(dir fyne.ListableURI, err error) {
-				if err != nil || dir == nil {
-					return
-				}
-				path, err := document.SaveCopy(dir.Path(), name, ext, data)
-				if err != nil {
-					dialog.ShowError(errors.New("The copy could not be saved: "+triage.ErrorMessage(err)), w)
-					return
-				}
-				dialog.ShowInformation("Copy saved", "Saved as "+filepath.Base(path)+".", w)
-			}, w)
-		}, w)
-	}
-}
-
-// openExternallyAction opens data with the computer's default program,
-// after the leave-the-store warning.
-func (p *referralPanel) openExternallyAction(data []byte, name, ext string) func() {
-	if len(data) == 0 {
-		return nil
-	}
-	return func() {
-		w := p.v.frame.Window()
-		dialog.ShowConfirm("Open with another program?", wrapText(document.LeaveStoreWarning, 60), func(ok bool) {
-			if !ok {
-				return
-			}
-			tf, err := p.v.tempFiles()
-			if err == nil {
-				var path string
-				if path, err = tf.Write(name, ext, data); err == nil {
-					err = fyne.CurrentApp().OpenURL(&url.URL{Scheme: "file", Path: filepath.ToSlash(path)})
-				}
-			}
-			if err != nil {
-				dialog.ShowError(errors.New("The file could not be opened: "+triage.ErrorMessage(err)), w)
-			}
-		}, w)
-	}
-}
-
-// --- small building blocks ----------------------------------------------
-
-// card puts obj on the header card's background.
-func card(obj fyne.CanvasObject) fyne.CanvasObject {
-	bg := canvas.NewRectangle(appColor(ColorNameCard))
-	bg.CornerRadius = 6
-	return container.NewStack(bg, container.NewPadded(obj))
-}
-
-// colourBox puts obj on a coloured background.
-func colourBox(obj fyne.CanvasObject, c fyne.ThemeColorName) fyne.CanvasObject {
-	bg := canvas.NewRectangle(appColor(c))
-	bg.CornerRadius = 4
-	return container.NewStack(bg, container.NewPadded(obj))
-}
-
-// colourBadge is a pill with text in the given colours.
-func colourBadge(text string, bg fyne.ThemeColorName, fg color.Color) fyne.CanvasObject {
-	r := canvas.NewRectangle(appColor(bg))
-	r.CornerRadius = 4
-	t := canvas.NewText(text, fg)
-	t.TextStyle = fyne.TextStyle{Bold: true}
-	return container.NewStack(r, container.New(layout.NewCustomPaddedLayout(2, 2, 8, 8), container.NewCenter(t)))
-}
-
-// plainBadge is an outlined pill.
-func plainBadge(text string) fyne.CanvasObject {
-	r := canvas.NewRectangle(color.Transparent)
-	r.StrokeColor = appColor(theme.ColorNameForeground)
-	r.StrokeWidth = 1
-	r.CornerRadius = 4
-	t := canvas.NewText(text, appColor(theme.ColorNameForeground))
-	t.TextStyle = fyne.TextStyle{Bold: true}
-	return container.NewStack(r, container.New(layout.NewCustomPaddedLayout(2, 2, 8, 8), container.NewCenter(t)))
-}
-
-// priorityBadge is the priority as a badge: 2WW red, urgent amber, routine
-// plain, always with its name.
-func priorityBadge(p triage.Priority) fyne.CanvasObject {
-	switch p {
-	case triage.PriorityTwoWeekWait:
-		return colourBadge(p.Label(), ColorNameTwoWeek, color.White)
-	case triage.PriorityUrgent:
-		return colourBadge(p.Label(), ColorNameUrgent, color.Black)
-	}
-	return plainBadge(p.Label())
-}
-
-// sectionTitle is a bold heading in the side column.
-func sectionTitle(s string) fyne.CanvasObject {
-	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-}
-
-// wrappedLabel is a label that wraps at word boundaries (never cut short).
-func wrappedLabel(s string) *widget.Label {
-	l := widget.NewLabel(s)
-	l.Wrapping = fyne.TextWrapWord
-	return l
-}
-
-// errorText is a wrapped message in the error colour (with words that say
-// what is wrong, so colour is not the only signal).
-func errorText(s string) *widget.Label {
-	l := widget.NewLabel(s)
-	l.Wrapping = fyne.TextWrapWord
-	l.Importance = widget.DangerImportance
-	return l
-}
-
-// messagePanel fills the viewer area with an icon and a message (never a
-// blank page), under an optional bar.
-func messagePanel(icon fyne.Resource, msg string, top fyne.CanvasObject) fyne.CanvasObject {
-	l := widget.NewLabel(msg)
-	l.Wrapping = fyne.TextWrapWord
-	l.Alignment = fyne.TextAlignCenter
-	body := container.NewVBox(widget.NewIcon(icon), l)
-	return container.NewBorder(top, nil, nil, nil, container.New(layout.NewCustomPaddedLayout(40, 40, 24, 24), body))
-}
-
-// documentError is shown in place of a document that failed: the reason,
-// "Save a copy" (when the bytes exist) and the e-RS ids to report it with.
-func documentError(msg, ids string, save func(), top fyne.CanvasObject) fyne.CanvasObject {
-	l := errorText(msg)
-	l.Alignment = fyne.TextAlignCenter
-	id := widget.NewLabel(ids)
-	id.Wrapping = fyne.TextWrapWord
-	id.Alignment = fyne.TextAlignCenter
-	objs := []fyne.CanvasObject{widget.NewIcon(theme.ErrorIcon()), l, id}
-	if save != nil {
-		objs = append(objs, container.NewCenter(widget.NewButtonWithIcon("Save a copy", theme.DocumentSaveIcon(), save)))
-	}
-	return container.NewBorder(top, nil, nil, nil, container.New(layout.NewCustomPaddedLayout(40, 40, 24, 24), container.NewVBox(objs...)))
-}
-
-// wrapText breaks s into lines of about width characters, for dialogs.
-func wrapText(s string, width int) string {
-	var b strings.Builder
-	n := 0
-	for _, w := range strings.Fields(s) {
-		if n > 0 && n+len(w) > width {
-			b.WriteByte('\n')
-			n = 0
-		} else if n > 0 {
-			b.WriteByte(' ')
-			n++
-		}
-		b.WriteString(w)
-		n += len(w)
-	}
-	return b.String()
-}
-
-// shortDuration writes 5m0s as "5-minute".
-func shortDuration(d time.Duration) string {
-	if d >= time.Hour && d%time.Hour == 0 {
-		return fmt.Sprintf("%d-hour", int(d/time.Hour))
-	}
-	return fmt.Sprintf("%d-minute", int(d.Round(time.Minute)/time.Minute))
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -21,7 +22,7 @@ func TestRelatedReferralsLetterIsLabelledWithItsOwnUBRN(t *testing.T) {
 	h.win.Resize(fyne.NewSize(1240, 680))
 	ctx := context.Background()
 	row := h.firstRow(func(r triage.Row) bool {
-		ref, err := h.ws.Store.Referral(ctx, r.UBRN)
+		ref, err := apptest.Store(h.ws).Referral(ctx, r.UBRN)
 		return err == nil && len(ref.Referral.RelatedUBRNs) > 0
 	})
 	p := h.open(row.UBRN)

@@ -15,12 +15,11 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
-	"github.com/triagedesk/triagedesk/internal/auth"
 	"github.com/triagedesk/triagedesk/internal/config"
-	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
+	"github.com/triagedesk/triagedesk/ui/style"
 )
 
 // ScreenSession is the full-window screen that hides patient data while
@@ -69,7 +68,7 @@ type Desktop struct {
 	closeMu sync.Mutex // Close may also run at the very end of the process
 
 	// UI goroutine only:
-	workspace *app.App
+	workspace *app.Workspace
 	vetting   *Vetting
 	chrome    *Chrome
 	opening   bool
@@ -123,8 +122,8 @@ func (d *Desktop) start() {
 		d.runtime = rt
 		d.mu.Unlock()
 		d.applyEnvironment(rt)
-		d.App.Settings().SetTheme(NewTheme(rt.Settings))
-		bridge.Watch(d.Bridge, rt.Config.OnChange, func(s *config.Settings) { d.App.Settings().SetTheme(NewTheme(s)) })
+		d.App.Settings().SetTheme(style.NewTheme(rt.Settings))
+		bridge.Watch(d.Bridge, rt.Config.OnChange, func(s *config.Settings) { d.App.Settings().SetTheme(style.NewTheme(s)) })
 		_ = rt.Documents(d.Bridge.Context()) // warm the PDF engine in the background
 		d.chrome = NewChrome(ChromeOptions{App: d.App, Frame: d.Frame, Bridge: d.Bridge, Runtime: rt, Quit: d.confirmedQuit, Amend: d.amend, Tray: s.tray})
 		bridge.Watch(d.Bridge, rt.OnStatus, d.onStatus)
@@ -175,9 +174,9 @@ func (d *Desktop) onStatus(st app.Status) {
 		d.closeWorkspace()
 	}
 	switch {
-	case st.State == auth.StateActive && d.workspace == nil:
+	case st.State == app.SessionActive && d.workspace == nil:
 		d.openWorkspace(rt)
-	case (st.Demo || st.NoSignIn) && st.State != auth.StateActive && d.workspace == nil && !d.demoTried:
+	case (st.Demo || st.NoSignIn) && st.State != app.SessionActive && d.workspace == nil && !d.demoTried:
 		d.demoTried = true
 		d.demoSignIn(rt)
 	case !st.ShowPatientData && !d.opening:
@@ -233,18 +232,17 @@ func (d *Desktop) openWorkspace(rt *app.Runtime) {
 	}
 	d.opening = true
 	d.Frame.ShowScreen(ScreenLoading, loadingScreen("Opening your encrypted worklist…"))
-	bridge.Run(d.Bridge, nil, func(ctx context.Context) (*app.App, error) {
+	bridge.Run(d.Bridge, nil, func(ctx context.Context) (*app.Workspace, error) {
 		return rt.OpenWorkspace(ctx)
-	}, func(ws *app.App, err error) {
+	}, func(ws *app.Workspace, err error) {
 		d.opening = false
 		if err != nil {
 			d.fail("Your worklist could not be opened. " + triage.ErrorMessage(err))
 			return
 		}
 		d.workspace = ws
-		if ws.Engine != nil {
-			eng := ws.Engine
-			d.Bridge.Go(func(ctx context.Context) { _ = eng.Run(ctx) })
+		if ws.CanSync() {
+			d.Bridge.Go(func(ctx context.Context) { _ = ws.Run(ctx) })
 		}
 		v := NewVetting(d.Frame, d.Bridge, ws, d.App.Preferences())
 		d.vetting = v
@@ -379,7 +377,7 @@ func (d *Desktop) stderr() io.Writer {
 
 // amend reopens an outbox decision in the vetting window (the outbox's
 // Amend).
-func (d *Desktop) amend(en store.Entry) {
+func (d *Desktop) amend(en app.Entry) {
 	if d.vetting != nil {
 		d.vetting.AmendDecision(en)
 	}

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/triagedesk/triagedesk/internal/engine"
-	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -93,15 +93,15 @@ func TestUnreadableCRIShowsWhyNotABlankPage(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	row := h.rows()[1]
 	ctx := context.Background()
-	meta, data, err := h.ws.Store.Document(ctx, row.UBRN, engine.CRIDocumentID)
+	meta, data, err := apptest.Store(h.ws).Document(ctx, row.UBRN, app.CRIDocumentID)
 	if err != nil {
 		t.Fatalf("the synced CRI: %v", err)
 	}
 	meta.Size = int64(len(data) / 3)
-	if err := h.ws.Store.PutDocument(ctx, row.UBRN, meta, data[:len(data)/3]); err != nil {
+	if err := apptest.Store(h.ws).PutDocument(ctx, row.UBRN, meta, data[:len(data)/3]); err != nil {
 		t.Fatal(err)
 	}
-	if meta.Kind != store.DocumentCRI {
+	if meta.Kind != app.DocumentCRI {
 		t.Fatalf("document kind %q", meta.Kind)
 	}
 	p := h.open(row.UBRN)

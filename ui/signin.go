@@ -14,10 +14,10 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
-	"github.com/triagedesk/triagedesk/internal/auth"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // Screen names of the screens around the vetting window.
@@ -32,10 +32,10 @@ const (
 // *app.Runtime implements it. Every method may block on the network and
 // is called off the UI goroutine.
 type SignInService interface {
-	SignIn(ctx context.Context, openBrowser func(authURL string) error) (*auth.SignInResult, error)
+	SignIn(ctx context.Context, openBrowser func(authURL string) error) (*app.SignInResult, error)
 	DemoSignIn(ctx context.Context) (triage.Identity, error)
-	Roles(ctx context.Context) ([]auth.RoleOption, error)
-	OnBehalfOfUsers(ctx context.Context, ods string) ([]triage.OnBehalfOfUser, error)
+	Roles(ctx context.Context) ([]app.RoleOption, error)
+	OnBehalfOfUsers(ctx context.Context, ods string) ([]app.OnBehalfOfUser, error)
 	ChooseRole(ctx context.Context, c config.RoleChoice) (triage.Identity, error)
 }
 
@@ -93,11 +93,11 @@ type SignInScreen struct {
 	obj      fyne.CanvasObject
 
 	// role step
-	options   []auth.RoleOption
+	options   []app.RoleOption
 	radio     *widget.RadioGroup
 	behalf    *widget.Select
 	behalfBox *fyne.Container
-	users     []triage.OnBehalfOfUser
+	users     []app.OnBehalfOfUser
 	suggested *config.RoleChoice
 	roleErr   *widget.Label
 	choose    *widget.Button
@@ -188,8 +188,8 @@ func NewSignInScreen(o SignInOptions) *SignInScreen {
 		s.roles,
 	)
 	s.body = card
-	s.obj = container.NewVScroll(readableColumn(560, container.NewPadded(card)))
-	if st.State == auth.StateNeedsRole && !o.Locked {
+	s.obj = container.NewVScroll(widgets.ReadableColumn(560, container.NewPadded(card)))
+	if st.State == app.SessionNeedsRole && !o.Locked {
 		s.loadRoles()
 	}
 	return s
@@ -217,7 +217,7 @@ func signInMessage(st app.Status, locked bool) string {
 		return fmt.Sprintf("Triage Desk locked itself to protect patient data. Sign in again as %s to carry on: your work, including any decision you were writing, is kept.", who)
 	case st.Message != "":
 		return st.Message
-	case st.State == auth.StateNeedsRole:
+	case st.State == app.SessionNeedsRole:
 		return "Choose the organisation and role you are working as."
 	case st.NoSignIn:
 		return "This e-RS server has no sign-in. Continue, then choose the organisation and role you are working as."
@@ -283,23 +283,23 @@ func (s *SignInScreen) fail(err error) {
 // next step.
 func signInFailureTitle(err error) string {
 	switch {
-	case errors.Is(err, auth.ErrPortInUse):
+	case errors.Is(err, app.ErrPortInUse):
 		return "Another program is using Triage Desk's sign-in port"
-	case errors.Is(err, auth.ErrCallbackTimeout):
+	case errors.Is(err, app.ErrCallbackTimeout):
 		return "The sign-in timed out"
-	case errors.Is(err, auth.ErrSignInRefused):
+	case errors.Is(err, app.ErrSignInRefused):
 		return "The sign-in was refused or cancelled in the browser"
-	case errors.Is(err, auth.ErrStateMismatch), errors.Is(err, auth.ErrCodeRefused):
+	case errors.Is(err, app.ErrStateMismatch), errors.Is(err, app.ErrCodeRefused):
 		return "The sign-in could not be completed"
-	case errors.Is(err, auth.ErrSecretMissing), errors.Is(err, auth.ErrClientRejected):
+	case errors.Is(err, app.ErrSecretMissing), errors.Is(err, app.ErrClientRejected):
 		return "Sign-in is not set up on this computer"
-	case errors.Is(err, auth.ErrKeychainUnavailable):
+	case errors.Is(err, app.ErrKeychainUnavailable):
 		return "This computer's keychain cannot be used"
-	case errors.Is(err, auth.ErrTokenServiceUnavailable):
+	case errors.Is(err, app.ErrTokenServiceUnavailable):
 		return "The NHS sign-in service cannot be reached"
-	case errors.Is(err, auth.ErrSignInInProgress):
+	case errors.Is(err, app.ErrSignInInProgress):
 		return "A sign-in is already waiting for your browser"
-	case errors.Is(err, auth.ErrRoleNotHeld):
+	case errors.Is(err, app.ErrRoleNotHeld):
 		return "That role cannot be used"
 	}
 	return "The sign-in did not complete"
@@ -330,9 +330,9 @@ func (s *SignInScreen) startBrowser() {
 		})
 		return nil
 	}
-	bridge.Run(b, ctx, func(ctx context.Context) (*auth.SignInResult, error) {
+	bridge.Run(b, ctx, func(ctx context.Context) (*app.SignInResult, error) {
 		return s.o.Service.SignIn(ctx, open)
-	}, func(res *auth.SignInResult, err error) {
+	}, func(res *app.SignInResult, err error) {
 		cancel()
 		s.stop = nil
 		if err != nil {
@@ -379,9 +379,9 @@ func (s *SignInScreen) startDemo() {
 // loadRoles reads the clinician's roles again (a session that needs one).
 func (s *SignInScreen) loadRoles() {
 	s.setBusy(true, false)
-	bridge.Run(s.o.Bridge, nil, func(ctx context.Context) ([]auth.RoleOption, error) {
+	bridge.Run(s.o.Bridge, nil, func(ctx context.Context) ([]app.RoleOption, error) {
 		return s.o.Service.Roles(ctx)
-	}, func(opts []auth.RoleOption, err error) {
+	}, func(opts []app.RoleOption, err error) {
 		if err != nil {
 			s.fail(err)
 			return
@@ -394,7 +394,7 @@ func (s *SignInScreen) loadRoles() {
 // showRoles shows the organisation and role picker: the roles that can vet
 // referrals here to choose from (the remembered one preselected), the
 // others listed with why they cannot be used.
-func (s *SignInScreen) showRoles(opts []auth.RoleOption, suggested *config.RoleChoice) {
+func (s *SignInScreen) showRoles(opts []app.RoleOption, suggested *config.RoleChoice) {
 	s.options, s.suggested = opts, suggested
 	s.start.Hide()
 	s.message.SetText("Choose the organisation and role you are working as. Your decisions are sent to e-RS in this role.")
@@ -465,16 +465,16 @@ func joinLines(ls []string) string {
 }
 
 // selectedRole returns the chosen role.
-func (s *SignInScreen) selectedRole() (auth.RoleOption, bool) {
+func (s *SignInScreen) selectedRole() (app.RoleOption, bool) {
 	if s.radio == nil {
-		return auth.RoleOption{}, false
+		return app.RoleOption{}, false
 	}
 	for _, o := range s.options {
 		if o.Label == s.radio.Selected && o.CanVet && o.Allowed {
 			return o, true
 		}
 	}
-	return auth.RoleOption{}, false
+	return app.RoleOption{}, false
 }
 
 // roleChanged loads whom a clinician admin may act for.
@@ -493,9 +493,9 @@ func (s *SignInScreen) roleChanged() {
 	s.behalfBox.Show()
 	s.updateChoose()
 	ods := o.ODS
-	bridge.Run(s.o.Bridge, nil, func(ctx context.Context) ([]triage.OnBehalfOfUser, error) {
+	bridge.Run(s.o.Bridge, nil, func(ctx context.Context) ([]app.OnBehalfOfUser, error) {
 		return s.o.Service.OnBehalfOfUsers(ctx, ods)
-	}, func(users []triage.OnBehalfOfUser, err error) {
+	}, func(users []app.OnBehalfOfUser, err error) {
 		if cur, ok := s.selectedRole(); !ok || cur.ODS != ods || !cur.NeedsOnBehalfOf {
 			return // the choice moved on
 		}
@@ -531,7 +531,7 @@ func (s *SignInScreen) roleChanged() {
 }
 
 // behalfLabel names a clinician an admin may act for.
-func behalfLabel(u triage.OnBehalfOfUser) string {
+func behalfLabel(u app.OnBehalfOfUser) string {
 	if u.Name == "" {
 		return "SDS user " + u.SDSUserID
 	}

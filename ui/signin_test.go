@@ -14,9 +14,8 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/triagedesk/triagedesk/internal/app"
-	"github.com/triagedesk/triagedesk/internal/auth"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/config"
-	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -33,7 +32,7 @@ func (b *browserAs) open(u *url.URL) error {
 	b.opened = append(b.opened, u.String())
 	user := b.user
 	b.mu.Unlock()
-	return auth.LoginHintBrowser(nil, user)(u.String())
+	return apptest.LoginHintBrowser(nil, user)(u.String())
 }
 
 func (b *browserAs) count() int {
@@ -46,7 +45,7 @@ func TestSignInOpensTheBrowserThenChoosesTheRole(t *testing.T) {
 	test.NewTempApp(t)
 	b, loop := loopBridge(t)
 	rt := startRuntime(t, demoRuntimeOptions(t))
-	browser := &browserAs{user: erssandbox.UserClinician}
+	browser := &browserAs{user: apptest.UserClinician}
 	var done []triage.Identity
 	newScreen := func() *SignInScreen {
 		return NewSignInScreen(SignInOptions{Service: rt, Bridge: b, Status: rt.Status(), OpenURL: browser.open,
@@ -72,10 +71,10 @@ func TestSignInOpensTheBrowserThenChoosesTheRole(t *testing.T) {
 	if len(s.radio.Options) != 2 || s.radio.Selected != "" || !s.choose.Disabled() {
 		t.Fatalf("roles %v selected %q, continue disabled %v", s.radio.Options, s.radio.Selected, s.choose.Disabled())
 	}
-	s.radio.SetSelected("Service provider clinician at " + erssandbox.ProviderODS)
+	s.radio.SetSelected("Service provider clinician at " + apptest.ProviderODS)
 	tapButton(t, s.Object(), "Continue")
 	pumpUntil(t, loop, 10*time.Second, "sign-in to finish", func() bool { return len(done) == 1 })
-	if st := rt.Status(); st.State != auth.StateActive || done[0].ODS != erssandbox.ProviderODS || done[0].SDSUserID != erssandbox.UserClinician {
+	if st := rt.Status(); st.State != app.SessionActive || done[0].ODS != apptest.ProviderODS || done[0].SDSUserID != apptest.UserClinician {
 		t.Fatalf("after choosing: status %v, identity %+v", st.State, done[0])
 	}
 
@@ -87,7 +86,7 @@ func TestSignInOpensTheBrowserThenChoosesTheRole(t *testing.T) {
 	w.SetContent(s.Object())
 	tapButton(t, s.Object(), "Sign in with NHS Care Identity")
 	pumpUntil(t, loop, 10*time.Second, "the role picker again", func() bool { return s.roles.Visible() })
-	if s.radio.Selected != "Service provider clinician at "+erssandbox.ProviderODS || s.choose.Disabled() {
+	if s.radio.Selected != "Service provider clinician at "+apptest.ProviderODS || s.choose.Disabled() {
 		t.Fatalf("remembered role not preselected: %q", s.radio.Selected)
 	}
 	tapButton(t, s.Object(), "Continue")
@@ -104,7 +103,7 @@ func TestSignInOpensTheBrowserThenChoosesTheRole(t *testing.T) {
 	}
 	tapButton(t, lock.Object(), "Sign in with NHS Care Identity")
 	pumpUntil(t, loop, 10*time.Second, "unlock", func() bool { return len(done) == 3 })
-	if lock.roles.Visible() || rt.Status().State != auth.StateActive {
+	if lock.roles.Visible() || rt.Status().State != app.SessionActive {
 		t.Error("unlocking asked for the role again")
 	}
 }
@@ -115,7 +114,7 @@ func TestSignInAsClinicianAdminChoosesWhomToActFor(t *testing.T) {
 	rt := startRuntime(t, demoRuntimeOptions(t))
 	var done triage.Identity
 	s := NewSignInScreen(SignInOptions{Service: rt, Bridge: b, Status: rt.Status(),
-		OpenURL: (&browserAs{user: erssandbox.UserClinicianAdmin}).open, OnDone: func(id triage.Identity) { done = id }})
+		OpenURL: (&browserAs{user: apptest.UserClinicianAdmin}).open, OnDone: func(id triage.Identity) { done = id }})
 	test.NewTempWindow(t, s.Object())
 	tapButton(t, s.Object(), "Sign in with NHS Care Identity")
 	pumpUntil(t, loop, 10*time.Second, "the role picker", func() bool { return s.roles.Visible() })
@@ -128,18 +127,18 @@ func TestSignInAsClinicianAdminChoosesWhomToActFor(t *testing.T) {
 	}
 	var pick string
 	for _, o := range s.behalf.Options {
-		if strings.Contains(o, erssandbox.UserClinician) {
+		if strings.Contains(o, apptest.UserClinician) {
 			pick = o
 		}
 	}
 	if pick == "" {
-		t.Fatalf("A040 users %v lack %s", s.behalf.Options, erssandbox.UserClinician)
+		t.Fatalf("A040 users %v lack %s", s.behalf.Options, apptest.UserClinician)
 	}
 	s.behalf.SetSelected(pick)
 	tapButton(t, s.Object(), "Continue")
 	pumpUntil(t, loop, 10*time.Second, "sign-in", func() bool { return done.SDSUserID != "" })
-	if done.OnBehalfOf != erssandbox.UserClinician || done.BusinessFunction != triage.RoleServiceProviderClinicianAdmin {
-		t.Errorf("identity %+v, want acting for %s", done, erssandbox.UserClinician)
+	if done.OnBehalfOf != apptest.UserClinician || done.BusinessFunction != triage.RoleServiceProviderClinicianAdmin {
+		t.Errorf("identity %+v, want acting for %s", done, apptest.UserClinician)
 	}
 }
 
@@ -182,10 +181,10 @@ func TestSignInFailuresAreExplained(t *testing.T) {
 		{"port in use", startRuntime(t, portOpts), nothing, "Another program is using Triage Desk's sign-in port", ""},
 		{"timeout", startRuntime(t, timeoutOpts), nothing, "The sign-in timed out", "Start the sign-in again"},
 		{"refused", startRuntime(t, demoRuntimeOptions(t)), refuse, "The sign-in was refused or cancelled in the browser", "Start the sign-in again"},
-		{"no secret", failingSignIn{&triage.Error{Code: triage.EUNAVAILABLE, Err: auth.ErrSecretMissing,
+		{"no secret", failingSignIn{&triage.Error{Code: triage.EUNAVAILABLE, Err: app.ErrSecretMissing,
 			Message: "Sign-in is not set up on this computer: the client secret your IT team installs in the keychain is missing. Contact your IT service desk."}},
 			nothing, "Sign-in is not set up on this computer", "Contact your IT service desk"},
-		{"keychain", failingSignIn{&triage.Error{Code: triage.EUNAVAILABLE, Err: auth.ErrKeychainUnavailable,
+		{"keychain", failingSignIn{&triage.Error{Code: triage.EUNAVAILABLE, Err: app.ErrKeychainUnavailable,
 			Message: "Triage Desk cannot use this computer's secure keychain."}},
 			nothing, "This computer's keychain cannot be used", "secure keychain"},
 	}
@@ -209,14 +208,14 @@ func TestSignInFailuresAreExplained(t *testing.T) {
 // failingSignIn fails every sign-in with err.
 type failingSignIn struct{ err error }
 
-func (f failingSignIn) SignIn(context.Context, func(string) error) (*auth.SignInResult, error) {
+func (f failingSignIn) SignIn(context.Context, func(string) error) (*app.SignInResult, error) {
 	return nil, f.err
 }
 func (f failingSignIn) DemoSignIn(context.Context) (triage.Identity, error) {
 	return triage.Identity{}, f.err
 }
-func (f failingSignIn) Roles(context.Context) ([]auth.RoleOption, error) { return nil, f.err }
-func (f failingSignIn) OnBehalfOfUsers(context.Context, string) ([]triage.OnBehalfOfUser, error) {
+func (f failingSignIn) Roles(context.Context) ([]app.RoleOption, error) { return nil, f.err }
+func (f failingSignIn) OnBehalfOfUsers(context.Context, string) ([]app.OnBehalfOfUser, error) {
 	return nil, f.err
 }
 func (f failingSignIn) ChooseRole(context.Context, config.RoleChoice) (triage.Identity, error) {
@@ -243,7 +242,7 @@ func TestSignInCancelAndNoBrowser(t *testing.T) {
 		t.Fatalf("after cancel: %q, waiting %v", s.failHead.Text, s.waiting.Visible())
 	}
 	// The cancelled sign-in released its callback port: a new one works.
-	s.o.OpenURL = (&browserAs{user: erssandbox.UserClinician2}).open
+	s.o.OpenURL = (&browserAs{user: apptest.UserClinician2}).open
 	tapButton(t, s.Object(), "Sign in with NHS Care Identity")
 	pumpUntil(t, loop, 10*time.Second, "a second sign-in", func() bool { return s.roles.Visible() || s.failHead.Visible() })
 	if !s.roles.Visible() {

@@ -13,10 +13,9 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
-	"github.com/triagedesk/triagedesk/internal/auth"
-	"github.com/triagedesk/triagedesk/internal/engine"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // sessionWarnBefore is how long before the sign-in ends the status bar
@@ -40,12 +39,12 @@ type StatusBar struct {
 
 	now func() time.Time
 
-	sync        engine.SyncStatus
+	sync        app.SyncStatus
 	haveSync    bool
 	session     app.Status
 	haveSession bool
 	counts      map[triage.OutboxState]int
-	progress    engine.PrefetchProgress
+	progress    app.PrefetchProgress
 	done        string // a short note after a completed download, e.g. "All available offline"
 
 	dot      *canvas.Circle
@@ -142,16 +141,16 @@ func (s *StatusBar) Apply(u bridge.Update) {
 }
 
 // SetSync sets the engine's status (Engine.Status) when a workspace opens.
-func (s *StatusBar) SetSync(st engine.SyncStatus) {
+func (s *StatusBar) SetSync(st app.SyncStatus) {
 	s.sync, s.haveSync = st, true
 	s.Refresh()
 }
 
 // ClearSync forgets the engine's status (the workspace closed).
 func (s *StatusBar) ClearSync() {
-	s.sync, s.haveSync = engine.SyncStatus{}, false
+	s.sync, s.haveSync = app.SyncStatus{}, false
 	s.counts = map[triage.OutboxState]int{}
-	s.progress, s.done = engine.PrefetchProgress{}, ""
+	s.progress, s.done = app.PrefetchProgress{}, ""
 	s.Refresh()
 }
 
@@ -162,7 +161,7 @@ func (s *StatusBar) SetOutbox(counts map[triage.OutboxState]int) {
 }
 
 // SetDamaged sets how many records of the outbox's file are damaged
-// (store.OutboxDamage): the bar then never says "nothing waiting".
+// (app.OutboxDamage): the bar then never says "nothing waiting".
 func (s *StatusBar) SetDamaged(n int) {
 	s.nDamaged = n
 	s.Refresh()
@@ -206,11 +205,11 @@ func copyCounts(m map[triage.OutboxState]int) map[triage.OutboxState]int {
 func (s *StatusBar) connection() (string, fyne.ThemeColorName) {
 	if s.haveSession {
 		switch s.session.State {
-		case auth.StateLocked:
+		case app.SessionLocked:
 			return "Locked", theme.ColorNameDisabled
-		case auth.StateSignedOut, auth.StateSignInNeeded:
+		case app.SessionSignedOut, app.SessionSignInNeeded:
 			return "Sign-in needed", theme.ColorNameError
-		case auth.StateNeedsRole:
+		case app.SessionNeedsRole:
 			return "Choose your role", theme.ColorNameWarning
 		}
 	}
@@ -218,9 +217,9 @@ func (s *StatusBar) connection() (string, fyne.ThemeColorName) {
 		return "Not connected yet", theme.ColorNameDisabled
 	}
 	switch s.sync.State {
-	case engine.StateOffline:
+	case app.SyncOffline:
 		return "Offline", theme.ColorNameWarning
-	case engine.StateSignInNeeded:
+	case app.SyncSignInNeeded:
 		return "Sign-in needed", theme.ColorNameError
 	}
 	return "Online", theme.ColorNameSuccess
@@ -267,7 +266,7 @@ func (s *StatusBar) Refresh() {
 		b.SetText(outboxCountText(st, n))
 		b.Show()
 	}
-	s.damaged.SetText(countOf(s.nDamaged, "damaged record", "damaged records"))
+	s.damaged.SetText(widgets.CountOf(s.nDamaged, "damaged record", "damaged records"))
 	s.damaged.Hidden = s.nDamaged == 0 || !s.haveSync
 	s.empty.Hidden = any || s.nDamaged > 0 || !s.haveSync
 
@@ -285,7 +284,7 @@ func outboxCountText(st triage.OutboxState, n int) string {
 
 // sessionLeftText says how long the sign-in has left, in its last hour.
 func sessionLeftText(st app.Status, now time.Time) string {
-	if st.State != auth.StateActive || st.SessionExpires.IsZero() {
+	if st.State != app.SessionActive || st.SessionExpires.IsZero() {
 		return ""
 	}
 	left := st.SessionExpires.Sub(now)

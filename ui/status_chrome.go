@@ -12,14 +12,14 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
-	"github.com/triagedesk/triagedesk/internal/auth"
 	"github.com/triagedesk/triagedesk/internal/config"
-	"github.com/triagedesk/triagedesk/internal/engine"
-	"github.com/triagedesk/triagedesk/internal/erssandbox"
-	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/about"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/settings"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
+	"github.com/triagedesk/triagedesk/ui/style"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // MenuDemo is the demo's own menu (demo mode only): it simulates an e-RS
@@ -43,7 +43,7 @@ type ChromeOptions struct {
 	Choose ChooseFile
 	// Amend reopens the decision form with an outbox decision's inputs
 	// (the vetting window's); nil hides Amend in the outbox.
-	Amend func(store.Entry)
+	Amend func(app.Entry)
 	// Quit quits Triage Desk without asking (nil: App.Quit); RequestQuit
 	// calls it after warning about unsent decisions.
 	Quit func()
@@ -75,7 +75,7 @@ type Chrome struct {
 	notifier  *Notifier
 	tray      *Tray
 
-	ws      *app.App
+	ws      *app.Workspace
 	session app.Status
 	counts  map[triage.OutboxState]int
 	outbox  *OutboxView
@@ -114,8 +114,8 @@ func NewChrome(o ChromeOptions) *Chrome {
 	f.SetStatusBar(c.status.Object())
 	c.offline = NewOfflineBanner(f, c.now)
 	c.offline.OnTryNow = func() {
-		if c.ws != nil && c.ws.Engine != nil {
-			c.ws.Engine.SyncNow()
+		if c.ws != nil {
+			c.ws.SyncNow()
 		}
 	}
 	c.conflicts = NewConflictBanner(f, b, c.now)
@@ -136,7 +136,7 @@ func NewChrome(o ChromeOptions) *Chrome {
 	f.AddMenuItem(shortcuts.MenuFile, fyne.NewMenuItem("Sign out…", c.SignOut))
 	f.AddMenuItem(shortcuts.MenuWorklist, fyne.NewMenuItem("Make all available offline", c.MakeAvailableOffline))
 	f.AddMenuItem(shortcuts.MenuHelp, fyne.NewMenuItem("About Triage Desk", c.ShowAbout))
-	if rt.Sandbox != nil {
+	if rt.CanSimulate() {
 		c.outageItem = fyne.NewMenuItem("Simulate an e-RS outage", c.toggleOutage)
 		f.AddMenuItem(MenuDemo, c.outageItem)
 		f.AddMenuItem(MenuDemo, fyne.NewMenuItem("Simulate another user acting on a queued referral", c.simulateConflict))
@@ -167,7 +167,7 @@ func (c *Chrome) StatusBar() *StatusBar { return c.status }
 
 // SetWorkspace follows the clinician's workspace once it is open (nil when
 // it closed).
-func (c *Chrome) SetWorkspace(a *app.App) {
+func (c *Chrome) SetWorkspace(a *app.Workspace) {
 	if a == c.ws {
 		return
 	}
@@ -177,19 +177,18 @@ func (c *Chrome) SetWorkspace(a *app.App) {
 	c.notifier.Reset()
 	c.conflicts.SetWorkspace(a)
 	c.damage.SetWorkspace(a)
-	if a == nil || a.Engine == nil {
+	if a == nil || !a.CanSync() {
 		c.status.ClearSync()
 		c.offline.Clear()
 		c.tray.Clear()
 		c.updateSignInBanner()
 		return
 	}
-	st := a.Engine.Status()
+	st := a.SyncStatus()
 	c.status.SetSync(st)
 	c.offline.Set(st, 0)
-	eng := a.Engine
 	bridge.Run(c.o.Bridge, nil, func(ctx context.Context) (map[triage.OutboxState]int, error) {
-		return eng.OutboxCounts(ctx)
+		return a.OutboxCounts(ctx)
 	}, func(counts map[triage.OutboxState]int, err error) {
 		if err != nil || c.ws != a {
 			return
@@ -204,7 +203,7 @@ func (c *Chrome) SetWorkspace(a *app.App) {
 func (c *Chrome) setCounts(counts map[triage.OutboxState]int) {
 	c.counts = copyCounts(counts)
 	c.status.SetOutbox(counts)
-	c.offline.Apply(bridge.Update{Outbox: &engine.OutboxChanged{Counts: counts}})
+	c.offline.Apply(bridge.Update{Outbox: &app.OutboxChanged{Counts: counts}})
 	c.updateSignInBanner()
 }
 
@@ -242,7 +241,7 @@ func (c *Chrome) confirmSent(u bridge.Update) {
 	}
 	if n > 0 {
 		now := c.now()
-		c.status.NoteDone(fmt.Sprintf("%s sent to e-RS at %s", countOf(n, "decision", "decisions"), clockText(now, now)))
+		c.status.NoteDone(fmt.Sprintf("%s sent to e-RS at %s", widgets.CountOf(n, "decision", "decisions"), clockText(now, now)))
 	}
 }
 
@@ -253,9 +252,9 @@ func (c *Chrome) readWorklist() {
 	if a == nil {
 		return
 	}
-	bridge.Run(c.o.Bridge, nil, func(ctx context.Context) (app.Worklist, error) {
-		return a.Worklist(ctx)
-	}, func(wl app.Worklist, err error) {
+	bridge.Run(c.o.Bridge, nil, func(ctx context.Context) (app.ReviewList, error) {
+		return a.ReviewList(ctx)
+	}, func(wl app.ReviewList, err error) {
 		if err != nil || c.ws != a {
 			return
 		}
@@ -307,7 +306,7 @@ func (c *Chrome) unsent() int {
 // stays readable but nothing can be sent.
 func (c *Chrome) updateSignInBanner() {
 	st := c.session
-	if st.State != auth.StateSignInNeeded || !st.ShowPatientData {
+	if st.State != app.SessionSignInNeeded || !st.ShowPatientData {
 		c.o.Frame.SetBanner(BannerSignIn, nil)
 		c.signInBar = nil
 		return
@@ -330,8 +329,8 @@ func (c *Chrome) updateSignInBanner() {
 // The same screen is returned while the situation is unchanged, so a
 // sign-in in progress is not interrupted.
 func (c *Chrome) SessionScreen(st app.Status) fyne.CanvasObject {
-	locked := st.State == auth.StateLocked
-	key := fmt.Sprintf("%v|%s|%v", locked, st.Identity.SDSUserID, st.State == auth.StateNeedsRole)
+	locked := st.State == app.SessionLocked
+	key := fmt.Sprintf("%v|%s|%v", locked, st.Identity.SDSUserID, st.State == app.SessionNeedsRole)
 	if c.sessionObj != nil && c.sessionKey == key {
 		return c.sessionObj.Object()
 	}
@@ -391,11 +390,11 @@ func (c *Chrome) Outbox() *OutboxView {
 	return c.outbox
 }
 
-func (c *Chrome) amendHook() func(store.Entry) {
+func (c *Chrome) amendHook() func(app.Entry) {
 	if c.o.Amend == nil {
 		return nil
 	}
-	return func(en store.Entry) {
+	return func(en app.Entry) {
 		c.closeScreen()
 		c.o.Amend(en)
 	}
@@ -416,26 +415,26 @@ func (c *Chrome) ShowSettings() {
 	if c.covered() {
 		return
 	}
-	v := NewSettingsView(SettingsOptions{Config: c.o.Runtime.Config, Bridge: c.o.Bridge, OnApplied: c.applySettings, OnClose: c.closeScreen})
-	c.o.Frame.ShowPage(ScreenSettings, v.Object())
+	v := settings.NewView(settings.Options{Config: c.o.Runtime.Config, Bridge: c.o.Bridge, OnApplied: c.applySettings, OnClose: c.closeScreen})
+	c.o.Frame.ShowPage(settings.Screen, v.Object())
 }
 
 // ShowAbout opens the About screen.
 func (c *Chrome) ShowAbout() {
 	rt := c.o.Runtime
 	s := rt.Config.Settings()
-	info := AboutInfo{Environment: rt.Environment, Demo: rt.Demo(), Storage: rt.Storage(), SettingsFile: rt.Config.SettingsPath()}
+	info := about.Info{Icon: AppIcon, Environment: rt.Environment, Demo: rt.Demo(), Storage: rt.Storage(), SettingsFile: rt.Config.SettingsPath()}
 	if s.Managed {
 		info.Policy = s.PolicySource
 	}
 	if c.covered() {
 		return
 	}
-	c.o.Frame.ShowPage(ScreenAbout, NewAboutScreen(info, c.closeScreen))
+	c.o.Frame.ShowPage(about.Screen, about.NewScreen(info, c.closeScreen))
 }
 
 // myScreens are the screens the chrome opens over the main view.
-var myScreens = map[string]bool{ScreenOutbox: true, ScreenAudit: true, ScreenSettings: true, ScreenAbout: true, ScreenSignIn: true}
+var myScreens = map[string]bool{ScreenOutbox: true, ScreenAudit: true, settings.Screen: true, about.Screen: true, ScreenSignIn: true}
 
 func (c *Chrome) closeScreen() {
 	if myScreens[c.o.Frame.Screen()] {
@@ -456,20 +455,20 @@ func (c *Chrome) closeScreens() {
 // applySettings applies changed settings at once: theme and text size,
 // and the engine's sync interval and prefetch.
 func (c *Chrome) applySettings(s *config.Settings) {
-	c.o.App.Settings().SetTheme(NewTheme(s))
+	c.o.App.Settings().SetTheme(style.NewTheme(s))
 	c.status.Refresh()
-	if c.ws == nil || c.ws.Engine == nil {
+	if c.ws == nil || !c.ws.CanSync() {
 		return
 	}
 	if !c.applied || s.SyncInterval != c.lastInterval {
 		if c.applied {
-			c.ws.Engine.SetPullInterval(s.SyncInterval)
+			c.ws.SetPullInterval(s.SyncInterval)
 		}
 		c.lastInterval = s.SyncInterval
 	}
 	if !c.applied || s.Prefetch != c.lastPrefetch {
 		if c.applied {
-			c.ws.Engine.SetPrefetch(s.Prefetch)
+			c.ws.SetPrefetch(s.Prefetch)
 		}
 		c.lastPrefetch = s.Prefetch
 	}
@@ -480,20 +479,20 @@ func (c *Chrome) applySettings(s *config.Settings) {
 // offline (before travelling), with progress in the status bar.
 func (c *Chrome) MakeAvailableOffline() {
 	a := c.ws
-	if a == nil || a.Engine == nil {
+	if a == nil || !a.CanSync() {
 		return
 	}
 	w := c.o.Frame.Window()
 	bridge.Run(c.o.Bridge, nil, func(ctx context.Context) (int, error) {
-		return a.Engine.MakeAvailableOffline(ctx)
+		return a.MakeAvailableOffline(ctx)
 	}, func(n int, err error) {
 		switch {
 		case err != nil:
 			dialog.ShowInformation("Make all available offline", triage.ErrorMessage(err), w)
 		case n == 0:
 			c.status.NoteDone("Everything on the worklist is available offline")
-		case a.Engine.Status().State != engine.StateOnline:
-			c.status.NoteDone(fmt.Sprintf("%s will start when e-RS can be reached", countOf(n, "download", "downloads")))
+		case a.SyncStatus().State != app.SyncOnline:
+			c.status.NoteDone(fmt.Sprintf("%s will start when e-RS can be reached", widgets.CountOf(n, "download", "downloads")))
 		}
 	})
 }
@@ -501,7 +500,7 @@ func (c *Chrome) MakeAvailableOffline() {
 // SignOut signs out after the unsent-decisions warning.
 func (c *Chrome) SignOut() {
 	w := c.o.Frame.Window()
-	signOut(w, c.o.Bridge, c.o.Runtime, func(rep auth.LogoutReport, err error) {
+	signOut(w, c.o.Bridge, c.o.Runtime, func(rep app.LogoutReport, err error) {
 		if err != nil {
 			dialog.ShowInformation("Sign out", triage.ErrorMessage(err), w)
 		}
@@ -517,129 +516,7 @@ func (c *Chrome) showWindow() {
 
 // refresh syncs now (the tray's Refresh).
 func (c *Chrome) refresh() {
-	if c.ws != nil && c.ws.Engine != nil {
-		c.ws.Engine.SyncNow()
+	if c.ws != nil {
+		c.ws.SyncNow()
 	}
-}
-
-// RequestQuit is the clinician's way out (File → Quit, Ctrl+Q, the
-// window's close button, the tray's Quit): it counts the decisions not yet
-// in e-RS from the store (not from the last event, which may lag a
-// decision just queued) and, when there are any, says so and whether they
-// are kept, and quits only if the clinician confirms.
-func (c *Chrome) RequestQuit() {
-	if c.quitting {
-		return
-	}
-	c.quitting = true
-	quit := c.o.Quit
-	if quit == nil {
-		quit = c.o.App.Quit
-	}
-	rt := c.o.Runtime
-	bridge.Run(c.o.Bridge, nil, func(ctx context.Context) (int, error) {
-		return rt.UnsentCount(ctx, "")
-	}, func(n int, err error) {
-		if err != nil {
-			n = c.unsent() // the store could not be read: the engine's last count
-		}
-		if n == 0 {
-			c.quitting = false
-			quit()
-			return
-		}
-		c.showWindow()
-		kept := rt.Storage().Kept
-		d := dialog.NewConfirm("Quit Triage Desk?", wrapText(unsentQuitText(n, kept), 70), func(ok bool) {
-			c.quitting = false
-			if ok {
-				quit()
-			}
-		}, c.o.Frame.Window())
-		d.SetDismissText("Keep Triage Desk open")
-		if kept {
-			d.SetConfirmText("Quit")
-		} else {
-			d.SetConfirmText("Quit and lose them")
-			d.SetConfirmImportance(widget.DangerImportance)
-		}
-		d.Show()
-	})
-}
-
-// unsentQuitText is the warning before quitting with n decisions not yet
-// in e-RS; kept says whether they survive Triage Desk closing.
-func unsentQuitText(n int, kept bool) string {
-	head := countOf(n, "decision has", "decisions have") + " not reached e-RS yet."
-	if kept {
-		return head + " " + map[bool]string{true: "It is", false: "They are"}[n == 1] +
-			" kept on this computer, encrypted, and sent the next time you open Triage Desk and sign in."
-	}
-	return head + " This computer has no keychain, so Triage Desk cannot keep " + map[bool]string{true: "it", false: "them"}[n == 1] +
-		": if you quit now " + map[bool]string{true: "it is", false: "they are"}[n == 1] + " lost. Keep Triage Desk open until the status bar shows " +
-		"nothing waiting, or record the " + map[bool]string{true: "decision", false: "decisions"}[n == 1] + " in the e-RS web application."
-}
-
-// unsentAtExitText is said (standard error, a notification) when Triage
-// Desk was ended, without anyone being asked, with n decisions unsent.
-func unsentAtExitText(n int, kept bool) string {
-	if kept {
-		return fmt.Sprintf("%s not reached e-RS when Triage Desk was closed. %s kept, encrypted, and sent the next time you open Triage Desk and sign in.",
-			countOf(n, "decision had", "decisions had"), map[bool]string{true: "It is", false: "They are"}[n == 1])
-	}
-	return fmt.Sprintf("%s not reached e-RS when Triage Desk was closed, and this computer has no keychain, so %s lost. Record %s in the e-RS web application.",
-		countOf(n, "decision had", "decisions had"), map[bool]string{true: "it was", false: "they were"}[n == 1],
-		map[bool]string{true: "it", false: "them"}[n == 1])
-}
-
-// toggleOutage starts or ends the demo's simulated e-RS outage: every
-// request to the built-in sandbox fails as a dropped connection.
-func (c *Chrome) toggleOutage() {
-	sb := c.o.Runtime.Sandbox
-	if sb == nil {
-		return
-	}
-	c.outage = !c.outage
-	f := erssandbox.Faults{}
-	if c.outage {
-		f.Reset = 1
-		c.outageItem.Label = "End the simulated e-RS outage"
-	} else {
-		c.outageItem.Label = "Simulate an e-RS outage"
-	}
-	if err := sb.SetFaults(f); err != nil {
-		dialog.ShowInformation("Demo", triage.ErrorMessage(err), c.o.Frame.Window())
-	}
-	c.o.Frame.RefreshMenu()
-	if !c.outage {
-		c.refresh()
-	}
-}
-
-// simulateConflict has "another user" reject, in the demo sandbox, the
-// referral of the oldest queued decision, so it becomes a conflict when
-// it is sent.
-func (c *Chrome) simulateConflict() {
-	a, sb, w := c.ws, c.o.Runtime.Sandbox, c.o.Frame.Window()
-	if a == nil || sb == nil {
-		return
-	}
-	bridge.Run(c.o.Bridge, nil, func(ctx context.Context) (bool, error) {
-		es, err := a.Store.Entries(ctx, store.EntryFilter{States: []triage.OutboxState{triage.OutboxQueued}})
-		if err != nil || len(es) == 0 {
-			return false, err
-		}
-		_, err = sb.SetState(es[0].UBRN, triage.ReferralStatus{State: triage.StateRejected,
-			Reason: triage.Coding{Code: "OTHER", Display: "Other"}, Comments: "Seen in the one-stop clinic instead (demo: another user)."})
-		return err == nil, err
-	}, func(done bool, err error) {
-		switch {
-		case err != nil:
-			dialog.ShowInformation("Demo", triage.ErrorMessage(err), w)
-		case !done:
-			dialog.ShowInformation("Demo", "There is no queued decision. Simulate an outage, decide a referral, then try again.", w)
-		default:
-			dialog.ShowInformation("Demo", "Another user has rejected the referral of your oldest queued decision in e-RS. When it is sent, it will be shown as a conflict.", w)
-		}
-	})
 }

@@ -15,9 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
-	"github.com/triagedesk/triagedesk/internal/auth"
-	"github.com/triagedesk/triagedesk/internal/engine"
-	"github.com/triagedesk/triagedesk/internal/erssandbox"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
@@ -40,7 +38,7 @@ const (
 // not be shown.
 type chromeFixture struct {
 	rt    *app.Runtime
-	a     *app.App
+	a     *app.Workspace
 	b     *bridge.Bridge
 	loop  *bridge.Loop
 	w     fyne.Window
@@ -58,7 +56,7 @@ func (cf *chromeFixture) clock() time.Time {
 	return time.Now().Add(cf.skew)
 }
 
-func fastEngine(c *engine.Config) {
+func fastEngine(c *apptest.EngineConfig) {
 	c.ProbeMin, c.ProbeMax = 20*time.Millisecond, 200*time.Millisecond
 	c.RetryBase, c.RetryCap = 20*time.Millisecond, 300*time.Millisecond
 	c.PushCheckInterval = 100 * time.Millisecond
@@ -95,8 +93,8 @@ func newChromeFixture(t *testing.T, mod func(*app.Options)) *chromeFixture {
 		}
 	})
 	cf.c.SetWorkspace(cf.a)
-	cf.b.AttachEngine(cf.a.Engine)
-	eng := cf.a.Engine
+	cf.b.AttachEngine(cf.a)
+	eng := apptest.Engine(cf.a)
 	cf.b.Go(func(ctx context.Context) { _ = eng.Run(ctx) })
 	cf.until(t, "online", func() bool { return strings.HasPrefix(cf.c.status.Summary(), "Online · Worklist as of ") })
 	return cf
@@ -111,7 +109,7 @@ func (cf *chromeFixture) until(t *testing.T, what string, cond func() bool) {
 
 func (cf *chromeFixture) entryState(t *testing.T, id string) triage.OutboxState {
 	t.Helper()
-	en, err := cf.a.Store.Entry(context.Background(), id)
+	en, err := apptest.Store(cf.a).Entry(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,10 +118,10 @@ func (cf *chromeFixture) entryState(t *testing.T, id string) triage.OutboxState 
 
 func (cf *chromeFixture) goOffline(t *testing.T) {
 	t.Helper()
-	if err := cf.rt.Sandbox.SetFaults(erssandbox.Faults{Reset: 1}); err != nil {
+	if err := apptest.Sandbox(cf.rt).SetFaults(apptest.Faults{Reset: 1}); err != nil {
 		t.Fatal(err)
 	}
-	cf.a.Engine.SyncNow()
+	apptest.Engine(cf.a).SyncNow()
 	cf.until(t, "the offline banner", cf.c.offline.Showing)
 }
 
@@ -133,7 +131,7 @@ func (cf *chromeFixture) goOffline(t *testing.T) {
 // and the queue is sent without anyone clicking.
 func TestOfflineBannerAndRecoveryWithoutAClick(t *testing.T) {
 	cf := newChromeFixture(t, nil)
-	last := cf.a.Engine.Status().LastSuccess
+	last := apptest.Engine(cf.a).Status().LastSuccess
 	cf.goOffline(t)
 	text := cf.c.offline.Text()
 	if want := "Last successful sync at " + clockText(last, time.Now()); !strings.Contains(text, "Offline: Triage Desk cannot reach e-RS.") || !strings.Contains(text, want) {
@@ -142,7 +140,7 @@ func TestOfflineBannerAndRecoveryWithoutAClick(t *testing.T) {
 	if !strings.HasPrefix(cf.c.status.Summary(), "Offline · ") {
 		t.Errorf("status bar while offline: %q", cf.c.status.Summary())
 	}
-	wl, err := cf.a.Worklist(context.Background())
+	wl, err := cf.a.ReviewList(context.Background())
 	if err != nil || len(wl.Rows) == 0 {
 		t.Fatalf("cached worklist while offline: %d rows, %v", len(wl.Rows), err)
 	}
@@ -157,7 +155,7 @@ func TestOfflineBannerAndRecoveryWithoutAClick(t *testing.T) {
 		t.Fatalf("decision while offline is %s", s)
 	}
 
-	if err := cf.rt.Sandbox.SetFaults(erssandbox.Faults{}); err != nil {
+	if err := apptest.Sandbox(cf.rt).SetFaults(apptest.Faults{}); err != nil {
 		t.Fatal(err)
 	}
 	cf.until(t, "recovery", func() bool { return !cf.c.offline.Showing() && cf.entryState(t, id) == triage.OutboxSent })
@@ -215,7 +213,7 @@ func TestSignInNeededKeepsQueuedDecisions(t *testing.T) {
 	cf.mu.Lock()
 	cf.skew = 13 * time.Hour // past the 12-hour session limit
 	cf.mu.Unlock()
-	cf.a.Engine.SyncNow()
+	apptest.Engine(cf.a).SyncNow()
 	cf.until(t, "the sign-in banner", func() bool { return cf.f.Banner(BannerSignIn) != nil })
 	if cf.f.Screen() != "" {
 		t.Fatalf("sign-in needed covered the readable cache with %q", cf.f.Screen())
@@ -258,15 +256,15 @@ func TestSignOutWarnsAboutUnsentDecisions(t *testing.T) {
 			}
 			if discard {
 				dialogTap(t, cf.w, "Discard 1 decision and sign out…")
-				if cf.rt.Status().State != auth.StateActive {
+				if cf.rt.Status().State != app.SessionActive {
 					t.Fatal("signed out before the second confirmation")
 				}
 				dialogTap(t, cf.w, "Discard and sign out")
 			} else {
 				dialogTap(t, cf.w, "Sign out and keep them")
 			}
-			cf.until(t, "signed out", func() bool { return cf.rt.Status().State == auth.StateSignedOut })
-			n, err := cf.rt.UnsentCount(context.Background(), erssandbox.UserClinician)
+			cf.until(t, "signed out", func() bool { return cf.rt.Status().State == app.SessionSignedOut })
+			n, err := cf.rt.UnsentCount(context.Background(), apptest.UserClinician)
 			want := 1
 			if discard {
 				want = 0
@@ -291,7 +289,7 @@ func TestConflictBannerUntilAcknowledged(t *testing.T) {
 	ubrn := bookedReferrals(t, cf.a)[0]
 	id := acceptReferral(t, cf.a, ubrn)
 	changeInERS(t, cf.rt, ubrn)
-	if err := cf.rt.Sandbox.SetFaults(erssandbox.Faults{}); err != nil {
+	if err := apptest.Sandbox(cf.rt).SetFaults(apptest.Faults{}); err != nil {
 		t.Fatal(err)
 	}
 	cf.until(t, "the conflict banner", func() bool { return cf.c.conflicts.Text() != "" })
@@ -333,7 +331,7 @@ func TestActivityKeepsTheSessionUnlocked(t *testing.T) {
 		}
 		cf.loop.RunFor(100 * time.Millisecond)
 	}
-	if st := cf.rt.Status().State; st != auth.StateActive {
+	if st := cf.rt.Status().State; st != app.SessionActive {
 		t.Fatalf("locked after 3.5 s of activity with a 1.5 s timeout: %v", st)
 	}
 	cf.until(t, "the inactivity lock", func() bool { return cf.f.Screen() == coverScreen })

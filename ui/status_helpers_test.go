@@ -9,30 +9,24 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+
+	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 )
 
-// loopBridge returns a Bridge whose posts run when the test pumps the Loop,
-// so widgets are only touched from the test goroutine.
-func loopBridge(t *testing.T) (*bridge.Bridge, *bridge.Loop) {
-	t.Helper()
-	loop := bridge.NewLoop()
-	b := bridge.New(bridge.Options{Post: loop.Post, Interval: 10 * time.Millisecond})
-	t.Cleanup(b.Close)
-	return b, loop
-}
+// loopBridge returns a Bridge whose posts run when the test pumps the Loop
+// (uitest.LoopBridge).
+func loopBridge(t *testing.T) (*bridge.Bridge, *bridge.Loop) { t.Helper(); return uitest.LoopBridge(t) }
 
-// pumpUntil pumps the loop until cond holds, failing the test after wait.
+// pumpUntil pumps the loop until cond holds (uitest.PumpUntil).
 func pumpUntil(t *testing.T, loop *bridge.Loop, wait time.Duration, what string, cond func() bool) {
 	t.Helper()
-	if !loop.RunUntil(wait, cond) {
-		t.Fatalf("timed out after %v waiting for %s", wait, what)
-	}
+	uitest.PumpUntil(t, loop, wait, what, cond)
 }
 
 // demoRuntimeOptions are app.Options for a demo Runtime in a temporary
@@ -56,7 +50,7 @@ func startRuntime(t *testing.T, o app.Options) *app.Runtime {
 
 // demoWorkspace signs the demo clinician in, opens their workspace and
 // syncs once (the engine is not running).
-func demoWorkspace(t *testing.T, o app.Options) (*app.Runtime, *app.App) {
+func demoWorkspace(t *testing.T, o app.Options) (*app.Runtime, *app.Workspace) {
 	t.Helper()
 	rt := startRuntime(t, o)
 	ctx := context.Background()
@@ -67,7 +61,7 @@ func demoWorkspace(t *testing.T, o app.Options) (*app.Runtime, *app.App) {
 	if err != nil {
 		t.Fatalf("open workspace: %v", err)
 	}
-	if _, err := a.Engine.SyncOnce(ctx, nil); err != nil {
+	if _, err := apptest.Engine(a).SyncOnce(ctx, nil); err != nil {
 		t.Fatalf("sync: %v", err)
 	}
 	return rt, a
@@ -75,9 +69,9 @@ func demoWorkspace(t *testing.T, o app.Options) (*app.Runtime, *app.App) {
 
 // bookedReferrals returns the synced worklist's booked referrals (Accept
 // fits them), in worklist order.
-func bookedReferrals(t *testing.T, a *app.App) []string {
+func bookedReferrals(t *testing.T, a *app.Workspace) []string {
 	t.Helper()
-	wl, err := a.Worklist(context.Background())
+	wl, err := a.ReviewList(context.Background())
 	if err != nil {
 		t.Fatalf("worklist: %v", err)
 	}
@@ -91,7 +85,7 @@ func bookedReferrals(t *testing.T, a *app.App) []string {
 }
 
 // acceptReferral queues an Accept for ubrn and returns its outbox id.
-func acceptReferral(t *testing.T, a *app.App, ubrn string) string {
+func acceptReferral(t *testing.T, a *app.Workspace, ubrn string) string {
 	t.Helper()
 	en, err := a.Decide(context.Background(), triage.Decision{Kind: triage.DecisionAccept, UBRN: ubrn})
 	if err != nil {
@@ -104,7 +98,7 @@ func acceptReferral(t *testing.T, a *app.App, ubrn string) string {
 // decision queued for it meets a conflict.
 func changeInERS(t *testing.T, rt *app.Runtime, ubrn string) {
 	t.Helper()
-	if _, err := rt.Sandbox.SetState(ubrn, triage.ReferralStatus{State: triage.StateRejected,
+	if _, err := apptest.Sandbox(rt).SetState(ubrn, triage.ReferralStatus{State: triage.StateRejected,
 		Reason: triage.Coding{Code: "OTHER", Display: "Other"}, Comments: "Seen in the one-stop clinic instead."}); err != nil {
 		t.Fatalf("change referral in e-RS: %v", err)
 	}
@@ -114,62 +108,14 @@ func changeInERS(t *testing.T, rt *app.Runtime, ubrn string) {
 func screenText(w fyne.Window) string { return strings.Join(texts(w.Content()), "|") }
 
 // walkObjects calls fn for every visible object in o's tree, widgets'
-// rendered parts included.
-func walkObjects(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
-	if o == nil || !o.Visible() {
-		return
-	}
-	fn(o)
-	switch v := o.(type) {
-	case *fyne.Container:
-		for _, c := range v.Objects {
-			walkObjects(c, fn)
-		}
-	case fyne.Widget:
-		for _, c := range test.WidgetRenderer(v).Objects() {
-			walkObjects(c, fn)
-		}
-	}
-}
+// rendered parts included (uitest.WalkObjects).
+func walkObjects(o fyne.CanvasObject, fn func(fyne.CanvasObject)) { uitest.WalkObjects(o, fn) }
 
-// findButton returns the visible button with the text in o's tree.
-func findButton(o fyne.CanvasObject, text string) *widget.Button {
-	var found *widget.Button
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if found != nil || o == nil || !o.Visible() {
-			return
-		}
-		switch v := o.(type) {
-		case *widget.Button:
-			if v.Text == text {
-				found = v
-			}
-			return
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(v).Objects() {
-				walk(c)
-			}
-		}
-	}
-	walk(o)
-	return found
-}
+// findButton finds the visible button labelled text (uitest.FindButton).
+func findButton(o fyne.CanvasObject, text string) *widget.Button { return uitest.FindButton(o, text) }
 
-// tapButton taps the visible, enabled button with the text, failing the
-// test when there is none.
+// tapButton taps the enabled button labelled text (uitest.TapButton).
 func tapButton(t *testing.T, o fyne.CanvasObject, text string) {
 	t.Helper()
-	b := findButton(o, text)
-	if b == nil {
-		t.Fatalf("no button %q in %s", text, strings.Join(texts(o), "|"))
-	}
-	if b.Disabled() {
-		t.Fatalf("button %q is disabled", text)
-	}
-	test.Tap(b)
+	uitest.TapButton(t, o, text)
 }

@@ -13,11 +13,8 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/document"
-	"github.com/triagedesk/triagedesk/internal/engine"
-	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
-	"github.com/triagedesk/triagedesk/ui/shortcuts"
 )
 
 // Preference keys for the vetting window's layout.
@@ -41,18 +38,18 @@ const (
 type Vetting struct {
 	frame *Frame
 	b     *bridge.Bridge
-	app   *app.App
+	app   *app.Workspace
 	prefs fyne.Preferences
 	now   func() time.Time
 
-	list  *Worklist
+	list  *WorklistPanel
 	right *fyne.Container
 	split *container.Split
 	body  *fyne.Container // the worklist alone until a referral opens, then the split
 	panel *referralPanel
 
 	drafts          map[string]*triage.Decision
-	sync            engine.SyncStatus
+	sync            app.SyncStatus
 	lastViewerWidth float32
 	sideSplit       float64
 	temp            *document.TempFiles
@@ -76,13 +73,13 @@ type Vetting struct {
 // NewVetting builds the vetting view for workspace a on frame f. prefs
 // keeps the split and column widths (nil: not kept). Call Start to load
 // it.
-func NewVetting(f *Frame, b *bridge.Bridge, a *app.App, prefs fyne.Preferences) *Vetting {
+func NewVetting(f *Frame, b *bridge.Bridge, a *app.Workspace, prefs fyne.Preferences) *Vetting {
 	v := &Vetting{frame: f, b: b, app: a, prefs: prefs, now: time.Now, drafts: map[string]*triage.Decision{},
 		sideSplit: defaultSideSplit, lastViewerWidth: 560, ready: map[string]*criResult{}}
-	if a.Engine != nil {
-		v.sync = a.Engine.Status()
+	if a.CanSync() {
+		v.sync = a.SyncStatus()
 	}
-	v.list = NewWorklist(f.Shortcuts(), prefs)
+	v.list = NewWorklistPanel(f.Shortcuts(), prefs)
 	v.list.OnOpen = v.open
 	v.right = container.NewStack(messagePanel(theme.DocumentIcon(),
 		"Select a referral to read its clinical information.\n↓/↑ or J/K move through the worklist, Enter opens, / searches.", nil))
@@ -106,15 +103,15 @@ func NewVetting(f *Frame, b *bridge.Bridge, a *app.App, prefs fyne.Preferences) 
 // Object returns the view's canvas object (for Frame.SetMain).
 func (v *Vetting) Object() fyne.CanvasObject { return v.body }
 
-// Worklist returns the worklist.
-func (v *Vetting) Worklist() *Worklist { return v.list }
+// WorklistPanel returns the worklist.
+func (v *Vetting) WorklistPanel() *WorklistPanel { return v.list }
 
 // Start subscribes to the engine's events, reads the worklist from the
 // cache and starts the clock that ages "data as of".
 func (v *Vetting) Start() {
 	v.unlisten = v.b.OnEngine(v.onUpdate)
-	if v.app.Engine != nil {
-		v.detach = v.b.AttachEngine(v.app.Engine)
+	if v.app.CanSync() {
+		v.detach = v.b.AttachEngine(v.app)
 	}
 	v.reloadWorklist()
 	v.b.Go(func(ctx context.Context) {
@@ -150,7 +147,7 @@ func (v *Vetting) Close() {
 			d := dp.form.decision()
 			d.By = triage.Identity{}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_ = v.app.Store.UpdateLocalState(ctx, v.panel.ubrn, func(l *store.LocalState) error { l.Draft = &d; return nil })
+			_ = v.app.SaveDraft(ctx, v.panel.ubrn, d)
 			cancel()
 			dp.form = nil
 		}
@@ -207,7 +204,7 @@ func (v *Vetting) fillReviewBy() {
 	v.reviewByBusy = true
 	a := v.app
 	bridge.Run(v.b, nil, func(ctx context.Context) (triage.ReferenceData, error) {
-		return a.Store.ReferenceData(ctx)
+		return a.ReferenceData(ctx)
 	}, func(rd triage.ReferenceData, err error) {
 		v.reviewByBusy = false
 		if err != nil {
@@ -235,7 +232,7 @@ func (v *Vetting) syncInterval() time.Duration {
 	if s := v.app.Settings; s != nil && s.SyncInterval > 0 {
 		return s.SyncInterval
 	}
-	return engine.DefaultPullInterval
+	return app.DefaultPullInterval
 }
 
 func (v *Vetting) canvasScale() float32 {
@@ -252,8 +249,8 @@ func (v *Vetting) tempFiles() (*document.TempFiles, error) {
 		return v.temp, nil
 	}
 	profile := ""
-	if v.app.Runtime != nil {
-		profile = v.app.Runtime.Profile
+	if rt := v.app.Runtime(); rt != nil {
+		profile = rt.Profile
 	}
 	if profile == "" {
 		return nil, errors.New("no profile folder")
@@ -269,9 +266,9 @@ func (v *Vetting) tempFiles() (*document.TempFiles, error) {
 // reloadWorklist reads the worklist from the cache off the UI goroutine.
 func (v *Vetting) reloadWorklist() {
 	a := v.app
-	bridge.Run(v.b, nil, func(ctx context.Context) (app.Worklist, error) {
-		return a.Worklist(ctx)
-	}, func(w app.Worklist, err error) {
+	bridge.Run(v.b, nil, func(ctx context.Context) (app.ReviewList, error) {
+		return a.ReviewList(ctx)
+	}, func(w app.ReviewList, err error) {
 		v.loadErr = err
 		if err != nil {
 			if triage.ErrorCodeOf(err) == triage.ENOTFOUND {
@@ -331,7 +328,7 @@ func (v *Vetting) onUpdate(u bridge.Update) {
 	for _, d := range u.Documents {
 		touched[d.UBRN] = true
 		v.dropReady(d.UBRN) // a newer copy was stored
-		if p := v.panel; p != nil && d.UBRN == p.ubrn && d.DocumentID == engine.CRIDocumentID {
+		if p := v.panel; p != nil && d.UBRN == p.ubrn && d.DocumentID == app.CRIDocumentID {
 			criArrived = true
 		}
 	}
@@ -363,13 +360,13 @@ func (v *Vetting) refreshRows(ubrns map[string]bool) {
 	bridge.Run(v.b, nil, func(ctx context.Context) (map[string]info, error) {
 		out := make(map[string]info, len(ubrns))
 		for u := range ubrns {
-			ci, err := a.Store.CacheInfo(ctx, u)
+			ci, err := a.CacheInfo(ctx, u)
 			if err != nil {
 				continue
 			}
 			i := info{ready: ci.HasReferral && ci.HasCRI(), version: ci.Version}
 			if u == open {
-				if en, err := a.Store.LatestForReferral(ctx, u); err == nil && en.State == triage.OutboxSent && en.Sent != nil {
+				if en, err := a.LatestForReferral(ctx, u); err == nil && en.State == triage.OutboxSent && en.Sent != nil {
 					i.own = en.Sent.NewVersion
 				}
 			}
@@ -520,77 +517,10 @@ func (v *Vetting) modalOpen() (confirm, other bool) {
 	return false, v.frame.Window().Canvas().Overlays().Top() != nil
 }
 
-// registerShortcuts gives the Frame's Registry the vetting actions. While
-// the confirm step is up, only confirm and cancel act; behind any other
-// dialog, nothing does.
-func (v *Vetting) registerShortcuts() {
-	keys := v.frame.Shortcuts()
-	plain := func(id shortcuts.ID, fn func()) {
-		keys.Handle(id, func() {
-			if c, o := v.modalOpen(); c || o {
-				return
-			}
-			fn()
-		})
-	}
-	decision := func(fn func(*decisionPanel)) func() {
-		return func() {
-			if v.panel != nil && v.panel.decision != nil {
-				fn(v.panel.decision)
-			}
-		}
-	}
-	viewer := func(fn func(*pdfViewer)) func() {
-		return func() {
-			if v.panel != nil && v.panel.viewer != nil {
-				fn(v.panel.viewer)
-			}
-		}
-	}
-	plain(shortcuts.Next, func() { v.list.MoveCursor(1) })
-	plain(shortcuts.Previous, func() { v.list.MoveCursor(-1) })
-	plain(shortcuts.Open, v.list.OpenCursor)
-	plain(shortcuts.Search, func() { v.list.FocusSearch(v.frame.Window().Canvas()) })
-	plain(shortcuts.Refresh, v.refresh)
-	plain(shortcuts.Accept, decision((*decisionPanel).doAccept))
-	plain(shortcuts.Reject, decision((*decisionPanel).doReject))
-	plain(shortcuts.Redirect, decision((*decisionPanel).doRedirect))
-	plain(shortcuts.TriageOutcome, decision((*decisionPanel).doTriage))
-	plain(shortcuts.PageDown, viewer((*pdfViewer).PageDown))
-	plain(shortcuts.PageUp, viewer((*pdfViewer).PageUp))
-	plain(shortcuts.ZoomIn, viewer((*pdfViewer).ZoomIn))
-	plain(shortcuts.ZoomOut, viewer((*pdfViewer).ZoomOut))
-	plain(shortcuts.FitWidth, viewer((*pdfViewer).FitWidth))
-	plain(shortcuts.Find, viewer((*pdfViewer).FocusFind))
-	keys.Handle(shortcuts.Confirm, func() {
-		if _, o := v.modalOpen(); !o {
-			decision(func(dp *decisionPanel) { dp.submit(false) })()
-		}
-	})
-	keys.Handle(shortcuts.ConfirmAndNext, func() {
-		if _, o := v.modalOpen(); !o {
-			decision(func(dp *decisionPanel) { dp.submit(true) })()
-		}
-	})
-	keys.Handle(shortcuts.Cancel, func() {
-		if _, o := v.modalOpen(); o {
-			return
-		}
-		if p := v.panel; p != nil {
-			if p.decision != nil && p.decision.cancel() {
-				return
-			}
-			if p.showing != "cri" && p.loaded {
-				p.loadCRI()
-			}
-		}
-	})
-}
-
 // refresh asks the engine to sync now and re-reads the worklist.
 func (v *Vetting) refresh() {
-	if v.app.Engine != nil {
-		v.app.Engine.SyncNow()
+	if v.app.CanSync() {
+		v.app.SyncNow()
 	}
 	v.reloadWorklist()
 }

@@ -3,17 +3,14 @@ package ui
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/triagedesk/triagedesk/internal/erssandbox"
-	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -24,7 +21,7 @@ var (
 
 func TestWorklistShowsTheSandboxReferrals2WWFirst(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
-	want := h.ws.Sandbox.Worklist(triage.ListReferralsForReview, erssandbox.ProviderODS)
+	want := apptest.Sandbox(h.ws.Runtime()).Worklist(triage.ListReferralsForReview, apptest.ProviderODS)
 	rows := h.rows()
 	if len(rows) != len(want) || len(rows) == 0 {
 		t.Fatalf("worklist shows %d referrals, the sandbox has %d", len(rows), len(want))
@@ -197,11 +194,11 @@ func TestRejectWithoutAReasonIsRefusedWithTheMessage(t *testing.T) {
 	if got := f.Problem(triage.FieldReason); got != "Choose a reason for rejecting the referral from the list." {
 		t.Fatalf("reason message %q", got)
 	}
-	if n, _ := h.ws.Store.UnsentCount(context.Background()); n != 0 {
+	if n, _ := apptest.Store(h.ws).UnsentCount(context.Background()); n != 0 {
 		t.Fatalf("%d decisions queued", n)
 	}
 	// The reasons offered are the current PROVIDER_REJECT codes, nothing else.
-	rd, _ := h.ws.Store.ReferenceData(context.Background())
+	rd, _ := apptest.Store(h.ws).ReferenceData(context.Background())
 	want := rd.RejectReasons(h.v.now())
 	if len(f.reason.Options) != len(want) || len(want) == 0 {
 		t.Fatalf("%d reasons offered, reference data has %d", len(f.reason.Options), len(want))
@@ -283,7 +280,7 @@ func TestAcceptAndNextQueuesAndMovesTheSelection(t *testing.T) {
 	}
 	h.shortcut(ctrlShiftEnter)
 	h.waitFor("the next referral to open", func() bool { return h.v.panel != nil && h.v.panel.ubrn == next })
-	en, err := h.ws.Store.LatestForReferral(context.Background(), row.UBRN)
+	en, err := apptest.Store(h.ws).LatestForReferral(context.Background(), row.UBRN)
 	if err != nil || en.State != triage.OutboxQueued || en.Kind != triage.DecisionAccept {
 		t.Fatalf("decision %+v, %v; want a queued accept", en, err)
 	}
@@ -318,12 +315,12 @@ func TestDecisionRowShowsQueuedThenSentAsEventsArrive(t *testing.T) {
 	if !strings.Contains(p.decision.StatusText(), "Queued: Accept") {
 		t.Errorf("panel says %q", p.decision.StatusText())
 	}
-	if _, err := h.ws.Engine.SyncOnce(context.Background(), nil); err != nil {
+	if _, err := apptest.Engine(h.ws).SyncOnce(context.Background(), nil); err != nil {
 		t.Fatalf("sync: %v", err)
 	}
 	h.waitFor("Sent on the row", func() bool { return statusOnScreen("Sent") })
 	h.waitFor("the panel to say sent", func() bool { return strings.Contains(p.decision.StatusText(), "Sent to e-RS at ") })
-	if en, _ := h.ws.Store.LatestForReferral(context.Background(), row.UBRN); en.State != triage.OutboxSent {
+	if en, _ := apptest.Store(h.ws).LatestForReferral(context.Background(), row.UBRN); en.State != triage.OutboxSent {
 		t.Errorf("outbox says %s", en.State)
 	}
 }
@@ -332,7 +329,7 @@ func TestPendingAttachmentIsListedWithItsMeaning(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	var ubrn string
 	for _, r := range h.rows() {
-		ref, err := h.ws.Store.Referral(context.Background(), r.UBRN)
+		ref, err := apptest.Store(h.ws).Referral(context.Background(), r.UBRN)
 		if err != nil {
 			continue
 		}
@@ -428,7 +425,7 @@ func TestDraftSurvivesSwitchingReferrals(t *testing.T) {
 	// The draft is written to the store in the background: wait for it
 	// (however loaded the machine), rather than for a fixed time.
 	storedDraft := func() *triage.Decision {
-		ls, err := h.ws.Store.LocalState(context.Background(), a.UBRN)
+		ls, err := apptest.Store(h.ws).LocalState(context.Background(), a.UBRN)
 		if err != nil {
 			t.Fatalf("local state: %v", err)
 		}
@@ -474,137 +471,11 @@ func TestQueuedDecisionCanBeCancelledUntilSent(t *testing.T) {
 	test.Tap(h.buttonIn(p.decision.box, "Cancel this decision"))
 	test.Tap(h.overlayButton("Yes"))
 	h.waitFor("cancelled", func() bool { return p.decision.entry == nil })
-	en, err := h.ws.Store.LatestForReferral(context.Background(), row.UBRN)
+	en, err := apptest.Store(h.ws).LatestForReferral(context.Background(), row.UBRN)
 	if err != nil || en.State != triage.OutboxDiscarded {
 		t.Fatalf("after cancel the decision is %s (%v)", en.State, err)
 	}
 	if r, _ := h.v.list.Row(row.UBRN); r.Local != triage.LocalNone {
 		t.Errorf("row status %q after cancel", r.Local)
-	}
-}
-
-func TestRASReferralOffersOnlyTriageOutcomes(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	row := h.firstRow(func(r triage.Row) bool {
-		return r.Type == triage.ReferralTypeTriageDeferral && r.Local == triage.LocalNone
-	})
-	p := h.open(row.UBRN)
-	buttons := strings.Join(texts(p.decision.box), "|")
-	if strings.Contains(buttons, "Reject") || strings.Contains(buttons, "Redirect") || !strings.Contains(buttons, "Return to referrer with advice") ||
-		!strings.Contains(buttons, "Accept – book later") {
-		t.Fatalf("RAS actions: %s", buttons)
-	}
-	h.typeKeys("r")
-	if p.decision.form != nil {
-		t.Fatal("R opened a form on a RAS referral")
-	}
-	h.typeKeys("t")
-	f := p.decision.form
-	if f == nil || f.outcome.Selected != triage.OutcomeReturnToReferrerWithAdvice.Label() {
-		t.Fatal("T did not open return-with-advice")
-	}
-	if f.prioRow.Visible() {
-		t.Error("a priority change is offered when returning to the referrer")
-	}
-	h.shortcut(ctrlEnter)
-	if !strings.Contains(f.Problem(triage.FieldComments), "Add a comment") {
-		t.Fatalf("comment not required: %q", f.Problem(triage.FieldComments))
-	}
-}
-
-func TestA029NarrowsTheTriageActions(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	row := h.firstRow(func(r triage.Row) bool {
-		return r.Type == triage.ReferralTypeTriageDeferral && r.Local == triage.LocalNone
-	})
-	// Someone else triages it in e-RS, and the cache holds that version:
-	// e-RS (A029) no longer allows a triage outcome.
-	ctx := context.Background()
-	if _, err := h.ws.Sandbox.SetState(row.UBRN, triage.ReferralStatus{State: triage.StateTriagedProviderToAction,
-		Reason: triage.Coding{Code: string(triage.OutcomeAcceptReferBookLater)}}); err != nil {
-		t.Fatal(err)
-	}
-	now, err := h.ws.Sandbox.Referral(row.UBRN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.ws.Store.PutReferral(ctx, store.CachedReferral{Referral: now, ServerTime: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	h.open(row.UBRN)
-	dp := h.v.panel.decision
-	h.waitFor("the A029 answer", func() bool { return dp.triageRefused })
-	if !strings.Contains(dp.StatusText(), "e-RS does not allow a triage outcome") {
-		t.Errorf("panel: %s", dp.StatusText())
-	}
-	h.typeKeys("t")
-	if dp.form != nil {
-		t.Fatal("a triage outcome form opened although e-RS refuses it")
-	}
-
-	// A version e-RS no longer has (changed behind the cache) refuses too.
-	other := h.firstRow(func(r triage.Row) bool {
-		return r.Type == triage.ReferralTypeTriageDeferral && r.Local == triage.LocalNone && r.UBRN != row.UBRN
-	})
-	if _, err := h.ws.Sandbox.ChangePriority(other.UBRN, triage.PriorityUrgent); err != nil {
-		t.Fatal(err)
-	}
-	h.open(other.UBRN)
-	dp = h.v.panel.decision
-	h.waitFor("the A029 conflict", func() bool { return dp.triageRefused })
-	if !strings.Contains(dp.StatusText(), "changed in e-RS since it was downloaded") {
-		t.Errorf("panel: %s", dp.StatusText())
-	}
-}
-
-func TestColumnWidthsAndSplitAreRemembered(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	prefs := fyne.CurrentApp().Preferences()
-	h.v.list.table.SetColumnWidth(4, 222)
-	h.v.list.table.Refresh()
-	test.WidgetRenderer(h.v.list.table).Layout(h.v.list.table.Size())
-	h.v.list.table.DragEnd()
-	if got := prefs.Float("worklist.v2.column.4.width"); got != 222 {
-		t.Errorf("column width kept as %v, want 222", got)
-	}
-	h.v.split.SetOffset(0.3)
-	h.v.Close()
-	h.v = nil
-	if got := prefs.Float(prefSplit); got != 0.3 {
-		t.Errorf("split kept as %v", got)
-	}
-	wl := NewWorklist(nil, prefs)
-	if wl.widths[4] != 222 {
-		t.Errorf("a new worklist uses width %v", wl.widths[4])
-	}
-}
-
-func itoa(n int) string { return strconv.Itoa(n) }
-
-// TestVettingWindowFitsTheDefaultSize: with a referral open, its data more
-// than a day old (the longest "data as of" badge) and the reject form with
-// the PAS question showing, the whole window still fits the default size,
-// so on a 1280×800 laptop nothing (the decision buttons, the status bar)
-// is off screen.
-func TestVettingWindowFitsTheDefaultSize(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	row := h.booked(true)
-	p := h.open(row.UBRN)
-	h.waitCRI()
-	later := time.Now().Add(48 * time.Hour)
-	h.v.now = func() time.Time { return later }
-	p.refreshAsOf()
-	h.typeKeys("r")
-	if p.decision.form == nil || p.decision.form.pas == nil {
-		t.Fatal("R did not open the reject form with the PAS question")
-	}
-	if !strings.Contains(strings.Join(texts(p.asOf), " "), "more than a day old") {
-		t.Fatalf("data as of shows %q, want the more-than-a-day badge", texts(p.asOf))
-	}
-	h.settle()
-	min := h.win.Content().MinSize()
-	if min.Width > DefaultWindowSize.Width || min.Height > DefaultWindowSize.Height {
-		t.Errorf("the vetting window needs %.0f×%.0f, more than the default %.0f×%.0f", min.Width, min.Height,
-			DefaultWindowSize.Width, DefaultWindowSize.Height)
 	}
 }

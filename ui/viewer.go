@@ -16,6 +16,7 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/document"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/style"
 )
 
 // Viewer limits.
@@ -100,7 +101,7 @@ func newPDFViewer(b *bridge.Bridge, parent context.Context, pdf *document.PDF, z
 		title = extraTools
 	}
 	top := container.NewVBox(container.NewBorder(nil, nil, nil, tools, title), findBox)
-	backdrop := canvas.NewRectangle(appColor(ColorNamePage))
+	backdrop := canvas.NewRectangle(style.Color(style.ColorNamePage))
 	v.obj = container.NewBorder(top, nil, nil, nil, container.New(&viewLayout{v: v}, backdrop, v.scroll))
 	v.layoutPages()
 	if first != nil && n > 0 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/document"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/style"
 )
 
 // twoPageLetter makes a synthetic two-page A4 letter whose first page ends
@@ -55,7 +56,7 @@ func twoPageLetter(t testing.TB) []byte {
 // and Page Up comes back the same way.
 func TestPageDownNeverSkipsTheFootOfAPage(t *testing.T) {
 	a := test.NewTempApp(t)
-	a.Settings().SetTheme(NewTheme(nil))
+	a.Settings().SetTheme(style.NewTheme(nil))
 	ctx := context.Background()
 	eng := document.Start(ctx, document.Options{CacheDir: pdfCache})
 	t.Cleanup(func() { eng.Close() })

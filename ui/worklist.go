@@ -2,14 +2,12 @@ package ui
 
 import (
 	"fmt"
-	"image/color"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -17,6 +15,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
+	"github.com/triagedesk/triagedesk/ui/style"
 )
 
 // column is one worklist column: its heading, the triage.Column it sorts
@@ -62,12 +61,12 @@ const (
 	notDecided   = "Not decided"
 )
 
-// Worklist is the Referrals for Review table with its filters, search box
+// WorklistPanel is the Referrals for Review table with its filters, search box
 // and counts. Rows are sorted and filtered with triage.FilterSort; a
 // clicked header sorts by its column (again: reversed). The keyboard
 // cursor (↓/↑, j/k) and the open referral are separate: Enter opens the
 // row under the cursor, and a click does both. Use it on the UI goroutine.
-type Worklist struct {
+type WorklistPanel struct {
 	// OnOpen is called when the clinician opens a referral.
 	OnOpen func(ubrn string)
 
@@ -105,10 +104,10 @@ type Worklist struct {
 	serviceIDs     map[string]string // label -> id
 }
 
-// NewWorklist builds an empty worklist. keys receives the keys the table
+// NewWorklistPanel builds an empty worklist. keys receives the keys the table
 // does not use itself; prefs keeps the column widths (nil: not kept).
-func NewWorklist(keys *shortcuts.Registry, prefs fyne.Preferences) *Worklist {
-	wl := &Worklist{prefs: prefs, now: time.Now, index: map[string]int{}, pos: map[string]int{},
+func NewWorklistPanel(keys *shortcuts.Registry, prefs fyne.Preferences) *WorklistPanel {
+	wl := &WorklistPanel{prefs: prefs, now: time.Now, index: map[string]int{}, pos: map[string]int{},
 		cursor: -1, headers: map[*sortHeader]bool{}}
 	wl.widths = make([]float32, len(columns))
 	for i, c := range columns {
@@ -203,12 +202,12 @@ func NewWorklist(keys *shortcuts.Registry, prefs fyne.Preferences) *Worklist {
 }
 
 // Object returns the worklist's canvas object.
-func (wl *Worklist) Object() fyne.CanvasObject { return wl.obj }
+func (wl *WorklistPanel) Object() fyne.CanvasObject { return wl.obj }
 
 // SetWorklist replaces the rows with a freshly read worklist, keeping the
 // filters, the sort, the cursor and the open referral where they still
 // exist.
-func (wl *Worklist) SetWorklist(w app.Worklist) {
+func (wl *WorklistPanel) SetWorklist(w app.ReviewList) {
 	wl.all = w.Rows
 	wl.asOf = w.AsOf
 	wl.loaded = true
@@ -221,7 +220,7 @@ func (wl *Worklist) SetWorklist(w app.Worklist) {
 }
 
 // fillChoices lists the specialties and services present in the rows.
-func (wl *Worklist) fillChoices() {
+func (wl *WorklistPanel) fillChoices() {
 	wl.specialtyCodes, wl.serviceIDs = map[string]string{}, map[string]string{}
 	for i := range wl.all {
 		r := &wl.all[i]
@@ -248,7 +247,7 @@ func (wl *Worklist) fillChoices() {
 }
 
 // apply re-filters and re-sorts, keeping the cursor on the same referral.
-func (wl *Worklist) apply() {
+func (wl *WorklistPanel) apply() {
 	if wl.table == nil || wl.counts == nil {
 		return // still being built
 	}
@@ -291,7 +290,7 @@ func (wl *Worklist) apply() {
 }
 
 // updateCounts writes the counts line: "42 to review · 5 2WW · 3 queued".
-func (wl *Worklist) updateCounts() {
+func (wl *WorklistPanel) updateCounts() {
 	if !wl.loaded {
 		return
 	}
@@ -309,10 +308,10 @@ func (wl *Worklist) updateCounts() {
 }
 
 // Counts returns the counts line as shown.
-func (wl *Worklist) Counts() string { return wl.counts.Text }
+func (wl *WorklistPanel) Counts() string { return wl.counts.Text }
 
 // Rows returns the UBRNs in display order.
-func (wl *Worklist) Rows() []string {
+func (wl *WorklistPanel) Rows() []string {
 	out := make([]string, len(wl.view))
 	for i, r := range wl.view {
 		out[i] = r.UBRN
@@ -321,7 +320,7 @@ func (wl *Worklist) Rows() []string {
 }
 
 // Row returns the displayed row for a UBRN.
-func (wl *Worklist) Row(ubrn string) (triage.Row, bool) {
+func (wl *WorklistPanel) Row(ubrn string) (triage.Row, bool) {
 	i, ok := wl.index[ubrn]
 	if !ok {
 		return triage.Row{}, false
@@ -330,11 +329,11 @@ func (wl *Worklist) Row(ubrn string) (triage.Row, bool) {
 }
 
 // Sort returns the sort in use.
-func (wl *Worklist) Sort() triage.Sort { return wl.sort }
+func (wl *WorklistPanel) Sort() triage.Sort { return wl.sort }
 
 // SortBy sorts by the column at index col; the same column again reverses
 // the order. It is what a click on a header does.
-func (wl *Worklist) SortBy(col int) {
+func (wl *WorklistPanel) SortBy(col int) {
 	if col < 0 || col >= len(columns) {
 		return
 	}
@@ -348,7 +347,7 @@ func (wl *Worklist) SortBy(col int) {
 }
 
 // SetLocalStatus shows a decision's new state on its row (one-row refresh).
-func (wl *Worklist) SetLocalStatus(ubrn string, s triage.LocalStatus) {
+func (wl *WorklistPanel) SetLocalStatus(ubrn string, s triage.LocalStatus) {
 	i, ok := wl.index[ubrn]
 	if !ok || wl.all[i].Local == s {
 		return
@@ -361,7 +360,7 @@ func (wl *Worklist) SetLocalStatus(ubrn string, s triage.LocalStatus) {
 
 // SetOfflineReady shows whether a referral's documents are stored for
 // offline reading (one-row refresh).
-func (wl *Worklist) SetOfflineReady(ubrn string, ready bool) {
+func (wl *WorklistPanel) SetOfflineReady(ubrn string, ready bool) {
 	i, ok := wl.index[ubrn]
 	if !ok || wl.all[i].OfflineReady == ready {
 		return
@@ -372,7 +371,7 @@ func (wl *Worklist) SetOfflineReady(ubrn string, ready bool) {
 
 // refreshCell redraws one cell of a referral's row, if it is displayed
 // (Table.RefreshItem: only that cell is updated).
-func (wl *Worklist) refreshCell(ubrn string, c triage.Column) {
+func (wl *WorklistPanel) refreshCell(ubrn string, c triage.Column) {
 	p, ok := wl.pos[ubrn]
 	if !ok {
 		return
@@ -387,10 +386,10 @@ func (wl *Worklist) refreshCell(ubrn string, c triage.Column) {
 // refreshHighlight redraws the rows after the cursor or the open referral
 // moved: one pass over the visible cells, in which only the cells whose
 // look changed do any work.
-func (wl *Worklist) refreshHighlight() { wl.table.Refresh() }
+func (wl *WorklistPanel) refreshHighlight() { wl.table.Refresh() }
 
 // Cursor returns the UBRN under the keyboard cursor ("" for none).
-func (wl *Worklist) Cursor() string {
+func (wl *WorklistPanel) Cursor() string {
 	if wl.cursor < 0 || wl.cursor >= len(wl.view) {
 		return ""
 	}
@@ -398,9 +397,9 @@ func (wl *Worklist) Cursor() string {
 }
 
 // OpenUBRN returns the referral shown as open.
-func (wl *Worklist) OpenUBRN() string { return wl.openUBRN }
+func (wl *WorklistPanel) OpenUBRN() string { return wl.openUBRN }
 
-func (wl *Worklist) setCursor(i int) {
+func (wl *WorklistPanel) setCursor(i int) {
 	if i < 0 || i >= len(wl.view) {
 		return
 	}
@@ -410,7 +409,7 @@ func (wl *Worklist) setCursor(i int) {
 }
 
 // MoveCursor moves the keyboard cursor by delta rows (↓ +1, ↑ −1).
-func (wl *Worklist) MoveCursor(delta int) {
+func (wl *WorklistPanel) MoveCursor(delta int) {
 	if len(wl.view) == 0 {
 		return
 	}
@@ -422,9 +421,9 @@ func (wl *Worklist) MoveCursor(delta int) {
 }
 
 // OpenCursor opens the referral under the cursor.
-func (wl *Worklist) OpenCursor() { wl.openCursor() }
+func (wl *WorklistPanel) OpenCursor() { wl.openCursor() }
 
-func (wl *Worklist) openCursor() {
+func (wl *WorklistPanel) openCursor() {
 	if u := wl.Cursor(); u != "" {
 		wl.MarkOpen(u)
 		if wl.OnOpen != nil {
@@ -435,7 +434,7 @@ func (wl *Worklist) openCursor() {
 
 // MarkOpen shows ubrn as the open referral and moves the cursor to it,
 // without calling OnOpen.
-func (wl *Worklist) MarkOpen(ubrn string) {
+func (wl *WorklistPanel) MarkOpen(ubrn string) {
 	wl.openUBRN = ubrn
 	if i, ok := wl.pos[ubrn]; ok {
 		wl.setCursor(i)
@@ -446,7 +445,7 @@ func (wl *Worklist) MarkOpen(ubrn string) {
 
 // After returns the referral displayed after ubrn ("" at the end): where
 // "…and next" goes.
-func (wl *Worklist) After(ubrn string) string {
+func (wl *WorklistPanel) After(ubrn string) string {
 	i, ok := wl.pos[ubrn]
 	if !ok || i+1 >= len(wl.view) {
 		return ""
@@ -457,7 +456,7 @@ func (wl *Worklist) After(ubrn string) string {
 // NextUndecided returns the first referral displayed after ubrn that has no
 // decision queued, being sent or sent ("" when there is none): where
 // "…and next" goes.
-func (wl *Worklist) NextUndecided(ubrn string) string {
+func (wl *WorklistPanel) NextUndecided(ubrn string) string {
 	i, ok := wl.pos[ubrn]
 	if !ok {
 		return ""
@@ -471,7 +470,7 @@ func (wl *Worklist) NextUndecided(ubrn string) string {
 }
 
 // Before returns the referral displayed before ubrn ("" at the top).
-func (wl *Worklist) Before(ubrn string) string {
+func (wl *WorklistPanel) Before(ubrn string) string {
 	i, ok := wl.pos[ubrn]
 	if !ok || i == 0 {
 		return ""
@@ -480,17 +479,17 @@ func (wl *Worklist) Before(ubrn string) string {
 }
 
 // FocusSearch puts the keyboard in the search box.
-func (wl *Worklist) FocusSearch(c fyne.Canvas) {
+func (wl *WorklistPanel) FocusSearch(c fyne.Canvas) {
 	if c != nil {
 		c.Focus(wl.search)
 	}
 }
 
 // Search returns the search box.
-func (wl *Worklist) Search() *widget.Entry { return &wl.search.Entry }
+func (wl *WorklistPanel) Search() *widget.Entry { return &wl.search.Entry }
 
 // columnResized records a new width for column i and keeps it.
-func (wl *Worklist) columnResized(i int, w float32) {
+func (wl *WorklistPanel) columnResized(i int, w float32) {
 	if i < 0 || i >= len(wl.widths) || w == wl.widths[i] {
 		return
 	}
@@ -502,14 +501,14 @@ func (wl *Worklist) columnResized(i int, w float32) {
 
 // cellText returns what a cell shows, and for the priority column the
 // badge colour.
-func (wl *Worklist) cellText(r *triage.Row, col int) (string, fyne.ThemeColorName) {
+func (wl *WorklistPanel) cellText(r *triage.Row, col int) (string, fyne.ThemeColorName) {
 	switch columns[col].sort {
 	case triage.ColumnPriority:
 		switch r.Priority {
 		case triage.PriorityTwoWeekWait:
-			return r.Priority.Label(), ColorNameTwoWeek
+			return r.Priority.Label(), style.ColorNameTwoWeek
 		case triage.PriorityUrgent:
-			return r.Priority.Label(), ColorNameUrgent
+			return r.Priority.Label(), style.ColorNameUrgent
 		}
 		return r.Priority.Label(), ""
 	case triage.ColumnType:
@@ -536,7 +535,7 @@ func (wl *Worklist) cellText(r *triage.Row, col int) (string, fyne.ThemeColorNam
 		return formatDate(r.ReviewBy), ""
 	case triage.ColumnChanged:
 		if l := changedLabel(r.ContextStatus); l != "" {
-			return l, ColorNameUrgent
+			return l, style.ColorNameUrgent
 		}
 		return "", ""
 	case triage.ColumnLocalStatus:
@@ -559,352 +558,3 @@ func (wl *Worklist) cellText(r *triage.Row, col int) (string, fyne.ThemeColorNam
 // toneDanger draws a cell's text in the error colour instead of a badge
 // (its words, such as "overdue", say it too).
 const toneDanger fyne.ThemeColorName = "triagedesk.dangerText"
-
-// worklistTable is the virtualised table: widget.Table with the keys it
-// does not use itself forwarded to the shortcut Registry, and column
-// widths kept after a drag.
-type worklistTable struct {
-	widget.Table
-	wl   *Worklist
-	keys *shortcuts.Registry
-}
-
-func newWorklistTable(wl *Worklist, keys *shortcuts.Registry) *worklistTable {
-	t := &worklistTable{wl: wl, keys: keys}
-	t.Length = func() (int, int) { return len(wl.view), len(columns) }
-	t.CreateCell = newWorklistCell
-	t.UpdateCell = func(id widget.TableCellID, o fyne.CanvasObject) {
-		if id.Row < 0 || id.Row >= len(wl.view) {
-			return
-		}
-		r := wl.view[id.Row]
-		text, badge := wl.cellText(r, id.Col)
-		c := o.(*worklistCell)
-		c.row = r.UBRN
-		outlined := text != "" && badge == "" && (columns[id.Col].sort == triage.ColumnPriority ||
-			(columns[id.Col].sort == triage.ColumnLocalStatus && r.Local.Decided()))
-		c.set(text, badge, outlined, r.UBRN == wl.openUBRN, id.Row == wl.cursor, id.Col == 0, r.Local.Decided())
-	}
-	t.ShowHeaderRow = true
-	t.CreateHeader = func() fyne.CanvasObject { return newSortHeader(wl) }
-	t.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
-		h := o.(*sortHeader)
-		h.col = id.Col
-		wl.headers[h] = true
-		h.refreshTitle()
-	}
-	t.OnSelected = func(id widget.TableCellID) {
-		wl.setCursor(id.Row)
-		wl.openCursor()
-		// The row highlight is the worklist's own; drop the table's
-		// single-cell one.
-		t.UnselectAll()
-	}
-	t.ExtendBaseWidget(t)
-	for i := range columns {
-		t.SetColumnWidth(i, wl.widths[i])
-	}
-	return t
-}
-
-// TypedKey sends the worklist keys (↓/↑, Enter, the decision keys) to the
-// Registry; ←/→ scroll the columns as usual.
-func (t *worklistTable) TypedKey(ev *fyne.KeyEvent) {
-	if t.keys != nil && t.keys.TypedKey(ev) {
-		return
-	}
-	switch ev.Name {
-	case fyne.KeyLeft, fyne.KeyRight:
-		t.Table.TypedKey(ev)
-	}
-}
-
-// TypedRune sends typed characters (j/k, A, R, /…) to the Registry.
-func (t *worklistTable) TypedRune(r rune) {
-	if t.keys != nil {
-		t.keys.TypedRune(r)
-	}
-}
-
-// DragEnd keeps the new column widths after a divider was dragged.
-func (t *worklistTable) DragEnd() {
-	t.Table.DragEnd()
-	for h := range t.wl.headers {
-		if h.col >= 0 && h.Size().Width > 0 {
-			t.wl.columnResized(h.col, h.Size().Width)
-		}
-	}
-}
-
-// worklistCell is one table cell: the row background, the cursor's bar,
-// an optional badge (a coloured pill behind the text) and the text. Text is
-// drawn with canvas.Text and shortened with "…" to fit, which costs far
-// less than a truncating label when thousands of rows scroll by.
-type worklistCell struct {
-	widget.BaseWidget
-	bg      *canvas.Rectangle
-	mark    *canvas.Rectangle // the keyboard cursor's bar, in the first column
-	badgeBg *canvas.Rectangle
-	text    *canvas.Text // badge text
-	plain   *canvas.Text // plain text
-	full    string       // the plain text before shortening
-	fitted  float32      // the width full was shortened for
-	// fittedStyle is the style full was shortened in.
-	fittedStyle fyne.TextStyle
-	badge       bool
-	state       *cellState
-	row         string // the UBRN of the row shown
-}
-
-func newWorklistCell() fyne.CanvasObject {
-	c := &worklistCell{bg: canvas.NewRectangle(color.Transparent), mark: canvas.NewRectangle(color.Transparent), badgeBg: canvas.NewRectangle(color.Transparent),
-		text: canvas.NewText("", nil), plain: canvas.NewText("", nil)}
-	c.mark.Hide()
-	c.badgeBg.CornerRadius = 4
-	c.text.TextStyle = fyne.TextStyle{Bold: true}
-	c.ExtendBaseWidget(c)
-	return c
-}
-
-// cellState is what a cell shows; set does nothing when it is unchanged,
-// so refreshing the table costs nothing for the cells that did not change.
-type cellState struct {
-	text                         string
-	badge                        fyne.ThemeColorName
-	outlined, open, cursor, mark bool
-	decided                      bool
-	variant                      fyne.ThemeVariant
-}
-
-// set shows text; badge names the badge colour ("" for plain text,
-// toneDanger for text in the error colour); outlined draws a plain badge
-// (routine priority) with a border, so the priority column always shows a
-// badge with its text. The open referral's row is shaded; the keyboard
-// cursor's row is shaded and, in its first cell, marked with a bar (a
-// shape, not only a colour).
-func (c *worklistCell) set(text string, badge fyne.ThemeColorName, outlined, open, cursor, first, decided bool) {
-	st := cellState{text: text, badge: badge, outlined: outlined, open: open, cursor: cursor, mark: cursor && first,
-		decided: decided, variant: fyne.CurrentApp().Settings().ThemeVariant()}
-	if c.state != nil && *c.state == st {
-		return
-	}
-	c.state = &st
-	if st.mark {
-		c.mark.FillColor = appColor(theme.ColorNamePrimary)
-		c.mark.Show()
-	} else {
-		c.mark.Hide()
-	}
-	switch {
-	case open:
-		c.bg.FillColor = appColor(ColorNameRowSelected)
-	case cursor:
-		c.bg.FillColor = appColor(ColorNameRowCursor)
-	default:
-		c.bg.FillColor = color.Transparent
-	}
-	c.badge = (badge != "" && badge != toneDanger) || outlined
-	if c.badge {
-		c.plain.Hide()
-		c.text.Text = text
-		c.text.TextSize = theme.CaptionTextSize()
-		if badge != "" {
-			c.badgeBg.FillColor = appColor(badge)
-			c.badgeBg.StrokeWidth = 0
-			c.text.Color = appColor(ColorNameOnBadge)
-			if badge == ColorNameUrgent {
-				c.text.Color = color.Black // dark on amber reads in both themes
-			}
-		} else {
-			c.badgeBg.FillColor = color.Transparent
-			c.badgeBg.StrokeColor = appColor(theme.ColorNameForeground)
-			c.badgeBg.StrokeWidth = 1
-			c.text.Color = appColor(theme.ColorNameForeground)
-		}
-		c.badgeBg.Show()
-		c.text.Show()
-	} else {
-		c.badgeBg.Hide()
-		c.text.Hide()
-		c.plain.Show()
-		c.plain.TextSize = theme.TextSize()
-		c.plain.Color = appColor(theme.ColorNameForeground)
-		c.plain.TextStyle = fyne.TextStyle{}
-		if decided {
-			// A decided referral's row is set apart in every column:
-			// muted and in italics (its Status badge says which way).
-			c.plain.Color = appColor(theme.ColorNamePlaceHolder)
-			c.plain.TextStyle = fyne.TextStyle{Italic: true}
-		}
-		if badge == toneDanger {
-			c.plain.Color = appColor(theme.ColorNameError)
-		}
-		if c.full != text || c.plain.TextStyle != c.fittedStyle {
-			c.full, c.fitted, c.fittedStyle = text, -1, c.plain.TextStyle
-		}
-	}
-	c.Refresh()
-}
-
-// Text returns the cell's whole text (before any shortening).
-func (c *worklistCell) Text() string {
-	if c.badge {
-		return c.text.Text
-	}
-	return c.full
-}
-
-// CreateRenderer draws the cell.
-func (c *worklistCell) CreateRenderer() fyne.WidgetRenderer {
-	return &worklistCellRenderer{c: c}
-}
-
-type worklistCellRenderer struct{ c *worklistCell }
-
-func (r *worklistCellRenderer) Layout(size fyne.Size) {
-	c := r.c
-	c.bg.Move(fyne.NewPos(0, 0))
-	c.bg.Resize(size)
-	c.mark.Move(fyne.NewPos(0, 0))
-	c.mark.Resize(fyne.NewSize(4, size.Height))
-	pad := theme.Padding()
-	inner := theme.InnerPadding()
-	if c.badge {
-		ts := c.text.MinSize()
-		w := min(ts.Width+3*pad, size.Width-pad)
-		h := ts.Height + pad
-		x, y := pad+2, (size.Height-h)/2
-		c.badgeBg.Move(fyne.NewPos(x, y))
-		c.badgeBg.Resize(fyne.NewSize(w, h))
-		c.text.Move(fyne.NewPos(x+(w-ts.Width)/2, y+(h-ts.Height)/2))
-		c.text.Resize(ts)
-		return
-	}
-	avail := size.Width - 2*inner
-	if c.fitted != avail {
-		c.fitted = avail
-		c.plain.Text = ellipsize(c.full, avail, c.plain.TextSize, c.plain.TextStyle)
-	}
-	ts := c.plain.MinSize()
-	c.plain.Move(fyne.NewPos(inner, (size.Height-ts.Height)/2))
-	c.plain.Resize(fyne.NewSize(avail, ts.Height))
-}
-
-func (r *worklistCellRenderer) MinSize() fyne.Size {
-	h := fyne.MeasureText("Hg", theme.TextSize(), fyne.TextStyle{}).Height
-	return fyne.NewSize(4*theme.InnerPadding(), h+2*theme.InnerPadding())
-}
-
-func (r *worklistCellRenderer) Refresh() {
-	r.c.bg.Refresh()
-	r.c.mark.Refresh()
-	r.c.badgeBg.Refresh()
-	r.Layout(r.c.Size())
-	r.c.text.Refresh()
-	r.c.plain.Refresh()
-}
-
-func (r *worklistCellRenderer) Objects() []fyne.CanvasObject {
-	return []fyne.CanvasObject{r.c.bg, r.c.mark, r.c.badgeBg, r.c.text, r.c.plain}
-}
-
-func (r *worklistCellRenderer) Destroy() {}
-
-// ellipsize shortens s with "…" to fit width.
-func ellipsize(s string, width, size float32, style fyne.TextStyle) string {
-	if s == "" || fyne.MeasureText(s, size, style).Width <= width {
-		return s
-	}
-	runes := []rune(s)
-	lo, hi := 0, len(runes)
-	for lo < hi {
-		mid := (lo + hi + 1) / 2
-		if fyne.MeasureText(string(runes[:mid])+"…", size, style).Width <= width {
-			lo = mid
-		} else {
-			hi = mid - 1
-		}
-	}
-	return strings.TrimRight(string(runes[:lo]), " ") + "…"
-}
-
-// sortHeader is a worklist column heading: tap to sort by it, again to
-// reverse. The sorted column shows an arrow and says so.
-type sortHeader struct {
-	widget.BaseWidget
-	wl    *Worklist
-	col   int
-	label *widget.Label
-}
-
-func newSortHeader(wl *Worklist) *sortHeader {
-	h := &sortHeader{wl: wl, col: -1, label: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})}
-	h.label.Truncation = fyne.TextTruncateEllipsis
-	h.ExtendBaseWidget(h)
-	return h
-}
-
-func (h *sortHeader) refreshTitle() {
-	if h.col < 0 || h.col >= len(columns) {
-		if h.label.Text != "" {
-			h.label.SetText("")
-		}
-		return
-	}
-	t := columns[h.col].title
-	if s := h.wl.sort; s.Column == columns[h.col].sort {
-		if s.Descending {
-			t += " ▼"
-		} else {
-			t += " ▲"
-		}
-	}
-	if h.label.Text != t {
-		h.label.SetText(t)
-	}
-}
-
-// Tapped sorts by the header's column.
-func (h *sortHeader) Tapped(*fyne.PointEvent) { h.wl.SortBy(h.col) }
-
-// CreateRenderer draws the heading.
-func (h *sortHeader) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(h.label) }
-
-// keyEntry is a text field on which Esc leaves the field (Fyne gives a
-// focused field every plain key, so the window's Esc would never see it).
-// OnEscape, if set, runs after.
-type keyEntry struct {
-	widget.Entry
-	OnEscape func()
-}
-
-func newKeyEntry() *keyEntry {
-	e := &keyEntry{}
-	e.ExtendBaseWidget(e)
-	return e
-}
-
-func newMultiLineKeyEntry() *keyEntry {
-	e := newKeyEntry()
-	e.MultiLine = true
-	e.Wrapping = fyne.TextWrapWord
-	return e
-}
-
-// AcceptsTab is false: Tab moves to the next field, even in a multi-line
-// comment box (keyboard-first forms).
-func (e *keyEntry) AcceptsTab() bool { return false }
-
-// TypedKey leaves the field on Esc.
-func (e *keyEntry) TypedKey(ev *fyne.KeyEvent) {
-	if ev.Name == fyne.KeyEscape {
-		if c := fyne.CurrentApp().Driver().CanvasForObject(e); c != nil {
-			c.Unfocus()
-		}
-		if e.OnEscape != nil {
-			e.OnEscape()
-		}
-		return
-	}
-	e.Entry.TypedKey(ev)
-}

@@ -43,7 +43,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 
 // parseFlagsAndOpen parses a flag-only command's arguments, then opens the
 // app as the commands that read the local data do (openApp, offline).
-func parseFlagsAndOpen(ctx context.Context, g *Globals, fs *flag.FlagSet, args []string) (*app.App, error) {
+func parseFlagsAndOpen(ctx context.Context, g *Globals, fs *flag.FlagSet, args []string) (*app.Workspace, error) {
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}

@@ -85,7 +85,7 @@ func damageBaseProfile(t *testing.T) string {
 			t.Fatalf("sync: %s", errs)
 		}
 		_, out, _ := cli(t, p, "worklist", "--json")
-		var wl app.Worklist
+		var wl app.ReviewList
 		if err := json.Unmarshal([]byte(out), &wl); err != nil {
 			t.Fatal(err)
 		}

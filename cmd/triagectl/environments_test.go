@@ -60,7 +60,7 @@ func cliWith(t *testing.T, where []string) func(args ...string) (int, string, st
 // referral.
 func firstBookedUBRN(t *testing.T, out string) string {
 	t.Helper()
-	var wl app.Worklist
+	var wl app.ReviewList
 	if err := json.Unmarshal([]byte(out), &wl); err != nil {
 		t.Fatalf("worklist JSON: %v\n%s", err, out)
 	}

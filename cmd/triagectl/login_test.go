@@ -154,7 +154,7 @@ func TestSignedInVettingEndToEnd(t *testing.T) {
 		t.Fatalf("a store for the demo's default clinician was created: %v", err)
 	}
 	code, out, _ = cmd("worklist", "--json")
-	var wl app.Worklist
+	var wl app.ReviewList
 	if code != 0 || json.Unmarshal([]byte(out), &wl) != nil {
 		t.Fatalf("worklist: %d\n%s", code, out)
 	}

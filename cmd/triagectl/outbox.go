@@ -129,20 +129,20 @@ func runOutboxAction(ctx context.Context, g *Globals, action string, args []stri
 	if err != nil {
 		return err
 	}
-	me, w := a.Identity(), g.Stdout
+	w := g.Stdout
 	switch action {
 	case "retry":
-		if _, err := a.Store.Retry(ctx, en.ID, me); err != nil {
+		if _, err := a.Retry(ctx, en.ID); err != nil {
 			return outboxRefusal(err, en)
 		}
 		fmt.Fprintf(w, "Queued again: %s for referral %s. It will be sent at the next sync.\n", en.Summary, en.UBRN)
 	case "cancel":
-		if _, err := a.Store.Cancel(ctx, en.ID, me); err != nil {
+		if _, err := a.Cancel(ctx, en.ID); err != nil {
 			return outboxRefusal(err, en)
 		}
 		fmt.Fprintf(w, "Cancelled: %s for referral %s. It will not be sent; the cancellation is in your audit log.\n", en.Summary, en.UBRN)
 	case "discard":
-		if _, err := a.Store.Discard(ctx, en.ID, me); err != nil {
+		if _, err := a.Discard(ctx, en.ID); err != nil {
 			return outboxRefusal(err, en)
 		}
 		fmt.Fprintf(w, "Discarded: %s for referral %s. It will not be sent, and the referral stays as e-RS has it; the discard is in your audit log.\n", en.Summary, en.UBRN)
@@ -151,10 +151,10 @@ func runOutboxAction(ctx context.Context, g *Globals, action string, args []stri
 			return triage.Errorf(triage.EINVALID, "Decision %s is %s, not a conflict: there is nothing to acknowledge.", en.ID, en.State)
 		}
 		printConflict(w, en)
-		if err := a.Store.NoteConflictShown(ctx, en.ID, me); err != nil {
+		if err := a.NoteConflictShown(ctx, en.ID); err != nil {
 			return err
 		}
-		if _, err := a.Store.AcknowledgeConflict(ctx, en.ID, me); err != nil {
+		if _, err := a.AcknowledgeConflict(ctx, en.ID); err != nil {
 			return outboxRefusal(err, en)
 		}
 		fmt.Fprintf(w, "Acknowledged. Now decide again with 'triagectl outbox amend %s KIND [flags]', or give it up with 'triagectl outbox discard %s'.\n", en.ID, en.ID)
@@ -174,12 +174,12 @@ func runOutboxAction(ctx context.Context, g *Globals, action string, args []stri
 
 // findEntry finds the signed-in clinician's outbox entry by its id or a
 // unique start of it.
-func findEntry(ctx context.Context, a *app.App, id string) (store.Entry, error) {
+func findEntry(ctx context.Context, a *app.Workspace, id string) (store.Entry, error) {
 	id = strings.ToLower(strings.TrimSpace(id))
 	if len(id) < 6 {
 		return store.Entry{}, usageError{"give the decision's ID as 'triagectl outbox' lists it (at least its first 6 characters)"}
 	}
-	es, err := a.Store.Entries(ctx, store.EntryFilter{})
+	es, err := a.Entries(ctx, store.EntryFilter{})
 	if err != nil {
 		return store.Entry{}, err
 	}

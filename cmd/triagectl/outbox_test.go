@@ -168,7 +168,7 @@ func TestOutboxCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	recs, err := a.Store.AuditRecords(context.Background(), 0, 0)
+	recs, err := a.AuditRecords(context.Background(), 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func appOptions(g *Globals) (app.Options, error) {
 // active; in demo mode, when nobody is signed in, the demo clinician is
 // signed in through the sandbox's mock CIS2. offline opens only the store,
 // without the network.
-func openApp(ctx context.Context, g *Globals, offline bool) (*app.App, error) {
+func openApp(ctx context.Context, g *Globals, offline bool) (*app.Workspace, error) {
 	o, err := appOptions(g)
 	if err != nil {
 		return nil, err
@@ -97,7 +97,7 @@ func runSync(ctx context.Context, g *Globals, args []string) error {
 		return watchSync(ctx, g, a)
 	}
 	drawn := false
-	rep, err := a.Engine.SyncOnce(ctx, func(p engine.PrefetchProgress) {
+	rep, err := a.SyncOnce(ctx, func(p engine.PrefetchProgress) {
 		fmt.Fprintf(g.Stderr, "\rDownloading %s", progressBar(p.Done, p.Total, 30))
 		drawn = true
 	})
@@ -175,11 +175,11 @@ func outboxSummary(c map[triage.OutboxState]int) string {
 }
 
 // watchSync runs the engine until ctx ends, printing its events.
-func watchSync(ctx context.Context, g *Globals, a *app.App) error {
-	events, cancel := a.Engine.Subscribe(1024)
+func watchSync(ctx context.Context, g *Globals, a *app.Workspace) error {
+	events, cancel := a.Subscribe(1024)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- a.Engine.Run(ctx) }()
+	go func() { done <- a.Run(ctx) }()
 	w := g.Stdout
 	fmt.Fprintln(w, "Syncing; press Ctrl-C to stop.")
 	for {
@@ -222,7 +222,7 @@ func runWorklist(ctx context.Context, g *Globals, args []string) error {
 		return err
 	}
 	defer a.Close()
-	wl, err := a.Worklist(ctx)
+	wl, err := a.ReviewList(ctx)
 	if err != nil {
 		return err
 	}
@@ -383,11 +383,11 @@ func runOutbox(ctx context.Context, g *Globals, args []string) error {
 		return err
 	}
 	defer a.Close()
-	es, err := a.Store.Entries(ctx, store.EntryFilter{})
+	es, err := a.Entries(ctx, store.EntryFilter{})
 	if err != nil {
 		return err
 	}
-	dmg, err := a.Store.OutboxDamage(ctx)
+	dmg, err := a.OutboxDamage(ctx)
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func TestVettingCommandsEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("worklist --json: exit %d %s", code, errs)
 	}
-	var wl app.Worklist
+	var wl app.ReviewList
 	if err := json.Unmarshal([]byte(out), &wl); err != nil || len(wl.Rows) == 0 {
 		t.Fatalf("worklist JSON: %v (%d rows)", err, len(wl.Rows))
 	}

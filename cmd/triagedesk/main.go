@@ -1,8 +1,8 @@
 // Command triagedesk is the Triage Desk desktop app, in which NHS consultants
 // vet the referrals GPs send through the NHS e-Referral Service.
 //
-// It is deliberately thin: it reads flags, creates the Fyne app and hands
-// over to package ui. It is the only package that imports fyne.io/fyne/v2/app.
+// It is deliberately thin: it reads flags and hands over to package ui,
+// with the Fyne app ui/fyneapp creates (only ui/... imports Fyne).
 //
 // With no configuration it runs the demo: the embedded e-RS sandbox with
 // synthetic patients, signed in as a synthetic clinician, under a
@@ -18,12 +18,11 @@ import (
 	"syscall"
 	"time"
 
-	"fyne.io/fyne/v2/app"
-
-	tdapp "github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/version"
 	"github.com/triagedesk/triagedesk/ui"
+	"github.com/triagedesk/triagedesk/ui/fyneapp"
 )
 
 // appID is the application id registered with the OS (preferences, keychain
@@ -44,7 +43,7 @@ func main() {
 		fmt.Println(version.String())
 		return
 	}
-	opts := tdapp.Options{ProfileDir: *profile, DevInsecureKeyfile: *keyfile, DemoReferrals: *referrals, NoSignIn: *noSignIn}
+	opts := app.Options{ProfileDir: *profile, DevInsecureKeyfile: *keyfile, DemoReferrals: *referrals, NoSignIn: *noSignIn}
 	switch {
 	case *demo:
 		opts.Override = &config.EnvironmentChoice{Name: config.EnvDemo}
@@ -58,8 +57,7 @@ func main() {
 		opts.KeyWarn = io.Discard
 		fmt.Fprintln(os.Stderr, "warning: keys are kept in", *keyfile, "instead of the OS keychain; use synthetic data only")
 	}
-	a := app.NewWithID(appID)
-	a.SetIcon(ui.AppIcon)
+	a := fyneapp.New(appID, ui.AppIcon)
 	var d *ui.Desktop
 	d = ui.NewDesktop(a, ui.RunOptions{App: opts, AfterQuit: func() { exitIfStalled(d, quitGrace) }})
 	// SIGTERM and SIGINT also end the run loop (Fyne catches them); the

@@ -18,13 +18,13 @@ import (
 // Errors: as Decide; store.Amend's (an entry being sent, already sent or
 // discarded, or a conflict not yet acknowledged, each with a plain
 // message; a decision for another referral).
-func (a *App) Amend(ctx context.Context, id string, d triage.Decision) (store.Entry, error) {
+func (a *Workspace) Amend(ctx context.Context, id string, d triage.Decision) (store.Entry, error) {
 	d.ID, d.By, d.DecidedAt, d.BaseVersion = "", triage.Identity{}, time.Time{}, 0
 	d, err := a.prepare(ctx, d)
 	if err != nil {
 		return store.Entry{}, err
 	}
-	return a.Store.Amend(ctx, id, d)
+	return a.store.Amend(ctx, id, d)
 }
 
 // Choices are the decisions e-RS takes on a referral now, for amending a
@@ -48,11 +48,11 @@ type Choices struct {
 // amendment starts from what e-RS says now and offers nothing it would
 // refuse. Offline, it answers from the cache and says so (the engine asks
 // e-RS again before sending). Errors: Referral's (not cached, locked).
-func (a *App) DecisionsNow(ctx context.Context, ubrn string) (Choices, error) {
+func (a *Workspace) DecisionsNow(ctx context.Context, ubrn string) (Choices, error) {
 	var ch Choices
 	var refreshErr error = &triage.Error{Code: triage.EUNAVAILABLE, Message: "Triage Desk is working only from what is stored on this computer, so this is the referral as last downloaded."}
-	if a.Engine != nil {
-		refreshErr = a.Engine.RefreshReferral(ctx, ubrn)
+	if a.engine != nil {
+		refreshErr = a.engine.RefreshReferral(ctx, ubrn)
 	}
 	v, err := a.Referral(ctx, ubrn)
 	if err != nil {
@@ -62,7 +62,7 @@ func (a *App) DecisionsNow(ctx context.Context, ubrn string) (Choices, error) {
 	ch.State, ch.Checked = r.State, refreshErr == nil
 	var acts []triage.Action
 	if ch.Checked && r.Type == triage.ReferralTypeTriageDeferral {
-		if acts, err = a.Engine.AvailableActions(ctx, ubrn, r.Version); err != nil {
+		if acts, err = a.engine.AvailableActions(ctx, ubrn, r.Version); err != nil {
 			ch.Checked = false
 			refreshErr = err
 		}

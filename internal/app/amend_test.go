@@ -23,7 +23,7 @@ func TestAmendValidatesAndReplacesTheDecision(t *testing.T) {
 	a := openWorkspace(t, rt)
 	syncOnce(t, a)
 	refs := booked(t, a)
-	old, err := a.Store.Entry(ctx, accept(t, a, refs[0]))
+	old, err := a.store.Entry(ctx, accept(t, a, refs[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestAmendValidatesAndReplacesTheDecision(t *testing.T) {
 	if err != nil {
 		t.Fatalf("amend: %v", err)
 	}
-	was, _ := a.Store.Entry(ctx, old.ID)
+	was, _ := a.store.Entry(ctx, old.ID)
 	if nw.ID == old.ID || nw.State != triage.OutboxQueued || nw.Replaces != old.ID || was.State != triage.OutboxDiscarded || was.ReplacedBy != nw.ID {
 		t.Fatalf("after amend: new %+v, old %+v", nw, was)
 	}
@@ -53,10 +53,10 @@ func TestAmendValidatesAndReplacesTheDecision(t *testing.T) {
 	}
 
 	// A conflict cannot be amended until acknowledged.
-	if _, err := a.Store.BeginSend(ctx, nw.ID); err != nil {
+	if _, err := a.store.BeginSend(ctx, nw.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Store.MarkConflict(ctx, nw.ID, store.ConflictInfo{Status: triage.ReferralStatus{State: triage.StateRejected}, Version: nw.BaseVersion + 1}, nil); err != nil {
+	if _, err := a.store.MarkConflict(ctx, nw.ID, store.ConflictInfo{Status: triage.ReferralStatus{State: triage.StateRejected}, Version: nw.BaseVersion + 1}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.Amend(ctx, nw.ID, nw.Decision); !errors.Is(err, store.ErrIllegalTransition) || triage.ErrorMessage(err) == "" {

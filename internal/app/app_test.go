@@ -46,10 +46,10 @@ func TestDemoSignsInThroughMockOAuth2AndSendsUnderThatIdentity(t *testing.T) {
 		}
 	})()
 
-	if st := rt.Status(); st.State != auth.StateSignedOut || !st.Demo || st.Production || rt.Sandbox == nil {
+	if st := rt.Status(); st.State != auth.StateSignedOut || !st.Demo || st.Production || rt.sandbox == nil {
 		t.Fatalf("demo start: %+v", st)
 	}
-	_, secret, registered := rt.Sandbox.OAuthClient()
+	_, secret, registered := rt.sandbox.OAuthClient()
 	if registered != rt.Environment.RedirectURL() || rt.Environment.RedirectPort == config.DefaultRedirectPort {
 		t.Fatalf("callback %s (port %d), sandbox registered %s", rt.Environment.RedirectURL(), rt.Environment.RedirectPort, registered)
 	}
@@ -67,8 +67,8 @@ func TestDemoSignsInThroughMockOAuth2AndSendsUnderThatIdentity(t *testing.T) {
 	}
 	codes := tr.grants("authorization_code")
 	auths := tr.authorizeRequests()
-	if len(codes) != 1 || len(auths) != 1 || rt.Sandbox.Stats().Requests["token"] < 1 {
-		t.Fatalf("%d code exchanges, %d authorize requests, sandbox counted %d token requests", len(codes), len(auths), rt.Sandbox.Stats().Requests["token"])
+	if len(codes) != 1 || len(auths) != 1 || rt.sandbox.Stats().Requests["token"] < 1 {
+		t.Fatalf("%d code exchanges, %d authorize requests, sandbox counted %d token requests", len(codes), len(auths), rt.sandbox.Stats().Requests["token"])
 	}
 	f, q := codes[0], auths[0]
 	sum := sha256.Sum256([]byte(f.Get("code_verifier")))
@@ -86,11 +86,11 @@ func TestDemoSignsInThroughMockOAuth2AndSendsUnderThatIdentity(t *testing.T) {
 	if again := openWorkspace(t, rt); again != a {
 		t.Error("a second OpenWorkspace for the same clinician opened another workspace")
 	}
-	if a.Identity() != want || a.Sandbox != rt.Sandbox || a.Client.BaseURL() != rt.Sandbox.BaseURL() {
-		t.Fatalf("workspace identity %+v, client %s", a.Identity(), a.Client.BaseURL())
+	if a.Identity() != want || a.sandbox != rt.sandbox || a.client.BaseURL() != rt.sandbox.BaseURL() {
+		t.Fatalf("workspace identity %+v, client %s", a.Identity(), a.client.BaseURL())
 	}
 	syncOnce(t, a)
-	wl, err := a.Worklist(ctx)
+	wl, err := a.ReviewList(ctx)
 	if err != nil || len(wl.Rows) == 0 {
 		t.Fatalf("worklist: %d rows, %v", len(wl.Rows), err)
 	}
@@ -108,7 +108,7 @@ func TestDemoSignsInThroughMockOAuth2AndSendsUnderThatIdentity(t *testing.T) {
 		t.Fatalf("wrong-kind decision: got %v, want a validation error", err)
 	}
 	dec := accept(t, a, ubrn)
-	if en, _ := a.Store.Entry(ctx, dec); en.By != want || en.BaseVersion == 0 {
+	if en, _ := a.store.Entry(ctx, dec); en.By != want || en.BaseVersion == 0 {
 		t.Fatalf("queued entry by %+v, base version %d", en.By, en.BaseVersion)
 	}
 	syncOnce(t, a)
@@ -143,8 +143,8 @@ func TestDemoSignsInThroughMockOAuth2AndSendsUnderThatIdentity(t *testing.T) {
 		t.Fatalf("open offline: %v", err)
 	}
 	defer off.Close()
-	if off.Engine != nil || off.Sandbox != nil || off.Client != nil || off.Identity() != want {
-		t.Fatalf("offline app: engine %v, sandbox %v, identity %+v", off.Engine != nil, off.Sandbox != nil, off.Identity())
+	if off.engine != nil || off.sandbox != nil || off.client != nil || off.Identity() != want {
+		t.Fatalf("offline app: engine %v, sandbox %v, identity %+v", off.engine != nil, off.sandbox != nil, off.Identity())
 	}
 	v, err := off.Referral(ctx, ubrn)
 	if err != nil || v.Decision == nil || v.Decision.State != triage.OutboxSent {
@@ -179,13 +179,13 @@ func TestSecondClinicianGetsTheirOwnWorkspace(t *testing.T) {
 	}
 	// The first clinician's workspace was closed before the second could
 	// choose a role.
-	if _, err := first.Store.UnsentCount(ctx); !errors.Is(err, store.ErrClosed) {
+	if _, err := first.store.UnsentCount(ctx); !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("first clinician's store after the second signed in: %v, want closed", err)
 	}
 	if st := rt.Status(); st.WorkspaceUser != "" || st.ShowPatientData {
 		t.Fatalf("status after the switch: %+v", st)
 	}
-	if _, err := first.Client.PractitionerRoles(ctx); !errors.Is(err, auth.ErrOtherUser) {
+	if _, err := first.client.PractitionerRoles(ctx); !errors.Is(err, auth.ErrOtherUser) {
 		t.Fatalf("first clinician's client with the second's session: %v, want ErrOtherUser", err)
 	}
 	if res.Suggested == nil {
@@ -195,16 +195,16 @@ func TestSecondClinicianGetsTheirOwnWorkspace(t *testing.T) {
 		t.Fatal(err)
 	}
 	second := openWorkspace(t, rt)
-	if second == first || second.Store.Dir() == first.Store.Dir() || second.User() != erssandbox.UserClinician2 {
-		t.Fatalf("second clinician's workspace: %s, first's %s", second.Store.Dir(), first.Store.Dir())
+	if second == first || second.store.Dir() == first.store.Dir() || second.User() != erssandbox.UserClinician2 {
+		t.Fatalf("second clinician's workspace: %s, first's %s", second.store.Dir(), first.store.Dir())
 	}
-	if _, err := second.Worklist(ctx); triage.ErrorCodeOf(err) != triage.ENOTFOUND {
+	if _, err := second.ReviewList(ctx); triage.ErrorCodeOf(err) != triage.ENOTFOUND {
 		t.Fatalf("second clinician sees a worklist before syncing: %v", err)
 	}
 	if _, err := second.Referral(ctx, refs[0]); triage.ErrorCodeOf(err) != triage.ENOTFOUND {
 		t.Fatalf("second clinician sees the first's referral: %v", err)
 	}
-	if es, err := second.Store.Entries(ctx, store.EntryFilter{}); err != nil || len(es) != 0 {
+	if es, err := second.store.Entries(ctx, store.EntryFilter{}); err != nil || len(es) != 0 {
 		t.Fatalf("second clinician's outbox: %d entries, %v", len(es), err)
 	}
 	syncOnce(t, second)
@@ -226,7 +226,7 @@ func TestSecondClinicianGetsTheirOwnWorkspace(t *testing.T) {
 	if err != nil || res.PreviousUser != erssandbox.UserClinician2 || res.Suggested == nil {
 		t.Fatalf("first clinician's return: %+v, %v", res, err)
 	}
-	if _, err := second.Store.UnsentCount(ctx); !errors.Is(err, store.ErrClosed) {
+	if _, err := second.store.UnsentCount(ctx); !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("second clinician's store after the first came back: %v, want closed", err)
 	}
 	if _, err := rt.ChooseRole(ctx, *res.Suggested); err != nil {
@@ -266,7 +266,7 @@ func TestLockThenSignInAgainResumes(t *testing.T) {
 	if st.State != auth.StateLocked || st.ShowPatientData || st.WorkspaceUser != erssandbox.UserClinician || st.Identity.SDSUserID != erssandbox.UserClinician {
 		t.Fatalf("locked status: %+v", st)
 	}
-	if _, err := a.Worklist(ctx); !errors.Is(err, auth.ErrLocked) || triage.ErrorMessage(err) == "" {
+	if _, err := a.ReviewList(ctx); !errors.Is(err, auth.ErrLocked) || triage.ErrorMessage(err) == "" {
 		t.Errorf("worklist while locked: %v, want the lock message", err)
 	}
 	if _, err := a.Decide(ctx, triage.Decision{Kind: triage.DecisionAccept, UBRN: refs[1]}); !errors.Is(err, auth.ErrLocked) {
@@ -321,14 +321,14 @@ func TestSignInNeededPausesAndResumesWithoutLosingADecision(t *testing.T) {
 	mu.Lock()
 	skew = 13 * time.Hour // past the 12-hour session limit
 	mu.Unlock()
-	if _, err := a.Engine.SyncOnce(ctx, nil); err == nil {
+	if _, err := a.engine.SyncOnce(ctx, nil); err == nil {
 		t.Fatal("a sync after the session's time limit succeeded")
 	}
 	st := rt.Status()
 	if st.State != auth.StateSignInNeeded || !st.ShowPatientData || st.Message == "" {
 		t.Fatalf("status after the limit: %+v", st)
 	}
-	if _, err := a.Worklist(ctx); err != nil {
+	if _, err := a.ReviewList(ctx); err != nil {
 		t.Fatalf("cached worklist while sign-in is needed: %v", err)
 	}
 	dec := accept(t, a, refs[0])
@@ -356,7 +356,7 @@ func TestEnvironmentWithoutSignInStartsSignedOut(t *testing.T) {
 	dir := t.TempDir()
 	rt := start(t, Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "none.json"),
 		Override: &config.EnvironmentChoice{Name: config.EnvNHSSandbox}})
-	if st := rt.Status(); rt.Auth == nil || !rt.NoSignIn() || !st.NoSignIn || st.State != auth.StateSignedOut {
+	if st := rt.Status(); rt.auth == nil || !rt.NoSignIn() || !st.NoSignIn || st.State != auth.StateSignedOut {
 		t.Fatalf("NHS sandbox runtime: %+v", st)
 	}
 	_, err := rt.OpenWorkspace(context.Background())
@@ -441,8 +441,8 @@ func TestOpenOutsideDemoNeedsAnActiveSession(t *testing.T) {
 		t.Fatalf("open with a saved session: %v", err)
 	}
 	defer a.Close()
-	if a.Sandbox != nil || a.Client.BaseURL() != sb.BaseURL() || a.Identity().SDSUserID != erssandbox.UserClinician2 {
-		t.Fatalf("local app: client %s, identity %+v", a.Client.BaseURL(), a.Identity())
+	if a.sandbox != nil || a.client.BaseURL() != sb.BaseURL() || a.Identity().SDSUserID != erssandbox.UserClinician2 {
+		t.Fatalf("local app: client %s, identity %+v", a.client.BaseURL(), a.Identity())
 	}
 	if len(tr.grants("refresh_token")) != 1 {
 		t.Errorf("the saved session was resumed with %d refreshes, want 1", len(tr.grants("refresh_token")))
@@ -475,7 +475,7 @@ func TestWithoutAKeychain(t *testing.T) {
 		if st.StorageNotice != DemoStorageNotice || st.Warning == "" {
 			t.Fatalf("status says nothing about the keychain: %+v", st)
 		}
-		data := a.Store.Dir()
+		data := a.store.Dir()
 		if rel, err := filepath.Rel(dir, data); err == nil && filepath.IsLocal(rel) {
 			t.Fatalf("throwaway data in the profile: %s", data)
 		}
@@ -543,7 +543,7 @@ func TestLogoutKeepsUnsentDecisionsUnlessDiscarded(t *testing.T) {
 	syncOnce(t, a)
 	ubrn := booked(t, a)[0]
 	dec := accept(t, a, ubrn)
-	dir := a.Store.Dir()
+	dir := a.store.Dir()
 	if n, err := rt.UnsentCount(ctx, ""); err != nil || n != 1 {
 		t.Fatalf("unsent before logout: %d, %v", n, err)
 	}
@@ -556,7 +556,7 @@ func TestLogoutKeepsUnsentDecisionsUnlessDiscarded(t *testing.T) {
 	if st.State != auth.StateSignedOut || st.WorkspaceUser != "" || st.ShowPatientData {
 		t.Fatalf("status after logout: %+v", st)
 	}
-	if _, err := a.Store.UnsentCount(ctx); !errors.Is(err, store.ErrClosed) {
+	if _, err := a.store.UnsentCount(ctx); !errors.Is(err, store.ErrClosed) {
 		t.Fatalf("store after logout: %v, want closed", err)
 	}
 	if _, err := os.Stat(dir); err != nil {

@@ -64,10 +64,10 @@ func BenchmarkPatientBannerFromCache(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer a.Close()
-	if _, err := a.Engine.SyncOnce(ctx, nil); err != nil {
+	if _, err := a.engine.SyncOnce(ctx, nil); err != nil {
 		b.Fatal(err)
 	}
-	u := a.Sandbox.Referrals(nil)[2].UBRN
+	u := a.sandbox.Referrals(nil)[2].UBRN
 	if _, err := a.PatientBanner(ctx, u); err != nil { // reads the letter once
 		b.Fatal(err)
 	}

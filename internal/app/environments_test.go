@@ -65,9 +65,9 @@ func envOptions(dir string, choice config.EnvironmentChoice, hc *http.Client) Op
 }
 
 // firstBooked returns a booked referral of the synced worklist.
-func firstBooked(t *testing.T, a *App) string {
+func firstBooked(t *testing.T, a *Workspace) string {
 	t.Helper()
-	wl, err := a.Worklist(context.Background())
+	wl, err := a.ReviewList(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,10 +114,10 @@ func TestNHSSandboxRunsTheWholeEngineWithoutSignIn(t *testing.T) {
 		t.Fatalf("open: %v", err)
 	}
 	defer a.Close()
-	if a.Client == nil || a.Engine == nil {
+	if a.client == nil || a.engine == nil {
 		t.Fatal("no e-RS client or engine")
 	}
-	if st := a.Runtime.Status(); st.State != auth.StateActive || !st.NoSignIn || st.Identity.ODS != erssandbox.ProviderODS {
+	if st := a.runtime.Status(); st.State != auth.StateActive || !st.NoSignIn || st.Identity.ODS != erssandbox.ProviderODS {
 		t.Fatalf("status %+v", st)
 	}
 	syncOnce(t, a)
@@ -140,7 +140,7 @@ func TestNHSSandboxRunsTheWholeEngineWithoutSignIn(t *testing.T) {
 		t.Fatalf("reopen offline: %v", err)
 	}
 	defer b.Close()
-	if en, err := b.Store.Entry(ctx, id); err != nil || en.State != triage.OutboxSent {
+	if en, err := b.store.Entry(ctx, id); err != nil || en.State != triage.OutboxSent {
 		t.Fatalf("entry after reopening: %+v %v", en, err)
 	}
 }
@@ -302,7 +302,7 @@ func TestEnvironmentsKeepTheirDataApart(t *testing.T) {
 	if b.User() != a.User() {
 		t.Fatalf("the test needs the same user in both: %s and %s", a.User(), b.User())
 	}
-	es, err := b.Store.Entries(ctx, store.EntryFilter{})
+	es, err := b.store.Entries(ctx, store.EntryFilter{})
 	if err != nil || len(es) != 0 {
 		t.Fatalf("the local server's outbox holds %d entries (%v)", len(es), err)
 	}

@@ -156,7 +156,7 @@ func start(t *testing.T, o Options) *Runtime {
 	return rt
 }
 
-func openWorkspace(t *testing.T, rt *Runtime) *App {
+func openWorkspace(t *testing.T, rt *Runtime) *Workspace {
 	t.Helper()
 	a, err := rt.OpenWorkspace(context.Background())
 	if err != nil {
@@ -165,18 +165,18 @@ func openWorkspace(t *testing.T, rt *Runtime) *App {
 	return a
 }
 
-func syncOnce(t *testing.T, a *App) {
+func syncOnce(t *testing.T, a *Workspace) {
 	t.Helper()
-	if _, err := a.Engine.SyncOnce(context.Background(), nil); err != nil {
+	if _, err := a.engine.SyncOnce(context.Background(), nil); err != nil {
 		t.Fatalf("sync: %v", err)
 	}
 }
 
 // booked returns the UBRNs of the synced worklist's booked referrals, which
 // Accept fits, in worklist order.
-func booked(t *testing.T, a *App) []string {
+func booked(t *testing.T, a *Workspace) []string {
 	t.Helper()
-	wl, err := a.Worklist(context.Background())
+	wl, err := a.ReviewList(context.Background())
 	if err != nil {
 		t.Fatalf("worklist: %v", err)
 	}
@@ -192,7 +192,7 @@ func booked(t *testing.T, a *App) []string {
 	return out
 }
 
-func accept(t *testing.T, a *App, ubrn string) string {
+func accept(t *testing.T, a *Workspace, ubrn string) string {
 	t.Helper()
 	en, err := a.Decide(context.Background(), triage.Decision{Kind: triage.DecisionAccept, UBRN: ubrn})
 	if err != nil {
@@ -204,9 +204,9 @@ func accept(t *testing.T, a *App, ubrn string) string {
 	return en.ID
 }
 
-func entryState(t *testing.T, a *App, id string) triage.OutboxState {
+func entryState(t *testing.T, a *Workspace, id string) triage.OutboxState {
 	t.Helper()
-	en, err := a.Store.Entry(context.Background(), id)
+	en, err := a.store.Entry(context.Background(), id)
 	if err != nil {
 		t.Fatalf("entry %s: %v", id, err)
 	}
@@ -226,11 +226,11 @@ func eventually(t *testing.T, wait time.Duration, what string, cond func() bool)
 }
 
 // runEngine runs the workspace's engine until the test ends.
-func runEngine(t *testing.T, a *App) {
+func runEngine(t *testing.T, a *Workspace) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- a.Engine.Run(ctx) }()
+	go func() { done <- a.engine.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done // nil, or an error when the workspace was closed first

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -56,12 +55,12 @@ func (l *letterTexts) put(ubrn, key, text string) {
 // Errors: an ENOTFOUND *triage.Error when the referral is not cached;
 // EUNAUTHORIZED while the session is locked or someone else's; the
 // store's.
-func (a *App) PatientBanner(ctx context.Context, ubrn string) (triage.Banner, error) {
+func (a *Workspace) PatientBanner(ctx context.Context, ubrn string) (triage.Banner, error) {
 	if _, err := a.access(); err != nil {
 		return triage.Banner{}, err
 	}
-	ubrn = triage.NormalizeNHSNumber(strings.TrimSpace(ubrn))
-	cr, err := a.Store.Referral(ctx, ubrn)
+	ubrn = triage.NormalizeUBRN(ubrn)
+	cr, err := a.store.Referral(ctx, ubrn)
 	if errors.Is(err, store.ErrNotFound) {
 		return triage.Banner{}, &triage.Error{Code: triage.ENOTFOUND, Err: err,
 			Message: "That referral is not downloaded on this computer. Check the UBRN, or sync and try again."}
@@ -70,7 +69,7 @@ func (a *App) PatientBanner(ctx context.Context, ubrn string) (triage.Banner, er
 		return triage.Banner{}, err
 	}
 	in := triage.BannerInput{ReferralNHSNumber: cr.Referral.NHSNumber, NoPDS: a.Environment.PDSBaseURL == "", Now: time.Now()}
-	l, err := a.Store.Patient(ctx, ubrn)
+	l, err := a.store.Patient(ctx, ubrn)
 	switch {
 	case err == nil:
 		in.Lookup = &l
@@ -82,7 +81,7 @@ func (a *App) PatientBanner(ctx context.Context, ubrn string) (triage.Banner, er
 		patient = in.Lookup.Patient
 	}
 	for i, u := range cr.Referral.UBRNsToRead() {
-		text, ok := a.letterText(ctx, triage.NormalizeNHSNumber(u))
+		text, ok := a.letterText(ctx, triage.NormalizeUBRN(u))
 		if !ok {
 			continue
 		}
@@ -98,8 +97,8 @@ func (a *App) PatientBanner(ctx context.Context, ubrn string) (triage.Banner, er
 
 // letterText is the text of the referral's cached CRI, or false when it is
 // not cached or cannot be read (the CRI viewer says why).
-func (a *App) letterText(ctx context.Context, ubrn string) (string, bool) {
-	docs, err := a.Store.Documents(ctx, ubrn)
+func (a *Workspace) letterText(ctx context.Context, ubrn string) (string, bool) {
+	docs, err := a.store.Documents(ctx, ubrn)
 	if err != nil {
 		return "", false
 	}
@@ -112,7 +111,7 @@ func (a *App) letterText(ctx context.Context, ubrn string) (string, bool) {
 	if t, ok := a.letters.get(ubrn, key); ok {
 		return t, true
 	}
-	_, data, err := a.Store.Document(ctx, ubrn, engine.CRIDocumentID)
+	_, data, err := a.store.Document(ctx, ubrn, engine.CRIDocumentID)
 	if err != nil || len(data) == 0 {
 		return "", false
 	}

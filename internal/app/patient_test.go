@@ -11,7 +11,7 @@ import (
 
 // demoSynced is a signed-in demo workspace after one sync, with the
 // sandbox's PDS wired in as the app wires it.
-func demoSynced(t *testing.T) *App {
+func demoSynced(t *testing.T) *Workspace {
 	t.Helper()
 	freshKeychain(t)
 	rt := start(t, demoOptions(t.TempDir(), newTraffic()))
@@ -23,9 +23,9 @@ func demoSynced(t *testing.T) *App {
 	return a
 }
 
-func scenarioBanner(t *testing.T, a *App, sc erssandbox.PDSScenario) triage.Banner {
+func scenarioBanner(t *testing.T, a *Workspace, sc erssandbox.PDSScenario) triage.Banner {
 	t.Helper()
-	u, ok := a.Sandbox.ScenarioUBRN(sc)
+	u, ok := a.sandbox.ScenarioUBRN(sc)
 	if !ok {
 		t.Fatalf("no %s referral in the demo", sc)
 	}
@@ -41,15 +41,15 @@ func scenarioBanner(t *testing.T, a *App, sc erssandbox.PDSScenario) triage.Bann
 // restricted-record disclosure hazard both depend on it.
 func TestPatientBannerForEveryScenario(t *testing.T) {
 	a := demoSynced(t)
-	if a.Sandbox.Stats().Requests[erssandbox.OpPDS] == 0 {
+	if a.sandbox.Stats().Requests[erssandbox.OpPDS] == 0 {
 		t.Fatal("the demo workspace never read PDS")
 	}
 
 	b := scenarioBanner(t, a, erssandbox.ScenarioRestricted)
 	text := strings.Join(b.Lines(), "\n")
-	u, _ := a.Sandbox.ScenarioUBRN(erssandbox.ScenarioRestricted)
-	ref, _ := a.Sandbox.Referral(u)
-	p, _ := a.Sandbox.Patient(ref.NHSNumber)
+	u, _ := a.sandbox.ScenarioUBRN(erssandbox.ScenarioRestricted)
+	ref, _ := a.sandbox.Referral(u)
+	p, _ := a.sandbox.Patient(ref.NHSNumber)
 	if b.State != triage.BannerPatient || !b.Restricted || b.GPPractice != "" || !strings.Contains(text, "Restricted record") {
 		t.Errorf("restricted banner: %+v", b)
 	}
@@ -79,15 +79,15 @@ func TestPatientBannerForEveryScenario(t *testing.T) {
 	}
 
 	// An ordinary patient: details, age, no warning, no flag.
-	wl, err := a.Worklist(context.Background())
+	wl, err := a.ReviewList(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	special := map[string]bool{}
 	for _, sc := range []erssandbox.PDSScenario{erssandbox.ScenarioRestricted, erssandbox.ScenarioDeceased, erssandbox.ScenarioSuperseded,
 		erssandbox.ScenarioNotFound, erssandbox.ScenarioWrongPatientLetter} {
-		u, _ := a.Sandbox.ScenarioUBRN(sc)
-		r, _ := a.Sandbox.Referral(u)
+		u, _ := a.sandbox.ScenarioUBRN(sc)
+		r, _ := a.sandbox.Referral(u)
 		special[r.NHSNumber] = true
 	}
 	checked := 0
@@ -99,7 +99,7 @@ func TestPatientBannerForEveryScenario(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, _ := a.Sandbox.Patient(r.NHSNumber)
+		p, _ := a.sandbox.Patient(r.NHSNumber)
 		if b.State != triage.BannerPatient || b.Warning() || b.Restricted || b.Age == "" || b.GPPractice != p.PracticeODS ||
 			!strings.HasPrefix(b.Name, strings.ToUpper(p.Family)+", "+p.Given) || b.DataAgeText == "" {
 			t.Errorf("ordinary banner for %s: %+v", r.UBRN, b)
@@ -108,7 +108,7 @@ func TestPatientBannerForEveryScenario(t *testing.T) {
 	}
 
 	// The vetting pack's cover page carries the banner.
-	u, _ = a.Sandbox.ScenarioUBRN(erssandbox.ScenarioDeceased)
+	u, _ = a.sandbox.ScenarioUBRN(erssandbox.ScenarioDeceased)
 	pack, err := a.VettingPack(context.Background(), u)
 	if err != nil {
 		t.Fatal(err)

@@ -21,12 +21,12 @@ func TestWorklistTypeWinsAndAPatientMismatchRefusesDecisions(t *testing.T) {
 	a := openWorkspace(t, rt)
 	syncOnce(t, a)
 	ubrn := booked(t, a)[0]
-	cr, err := a.Store.Referral(ctx, ubrn)
+	cr, err := a.store.Referral(ctx, ubrn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cr.Referral.NHSNumber = "9990000026" // another synthetic patient
-	if err := a.Store.PutReferral(ctx, cr); err != nil {
+	if err := a.store.PutReferral(ctx, cr); err != nil {
 		t.Fatal(err)
 	}
 	v, err := a.Referral(ctx, ubrn)
@@ -56,7 +56,7 @@ func TestReconcileFollowsTheLatestWorklist(t *testing.T) {
 	if v, err := a.Referral(ctx, ubrn); err != nil || v.Referral.Referral.Type != triage.ReferralTypeAppointment || len(v.Mismatches) != 0 {
 		t.Fatalf("before: %v %+v", err, v.Mismatches)
 	}
-	snap, err := a.Store.Worklist(ctx, triage.ListReferralsForReview)
+	snap, err := a.store.Worklist(ctx, triage.ListReferralsForReview)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestReconcileFollowsTheLatestWorklist(t *testing.T) {
 			snap.Items[i].Type = triage.ReferralTypeTriageDeferral
 		}
 	}
-	if err := a.Store.PutWorklist(ctx, snap); err != nil {
+	if err := a.store.PutWorklist(ctx, snap); err != nil {
 		t.Fatal(err)
 	}
 	v, err := a.Referral(ctx, ubrn)

@@ -2,15 +2,11 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,34 +22,34 @@ import (
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
-// App is one clinician's workspace: their encrypted store, the e-RS client
+// Workspace is one clinician's workspace: their encrypted store, the e-RS client
 // that sends their tokens, and the sync engine. Runtime.OpenWorkspace
 // opens it; the Runtime closes it when another clinician signs in, at
-// logout and at exit. Run a.Engine.Run(ctx) to keep it in sync. Its
+// logout and at exit. Run a.Run(ctx) to keep it in sync. Its
 // methods refuse with a plain message while the session is locked or
 // belongs to someone else.
-type App struct {
+type Workspace struct {
 	Config   *config.Manager
 	Settings *config.Settings
 	// Environment is where the app connects, with the demo sandbox's URLs
 	// filled in.
 	Environment config.Environment
-	// Sandbox is the in-process e-RS sandbox (demo mode only).
-	Sandbox *erssandbox.Sandbox
-	Store   *store.Store
-	// Client, Engine and Session are nil for a store-only workspace
+	// sandbox is the in-process e-RS sandbox (demo mode only).
+	sandbox *erssandbox.Sandbox
+	store   *store.Store
+	// client, engine and session are nil for a store-only workspace
 	// (Options.Offline). Session is live only while the sign-in is
 	// StateActive as this workspace's clinician.
-	Client  *ers.Client
-	Engine  *engine.Engine
-	Session engine.Session
+	client  *ers.Client
+	engine  *engine.Engine
+	session engine.Session
 	// pds reads patients for the banner (nil without PDS or store-only).
 	pds *pds.Client
 	// letters memoizes the text of cached CRIs for the identity
 	// cross-check (memory only).
 	letters letterTexts
-	// Runtime is the Runtime the workspace belongs to.
-	Runtime *Runtime
+	// runtime is the runtime the workspace belongs to.
+	runtime *Runtime
 
 	user      string          // the clinician's SDS user id
 	offlineID triage.Identity // store-only: the saved session's identity
@@ -107,7 +103,7 @@ func (s *workspaceSession) Identity() (triage.Identity, bool) {
 // Errors: an EUNAUTHORIZED *triage.Error with the next step unless the
 // session is StateActive; store.Open's (keychain, another Triage Desk running, a damaged
 // outbox); the client's or engine's configuration errors.
-func (rt *Runtime) OpenWorkspace(ctx context.Context) (*App, error) {
+func (rt *Runtime) OpenWorkspace(ctx context.Context) (*Workspace, error) {
 	rt.openMu.Lock()
 	defer rt.openMu.Unlock()
 	st := rt.authStatus()
@@ -127,8 +123,8 @@ func (rt *Runtime) OpenWorkspace(ctx context.Context) (*App, error) {
 	}
 	rt.mu.Unlock()
 
-	a := &App{Config: rt.Config, Settings: rt.Config.Settings(), Environment: rt.Environment, Sandbox: rt.Sandbox,
-		Runtime: rt, user: id.SDSUserID, log: rt.Logger}
+	a := &Workspace{Config: rt.Config, Settings: rt.Config.Settings(), Environment: rt.Environment, sandbox: rt.sandbox,
+		runtime: rt, user: id.SDSUserID, log: rt.Logger}
 	ok := false
 	defer func() {
 		if !ok {
@@ -136,7 +132,7 @@ func (rt *Runtime) OpenWorkspace(ctx context.Context) (*App, error) {
 		}
 	}()
 	var err error
-	if a.Store, err = rt.openStore(ctx, id.SDSUserID, a.storeChanged); err != nil {
+	if a.store, err = rt.openStore(ctx, id.SDSUserID, a.storeChanged); err != nil {
 		return nil, err
 	}
 	if rt.storeOnly {
@@ -145,7 +141,7 @@ func (rt *Runtime) OpenWorkspace(ctx context.Context) (*App, error) {
 		if err := rt.Environment.Check(); err != nil {
 			return nil, err
 		}
-		ccfg := ers.Config{BaseURL: rt.Environment.FHIRBaseURL, TokenSource: rt.Auth.TokenSourceFor(id.SDSUserID),
+		ccfg := ers.Config{BaseURL: rt.Environment.FHIRBaseURL, TokenSource: rt.auth.TokenSourceFor(id.SDSUserID),
 			HTTPClient: rt.opts.HTTPClient, Logger: rt.Logger}
 		if rt.NoSignIn() {
 			ccfg.TokenSource = nil
@@ -153,11 +149,11 @@ func (rt *Runtime) OpenWorkspace(ctx context.Context) (*App, error) {
 		if rt.demo || onThisComputer(rt.Environment.FHIRBaseURL) {
 			ccfg.RateLimit = DemoRateLimit
 		}
-		if a.Client, err = ers.New(ccfg); err != nil {
+		if a.client, err = ers.New(ccfg); err != nil {
 			return nil, fmt.Errorf("e-RS client: %w", err)
 		}
 		if base := rt.Environment.PDSBaseURL; base != "" {
-			pcfg := pds.Config{BaseURL: base, TokenSource: ccfg.TokenSource, Limiter: a.Client.Limiter(),
+			pcfg := pds.Config{BaseURL: base, TokenSource: ccfg.TokenSource, Limiter: a.client.Limiter(),
 				HTTPClient: rt.opts.HTTPClient, Logger: rt.Logger}
 			if rt.demo {
 				pcfg.RateLimit = DemoRateLimit
@@ -166,16 +162,16 @@ func (rt *Runtime) OpenWorkspace(ctx context.Context) (*App, error) {
 				return nil, fmt.Errorf("PDS client: %w", err)
 			}
 		}
-		a.Session = &workspaceSession{m: rt.Auth, user: id.SDSUserID}
+		a.session = &workspaceSession{m: rt.auth, user: id.SDSUserID}
 		ecfg := EngineConfig(a.Settings)
-		ecfg.Store, ecfg.Client, ecfg.Session, ecfg.Logger, ecfg.PDS = a.Store, a.Client, a.Session, rt.Logger, a.pds
+		ecfg.Store, ecfg.Client, ecfg.Session, ecfg.Logger, ecfg.PDS = a.store, a.client, a.session, rt.Logger, a.pds
 		if rt.opts.EngineTuning != nil {
 			rt.opts.EngineTuning(&ecfg)
 		}
-		if a.Engine, err = engine.New(ecfg); err != nil {
+		if a.engine, err = engine.New(ecfg); err != nil {
 			return nil, err
 		}
-		a.eng.Store(a.Engine)
+		a.eng.Store(a.engine)
 	}
 	rt.mu.Lock()
 	if rt.closed {
@@ -224,124 +220,6 @@ func notActive(st auth.Status) error {
 	return &triage.Error{Code: triage.EUNAUTHORIZED, Message: msg}
 }
 
-// storeOptions are the options of user's store in this environment's data
-// folder (DataDir), under its keys.
-func (rt *Runtime) storeOptions(user string) store.Options {
-	keys := rt.storeKeys()
-	if scope := dataScope(rt.Environment); scope != "" {
-		keys = scopedKeys{inner: keys, prefix: "env:" + scope + ":"}
-	}
-	return store.Options{ProfileDir: rt.DataDir(), UserID: user, Keys: keys, Logger: rt.Logger,
-		Retention: RetentionFor(rt.Config.Settings())}
-}
-
-// DataDir is the folder the clinicians' stores of this environment are
-// kept in: the profile for INT and live e-RS; for the demo, a local server
-// or the NHS sandbox, a folder of its own under the profile's
-// "environments" folder (see dataScope).
-func (rt *Runtime) DataDir() string {
-	if scope := dataScope(rt.Environment); scope != "" {
-		return filepath.Join(rt.Profile, "environments", scope)
-	}
-	return rt.Profile
-}
-
-// dataScope names the data of a synthetic environment, kept apart from
-// every other environment's and server's: their test users, and from the
-// same seed their UBRNs, are the same, and a decision queued for one must
-// never be sent to another. It is "" for INT and live e-RS, whose data stays
-// directly in the profile; "demo" for the demo (whose server moves every
-// run); otherwise the environment's name and a hash of its e-RS address.
-func dataScope(env config.Environment) string {
-	switch env.Name {
-	case config.EnvDemo:
-		return string(env.Name)
-	case config.EnvLocal, config.EnvNHSSandbox:
-		sum := sha256.Sum256([]byte(env.FHIRBaseURL))
-		return string(env.Name) + "-" + hex.EncodeToString(sum[:6])
-	}
-	return ""
-}
-
-// scopedKeys keeps a synthetic environment's store keys under accounts of
-// their own, so removing one environment's data never removes the key of
-// another's.
-type scopedKeys struct {
-	inner  store.KeyProvider
-	prefix string
-}
-
-// Get implements store.KeyProvider.
-func (k scopedKeys) Get(ctx context.Context, account string) ([]byte, error) {
-	return k.inner.Get(ctx, k.prefix+account)
-}
-
-// Put implements store.KeyProvider.
-func (k scopedKeys) Put(ctx context.Context, account string, key []byte) error {
-	return k.inner.Put(ctx, k.prefix+account, key)
-}
-
-// Delete implements store.KeyProvider.
-func (k scopedKeys) Delete(ctx context.Context, account string) error {
-	return k.inner.Delete(ctx, k.prefix+account)
-}
-
-// openStore opens user's store in the profile; in demo mode without a
-// keychain, in the throwaway folder under an in-memory key instead.
-func (rt *Runtime) openStore(ctx context.Context, user string, onChange func(store.Change)) (*store.Store, error) {
-	o := rt.storeOptions(user)
-	o.OnChange = onChange
-	rt.mu.Lock()
-	eph := rt.eph
-	rt.mu.Unlock()
-	if eph == nil {
-		s, err := store.Open(ctx, o)
-		if err == nil || !rt.demo || !errors.Is(err, store.ErrKeychainUnavailable) {
-			return s, err
-		}
-		if eph, err = rt.ephemeral(); err != nil {
-			return nil, err
-		}
-	}
-	o.ProfileDir, o.Keys = eph.dir, eph.keys
-	return store.Open(ctx, o)
-}
-
-// openExisting opens user's store for UnsentCount or Logout, or returns nil
-// when there is none to read (never created, or the demo's data without a
-// keychain).
-func (rt *Runtime) openExisting(ctx context.Context, user string) (*store.Store, error) {
-	if user == "" {
-		return nil, nil
-	}
-	rt.mu.Lock()
-	eph := rt.eph
-	rt.mu.Unlock()
-	o := rt.storeOptions(user)
-	if eph != nil {
-		o.ProfileDir, o.Keys = eph.dir, eph.keys
-	}
-	if fi, err := os.Stat(store.UserDir(o.ProfileDir, user)); err != nil || !fi.IsDir() {
-		return nil, nil
-	}
-	s, err := store.Open(ctx, o)
-	if err != nil && rt.demo && eph == nil && errors.Is(err, store.ErrKeychainUnavailable) {
-		return nil, nil
-	}
-	return s, err
-}
-
-// sessionUser is the clinician the session (or the saved one) names.
-func (rt *Runtime) sessionUser(ctx context.Context) string {
-	user := rt.authStatus().Identity.SDSUserID
-	if user == "" && rt.Auth != nil {
-		if saved, err := rt.Auth.SavedStatus(ctx); err == nil {
-			user = saved.Identity.SDSUserID
-		}
-	}
-	return user
-}
-
 // UnsentCount counts the decisions of user (""; the signed-in or saved
 // session's clinician) that have not reached e-RS, for the warning before
 // logout. It is 0 when that clinician has no data on this computer.
@@ -356,7 +234,7 @@ func (rt *Runtime) UnsentCount(ctx context.Context, user string) (int, error) {
 		user = rt.sessionUser(ctx)
 	}
 	if ws != nil && ws.user == user {
-		return ws.Store.UnsentCount(ctx)
+		return ws.store.UnsentCount(ctx)
 	}
 	s, err := rt.openExisting(ctx, user)
 	if err != nil || s == nil {
@@ -402,7 +280,7 @@ func (rt *Runtime) LogoutWith(ctx context.Context, o LogoutOptions) (auth.Logout
 	var data *store.Store
 	if !o.KeepData {
 		if ws != nil {
-			data = ws.Store
+			data = ws.store
 		} else {
 			user := rt.sessionUser(ctx)
 			if user == "" {
@@ -421,7 +299,7 @@ func (rt *Runtime) LogoutWith(ctx context.Context, o LogoutOptions) (auth.Logout
 	if ws != nil {
 		ws.stopEngine() // nothing is sent from here on
 	}
-	rep, err := logoutAndWipe(ctx, rt.Auth, auth.LogoutOptions{User: o.User}, data, o.DiscardUnsent, rt.Logger)
+	rep, err := logoutAndWipe(ctx, rt.auth, auth.LogoutOptions{User: o.User}, data, o.DiscardUnsent, rt.Logger)
 	if data != nil {
 		if cerr := data.Close(); cerr != nil && !errors.Is(cerr, store.ErrClosed) {
 			rt.Logger.Warn("store not closed cleanly at logout", "err", cerr)
@@ -431,7 +309,7 @@ func (rt *Runtime) LogoutWith(ctx context.Context, o LogoutOptions) (auth.Logout
 		ws.shutdown()
 	}
 	if rt.offline {
-		saved, _ := rt.Auth.SavedStatus(ctx)
+		saved, _ := rt.auth.SavedStatus(ctx)
 		rt.savedMu.Lock()
 		rt.saved = saved
 		rt.savedMu.Unlock()
@@ -450,7 +328,7 @@ func (rt *Runtime) LogoutWith(ctx context.Context, o LogoutOptions) (auth.Logout
 // that); the workspace is still store-only.
 //
 // Errors: Start's, AutoSignIn's and OpenWorkspace's.
-func Open(ctx context.Context, opts Options) (*App, error) {
+func Open(ctx context.Context, opts Options) (*Workspace, error) {
 	rt, err := Start(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -509,7 +387,7 @@ func commandLineSignIn(st Status, login string) error {
 	return &triage.Error{Code: triage.EUNAUTHORIZED, Err: auth.ErrNotSignedIn, Message: msg}
 }
 
-func (a *App) storeChanged(c store.Change) {
+func (a *Workspace) storeChanged(c store.Change) {
 	if c.Kind == store.ChangeWorklist {
 		a.wlMu.Lock()
 		a.wlItems, a.wlGen = nil, a.wlGen+1
@@ -521,24 +399,24 @@ func (a *App) storeChanged(c store.Change) {
 }
 
 // User returns the SDS user id of the clinician whose workspace this is.
-func (a *App) User() string { return a.user }
+func (a *Workspace) User() string { return a.user }
 
 // Identity returns the identity decisions are recorded under: the
 // session's while it belongs to this workspace's clinician (their role
 // included), otherwise the zero Identity. A store-only workspace returns
 // the saved session's.
-func (a *App) Identity() triage.Identity {
+func (a *Workspace) Identity() triage.Identity {
 	id, _ := a.access()
 	return id
 }
 
 // access returns the identity to act as, or why the workspace may not be
 // used now: the session is locked, signed out, or someone else's.
-func (a *App) access() (triage.Identity, error) {
-	if a.Runtime.storeOnly {
+func (a *Workspace) access() (triage.Identity, error) {
+	if a.runtime.storeOnly {
 		return a.offlineID, nil
 	}
-	st := a.Runtime.Auth.Status()
+	st := a.runtime.auth.Status()
 	if st.Identity.SDSUserID != a.user {
 		return triage.Identity{}, &triage.Error{Code: triage.EUNAUTHORIZED, Err: auth.ErrOtherUser,
 			Message: "Another clinician is signed in, so your data is closed. Sign in again with your NHS Care Identity to continue; your work is kept."}
@@ -554,23 +432,23 @@ func (a *App) access() (triage.Identity, error) {
 
 // SessionChanged tells the engine the sign-in changed. The Runtime calls
 // it on every change of the session; callers need not.
-func (a *App) SessionChanged() { a.sessionChanged() }
+func (a *Workspace) SessionChanged() { a.sessionChanged() }
 
-func (a *App) sessionChanged() {
+func (a *Workspace) sessionChanged() {
 	if e := a.eng.Load(); e != nil {
 		e.SessionChanged()
 	}
 }
 
 // Documents returns the Runtime's PDF engine (Runtime.Documents).
-func (a *App) Documents(ctx context.Context) *document.Engine { return a.Runtime.Documents(ctx) }
+func (a *Workspace) Documents(ctx context.Context) *document.Engine { return a.runtime.Documents(ctx) }
 
 // stopEngine stops the engine: nothing more is sent or fetched.
-func (a *App) stopEngine() {
+func (a *Workspace) stopEngine() {
 	a.engOnce.Do(func() {
 		a.eng.Store(nil)
-		if a.Engine != nil {
-			if err := a.Engine.Close(); err != nil {
+		if a.engine != nil {
+			if err := a.engine.Close(); err != nil {
 				a.log.Warn("engine not closed cleanly", "err", err)
 			}
 		}
@@ -578,11 +456,11 @@ func (a *App) stopEngine() {
 }
 
 // shutdown stops the engine and closes the store.
-func (a *App) shutdown() error {
+func (a *Workspace) shutdown() error {
 	a.closeOnce.Do(func() {
 		a.stopEngine()
-		if a.Store != nil {
-			if err := a.Store.Close(); err != nil && !errors.Is(err, store.ErrClosed) {
+		if a.store != nil {
+			if err := a.store.Close(); err != nil && !errors.Is(err, store.ErrClosed) {
 				a.closeErr = err
 			}
 		}
@@ -590,12 +468,12 @@ func (a *App) shutdown() error {
 	return a.closeErr
 }
 
-// Close stops the engine and closes the store (and, for an App from Open,
+// Close stops the engine and closes the store (and, for a Workspace from Open,
 // its Runtime). The Runtime no longer counts it as open. It returns the
 // first error.
-func (a *App) Close() error {
+func (a *Workspace) Close() error {
 	err := a.shutdown()
-	rt := a.Runtime
+	rt := a.runtime
 	rt.mu.Lock()
 	if rt.ws == a {
 		rt.ws = nil
@@ -608,145 +486,4 @@ func (a *App) Close() error {
 		}
 	}
 	return err
-}
-
-// ephemeralStore is the demo's data without a keychain: a throwaway folder
-// and master keys held in memory only, never written anywhere.
-type ephemeralStore struct {
-	dir  string
-	keys *memoryKeys
-}
-
-// ephemeral returns the throwaway store folder, creating it on first use.
-func (rt *Runtime) ephemeral() (*ephemeralStore, error) {
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	if rt.eph != nil {
-		return rt.eph, nil
-	}
-	if rt.closed {
-		return nil, errors.New("app: runtime closed")
-	}
-	dir, err := os.MkdirTemp("", "triagedesk-demo-")
-	if err != nil {
-		return nil, &triage.Error{Code: triage.EUNAVAILABLE, Err: fmt.Errorf("demo data folder: %w", err),
-			Message: "The demo could not create a folder for its data. Check that the disk is not full, then try again."}
-	}
-	rt.eph = &ephemeralStore{dir: dir, keys: &memoryKeys{keys: map[string][]byte{}}}
-	rt.Logger.Warn("keychain unavailable: demo data is kept under a throwaway key and removed at exit")
-	rt.signal()
-	return rt.eph, nil
-}
-
-// remove forgets the keys and deletes the folder.
-func (e *ephemeralStore) remove() error {
-	e.keys.forget()
-	if err := os.RemoveAll(e.dir); err != nil {
-		return fmt.Errorf("remove the demo's data: %w", err)
-	}
-	return nil
-}
-
-// memoryKeys is a store.KeyProvider that holds master keys in memory only.
-type memoryKeys struct {
-	mu   sync.Mutex
-	keys map[string][]byte
-}
-
-// Get implements store.KeyProvider.
-func (k *memoryKeys) Get(_ context.Context, account string) ([]byte, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	v, ok := k.keys[account]
-	if !ok {
-		return nil, store.ErrKeyNotFound
-	}
-	return append([]byte(nil), v...), nil
-}
-
-// Put implements store.KeyProvider.
-func (k *memoryKeys) Put(_ context.Context, account string, key []byte) error {
-	if len(key) != store.MasterKeySize {
-		return fmt.Errorf("store key: want %d bytes, got %d", store.MasterKeySize, len(key))
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.keys == nil {
-		return fmt.Errorf("%w: the demo's keys were already forgotten", store.ErrKeychainUnavailable)
-	}
-	k.keys[account] = append([]byte(nil), key...)
-	return nil
-}
-
-// Delete implements store.KeyProvider.
-func (k *memoryKeys) Delete(_ context.Context, account string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if v, ok := k.keys[account]; ok {
-		clear(v)
-		delete(k.keys, account)
-	}
-	return nil
-}
-
-// forget overwrites and drops every key.
-func (k *memoryKeys) forget() {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	for _, v := range k.keys {
-		clear(v)
-	}
-	k.keys = nil
-}
-
-// DataFolder is one environment's folder of clinicians' stores inside a
-// profile: the profile itself for INT and live e-RS, or a synthetic
-// environment's folder under "environments" (see dataScope).
-type DataFolder struct {
-	// Dir holds the folder's "users" folder.
-	Dir string
-	// Scope is "" for the profile itself, otherwise the folder's name under
-	// "environments" (for example "demo").
-	Scope string
-}
-
-// Keys is the key provider for the stores in f: a synthetic environment's
-// keys live under accounts of their own.
-func (f DataFolder) Keys(inner store.KeyProvider) store.KeyProvider {
-	if f.Scope == "" || inner == nil {
-		return inner
-	}
-	return scopedKeys{inner: inner, prefix: "env:" + f.Scope + ":"}
-}
-
-// Label names the folder's environment for a person reading a report.
-func (f DataFolder) Label() string {
-	if f.Scope == "" {
-		return "INT or live e-RS"
-	}
-	return f.Scope
-}
-
-// DataFolders lists every environment's data folder in profile that holds
-// clinicians' stores: the profile itself first, then each synthetic
-// environment's in name order. A missing profile has none.
-func DataFolders(profile string) ([]DataFolder, error) {
-	var out []DataFolder
-	if fi, err := os.Stat(filepath.Join(profile, "users")); err == nil && fi.IsDir() {
-		out = append(out, DataFolder{Dir: profile})
-	}
-	entries, err := os.ReadDir(filepath.Join(profile, "environments"))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("list environments' data: %w", err)
-	}
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		dir := filepath.Join(profile, "environments", e.Name())
-		if fi, err := os.Stat(filepath.Join(dir, "users")); err == nil && fi.IsDir() {
-			out = append(out, DataFolder{Dir: dir, Scope: e.Name()})
-		}
-	}
-	return out, nil
 }

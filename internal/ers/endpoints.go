@@ -34,7 +34,6 @@ func checkID(op, what, id string) *Error {
 	return nil
 }
 
-
 // decodeError is a BadResponse for a 2xx body that could not be read.
 func decodeError(m Meta, write bool, err error) *Error {
 	e := &Error{Op: m.Op, Status: m.Status, CorrelationID: m.CorrelationID, RequestID: m.RequestID,

@@ -24,7 +24,7 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"github.com/triagedesk/triagedesk/internal/engine"
+	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -53,10 +53,10 @@ type Options struct {
 	Now func() time.Time
 }
 
-// EventSource is where engine events come from: *engine.Engine, or a fake
+// EventSource is where engine events come from: an *app.Workspace, or a fake
 // in tests.
 type EventSource interface {
-	Subscribe(buffer int) (<-chan engine.Event, func())
+	Subscribe(buffer int) (<-chan app.Event, func())
 }
 
 // Update is everything the engine reported since the previous Update. A
@@ -64,24 +64,24 @@ type EventSource interface {
 // fresh for every Update and may be kept.
 type Update struct {
 	// Worklist is the latest worklist pull, if one finished.
-	Worklist *engine.WorklistUpdated
+	Worklist *app.WorklistUpdated
 	// Referrals are the UBRNs whose details (A005) were stored.
 	Referrals map[string]bool
 	// Documents are the documents stored or recorded as unavailable, in
 	// order of arrival.
-	Documents []engine.DocumentReady
+	Documents []app.DocumentReady
 	// Decisions maps a UBRN to the latest outbox state of its decision.
 	Decisions map[string]triage.OutboxState
 	// Outbox is the latest outbox summary, if it changed.
-	Outbox *engine.OutboxChanged
+	Outbox *app.OutboxChanged
 	// Waiting is the latest "queued decisions are not being sent" notice.
-	Waiting *engine.OutboxWaiting
+	Waiting *app.OutboxWaiting
 	// Progress is the latest prefetch progress.
-	Progress *engine.PrefetchProgress
+	Progress *app.PrefetchProgress
 	// Sync is the latest connection status, if it changed.
-	Sync *engine.SyncStatus
+	Sync *app.SyncStatus
 	// Errors are failures the user may need to know about, in order.
-	Errors []engine.ErrorEvent
+	Errors []app.ErrorEvent
 	// Lagged is true when events were dropped: re-read everything.
 	Lagged bool
 	// Closed is true when the engine's event stream ended (the workspace
@@ -113,34 +113,34 @@ func (u *Update) Empty() bool {
 		!u.Lagged && !u.Closed
 }
 
-func (u *Update) add(ev engine.Event) {
+func (u *Update) add(ev app.Event) {
 	switch e := ev.(type) {
-	case engine.WorklistUpdated:
+	case app.WorklistUpdated:
 		u.Worklist = &e
-	case engine.ReferralUpdated:
+	case app.ReferralUpdated:
 		if u.Referrals == nil {
 			u.Referrals = map[string]bool{}
 		}
 		u.Referrals[e.UBRN] = true
-	case engine.DocumentReady:
+	case app.DocumentReady:
 		u.Documents = append(u.Documents, e)
-	case engine.DecisionChanged:
+	case app.DecisionChanged:
 		if u.Decisions == nil {
 			u.Decisions = map[string]triage.OutboxState{}
 		}
 		u.Decisions[e.UBRN] = e.State
-	case engine.OutboxChanged:
+	case app.OutboxChanged:
 		u.Outbox = &e
-	case engine.OutboxWaiting:
+	case app.OutboxWaiting:
 		u.Waiting = &e
-	case engine.PrefetchProgress:
+	case app.PrefetchProgress:
 		u.Progress = &e
-	case engine.SyncStateChanged:
+	case app.SyncStateChanged:
 		s := e.Status
 		u.Sync = &s
-	case engine.ErrorEvent:
+	case app.ErrorEvent:
 		u.Errors = append(u.Errors, e)
-	case engine.Lagged:
+	case app.Lagged:
 		u.Lagged = true
 	}
 }
@@ -325,7 +325,7 @@ func (b *Bridge) AttachEngine(src EventSource) (detach func()) {
 	done := make(chan struct{})
 	if !b.spawn(func() {
 		defer close(done)
-		ch, unsubscribe := src.Subscribe(engine.DefaultEventBuffer * 4)
+		ch, unsubscribe := src.Subscribe(app.DefaultEventBuffer * 4)
 		defer unsubscribe()
 		b.coalesce(ctx, ch)
 	}) {
@@ -344,7 +344,7 @@ func (b *Bridge) AttachEngine(src EventSource) (detach func()) {
 // coalesce reads events until ch closes or ctx ends, delivering at most one
 // Update per interval: the first event after a quiet spell is delivered at
 // once, later ones wait for the interval to pass.
-func (b *Bridge) coalesce(ctx context.Context, ch <-chan engine.Event) {
+func (b *Bridge) coalesce(ctx context.Context, ch <-chan app.Event) {
 	var pending Update
 	var last time.Time
 	var timer *time.Timer

@@ -10,18 +10,18 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/triagedesk/triagedesk/internal/engine"
+	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
 // fakeSource is an engine event stream the test feeds.
 type fakeSource struct {
-	ch chan engine.Event
+	ch chan app.Event
 }
 
-func newFakeSource() *fakeSource { return &fakeSource{ch: make(chan engine.Event, 4096)} }
+func newFakeSource() *fakeSource { return &fakeSource{ch: make(chan app.Event, 4096)} }
 
-func (f *fakeSource) Subscribe(int) (<-chan engine.Event, func()) { return f.ch, func() {} }
+func (f *fakeSource) Subscribe(int) (<-chan app.Event, func()) { return f.ch, func() {} }
 
 // recorder collects what was posted to the "UI goroutine" with the time.
 type recorder struct {
@@ -57,8 +57,8 @@ func TestBurstsAreCoalescedToOneUpdatePerInterval(t *testing.T) {
 		// 1000 events over one second: a referral and a decision each
 		// millisecond.
 		for i := range 500 {
-			src.ch <- engine.ReferralUpdated{UBRN: fmt.Sprintf("%012d", i)}
-			src.ch <- engine.DecisionChanged{UBRN: fmt.Sprintf("%012d", i), State: triage.OutboxQueued}
+			src.ch <- app.ReferralUpdated{UBRN: fmt.Sprintf("%012d", i)}
+			src.ch <- app.DecisionChanged{UBRN: fmt.Sprintf("%012d", i), State: triage.OutboxQueued}
 			time.Sleep(2 * time.Millisecond)
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -97,14 +97,14 @@ func TestBurstsAreCoalescedToOneUpdatePerInterval(t *testing.T) {
 
 func TestUpdateKeepsLatestStatusAndEveryDocument(t *testing.T) {
 	var u Update
-	u.add(engine.SyncStateChanged{Status: engine.SyncStatus{State: engine.StateOffline}})
-	u.add(engine.DocumentReady{UBRN: "1", DocumentID: "cri"})
-	u.add(engine.SyncStateChanged{Status: engine.SyncStatus{State: engine.StateOnline}})
-	u.add(engine.DocumentReady{UBRN: "2", DocumentID: "a1", Availability: triage.AvailabilityPending})
-	u.add(engine.DecisionChanged{UBRN: "3", State: triage.OutboxQueued})
-	u.add(engine.DecisionChanged{UBRN: "3", State: triage.OutboxSent})
-	u.add(engine.Lagged{Dropped: 4})
-	if u.Sync == nil || u.Sync.State != engine.StateOnline {
+	u.add(app.SyncStateChanged{Status: app.SyncStatus{State: app.SyncOffline}})
+	u.add(app.DocumentReady{UBRN: "1", DocumentID: "cri"})
+	u.add(app.SyncStateChanged{Status: app.SyncStatus{State: app.SyncOnline}})
+	u.add(app.DocumentReady{UBRN: "2", DocumentID: "a1", Availability: triage.AvailabilityPending})
+	u.add(app.DecisionChanged{UBRN: "3", State: triage.OutboxQueued})
+	u.add(app.DecisionChanged{UBRN: "3", State: triage.OutboxSent})
+	u.add(app.Lagged{Dropped: 4})
+	if u.Sync == nil || u.Sync.State != app.SyncOnline {
 		t.Errorf("sync %+v, want the latest (online)", u.Sync)
 	}
 	if len(u.Documents) != 2 || !u.Touches("2") || !u.Touches("3") || u.Touches("4") {
@@ -123,7 +123,7 @@ func TestEngineClosingEndsTheSubscription(t *testing.T) {
 		b.OnEngine(rec.add)
 		src := newFakeSource()
 		b.AttachEngine(src)
-		src.ch <- engine.WorklistUpdated{Total: 3}
+		src.ch <- app.WorklistUpdated{Total: 3}
 		close(src.ch)
 		synctest.Wait()
 		updates, _ := rec.snapshot()

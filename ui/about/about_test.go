@@ -1,7 +1,6 @@
-package ui
+package about
 
 import (
-	"github.com/triagedesk/triagedesk/internal/app"
 	"strings"
 	"testing"
 
@@ -9,7 +8,9 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/config"
+	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 )
 
 // TestAboutShowsVersionEnvironmentDataAndLicences: the About screen names
@@ -19,10 +20,10 @@ func TestAboutShowsVersionEnvironmentDataAndLicences(t *testing.T) {
 	test.NewTempApp(t)
 	env, _ := config.Builtin(config.EnvInt)
 	closed := false
-	obj := NewAboutScreen(AboutInfo{Version: "Triage Desk v1.2.3", Environment: env, Storage: app.Storage{Dir: "/home/dr/.local/share/TriageDesk", Keys: app.KeysKeychain, Kept: true},
+	obj := NewScreen(Info{Version: "Triage Desk v1.2.3", Environment: env, Storage: app.Storage{Dir: "/home/dr/.local/share/TriageDesk", Keys: app.KeysKeychain, Kept: true},
 		SettingsFile: "/home/dr/.local/share/TriageDesk/settings.json", Policy: "/etc/triagedesk/policy.json"}, func() { closed = true })
 	test.NewTempWindow(t, obj)
-	got := strings.Join(texts(obj), "|")
+	got := strings.Join(uitest.Texts(obj), "|")
 	for _, want := range []string{"Triage Desk v1.2.3", env.Label + " (test environment: not for real patients)",
 		"/home/dr/.local/share/TriageDesk", "/etc/triagedesk/policy.json", "Licences"} {
 		if !strings.Contains(got, want) {
@@ -30,10 +31,10 @@ func TestAboutShowsVersionEnvironmentDataAndLicences(t *testing.T) {
 		}
 	}
 	var notices string
-	walkObjects(obj, func(o fyne.CanvasObject) {
+	uitest.WalkObjects(obj, func(o fyne.CanvasObject) {
 		if r, ok := o.(*widget.RichText); ok {
 			for _, seg := range r.Segments {
-				notices += segmentText(seg)
+				notices += uitest.SegmentText(seg)
 			}
 		}
 	})
@@ -45,29 +46,8 @@ func TestAboutShowsVersionEnvironmentDataAndLicences(t *testing.T) {
 	if strings.Contains(notices, "|---") || strings.Contains(notices, "| component |") {
 		t.Error("a Markdown table is shown raw")
 	}
-	tapButton(t, obj, "Back to the worklist")
+	uitest.TapButton(t, obj, "Back to the worklist")
 	if !closed {
 		t.Error("Back did not close the screen")
 	}
-}
-
-// segmentText is a rich-text segment's text, list items included.
-func segmentText(seg widget.RichTextSegment) string {
-	switch v := seg.(type) {
-	case *widget.ListSegment:
-		out := ""
-		for _, it := range v.Items {
-			out += segmentText(it) + "\n"
-		}
-		return out
-	case *widget.ParagraphSegment:
-		out := ""
-		for _, t := range v.Texts {
-			out += segmentText(t)
-		}
-		return out
-	case *widget.TextSegment:
-		return v.Text
-	}
-	return ""
 }

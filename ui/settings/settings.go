@@ -1,4 +1,7 @@
-package ui
+// Package settings is the settings screen: the clinician's choices
+// (theme, text size, sync, offline reading, retention), applied at once
+// and kept within the machine policy.
+package settings
 
 import (
 	"context"
@@ -16,16 +19,17 @@ import (
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
-// ScreenSettings is the settings screen's name.
-const ScreenSettings = "settings"
+// Screen is the settings screen's name.
+const Screen = "settings"
 
 // ManagedText marks a setting the machine policy sets or locks.
 const ManagedText = "Managed by your organisation"
 
-// SettingsOptions configure a SettingsView.
-type SettingsOptions struct {
+// Options configure a View.
+type Options struct {
 	// Config holds the settings and saves changes. Required.
 	Config *config.Manager
 	// Bridge saves changes off the UI goroutine. Required.
@@ -38,14 +42,14 @@ type SettingsOptions struct {
 	OnClose func()
 }
 
-// SettingsView is the settings screen: theme (system, light, dark) and
+// View is the settings screen: theme (system, light, dark) and
 // text size, applied at once; how often to sync, within the policy's
 // bounds; how long sent decisions are kept, within the policy's maximum;
 // and whether documents are downloaded ahead of time. A setting the
 // machine policy sets or locks is shown as "Managed by your organisation"
 // and cannot be changed. Use it on the UI goroutine.
-type SettingsView struct {
-	o   SettingsOptions
+type View struct {
+	o   Options
 	cur *config.Settings
 
 	theme     *widget.RadioGroup
@@ -82,9 +86,9 @@ func textSizeLabel(t config.TextSize) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// NewSettingsView builds the screen from the current settings.
-func NewSettingsView(o SettingsOptions) *SettingsView {
-	v := &SettingsView{o: o, notes: map[config.Key]*widget.Label{}}
+// NewView builds the screen from the current settings.
+func NewView(o Options) *View {
+	v := &View{o: o, notes: map[config.Key]*widget.Label{}}
 	labels := make([]string, len(themeChoices))
 	for i, c := range themeChoices {
 		labels[i] = c.label
@@ -156,13 +160,13 @@ func NewSettingsView(o SettingsOptions) *SettingsView {
 		row(config.KeySentRetentionDays, "Keep sent decisions on this computer for", "After this, the patient data of referrals you have decided is removed from this computer. Applies from the next time Triage Desk opens your data.", v.retention),
 		row(config.KeyPrefetch, "Offline reading", "When off, a referral's documents are downloaded when you open it.", v.prefetch),
 	)
-	v.obj = container.NewVScroll(readableColumn(720, container.NewPadded(form)))
+	v.obj = container.NewVScroll(widgets.ReadableColumn(720, container.NewPadded(form)))
 	v.Load(o.Config.Settings())
 	return v
 }
 
 // Object returns the screen.
-func (v *SettingsView) Object() fyne.CanvasObject { return v.obj }
+func (v *View) Object() fyne.CanvasObject { return v.obj }
 
 // minuteChoices are the sync intervals offered, within [lo, hi], with cur.
 func minuteChoices(lo, hi, cur int) []int {
@@ -199,7 +203,7 @@ func dayChoices(hi, cur int) []int {
 }
 
 // Load shows the settings: values, bounds, and which are managed.
-func (v *SettingsView) Load(s *config.Settings) {
+func (v *View) Load(s *config.Settings) {
 	v.cur = s
 	v.updating = true
 	defer func() { v.updating = false }()
@@ -209,27 +213,27 @@ func (v *SettingsView) Load(s *config.Settings) {
 	cur := int(s.SyncInterval / time.Minute)
 	var opts []string
 	for _, m := range minuteChoices(lo, hi, cur) {
-		opts = append(opts, countOf(m, "minute", "minutes"))
+		opts = append(opts, widgets.CountOf(m, "minute", "minutes"))
 	}
 	v.interval.Options = opts
-	v.interval.SetSelected(countOf(cur, "minute", "minutes"))
+	v.interval.SetSelected(widgets.CountOf(cur, "minute", "minutes"))
 	opts = nil
 	for _, d := range dayChoices(s.SentRetentionMaxDays, s.SentRetentionDays) {
-		opts = append(opts, countOf(d, "day", "days"))
+		opts = append(opts, widgets.CountOf(d, "day", "days"))
 	}
 	v.retention.Options = opts
-	v.retention.SetSelected(countOf(s.SentRetentionDays, "day", "days"))
+	v.retention.SetSelected(widgets.CountOf(s.SentRetentionDays, "day", "days"))
 	v.prefetch.SetChecked(s.Prefetch)
 
 	bounds := map[config.Key]string{
 		config.KeySyncInterval:      fmt.Sprintf("Between %d and %d minutes.", lo, hi),
-		config.KeySentRetentionDays: fmt.Sprintf("Up to %s.", countOf(s.SentRetentionMaxDays, "day", "days")),
+		config.KeySentRetentionDays: fmt.Sprintf("Up to %s.", widgets.CountOf(s.SentRetentionMaxDays, "day", "days")),
 	}
 	if s.Origin(config.KeySyncIntervalMin).Source == config.SourcePolicy || s.Origin(config.KeySyncIntervalMax).Source == config.SourcePolicy {
 		bounds[config.KeySyncInterval] = fmt.Sprintf("Your organisation allows between %d and %d minutes.", lo, hi)
 	}
 	if s.Origin(config.KeySentRetentionMax).Source == config.SourcePolicy {
-		bounds[config.KeySentRetentionDays] = fmt.Sprintf("Your organisation allows up to %s.", countOf(s.SentRetentionMaxDays, "day", "days"))
+		bounds[config.KeySentRetentionDays] = fmt.Sprintf("Your organisation allows up to %s.", widgets.CountOf(s.SentRetentionMaxDays, "day", "days"))
 	}
 	controls := map[config.Key]fyne.Disableable{
 		config.KeyTheme: v.theme, config.KeyTextSize: v.textSize, config.KeySyncInterval: v.interval,
@@ -255,7 +259,7 @@ func (v *SettingsView) Load(s *config.Settings) {
 
 // change saves one setting off the UI goroutine; the result is shown
 // beside it, and the screen shows the settings as they now are.
-func (v *SettingsView) change(k config.Key, set func(*config.Manager) error) {
+func (v *View) change(k config.Key, set func(*config.Manager) error) {
 	if v.updating {
 		return
 	}
@@ -281,4 +285,4 @@ func (v *SettingsView) change(k config.Key, set func(*config.Manager) error) {
 }
 
 // busy reports whether a change is being saved (tests).
-func (v *SettingsView) busy() bool { return v.saving > 0 }
+func (v *View) busy() bool { return v.saving > 0 }

@@ -1,4 +1,6 @@
-package ui
+// Package style is Triage Desk's look: the Fyne theme with the user's
+// light/dark choice and text size, and the clinical badge colours.
+package style
 
 import (
 	"image/color"
@@ -129,10 +131,10 @@ func (t *Theme) Size(n fyne.ThemeSizeName) float32 {
 	return s
 }
 
-// appColor returns one of Triage Desk's colours (or a Fyne one) for the
+// Color returns one of Triage Desk's colours (or a Fyne one) for the
 // current variant, from the app's Theme when it is set, else from the
 // default palette (tests, and before the settings are read).
-func appColor(n fyne.ThemeColorName) color.Color {
+func Color(n fyne.ThemeColorName) color.Color {
 	app := fyne.CurrentApp()
 	if app == nil {
 		return NewTheme(nil).Color(n, theme.VariantLight)

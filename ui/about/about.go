@@ -1,4 +1,6 @@
-package ui
+// Package about is the About screen: the build, the environment, where the
+// clinician's data is kept, and the third-party notices.
+package about
 
 import (
 	"strings"
@@ -13,13 +15,14 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/version"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
-// ScreenAbout is the About screen's name.
-const ScreenAbout = "about"
+// Screen is the About screen's name (Frame.ShowPage).
+const Screen = "about"
 
-// AboutInfo is what the About screen says about this copy of Triage Desk.
-type AboutInfo struct {
+// Info is what the About screen says about this copy of Triage Desk.
+type Info struct {
 	// Version describes the build (version.String()).
 	Version string
 	// Environment is where Triage Desk connects.
@@ -35,12 +38,14 @@ type AboutInfo struct {
 	Policy string
 	// Notices is the third-party notices (Markdown; default docs.Notices).
 	Notices string
+	// Icon is the picture beside the version (nil: none).
+	Icon fyne.Resource
 }
 
-// NewAboutScreen builds the About screen: version, environment, where the
+// NewScreen builds the About screen: version, environment, where the
 // data is kept, and the licences of the open-source parts. onClose leaves
 // it (nil hides the button).
-func NewAboutScreen(info AboutInfo, onClose func()) fyne.CanvasObject {
+func NewScreen(info Info, onClose func()) fyne.CanvasObject {
 	if info.Version == "" {
 		info.Version = version.String()
 	}
@@ -63,17 +68,17 @@ func NewAboutScreen(info AboutInfo, onClose func()) fyne.CanvasObject {
 		env += " (test environment: not for real patients)"
 	}
 	lines := []fyne.CanvasObject{
-		detailField("Version", info.Version),
-		detailField("Environment", env),
-		detailField("Your data", info.Storage.Dir+"\n"+storageText(info.Storage)),
+		widgets.DetailField("Version", info.Version),
+		widgets.DetailField("Environment", env),
+		widgets.DetailField("Your data", info.Storage.Dir+"\n"+storageText(info.Storage)),
 	}
 	if info.SettingsFile != "" {
-		lines = append(lines, detailField("Your settings", info.SettingsFile))
+		lines = append(lines, widgets.DetailField("Your settings", info.SettingsFile))
 	}
 	if info.Policy != "" {
-		lines = append(lines, detailField("Managed by", "Your organisation's policy: "+info.Policy))
+		lines = append(lines, widgets.DetailField("Managed by", "Your organisation's policy: "+info.Policy))
 	}
-	icon := canvas.NewImageFromResource(AppIcon)
+	icon := canvas.NewImageFromResource(info.Icon)
 	icon.FillMode = canvas.ImageFillContain
 	intro := widget.NewLabel("Triage Desk lets NHS consultants vet the referrals sent to them through the NHS e-Referral Service.")
 	intro.Wrapping = fyne.TextWrapWord
@@ -84,7 +89,7 @@ func NewAboutScreen(info AboutInfo, onClose func()) fyne.CanvasObject {
 	notices.Wrapping = fyne.TextWrapWord
 	body := container.NewVBox(container.NewHBox(head...), summary, widget.NewSeparator(),
 		widget.NewLabelWithStyle("Licences", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), notices)
-	return container.NewVScroll(readableColumn(860, container.NewPadded(body)))
+	return container.NewVScroll(widgets.ReadableColumn(860, container.NewPadded(body)))
 }
 
 // storageText says how the data is protected and whether it is kept.

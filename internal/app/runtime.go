@@ -1,66 +1,3 @@
-// Package app wires Triage Desk's services together for both front ends
-// (the GUI in cmd/triagedesk and the CLI in cmd/triagectl). It holds the
-// operations both share: recording a decision with the same validation,
-// reading the worklist with local statuses, and building a vetting pack.
-//
-// # Runtime and workspace
-//
-// The wiring has two lifetimes:
-//
-//   - A Runtime lives as long as the process. Start loads the
-//     configuration, starts the in-process e-RS sandbox in demo mode (with
-//     its mock CIS2 sign-in), builds the sign-in Manager (internal/auth)
-//     and resumes the saved session. It owns sign-in, role choice, lock,
-//     logout and the PDF engine, and reports the session's Status.
-//   - A workspace (*App) is one clinician's data: their encrypted store,
-//     the e-RS client that sends their tokens and the sync engine.
-//     Runtime.OpenWorkspace opens it for the clinician who is signed in.
-//     Only one workspace is open at a time. When another clinician signs
-//     in, the open workspace is closed before their role can be chosen, so
-//     one clinician's referrals and unsent decisions are never shown to,
-//     or sent for, another.
-//
-// # Lock and sign-in needed
-//
-// Locking (after inactivity, or Runtime.Lock) drops the tokens but leaves
-// the workspace open: the engine pauses, the workspace's reads and Decide
-// refuse with the lock message, and the GUI must hide patient data while
-// Status().ShowPatientData is false. Signing in again as the same clinician
-// restores their role, and the engine resumes: a paused outbox is sent.
-// When the platform ends the session (refresh refused, or its 12-hour
-// limit), the state is auth.StateSignInNeeded: the engine pauses, cached
-// data stays readable, decisions keep queueing, and signing in again as the
-// same clinician resumes sending.
-//
-// # How the GUI uses it
-//
-//  1. rt, err := app.Start(ctx, opts), off the UI goroutine (it may call
-//     the token service). Subscribe with rt.OnStatus and read rt.Status().
-//     Call rt.Documents(ctx) to warm the PDF engine in the background.
-//  2. By Status().State: StateActive: a, err := rt.OpenWorkspace(ctx)
-//     (off the UI goroutine), then run a.Engine.Run(ctx) in a goroutine.
-//     StateNeedsRole: the role picker (rt.Roles, rt.OnBehalfOfUsers for
-//     clinician admins), then rt.ChooseRole and OpenWorkspace.
-//     StateSignedOut, StateSignInNeeded, StateLocked: the sign-in screen;
-//     rt.SignIn(ctx, openBrowser) (in demo, and where Status().NoSignIn,
-//     rt.AutoSignIn(ctx) signs in and chooses the role without a browser;
-//     where NoSignIn, SignIn itself opens no browser). A result with
-//     Resumed set is StateActive again; otherwise show the role picker with
-//     Suggested.
-//  3. Call rt.Touch on every input event and rt.Lock when the OS locks
-//     the screen or sleeps; show the lock screen while ShowPatientData is
-//     false.
-//  4. Logout: ask first when rt.UnsentCount is above zero, then
-//     rt.Logout(ctx, discardUnsent). The workspace is closed.
-//  5. User switch: the lock or sign-in screen's sign-in may be completed by
-//     another clinician. Their SignInResult has PreviousUser set and the
-//     previous workspace is already closed: drop every reference to it,
-//     have the new clinician choose a role and OpenWorkspace.
-//  6. rt.Close() at exit closes the workspace, the PDF engine, the sign-in
-//     Manager (the saved session stays for the next start) and the sandbox.
-//
-// Nothing here imports Fyne; status callbacks arrive on a goroutine of the
-// Runtime's and must be moved to the UI goroutine by the caller's bridge.
 package app
 
 import (
@@ -198,12 +135,12 @@ type Runtime struct {
 	// Environment is where Triage Desk connects, with the demo sandbox's
 	// URLs and the chosen callback port filled in.
 	Environment config.Environment
-	// Sandbox is the in-process e-RS sandbox (demo mode only, not Offline).
-	Sandbox *erssandbox.Sandbox
-	// Auth is the sign-in Manager. In an environment without sign-in (the
+	// sandbox is the in-process e-RS sandbox (demo mode only, not Offline).
+	sandbox *erssandbox.Sandbox
+	// auth is the sign-in Manager. In an environment without sign-in (the
 	// NHS sandbox, or a local server with NoSignIn) its sessions hold a
 	// role and no tokens (Status().NoSignIn).
-	Auth *auth.Manager
+	auth *auth.Manager
 	// Logger receives operational logs.
 	Logger *slog.Logger
 	// Profile is the data folder.
@@ -221,7 +158,7 @@ type Runtime struct {
 
 	mu      sync.Mutex
 	closed  bool
-	ws      *App
+	ws      *Workspace
 	eph     *ephemeralStore
 	subs    map[int]func(Status)
 	nextSub int
@@ -324,7 +261,7 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 			return nil, &triage.Error{Code: triage.EUNAVAILABLE, Err: fmt.Errorf("start the demo e-RS: %w", err),
 				Message: "The demo could not start its built-in e-RS. Try again; if it keeps happening, restart the computer."}
 		}
-		rt.Sandbox = sb
+		rt.sandbox = sb
 		env = env.WithURLs(sb.BaseURL(), sb.AuthBaseURL()).WithPDS(sb.PDSBaseURL())
 		_, secret, _ := sb.OAuthClient()
 		ex = auth.NewDirectExchanger(env, auth.StaticSecret(secret), opts.HTTPClient)
@@ -341,14 +278,14 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	if opts.LockTimeout != 0 {
 		ao.LockTimeout = opts.LockTimeout
 	}
-	if rt.Auth, err = auth.New(ao); err != nil {
+	if rt.auth, err = auth.New(ao); err != nil {
 		return nil, err
 	}
 	if rt.offline {
-		if rt.saved, err = rt.Auth.SavedStatus(ctx); err != nil {
+		if rt.saved, err = rt.auth.SavedStatus(ctx); err != nil {
 			rt.saved.Warning = triage.ErrorMessage(err)
 		}
-	} else if _, err := rt.Auth.Restore(ctx); err != nil {
+	} else if _, err := rt.auth.Restore(ctx); err != nil {
 		// Only the keychain: Status().Warning says so and sign-in works.
 		log.Warn("saved session not restored", "err", err)
 	}
@@ -479,12 +416,12 @@ func (rt *Runtime) manager() (*auth.Manager, error) {
 	if rt.offline {
 		return nil, errors.New("app: the runtime was started offline and cannot sign in")
 	}
-	return rt.Auth, nil
+	return rt.auth, nil
 }
 
 // NoSignIn reports whether the environment has no sign-in (the NHS
 // sandbox, or a local server started with NoSignIn or found so).
-func (rt *Runtime) NoSignIn() bool { return rt.Auth != nil && rt.Auth.NoSignIn() }
+func (rt *Runtime) NoSignIn() bool { return rt.auth != nil && rt.auth.NoSignIn() }
 
 // authStatus is the sign-in status without the workspace's part.
 func (rt *Runtime) authStatus() auth.Status {
@@ -494,7 +431,7 @@ func (rt *Runtime) authStatus() auth.Status {
 		defer rt.savedMu.Unlock()
 		return rt.saved
 	}
-	return rt.Auth.Status()
+	return rt.auth.Status()
 }
 
 // Status returns the session's current status.
@@ -601,168 +538,6 @@ func (rt *Runtime) closeUnless(user string) {
 	rt.signal()
 }
 
-// SignIn signs a clinician in through CIS2 (auth.Manager.SignIn): openBrowser
-// opens the system browser on the address given (if it cannot, it should
-// show the address and return nil). It also unlocks a locked session and
-// renews an ended one. When the same clinician signs in again their role
-// is restored (Resumed) and their open workspace resumes; when another
-// clinician signs in (PreviousUser), the open workspace is closed before
-// SignIn returns. Otherwise choose a role next (ChooseRole).
-//
-// Errors: auth.Manager.SignIn's; EINVALID when the environment has no
-// sign-in or the Runtime was started Offline.
-func (rt *Runtime) SignIn(ctx context.Context, openBrowser func(authURL string) error) (*auth.SignInResult, error) {
-	m, err := rt.manager()
-	if err != nil {
-		return nil, err
-	}
-	res, err := m.SignIn(ctx, openBrowser)
-	who := m.Status().Identity.SDSUserID
-	if res != nil {
-		who = res.UserID
-	}
-	rt.closeUnless(who)
-	return res, err
-}
-
-// DemoSignIn is AutoSignIn for the demo only. Errors: EINVALID outside
-// demo; AutoSignIn's.
-func (rt *Runtime) DemoSignIn(ctx context.Context) (triage.Identity, error) {
-	if !rt.demo {
-		return triage.Identity{}, triage.Errorf(triage.EINVALID, "Signing in without a browser works in the demo only.")
-	}
-	return rt.AutoSignIn(ctx)
-}
-
-// AutoSignIn signs in without a browser where that is possible, and chooses
-// the role. In the demo it completes the mock CIS2 sign-in through
-// login_hint, as the clinician whose session was saved or else the
-// sandbox's demo clinician (erssandbox.UserClinician), going through the
-// same authorize request, PKCE code exchange and A030 roles call as a real
-// sign-in. In an environment without sign-in it reads the roles (A030)
-// without a token. The role is the previous, remembered or only vetting
-// role, else a vetting role at the sandbox's main trust. When the session
-// is already active it returns its identity.
-//
-// Errors: EINVALID where a browser sign-in is needed (INT, live, a local
-// server with sign-in); SignIn's and ChooseRole's.
-func (rt *Runtime) AutoSignIn(ctx context.Context) (triage.Identity, error) {
-	if !rt.demo && !rt.NoSignIn() {
-		return triage.Identity{}, triage.Errorf(triage.EINVALID, "%s needs a sign-in with your NHS Care Identity in the browser.", rt.Environment.Label)
-	}
-	m, err := rt.manager()
-	if err != nil {
-		return triage.Identity{}, err
-	}
-	st := m.Status()
-	if st.State == auth.StateActive {
-		return st.Identity, nil
-	}
-	var open func(string) error
-	if !rt.NoSignIn() {
-		user := st.Identity.SDSUserID
-		if user == "" {
-			user = erssandbox.UserClinician
-		}
-		open = auth.LoginHintBrowser(rt.opts.HTTPClient, user)
-	}
-	res, err := rt.SignIn(ctx, open)
-	if err != nil {
-		return triage.Identity{}, fmt.Errorf("sign in to %s: %w", rt.Environment.Name, err)
-	}
-	if res.Resumed {
-		return res.Identity, nil
-	}
-	choice := res.Suggested
-	if choice == nil {
-		choice = demoRole(res.Roles)
-	}
-	if choice == nil {
-		return triage.Identity{}, triage.Errorf(triage.EINVALID,
-			"The user %s has no role that can vet referrals in %s. Sign in from the sign-in screen and choose another test user.", res.UserID, rt.Environment.Label)
-	}
-	return rt.ChooseRole(ctx, *choice)
-}
-
-// demoRole picks a vetting role that needs nobody to act for, preferring
-// the sandbox's main trust.
-func demoRole(opts []auth.RoleOption) *config.RoleChoice {
-	var pick *auth.RoleOption
-	for i := range opts {
-		o := &opts[i]
-		if !o.CanVet || !o.Allowed || o.NeedsOnBehalfOf {
-			continue
-		}
-		if pick == nil || (o.ODS == erssandbox.ProviderODS && pick.ODS != erssandbox.ProviderODS) {
-			pick = o
-		}
-	}
-	if pick == nil {
-		return nil
-	}
-	c := pick.Choice()
-	return &c
-}
-
-// Roles reads the signed-in clinician's e-RS roles again (A030), e.g. when
-// Status is StateNeedsRole after start-up. Errors: auth.Manager.Roles'.
-func (rt *Runtime) Roles(ctx context.Context) ([]auth.RoleOption, error) {
-	m, err := rt.manager()
-	if err != nil {
-		return nil, err
-	}
-	return m.Roles(ctx)
-}
-
-// OnBehalfOfUsers lists whom a clinician admin may act for at ods (A040).
-// Errors: auth.Manager.OnBehalfOfUsers'.
-func (rt *Runtime) OnBehalfOfUsers(ctx context.Context, ods string) ([]triage.OnBehalfOfUser, error) {
-	m, err := rt.manager()
-	if err != nil {
-		return nil, err
-	}
-	return m.OnBehalfOfUsers(ctx, ods)
-}
-
-// ChooseRole sets the organisation and business function the clinician
-// works as (auth.Manager.ChooseRole); the session is then StateActive and
-// OpenWorkspace opens their data (or the open workspace resumes). Errors:
-// auth.Manager.ChooseRole's.
-func (rt *Runtime) ChooseRole(ctx context.Context, c config.RoleChoice) (triage.Identity, error) {
-	m, err := rt.manager()
-	if err != nil {
-		return triage.Identity{}, err
-	}
-	id, err := m.ChooseRole(ctx, c)
-	if err == nil {
-		rt.closeUnless(id.SDSUserID)
-	}
-	return id, err
-}
-
-// Lock locks the session now (the OS screen locked, the computer is going
-// to sleep, or the clinician chose Lock). The workspace stays open and
-// paused; hide patient data until sign-in.
-func (rt *Runtime) Lock() {
-	if rt.Auth != nil && !rt.offline {
-		rt.Auth.Lock()
-	}
-}
-
-// Touch records user activity; the session locks after the policy's
-// inactivity timeout without it. Call it on every input event.
-func (rt *Runtime) Touch() {
-	if rt.Auth != nil {
-		rt.Auth.Touch()
-	}
-}
-
-// SavedStatus reports the session saved in the keychain without the
-// network (triagectl whoami). Errors: auth.Manager.SavedStatus'.
-func (rt *Runtime) SavedStatus(ctx context.Context) (auth.Status, error) {
-	return rt.Auth.SavedStatus(ctx)
-}
-
 // Documents returns the PDF engine, starting it on first use in the
 // background (document.Start with the profile's compile cache); opening a
 // document waits until it is ready. Close stops it.
@@ -799,11 +574,11 @@ func (rt *Runtime) Close() error {
 		}
 	}
 	rt.docMu.Unlock()
-	if rt.Auth != nil {
-		rt.Auth.Close()
+	if rt.auth != nil {
+		rt.auth.Close()
 	}
-	if rt.Sandbox != nil {
-		if err := rt.Sandbox.Close(); err != nil && first == nil {
+	if rt.sandbox != nil {
+		if err := rt.sandbox.Close(); err != nil && first == nil {
 			first = err
 		}
 	}

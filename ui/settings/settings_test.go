@@ -1,4 +1,4 @@
-package ui
+package settings
 
 import (
 	"os"
@@ -12,6 +12,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/triagedesk/triagedesk/internal/config"
+	"github.com/triagedesk/triagedesk/ui/internal/uitest"
+	"github.com/triagedesk/triagedesk/ui/style"
 )
 
 // loadConfig loads settings from a profile folder with the machine policy
@@ -38,19 +40,19 @@ func loadConfig(t *testing.T, policy string) *config.Manager {
 // managed, is disabled, and cannot be changed even if the control is forced.
 func TestSettingsApplyAtOnceWithinThePolicy(t *testing.T) {
 	a := test.NewTempApp(t)
-	b, loop := loopBridge(t)
+	b, loop := uitest.LoopBridge(t)
 	cm := loadConfig(t, `{"version": 1, "theme": "dark", "sync_interval_min_minutes": 5, "sync_interval_max_minutes": 30,
 		"sent_retention_max_days": 14, "locked": ["prefetch"]}`)
 	var applied []*config.Settings
-	v := NewSettingsView(SettingsOptions{Config: cm, Bridge: b, OnApplied: func(s *config.Settings) {
+	v := NewView(Options{Config: cm, Bridge: b, OnApplied: func(s *config.Settings) {
 		applied = append(applied, s)
-		a.Settings().SetTheme(NewTheme(s))
+		a.Settings().SetTheme(style.NewTheme(s))
 	}})
 	w := test.NewTempWindow(t, v.Object())
 	w.Resize(fyne.NewSize(800, 900))
 	settle := func() {
 		t.Helper()
-		pumpUntil(t, loop, 5*time.Second, "the change to be saved", func() bool { return !v.busy() })
+		uitest.PumpUntil(t, loop, 5*time.Second, "the change to be saved", func() bool { return !v.busy() })
 	}
 
 	// Managed by the policy: theme (set) and prefetch (locked).
@@ -120,16 +122,16 @@ func TestSettingsApplyAtOnceWithinThePolicy(t *testing.T) {
 // as soon as it is chosen.
 func TestSettingsThemeAppliesLive(t *testing.T) {
 	a := test.NewTempApp(t)
-	b, loop := loopBridge(t)
+	b, loop := uitest.LoopBridge(t)
 	cm := loadConfig(t, "")
-	v := NewSettingsView(SettingsOptions{Config: cm, Bridge: b, OnApplied: func(s *config.Settings) { a.Settings().SetTheme(NewTheme(s)) }})
+	v := NewView(Options{Config: cm, Bridge: b, OnApplied: func(s *config.Settings) { a.Settings().SetTheme(style.NewTheme(s)) }})
 	test.NewTempWindow(t, v.Object())
 	for _, c := range []struct {
 		label string
 		dark  bool
 	}{{"Dark", true}, {"Light", false}} {
 		v.theme.SetSelected(c.label)
-		pumpUntil(t, loop, 5*time.Second, "the theme to be saved", func() bool { return !v.busy() })
+		uitest.PumpUntil(t, loop, 5*time.Second, "the theme to be saved", func() bool { return !v.busy() })
 		bg := a.Settings().Theme().Color(theme.ColorNameBackground, theme.VariantLight)
 		r, g, bl, _ := bg.RGBA()
 		if dark := r+g+bl < 3*0x8000; dark != c.dark {
