@@ -76,6 +76,13 @@ shoot worklist
 open 100100000371
 shoot referral
 
+# 2b. The patient banner (PDS) of a restricted record (no GP practice or
+#     contact details, and the marker) and of a deceased patient.
+open 100100000046
+shoot banner-restricted
+open 100100000124
+shoot banner-deceased
+
 # 3. The reject form on an indirectly bookable referral: a reason from the
 #    list (keyboard), a comment with its counter, and the PAS question.
 open 100100000358

@@ -13,6 +13,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/patientbanner"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
 )
 
@@ -77,7 +78,9 @@ func newConfirmStep(dp *decisionPanel, d triage.Decision) *confirmStep {
 	n.Wrapping = fyne.TextWrapWord
 	c.err = errorText("")
 	c.err.Hide()
-	c.body = container.NewVBox(grid, widget.NewSeparator(), n, c.err)
+	// Whom it is for, as PDS names the patient: the clinician checks
+	// identity against it before sending.
+	c.body = container.NewVBox(dp.p.bannerObject(patientbanner.NewCompact), widget.NewSeparator(), grid, widget.NewSeparator(), n, c.err)
 
 	back := widget.NewButtonWithIcon("Back  (Esc)", theme.NavigateBackIcon(), c.close)
 	keyText := func(id shortcuts.ID) string { d, _ := shortcuts.Lookup(id); return d.Bindings[0].String() }

@@ -18,6 +18,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/document"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/patientbanner"
 	"github.com/triagedesk/triagedesk/ui/style"
 )
 
@@ -57,6 +58,9 @@ type referralPanel struct {
 	err    error
 
 	header      *fyne.Container
+	bannerBox   *fyne.Container
+	// banner is the patient banner (PDS), nil until it is read.
+	banner *triage.Banner
 	asOf        *fyne.Container
 	changed     *fyne.Container
 	viewerArea  *fyne.Container
@@ -119,6 +123,7 @@ func (p *referralPanel) close() {
 func (p *referralPanel) load() {
 	a := p.v.app
 	p.loadCRI()
+	p.loadBanner()
 	bridge.Run(p.v.b, p.ctx, func(ctx context.Context) (referralData, error) {
 		v, err := a.Referral(ctx, p.ubrn)
 		if err != nil {
@@ -171,8 +176,6 @@ func (p *referralPanel) referral() *triage.Referral { return &p.data.view.Referr
 // its e-RS state and how old the data is.
 func (p *referralPanel) buildHeader() fyne.CanvasObject {
 	r := p.referral()
-	nhs := widget.NewLabelWithStyle("NHS "+triage.FormatNHSNumber(r.NHSNumber), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	nhs.SizeName = theme.SizeNameSubHeadingText
 	ubrn := widget.NewLabelWithStyle("UBRN "+formatUBRN(r.UBRN), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	kind := r.Type.Label()
 	if r.Type == triage.ReferralTypeAppointment {
@@ -185,7 +188,7 @@ func (p *referralPanel) buildHeader() fyne.CanvasObject {
 	}
 	// Who the patient is is never truncated; the rest gives way (or
 	// wraps) so the window fits a 1280-pixel screen.
-	line1 := container.NewHBox(container.NewCenter(priorityBadge(r.Priority)), nhs, container.NewCenter(ubrn))
+	line1 := container.NewHBox(container.NewCenter(priorityBadge(r.Priority)), container.NewCenter(ubrn))
 
 	what := widget.NewLabel(r.Specialty.Label() + " · " + r.Service.Label())
 	what.Truncation = fyne.TextTruncateEllipsis
@@ -219,7 +222,8 @@ func (p *referralPanel) buildHeader() fyne.CanvasObject {
 	p.changed = container.NewStack()
 	line3 := container.NewBorder(nil, nil, nil, container.NewCenter(p.asOf), stateLabel)
 	line4 := container.NewHBox(widget.NewLabel("Pathway start "+formatDate(r.PathwayStart)), widget.NewLabel(reviewBy))
-	lines := []fyne.CanvasObject{line1, line2, line3, line4}
+	p.bannerBox = container.NewStack(p.bannerObject(patientbanner.New))
+	lines := []fyne.CanvasObject{p.bannerBox, widget.NewSeparator(), line1, line2, line3, line4}
 	if needs := r.Needs(); needs != "" {
 		// The patient's needs (interpreter, transport, advocacy) affect
 		// how and where they can be seen: shown in full, never cut short.
@@ -304,6 +308,45 @@ func (p *referralPanel) noteChanged(version int) {
 	btn := widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), func() { p.v.reopen(p.ubrn) })
 	p.changed.Objects = []fyne.CanvasObject{colourBox(container.NewBorder(nil, nil, nil, btn, msg), style.ColorNameUrgent)}
 	p.changed.Refresh()
+}
+
+// loadBanner reads the patient banner (PDS's details as cached, with the
+// identity cross-check of the letter) off the UI goroutine and shows it in
+// the header card. It is read apart from the referral so the header and the
+// letter never wait for it; until it arrives the banner says it is being
+// checked, never a blank space.
+func (p *referralPanel) loadBanner() {
+	a := p.v.app
+	bridge.Run(p.v.b, p.ctx, func(ctx context.Context) (triage.Banner, error) {
+		return a.PatientBanner(ctx, p.ubrn)
+	}, func(b triage.Banner, err error) {
+		if err != nil {
+			b = triage.Banner{State: triage.BannerUnavailable, Name: triage.NotKnown, Born: triage.NotKnown, Gender: triage.NotKnown,
+				NHSNumber: triage.NotKnown, Notice: "Patient details could not be read on this computer: " + triage.ErrorMessage(err) + " Check the patient's identity in the letter."}
+			if p.loaded {
+				b.NHSNumber = triage.FormatNHSNumber(p.referral().NHSNumber)
+			}
+		}
+		p.banner = &b
+		if p.bannerBox != nil {
+			p.bannerBox.Objects = []fyne.CanvasObject{p.bannerObject(patientbanner.New)}
+			p.bannerBox.Refresh()
+		}
+	})
+}
+
+// bannerObject draws the banner with draw, or says it is being checked.
+func (p *referralPanel) bannerObject(draw func(triage.Banner) fyne.CanvasObject) fyne.CanvasObject {
+	if p.banner == nil {
+		// Until PDS's details are read, the referral's NHS number stands
+		// alone, labelled as what it is.
+		nhs := triage.NotKnown
+		if p.loaded {
+			nhs = triage.FormatNHSNumber(p.referral().NHSNumber)
+		}
+		return widget.NewLabel("Checking the patient's details…   NHS No. " + nhs)
+	}
+	return draw(*p.banner)
 }
 
 // reloadDetails shows the referral as now cached (after e-RS applied the

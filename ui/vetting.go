@@ -339,6 +339,12 @@ func (v *Vetting) onUpdate(u bridge.Update) {
 	if p := v.panel; p != nil && p.loaded && touched[p.ubrn] {
 		p.refreshDocuments(criArrived)
 	}
+	// The banner is read again when PDS's details for the open referral
+	// were stored, or its letter arrived (the identity cross-check reads
+	// it).
+	if p := v.panel; p != nil && (u.Patients[p.ubrn] || criArrived) {
+		p.loadBanner()
+	}
 }
 
 // refreshRows re-reads whether each referral is ready offline, and its

@@ -129,7 +129,7 @@ func TestSelectingARowShowsItsHeaderCardAndCRIPage1(t *testing.T) {
 	row := h.rows()[2]
 	p := h.open(row.UBRN)
 	card := strings.Join(texts(p.header), "|")
-	for _, want := range []string{"NHS " + triage.FormatNHSNumber(row.NHSNumber), "UBRN " + formatUBRN(row.UBRN), row.Priority.Label(),
+	for _, want := range []string{triage.FormatNHSNumber(row.NHSNumber), "UBRN " + formatUBRN(row.UBRN), row.Priority.Label(),
 		row.Specialty.Label() + " · " + row.Service.Label(), "e-RS state: ", "Pathway start ", "Review by ", "Data as of "} {
 		if !strings.Contains(card, want) {
 			t.Errorf("header card lacks %q: %s", want, card)

@@ -82,6 +82,8 @@ type (
 	WorklistUpdated = engine.WorklistUpdated
 	// ReferralUpdated: a referral's details were stored.
 	ReferralUpdated = engine.ReferralUpdated
+	// PatientUpdated: a referral's patient details from PDS were stored.
+	PatientUpdated = engine.PatientUpdated
 	// DocumentReady: a document was stored or recorded as unavailable.
 	DocumentReady = engine.DocumentReady
 	// DecisionChanged: a decision's outbox state changed.

@@ -67,6 +67,9 @@ type Update struct {
 	Worklist *app.WorklistUpdated
 	// Referrals are the UBRNs whose details (A005) were stored.
 	Referrals map[string]bool
+	// Patients are the UBRNs whose patient details (PDS, the banner) were
+	// stored.
+	Patients map[string]bool
 	// Documents are the documents stored or recorded as unavailable, in
 	// order of arrival.
 	Documents []app.DocumentReady
@@ -92,7 +95,7 @@ type Update struct {
 // Touches reports whether the update concerns the referral: its details, a
 // document cached under it, or its decision.
 func (u *Update) Touches(ubrn string) bool {
-	if u.Referrals[ubrn] {
+	if u.Referrals[ubrn] || u.Patients[ubrn] {
 		return true
 	}
 	if _, ok := u.Decisions[ubrn]; ok {
@@ -108,7 +111,7 @@ func (u *Update) Touches(ubrn string) bool {
 
 // Empty reports whether the update carries nothing.
 func (u *Update) Empty() bool {
-	return u.Worklist == nil && len(u.Referrals) == 0 && len(u.Documents) == 0 && len(u.Decisions) == 0 &&
+	return u.Worklist == nil && len(u.Referrals) == 0 && len(u.Patients) == 0 && len(u.Documents) == 0 && len(u.Decisions) == 0 &&
 		u.Outbox == nil && u.Waiting == nil && u.Progress == nil && u.Sync == nil && len(u.Errors) == 0 &&
 		!u.Lagged && !u.Closed
 }
@@ -122,6 +125,11 @@ func (u *Update) add(ev app.Event) {
 			u.Referrals = map[string]bool{}
 		}
 		u.Referrals[e.UBRN] = true
+	case app.PatientUpdated:
+		if u.Patients == nil {
+			u.Patients = map[string]bool{}
+		}
+		u.Patients[e.UBRN] = true
 	case app.DocumentReady:
 		u.Documents = append(u.Documents, e)
 	case app.DecisionChanged:

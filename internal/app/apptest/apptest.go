@@ -30,6 +30,19 @@ type (
 	SandboxConfig = erssandbox.Config
 )
 
+// PDSScenario names one of the sandbox's special PDS patients
+// (Sandbox(rt).ScenarioUBRN finds its referral).
+type PDSScenario = erssandbox.PDSScenario
+
+// The sandbox's special PDS patients.
+const (
+	ScenarioRestricted         = erssandbox.ScenarioRestricted
+	ScenarioDeceased           = erssandbox.ScenarioDeceased
+	ScenarioSuperseded         = erssandbox.ScenarioSuperseded
+	ScenarioNotFound           = erssandbox.ScenarioNotFound
+	ScenarioWrongPatientLetter = erssandbox.ScenarioWrongPatientLetter
+)
+
 // The sandbox's demo organisation and users.
 const (
 	ProviderODS        = erssandbox.ProviderODS
