@@ -57,10 +57,10 @@ type referralPanel struct {
 	loaded bool
 	err    error
 
-	header      *fyne.Container
-	bannerBox   *fyne.Container
+	header    *fyne.Container
+	bannerBox *fyne.Container
 	// banner is the patient banner (PDS), nil until it is read.
-	banner *triage.Banner
+	banner      *triage.Banner
 	asOf        *fyne.Container
 	changed     *fyne.Container
 	viewerArea  *fyne.Container
