@@ -61,6 +61,10 @@ start() {
   done
   win=$(xdotool search --sync --pid "$pid" --name "Triage Desk" | head -1)
   sleep "${START_WAIT:-20}"
+  # Look again: the window found first can be one the toolkit replaced
+  # while starting (seen under load as BadWindow on the first key).
+  win=$(xdotool search --pid "$pid" --onlyvisible --name "Triage Desk" 2>/dev/null | head -1 || true)
+  [ -n "$win" ] || win=$(xdotool search --sync --pid "$pid" --name "Triage Desk" | head -1)
   xdotool windowmove "$win" 0 0 windowsize "$win" "$w" "$h" 2>/dev/null || true
   sleep 1
 }
