@@ -153,6 +153,9 @@ func (c *confirmStep) queue(next bool) {
 		dp.amending = nil
 		dp.entry = &en
 		c.close()
+		// The form's fields are gone: the keyboard goes back to the
+		// window, so the single-key shortcuts act on what shows next.
+		v.frame.Window().Canvas().Unfocus()
 		v.list.SetLocalStatus(ubrn, triage.LocalStatusOf(en.State))
 		dp.render()
 		if next {
