@@ -197,7 +197,7 @@ func NewWorklistPanel(keys *shortcuts.Registry, prefs fyne.Preferences) *Worklis
 	top := container.NewVBox(
 		container.NewBorder(nil, nil, widget.NewLabelWithStyle("Referrals for Review", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, wl.counts),
 		wl.search, filters)
-	wl.body = container.NewStack(wl.table, container.NewCenter(wl.empty))
+	wl.body = container.NewStack(wl.table, widgets.WrapCentre(wl.empty))
 	wl.obj = container.NewBorder(top, nil, nil, nil, wl.body)
 	return wl
 }
