@@ -530,7 +530,7 @@ func (wl *WorklistPanel) cellText(r *triage.Row, col int) (string, fyne.ThemeCol
 		if r.ReviewBy.IsZero() {
 			return "–", ""
 		}
-		if r.Local != triage.LocalSent && r.ReviewBy.Before(wl.now()) {
+		if r.Local != triage.LocalSent && reviewOverdue(r.ReviewBy, wl.now()) {
 			return formatDate(r.ReviewBy) + " · overdue", toneDanger
 		}
 		return formatDate(r.ReviewBy), ""
