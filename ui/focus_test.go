@@ -26,15 +26,8 @@ func (h *harness) typeFocused(s string) {
 // form whose comment box had the keyboard, the single-key shortcuts act on
 // the next referral at once (R opens the reject form) without Esc first.
 func TestShortcutsWorkAfterQueueAndNext(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	first := h.booked(false)
-	p := h.open(first.UBRN)
-	h.typeKeys("r")
-	f := p.decision.form
-	if f == nil || f.kind != triage.DecisionReject {
-		t.Fatal("R did not open the reject form")
-	}
-	f.reason.SetSelectedIndex(0)
+	h, p, f := rejectFormWithReason(t)
+	first := p.referral()
 	h.win.Canvas().Focus(f.comments)
 	h.typeFocused("Needs a GP review first.")
 	h.shortcut(ctrlEnter)

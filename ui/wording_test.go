@@ -8,17 +8,25 @@ import (
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
-// TestConfirmSaysTheOperationInWords: the confirm step says what is sent
-// to e-RS in words, not as if the operation number were a reason code.
-func TestConfirmSaysTheOperationInWords(t *testing.T) {
+// rejectFormWithReason opens a booked referral's reject form with the
+// first reason chosen.
+func rejectFormWithReason(t *testing.T) (*harness, *referralPanel, *decisionForm) {
+	t.Helper()
 	h := newHarness(t, harnessOptions{})
 	p := h.open(h.booked(false).UBRN)
 	h.typeKeys("r")
 	f := p.decision.form
-	if f == nil {
+	if f == nil || f.kind != triage.DecisionReject {
 		t.Fatal("R did not open the reject form")
 	}
 	f.reason.SetSelectedIndex(0)
+	return h, p, f
+}
+
+// TestConfirmSaysTheOperationInWords: the confirm step says what is sent
+// to e-RS in words, not as if the operation number were a reason code.
+func TestConfirmSaysTheOperationInWords(t *testing.T) {
+	h, p, f := rejectFormWithReason(t)
 	f.comments.SetText("Please refer to the community service first.")
 	h.shortcut(ctrlEnter)
 	if p.decision.confirm == nil {
@@ -34,14 +42,7 @@ func TestConfirmSaysTheOperationInWords(t *testing.T) {
 // and the message on review count the same characters (what is sent: the
 // comment without its leading and trailing spaces and new lines).
 func TestCommentCountAgreesWithTheError(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	p := h.open(h.booked(false).UBRN)
-	h.typeKeys("r")
-	f := p.decision.form
-	if f == nil {
-		t.Fatal("R did not open the reject form")
-	}
-	f.reason.SetSelectedIndex(0)
+	h, _, f := rejectFormWithReason(t)
 	f.comments.SetText(strings.Repeat("x", 2149) + "\n")
 	if want := "2149 / 2000 characters – 149 too many"; f.counter.Text != want {
 		t.Errorf("counter %q, want %q", f.counter.Text, want)

@@ -9,6 +9,8 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 )
 
 // menuShortcutText returns the key text Fyne draws beside a menu item.
@@ -18,22 +20,11 @@ func menuShortcutText(t *testing.T, item *fyne.MenuItem) string {
 	w := test.NewTempWindow(t, m)
 	w.Resize(fyne.NewSize(600, 200))
 	var texts []string
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		switch v := o.(type) {
-		case *canvas.Text:
+	uitest.WalkObjects(m, func(o fyne.CanvasObject) {
+		if v, ok := o.(*canvas.Text); ok {
 			texts = append(texts, v.Text)
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(v).Objects() {
-				walk(c)
-			}
 		}
-	}
-	walk(m)
+	})
 	all := strings.Join(texts, "")
 	return strings.TrimPrefix(all, item.Label)
 }
