@@ -408,6 +408,8 @@ func (dp *decisionPanel) cancel() bool {
 		}
 		dp.say("")
 		dp.render()
+		// Its fields are gone: the keyboard goes back to the window.
+		dp.p.v.frame.Window().Canvas().Unfocus()
 		return true
 	}
 	return false

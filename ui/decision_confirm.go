@@ -31,6 +31,21 @@ type confirmStep struct {
 	body    fyne.CanvasObject
 }
 
+// sentAs says in words how e-RS receives a decision of kind, with the
+// operation's number in brackets, so it does not read as a reason code.
+func sentAs(k triage.DecisionKind) string {
+	what := map[triage.DecisionKind]string{
+		triage.DecisionAccept:        "an acceptance",
+		triage.DecisionReject:        "a rejection",
+		triage.DecisionRedirect:      "a redirection",
+		triage.DecisionReviewOutcome: "a triage outcome",
+	}[k]
+	if what == "" {
+		return "sent to e-RS (" + k.Operation() + ")"
+	}
+	return "sent to e-RS as " + what + " (" + k.Operation() + ")"
+}
+
 func newConfirmStep(dp *decisionPanel, d triage.Decision) *confirmStep {
 	c := &confirmStep{dp: dp, d: d}
 	r := dp.p.referral()
@@ -38,10 +53,10 @@ func newConfirmStep(dp *decisionPanel, d triage.Decision) *confirmStep {
 		{"Patient NHS number", triage.FormatNHSNumber(r.NHSNumber)},
 		{"UBRN", formatUBRN(r.UBRN)},
 		{"Referral", r.Priority.Label() + " · " + r.Type.Label() + " · " + r.Specialty.Label() + " · " + r.Service.Label()},
-		{"Decision", d.Summary() + " (e-RS " + d.Kind.Operation() + ")"},
+		{"Decision", d.Summary() + " – " + sentAs(d.Kind)},
 	}
 	if d.Kind == triage.DecisionReviewOutcome {
-		rows[3][1] = "Triage outcome: " + d.Outcome.Label() + " (e-RS A028)"
+		rows[3][1] = "Triage outcome: " + d.Outcome.Label() + " – " + sentAs(d.Kind)
 	}
 	if d.Kind != triage.DecisionAccept {
 		com := d.Comments
@@ -153,6 +168,9 @@ func (c *confirmStep) queue(next bool) {
 		dp.amending = nil
 		dp.entry = &en
 		c.close()
+		// The form's fields are gone: the keyboard goes back to the
+		// window, so the single-key shortcuts act on what shows next.
+		v.frame.Window().Canvas().Unfocus()
 		v.list.SetLocalStatus(ubrn, triage.LocalStatusOf(en.State))
 		dp.render()
 		if next {

@@ -225,7 +225,9 @@ func (f *decisionForm) Marker() string { return f.marker.Text }
 
 // updateCounter shows the live character count against e-RS's limit.
 func (f *decisionForm) updateCounter() {
-	n := utf8.RuneCountInString(f.comments.Text)
+	// Counted as sent (and as the check on review counts): without
+	// leading and trailing spaces and new lines.
+	n := utf8.RuneCountInString(strings.TrimSpace(f.comments.Text))
 	if n > triage.MaxCommentLength {
 		f.counter.SetText(fmt.Sprintf("%d / %d characters – %d too many", n, triage.MaxCommentLength, n-triage.MaxCommentLength))
 		f.counter.Importance = widget.DangerImportance

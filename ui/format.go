@@ -106,3 +106,17 @@ func plural(n int, one, many string) string {
 	}
 	return fmt.Sprintf("%d %s", n, many)
 }
+
+// reviewOverdue reports whether a referral due for review by rb is overdue
+// at now: only once the day it is due has passed (a review-by date of
+// today is not overdue yet).
+func reviewOverdue(rb, now time.Time) bool {
+	if rb.IsZero() {
+		return false
+	}
+	day := func(t time.Time) time.Time {
+		y, m, d := t.Local().Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.Local)
+	}
+	return day(rb).Before(day(now))
+}

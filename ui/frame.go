@@ -71,6 +71,8 @@ type Frame struct {
 	extra []*fyne.Menu // menus added by name that are not in shortcuts.Menus
 
 	activity *activityWatcher // the window's content, reporting input (SetOnActivity)
+
+	pageEscape func() // Esc on a page (SetOnPageEscape)
 }
 
 // NewFrame lays out w's content as a Frame, installs the shortcut Registry
@@ -102,6 +104,15 @@ func NewFrame(w fyne.Window, opts ShellOptions) *Frame {
 		m.Items = append(m.Items, f.keys.MenuItem(d.ID))
 	}
 	f.keys.Install(w.Canvas())
+	// Esc leaves a page (outbox, settings, audit log, About) when no
+	// dialog is over it: the page's own back button, from the keyboard.
+	w.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		if ev.Name == fyne.KeyEscape && f.page && f.pageEscape != nil && w.Canvas().Overlays().Top() == nil {
+			f.pageEscape()
+			return
+		}
+		f.keys.TypedKey(ev)
+	})
 	f.activity = newActivityWatcher(container.NewBorder(f.bannerBox, f.status, nil, nil, f.body), nil)
 	w.SetContent(f.activity)
 	f.RefreshMenu()
@@ -113,6 +124,10 @@ func NewFrame(w fyne.Window, opts ShellOptions) *Frame {
 // polled by the caller): the session's inactivity lock is put off by it.
 // Nil stops it.
 func (f *Frame) SetOnActivity(fn func()) { f.activity.touch = fn }
+
+// SetOnPageEscape calls fn when Esc is pressed on a page (ShowPage) with
+// no dialog over it and no field holding the keyboard: it leaves the page.
+func (f *Frame) SetOnPageEscape(fn func()) { f.pageEscape = fn }
 
 // Window returns the frame's window.
 func (f *Frame) Window() fyne.Window { return f.win }

@@ -212,7 +212,7 @@ func (p *referralPanel) buildHeader() fyne.CanvasObject {
 		}
 		if !rb.IsZero() {
 			reviewBy = "Review by " + formatDate(rb)
-			if rb.Before(p.v.now()) {
+			if reviewOverdue(rb, p.v.now()) {
 				reviewBy += " (overdue)"
 			}
 		}

@@ -131,6 +131,7 @@ func NewChrome(o ChromeOptions) *Chrome {
 	keys.Handle(shortcuts.ShowOutbox, func() { c.ShowOutbox("") })
 	keys.Handle(shortcuts.Settings, c.ShowSettings)
 	keys.Handle(shortcuts.Lock, rt.Lock)
+	f.SetOnPageEscape(c.closeScreen)
 	f.AddMenuItem(shortcuts.MenuFile, fyne.NewMenuItem("Audit log", c.ShowAudit))
 	f.AddMenuItem(shortcuts.MenuFile, nil)
 	f.AddMenuItem(shortcuts.MenuFile, fyne.NewMenuItem("Sign out…", c.SignOut))

@@ -16,6 +16,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
 	"github.com/triagedesk/triagedesk/ui/style"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // column is one worklist column: its heading, the triage.Column it sorts
@@ -89,11 +90,11 @@ type WorklistPanel struct {
 	headers   map[*sortHeader]bool
 	widths    []float32
 	search    *keyEntry
-	priority  *widget.Select
-	kind      *widget.Select
-	specialty *widget.Select
-	service   *widget.Select
-	status    *widget.Select
+	priority  *widgets.KeySelect
+	kind      *widgets.KeySelect
+	specialty *widgets.KeySelect
+	service   *widgets.KeySelect
+	status    *widgets.KeySelect
 	changed   *widget.Check
 	counts    *widget.Label
 	empty     *widget.Label
@@ -130,7 +131,7 @@ func NewWorklistPanel(keys *shortcuts.Registry, prefs fyne.Preferences) *Worklis
 			wl.openCursor()
 		}
 	}
-	wl.priority = widget.NewSelect([]string{anyPriority, "2WW", "Urgent", "Routine"}, func(s string) {
+	wl.priority = widgets.NewKeySelect([]string{anyPriority, "2WW", "Urgent", "Routine"}, func(s string) {
 		wl.filter.Priorities = nil
 		for _, p := range triage.Priorities {
 			if p.Label() == s {
@@ -139,7 +140,7 @@ func NewWorklistPanel(keys *shortcuts.Registry, prefs fyne.Preferences) *Worklis
 		}
 		wl.apply()
 	})
-	wl.kind = widget.NewSelect([]string{anyType, "Booked", "RAS"}, func(s string) {
+	wl.kind = widgets.NewKeySelect([]string{anyType, "Booked", "RAS"}, func(s string) {
 		wl.filter.Types = nil
 		for _, t := range []triage.ReferralType{triage.ReferralTypeAppointment, triage.ReferralTypeTriageDeferral} {
 			if t.Label() == s {
@@ -148,14 +149,14 @@ func NewWorklistPanel(keys *shortcuts.Registry, prefs fyne.Preferences) *Worklis
 		}
 		wl.apply()
 	})
-	wl.specialty = widget.NewSelect([]string{anySpecialty}, func(s string) {
+	wl.specialty = widgets.NewKeySelect([]string{anySpecialty}, func(s string) {
 		wl.filter.Specialties = nil
 		if code, ok := wl.specialtyCodes[s]; ok {
 			wl.filter.Specialties = []string{code}
 		}
 		wl.apply()
 	})
-	wl.service = widget.NewSelect([]string{anyService}, func(s string) {
+	wl.service = widgets.NewKeySelect([]string{anyService}, func(s string) {
 		wl.filter.Services = nil
 		if id, ok := wl.serviceIDs[s]; ok {
 			wl.filter.Services = []string{id}
@@ -166,7 +167,7 @@ func NewWorklistPanel(keys *shortcuts.Registry, prefs fyne.Preferences) *Worklis
 	for _, s := range []triage.LocalStatus{triage.LocalDraft, triage.LocalQueued, triage.LocalSending, triage.LocalSent, triage.LocalConflict, triage.LocalFailed} {
 		statuses = append(statuses, s.Label())
 	}
-	wl.status = widget.NewSelect(statuses, func(s string) {
+	wl.status = widgets.NewKeySelect(statuses, func(s string) {
 		wl.filter.LocalStatuses = nil
 		switch s {
 		case anyStatus:
@@ -182,7 +183,7 @@ func NewWorklistPanel(keys *shortcuts.Registry, prefs fyne.Preferences) *Worklis
 		wl.apply()
 	})
 	wl.changed = widget.NewCheck("Changed since review", func(on bool) { wl.filter.ChangedSinceReview = on; wl.apply() })
-	for _, s := range []*widget.Select{wl.priority, wl.kind, wl.specialty, wl.service, wl.status} {
+	for _, s := range []*widgets.KeySelect{wl.priority, wl.kind, wl.specialty, wl.service, wl.status} {
 		s.SetSelectedIndex(0)
 	}
 	wl.counts = widget.NewLabelWithStyle("Loading the worklist…", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -196,7 +197,7 @@ func NewWorklistPanel(keys *shortcuts.Registry, prefs fyne.Preferences) *Worklis
 	top := container.NewVBox(
 		container.NewBorder(nil, nil, widget.NewLabelWithStyle("Referrals for Review", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, wl.counts),
 		wl.search, filters)
-	wl.body = container.NewStack(wl.table, container.NewCenter(wl.empty))
+	wl.body = container.NewStack(wl.table, widgets.WrapCentre(wl.empty))
 	wl.obj = container.NewBorder(top, nil, nil, nil, wl.body)
 	return wl
 }
@@ -235,7 +236,7 @@ func (wl *WorklistPanel) fillChoices() {
 		slices.Sort(out)
 		return append([]string{first}, out...)
 	}
-	keep := func(s *widget.Select, options []string) {
+	keep := func(s *widgets.KeySelect, options []string) {
 		cur := s.Selected
 		s.SetOptions(options)
 		if !slices.Contains(options, cur) {
@@ -529,7 +530,7 @@ func (wl *WorklistPanel) cellText(r *triage.Row, col int) (string, fyne.ThemeCol
 		if r.ReviewBy.IsZero() {
 			return "–", ""
 		}
-		if r.Local != triage.LocalSent && r.ReviewBy.Before(wl.now()) {
+		if r.Local != triage.LocalSent && reviewOverdue(r.ReviewBy, wl.now()) {
 			return formatDate(r.ReviewBy) + " · overdue", toneDanger
 		}
 		return formatDate(r.ReviewBy), ""

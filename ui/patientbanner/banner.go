@@ -25,6 +25,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // The markers' words. They are words, not only colours, so the banner
@@ -88,7 +89,7 @@ func identityRow(b triage.Banner) fyne.CanvasObject {
 	if b.GPPractice != "" && !b.Restricted {
 		fields = append(fields, field("GP practice", b.GPPractice))
 	}
-	return container.NewVBox(name, container.New(layout.NewRowWrapLayoutWithCustomPadding(16, 0), fields...))
+	return container.NewVBox(name, container.New(widgets.NewRowWrapLayout(16, 0), fields...))
 }
 
 // headline is the banner's first line: the patient's name, or what stands
@@ -125,7 +126,7 @@ func markers(b triage.Banner) fyne.CanvasObject {
 	if len(ms) == 0 {
 		return nil
 	}
-	return container.New(layout.NewRowWrapLayoutWithCustomPadding(8, 4), ms...)
+	return container.New(widgets.NewRowWrapLayout(8, 4), ms...)
 }
 
 // warnings are the banner's sentences, each on its own wrapped line with an

@@ -53,9 +53,9 @@ type View struct {
 	cur *config.Settings
 
 	theme     *widget.RadioGroup
-	textSize  *widget.Select
-	interval  *widget.Select
-	retention *widget.Select
+	textSize  *widgets.KeySelect
+	interval  *widgets.KeySelect
+	retention *widgets.KeySelect
 	prefetch  *widget.Check
 	notes     map[config.Key]*widget.Label
 	notices   *widget.Label
@@ -107,7 +107,7 @@ func NewView(o Options) *View {
 	for _, t := range config.TextSizes() {
 		sizes = append(sizes, textSizeLabel(t))
 	}
-	v.textSize = widget.NewSelect(sizes, func(s string) {
+	v.textSize = widgets.NewKeySelect(sizes, func(s string) {
 		for _, t := range config.TextSizes() {
 			if textSizeLabel(t) == s {
 				t := t
@@ -115,13 +115,13 @@ func NewView(o Options) *View {
 			}
 		}
 	})
-	v.interval = widget.NewSelect(nil, func(s string) {
+	v.interval = widgets.NewKeySelect(nil, func(s string) {
 		n, err := strconv.Atoi(strings.Fields(s + " x")[0])
 		if err == nil {
 			v.change(config.KeySyncInterval, func(cm *config.Manager) error { return cm.SetSyncInterval(time.Duration(n) * time.Minute) })
 		}
 	})
-	v.retention = widget.NewSelect(nil, func(s string) {
+	v.retention = widgets.NewKeySelect(nil, func(s string) {
 		n, err := strconv.Atoi(strings.Fields(s + " x")[0])
 		if err == nil {
 			v.change(config.KeySentRetentionDays, func(cm *config.Manager) error { return cm.SetSentRetentionDays(n) })

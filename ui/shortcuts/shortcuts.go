@@ -129,6 +129,33 @@ func (b Binding) shortcut() *desktop.CustomShortcut {
 	return &desktop.CustomShortcut{KeyName: k, Modifier: b.Modifier}
 }
 
+// menuShortcut is a binding as a menu item's shortcut. It matches the key
+// pressed exactly as the binding does (ShortcutName), but gives Fyne's
+// menu the key's name as Binding.String writes it (Key), because Fyne
+// would otherwise write its own spelling ("Return", "PgDn") beside the
+// item while buttons and help say "Enter" and "Page Down".
+type menuShortcut struct {
+	*desktop.CustomShortcut
+	label fyne.KeyName
+}
+
+// Key returns the key as the menu should write it.
+func (s menuShortcut) Key() fyne.KeyName { return s.label }
+
+// menuShortcut is the binding as a main-menu shortcut, written as the
+// buttons write it.
+func (b Binding) menuShortcut() fyne.Shortcut {
+	sc := b.shortcut()
+	if runtime.GOOS == "darwin" {
+		return sc // native menus: the key itself, drawn as macOS draws it
+	}
+	text := b.String()
+	if b.Modifier != 0 {
+		text = text[strings.LastIndex(text, "+")+1:]
+	}
+	return menuShortcut{CustomShortcut: sc, label: fyne.KeyName(text)}
+}
+
 // Def is one shortcut: the action, its menu entry and its keys. The first
 // binding is the one shown in the menu.
 type Def struct {
@@ -294,7 +321,7 @@ func (r *Registry) MenuItem(id ID) *fyne.MenuItem {
 		if b.Modifier == 0 && runtime.GOOS == "darwin" {
 			item.Label += " (" + b.String() + ")"
 		} else {
-			item.Shortcut = b.shortcut()
+			item.Shortcut = b.menuShortcut()
 		}
 	}
 	r.items[id] = append(r.items[id], item)
