@@ -20,6 +20,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/document"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 	"github.com/triagedesk/triagedesk/ui/style"
 )
 
@@ -240,29 +241,11 @@ func (h *harness) overlayButton(text string) *widget.Button {
 	return h.buttonIn(top, text)
 }
 
-// buttonIn finds a button whose text starts with text inside obj,
+// buttonIn finds a visible button whose text starts with text inside obj,
 // including inside widgets.
 func (h *harness) buttonIn(obj fyne.CanvasObject, text string) *widget.Button {
 	h.t.Helper()
-	var found *widget.Button
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		switch v := o.(type) {
-		case *widget.Button:
-			if strings.HasPrefix(v.Text, text) {
-				found = v
-			}
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(v).Objects() {
-				walk(c)
-			}
-		}
-	}
-	walk(obj)
+	found := uitest.FindButtonFunc(obj, func(b *widget.Button) bool { return strings.HasPrefix(b.Text, text) })
 	if found == nil {
 		h.t.Fatalf("no %q button in %v", text, texts(obj))
 	}

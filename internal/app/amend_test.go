@@ -15,12 +15,8 @@ import (
 // be acknowledged first.
 func TestAmendValidatesAndReplacesTheDecision(t *testing.T) {
 	freshKeychain(t)
-	rt := start(t, demoOptions(t.TempDir(), newTraffic()))
+	_, a := demoWorkspace(t, demoOptions(t.TempDir(), newTraffic()))
 	ctx := context.Background()
-	if _, err := rt.DemoSignIn(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a := openWorkspace(t, rt)
 	syncOnce(t, a)
 	refs := booked(t, a)
 	old, err := a.store.Entry(ctx, accept(t, a, refs[0]))

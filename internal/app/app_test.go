@@ -159,12 +159,8 @@ func TestDemoSignsInThroughMockOAuth2AndSendsUnderThatIdentity(t *testing.T) {
 func TestSecondClinicianGetsTheirOwnWorkspace(t *testing.T) {
 	freshKeychain(t)
 	tr := newTraffic()
-	rt := start(t, demoOptions(t.TempDir(), tr))
+	rt, first := demoWorkspace(t, demoOptions(t.TempDir(), tr))
 	ctx := context.Background()
-	if _, err := rt.DemoSignIn(ctx); err != nil {
-		t.Fatal(err)
-	}
-	first := openWorkspace(t, rt)
 	syncOnce(t, first)
 	refs := booked(t, first)
 	queued := accept(t, first, refs[0])
@@ -251,12 +247,8 @@ func TestSecondClinicianGetsTheirOwnWorkspace(t *testing.T) {
 func TestLockThenSignInAgainResumes(t *testing.T) {
 	freshKeychain(t)
 	tr := newTraffic()
-	rt := start(t, demoOptions(t.TempDir(), tr))
+	rt, a := demoWorkspace(t, demoOptions(t.TempDir(), tr))
 	ctx := context.Background()
-	if _, err := rt.DemoSignIn(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a := openWorkspace(t, rt)
 	syncOnce(t, a)
 	refs := booked(t, a)
 	dec := accept(t, a, refs[0])
@@ -309,12 +301,8 @@ func TestSignInNeededPausesAndResumesWithoutLosingADecision(t *testing.T) {
 	tr := newTraffic()
 	o := demoOptions(t.TempDir(), tr)
 	o.AuthClock = clock
-	rt := start(t, o)
+	rt, a := demoWorkspace(t, o)
 	ctx := context.Background()
-	if _, err := rt.DemoSignIn(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a := openWorkspace(t, rt)
 	syncOnce(t, a)
 	refs := booked(t, a)
 
@@ -534,12 +522,8 @@ func TestWithoutAKeychain(t *testing.T) {
 func TestLogoutKeepsUnsentDecisionsUnlessDiscarded(t *testing.T) {
 	freshKeychain(t)
 	tr := newTraffic()
-	rt := start(t, demoOptions(t.TempDir(), tr))
+	rt, a := demoWorkspace(t, demoOptions(t.TempDir(), tr))
 	ctx := context.Background()
-	if _, err := rt.DemoSignIn(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a := openWorkspace(t, rt)
 	syncOnce(t, a)
 	ubrn := booked(t, a)[0]
 	dec := accept(t, a, ubrn)

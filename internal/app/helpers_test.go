@@ -165,6 +165,17 @@ func openWorkspace(t *testing.T, rt *Runtime) *Workspace {
 	return a
 }
 
+// demoWorkspace starts a Runtime with o, signs in to its demo and opens the
+// workspace.
+func demoWorkspace(t *testing.T, o Options) (*Runtime, *Workspace) {
+	t.Helper()
+	rt := start(t, o)
+	if _, err := rt.DemoSignIn(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return rt, openWorkspace(t, rt)
+}
+
 func syncOnce(t *testing.T, a *Workspace) {
 	t.Helper()
 	if _, err := a.engine.SyncOnce(context.Background(), nil); err != nil {

@@ -13,12 +13,8 @@ import (
 // recorded on it.
 func TestWorklistTypeWinsAndAPatientMismatchRefusesDecisions(t *testing.T) {
 	freshKeychain(t)
-	rt := start(t, demoOptions(t.TempDir(), newTraffic()))
+	_, a := demoWorkspace(t, demoOptions(t.TempDir(), newTraffic()))
 	ctx := context.Background()
-	if _, err := rt.DemoSignIn(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a := openWorkspace(t, rt)
 	syncOnce(t, a)
 	ubrn := booked(t, a)[0]
 	cr, err := a.store.Referral(ctx, ubrn)
@@ -45,12 +41,8 @@ func TestWorklistTypeWinsAndAPatientMismatchRefusesDecisions(t *testing.T) {
 // worklist that names another type is used at once.
 func TestReconcileFollowsTheLatestWorklist(t *testing.T) {
 	freshKeychain(t)
-	rt := start(t, demoOptions(t.TempDir(), newTraffic()))
+	_, a := demoWorkspace(t, demoOptions(t.TempDir(), newTraffic()))
 	ctx := context.Background()
-	if _, err := rt.DemoSignIn(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a := openWorkspace(t, rt)
 	syncOnce(t, a)
 	ubrn := booked(t, a)[0]
 	if v, err := a.Referral(ctx, ubrn); err != nil || v.Referral.Referral.Type != triage.ReferralTypeAppointment || len(v.Mismatches) != 0 {

@@ -114,6 +114,19 @@ func invalidUTF8Offset(b []byte) int {
 	return 0
 }
 
+// syntaxHints are, in the order tried, what encoding/json's syntax error
+// says and the sentence that explains it.
+var syntaxHints = []struct{ says, hint string }{
+	{"after object key:value pair", "a comma is missing between two settings (at the end of the previous line)"},
+	{"after array element", "a comma is missing between two items of a list"},
+	{"after object key", "a colon (:) is missing after the setting's name"},
+	{"looking for beginning of object key string", "setting names must be in double quotes, e.g. \"environment\""},
+	{"in string literal", "a text value is not closed, or contains a line break or a tab: close it with \" and write \\\\ for a backslash"},
+	{"in string escape code", "a backslash in a text value starts an unknown escape: write \\\\ for a single backslash (Windows paths need doubled backslashes)"},
+	{"looking for beginning of value", "a value is not valid JSON: text must be in double quotes, and true, false and numbers without"},
+	{"after top-level value", "there is more text after the final }: remove it"},
+}
+
 // explainSyntaxError turns encoding/json's syntax error into the offset of
 // the offending character and a sentence an IT administrator can act on.
 func explainSyntaxError(data []byte, err error) (int, string) {
@@ -146,22 +159,11 @@ func explainSyntaxError(data []byte, err error) (int, string) {
 			return prev, "there is a comma after the last item: remove it"
 		}
 		return off, fmt.Sprintf("a value is missing before %q", c)
-	case strings.Contains(msg, "after object key:value pair"):
-		return off, "a comma is missing between two settings (at the end of the previous line)"
-	case strings.Contains(msg, "after array element"):
-		return off, "a comma is missing between two items of a list"
-	case strings.Contains(msg, "after object key"):
-		return off, "a colon (:) is missing after the setting's name"
-	case strings.Contains(msg, "looking for beginning of object key string"):
-		return off, "setting names must be in double quotes, e.g. \"environment\""
-	case strings.Contains(msg, "in string literal"):
-		return off, "a text value is not closed, or contains a line break or a tab: close it with \" and write \\\\ for a backslash"
-	case strings.Contains(msg, "in string escape code"):
-		return off, "a backslash in a text value starts an unknown escape: write \\\\ for a single backslash (Windows paths need doubled backslashes)"
-	case strings.Contains(msg, "looking for beginning of value"):
-		return off, "a value is not valid JSON: text must be in double quotes, and true, false and numbers without"
-	case strings.Contains(msg, "after top-level value"):
-		return off, "there is more text after the final }: remove it"
+	}
+	for _, h := range syntaxHints {
+		if strings.Contains(msg, h.says) {
+			return off, h.hint
+		}
 	}
 	return off, "the file is not valid JSON: " + msg
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/time/rate"
 
+	"github.com/triagedesk/triagedesk/internal/testutil"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -134,22 +135,7 @@ func fixture(t testing.TB, name string) []byte {
 }
 
 // logBuffer collects log output for inspection.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+type logBuffer = testutil.SyncBuffer
 
 // spcIdentity is a service provider clinician at a synthetic organisation.
 var spcIdentity = triage.Identity{SDSUserID: "100000000101", ODS: "Y00001", BusinessFunction: triage.RoleServiceProviderClinician}

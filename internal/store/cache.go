@@ -145,11 +145,7 @@ func decodeRefWith(wrap *sealer, userDir string, k, v []byte) (*refRec, error) {
 	}
 	se, _ := newSealer(dk, userDir, CacheSchemaVersion)
 	r := &refRec{key: bytes.Clone(k), wrapped: bytes.Clone(wrapped), seal: se}
-	pt, err := r.seal.open(aadRefInfo, k, v[2+n:])
-	if err != nil {
-		return nil, damaged(bRefs, k, err)
-	}
-	if err := json.Unmarshal(pt, &r.info); err != nil {
+	if err := r.seal.openJSON(aadRefInfo, k, v[2+n:], &r.info); err != nil {
 		return nil, damaged(bRefs, k, err)
 	}
 	return r, nil
@@ -524,12 +520,8 @@ func (s *Store) ReferenceData(ctx context.Context) (triage.ReferenceData, error)
 		if v == nil {
 			return errNotFound("reference data")
 		}
-		pt, err := s.cacheSeal.open(bRefData, k, v)
-		if err != nil {
-			return damaged(bRefData, k, err)
-		}
 		rd = triage.ReferenceData{}
-		if err := json.Unmarshal(pt, &rd); err != nil {
+		if err := s.cacheSeal.openJSON(bRefData, k, v, &rd); err != nil {
 			return damaged(bRefData, k, err)
 		}
 		return nil

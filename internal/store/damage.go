@@ -274,13 +274,11 @@ func (r outboxReader) readable(bucket string, k, v []byte) bool {
 		_, _, err := decodeAudit(r.se, k, v)
 		return err == nil
 	case bEntries:
-		pt, err := r.se.open(bucket, k, v)
 		var e Entry
-		return err == nil && json.Unmarshal(pt, &e) == nil
+		return r.se.openJSON(bucket, k, v, &e) == nil
 	case bDecisions:
-		pt, err := r.se.open(bucket, k, v)
 		var d triage.Decision
-		return err == nil && json.Unmarshal(pt, &d) == nil
+		return r.se.openJSON(bucket, k, v, &d) == nil
 	case bMeta:
 		pt, err := r.se.open(bucket, k, v)
 		if err != nil {
@@ -384,11 +382,9 @@ func (r outboxReader) name(tx *bolt.Tx, ix auditIndex, d damagedKey) DamagedReco
 		rec.PossiblyUnsent = true
 		rec.Status = "nothing readable says whether it was sent: possibly unsent"
 		if v := tx.Bucket([]byte(bDecisions)).Get(k); v != nil {
-			if pt, err := r.se.open(bDecisions, k, v); err == nil {
-				var dec triage.Decision
-				if json.Unmarshal(pt, &dec) == nil {
-					rec.DecisionID, rec.UBRN, rec.Kind, rec.CreatedAt = dec.ID, dec.UBRN, dec.Kind, dec.DecidedAt
-				}
+			var dec triage.Decision
+			if r.se.openJSON(bDecisions, k, v, &dec) == nil {
+				rec.DecisionID, rec.UBRN, rec.Kind, rec.CreatedAt = dec.ID, dec.UBRN, dec.Kind, dec.DecidedAt
 			}
 		}
 		fromTrail(ix.byDecision[d.key])

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -201,9 +200,8 @@ func diagnoseFile(path, format string, schema uint32, userDir string, ks *keyset
 			fr.Damage = ob.describe(tx, ob.scan(tx))
 			if b := tx.Bucket([]byte(bEntries)); b != nil {
 				_ = b.ForEach(func(k, v []byte) error {
-					pt, err := se.open(bEntries, k, v)
 					var e Entry
-					if err == nil && json.Unmarshal(pt, &e) == nil && e.State.Unsent() &&
+					if se.openJSON(bEntries, k, v, &e) == nil && e.State.Unsent() &&
 						ob.readable(bDecisions, k, tx.Bucket([]byte(bDecisions)).Get(k)) {
 						fr.Unsent++
 					}
@@ -221,12 +219,11 @@ func diagnoseFile(path, format string, schema uint32, userDir string, ks *keyset
 					if v == nil {
 						return auditHead{Hash: make([]byte, sha256.Size)}, nil
 					}
-					pt, err := se.open(bMeta, mAuditHead, v)
-					if err != nil {
+					var h auditHead
+					if err := se.openJSON(bMeta, mAuditHead, v, &h); err != nil {
 						return auditHead{}, err
 					}
-					var h auditHead
-					return h, json.Unmarshal(pt, &h)
+					return h, nil
 				})
 				fr.AuditRecords = sum.Records
 				if err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -223,24 +222,16 @@ func newRecovery(ks keyset, userDir string) *recovery {
 func (r *recovery) add(bucket string, k, v []byte) bool {
 	switch bucket {
 	case bEntries:
-		pt, err := r.entry.open(bEntries, k, v)
-		if err != nil {
-			return false
-		}
 		var e Entry
-		if json.Unmarshal(pt, &e) != nil {
+		if r.entry.openJSON(bEntries, k, v, &e) != nil {
 			return false
 		}
 		if old, ok := r.entries[e.ID]; !ok || e.Rev > old.Rev {
 			r.entries[e.ID] = e
 		}
 	case bDecisions:
-		pt, err := r.decision.open(bDecisions, k, v)
-		if err != nil {
-			return false
-		}
 		var d triage.Decision
-		if json.Unmarshal(pt, &d) != nil {
+		if r.decision.openJSON(bDecisions, k, v, &d) != nil {
 			return false
 		}
 		r.decisions[d.ID] = d
@@ -251,12 +242,8 @@ func (r *recovery) add(bucket string, k, v []byte) bool {
 		}
 		r.audits[a.Seq] = auditCopy{a, bytes.Clone(js)}
 	case bMeta:
-		pt, err := r.audit.open(bMeta, k, v)
-		if err != nil {
-			return false
-		}
 		var h auditHead
-		if json.Unmarshal(pt, &h) != nil {
+		if r.audit.openJSON(bMeta, k, v, &h) != nil {
 			return false
 		}
 		if r.head == nil || h.Seq > r.head.Seq {

@@ -261,12 +261,8 @@ func (s *Store) getEntry(tx *bolt.Tx, id string, withDecision bool) (*Entry, err
 }
 
 func (s *Store) decodeEntry(k, v []byte) (*Entry, error) {
-	pt, err := s.obSeal.open(bEntries, k, v)
-	if err != nil {
-		return nil, fmt.Errorf("outbox entry: %w", damaged(bEntries, k, err))
-	}
 	var e Entry
-	if err := json.Unmarshal(pt, &e); err != nil {
+	if err := s.obSeal.openJSON(bEntries, k, v, &e); err != nil {
 		return nil, fmt.Errorf("outbox entry: %w", damaged(bEntries, k, err))
 	}
 	return &e, nil
@@ -277,11 +273,7 @@ func (s *Store) joinDecision(tx *bolt.Tx, k []byte, e *Entry) error {
 	if v == nil {
 		return fmt.Errorf("decision: %w", damaged(bDecisions, k, errors.New("missing")))
 	}
-	pt, err := s.obSeal.open(bDecisions, k, v)
-	if err != nil {
-		return fmt.Errorf("decision: %w", damaged(bDecisions, k, err))
-	}
-	if err := json.Unmarshal(pt, &e.Decision); err != nil {
+	if err := s.obSeal.openJSON(bDecisions, k, v, &e.Decision); err != nil {
 		return fmt.Errorf("decision: %w", damaged(bDecisions, k, err))
 	}
 	return nil

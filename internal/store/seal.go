@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -82,6 +83,17 @@ func (s *sealer) open(bucket string, key, sealed []byte) ([]byte, error) {
 		return nil, errSealBroken
 	}
 	return pt, nil
+}
+
+// openJSON authenticates and decrypts a sealed value and decodes its JSON
+// into dst. It returns errSealBroken for a value that does not
+// authenticate, or the decoding error.
+func (s *sealer) openJSON(bucket string, key, sealed []byte, dst any) error {
+	pt, err := s.open(bucket, key, sealed)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(pt, dst)
 }
 
 // keyset holds the keys derived from a user's master key with HKDF-SHA256:

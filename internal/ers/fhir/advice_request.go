@@ -192,27 +192,11 @@ func EncodeAdviceRequest(r *triage.AdviceRequest) *CommunicationRequest {
 	if !r.Specialty.IsZero() {
 		cr.Extension = append(cr.Extension, Extension{URL: ExtSpecialty, ValueCoding: ptr(fromCoding(r.Specialty))})
 	}
-	criteria := &Parameters{ResourceType: TypeParameters, ID: idSearchCriteria, Meta: &Meta{Profile: []string{ProfileServiceSearchCriteria}}}
-	if r.Priority != "" {
-		criteria.Parameter = append(criteria.Parameter, Parameter{Name: "priority", ValueCoding: &Coding{System: triage.SystemPriority, Code: string(r.Priority)}})
-	}
-	if !r.Specialty.IsZero() {
-		criteria.Parameter = append(criteria.Parameter, Parameter{Name: "specialty", ValueCoding: &Coding{System: r.Specialty.System, Code: r.Specialty.Code}})
-	}
-	if !r.ClinicType.IsZero() {
-		criteria.Parameter = append(criteria.Parameter, Parameter{Name: "clinicType", ValueCoding: ptr(fromCoding(r.ClinicType))})
-	}
-	shortlist := &List{
-		ResourceType: TypeList, ID: idShortlist, Meta: &Meta{Profile: []string{ProfileShortlist}},
-		Extension: Extensions{{URL: ExtShortlistSearchCriteria, ValueReference: &Reference{Reference: "#" + idSearchCriteria}}},
-		Status:    "current", Mode: "snapshot",
-	}
 	if r.Service.ID != "" {
-		shortlist.Entry = []ListEntry{{Item: Reference{Identifier: &Identifier{System: IDService, Value: r.Service.ID}, Display: r.Service.Name}}}
 		cr.Recipient = []Reference{{Extension: Extensions{{URL: ExtHealthcareServiceRef,
 			ValueReference: &Reference{Identifier: &Identifier{System: IDService, Value: r.Service.ID}}}}}}
 	}
-	cr.Contained = append(cr.Contained, &Resource{Parameters: criteria}, &Resource{List: shortlist})
+	cr.Contained = append(cr.Contained, encodeSearch(r.Priority, r.Specialty, r.ClinicType, r.Service)...)
 	if !r.Requester.IsZero() {
 		id := TypePractitionerRole + "." + roleID(r.Requester)
 		cr.Contained = append(cr.Contained, &Resource{PractitionerRole: encodeRole(r.Requester, id)})
@@ -220,11 +204,7 @@ func EncodeAdviceRequest(r *triage.AdviceRequest) *CommunicationRequest {
 		cr.Requester = &CommunicationRequester{Agent: roleReference("#" + id)}
 	}
 	for i, d := range r.Documents {
-		dr := encodeDocument(d)
-		dr.ID = docIDPrefix + d.ID
-		if d.ID == "" {
-			dr.ID = docIDPrefix + strconv.Itoa(i)
-		}
+		dr := encodeContainedDocument(i, d)
 		cr.Contained = append(cr.Contained, &Resource{DocumentReference: dr})
 		cr.Payload = append(cr.Payload, CommunicationPayload{ContentReference: &Reference{Reference: "#" + dr.ID}})
 	}

@@ -370,34 +370,12 @@ func EncodeReferral(r *triage.Referral) *ReferralRequest {
 	}
 	rr.Extension = ext
 
-	criteria := &Parameters{ResourceType: TypeParameters, ID: idSearchCriteria, Meta: &Meta{Profile: []string{ProfileServiceSearchCriteria}}}
-	if r.Priority != "" {
-		criteria.Parameter = append(criteria.Parameter, Parameter{Name: "priority", ValueCoding: &Coding{System: triage.SystemPriority, Code: string(r.Priority)}})
-	}
-	if !r.Specialty.IsZero() {
-		criteria.Parameter = append(criteria.Parameter, Parameter{Name: "specialty", ValueCoding: &Coding{System: r.Specialty.System, Code: r.Specialty.Code}})
-	}
-	if !r.ClinicType.IsZero() {
-		criteria.Parameter = append(criteria.Parameter, Parameter{Name: "clinicType", ValueCoding: ptr(fromCoding(r.ClinicType))})
-	}
-	shortlist := &List{
-		ResourceType: TypeList, ID: idShortlist, Meta: &Meta{Profile: []string{ProfileShortlist}},
-		Extension: Extensions{{URL: ExtShortlistSearchCriteria, ValueReference: &Reference{Reference: "#" + idSearchCriteria}}},
-		Status:    "current", Mode: "snapshot",
-	}
-	if r.Service.ID != "" {
-		shortlist.Entry = []ListEntry{{Item: Reference{Identifier: &Identifier{System: IDService, Value: r.Service.ID}, Display: r.Service.Name}}}
-	}
-	rr.Contained = append(rr.Contained, &Resource{Parameters: criteria}, &Resource{List: shortlist})
+	rr.Contained = append(rr.Contained, encodeSearch(r.Priority, r.Specialty, r.ClinicType, r.Service)...)
 	if r.Appointment != nil {
 		rr.Contained = append(rr.Contained, &Resource{Appointment: encodeAppointment(r)})
 	}
 	for i, d := range r.Documents {
-		dr := encodeDocument(d)
-		dr.ID = docIDPrefix + d.ID
-		if d.ID == "" {
-			dr.ID = docIDPrefix + strconv.Itoa(i)
-		}
+		dr := encodeContainedDocument(i, d)
 		rr.Contained = append(rr.Contained, &Resource{DocumentReference: dr})
 		rr.SupportingInfo = append(rr.SupportingInfo, Reference{Reference: "#" + dr.ID})
 	}
@@ -478,6 +456,42 @@ func formatCreation(t time.Time) string {
 		return formatDate(u)
 	}
 	return formatDateTime(u)
+}
+
+// encodeSearch builds the service search criteria and the shortlist that a
+// referral and an advice request both contain, in that order.
+func encodeSearch(priority triage.Priority, specialty, clinicType triage.Coding, service triage.Service) []*Resource {
+	criteria := &Parameters{ResourceType: TypeParameters, ID: idSearchCriteria, Meta: &Meta{Profile: []string{ProfileServiceSearchCriteria}}}
+	if priority != "" {
+		criteria.Parameter = append(criteria.Parameter, Parameter{Name: "priority", ValueCoding: &Coding{System: triage.SystemPriority, Code: string(priority)}})
+	}
+	if !specialty.IsZero() {
+		criteria.Parameter = append(criteria.Parameter, Parameter{Name: "specialty", ValueCoding: &Coding{System: specialty.System, Code: specialty.Code}})
+	}
+	if !clinicType.IsZero() {
+		criteria.Parameter = append(criteria.Parameter, Parameter{Name: "clinicType", ValueCoding: ptr(fromCoding(clinicType))})
+	}
+	shortlist := &List{
+		ResourceType: TypeList, ID: idShortlist, Meta: &Meta{Profile: []string{ProfileShortlist}},
+		Extension: Extensions{{URL: ExtShortlistSearchCriteria, ValueReference: &Reference{Reference: "#" + idSearchCriteria}}},
+		Status:    "current", Mode: "snapshot",
+	}
+	if service.ID != "" {
+		shortlist.Entry = []ListEntry{{Item: Reference{Identifier: &Identifier{System: IDService, Value: service.ID}, Display: service.Name}}}
+	}
+	return []*Resource{{Parameters: criteria}, {List: shortlist}}
+}
+
+// encodeContainedDocument encodes the i'th document of a resource for its
+// contained list, with a local id from the document's id (or its position
+// where it has none).
+func encodeContainedDocument(i int, d triage.Document) *DocumentReference {
+	dr := encodeDocument(d)
+	dr.ID = docIDPrefix + d.ID
+	if d.ID == "" {
+		dr.ID = docIDPrefix + strconv.Itoa(i)
+	}
+	return dr
 }
 
 func encodeDocument(d triage.Document) *DocumentReference {

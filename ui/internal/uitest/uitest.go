@@ -95,29 +95,18 @@ func SegmentText(seg widget.RichTextSegment) string {
 
 // FindButton returns the visible button with the text in o's tree.
 func FindButton(o fyne.CanvasObject, text string) *widget.Button {
+	return FindButtonFunc(o, func(b *widget.Button) bool { return b.Text == text })
+}
+
+// FindButtonFunc returns the first visible button in o's tree, widgets'
+// rendered parts included, for which match holds.
+func FindButtonFunc(o fyne.CanvasObject, match func(*widget.Button) bool) *widget.Button {
 	var found *widget.Button
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if found != nil || o == nil || !o.Visible() {
-			return
+	WalkObjects(o, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && found == nil && match(b) {
+			found = b
 		}
-		switch v := o.(type) {
-		case *widget.Button:
-			if v.Text == text {
-				found = v
-			}
-			return
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(v).Objects() {
-				walk(c)
-			}
-		}
-	}
-	walk(o)
+	})
 	return found
 }
 
