@@ -11,13 +11,10 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/triagedesk/triagedesk/internal/auth"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/document"
 	"github.com/triagedesk/triagedesk/internal/engine"
-	"github.com/triagedesk/triagedesk/internal/ers"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
@@ -291,19 +288,6 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	}
 	ok = true
 	return rt, nil
-}
-
-// sessionERS builds the e-RS client the session reads roles with (A030,
-// A040): env's base URL, the app's HTTP client and, in the demo, its rate
-// limit; tokens come from the session.
-func (rt *Runtime) sessionERS(env config.Environment, log *slog.Logger) auth.ERSFactory {
-	return func(tokens oauth2.TokenSource) (*ers.Client, error) {
-		cfg := ers.Config{BaseURL: env.FHIRBaseURL, HTTPClient: rt.opts.HTTPClient, Logger: log, TokenSource: tokens}
-		if rt.demo {
-			cfg.RateLimit = DemoRateLimit
-		}
-		return ers.New(cfg)
-	}
 }
 
 // localRegistration is the local environment as the session saved for its

@@ -3,9 +3,13 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
+
+	"golang.org/x/oauth2"
 
 	"github.com/triagedesk/triagedesk/internal/auth"
 	"github.com/triagedesk/triagedesk/internal/config"
+	"github.com/triagedesk/triagedesk/internal/ers"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -170,4 +174,17 @@ func (rt *Runtime) Touch() {
 // network (triagectl whoami). Errors: auth.Manager.SavedStatus'.
 func (rt *Runtime) SavedStatus(ctx context.Context) (auth.Status, error) {
 	return rt.auth.SavedStatus(ctx)
+}
+
+// sessionERS builds the e-RS client the session reads roles with (A030,
+// A040): env's base URL, the app's HTTP client and, in the demo, its rate
+// limit; tokens come from the session.
+func (rt *Runtime) sessionERS(env config.Environment, log *slog.Logger) auth.ERSFactory {
+	return func(tokens oauth2.TokenSource) (*ers.Client, error) {
+		cfg := ers.Config{BaseURL: env.FHIRBaseURL, HTTPClient: rt.opts.HTTPClient, Logger: log, TokenSource: tokens}
+		if rt.demo {
+			cfg.RateLimit = DemoRateLimit
+		}
+		return ers.New(cfg)
+	}
 }
