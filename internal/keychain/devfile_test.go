@@ -73,4 +73,3 @@ func TestDevFileLayouts(t *testing.T) {
 		t.Errorf("an existing key file: %q %v", v, err)
 	}
 }
-

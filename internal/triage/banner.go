@@ -217,7 +217,7 @@ func (b Banner) Lines() []string {
 	case BannerPatient:
 		out = append(out, fmt.Sprintf("%s   Born %s   Gender %s   NHS No. %s", b.Name, b.Born, b.Gender, b.NHSNumber))
 	default:
-		out = append(out, fmt.Sprintf("%s   NHS No. %s", bannerHeadline(b.State), b.NHSNumber))
+		out = append(out, fmt.Sprintf("%s   NHS No. %s", b.Headline(), b.NHSNumber))
 	}
 	if b.Deceased {
 		out = append(out, "DECEASED"+strings.TrimPrefix(b.DeceasedText, "Deceased"))
@@ -240,8 +240,12 @@ func (b Banner) Lines() []string {
 	return out
 }
 
-func bannerHeadline(s BannerState) string {
-	switch s {
+// Headline is the banner's first words: the patient's name, or what
+// stands in its place when PDS has no demographics for the referral.
+func (b Banner) Headline() string {
+	switch b.State {
+	case BannerPatient:
+		return b.Name
 	case BannerNotFound:
 		return "Patient not found in PDS"
 	case BannerInvalidNumber:

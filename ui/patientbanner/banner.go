@@ -71,7 +71,7 @@ func build(b triage.Banner, withAge bool) fyne.CanvasObject {
 // number; for a banner without demographics the headline that says why
 // and the referral's NHS number.
 func identityRow(b triage.Banner) fyne.CanvasObject {
-	name := wrapped(headline(b))
+	name := wrapped(b.Headline())
 	name.TextStyle = fyne.TextStyle{Bold: true}
 	name.SizeName = theme.SizeNameSubHeadingText
 	if b.State != triage.BannerPatient {
@@ -90,21 +90,6 @@ func identityRow(b triage.Banner) fyne.CanvasObject {
 		fields = append(fields, field("GP practice", b.GPPractice))
 	}
 	return container.NewVBox(name, container.New(widgets.NewRowWrapLayout(16, 0), fields...))
-}
-
-// headline is the banner's first line: the patient's name, or what stands
-// in its place when PDS has no demographics for the referral.
-func headline(b triage.Banner) string {
-	if b.State == triage.BannerPatient {
-		return b.Name
-	}
-	// The first line of triage's text form names the state.
-	if lines := b.Lines(); len(lines) > 0 {
-		if h, _, ok := strings.Cut(lines[0], "   NHS No."); ok {
-			return h
-		}
-	}
-	return triage.NotKnown
 }
 
 // markers are the badges beside the identity: deceased, restricted,
