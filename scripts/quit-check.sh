@@ -15,26 +15,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for tool in Xvfb xdotool import; do
-  command -v "$tool" >/dev/null || { echo "quit-check: $tool is not installed (scripts/deps.sh test installs it)" >&2; exit 1; }
-done
-
-SCREEN=${SCREEN:-1280x800}
-OUT=${OUT:-docs/screenshots}
-BIN=${BIN:-bin/triagedesk}
-mkdir -p "$OUT"
-go build -tags migrated_fynedo -o "$BIN" ./cmd/triagedesk
-
 . scripts/xvfb-lib.sh
+xvfb_prepare quit-check
 work=$(mktemp -d)
-xvfb_pid=""
-app_pid=""
-cleanup() {
-  [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null || true
-  [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null && wait "$xvfb_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+xvfb_cleanup_on_exit "$work"
 start_xvfb
 w=${SCREEN%x*}; h=${SCREEN#*x}
 
@@ -68,8 +52,6 @@ start() {
   xdotool windowmove "$win" 0 0 windowsize "$win" "$w" "$h" 2>/dev/null || true
   sleep 1
 }
-key() { xdotool key --window "$win" --delay 120 "$@"; sleep "${PAUSE:-0.8}"; }
-typetext() { xdotool type --window "$win" --delay 20 "$1"; sleep 0.5; }
 click() { xdotool mousemove "$1" "$2" click 1; sleep "${PAUSE:-1}"; }
 # fileQuit opens the File menu and chooses its last item, Quit.
 fileQuit() { click 27 14; key Up Return; }

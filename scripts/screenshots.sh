@@ -12,27 +12,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for tool in Xvfb xdotool import; do
-  command -v "$tool" >/dev/null || { echo "screenshots: $tool is not installed (scripts/deps.sh test installs it)" >&2; exit 1; }
-done
-
-SCREEN=${SCREEN:-1280x800}
-OUT=${OUT:-docs/screenshots}
-BIN=${BIN:-bin/triagedesk}
-mkdir -p "$OUT"
-
-go build -tags migrated_fynedo -o "$BIN" ./cmd/triagedesk
-
 . scripts/xvfb-lib.sh
+xvfb_prepare screenshots
 profile=$(mktemp -d)
-xvfb_pid=""
-app_pid=""
-cleanup() {
-  [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null || true
-  [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null && wait "$xvfb_pid" 2>/dev/null || true
-  rm -rf "$profile"
-}
-trap cleanup EXIT
+xvfb_cleanup_on_exit "$profile"
 start_xvfb
 
 # Light theme, British English, a fresh profile with keys in a file (there
@@ -44,10 +27,6 @@ app_pid=$!
 win=$(xdotool search --sync --name "Triage Desk" | head -1)
 w=${SCREEN%x*}; h=${SCREEN#*x}
 
-# key KEY... presses keys in the window, then lets it redraw.
-key() { xdotool key --window "$win" --delay 120 "$@"; sleep "${PAUSE:-0.8}"; }
-# typetext TEXT types into the focused field.
-typetext() { xdotool type --window "$win" --delay 20 "$1"; sleep 0.5; }
 # shoot NAME saves the screen as $OUT/NAME.png.
 shoot() { import -window root "$OUT/$1.png"; echo "screenshots: $OUT/$1.png"; }
 
