@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/triagedesk/triagedesk/internal/config"
+	"github.com/triagedesk/triagedesk/internal/defaults"
 	"github.com/triagedesk/triagedesk/internal/ers"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -261,24 +262,14 @@ func New(o Options) (*Manager, error) {
 	if m.ring == nil {
 		m.ring = OSKeyring{}
 	}
-	if m.lockAfter == 0 {
-		m.lockAfter = DefaultLockTimeout
-	}
-	if m.cbTimeout <= 0 {
-		m.cbTimeout = DefaultCallbackTimeout
-	}
-	if m.sessionCap <= 0 {
-		m.sessionCap = DefaultSessionCap
-	}
-	if m.early <= 0 {
-		m.early = DefaultEarlyExpiry
-	}
+	defaults.Zero(&m.lockAfter, DefaultLockTimeout)
+	defaults.Positive(&m.cbTimeout, DefaultCallbackTimeout)
+	defaults.Positive(&m.sessionCap, DefaultSessionCap)
+	defaults.Positive(&m.early, DefaultEarlyExpiry)
 	if m.now == nil {
 		m.now = time.Now
 	}
-	if m.log == nil {
-		m.log = slog.New(slog.DiscardHandler)
-	}
+	defaults.Zero(&m.log, slog.New(slog.DiscardHandler))
 	m.log = m.log.With("component", "auth", "env", string(env.Name))
 	switch {
 	case m.noSignIn:

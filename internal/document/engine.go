@@ -19,6 +19,8 @@ import (
 	"github.com/klippa-app/go-pdfium/webassembly"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/experimental"
+
+	"github.com/triagedesk/triagedesk/internal/defaults"
 )
 
 // Defaults for Options.
@@ -84,34 +86,16 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	if o.Instances <= 0 {
-		o.Instances = 1
-	}
+	defaults.Positive(&o.Instances, 1)
 	o.Instances = min(o.Instances, max(1, runtime.NumCPU()))
-	if o.CacheBytes <= 0 {
-		o.CacheBytes = DefaultCacheBytes
-	}
-	if o.CachePages <= 0 {
-		o.CachePages = DefaultCachePages
-	}
-	if o.MaxPages <= 0 {
-		o.MaxPages = DefaultMaxPages
-	}
-	if o.MaxFileBytes <= 0 {
-		o.MaxFileBytes = DefaultMaxFileBytes
-	}
-	if o.MaxRenderPixels <= 0 {
-		o.MaxRenderPixels = DefaultMaxRenderPixels
-	}
-	if o.MemoryLimit <= 0 {
-		o.MemoryLimit = DefaultMemoryLimit
-	}
-	if o.CallDeadline <= 0 {
-		o.CallDeadline = DefaultCallDeadline
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
+	defaults.Positive(&o.CacheBytes, DefaultCacheBytes)
+	defaults.Positive(&o.CachePages, DefaultCachePages)
+	defaults.Positive(&o.MaxPages, DefaultMaxPages)
+	defaults.Positive(&o.MaxFileBytes, DefaultMaxFileBytes)
+	defaults.Positive(&o.MaxRenderPixels, DefaultMaxRenderPixels)
+	defaults.Positive(&o.MemoryLimit, DefaultMemoryLimit)
+	defaults.Positive(&o.CallDeadline, DefaultCallDeadline)
+	defaults.Zero(&o.Logger, slog.Default())
 	return o
 }
 

@@ -128,11 +128,7 @@ type Client struct {
 // above what the host allows, a write timeout below MinWriteTimeout, or an
 // HTTPClient whose transport adds OAuth2 credentials itself.
 func New(cfg Config) (*Client, error) {
-	base, loopback, err := nhsapi.BaseURL("ers", cfg.BaseURL)
-	if err != nil {
-		return nil, err
-	}
-	r, err := nhsapi.Rate("ers", "e-RS", cfg.RateLimit, DefaultRateLimit, MaxNHSRateLimit, base, loopback, cfg.AllowHighRate)
+	base, r, err := nhsapi.Endpoint("ers", "e-RS", cfg.BaseURL, cfg.RateLimit, DefaultRateLimit, MaxNHSRateLimit, cfg.AllowHighRate)
 	if err != nil {
 		return nil, err
 	}

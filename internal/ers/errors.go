@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/triagedesk/triagedesk/internal/nhsapi"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -108,26 +109,8 @@ type Error struct {
 // Error describes the failure for logs: operation, status, code, class and
 // the ids, without diagnostics or patient data.
 func (e *Error) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "e-RS %s", e.Op)
-	if e.Status != 0 {
-		fmt.Fprintf(&b, ": HTTP %d", e.Status)
-	}
-	if e.Code != "" {
-		fmt.Fprintf(&b, " %s", e.Code)
-	}
-	fmt.Fprintf(&b, " (%s", e.Class)
-	if e.CorrelationID != "" {
-		fmt.Fprintf(&b, ", correlation %s", e.CorrelationID)
-	}
-	if e.RequestID != "" {
-		fmt.Fprintf(&b, ", request %s", e.RequestID)
-	}
-	b.WriteString(")")
-	if e.Err != nil {
-		fmt.Fprintf(&b, ": %v", e.Err)
-	}
-	return b.String()
+	return nhsapi.ErrorLine{What: "e-RS " + e.Op, Status: e.Status, Code: e.Code, Class: e.Class.String(),
+		CorrelationID: e.CorrelationID, RequestID: e.RequestID, Err: e.Err}.String()
 }
 
 // Unwrap returns the cause.
@@ -151,13 +134,7 @@ func (e *Error) UserError() *triage.Error {
 }
 
 // As lets errors.As find a *triage.Error in an *Error.
-func (e *Error) As(target any) bool {
-	if t, ok := target.(**triage.Error); ok {
-		*t = e.UserError()
-		return true
-	}
-	return false
-}
+func (e *Error) As(target any) bool { return nhsapi.AsUserError(target, e.UserError) }
 
 func (e *Error) appCode() triage.ErrorCode {
 	switch e.Class {

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/triagedesk/triagedesk/internal/ers/fhir"
+	"github.com/triagedesk/triagedesk/internal/nhsapi"
 )
 
 // httpError fills e from an error response: an STU3 or R4
@@ -56,18 +56,13 @@ func cleanText(b []byte, n int) string {
 // networkError classifies a failure to get a response. The cause is kept
 // without the URL (a url.Error names it, and URLs carry UBRNs).
 func (c *Client) networkError(ctx context.Context, e *Error, err error) {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
 	var oe *net.OpError
 	if errors.As(err, &oe) && oe.Op == "dial" {
 		e.sent = false
 	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
+	err, lookup := nhsapi.NetworkCause(err)
+	if lookup {
 		e.sent = false
-		err = errors.New("name lookup failed")
 	}
 	e.Class, e.Err = Unreachable, err
 	timedOut := errors.Is(err, context.DeadlineExceeded) || isTimeout(err)

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -70,21 +68,15 @@ func (c *Client) do(ctx context.Context, k call) (*response, error) {
 		if delay > c.c.maxWait {
 			return nil, err
 		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !nhsapi.Sleep(ctx, delay) {
 			return nil, err
-		case <-t.C:
 		}
 	}
 }
 
 // backoff is base·2^attempt with ±20% jitter, or Retry-After if longer.
 func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
-	d := float64(c.c.retryBase) * math.Pow(2, float64(min(attempt, 16)))
-	d *= 0.8 + 0.4*mrand.Float64()
-	return max(time.Duration(d), retryAfter)
+	return max(nhsapi.Backoff(c.c.retryBase, attempt, 16), retryAfter)
 }
 
 func (c *Client) checkIdentity(k call) *Error {

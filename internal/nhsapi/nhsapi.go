@@ -57,6 +57,20 @@ func Rate(who, service string, r, def, limit rate.Limit, base *url.URL, loopback
 	return r, nil
 }
 
+// Endpoint checks what a service client's New is given first: the base
+// URL (BaseURL) and the rate r (Rate, with the service's default and
+// limit). It returns the base URL parsed and the rate to use.
+func Endpoint(who, service, raw string, r, def, limit rate.Limit, allowHigh bool) (*url.URL, rate.Limit, error) {
+	base, loopback, err := BaseURL(who, raw)
+	if err != nil {
+		return nil, 0, err
+	}
+	if r, err = Rate(who, service, r, def, limit, base, loopback, allowHigh); err != nil {
+		return nil, 0, err
+	}
+	return base, r, nil
+}
+
 // HTTPClient returns the client a service client sends with: a copy of c
 // (nil: one with its own transport) that never follows redirects. It
 // refuses a client whose transport adds OAuth2 credentials itself (the

@@ -1,13 +1,19 @@
 package nhsapi
 
 import (
+	"context"
+	"errors"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/time/rate"
+
+	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
 func TestBaseURLAndRate(t *testing.T) {
@@ -68,5 +74,74 @@ func TestNewCorrelationIDIsAFreshVersion4UUID(t *testing.T) {
 			t.Fatalf("correlation id %q", id)
 		}
 		seen[id] = true
+	}
+}
+
+func TestErrorLineLeavesOutWhatIsNotKnown(t *testing.T) {
+	for _, tc := range []struct {
+		l    ErrorLine
+		want string
+	}{
+		{ErrorLine{What: "PDS read", Class: "unreachable"}, "PDS read (unreachable)"},
+		{ErrorLine{What: "e-RS A014", Status: 409, Code: "CONFLICT", Class: "conflict", CorrelationID: "c", RequestID: "r", Err: errors.New("x")},
+			"e-RS A014: HTTP 409 CONFLICT (conflict, correlation c, request r): x"},
+	} {
+		if got := tc.l.String(); got != tc.want {
+			t.Errorf("got %q, want %q", got, tc.want)
+		}
+	}
+}
+
+func TestAsUserErrorSetsOnlyATriageErrorTarget(t *testing.T) {
+	user := func() *triage.Error { return &triage.Error{Code: triage.ENOTFOUND} }
+	var te *triage.Error
+	if !AsUserError(&te, user) || te.Code != triage.ENOTFOUND {
+		t.Errorf("triage target: %v", te)
+	}
+	var other *url.Error
+	if AsUserError(&other, user) {
+		t.Error("another target was set")
+	}
+}
+
+func TestNetworkCauseDropsTheURLAndTheHostName(t *testing.T) {
+	cause := errors.New("connection refused")
+	got, lookup := NetworkCause(&url.Error{Op: "Get", URL: "https://h/Patient/9000000009", Err: cause})
+	if got != cause || lookup {
+		t.Errorf("got %v, %v", got, lookup)
+	}
+	got, lookup = NetworkCause(&url.Error{Op: "Get", URL: "https://h/x", Err: &net.DNSError{Name: "h"}})
+	if got.Error() != "name lookup failed" || !lookup {
+		t.Errorf("lookup: got %v, %v", got, lookup)
+	}
+}
+
+func TestBackoffDoublesWithinTheJitterAndSleepStopsWithTheContext(t *testing.T) {
+	for attempt, want := range []time.Duration{100, 200, 400, 400} {
+		d := Backoff(100*time.Millisecond, attempt, 2)
+		if lo, hi := want*8/10*time.Millisecond, want*12/10*time.Millisecond; d < lo || d > hi {
+			t.Errorf("attempt %d: %v, want %v..%v", attempt, d, lo, hi)
+		}
+	}
+	if !Sleep(context.Background(), time.Millisecond) {
+		t.Error("a whole short wait reported cut short")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if Sleep(ctx, time.Hour) {
+		t.Error("a cancelled wait reported whole")
+	}
+}
+
+func TestEndpointChecksTheURLThenTheRate(t *testing.T) {
+	if _, _, err := Endpoint("t", "S", "ftp://x", 0, 5, 10, false); err == nil {
+		t.Error("a bad URL was accepted")
+	}
+	if _, _, err := Endpoint("t", "S", "https://api.service.nhs.uk/x", 11, 5, 10, true); err == nil {
+		t.Error("a rate over an NHS host's limit was accepted")
+	}
+	b, r, err := Endpoint("t", "S", "http://127.0.0.1:9/FHIR/", 0, 5, 10, false)
+	if err != nil || b.Path != "/FHIR" || r != 5 {
+		t.Errorf("loopback: %v %v %v", b, r, err)
 	}
 }

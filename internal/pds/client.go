@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
-	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/time/rate"
 
+	"github.com/triagedesk/triagedesk/internal/defaults"
 	"github.com/triagedesk/triagedesk/internal/nhsapi"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/internal/version"
@@ -121,35 +119,19 @@ type Client struct {
 // base URL, plain http to a non-loopback host, or a rate above what the
 // host allows.
 func New(cfg Config) (*Client, error) {
-	base, loopback, err := nhsapi.BaseURL("pds", cfg.BaseURL)
-	if err != nil {
-		return nil, err
-	}
-	r, err := nhsapi.Rate("pds", "PDS", cfg.RateLimit, DefaultRateLimit, DefaultRateLimit, base, loopback, cfg.AllowHighRate)
+	base, r, err := nhsapi.Endpoint("pds", "PDS", cfg.BaseURL, cfg.RateLimit, DefaultRateLimit, DefaultRateLimit, cfg.AllowHighRate)
 	if err != nil {
 		return nil, err
 	}
 	c := &core{base: base, ts: cfg.TokenSource, shared: cfg.Limiter, own: rate.NewLimiter(r, 1), log: cfg.Logger,
 		userAgent: cfg.UserAgent, timeout: cfg.Timeout, maxRetries: cfg.MaxRetries, retryBase: cfg.RetryBaseDelay,
 		maxBytes: cfg.MaxResponseBytes, now: time.Now}
-	if c.timeout <= 0 {
-		c.timeout = defaultTimeout
-	}
-	if c.maxRetries == 0 {
-		c.maxRetries = defaultRetries
-	}
-	if c.retryBase <= 0 {
-		c.retryBase = defaultRetryBase
-	}
-	if c.maxBytes <= 0 {
-		c.maxBytes = DefaultMaxResponseBytes
-	}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
-	if c.userAgent == "" {
-		c.userAgent = "TriageDesk/" + version.Version
-	}
+	defaults.Positive(&c.timeout, defaultTimeout)
+	defaults.Zero(&c.maxRetries, defaultRetries)
+	defaults.Positive(&c.retryBase, defaultRetryBase)
+	defaults.Positive(&c.maxBytes, DefaultMaxResponseBytes)
+	defaults.Zero(&c.log, slog.New(slog.DiscardHandler))
+	defaults.Zero(&c.userAgent, "TriageDesk/"+version.Version)
 	if c.http, err = nhsapi.HTTPClient("pds", cfg.HTTPClient, 0); err != nil {
 		return nil, err
 	}
@@ -209,7 +191,7 @@ func (c *Client) Patient(ctx context.Context, nhsNumber string) (*Result, error)
 		if !err.Kind.Retryable() || attempt >= c.c.maxRetries || ctx.Err() != nil {
 			return nil, err
 		}
-		if !sleep(ctx, c.backoff(attempt)) {
+		if !nhsapi.Sleep(ctx, c.backoff(attempt)) {
 			return nil, err
 		}
 	}
@@ -218,20 +200,7 @@ func (c *Client) Patient(ctx context.Context, nhsNumber string) (*Result, error)
 // backoff is base·2^attempt with ±20% jitter, at most 30 s (PDS sends no
 // Retry-After on reads).
 func (c *Client) backoff(attempt int) time.Duration {
-	d := float64(c.c.retryBase) * math.Pow(2, float64(min(attempt, 10)))
-	d *= 0.8 + 0.4*mrand.Float64()
-	return min(time.Duration(d), maxRetryWait)
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+	return min(nhsapi.Backoff(c.c.retryBase, attempt, 10), maxRetryWait)
 }
 
 func (c *Client) attempt(ctx context.Context, nhs, reqID, corr string, n int) (*Result, *Error) {
@@ -347,14 +316,7 @@ func (c *Client) send(ctx context.Context, nhs, reqID, corr string) (*Result, *E
 // networkError classifies a failure to get an answer, keeping the cause
 // without the URL (which holds the NHS number).
 func networkError(e *Error, err error) {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		err = errors.New("name lookup failed")
-	}
+	err, _ = nhsapi.NetworkCause(err)
 	e.Kind, e.Err = Unreachable, err
 	switch {
 	case errors.Is(err, context.Canceled):

@@ -2,8 +2,8 @@ package pds
 
 import (
 	"fmt"
-	"strings"
 
+	"github.com/triagedesk/triagedesk/internal/nhsapi"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -112,23 +112,8 @@ type Error struct {
 
 // Error describes the failure for logs.
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("PDS read")
-	if e.Status != 0 {
-		fmt.Fprintf(&b, ": HTTP %d", e.Status)
-	}
-	if e.Code != "" {
-		fmt.Fprintf(&b, " %s", e.Code)
-	}
-	fmt.Fprintf(&b, " (%s", e.Kind)
-	if e.RequestID != "" {
-		fmt.Fprintf(&b, ", request %s", e.RequestID)
-	}
-	b.WriteString(")")
-	if e.Err != nil {
-		fmt.Fprintf(&b, ": %v", e.Err)
-	}
-	return b.String()
+	return nhsapi.ErrorLine{What: "PDS read", Status: e.Status, Code: e.Code, Class: e.Kind.String(),
+		RequestID: e.RequestID, Err: e.Err}.String()
 }
 
 // Unwrap returns the cause.
@@ -136,11 +121,7 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // As lets errors.As find a *triage.Error in an *Error.
 func (e *Error) As(target any) bool {
-	if t, ok := target.(**triage.Error); ok {
-		*t = &triage.Error{Code: e.appCode(), Message: e.Message, Err: e}
-		return true
-	}
-	return false
+	return nhsapi.AsUserError(target, func() *triage.Error { return &triage.Error{Code: e.appCode(), Message: e.Message, Err: e} })
 }
 
 func (e *Error) appCode() triage.ErrorCode {
