@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
@@ -93,31 +92,16 @@ func DecodeAdviceWorklist(b []byte) ([]triage.AdviceItem, error) {
 }
 
 func decodeAdviceEntry(e *ListEntry, idx containedIndex) (triage.AdviceItem, error) {
-	var it triage.AdviceItem
-	ext := e.Extension.Find(ExtAdviceWorklistItem)
-	if ext == nil {
-		return it, ErrNotAdviceWorklist
+	h, err := readWorklistEntry(e, idx, TypeCommunicationReq, ErrNotAdviceWorklist, ExtAdviceWorklistItem)
+	if err != nil {
+		return triage.AdviceItem{}, err
 	}
-	ubrn, ok := refID(e.Item.Reference, TypeCommunicationReq)
-	if !ok {
-		return it, errors.New("no CommunicationRequest reference")
-	}
-	it.UBRN = ubrn
-	sub := ext.Extension
-	var err error
-	if it.NHSNumber, err = idx.itemPatient(sub); err != nil {
-		return it, err
-	}
-	it.Priority = triage.Priority(codingOf(sub.Find("priority")).Code)
-	it.Specialty = toCoding(codingOf(sub.Find("specialty")))
+	it := triage.AdviceItem{UBRN: h.ubrn, NHSNumber: h.nhsNumber, Priority: h.priority, Specialty: h.specialty, Service: h.service, NamedClinician: h.namedClinician}
+	sub := h.sub
 	it.ClinicType = toCoding(codingOf(sub.Find("clinicType")))
 	it.Category = triage.AdviceCategory(codingOf(sub.Find("category")).Code)
-	it.Service = serviceOf(sub.Find("service"))
 	if r := sub.Find("referrer"); r != nil {
 		it.Referrer = idx.practitionerID(r.ValueReference)
-	}
-	if n := sub.Find("namedClinician"); n != nil {
-		it.NamedClinician = idx.practitionerID(n.ValueReference)
 	}
 	if it.Version, err = versionOf(sub.Find("communicationRequestVersion"), "communicationRequestVersion"); err != nil {
 		return it, err
@@ -145,23 +129,13 @@ func EncodeAdviceWorklist(items []triage.AdviceItem) *List {
 	for i := range items {
 		it := &items[i]
 		var sub Extensions
-		add := func(e Extension) { sub = append(sub, e) }
-		addTime := func(url string, t time.Time) {
-			if !t.IsZero() {
-				add(Extension{URL: url, ValueDateTime: formatDateTime(t)})
-			}
-		}
+		add, addTime := sub.add, sub.addTime
 		user := func(url, sds string) {
 			if sds != "" {
 				add(Extension{URL: url, ValueReference: &Reference{Identifier: &Identifier{System: IDSDSUser, Value: sds}}})
 			}
 		}
-		if it.Priority != "" {
-			add(Extension{URL: "priority", ValueCodeableConcept: concept(triage.SystemPriority, string(it.Priority), "")})
-		}
-		if !it.Specialty.IsZero() {
-			add(Extension{URL: "specialty", ValueCodeableConcept: &CodeableConcept{Coding: []Coding{fromCoding(it.Specialty)}}})
-		}
+		sub.addPriorityAndSpecialty(it.Priority, it.Specialty)
 		add(Extension{URL: "patient", ValueReference: &Reference{Identifier: &Identifier{System: IDNHSNumber, Value: it.NHSNumber}}})
 		user("namedClinician", it.NamedClinician)
 		if it.Category != "" {

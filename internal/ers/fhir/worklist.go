@@ -84,38 +84,88 @@ func versionOf(e *Extension, field string) (int, error) {
 	return *e.ValueInteger, nil
 }
 
-func decodeWorklistEntry(e *ListEntry, idx containedIndex) (triage.WorklistItem, error) {
-	var item triage.WorklistItem
-	ext := e.Extension.Find(ExtReferralsForReviewItem)
-	item.List = triage.ListReferralsForReview
+// worklistEntry is what the entries of both worklists (A008's referrals,
+// A023's advice and guidance requests) carry alike in their item
+// extension.
+type worklistEntry struct {
+	url            string     // the item extension's URL
+	sub            Extensions // the item extension's own extensions
+	ubrn           string
+	nhsNumber      string
+	priority       triage.Priority
+	specialty      triage.Coding
+	service        triage.Service
+	namedClinician string
+}
+
+// add appends e; addTime appends a dateTime extension unless t is zero;
+// addPriorityAndSpecialty appends what both worklists' items start with.
+// They build a worklist item's extensions.
+func (es *Extensions) add(e Extension) { *es = append(*es, e) }
+
+func (es *Extensions) addTime(url string, t time.Time) {
+	if !t.IsZero() {
+		es.add(Extension{URL: url, ValueDateTime: formatDateTime(t)})
+	}
+}
+
+func (es *Extensions) addPriorityAndSpecialty(p triage.Priority, specialty triage.Coding) {
+	if p != "" {
+		es.add(Extension{URL: "priority", ValueCodeableConcept: concept(triage.SystemPriority, string(p), "")})
+	}
+	if !specialty.IsZero() {
+		es.add(Extension{URL: "specialty", ValueCodeableConcept: &CodeableConcept{Coding: []Coding{fromCoding(specialty)}}})
+	}
+}
+
+// readWorklistEntry reads an entry's item extension, the first of urls the
+// entry has (notItem when it has none): the UBRN from the entry's reference
+// to a refType, the patient, priority, specialty, service and named
+// clinician.
+func readWorklistEntry(e *ListEntry, idx containedIndex, refType string, notItem error, urls ...string) (worklistEntry, error) {
+	var ext *Extension
+	for _, u := range urls {
+		if ext = e.Extension.Find(u); ext != nil {
+			break
+		}
+	}
 	if ext == nil {
-		ext = e.Extension.Find(ExtAppointmentSlotIssuesItem)
+		return worklistEntry{}, notItem
+	}
+	ubrn, ok := refID(e.Item.Reference, refType)
+	if !ok {
+		return worklistEntry{}, fmt.Errorf("no %s reference", refType)
+	}
+	sub := ext.Extension
+	h := worklistEntry{url: ext.URL, sub: sub, ubrn: ubrn}
+	var err error
+	if h.nhsNumber, err = idx.itemPatient(sub); err != nil {
+		return worklistEntry{}, err
+	}
+	h.priority = triage.Priority(codingOf(sub.Find("priority")).Code)
+	h.specialty = toCoding(codingOf(sub.Find("specialty")))
+	h.service = serviceOf(sub.Find("service"))
+	if n := sub.Find("namedClinician"); n != nil {
+		h.namedClinician = idx.practitionerID(n.ValueReference)
+	}
+	return h, nil
+}
+
+func decodeWorklistEntry(e *ListEntry, idx containedIndex) (triage.WorklistItem, error) {
+	h, err := readWorklistEntry(e, idx, TypeReferralRequest, ErrNotProviderWorklist, ExtReferralsForReviewItem, ExtAppointmentSlotIssuesItem)
+	if err != nil {
+		return triage.WorklistItem{}, err
+	}
+	item := triage.WorklistItem{List: triage.ListReferralsForReview, UBRN: h.ubrn, NHSNumber: h.nhsNumber, Priority: h.priority, Specialty: h.specialty, Service: h.service, NamedClinician: h.namedClinician}
+	if h.url == ExtAppointmentSlotIssuesItem {
 		item.List = triage.ListAppointmentSlotIssues
 	}
-	if ext == nil {
-		return item, ErrNotProviderWorklist
-	}
-	ubrn, ok := refID(e.Item.Reference, TypeReferralRequest)
-	if !ok {
-		return item, errors.New("no ReferralRequest reference")
-	}
-	item.UBRN = ubrn
-	sub := ext.Extension
-	var err error
-	if item.NHSNumber, err = idx.itemPatient(sub); err != nil {
-		return item, err
-	}
-	item.Priority = triage.Priority(codingOf(sub.Find("priority")).Code)
-	item.Specialty = toCoding(codingOf(sub.Find("specialty")))
-	item.Service = serviceOf(sub.Find("service"))
+	sub := h.sub
 	if t := codingOf(sub.Find("referralType")).Code; t != "" {
 		item.Type = triage.ReferralType(t)
 	}
 	if c := codingOf(sub.Find("requestContextStatus")).Code; c != "" {
 		item.ContextStatus = triage.RequestContextStatus(c)
-	}
-	if n := sub.Find("namedClinician"); n != nil {
-		item.NamedClinician = idx.practitionerID(n.ValueReference)
 	}
 	if a := sub.Find("allocatedClinician"); a != nil {
 		item.AllocatedClinician = idx.practitionerID(a.ValueReference)
@@ -203,18 +253,8 @@ func EncodeWorklist(list triage.ListType, items []triage.WorklistItem) *List {
 	for i := range items {
 		it := &items[i]
 		var sub Extensions
-		add := func(e Extension) { sub = append(sub, e) }
-		addTime := func(url string, t time.Time) {
-			if !t.IsZero() {
-				add(Extension{URL: url, ValueDateTime: formatDateTime(t)})
-			}
-		}
-		if it.Priority != "" {
-			add(Extension{URL: "priority", ValueCodeableConcept: concept(triage.SystemPriority, string(it.Priority), "")})
-		}
-		if !it.Specialty.IsZero() {
-			add(Extension{URL: "specialty", ValueCodeableConcept: &CodeableConcept{Coding: []Coding{fromCoding(it.Specialty)}}})
-		}
+		add, addTime := sub.add, sub.addTime
+		sub.addPriorityAndSpecialty(it.Priority, it.Specialty)
 		add(Extension{URL: "patient", ValueReference: patientRef(it.NHSNumber)})
 		if it.NamedClinician != "" {
 			add(Extension{URL: "namedClinician", ValueReference: practitionerRef(it.NamedClinician)})
