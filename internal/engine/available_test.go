@@ -15,6 +15,18 @@ import (
 // cached.
 func withoutCRI(t *testing.T, env *testEnv) int {
 	t.Helper()
+	return missing(t, env, func(i store.CacheInfo) bool { return i.HasReferral && i.HasCRI() })
+}
+
+// withoutDetails counts the worklist's referrals whose details are not cached.
+func withoutDetails(t *testing.T, env *testEnv) int {
+	t.Helper()
+	return missing(t, env, func(i store.CacheInfo) bool { return i.HasReferral })
+}
+
+// missing counts the worklist's referrals whose cache info is not has.
+func missing(t *testing.T, env *testEnv, has func(store.CacheInfo) bool) int {
+	t.Helper()
 	ctx := context.Background()
 	snap, err := env.st.Worklist(ctx, triage.ListReferralsForReview)
 	if err != nil {
@@ -26,7 +38,7 @@ func withoutCRI(t *testing.T, env *testEnv) int {
 	}
 	ok := map[string]bool{}
 	for _, i := range infos {
-		ok[i.UBRN] = i.HasReferral && i.HasCRI()
+		ok[i.UBRN] = has(i)
 	}
 	n := 0
 	for _, it := range snap.Items {
@@ -94,7 +106,9 @@ func TestSetPrefetchOnDownloadsWhatWasSkipped(t *testing.T) {
 		_, err := env.st.Worklist(context.Background(), triage.ListReferralsForReview)
 		return err == nil
 	})
-	time.Sleep(300 * time.Millisecond) // details settle; CRIs stay missing
+	// Every referral's details are stored (the engine has done all it does
+	// with prefetch off), and still no CRI is.
+	eventually(t, 10*time.Second, "every referral's details", func() bool { return withoutDetails(t, env) == 0 })
 	if withoutCRI(t, env) == 0 {
 		t.Fatal("CRIs downloaded with prefetch off")
 	}

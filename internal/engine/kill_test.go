@@ -62,6 +62,11 @@ func engineChild() int {
 		fmt.Fprintln(os.Stderr, "child: engine:", err)
 		return 2
 	}
+	// The outbox is looked at again whenever the engine says something
+	// changed (a quarter of a second at the most between looks, should an event be
+	// missed).
+	events, unsubscribe := e.Subscribe(256)
+	defer unsubscribe()
 	done := make(chan struct{})
 	go func() { defer close(done); _ = e.Run(ctx) }()
 	for ctx.Err() == nil {
@@ -69,7 +74,11 @@ func engineChild() int {
 		if err == nil && len(es) == 0 {
 			break
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-events:
+		case <-ctx.Done():
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
 	e.Close()
 	<-done

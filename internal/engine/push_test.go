@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,6 +130,23 @@ func TestPushConflictWhenChangedBehindTheClientsBack(t *testing.T) {
 	}
 }
 
+// waitForWaiting waits for the pusher to publish that 3 decisions wait,
+// for a reason containing why.
+func waitForWaiting(t *testing.T, events <-chan Event, why string) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if w, ok := ev.(OutboxWaiting); ok && w.Count == 3 && strings.Contains(w.Reason, why) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("the outbox never said 3 decisions wait for %q", why)
+		}
+	}
+}
+
 func TestPushOnlyUnderTheDecidersOwnLiveSession(t *testing.T) {
 	env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 20, Seed: 6}, engine: func(c *Config) { c.NoPrefetch = true }})
 	refs := decidable(t, env.sb)[:3]
@@ -140,28 +158,17 @@ func TestPushOnlyUnderTheDecidersOwnLiveSession(t *testing.T) {
 	defer cancel()
 	env.sb.ResetStats()
 	env.run()
-	var waiting OutboxWaiting
-	eventually(t, 5*time.Second, "the outbox to say why it waits", func() bool {
-		for {
-			select {
-			case ev := <-events:
-				if w, ok := ev.(OutboxWaiting); ok {
-					waiting = w
-				}
-				continue
-			default:
-			}
-			return waiting.Count == 3
-		}
-	})
-	time.Sleep(300 * time.Millisecond)
+	// The pusher says why it waits once it has looked at the queue and
+	// declined: under another role, then (a second round) without a live
+	// session. Nothing may have been sent by either round.
+	waitForWaiting(t, events, "another role")
 	if n := len(env.sb.Stats().Writes); n != 0 {
 		t.Fatalf("%d decisions sent under another role", n)
 	}
 	// No live session at all: still nothing.
 	env.sess.Set(clinician, false)
 	env.eng.SessionChanged()
-	time.Sleep(300 * time.Millisecond)
+	waitForWaiting(t, events, "Sign in with your NHS Care Identity")
 	if n := len(env.sb.Stats().Writes); n != 0 {
 		t.Fatalf("%d decisions sent without a live session", n)
 	}

@@ -59,7 +59,12 @@ func TestSettlingAmbiguousAndRefusedSends(t *testing.T) {
 		}
 		return false
 	})
-	time.Sleep(100 * time.Millisecond)
+	// The lock is released only once the engine has recorded the refused
+	// attempt and put the decision back to wait for its retry.
+	eventually(t, 10*time.Second, "the refused send to be recorded", func() bool {
+		l, err := env.st.Entry(ctx, ids[locked.UBRN])
+		return err == nil && l.Attempts >= 1 && l.State == triage.OutboxQueued
+	})
 	release()
 	waitSettled(t, env.st, 15*time.Second)
 	checkOutcomes(t, env.st, env.sb)
