@@ -245,14 +245,7 @@ func TestSignInAndRefreshThroughTheBroker(t *testing.T) {
 	}
 	m.Close()
 	// The session saved by a broker sign-in restores through the broker.
-	m2, err := New(Options{Environment: env, LockTimeout: -1, ERS: ersWith(env, ers.Config{RateLimit: 1000, MaxRetries: -1})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m2.Close()
-	if st, err := m2.Restore(context.Background()); err != nil || st.State != StateActive || st.Identity != id {
-		t.Fatalf("restore through the broker: %+v %v", st, err)
-	}
+	restoreActive(t, Options{Environment: env, LockTimeout: -1, ERS: ersWith(env, ers.Config{RateLimit: 1000, MaxRetries: -1})}, id, "restore through the broker")
 	// The same saved session is not used against the platform directly.
 	m3 := f.manager(t, func(o *Options) { o.Environment.ClientID = env.ClientID })
 	if st, _ := m3.Restore(context.Background()); st.State != StateSignedOut {

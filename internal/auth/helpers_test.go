@@ -373,3 +373,19 @@ func ersWith(env config.Environment, cfg ers.Config) ERSFactory {
 		return ers.New(cfg)
 	}
 }
+
+// restoreActive builds a Manager from o (closed when the test ends) and
+// restores the saved session, which must come back active as id.
+func restoreActive(t *testing.T, o Options, id triage.Identity, what string) *Manager {
+	t.Helper()
+	m, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	st, err := m.Restore(context.Background())
+	if err != nil || st.State != StateActive || st.Identity != id {
+		t.Fatalf("%s: restored %+v %v", what, st, err)
+	}
+	return m
+}

@@ -42,15 +42,7 @@ func TestSessionFoundByServerNotClientID(t *testing.T) {
 		t.Fatalf("registration %+v", reg)
 	}
 	env := reg.Apply(later)
-	b, err := New(Options{Environment: env, DevSecret: reg.DevSecret, LockTimeout: -1, ERS: ersWith(env, ers.Config{RateLimit: 1000, MaxRetries: -1})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	st, err := b.Restore(ctx)
-	if err != nil || st.State != StateActive || st.Identity != id {
-		t.Fatalf("restored %+v %v", st, err)
-	}
+	b := restoreActive(t, Options{Environment: env, DevSecret: reg.DevSecret, LockTimeout: -1, ERS: ersWith(env, ers.Config{RateLimit: 1000, MaxRetries: -1})}, id, "later command")
 	if _, err := b.ERS().WithIdentity(id).PractitionerRoles(ctx); err != nil {
 		t.Fatalf("e-RS with the resumed session: %v", err)
 	}
@@ -155,15 +147,7 @@ func TestNoSignInSession(t *testing.T) {
 
 	// The next start resumes it without any request.
 	before, _ := hl.snapshot()
-	b, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	st, err := b.Restore(ctx)
-	if err != nil || st.State != StateActive || st.Identity != id {
-		t.Fatalf("restored %+v %v", st, err)
-	}
+	b := restoreActive(t, o, id, "next start")
 	if after, _ := hl.snapshot(); after != before {
 		t.Errorf("restoring a session without sign-in made %d request(s)", after-before)
 	}
