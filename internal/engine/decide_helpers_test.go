@@ -147,3 +147,19 @@ func waitSettled(t testing.TB, st *store.Store, timeout time.Duration) {
 		return err == nil && len(es) == 0
 	})
 }
+
+// bookedReferrals returns the sandbox's first n decidable referrals that
+// have an appointment (A013 and A014 apply), or fails the test.
+func bookedReferrals(t *testing.T, sb *erssandbox.Sandbox, n int) []triage.Referral {
+	t.Helper()
+	var booked []triage.Referral
+	for _, r := range decidable(t, sb) {
+		if r.Type == triage.ReferralTypeAppointment && len(booked) < n {
+			booked = append(booked, r)
+		}
+	}
+	if len(booked) < n {
+		t.Fatalf("only %d booked referrals, want %d", len(booked), n)
+	}
+	return booked
+}

@@ -19,13 +19,7 @@ func TestDecisionERSWillNeverTakeEndsFailed(t *testing.T) {
 	env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 30, Seed: 22},
 		engine: func(c *Config) { c.NoPrefetch, c.PushWorkers = true, 1 }})
 	ctx := context.Background()
-	var ref triage.Referral
-	for _, r := range decidable(t, env.sb) {
-		if r.Type == triage.ReferralTypeAppointment {
-			ref = r
-			break
-		}
-	}
+	ref := bookedReferrals(t, env.sb, 1)[0]
 	// Someone else rejected it; the amended decision is an accept made on
 	// the version e-RS has now.
 	v, err := env.sb.SetState(ref.UBRN, triage.ReferralStatus{State: triage.StateRejected,

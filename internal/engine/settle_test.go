@@ -17,15 +17,7 @@ func TestSettlingAmbiguousAndRefusedSends(t *testing.T) {
 	env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 40, Seed: 15},
 		engine: func(c *Config) { c.NoPrefetch, c.PushWorkers = true, 1 }})
 	ctx := context.Background()
-	var booked []triage.Referral
-	for _, r := range decidable(t, env.sb) {
-		if r.Type == triage.ReferralTypeAppointment {
-			booked = append(booked, r)
-		}
-	}
-	if len(booked) < 3 {
-		t.Fatalf("only %d booked referrals", len(booked))
-	}
+	booked := bookedReferrals(t, env.sb, 3)
 	accept := triage.Decision{Kind: triage.DecisionAccept, UBRN: booked[0].UBRN, BaseVersion: booked[0].Version, By: clinician}
 	locked := triage.Decision{Kind: triage.DecisionAccept, UBRN: booked[1].UBRN, BaseVersion: booked[1].Version, By: clinician}
 	bad := triage.Decision{Kind: triage.DecisionReject, UBRN: booked[2].UBRN, BaseVersion: booked[2].Version, By: clinician,
