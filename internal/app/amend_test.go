@@ -14,10 +14,8 @@ import (
 // new one, which is queued under the clinician's identity; a conflict must
 // be acknowledged first.
 func TestAmendValidatesAndReplacesTheDecision(t *testing.T) {
-	freshKeychain(t)
-	_, a := demoWorkspace(t, demoOptions(t.TempDir(), newTraffic()))
+	_, a, _ := syncedDemo(t)
 	ctx := context.Background()
-	syncOnce(t, a)
 	refs := booked(t, a)
 	old, err := a.store.Entry(ctx, accept(t, a, refs[0]))
 	if err != nil {

@@ -157,11 +157,8 @@ func TestDemoSignsInThroughMockOAuth2AndSendsUnderThatIdentity(t *testing.T) {
 // sent with their session; when the first signs back in, their decision is
 // sent under their own session.
 func TestSecondClinicianGetsTheirOwnWorkspace(t *testing.T) {
-	freshKeychain(t)
-	tr := newTraffic()
-	rt, first := demoWorkspace(t, demoOptions(t.TempDir(), tr))
+	rt, first, tr := syncedDemo(t)
 	ctx := context.Background()
-	syncOnce(t, first)
 	refs := booked(t, first)
 	queued := accept(t, first, refs[0])
 
@@ -245,11 +242,8 @@ func TestSecondClinicianGetsTheirOwnWorkspace(t *testing.T) {
 // and pauses sending; signing in again as the same clinician resumes the
 // paused outbox without another action.
 func TestLockThenSignInAgainResumes(t *testing.T) {
-	freshKeychain(t)
-	tr := newTraffic()
-	rt, a := demoWorkspace(t, demoOptions(t.TempDir(), tr))
+	rt, a, tr := syncedDemo(t)
 	ctx := context.Background()
-	syncOnce(t, a)
 	refs := booked(t, a)
 	dec := accept(t, a, refs[0])
 
@@ -520,11 +514,8 @@ func TestWithoutAKeychain(t *testing.T) {
 // (for their next sign-in) unless they agreed to discard them, when the
 // data is wiped.
 func TestLogoutKeepsUnsentDecisionsUnlessDiscarded(t *testing.T) {
-	freshKeychain(t)
-	tr := newTraffic()
-	rt, a := demoWorkspace(t, demoOptions(t.TempDir(), tr))
+	rt, a, tr := syncedDemo(t)
 	ctx := context.Background()
-	syncOnce(t, a)
 	ubrn := booked(t, a)[0]
 	dec := accept(t, a, ubrn)
 	dir := a.store.Dir()

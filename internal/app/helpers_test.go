@@ -176,6 +176,17 @@ func demoWorkspace(t *testing.T, o Options) (*Runtime, *Workspace) {
 	return rt, openWorkspace(t, rt)
 }
 
+// syncedDemo starts the demo on a fresh keychain with its traffic
+// recorded, signs in, opens the workspace and syncs it once.
+func syncedDemo(t *testing.T) (*Runtime, *Workspace, *traffic) {
+	t.Helper()
+	freshKeychain(t)
+	tr := newTraffic()
+	rt, a := demoWorkspace(t, demoOptions(t.TempDir(), tr))
+	syncOnce(t, a)
+	return rt, a, tr
+}
+
 func syncOnce(t *testing.T, a *Workspace) {
 	t.Helper()
 	if _, err := a.engine.SyncOnce(context.Background(), nil); err != nil {

@@ -12,10 +12,8 @@ import (
 // different patients, the disagreement is reported and no decision can be
 // recorded on it.
 func TestWorklistTypeWinsAndAPatientMismatchRefusesDecisions(t *testing.T) {
-	freshKeychain(t)
-	_, a := demoWorkspace(t, demoOptions(t.TempDir(), newTraffic()))
+	_, a, _ := syncedDemo(t)
 	ctx := context.Background()
-	syncOnce(t, a)
 	ubrn := booked(t, a)[0]
 	cr, err := a.store.Referral(ctx, ubrn)
 	if err != nil {
@@ -40,10 +38,8 @@ func TestWorklistTypeWinsAndAPatientMismatchRefusesDecisions(t *testing.T) {
 // The worklist a referral is reconciled with is the one stored last: a new
 // worklist that names another type is used at once.
 func TestReconcileFollowsTheLatestWorklist(t *testing.T) {
-	freshKeychain(t)
-	_, a := demoWorkspace(t, demoOptions(t.TempDir(), newTraffic()))
+	_, a, _ := syncedDemo(t)
 	ctx := context.Background()
-	syncOnce(t, a)
 	ubrn := booked(t, a)[0]
 	if v, err := a.Referral(ctx, ubrn); err != nil || v.Referral.Referral.Type != triage.ReferralTypeAppointment || len(v.Mismatches) != 0 {
 		t.Fatalf("before: %v %+v", err, v.Mismatches)
