@@ -55,6 +55,8 @@ func (e *Engine) Pull(ctx context.Context) (PullResult, error) {
 	prev := e.prevItems
 	e.mu.Unlock()
 	wl.Items = carryForward(prev, wl)
+	// The items are kept as the baseline of the next pull.
+	triage.ShareStrings(wl.Items)
 	if err := e.st.PutWorklist(ctx, store.WorklistSnapshot{List: e.cfg.List, AsOf: wl.AsOf, Items: wl.Items}); err != nil {
 		return res, fmt.Errorf("pull worklist: %w", err)
 	}
