@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/triagedesk/triagedesk/internal/ers"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
@@ -63,7 +64,10 @@ func sameKeys[V any](t *testing.T, what string, got map[string]V, want map[strin
 // service is checked on a smaller worklist, in
 // TestSplitWorklistPartNotReceivedKeepsItsReferrals.)
 func TestWorklistTooLargeForOneAnswerSyncsInParts(t *testing.T) {
-	env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 30_000, Seed: 5, AdviceRequests: -1}})
+	// No retries, and time for a 40 MB answer under the race detector on a
+	// loaded machine: every A008 counted is one the engine asked for.
+	env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 30_000, Seed: 5, AdviceRequests: -1},
+		client: ers.Config{MaxRetries: -1, ReadTimeout: 10 * time.Minute}})
 	ctx := context.Background()
 	want, _ := sandboxWorklist(env)
 	if len(want) < 20_000 {
