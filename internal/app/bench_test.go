@@ -57,13 +57,7 @@ func BenchmarkDemoStartToWorkspace(b *testing.B) {
 // which is what a GUI selection costs before drawing.
 func BenchmarkPatientBannerFromCache(b *testing.B) {
 	ctx := context.Background()
-	dir := b.TempDir()
-	a, err := Open(ctx, Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "none.json"), DemoReferrals: 20, LockTimeout: -1,
-		DevInsecureKeyfile: filepath.Join(dir, "dev.key"), KeyWarn: io.Discard})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
+	a := openDemoWorkspace(b, 20)
 	if _, err := a.engine.SyncOnce(ctx, nil); err != nil {
 		b.Fatal(err)
 	}
@@ -76,4 +70,18 @@ func BenchmarkPatientBannerFromCache(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// openDemoWorkspace opens a workspace on a demo sandbox of n referrals in
+// a new profile, closed when the benchmark ends.
+func openDemoWorkspace(b *testing.B, n int) *Workspace {
+	b.Helper()
+	dir := b.TempDir()
+	a, err := Open(context.Background(), Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "none.json"), DemoReferrals: n,
+		LockTimeout: -1, DevInsecureKeyfile: filepath.Join(dir, "dev.key"), KeyWarn: io.Discard})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { a.Close() })
+	return a
 }

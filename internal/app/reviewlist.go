@@ -36,6 +36,7 @@ func (a *Workspace) ReviewList(ctx context.Context) (ReviewList, error) {
 	if err != nil {
 		return ReviewList{}, err
 	}
+	triage.ShareStrings(snap.Items) // the rows stay in memory while shown
 	local, err := a.store.LocalStatuses(ctx)
 	if err != nil {
 		return ReviewList{}, err
@@ -82,6 +83,7 @@ func (a *Workspace) worklistItems(ctx context.Context) (map[string]triage.Workli
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
+	triage.ShareStrings(snap.Items)
 	items = make(map[string]triage.WorklistItem, len(snap.Items))
 	for _, it := range snap.Items {
 		items[it.UBRN] = it

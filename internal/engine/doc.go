@@ -31,6 +31,13 @@
 // (LocalState.LeftWorklist) and kept until retention purges them. A
 // worklist with nothing changed costs exactly one request.
 //
+// A worklist e-RS refuses as too large for one answer (over 10 MB, 422) is
+// asked for in parts, by service, specialty or assigned clinician, through
+// the same rate limiter, and merged one item per UBRN (split.go). A part not
+// received never takes referrals off the worklist: those it would have
+// listed are kept as last pulled, and the pull reports the failure. A split
+// worklist with nothing changed costs one request per part.
+//
 // CRIs are cached under their own UBRN with document id CRIDocumentID, so
 // a related referral's CRI is fetched once however many referrals name it;
 // its DocumentMeta.FetchedAt is e-RS's Date on the response. Attachments

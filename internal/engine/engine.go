@@ -99,6 +99,10 @@ type Config struct {
 	// Filter narrows it (e.g. a service).
 	List   triage.ListType
 	Filter triage.WorklistFilter
+	// Services are the organisation's e-RS service ids. A worklist too
+	// large for one answer is split by these and by the services of the
+	// last worklist (see split.go); they need not be complete.
+	Services []string
 
 	// PullInterval is how often the worklist is pulled (default 5 min).
 	PullInterval time.Duration
@@ -207,8 +211,10 @@ type Engine struct {
 	prevLoaded bool
 	// cacheChecked: every cached record was authenticated this run.
 	cacheChecked bool
-	pending      map[string]pendingDoc // attachment id -> re-poll
-	pendingWake  chan struct{}
+	// split: the worklist is asked for in parts (split.go).
+	split       splitState
+	pending     map[string]pendingDoc // attachment id -> re-poll
+	pendingWake chan struct{}
 
 	pullReq    chan struct{}
 	outboxWake chan struct{}

@@ -65,7 +65,9 @@ func (e *Engine) SyncOnce(ctx context.Context, progress func(PrefetchProgress)) 
 		// The cache was set aside and started empty: pull into the new one.
 		rep.Pull, rep.PullError = e.Pull(ctx)
 	}
-	if rep.PullError == nil {
+	// A split worklist with a part missing still had its other parts
+	// stored: download what they need.
+	if rep.PullError == nil || errors.Is(rep.PullError, errWorklistIncomplete) {
 		if e.refDataDue(ctx) == 0 {
 			rep.RefDataError = e.RefreshReferenceData(ctx)
 		}

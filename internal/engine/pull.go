@@ -18,12 +18,20 @@ type PullResult struct {
 	Total, New, Changed, Left int
 	// Queued is how many downloads the pull queued.
 	Queued int
+	// Parts is how many A008 answers made up the worklist (1 unless it was
+	// too large for one answer); PartsFailed how many parts were not
+	// received (their referrals were kept as last pulled).
+	Parts, PartsFailed int
 }
 
-// Pull fetches the worklist once (A008), stores it with the server's Date
-// as "as of", marks referrals that left it, and queues the downloads that
-// new or changed referrals need. Errors are the client's *ers.Error (the
-// engine goes offline or asks for sign-in accordingly), or the store's.
+// Pull fetches the worklist once (A008; in parts when it is too large for
+// one answer, see split.go), stores it with the server's Date as "as of",
+// marks referrals that left it, and queues the downloads that new or
+// changed referrals need. Errors are the client's *ers.Error (the engine
+// goes offline or asks for sign-in accordingly), or the store's. When some
+// parts of a split worklist were received and others not, Pull stores and
+// plans what it received, keeps the referrals the missing parts would have
+// listed, and returns the missing parts' failure (errWorklistIncomplete).
 func (e *Engine) Pull(ctx context.Context) (PullResult, error) {
 	var res PullResult
 	started := e.now()
@@ -31,7 +39,7 @@ func (e *Engine) Pull(ctx context.Context) (PullResult, error) {
 	if err != nil {
 		return res, err
 	}
-	wl, err := c.Worklist(ctx, e.cfg.List, e.cfg.Filter)
+	wl, err := e.fetchWorklist(ctx, c)
 	if err != nil {
 		e.noteFailure(err)
 		return res, fmt.Errorf("pull worklist: %w", err)
@@ -43,6 +51,12 @@ func (e *Engine) Pull(ctx context.Context) (PullResult, error) {
 	if err := e.loadPrev(ctx); err != nil {
 		return res, err
 	}
+	e.mu.Lock()
+	prev := e.prevItems
+	e.mu.Unlock()
+	wl.Items = carryForward(prev, wl)
+	// The items are kept as the baseline of the next pull.
+	triage.ShareStrings(wl.Items)
 	if err := e.st.PutWorklist(ctx, store.WorklistSnapshot{List: e.cfg.List, AsOf: wl.AsOf, Items: wl.Items}); err != nil {
 		return res, fmt.Errorf("pull worklist: %w", err)
 	}
@@ -55,11 +69,8 @@ func (e *Engine) Pull(ctx context.Context) (PullResult, error) {
 		byUBRN[i.UBRN] = i
 	}
 
-	e.mu.Lock()
-	prev := e.prevItems
-	e.mu.Unlock()
 	diff := triage.DiffWorklist(slices.Collect(maps.Values(prev)), wl.Items)
-	res.AsOf, res.Total = wl.AsOf, len(wl.Items)
+	res.AsOf, res.Total, res.Parts, res.PartsFailed = wl.AsOf, len(wl.Items), wl.Parts, wl.Failed
 	res.New, res.Changed, res.Left = diff.New, diff.Changed, len(diff.Left)
 	ev := WorklistUpdated{List: e.cfg.List, AsOf: wl.AsOf, Total: len(wl.Items)}
 	queuedBefore := e.q.added()
@@ -118,13 +129,18 @@ func (e *Engine) Pull(ctx context.Context) (PullResult, error) {
 	e.status.LastSuccess = e.now()
 	e.status.AsOf = wl.AsOf
 	// Whole seconds: the Date header has one-second resolution.
-	e.status.ServerOffset = wl.AsOf.Sub(e.status.LastSuccess).Round(time.Second)
+	e.status.ServerOffset = wl.Latest.Sub(e.status.LastSuccess).Round(time.Second)
 	e.mu.Unlock()
 	res.Queued = e.q.added() - queuedBefore
 	ev.New, ev.Changed, ev.Left = res.New, res.Changed, res.Left
 	e.emit(ev)
 	e.log.Info("worklist pulled", "items", res.Total, "new", res.New, "changed", res.Changed, "left", res.Left,
-		"queued", res.Queued, "request_id", wl.Meta.RequestID, "correlation_id", wl.Meta.CorrelationID)
+		"queued", res.Queued, "parts", res.Parts, "parts_failed", res.PartsFailed,
+		"request_id", wl.Meta.RequestID, "correlation_id", wl.Meta.CorrelationID)
+	if wl.err != nil {
+		e.noteFailure(wl.err)
+		return res, fmt.Errorf("pull worklist: %w", wl.err)
+	}
 	return res, nil
 }
 

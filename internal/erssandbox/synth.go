@@ -9,7 +9,7 @@ import (
 )
 
 // MaxReferrals is the most referrals the sandbox generates.
-const MaxReferrals = 10_000
+const MaxReferrals = 30_000
 
 // docKind is the file type of a synthetic attachment.
 type docKind int
