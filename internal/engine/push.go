@@ -41,6 +41,9 @@ func (p *pusher) run(ctx context.Context) {
 	defer wg.Wait()
 	for ctx.Err() == nil {
 		next, _ := p.dispatch(ctx, &wg)
+		if an, _ := p.dispatchAdvice(ctx, &wg); !an.IsZero() && (next.IsZero() || an.Before(next)) {
+			next = an
+		}
 		wait := p.e.cfg.PushCheckInterval
 		if !next.IsZero() {
 			wait = min(wait, max(time.Millisecond, next.Sub(p.e.now())))
