@@ -95,30 +95,8 @@ func (p *pusher) dispatchAdvice(ctx context.Context, wg *sync.WaitGroup) (time.T
 			later(nb)
 			continue
 		}
-		p.mu.Lock()
-		p.inflight[en.ID], p.ubrns[key] = true, true
-		p.mu.Unlock()
 		started++
-		wg.Add(1)
-		go func(en store.AdviceEntry) {
-			defer wg.Done()
-			defer func() {
-				p.mu.Lock()
-				delete(p.inflight, en.ID)
-				delete(p.ubrns, key)
-				p.mu.Unlock()
-				signal(e.outboxWake)
-			}()
-			defer func() {
-				if r := recover(); r != nil {
-					e.log.Error("sending an advice and guidance action panicked; it stays in the outbox", "decision_id", en.ID, "panic", fmt.Sprint(r))
-					p.mu.Lock()
-					p.notBefore[en.ID] = e.now().Add(e.cfg.RetryCap)
-					p.mu.Unlock()
-				}
-			}()
-			p.sendAdvice(ctx, en)
-		}(en)
+		p.launch(wg, en.ID, key, func() { p.sendAdvice(ctx, en) })
 	}
 	return next, started
 }

@@ -263,16 +263,8 @@ func (s *Store) CachedAdviceRequests(ctx context.Context) ([]CachedAdvice, error
 // of its messages, or the overview PDF) for offline reading. meta.Size is
 // set from data.
 func (s *Store) PutAdviceDocument(ctx context.Context, ubrn string, meta DocumentMeta, data []byte) error {
-	if meta.ID == "" {
-		return userError(triage.EINVALID, nil, errors.New("document without id"), "The document has no id and was not stored.")
-	}
-	if len(data) > MaxDocumentSize {
-		return userError(triage.EINVALID, nil, fmt.Errorf("document of %d bytes", len(data)),
-			fmt.Sprintf("This document is larger than %d MB and cannot be kept for offline reading. Open it online in e-RS.", MaxDocumentSize>>20))
-	}
-	meta.Size = int64(len(data))
-	if meta.FetchedAt.IsZero() {
-		meta.FetchedAt = s.now()
+	if err := s.checkDocument(&meta, data); err != nil {
+		return err
 	}
 	ak := adviceKey(s.keys.index, ubrn)
 	dk := docKey(s.keys.index, ak, meta.ID)

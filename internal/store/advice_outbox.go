@@ -96,31 +96,31 @@ type AdviceConflict struct {
 // ErrWrongUser, ErrDecisionPending when the request already has an unsent
 // action, ErrClosed.
 func (s *Store) EnqueueAdviceReply(ctx context.Context, r triage.AdviceReply) (AdviceEntry, error) {
-	if r.ID == "" {
-		r.ID = newID(s.now())
-	}
-	if r.DecidedAt.IsZero() {
-		r.DecidedAt = s.now()
-	}
-	r.UBRN = triage.NormalizeUBRN(r.UBRN)
-	e := AdviceEntry{ID: r.ID, UBRN: r.UBRN, Kind: AdviceActionReply, Summary: r.Summary(), BaseVersion: r.BaseVersion,
-		LastMessageID: r.LastMessageID, By: r.By, Reply: &r}
+	e := AdviceEntry{Kind: AdviceActionReply, Summary: r.Summary(), BaseVersion: r.BaseVersion, LastMessageID: r.LastMessageID, By: r.By, Reply: &r}
+	s.completeAdvice(&e, &r.ID, &r.UBRN, &r.DecidedAt)
 	return s.enqueueAdvice(ctx, e)
 }
 
 // EnqueueAdviceConversion saves a conversion of an A&G request to a
 // referral in the outbox, as EnqueueAdviceReply does.
 func (s *Store) EnqueueAdviceConversion(ctx context.Context, c triage.AdviceConversion) (AdviceEntry, error) {
-	if c.ID == "" {
-		c.ID = newID(s.now())
-	}
-	if c.DecidedAt.IsZero() {
-		c.DecidedAt = s.now()
-	}
-	c.UBRN = triage.NormalizeUBRN(c.UBRN)
-	e := AdviceEntry{ID: c.ID, UBRN: c.UBRN, Kind: AdviceActionConvert, Summary: c.Summary(), BaseVersion: c.BaseVersion,
-		LastMessageID: c.LastMessageID, By: c.By, Conversion: &c}
+	e := AdviceEntry{Kind: AdviceActionConvert, Summary: c.Summary(), BaseVersion: c.BaseVersion, LastMessageID: c.LastMessageID, By: c.By, Conversion: &c}
+	s.completeAdvice(&e, &c.ID, &c.UBRN, &c.DecidedAt)
 	return s.enqueueAdvice(ctx, e)
+}
+
+// completeAdvice fills in the action's id (when empty), time (when zero)
+// and canonical UBRN, and copies the id and UBRN to the entry.
+func (s *Store) completeAdvice(e *AdviceEntry, id, ubrn *string, at *time.Time) {
+	now := s.now()
+	if *id == "" {
+		*id = newID(now)
+	}
+	if at.IsZero() {
+		*at = now
+	}
+	*ubrn = triage.NormalizeUBRN(*ubrn)
+	e.ID, e.UBRN = *id, *ubrn
 }
 
 func (s *Store) enqueueAdvice(ctx context.Context, e AdviceEntry) (AdviceEntry, error) {
