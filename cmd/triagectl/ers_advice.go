@@ -366,7 +366,15 @@ func printConversation(w io.Writer, res *ers.AdviceConversationResult) {
 		plural = ""
 	}
 	fmt.Fprintf(w, "Advice and guidance request %s, version %d: %d message%s, oldest first\n", c.UBRN, c.Version, len(c.Messages), plural)
-	for _, m := range c.Messages {
+	printMessages(w, c.Messages, c.Unanswered())
+	printMeta(w, res.Meta)
+}
+
+// printMessages prints a conversation's messages, each with who sent it
+// and when, its text and its files, then how many of the referrer's are
+// unanswered.
+func printMessages(w io.Writer, msgs, unanswered []triage.AdviceMessage) {
+	for _, m := range msgs {
 		when := "-"
 		if !m.Sent.IsZero() {
 			when = m.Sent.Local().Format("2006-01-02 15:04")
@@ -377,8 +385,7 @@ func printConversation(w io.Writer, res *ers.AdviceConversationResult) {
 		}
 		printDocuments(w, "    ", m.Documents)
 	}
-	if un := c.Unanswered(); len(un) > 0 && len(un) < len(c.Messages) {
-		fmt.Fprintf(w, "\n%d message(s) from the referrer since your last reply.\n", len(un))
+	if len(unanswered) > 0 && len(unanswered) < len(msgs) {
+		fmt.Fprintf(w, "\n%d message(s) from the referrer since your last reply.\n", len(unanswered))
 	}
-	printMeta(w, res.Meta)
 }

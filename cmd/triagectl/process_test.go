@@ -181,8 +181,8 @@ func ersOps(s erssandbox.Stats) map[string]int {
 // run as printed (only this test's own data folder and development key file
 // come first, so nothing touches the computer's keychain), then sync,
 // decide and sync; the decision reaches the sandbox's write log exactly
-// once; and syncing an unchanged worklist again makes exactly one e-RS
-// request (A008).
+// once; and syncing unchanged worklists again makes exactly one e-RS
+// request for each (A008, and A023 for Advice and Guidance).
 func TestSandboxProcessEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildTriagectl(t, dir)
@@ -255,8 +255,8 @@ func TestSandboxProcessEndToEnd(t *testing.T) {
 		t.Errorf("the worklist changed:\n%s", out)
 	}
 	s := sb.stats(t)
-	if ops := ersOps(s); len(ops) != 1 || ops["A008"] != 1 {
-		t.Errorf("re-syncing an unchanged worklist made e-RS requests %v, want exactly one A008", ops)
+	if ops := ersOps(s); len(ops) != 2 || ops["A008"] != 1 || ops["A023"] != 1 {
+		t.Errorf("re-syncing unchanged worklists made e-RS requests %v, want exactly one A008 and one A023 (Advice and Guidance)", ops)
 	}
 	if len(s.Writes) != 0 {
 		t.Errorf("re-syncing wrote %+v", s.Writes)

@@ -120,6 +120,7 @@ func runSync(ctx context.Context, g *Globals, args []string) error {
 	if rep.RefDataError != nil {
 		fmt.Fprintf(w, "Reference data: not refreshed: %s\n", triage.ErrorMessage(rep.RefDataError))
 	}
+	printAdviceSync(w, rep)
 	if rep.Outbox != nil {
 		printOutboxVerdict(w, rep.Outbox, rep.Damage)
 	}

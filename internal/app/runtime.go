@@ -589,5 +589,5 @@ func RetentionFor(s *config.Settings) store.Retention {
 // EngineConfig maps the settings onto the engine's configuration (without
 // the store, client and session).
 func EngineConfig(s *config.Settings) engine.Config {
-	return engine.Config{PullInterval: s.SyncInterval, NoPrefetch: !s.Prefetch}
+	return engine.Config{PullInterval: s.SyncInterval, NoPrefetch: !s.Prefetch, AdviceAndGuidance: true}
 }

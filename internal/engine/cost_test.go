@@ -10,10 +10,9 @@ import (
 )
 
 // unchangedSyncCost is what a sync of an unchanged worklist may cost: one
-// request per worklist pulled. Hook for the Advice and Guidance worklist:
-// once the sync cycle pulls A023, it adds "A023": 1 here (and to the
-// per-referral cost below, its own reads).
-var unchangedSyncCost = map[string]int{"A008": 1}
+// request per worklist pulled: A008 for Referrals for Review and A023 for
+// Advice and Guidance (the A&G reads a new request costs are its own).
+var unchangedSyncCost = map[string]int{"A008": 1, "A023": 1}
 
 // newReferralCost is what a sync must cost for referrals new to the
 // worklist: one A005 each, one A007 per UBRN to read not already cached
@@ -54,9 +53,10 @@ func newReferralCost(t *testing.T, sb *erssandbox.Sandbox, ubrns []string, cache
 
 // TestSyncCostPerNewReferral counts every request a sync makes (e-RS and
 // PDS): new referrals cost exactly what they must, and an unchanged
-// worklist exactly one request.
+// worklist exactly one request per worklist (A008, A023).
 func TestSyncCostPerNewReferral(t *testing.T) {
-	env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 120, Seed: 13, AdviceRequests: -1}, pds: true})
+	env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 120, Seed: 13, AdviceRequests: -1}, pds: true,
+		engine: func(c *Config) { c.AdviceAndGuidance = true }})
 	ctx := context.Background()
 	onList := func() map[string]bool {
 		m := map[string]bool{}

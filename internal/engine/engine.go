@@ -113,6 +113,11 @@ type Config struct {
 	// attachment e-RS is still scanning (default and minimum 5 minutes,
 	// as e-RS asks; tests may set less).
 	PendingRecheck time.Duration
+	// AdviceAndGuidance adds the Advice and Guidance worklist to every
+	// sync cycle (PullAdvice, after the referral worklist) and sends
+	// queued A&G replies and conversions (see advice_push.go). Queued A&G
+	// actions are sent whether or not it is set.
+	AdviceAndGuidance bool
 	// NoPrefetch turns off downloading documents ahead of time: only the
 	// referral the user has open (Focus) gets its documents.
 	NoPrefetch bool
@@ -318,6 +323,11 @@ func (e *Engine) StoreChanged(c store.Change) {
 		}
 		signal(e.outboxWake)
 		e.push.countDirty()
+	case store.ChangeAdviceOutbox:
+		if c.UBRN != "" && c.State != "" {
+			e.emit(AdviceActionChanged{UBRN: c.UBRN, ID: c.DecisionID, State: c.State})
+		}
+		signal(e.outboxWake)
 	case store.ChangeCacheRebuilt:
 		// The cache was set aside and started empty: forget what was
 		// cached and download everything again.

@@ -29,6 +29,11 @@ type SyncReport struct {
 	Damage store.OutboxDamage
 	// Status is the engine's state afterwards.
 	Status SyncStatus
+	// Advice is the A&G pull (Config.AdviceAndGuidance), AdviceError why
+	// it failed; AdviceOutbox counts A&G actions by state afterwards.
+	Advice       AdvicePullResult
+	AdviceError  error
+	AdviceOutbox map[triage.OutboxState]int
 }
 
 // SyncOnce does one complete sync in the foreground. It sends the
@@ -72,8 +77,12 @@ func (e *Engine) SyncOnce(ctx context.Context, progress func(PrefetchProgress)) 
 			rep.RefDataError = e.RefreshReferenceData(ctx)
 		}
 		rep.Downloads, rep.Remaining = e.prefetchAll(ctx, progress)
+		if e.cfg.AdviceAndGuidance {
+			rep.Advice, rep.AdviceError = e.PullAdvice(ctx)
+		}
 	}
 	pushErr := <-pushed
+	rep.AdviceOutbox = e.adviceCounts(ctx)
 
 	var err error
 	rep.Outbox, err = e.OutboxCounts(ctx)
@@ -140,10 +149,16 @@ func (e *Engine) pushDue(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	budget := 3*unsent + e.cfg.PushWorkers
+	advice, err := e.st.AdviceEntries(ctx, store.EntryFilter{States: []triage.OutboxState{triage.OutboxQueued, triage.OutboxSending}})
+	if err != nil {
+		return err
+	}
+	budget := 3*(unsent+len(advice)) + e.cfg.PushWorkers
 	for budget > 0 {
 		var pwg sync.WaitGroup
 		_, started := e.push.dispatch(ctx, &pwg)
+		_, more := e.push.dispatchAdvice(ctx, &pwg)
+		started += more
 		pwg.Wait()
 		budget -= started
 		if started == 0 || ctx.Err() != nil {

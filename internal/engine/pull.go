@@ -216,7 +216,11 @@ func (e *Engine) forget(ubrn string) {
 func (e *Engine) runPuller(ctx context.Context) {
 	for ctx.Err() == nil {
 		wait := e.pullInterval()
-		if _, err := e.Pull(ctx); err != nil && ctx.Err() == nil {
+		_, err := e.Pull(ctx)
+		if err == nil && e.cfg.AdviceAndGuidance {
+			_, err = e.PullAdvice(ctx)
+		}
+		if err != nil && ctx.Err() == nil {
 			switch st := e.Status().State; {
 			case st == StateOffline:
 				wait = e.nextProbe()

@@ -41,6 +41,9 @@ func (p *pusher) run(ctx context.Context) {
 	defer wg.Wait()
 	for ctx.Err() == nil {
 		next, _ := p.dispatch(ctx, &wg)
+		if an, _ := p.dispatchAdvice(ctx, &wg); !an.IsZero() && (next.IsZero() || an.Before(next)) {
+			next = an
+		}
 		wait := p.e.cfg.PushCheckInterval
 		if !next.IsZero() {
 			wait = min(wait, max(time.Millisecond, next.Sub(p.e.now())))
@@ -108,33 +111,41 @@ func (p *pusher) dispatch(ctx context.Context, wg *sync.WaitGroup) (time.Time, i
 			later(nb)
 			continue
 		}
-		p.mu.Lock()
-		p.inflight[en.ID], p.ubrns[en.UBRN] = true, true
-		p.mu.Unlock()
 		started++
-		wg.Add(1)
-		go func(en store.Entry) {
-			defer wg.Done()
-			defer func() {
-				p.mu.Lock()
-				delete(p.inflight, en.ID)
-				delete(p.ubrns, en.UBRN)
-				p.mu.Unlock()
-				signal(e.outboxWake)
-			}()
-			defer func() {
-				if r := recover(); r != nil {
-					e.log.Error("sending a decision panicked; it stays in the outbox", "decision_id", en.ID, "panic", fmt.Sprint(r))
-					p.mu.Lock()
-					p.notBefore[en.ID] = e.now().Add(e.cfg.RetryCap)
-					p.mu.Unlock()
-				}
-			}()
-			p.send(ctx, en)
-		}(en)
+		p.launch(wg, en.ID, en.UBRN, func() { p.send(ctx, en) })
 	}
 	p.reportWaiting(live, usable, mine, others)
 	return next, started
+}
+
+// launch sends one outbox entry (id) on its own goroutine, marking it and
+// its busy key (one send per referral or request at a time) in flight until
+// it returns. A send that panics is logged and the entry waits RetryCap.
+func (p *pusher) launch(wg *sync.WaitGroup, id, key string, send func()) {
+	e := p.e
+	p.mu.Lock()
+	p.inflight[id], p.ubrns[key] = true, true
+	p.mu.Unlock()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer func() {
+			p.mu.Lock()
+			delete(p.inflight, id)
+			delete(p.ubrns, key)
+			p.mu.Unlock()
+			signal(e.outboxWake)
+		}()
+		defer func() {
+			if r := recover(); r != nil {
+				e.log.Error("sending a decision panicked; it stays in the outbox", "decision_id", id, "panic", fmt.Sprint(r))
+				p.mu.Lock()
+				p.notBefore[id] = e.now().Add(e.cfg.RetryCap)
+				p.mu.Unlock()
+			}
+		}()
+		send()
+	}()
 }
 
 // send takes one decision as far as it can go now.

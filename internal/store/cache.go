@@ -325,16 +325,8 @@ func (s *Store) CacheInfo(ctx context.Context, ubrn string) (CacheInfo, error) {
 // PutDocument stores (replacing) a document's bytes and metadata under the
 // referral's data key. meta.Size is set from data.
 func (s *Store) PutDocument(ctx context.Context, ubrn string, meta DocumentMeta, data []byte) error {
-	if meta.ID == "" {
-		return userError(triage.EINVALID, nil, errors.New("document without id"), "The document has no id and was not stored.")
-	}
-	if len(data) > MaxDocumentSize {
-		return userError(triage.EINVALID, nil, fmt.Errorf("document of %d bytes", len(data)),
-			fmt.Sprintf("This document is larger than %d MB and cannot be kept for offline reading. Open it online in e-RS.", MaxDocumentSize>>20))
-	}
-	meta.Size = int64(len(data))
-	if meta.FetchedAt.IsZero() {
-		meta.FetchedAt = s.now()
+	if err := s.checkDocument(&meta, data); err != nil {
+		return err
 	}
 	err := s.cacheTx(ctx, true, func(tx *bolt.Tx) error {
 		r, err := s.loadRef(tx, ubrn, true)
@@ -353,6 +345,23 @@ func (s *Store) PutDocument(ctx context.Context, ubrn string, meta DocumentMeta,
 		return fmt.Errorf("store document: %w", err)
 	}
 	s.emit(Change{Kind: ChangeDocument, UBRN: triage.NormalizeUBRN(ubrn), DocumentID: meta.ID})
+	return nil
+}
+
+// checkDocument refuses a document without an id or over MaxDocumentSize,
+// and fills in its size and (when zero) the time it was fetched.
+func (s *Store) checkDocument(meta *DocumentMeta, data []byte) error {
+	if meta.ID == "" {
+		return userError(triage.EINVALID, nil, errors.New("document without id"), "The document has no id and was not stored.")
+	}
+	if len(data) > MaxDocumentSize {
+		return userError(triage.EINVALID, nil, fmt.Errorf("document of %d bytes", len(data)),
+			fmt.Sprintf("This document is larger than %d MB and cannot be kept for offline reading. Open it online in e-RS.", MaxDocumentSize>>20))
+	}
+	meta.Size = int64(len(data))
+	if meta.FetchedAt.IsZero() {
+		meta.FetchedAt = s.now()
+	}
 	return nil
 }
 

@@ -72,6 +72,11 @@ const (
 	// (UBRN; "" when the damaged record did not say which) were removed
 	// and must be downloaded again.
 	ChangeCacheRecordsDropped ChangeKind = "cache-records-dropped"
+	// ChangeAdvice: the cached A&G worklist, or a request (UBRN), changed.
+	ChangeAdvice ChangeKind = "advice"
+	// ChangeAdviceOutbox: an A&G reply or conversion (DecisionID, UBRN)
+	// was queued or changed state (State).
+	ChangeAdviceOutbox ChangeKind = "advice-outbox"
 )
 
 // Change tells the engine or UI what a store call changed. It holds patient
