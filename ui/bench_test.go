@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/triagedesk/triagedesk/ui/frame"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
@@ -150,7 +152,7 @@ func openVetting(b testing.TB, a fyne.App, p benchProfile) (*Vetting, *bridge.Lo
 	}
 	loop := bridge.NewLoop()
 	br := bridge.New(bridge.Options{Post: loop.Post})
-	win, frame := NewShellWindow(a, ShellOptions{Demo: true})
+	win, frame := frame.NewShellWindow(a, frame.ShellOptions{Demo: true})
 	win.Resize(fyne.NewSize(1600, 1000))
 	v := NewVetting(frame, br, ws, nil)
 	frame.SetMain(v.Object())

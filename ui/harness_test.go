@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/triagedesk/triagedesk/ui/frame"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -53,7 +55,7 @@ type harness struct {
 	loop  *bridge.Loop
 	b     *bridge.Bridge
 	win   fyne.Window
-	frame *Frame
+	frame *frame.Frame
 	v     *Vetting
 }
 
@@ -95,7 +97,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	}
 	h.b = bridge.New(bridge.Options{Post: h.loop.Post})
 	a.Settings().SetTheme(style.NewTheme(nil))
-	h.win, h.frame = NewShellWindow(a, ShellOptions{Demo: true, Environment: "demo"})
+	h.win, h.frame = frame.NewShellWindow(a, frame.ShellOptions{Demo: true, Environment: "demo"})
 	h.win.Resize(fyne.NewSize(1600, 1000))
 	h.v = NewVetting(h.frame, h.b, h.ws, a.Preferences())
 	h.frame.SetMain(h.v.Object())

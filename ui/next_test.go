@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/triagedesk/triagedesk/ui/frame"
+
 	"fyne.io/fyne/v2"
 
 	"github.com/triagedesk/triagedesk/internal/triage"
@@ -39,7 +41,7 @@ func (h *harness) visibleCells() []*worklistCell {
 // from undecided ones in the columns visible beside an open referral.
 func TestNextSkipsDecidedReferrals(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
-	h.win.Resize(DefaultWindowSize)
+	h.win.Resize(frame.DefaultWindowSize)
 	rows := h.rows()
 	start := -1
 	for i := 0; i+3 < len(rows); i++ {

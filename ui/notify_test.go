@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/triagedesk/triagedesk/ui/frame"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
@@ -71,7 +73,7 @@ func TestTrayShowsTheCountAndItsActions(t *testing.T) {
 	ta := &trayApp{App: test.NewTempApp(t)}
 	var opened, refreshed, quit int
 	tr := NewTray(ta, func() { opened++ }, func() { refreshed++ }, func() { quit++ })
-	if tr == nil || ta.menu == nil || ta.icon != AppIcon {
+	if tr == nil || ta.menu == nil || ta.icon != frame.AppIcon {
 		t.Fatal("no tray icon and menu")
 	}
 	tr.SetCounts(triage.Counts{ToReview: 12, TwoWeek: 3})

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/triagedesk/triagedesk/ui/frame"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
@@ -223,7 +225,7 @@ func TestWithoutAKeychainNothingPretendsToBeKept(t *testing.T) {
 		t.Errorf("About does not tell the truth about the data: %s", about)
 	}
 	c.closeScreen()
-	if b := fx.d.Frame.Banner(BannerNotice); b == nil || !strings.Contains(strings.Join(texts(b), " "), "will not be kept") {
+	if b := fx.d.Frame.Banner(frame.BannerNotice); b == nil || !strings.Contains(strings.Join(texts(b), " "), "will not be kept") {
 		t.Error("no banner says the data will not be kept")
 	}
 	if !strings.Contains(c.status.Summary(), "Not kept after closing") {

@@ -7,6 +7,8 @@ import (
 	"image/color"
 	"net/url"
 
+	"github.com/triagedesk/triagedesk/ui/frame"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
@@ -178,7 +180,7 @@ func NewSignInScreen(o SignInOptions) *SignInScreen {
 	s.roles.Hide()
 
 	card := container.NewVBox(
-		container.NewCenter(container.NewGridWrap(fyne.NewSquareSize(72), canvas.NewImageFromResource(AppIcon))),
+		container.NewCenter(container.NewGridWrap(fyne.NewSquareSize(72), canvas.NewImageFromResource(frame.AppIcon))),
 		s.title,
 		environmentLine(st),
 		s.message,
@@ -245,7 +247,7 @@ func environmentLine(st app.Status) fyne.CanvasObject {
 	text.Alignment = fyne.TextAlignCenter
 	return container.NewVBox(
 		widget.NewLabelWithStyle("Environment: "+label, fyne.TextAlignCenter, fyne.TextStyle{}),
-		container.NewStack(canvas.NewRectangle(demoColour), container.NewPadded(text)))
+		container.NewStack(canvas.NewRectangle(frame.DemoColour), container.NewPadded(text)))
 }
 
 // setBusy switches between the start buttons and the waiting panel.

@@ -3,6 +3,8 @@ package ui
 import (
 	"fmt"
 
+	"github.com/triagedesk/triagedesk/ui/frame"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 
@@ -36,7 +38,7 @@ func NewTray(a fyne.App, open, refresh, quit func()) *Tray {
 	t.menu = fyne.NewMenu("Triage Desk", t.count, fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Open Triage Desk", open), fyne.NewMenuItem("Refresh from e-RS", refresh),
 		fyne.NewMenuItemSeparator(), q)
-	desk.SetSystemTrayIcon(AppIcon)
+	desk.SetSystemTrayIcon(frame.AppIcon)
 	desk.SetSystemTrayMenu(t.menu)
 	return t
 }

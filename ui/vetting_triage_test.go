@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/triagedesk/triagedesk/ui/frame"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
@@ -135,8 +137,8 @@ func TestVettingWindowFitsTheDefaultSize(t *testing.T) {
 	}
 	h.settle()
 	min := h.win.Content().MinSize()
-	if min.Width > DefaultWindowSize.Width || min.Height > DefaultWindowSize.Height {
+	if min.Width > frame.DefaultWindowSize.Width || min.Height > frame.DefaultWindowSize.Height {
 		t.Errorf("the vetting window needs %.0f×%.0f, more than the default %.0f×%.0f", min.Width, min.Height,
-			DefaultWindowSize.Width, DefaultWindowSize.Height)
+			frame.DefaultWindowSize.Width, frame.DefaultWindowSize.Height)
 	}
 }
