@@ -5,11 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/triagedesk/triagedesk/ui/frame"
-
 	"fyne.io/fyne/v2"
 
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/frame"
 )
 
 // decideRow queues a valid decision on a row outside the GUI.

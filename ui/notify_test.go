@@ -4,12 +4,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/triagedesk/triagedesk/ui/frame"
-
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/frame"
 )
 
 func row(ubrn string, p triage.Priority, local triage.LocalStatus) triage.Row {

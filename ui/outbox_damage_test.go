@@ -6,12 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/triagedesk/triagedesk/ui/frame"
-
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/testutil"
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/frame"
 	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 

@@ -7,8 +7,6 @@ import (
 	"image/color"
 	"net/url"
 
-	"github.com/triagedesk/triagedesk/ui/frame"
-
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
@@ -19,6 +17,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/frame"
 	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
@@ -30,9 +29,8 @@ const (
 	ScreenLock = "lock"
 )
 
-// SignInService is what the sign-in screen needs from the Runtime:
-// *app.Runtime implements it. Every method may block on the network and
-// is called off the UI goroutine.
+// SignInService is what the sign-in screen needs from the Runtime (*app.Runtime
+// implements it). Every method may block on the network: called off the UI goroutine.
 type SignInService interface {
 	SignIn(ctx context.Context, openBrowser func(authURL string) error) (*app.SignInResult, error)
 	DemoSignIn(ctx context.Context) (triage.Identity, error)

@@ -3,12 +3,11 @@ package ui
 import (
 	"fmt"
 
-	"github.com/triagedesk/triagedesk/ui/frame"
-
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/frame"
 )
 
 // Tray is Triage Desk's system-tray icon (where the desktop has one): how
