@@ -3,9 +3,9 @@ package ui
 import (
 	"fyne.io/fyne/v2"
 
-	"github.com/triagedesk/triagedesk/assets"
+	"github.com/triagedesk/triagedesk/ui/frame"
 )
 
-// AppIcon is Triage Desk's icon, embedded in the binary: the window icon
-// (app.SetIcon) and the picture on the About screen.
-var AppIcon fyne.Resource = fyne.NewStaticResource("triagedesk.png", assets.IconPNG)
+// AppIcon is Triage Desk's icon (frame.AppIcon), for cmd/triagedesk to
+// give the application.
+var AppIcon fyne.Resource = frame.AppIcon

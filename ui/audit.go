@@ -120,7 +120,7 @@ func auditCells(r *app.AuditRecord, now time.Time) []string {
 	if r.HTTPStatus != 0 {
 		result = strings.TrimSpace(fmt.Sprintf("%s (HTTP %d%s)", result, r.HTTPStatus, prefixed(", ", r.ERSCode)))
 	}
-	return []string{dayText(r.At) + " " + r.At.Local().Format("15:04"), auditEventLabel(r.Event), ubrnText(r.UBRN), kind, reason, result, r.RequestID}
+	return []string{widgets.DayText(r.At) + " " + r.At.Local().Format("15:04"), auditEventLabel(r.Event), widgets.UBRNText(r.UBRN), kind, reason, result, r.RequestID}
 }
 
 func prefixed(p, s string) string {

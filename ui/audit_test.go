@@ -16,6 +16,7 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // TestAuditViewListsVerifiesAndExports: the audit log lists the
@@ -76,7 +77,7 @@ func TestAuditViewListsVerifiesAndExports(t *testing.T) {
 		t.Fatal("the sent decision's e-RS result is not listed")
 	}
 	cells := auditCells(sent, time.Now())
-	if cells[1] != "Sent to e-RS" || cells[2] != ubrnText(refs[0]) || cells[3] != "Accept" || cells[6] != sent.RequestID {
+	if cells[1] != "Sent to e-RS" || cells[2] != widgets.UBRNText(refs[0]) || cells[3] != "Accept" || cells[6] != sent.RequestID {
 		t.Errorf("row %q", cells)
 	}
 	if v.records[0].Seq < v.records[len(v.records)-1].Seq {

@@ -25,6 +25,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/document"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/frame"
 	"github.com/triagedesk/triagedesk/ui/style"
 )
 
@@ -150,7 +151,7 @@ func openVetting(b testing.TB, a fyne.App, p benchProfile) (*Vetting, *bridge.Lo
 	}
 	loop := bridge.NewLoop()
 	br := bridge.New(bridge.Options{Post: loop.Post})
-	win, frame := NewShellWindow(a, ShellOptions{Demo: true})
+	win, frame := frame.NewShellWindow(a, frame.ShellOptions{Demo: true})
 	win.Resize(fyne.NewSize(1600, 1000))
 	v := NewVetting(frame, br, ws, nil)
 	frame.SetMain(v.Object())

@@ -19,13 +19,6 @@ import (
 
 // --- small building blocks ----------------------------------------------
 
-// card puts obj on the header card's background.
-func card(obj fyne.CanvasObject) fyne.CanvasObject {
-	bg := canvas.NewRectangle(style.Color(style.ColorNameCard))
-	bg.CornerRadius = 6
-	return container.NewStack(bg, container.NewPadded(obj))
-}
-
 // colourBox puts obj on a coloured background.
 func colourBox(obj fyne.CanvasObject, c fyne.ThemeColorName) fyne.CanvasObject {
 	bg := canvas.NewRectangle(style.Color(c))

@@ -12,7 +12,7 @@
 //
 // # The window frame
 //
-// NewShellWindow creates the main window and its Frame. The Frame is the
+// frame.NewShellWindow (ui/frame) creates the main window and its Frame. The Frame is the
 // layout every screen shares, with slots other screens fill:
 //
 //   - Banner stack (Frame.SetBanner with a BannerSlot): BannerEnvironment

@@ -14,6 +14,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 )
 
 // The NHS sandbox (here a copy on a loopback address over plain http) has
@@ -40,7 +41,7 @@ func TestNHSSandboxOpensTheWorklistWithoutSignIn(t *testing.T) {
 		sawSignIn = sawSignIn || d.Frame.Screen() == ScreenSession
 		return shown != nil && len(shown.list.all) > 0
 	}) {
-		t.Fatalf("no worklist; screen %q: %s", d.Frame.Screen(), joined(d.Window.Content()))
+		t.Fatalf("no worklist; screen %q: %s", d.Frame.Screen(), uitest.Joined(d.Window.Content()))
 	}
 	if sawSignIn {
 		t.Error("a sign-in screen was shown for an environment without sign-in")
@@ -48,7 +49,7 @@ func TestNHSSandboxOpensTheWorklistWithoutSignIn(t *testing.T) {
 	if id := d.Runtime().Status().Identity; id.SDSUserID != apptest.UserClinician || id.ODS != apptest.ProviderODS {
 		t.Errorf("working as %+v", id)
 	}
-	if b := joined(d.Frame.bannerBox); !strings.Contains(b, "TEST ENVIRONMENT: nhs-sandbox") || strings.Contains(b, "demo") {
+	if b := uitest.Joined(d.Frame.BannerStack()); !strings.Contains(b, "TEST ENVIRONMENT: nhs-sandbox") || strings.Contains(b, "demo") {
 		t.Errorf("not marked as the NHS sandbox test environment: %s", b)
 	}
 }

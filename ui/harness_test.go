@@ -20,6 +20,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/document"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/frame"
 	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 	"github.com/triagedesk/triagedesk/ui/style"
 )
@@ -53,7 +54,7 @@ type harness struct {
 	loop  *bridge.Loop
 	b     *bridge.Bridge
 	win   fyne.Window
-	frame *Frame
+	frame *frame.Frame
 	v     *Vetting
 }
 
@@ -95,7 +96,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	}
 	h.b = bridge.New(bridge.Options{Post: h.loop.Post})
 	a.Settings().SetTheme(style.NewTheme(nil))
-	h.win, h.frame = NewShellWindow(a, ShellOptions{Demo: true, Environment: "demo"})
+	h.win, h.frame = frame.NewShellWindow(a, frame.ShellOptions{Demo: true, Environment: "demo"})
 	h.win.Resize(fyne.NewSize(1600, 1000))
 	h.v = NewVetting(h.frame, h.b, h.ws, a.Preferences())
 	h.frame.SetMain(h.v.Object())

@@ -3,12 +3,10 @@ package ui
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -17,107 +15,9 @@ import (
 	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
-// activityWatcher wraps the window's content and reports the clinician's
-// activity (Runtime.Touch) so the session only locks after real
-// inactivity. Fyne has no window-wide input hook, so activity is gathered
-// from what reaches the window itself: pointer movement and clicks over
-// anything that does not take them (labels, panels, the document), key
-// presses while no field has focus, and, polled, typing in a focused
-// field.
-type activityWatcher struct {
-	widget.BaseWidget
-	content fyne.CanvasObject
-	touch   func()
-}
-
-var (
-	_ desktop.Hoverable = (*activityWatcher)(nil)
-	_ desktop.Mouseable = (*activityWatcher)(nil)
-)
-
-func newActivityWatcher(content fyne.CanvasObject, touch func()) *activityWatcher {
-	w := &activityWatcher{content: content, touch: touch}
-	w.ExtendBaseWidget(w)
-	return w
-}
-
-func (w *activityWatcher) poke() {
-	if w.touch != nil {
-		w.touch()
-	}
-}
-
-// CreateRenderer implements fyne.Widget.
-func (w *activityWatcher) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(w.content)
-}
-
-// MouseIn implements desktop.Hoverable.
-func (w *activityWatcher) MouseIn(*desktop.MouseEvent) { w.poke() }
-
-// MouseMoved implements desktop.Hoverable.
-func (w *activityWatcher) MouseMoved(*desktop.MouseEvent) { w.poke() }
-
-// MouseOut implements desktop.Hoverable.
-func (w *activityWatcher) MouseOut() {}
-
-// MouseDown implements desktop.Mouseable.
-func (w *activityWatcher) MouseDown(*desktop.MouseEvent) { w.poke() }
-
-// MouseUp implements desktop.Mouseable.
-func (w *activityWatcher) MouseUp(*desktop.MouseEvent) {}
-
-// focusSignature describes the focused field and what is typed in it, so a
-// change between two polls means the clinician typed.
-func focusSignature(c fyne.Canvas) string {
-	f := c.Focused()
-	if f == nil {
-		return ""
-	}
-	if e, ok := f.(*widget.Entry); ok {
-		return fmt.Sprintf("%p:%d:%d:%d", e, len(e.Text), e.CursorRow, e.CursorColumn)
-	}
-	if e, ok := f.(interface{ SelectedText() string }); ok {
-		return fmt.Sprintf("%p:%d", f, len(e.SelectedText()))
-	}
-	return fmt.Sprintf("%p", f)
-}
-
-// watchActivity has the frame report activity to touch (the window's
-// content is the frame's activityWatcher, set when the window was made, so
-// the content is never replaced). Typing in a focused field is noticed by
-// polling every poll interval.
-func watchActivity(f *Frame, b *bridge.Bridge, poll time.Duration, touch func()) {
-	f.SetOnActivity(touch)
-	w := f.Window()
-	if dc, ok := w.Canvas().(desktop.Canvas); ok {
-		dc.SetOnKeyDown(func(*fyne.KeyEvent) { touch() })
-	}
-	last := focusSignature(w.Canvas())
-	b.Go(func(ctx context.Context) {
-		t := time.NewTicker(poll)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			b.Post(func() {
-				if sig := focusSignature(w.Canvas()); sig != last {
-					last = sig
-					if sig != "" {
-						touch()
-					}
-				}
-			})
-		}
-	})
-}
-
-// signInNeededText is the banner shown while the platform's sign-in has
+// SignInNeededText is the banner shown while the platform's sign-in has
 // ended but cached data stays readable.
-func signInNeededText(st app.Status, unsent int) string {
+func SignInNeededText(st app.Status, unsent int) string {
 	msg := "Your NHS sign-in has ended, so nothing is sent to e-RS or downloaded. Everything already downloaded can still be read, and decisions are kept"
 	if unsent > 0 {
 		msg += fmt.Sprintf(": %s will be sent after you sign in again.", widgets.CountOf(unsent, "decision", "decisions"))
@@ -127,10 +27,10 @@ func signInNeededText(st app.Status, unsent int) string {
 	return msg
 }
 
-// signOut asks before signing out: when decisions have not reached e-RS it
+// SignOut asks before signing out: when decisions have not reached e-RS it
 // says how many and offers to keep them for the next sign-in (the default)
 // or, explicitly, to discard them; then it calls Logout.
-func signOut(w fyne.Window, b *bridge.Bridge, rt *app.Runtime, done func(app.LogoutReport, error)) {
+func SignOut(w fyne.Window, b *bridge.Bridge, rt *app.Runtime, done func(app.LogoutReport, error)) {
 	bridge.Run(b, nil, func(ctx context.Context) (int, error) {
 		return rt.UnsentCount(ctx, "")
 	}, func(unsent int, err error) {

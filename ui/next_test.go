@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/frame"
 )
 
 // decideRow queues a valid decision on a row outside the GUI.
@@ -39,7 +40,7 @@ func (h *harness) visibleCells() []*worklistCell {
 // from undecided ones in the columns visible beside an open referral.
 func TestNextSkipsDecidedReferrals(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
-	h.win.Resize(DefaultWindowSize)
+	h.win.Resize(frame.DefaultWindowSize)
 	rows := h.rows()
 	start := -1
 	for i := 0; i+3 < len(rows); i++ {

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/frame"
 )
 
 func row(ubrn string, p triage.Priority, local triage.LocalStatus) triage.Row {
@@ -71,7 +72,7 @@ func TestTrayShowsTheCountAndItsActions(t *testing.T) {
 	ta := &trayApp{App: test.NewTempApp(t)}
 	var opened, refreshed, quit int
 	tr := NewTray(ta, func() { opened++ }, func() { refreshed++ }, func() { quit++ })
-	if tr == nil || ta.menu == nil || ta.icon != AppIcon {
+	if tr == nil || ta.menu == nil || ta.icon != frame.AppIcon {
 		t.Fatal("no tray icon and menu")
 	}
 	tr.SetCounts(triage.Counts{ToReview: 12, TwoWeek: 3})

@@ -2,34 +2,18 @@ package ui
 
 import (
 	"fmt"
-	"image/color"
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/frame"
 	"github.com/triagedesk/triagedesk/ui/widgets"
 )
-
-// bannerStrip is a banner: an icon, a sentence and its actions, on a tint
-// of the colour.
-func bannerStrip(icon fyne.Resource, text string, tint fyne.ThemeColorName, actions ...fyne.CanvasObject) (fyne.CanvasObject, *widget.Label) {
-	r, g, b, _ := theme.Color(tint).RGBA()
-	bg := canvas.NewRectangle(color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 0x40})
-	l := widget.NewLabel(text)
-	l.Wrapping = fyne.TextWrapWord
-	var right fyne.CanvasObject
-	if len(actions) > 0 {
-		right = container.NewCenter(container.NewHBox(actions...))
-	}
-	return container.NewStack(bg, container.NewBorder(nil, nil, container.NewCenter(widget.NewIcon(icon)), right, l)), l
-}
 
 // OfflineBanner says, while e-RS cannot be reached, when Triage Desk last
 // synced, that everything downloaded can still be read and that decisions
@@ -37,7 +21,7 @@ func bannerStrip(icon fyne.Resource, text string, tint fyne.ThemeColorName, acti
 // keeps probing, so nobody needs to click anything). "Try now" probes at
 // once. Use it on the UI goroutine.
 type OfflineBanner struct {
-	frame *Frame
+	frame *frame.Frame
 	now   func() time.Time
 	// OnTryNow asks the engine to try e-RS now (Engine.SyncNow); nil hides
 	// the button.
@@ -50,7 +34,7 @@ type OfflineBanner struct {
 
 // NewOfflineBanner returns a banner controller for the frame's offline
 // slot. now is the clock (nil: time.Now).
-func NewOfflineBanner(f *Frame, now func() time.Time) *OfflineBanner {
+func NewOfflineBanner(f *frame.Frame, now func() time.Time) *OfflineBanner {
 	if now == nil {
 		now = time.Now
 	}
@@ -89,7 +73,7 @@ func (o *OfflineBanner) Clear() {
 }
 
 // Showing reports whether the banner is up.
-func (o *OfflineBanner) Showing() bool { return o.frame.Banner(BannerOffline) != nil }
+func (o *OfflineBanner) Showing() bool { return o.frame.Banner(frame.BannerOffline) != nil }
 
 // Text returns the banner's sentence ("" when not shown).
 func (o *OfflineBanner) Text() string {
@@ -102,7 +86,7 @@ func (o *OfflineBanner) Text() string {
 // Refresh shows, updates or removes the banner.
 func (o *OfflineBanner) Refresh() {
 	if o.sync.State != app.SyncOffline {
-		o.frame.SetBanner(BannerOffline, nil)
+		o.frame.SetBanner(frame.BannerOffline, nil)
 		o.label = nil
 		return
 	}
@@ -115,16 +99,16 @@ func (o *OfflineBanner) Refresh() {
 	if o.OnTryNow != nil {
 		actions = append(actions, widget.NewButtonWithIcon("Try now", theme.ViewRefreshIcon(), o.OnTryNow))
 	}
-	obj, l := bannerStrip(theme.WarningIcon(), text, theme.ColorNameWarning, actions...)
+	obj, l := widgets.BannerStrip(theme.WarningIcon(), text, theme.ColorNameWarning, actions...)
 	o.label = l
-	o.frame.SetBanner(BannerOffline, obj)
+	o.frame.SetBanner(frame.BannerOffline, obj)
 }
 
 // offlineText is the offline banner's sentence.
 func offlineText(st app.SyncStatus, queued int, now time.Time) string {
 	last := "Triage Desk has not synced with e-RS on this computer yet."
 	if !st.LastSuccess.IsZero() {
-		last = "Last successful sync at " + clockText(st.LastSuccess, now) + "."
+		last = "Last successful sync at " + widgets.ClockText(st.LastSuccess, now) + "."
 	}
 	then := "decisions you make are kept and sent when the connection returns."
 	if queued > 0 {

@@ -14,6 +14,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // ScreenOutbox is the outbox screen's name.
@@ -161,11 +162,11 @@ func NewOutboxView(o OutboxOptions) *OutboxView {
 				l.TextStyle.Bold = en.State == triage.OutboxConflict || en.State == triage.OutboxFailed
 				l.SetText(entryStateLabel(en))
 			case 1:
-				l.SetText(ubrnText(en.UBRN))
+				l.SetText(widgets.UBRNText(en.UBRN))
 			case 2:
 				l.SetText(en.Decision.Summary())
 			case 3:
-				l.SetText(clockText(en.CreatedAt, v.now()))
+				l.SetText(widgets.ClockText(en.CreatedAt, v.now()))
 			case 4:
 				l.SetText(fmt.Sprint(en.Attempts))
 			case 5:

@@ -11,6 +11,8 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/frame"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // ConflictBanner says, until the clinician acknowledges them, that
@@ -19,7 +21,7 @@ import (
 // stay visible over the lock screen); "Review in the outbox" opens them. Use
 // it on the UI goroutine.
 type ConflictBanner struct {
-	frame *Frame
+	frame *frame.Frame
 	b     *bridge.Bridge
 	now   func() time.Time
 	// OnReview opens the outbox at the conflicts.
@@ -33,7 +35,7 @@ type ConflictBanner struct {
 }
 
 // NewConflictBanner returns a controller for the frame's conflict slot.
-func NewConflictBanner(f *Frame, b *bridge.Bridge, now func() time.Time) *ConflictBanner {
+func NewConflictBanner(f *frame.Frame, b *bridge.Bridge, now func() time.Time) *ConflictBanner {
 	if now == nil {
 		now = time.Now
 	}
@@ -95,7 +97,7 @@ func (c *ConflictBanner) Reload() {
 
 // Text returns the banner's sentence ("" when not shown).
 func (c *ConflictBanner) Text() string {
-	if c.label == nil || c.frame.Banner(BannerConflict) == nil {
+	if c.label == nil || c.frame.Banner(frame.BannerConflict) == nil {
 		return ""
 	}
 	return c.label.Text
@@ -103,7 +105,7 @@ func (c *ConflictBanner) Text() string {
 
 func (c *ConflictBanner) show() {
 	if len(c.pending) == 0 {
-		c.frame.SetBanner(BannerConflict, nil)
+		c.frame.SetBanner(frame.BannerConflict, nil)
 		c.label = nil
 		return
 	}
@@ -114,9 +116,9 @@ func (c *ConflictBanner) show() {
 		}
 	})
 	review.Importance = widget.DangerImportance
-	obj, l := bannerStrip(theme.ErrorIcon(), text, theme.ColorNameError, review)
+	obj, l := widgets.BannerStrip(theme.ErrorIcon(), text, theme.ColorNameError, review)
 	c.label = l
-	c.frame.SetBanner(BannerConflict, obj)
+	c.frame.SetBanner(frame.BannerConflict, obj)
 }
 
 // conflictBannerText says what was not applied, without naming the patient
@@ -129,7 +131,7 @@ func conflictBannerText(pending []app.Entry, now time.Time) string {
 			when = e.Conflict.SeenAt
 		}
 		return fmt.Sprintf("Not sent: a referral had already been actioned in e-RS (%s, version %d, at %s), so your decision (%s) was not applied. Read what changed and acknowledge it.",
-			e.Conflict.Status.State.Label(), e.Conflict.Version, clockText(when, now), e.Decision.Kind.Label())
+			e.Conflict.Status.State.Label(), e.Conflict.Version, widgets.ClockText(when, now), e.Decision.Kind.Label())
 	}
 	return fmt.Sprintf("Not sent: %d of your decisions were not applied because the referrals had already changed in e-RS. Read what changed and acknowledge each one.", len(pending))
 }

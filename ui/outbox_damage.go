@@ -3,6 +3,9 @@ package ui
 import (
 	"context"
 
+	"github.com/triagedesk/triagedesk/ui/frame"
+	"github.com/triagedesk/triagedesk/ui/widgets"
+
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/triagedesk/triagedesk/internal/app"
@@ -16,7 +19,7 @@ import (
 // step. It names no patient or referral (banners stay visible over the
 // lock screen); triagectl doctor names them. Use it on the UI goroutine.
 type DamageBanner struct {
-	frame *Frame
+	frame *frame.Frame
 	b     *bridge.Bridge
 	ws    *app.Workspace
 	text  string
@@ -26,7 +29,7 @@ type DamageBanner struct {
 }
 
 // NewDamageBanner returns a controller for the frame's outbox damage slot.
-func NewDamageBanner(f *Frame, b *bridge.Bridge) *DamageBanner {
+func NewDamageBanner(f *frame.Frame, b *bridge.Bridge) *DamageBanner {
 	return &DamageBanner{frame: f, b: b}
 }
 
@@ -55,7 +58,7 @@ func (d *DamageBanner) Apply(u bridge.Update) {
 
 // Text returns the banner's sentence ("" when not shown).
 func (d *DamageBanner) Text() string {
-	if d.frame.Banner(BannerOutboxDamage) == nil {
+	if d.frame.Banner(frame.BannerOutboxDamage) == nil {
 		return ""
 	}
 	return d.text
@@ -67,9 +70,9 @@ func (d *DamageBanner) show(dmg app.OutboxDamage) {
 	}
 	d.text = dmg.Summary()
 	if d.text == "" {
-		d.frame.SetBanner(BannerOutboxDamage, nil)
+		d.frame.SetBanner(frame.BannerOutboxDamage, nil)
 		return
 	}
-	obj, _ := bannerStrip(theme.ErrorIcon(), d.text, theme.ColorNameError)
-	d.frame.SetBanner(BannerOutboxDamage, obj)
+	obj, _ := widgets.BannerStrip(theme.ErrorIcon(), d.text, theme.ColorNameError)
+	d.frame.SetBanner(frame.BannerOutboxDamage, obj)
 }

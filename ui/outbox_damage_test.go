@@ -10,6 +10,8 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/testutil"
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/frame"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // One record of the clinician's saved decisions is damaged (a byte of its
@@ -38,7 +40,7 @@ func TestOutboxDamageBannerGivesTheVerdictAndTheNextStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := cf.c.damage.Text()
-	if text != want.Summary() || cf.f.Banner(BannerOutboxDamage) == nil {
+	if text != want.Summary() || cf.f.Banner(frame.BannerOutboxDamage) == nil {
 		t.Errorf("banner %q, want the store's verdict %q", text, want.Summary())
 	}
 	if !strings.HasSuffix(cf.c.status.Summary(), "1 damaged record") {
@@ -50,7 +52,7 @@ func TestOutboxDamageBannerGivesTheVerdictAndTheNextStep(t *testing.T) {
 		}
 	}
 	for _, u := range refs[:2] {
-		if strings.Contains(text, u) || strings.Contains(text, ubrnText(u)) {
+		if strings.Contains(text, u) || strings.Contains(text, widgets.UBRNText(u)) {
 			t.Errorf("the banner names a referral: %s", text)
 		}
 	}

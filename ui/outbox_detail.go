@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -17,15 +16,6 @@ import (
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/widgets"
 )
-
-// ubrnText groups a UBRN in fours ("0000 1234 5678").
-func ubrnText(u string) string {
-	n := strings.ReplaceAll(u, " ", "")
-	if len(n) != 12 {
-		return u
-	}
-	return n[:4] + " " + n[4:8] + " " + n[8:]
-}
 
 // decisionLines describes the clinician's decision.
 func decisionLines(d triage.Decision) []fyne.CanvasObject {
@@ -76,15 +66,15 @@ func (v *OutboxView) showDetail() {
 	}
 	now := v.now()
 	d := en.Decision
-	head := widget.NewLabelWithStyle(d.Summary()+" – referral "+ubrnText(en.UBRN), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	head := widget.NewLabelWithStyle(d.Summary()+" – referral "+widgets.UBRNText(en.UBRN), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	head.Wrapping = fyne.TextWrapWord
 	objs := []fyne.CanvasObject{head,
 		widgets.DetailField("State", entryStateLabel(en)),
-		widgets.DetailField("Made", fmt.Sprintf("%s %s by %s", dayText(en.CreatedAt), en.CreatedAt.Local().Format("15:04"), whoText(en.By))),
+		widgets.DetailField("Made", fmt.Sprintf("%s %s by %s", widgets.DayText(en.CreatedAt), en.CreatedAt.Local().Format("15:04"), whoText(en.By))),
 		widgets.DetailField("Attempts", fmt.Sprint(en.Attempts)),
 	}
 	if en.State == triage.OutboxQueued && !en.NextAttemptAt.IsZero() && en.NextAttemptAt.After(now) {
-		objs = append(objs, widgets.DetailField("Next attempt", clockText(en.NextAttemptAt, now)))
+		objs = append(objs, widgets.DetailField("Next attempt", widgets.ClockText(en.NextAttemptAt, now)))
 	}
 	if e := en.LastError; e != nil {
 		objs = append(objs, widgets.DetailField("Last error", sendErrorText(e)))
@@ -95,7 +85,7 @@ func (v *OutboxView) showDetail() {
 			at = s.At
 		}
 		objs = append(objs, widgets.DetailField("Sent", fmt.Sprintf("%s, e-RS request id %s; the referral is now version %d",
-			clockText(at, now), firstText(s.RequestID, "not given"), s.NewVersion)))
+			widgets.ClockText(at, now), firstText(s.RequestID, "not given"), s.NewVersion)))
 	}
 	if en.State == triage.OutboxConflict && en.Conflict != nil {
 		objs = append(objs, v.conflictPanel(en))
@@ -109,13 +99,6 @@ func (v *OutboxView) showDetail() {
 	}
 	v.detail.Objects = objs
 	v.detail.Refresh()
-}
-
-func dayText(t time.Time) string {
-	if t.IsZero() {
-		return "–"
-	}
-	return t.Local().Format("02 Jan 2006")
 }
 
 // sendErrorText is a send error with e-RS's identifiers for support.
@@ -153,18 +136,18 @@ func (v *OutboxView) conflictPanel(en *app.Entry) fyne.CanvasObject {
 	if when.IsZero() {
 		when = c.SeenAt
 	}
-	theirs.Objects = append(theirs.Objects, widgets.DetailField("Seen", dayText(when)+" "+clockText(when, now)))
+	theirs.Objects = append(theirs.Objects, widgets.DetailField("Seen", widgets.DayText(when)+" "+widgets.ClockText(when, now)))
 	if c.RequestID != "" {
 		theirs.Objects = append(theirs.Objects, widgets.DetailField("e-RS request id", c.RequestID))
 	}
 	expl := widget.NewLabel(fmt.Sprintf("Not sent: the referral had already changed in e-RS (%s, version %d, at %s), so your decision was not applied. "+
-		"Nothing was sent for it. Read what e-RS says now, then acknowledge.", c.Status.State.Label(), c.Version, clockText(when, now)))
+		"Nothing was sent for it. Read what e-RS says now, then acknowledge.", c.Status.State.Label(), c.Version, widgets.ClockText(when, now)))
 	expl.Wrapping = fyne.TextWrapWord
 	expl.Importance = widget.DangerImportance
-	objs := []fyne.CanvasObject{widget.NewSeparator(), expl, container.NewGridWithColumns(2, panelBox(mine), panelBox(theirs))}
+	objs := []fyne.CanvasObject{widget.NewSeparator(), expl, container.NewGridWithColumns(2, widgets.PanelBox(mine), widgets.PanelBox(theirs))}
 	if c.Acknowledged {
 		ack := widget.NewLabel(fmt.Sprintf("You acknowledged this at %s. Amend it to decide again on the referral as it is now, or discard it.",
-			clockText(c.AcknowledgedAt, now)))
+			widgets.ClockText(c.AcknowledgedAt, now)))
 		ack.Wrapping = fyne.TextWrapWord
 		objs = append(objs, ack)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/frame"
 	"github.com/triagedesk/triagedesk/ui/style"
 )
 
@@ -41,7 +42,7 @@ func TestTwentyDecisionsThroughAnOutageEndSentOrConflict(t *testing.T) {
 	h.b = bridge.New(bridge.Options{Post: h.loop.Post})
 	t.Cleanup(h.b.Close)
 	fa.Settings().SetTheme(style.NewTheme(nil))
-	h.win, h.frame = NewShellWindow(fa, ShellOptions{Demo: true, Environment: "demo"})
+	h.win, h.frame = frame.NewShellWindow(fa, frame.ShellOptions{Demo: true, Environment: "demo"})
 	t.Cleanup(h.win.Close)
 	h.win.Resize(fyne.NewSize(1600, 1000))
 	h.v = NewVetting(h.frame, h.b, ws, nil)

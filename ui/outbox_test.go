@@ -13,6 +13,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // outboxFixture is a demo workspace with one decision of each kind the
@@ -144,7 +145,7 @@ func TestOutboxConflictMustBeAcknowledgedThenDiscarded(t *testing.T) {
 	got := strings.Join(texts(f.v.detail), "|")
 	for _, want := range []string{"Not applied: acknowledge", "Your decision (not applied)", "What e-RS says now",
 		"Rejected (returned to referrer)", "Seen in the one-stop clinic instead.", "Accept",
-		"I have read this: acknowledge", ubrnText(f.conflictUBRN)} {
+		"I have read this: acknowledge", widgets.UBRNText(f.conflictUBRN)} {
 		if !strings.Contains(got, want) {
 			t.Errorf("conflict detail lacks %q: %s", want, got)
 		}

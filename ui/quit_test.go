@@ -19,6 +19,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/frame"
 )
 
 // quitApp is a test app with a system tray (desktop.App) whose windows
@@ -223,7 +224,7 @@ func TestWithoutAKeychainNothingPretendsToBeKept(t *testing.T) {
 		t.Errorf("About does not tell the truth about the data: %s", about)
 	}
 	c.closeScreen()
-	if b := fx.d.Frame.Banner(BannerNotice); b == nil || !strings.Contains(strings.Join(texts(b), " "), "will not be kept") {
+	if b := fx.d.Frame.Banner(frame.BannerNotice); b == nil || !strings.Contains(strings.Join(texts(b), " "), "will not be kept") {
 		t.Error("no banner says the data will not be kept")
 	}
 	if !strings.Contains(c.status.Summary(), "Not kept after closing") {

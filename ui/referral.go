@@ -20,6 +20,7 @@ import (
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/patientbanner"
 	"github.com/triagedesk/triagedesk/ui/style"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // referralData is what one background read of the cache returns for the
@@ -93,7 +94,7 @@ func newReferralPanel(v *Vetting, ubrn string) *referralPanel {
 	ctx, cancel := context.WithCancel(v.b.Context())
 	p := &referralPanel{v: v, ubrn: ubrn, ctx: ctx, cancel: cancel}
 	loading := widget.NewLabel("Opening the referral…")
-	p.header = container.NewStack(card(container.NewPadded(loading)))
+	p.header = container.NewStack(widgets.Card(container.NewPadded(loading)))
 	p.viewerArea = container.NewStack(messagePanel(theme.DocumentIcon(), "Loading the clinical information…", nil))
 	p.attachments = container.NewVBox()
 	p.related = container.NewVBox()
@@ -137,7 +138,7 @@ func (p *referralPanel) load() {
 	}, func(d referralData, err error) {
 		if err != nil {
 			p.err = err
-			p.header.Objects = []fyne.CanvasObject{card(container.NewPadded(errorText(triage.ErrorMessage(err))))}
+			p.header.Objects = []fyne.CanvasObject{widgets.Card(container.NewPadded(errorText(triage.ErrorMessage(err))))}
 			p.header.Refresh()
 			p.setViewer(messagePanel(theme.ErrorIcon(), "This referral cannot be shown. "+triage.ErrorMessage(err), nil), "cri")
 			return
@@ -235,7 +236,7 @@ func (p *referralPanel) buildHeader() fyne.CanvasObject {
 		lines = append(lines, m)
 	}
 	lines = append(lines, p.changed)
-	return card(container.NewVBox(lines...))
+	return widgets.Card(container.NewVBox(lines...))
 }
 
 // mismatchStrip says where e-RS's worklist and the referral's details

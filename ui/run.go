@@ -18,6 +18,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/frame"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
 	"github.com/triagedesk/triagedesk/ui/style"
 )
@@ -57,7 +58,7 @@ type RunOptions struct {
 type Desktop struct {
 	App    fyne.App
 	Window fyne.Window
-	Frame  *Frame
+	Frame  *frame.Frame
 	Bridge *bridge.Bridge
 
 	opts RunOptions
@@ -89,8 +90,8 @@ func NewDesktop(a fyne.App, opts RunOptions) *Desktop {
 		log = slog.New(slog.DiscardHandler)
 	}
 	d := &Desktop{App: a, opts: opts, log: log, Bridge: bridge.New(bridge.Options{Post: opts.Post})}
-	d.Window, d.Frame = NewShellWindow(a, ShellOptions{Demo: demo, Environment: env})
-	d.Frame.ShowScreen(ScreenLoading, loadingScreen("Starting Triage Desk…"))
+	d.Window, d.Frame = frame.NewShellWindow(a, frame.ShellOptions{Demo: demo, Environment: env})
+	d.Frame.ShowScreen(frame.ScreenLoading, loadingScreen("Starting Triage Desk…"))
 	// Every way out (the window's close button, File → Quit, Ctrl+Q, the
 	// tray's Quit) asks first when decisions have not reached e-RS.
 	d.Window.SetCloseIntercept(d.RequestQuit)
@@ -133,18 +134,9 @@ func (d *Desktop) start() {
 
 // applyEnvironment marks the window for the Runtime's environment.
 func (d *Desktop) applyEnvironment(rt *app.Runtime) {
-	opts := ShellOptions{Demo: rt.Demo(), Environment: string(rt.Environment.Name)}
-	d.Window.SetTitle(WindowTitle(opts))
-	if opts.Demo != d.Frame.opts.Demo || opts.Environment != d.Frame.opts.Environment {
-		// Started before the environment was known (the demo by
-		// default): rebuild the banner for the one configured.
-		d.Frame.opts = opts
-		delete(d.Frame.banners, BannerEnvironment)
-		if b := EnvironmentBanner(opts); b != nil {
-			d.Frame.banners[BannerEnvironment] = b
-		}
-		d.Frame.layoutBanners()
-	}
+	opts := frame.ShellOptions{Demo: rt.Demo(), Environment: string(rt.Environment.Name)}
+	d.Window.SetTitle(frame.WindowTitle(opts))
+	d.Frame.SetEnvironment(opts)
 }
 
 // Runtime returns the Runtime once started (nil before).
@@ -211,7 +203,7 @@ func (d *Desktop) demoSignIn(rt *app.Runtime) {
 		what = "Connecting to " + rt.Environment.Label + ": it needs no sign-in…"
 		failed = rt.Environment.Label + " could not be opened. "
 	}
-	d.Frame.ShowScreen(ScreenLoading, loadingScreen(what))
+	d.Frame.ShowScreen(frame.ScreenLoading, loadingScreen(what))
 	bridge.Run(d.Bridge, nil, func(ctx context.Context) (triage.Identity, error) {
 		return rt.AutoSignIn(ctx)
 	}, func(_ triage.Identity, err error) {
@@ -231,7 +223,7 @@ func (d *Desktop) openWorkspace(rt *app.Runtime) {
 		return
 	}
 	d.opening = true
-	d.Frame.ShowScreen(ScreenLoading, loadingScreen("Opening your encrypted worklist…"))
+	d.Frame.ShowScreen(frame.ScreenLoading, loadingScreen("Opening your encrypted worklist…"))
 	bridge.Run(d.Bridge, nil, func(ctx context.Context) (*app.Workspace, error) {
 		return rt.OpenWorkspace(ctx)
 	}, func(ws *app.Workspace, err error) {
@@ -270,7 +262,7 @@ func (d *Desktop) fail(msg string) {
 	l := widget.NewLabel(msg)
 	l.Wrapping = fyne.TextWrapWord
 	l.Alignment = fyne.TextAlignCenter
-	d.Frame.ShowScreen(ScreenStartFailed, container.NewPadded(container.NewVBox(widget.NewIcon(theme.ErrorIcon()), l)))
+	d.Frame.ShowScreen(frame.ScreenStartFailed, container.NewPadded(container.NewVBox(widget.NewIcon(theme.ErrorIcon()), l)))
 }
 
 // sessionScreen hides patient data and says why: the chrome's sign-in or

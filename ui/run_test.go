@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/triagedesk/triagedesk/ui/frame"
+	"github.com/triagedesk/triagedesk/ui/internal/uitest"
+
 	"fyne.io/fyne/v2/test"
 
 	"github.com/triagedesk/triagedesk/internal/app"
@@ -23,17 +26,17 @@ func TestDemoStartsBehindALoadingScreenAndOpensTheWorklist(t *testing.T) {
 		App: app.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"), DevInsecureKeyfile: filepath.Join(dir, "dev.key"),
 			KeyWarn: io.Discard, DemoReferrals: 20, LockTimeout: -1, Override: &config.EnvironmentChoice{Name: config.EnvDemo}}})
 	defer d.Close()
-	if d.Frame.Screen() != ScreenLoading {
+	if d.Frame.Screen() != frame.ScreenLoading {
 		t.Fatalf("the window opens on %q, want the loading screen", d.Frame.Screen())
 	}
-	if !strings.Contains(d.Window.Title(), DemoBannerText) || !strings.Contains(joined(d.Frame.bannerBox), DemoBannerText) {
+	if !strings.Contains(d.Window.Title(), frame.DemoBannerText) || !strings.Contains(uitest.Joined(d.Frame.BannerStack()), frame.DemoBannerText) {
 		t.Error("the demo is not marked")
 	}
 	// The demo signs the synthetic clinician in, opens the workspace, syncs
 	// with the embedded sandbox and shows the worklist, all off the UI
 	// goroutine.
 	if !loop.RunUntil(90*time.Second, func() bool { return shown != nil && len(shown.list.all) > 0 }) {
-		t.Fatalf("no worklist; screen %q: %s", d.Frame.Screen(), joined(d.Window.Content()))
+		t.Fatalf("no worklist; screen %q: %s", d.Frame.Screen(), uitest.Joined(d.Window.Content()))
 	}
 	if d.Frame.Screen() != "" || d.Frame.Main() != shown.Object() {
 		t.Fatalf("screen %q over the worklist", d.Frame.Screen())
@@ -46,7 +49,7 @@ func TestDemoStartsBehindALoadingScreenAndOpensTheWorklist(t *testing.T) {
 	if !loop.RunUntil(90*time.Second, func() bool { return d.Frame.Screen() == ScreenSession }) {
 		t.Fatalf("locked, the screen is %q", d.Frame.Screen())
 	}
-	if strings.Contains(joined(d.Window.Content()), "Referrals for Review") {
+	if strings.Contains(uitest.Joined(d.Window.Content()), "Referrals for Review") {
 		t.Error("the worklist shows while locked")
 	}
 }

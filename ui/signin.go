@@ -17,6 +17,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/frame"
 	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
@@ -28,9 +29,8 @@ const (
 	ScreenLock = "lock"
 )
 
-// SignInService is what the sign-in screen needs from the Runtime:
-// *app.Runtime implements it. Every method may block on the network and
-// is called off the UI goroutine.
+// SignInService is what the sign-in screen needs from the Runtime (*app.Runtime
+// implements it). Every method may block on the network: called off the UI goroutine.
 type SignInService interface {
 	SignIn(ctx context.Context, openBrowser func(authURL string) error) (*app.SignInResult, error)
 	DemoSignIn(ctx context.Context) (triage.Identity, error)
@@ -178,7 +178,7 @@ func NewSignInScreen(o SignInOptions) *SignInScreen {
 	s.roles.Hide()
 
 	card := container.NewVBox(
-		container.NewCenter(container.NewGridWrap(fyne.NewSquareSize(72), canvas.NewImageFromResource(AppIcon))),
+		container.NewCenter(container.NewGridWrap(fyne.NewSquareSize(72), canvas.NewImageFromResource(frame.AppIcon))),
 		s.title,
 		environmentLine(st),
 		s.message,
@@ -245,7 +245,7 @@ func environmentLine(st app.Status) fyne.CanvasObject {
 	text.Alignment = fyne.TextAlignCenter
 	return container.NewVBox(
 		widget.NewLabelWithStyle("Environment: "+label, fyne.TextAlignCenter, fyne.TextStyle{}),
-		container.NewStack(canvas.NewRectangle(demoColour), container.NewPadded(text)))
+		container.NewStack(canvas.NewRectangle(frame.DemoColour), container.NewPadded(text)))
 }
 
 // setBusy switches between the start buttons and the waiting panel.

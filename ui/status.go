@@ -239,7 +239,7 @@ func (s *StatusBar) Refresh() {
 	case s.sync.AsOf.IsZero():
 		s.asOf.SetText("Worklist not downloaded yet")
 	default:
-		s.asOf.SetText("Worklist as of " + clockText(s.sync.AsOf, s.now()))
+		s.asOf.SetText("Worklist as of " + widgets.ClockText(s.sync.AsOf, s.now()))
 	}
 
 	busy := s.progress.Total > 0 && s.progress.Done < s.progress.Total

@@ -16,6 +16,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/about"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/frame"
 	"github.com/triagedesk/triagedesk/ui/settings"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
 	"github.com/triagedesk/triagedesk/ui/style"
@@ -32,7 +33,7 @@ type ChromeOptions struct {
 	// App is the Fyne app (notifications, tray, theme). Required.
 	App fyne.App
 	// Frame is the main window's frame. Required.
-	Frame *Frame
+	Frame *frame.Frame
 	// Bridge carries background results to the UI. Required.
 	Bridge *bridge.Bridge
 	// Runtime is the running Triage Desk. Required.
@@ -146,7 +147,7 @@ func NewChrome(o ChromeOptions) *Chrome {
 	b.OnEngine(c.onUpdate)
 	bridge.Watch(b, rt.OnStatus, c.onStatus)
 	bridge.Watch(b, rt.Config.OnChange, c.applySettings)
-	watchActivity(f, b, c.o.ActivityPoll, rt.Touch)
+	frame.WatchActivity(f, b, c.o.ActivityPoll, rt.Touch)
 	b.Go(func(ctx context.Context) {
 		t := time.NewTicker(30 * time.Second)
 		defer t.Stop()
@@ -242,7 +243,7 @@ func (c *Chrome) confirmSent(u bridge.Update) {
 	}
 	if n > 0 {
 		now := c.now()
-		c.status.NoteDone(fmt.Sprintf("%s sent to e-RS at %s", widgets.CountOf(n, "decision", "decisions"), clockText(now, now)))
+		c.status.NoteDone(fmt.Sprintf("%s sent to e-RS at %s", widgets.CountOf(n, "decision", "decisions"), widgets.ClockText(now, now)))
 	}
 }
 
@@ -281,15 +282,15 @@ func (c *Chrome) updateStorage() {
 	kept := c.o.Runtime.Storage().Kept
 	c.status.SetKept(kept)
 	if kept {
-		c.o.Frame.SetBanner(BannerNotice, nil)
+		c.o.Frame.SetBanner(frame.BannerNotice, nil)
 		return
 	}
-	if c.o.Frame.Banner(BannerNotice) != nil {
+	if c.o.Frame.Banner(frame.BannerNotice) != nil {
 		return
 	}
-	obj, _ := bannerStrip(theme.WarningIcon(), app.DemoStorageNotice+
+	obj, _ := widgets.BannerStrip(theme.WarningIcon(), app.DemoStorageNotice+
 		" Decisions not yet sent when it closes are lost: keep it open until the status bar shows nothing waiting.", theme.ColorNameWarning)
-	c.o.Frame.SetBanner(BannerNotice, obj)
+	c.o.Frame.SetBanner(frame.BannerNotice, obj)
 }
 
 // unsent counts decisions not yet in e-RS.
@@ -308,20 +309,20 @@ func (c *Chrome) unsent() int {
 func (c *Chrome) updateSignInBanner() {
 	st := c.session
 	if st.State != app.SessionSignInNeeded || !st.ShowPatientData {
-		c.o.Frame.SetBanner(BannerSignIn, nil)
+		c.o.Frame.SetBanner(frame.BannerSignIn, nil)
 		c.signInBar = nil
 		return
 	}
-	text := signInNeededText(st, c.unsent())
-	if c.signInBar != nil && c.o.Frame.Banner(BannerSignIn) != nil {
+	text := SignInNeededText(st, c.unsent())
+	if c.signInBar != nil && c.o.Frame.Banner(frame.BannerSignIn) != nil {
 		c.signInBar.SetText(text)
 		return
 	}
 	btn := widget.NewButtonWithIcon("Sign in again", theme.LoginIcon(), c.ShowSignIn)
 	btn.Importance = widget.HighImportance
-	obj, l := bannerStrip(theme.AccountIcon(), text, theme.ColorNameError, btn)
+	obj, l := widgets.BannerStrip(theme.AccountIcon(), text, theme.ColorNameError, btn)
 	c.signInBar = l
-	c.o.Frame.SetBanner(BannerSignIn, obj)
+	c.o.Frame.SetBanner(frame.BannerSignIn, obj)
 }
 
 // SessionScreen returns the screen that covers the window while patient
@@ -424,7 +425,7 @@ func (c *Chrome) ShowSettings() {
 func (c *Chrome) ShowAbout() {
 	rt := c.o.Runtime
 	s := rt.Config.Settings()
-	info := about.Info{Icon: AppIcon, Environment: rt.Environment, Demo: rt.Demo(), Storage: rt.Storage(), SettingsFile: rt.Config.SettingsPath()}
+	info := about.Info{Icon: frame.AppIcon, Environment: rt.Environment, Demo: rt.Demo(), Storage: rt.Storage(), SettingsFile: rt.Config.SettingsPath()}
 	if s.Managed {
 		info.Policy = s.PolicySource
 	}
@@ -501,7 +502,7 @@ func (c *Chrome) MakeAvailableOffline() {
 // SignOut signs out after the unsent-decisions warning.
 func (c *Chrome) SignOut() {
 	w := c.o.Frame.Window()
-	signOut(w, c.o.Bridge, c.o.Runtime, func(rep app.LogoutReport, err error) {
+	SignOut(w, c.o.Bridge, c.o.Runtime, func(rep app.LogoutReport, err error) {
 		if err != nil {
 			dialog.ShowInformation("Sign out", triage.ErrorMessage(err), w)
 		}

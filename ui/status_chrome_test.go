@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/triagedesk/triagedesk/ui/frame"
+	"github.com/triagedesk/triagedesk/ui/internal/uitest"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
@@ -19,6 +22,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // coverScreen is the name the fixture's stand-in lifecycle shows the
@@ -42,7 +46,7 @@ type chromeFixture struct {
 	b     *bridge.Bridge
 	loop  *bridge.Loop
 	w     fyne.Window
-	f     *Frame
+	f     *frame.Frame
 	c     *Chrome
 	draft *widget.Entry
 
@@ -76,7 +80,7 @@ func newChromeFixture(t *testing.T, mod func(*app.Options)) *chromeFixture {
 	cf.rt, cf.a = demoWorkspace(t, opts)
 	cf.rt.Touch()
 	cf.b, cf.loop = loopBridge(t)
-	cf.w, cf.f = NewShellWindow(fa, ShellOptions{Demo: true, Environment: "demo"})
+	cf.w, cf.f = frame.NewShellWindow(fa, frame.ShellOptions{Demo: true, Environment: "demo"})
 	t.Cleanup(cf.w.Close)
 	cf.draft = widget.NewMultiLineEntry()
 	cf.draft.SetText("Please arrange an MRI before clinic")
@@ -134,7 +138,7 @@ func TestOfflineBannerAndRecoveryWithoutAClick(t *testing.T) {
 	last := apptest.Engine(cf.a).Status().LastSuccess
 	cf.goOffline(t)
 	text := cf.c.offline.Text()
-	if want := "Last successful sync at " + clockText(last, time.Now()); !strings.Contains(text, "Offline: Triage Desk cannot reach e-RS.") || !strings.Contains(text, want) {
+	if want := "Last successful sync at " + widgets.ClockText(last, time.Now()); !strings.Contains(text, "Offline: Triage Desk cannot reach e-RS.") || !strings.Contains(text, want) {
 		t.Fatalf("offline banner %q, want %q", text, want)
 	}
 	if !strings.HasPrefix(cf.c.status.Summary(), "Offline · ") {
@@ -194,7 +198,7 @@ func TestLockHidesPatientDataAndKeepsTheDraft(t *testing.T) {
 	if cf.f.Screen() != coverScreen || accepted != 0 {
 		t.Fatalf("behind the lock: screen %q, accept ran %d times", cf.f.Screen(), accepted)
 	}
-	if it := menuItem(cf.w.MainMenu(), "Outbox"); it == nil || !it.Disabled {
+	if it := uitest.MenuItem(cf.w.MainMenu(), "Outbox"); it == nil || !it.Disabled {
 		t.Error("the Outbox menu item works while locked")
 	}
 
@@ -214,7 +218,7 @@ func TestSignInNeededKeepsQueuedDecisions(t *testing.T) {
 	cf.skew = 13 * time.Hour // past the 12-hour session limit
 	cf.mu.Unlock()
 	apptest.Engine(cf.a).SyncNow()
-	cf.until(t, "the sign-in banner", func() bool { return cf.f.Banner(BannerSignIn) != nil })
+	cf.until(t, "the sign-in banner", func() bool { return cf.f.Banner(frame.BannerSignIn) != nil })
 	if cf.f.Screen() != "" {
 		t.Fatalf("sign-in needed covered the readable cache with %q", cf.f.Screen())
 	}
@@ -225,13 +229,13 @@ func TestSignInNeededKeepsQueuedDecisions(t *testing.T) {
 	if !strings.HasPrefix(cf.c.status.Summary(), "Sign-in needed") {
 		t.Errorf("status bar: %q", cf.c.status.Summary())
 	}
-	tapButton(t, cf.f.Banner(BannerSignIn), "Sign in again")
+	tapButton(t, cf.f.Banner(frame.BannerSignIn), "Sign in again")
 	if cf.f.Screen() != ScreenSignIn {
 		t.Fatalf("screen %q after Sign in again", cf.f.Screen())
 	}
 	tapButton(t, cf.w.Content(), "Sign in as the demo clinician")
 	cf.until(t, "signed in and sent", func() bool {
-		return cf.f.Screen() == "" && cf.f.Banner(BannerSignIn) == nil && cf.entryState(t, id) == triage.OutboxSent
+		return cf.f.Screen() == "" && cf.f.Banner(frame.BannerSignIn) == nil && cf.entryState(t, id) == triage.OutboxSent
 	})
 }
 
@@ -295,18 +299,18 @@ func TestConflictBannerUntilAcknowledged(t *testing.T) {
 	cf.until(t, "the conflict banner", func() bool { return cf.c.conflicts.Text() != "" })
 	text := cf.c.conflicts.Text()
 	if !strings.HasPrefix(text, "Not sent: a referral had already been actioned in e-RS (Rejected (returned to referrer), version ") ||
-		strings.Contains(text, ubrn) || strings.Contains(text, ubrnText(ubrn)) {
+		strings.Contains(text, ubrn) || strings.Contains(text, widgets.UBRNText(ubrn)) {
 		t.Fatalf("conflict banner %q", text)
 	}
 	cf.until(t, "the status bar to count the conflict", func() bool { return strings.HasSuffix(cf.c.status.Summary(), "1 conflict") })
-	tapButton(t, cf.f.Banner(BannerConflict), "Review in the outbox")
+	tapButton(t, cf.f.Banner(frame.BannerConflict), "Review in the outbox")
 	ob := cf.c.Outbox()
 	if ob == nil {
 		t.Fatalf("the outbox did not open: screen %q", cf.f.Screen())
 	}
 	cf.until(t, "the conflict selected", func() bool { return ob.selected == id && findButton(ob.detail, "I have read this: acknowledge") != nil })
 	tapButton(t, ob.detail, "I have read this: acknowledge")
-	cf.until(t, "the banner to go", func() bool { return cf.f.Banner(BannerConflict) == nil })
+	cf.until(t, "the banner to go", func() bool { return cf.f.Banner(frame.BannerConflict) == nil })
 	tapButton(t, ob.Object(), "Back to the worklist")
 	if cf.f.Screen() != "" {
 		t.Errorf("back from the outbox: screen %q", cf.f.Screen())
@@ -318,7 +322,7 @@ func TestConflictBannerUntilAcknowledged(t *testing.T) {
 // session locks after the timeout.
 func TestActivityKeepsTheSessionUnlocked(t *testing.T) {
 	cf := newChromeFixture(t, func(o *app.Options) { o.LockTimeout, o.DemoReferrals = 1500*time.Millisecond, 6 })
-	watcher, ok := cf.w.Content().(*activityWatcher)
+	watcher, ok := cf.w.Content().(*frame.ActivityWatcher)
 	if !ok {
 		t.Fatalf("window content is %T, not watched for activity", cf.w.Content())
 	}

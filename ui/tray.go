@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/frame"
 )
 
 // Tray is Triage Desk's system-tray icon (where the desktop has one): how
@@ -36,7 +37,7 @@ func NewTray(a fyne.App, open, refresh, quit func()) *Tray {
 	t.menu = fyne.NewMenu("Triage Desk", t.count, fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Open Triage Desk", open), fyne.NewMenuItem("Refresh from e-RS", refresh),
 		fyne.NewMenuItemSeparator(), q)
-	desk.SetSystemTrayIcon(AppIcon)
+	desk.SetSystemTrayIcon(frame.AppIcon)
 	desk.SetSystemTrayMenu(t.menu)
 	return t
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 )
 
 // TestTrayHostIsTheStatusNotifierWatcher: a D-Bus session with no tray
@@ -84,7 +85,7 @@ func TestNoTrayWithoutATrayHost(t *testing.T) {
 	if a.trayMenu != nil {
 		t.Error("a tray icon was made with no tray host")
 	}
-	if menuItem(d.Window.MainMenu(), "Quit") == nil {
+	if uitest.MenuItem(d.Window.MainMenu(), "Quit") == nil {
 		t.Error("no Quit in the menu")
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/document"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/frame"
 )
 
 // Preference keys for the vetting window's layout.
@@ -36,7 +37,7 @@ const (
 // registers the worklist, decision and document shortcuts on the Frame.
 // Use it on the UI goroutine; Close it before the workspace closes.
 type Vetting struct {
-	frame *Frame
+	frame *frame.Frame
 	b     *bridge.Bridge
 	app   *app.Workspace
 	prefs fyne.Preferences
@@ -73,7 +74,7 @@ type Vetting struct {
 // NewVetting builds the vetting view for workspace a on frame f. prefs
 // keeps the split and column widths (nil: not kept). Call Start to load
 // it.
-func NewVetting(f *Frame, b *bridge.Bridge, a *app.Workspace, prefs fyne.Preferences) *Vetting {
+func NewVetting(f *frame.Frame, b *bridge.Bridge, a *app.Workspace, prefs fyne.Preferences) *Vetting {
 	v := &Vetting{frame: f, b: b, app: a, prefs: prefs, now: time.Now, drafts: map[string]*triage.Decision{},
 		sideSplit: defaultSideSplit, lastViewerWidth: 560, ready: map[string]*criResult{}}
 	if a.CanSync() {
@@ -536,5 +537,5 @@ func loadingScreen(msg string) fyne.CanvasObject {
 	bar := widget.NewProgressBarInfinite()
 	l := widget.NewLabel(msg)
 	l.Alignment = fyne.TextAlignCenter
-	return container.NewCenter(container.NewVBox(widget.NewIcon(AppIcon), l, bar))
+	return container.NewCenter(container.NewVBox(widget.NewIcon(frame.AppIcon), l, bar))
 }

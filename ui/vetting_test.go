@@ -12,6 +12,7 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 )
 
 var (
@@ -395,7 +396,7 @@ func TestKeyboardMovesOpensAndCancels(t *testing.T) {
 	}
 	// Every action is in a menu with its key.
 	for _, label := range []string{"Accept", "Reject…", "Redirect…", "Triage outcome…", "Next referral", "Zoom in", "Refresh from e-RS"} {
-		if it := menuItem(h.win.MainMenu(), label); it == nil || it.Shortcut == nil {
+		if it := uitest.MenuItem(h.win.MainMenu(), label); it == nil || it.Shortcut == nil {
 			t.Errorf("%s is not in the menus with its key", label)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/frame"
 )
 
 func TestRASReferralOffersOnlyTriageOutcomes(t *testing.T) {
@@ -135,8 +136,8 @@ func TestVettingWindowFitsTheDefaultSize(t *testing.T) {
 	}
 	h.settle()
 	min := h.win.Content().MinSize()
-	if min.Width > DefaultWindowSize.Width || min.Height > DefaultWindowSize.Height {
+	if min.Width > frame.DefaultWindowSize.Width || min.Height > frame.DefaultWindowSize.Height {
 		t.Errorf("the vetting window needs %.0f×%.0f, more than the default %.0f×%.0f", min.Width, min.Height,
-			DefaultWindowSize.Width, DefaultWindowSize.Height)
+			frame.DefaultWindowSize.Width, frame.DefaultWindowSize.Height)
 	}
 }

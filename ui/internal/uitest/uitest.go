@@ -141,3 +141,30 @@ func PumpUntil(t *testing.T, loop *bridge.Loop, wait time.Duration, what string,
 		t.Fatalf("timed out after %v waiting for %s", wait, what)
 	}
 }
+
+// Joined is every text in the object tree (Texts), joined with "|".
+func Joined(o fyne.CanvasObject) string { return strings.Join(Texts(o), "|") }
+
+// MenuItem finds the item with the label in any menu of mm, or nil.
+func MenuItem(mm *fyne.MainMenu, label string) *fyne.MenuItem {
+	for _, m := range mm.Items {
+		for _, it := range m.Items {
+			if it.Label == label {
+				return it
+			}
+		}
+	}
+	return nil
+}
+
+// MenuLabels lists the items' labels, "—" for a separator.
+func MenuLabels(items []*fyne.MenuItem) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.Label
+		if it.IsSeparator {
+			out[i] = "—"
+		}
+	}
+	return out
+}

@@ -1,15 +1,14 @@
-package ui
+package frame
 
 import (
 	"strings"
 	"testing"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 )
 
 // joined is texts joined with "|".
-func joined(o fyne.CanvasObject) string { return strings.Join(texts(o), "|") }
 
 func TestShellMarksDemo(t *testing.T) {
 	a := test.NewTempApp(t)
@@ -18,7 +17,7 @@ func TestShellMarksDemo(t *testing.T) {
 	if !strings.Contains(w.Title(), DemoBannerText) {
 		t.Errorf("window title %q does not say demo", w.Title())
 	}
-	got := joined(w.Content())
+	got := uitest.Joined(w.Content())
 	for _, want := range []string{DemoBannerText, "No referrals downloaded yet."} {
 		if !strings.Contains(got, want) {
 			t.Errorf("shell does not show %q; labels: %s", want, got)
@@ -31,7 +30,7 @@ func TestBannerPerEnvironment(t *testing.T) {
 		t.Error("production shows a test-environment banner")
 	}
 	b := EnvironmentBanner(ShellOptions{Environment: "int"})
-	if b == nil || !strings.Contains(joined(b), "int") {
+	if b == nil || !strings.Contains(uitest.Joined(b), "int") {
 		t.Error("INT environment not marked")
 	}
 }

@@ -1,4 +1,4 @@
-package ui
+package frame
 
 import (
 	"strings"
@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
 )
 
@@ -20,12 +21,12 @@ func TestFrameKeepsBannersInSlotOrder(t *testing.T) {
 	f.SetBanner(BannerOffline, widget.NewLabel("offline"))
 	f.SetBanner(BannerSignIn, widget.NewLabel("sign in"))
 	f.SetBanner(BannerEnvironment, widget.NewLabel("replaced")) // refused
-	got := joined(f.bannerBox)
+	got := uitest.Joined(f.bannerBox)
 	if got != DemoBannerText+"|sign in|offline|notice" {
 		t.Fatalf("banners %q, want the environment first then sign-in, offline, notice", got)
 	}
 	f.SetBanner(BannerOffline, nil)
-	if got := joined(f.bannerBox); got != DemoBannerText+"|sign in|notice" {
+	if got := uitest.Joined(f.bannerBox); got != DemoBannerText+"|sign in|notice" {
 		t.Fatalf("after removing offline: %q", got)
 	}
 }
@@ -46,7 +47,7 @@ func TestFrameScreenHidesMainViewAndTurnsShortcutsOff(t *testing.T) {
 		t.Fatalf("A on the main view ran accept %d times, want 1", accepted)
 	}
 	f.ShowScreen("lock", widget.NewLabel("Locked"))
-	content := joined(w.Content())
+	content := uitest.Joined(w.Content())
 	if strings.Contains(content, "999 000 0018") || !strings.Contains(content, "Locked") || !strings.Contains(content, "status") {
 		t.Fatalf("lock screen shows %q", content)
 	}
@@ -54,11 +55,11 @@ func TestFrameScreenHidesMainViewAndTurnsShortcutsOff(t *testing.T) {
 	if accepted != 1 {
 		t.Fatal("a shortcut acted behind a full-window screen")
 	}
-	if it := menuItem(w.MainMenu(), "Accept"); it == nil || !it.Disabled {
+	if it := uitest.MenuItem(w.MainMenu(), "Accept"); it == nil || !it.Disabled {
 		t.Error("the Accept menu item is enabled behind a full-window screen")
 	}
 	f.CloseScreen()
-	if !strings.Contains(joined(w.Content()), "999 000 0018") || f.Screen() != "" {
+	if !strings.Contains(uitest.Joined(w.Content()), "999 000 0018") || f.Screen() != "" {
 		t.Fatal("main view not back after CloseScreen")
 	}
 	test.TypeOnCanvas(w.Canvas(), "A")
@@ -76,7 +77,7 @@ func TestFrameMenusListEveryShortcutAndTakeNewItems(t *testing.T) {
 	defer w.Close()
 	mm := w.MainMenu()
 	for _, d := range shortcuts.Defs {
-		it := menuItem(mm, d.Label)
+		it := uitest.MenuItem(mm, d.Label)
 		if it == nil {
 			t.Errorf("%s is not in the menus", d.Label)
 			continue
@@ -96,21 +97,10 @@ func TestFrameMenusListEveryShortcutAndTakeNewItems(t *testing.T) {
 	if got := strings.Join(names, ","); got != "File,Worklist,Referral,Document,Outbox" {
 		t.Errorf("menus %s", got)
 	}
-	menuItem(mm, "Settings…").Action()
+	uitest.MenuItem(mm, "Settings…").Action()
 	if !ran {
 		t.Error("added menu item does not run")
 	}
-}
-
-func menuItem(mm *fyne.MainMenu, label string) *fyne.MenuItem {
-	for _, m := range mm.Items {
-		for _, it := range m.Items {
-			if it.Label == label {
-				return it
-			}
-		}
-	}
-	return nil
 }
 
 // TestFramePageKeepsAppWideShortcuts: on a page such as the outbox the
@@ -126,21 +116,21 @@ func TestFramePageKeepsAppWideShortcuts(t *testing.T) {
 	ctrlL := &desktop.CustomShortcut{KeyName: fyne.KeyL, Modifier: fyne.KeyModifierShortcutDefault}
 	typed := w.Canvas().(interface{ TypedShortcut(fyne.Shortcut) })
 
-	f.ShowPage(ScreenOutbox, widget.NewLabel("Outbox"))
+	f.ShowPage("outbox", widget.NewLabel("Outbox"))
 	typed.TypedShortcut(ctrlL)
 	test.TypeOnCanvas(w.Canvas(), "a")
 	if locks != 1 || accepts != 0 {
 		t.Fatalf("on the outbox page: %d locks (want 1), %d accepts (want 0)", locks, accepts)
 	}
-	if it := menuItem(w.MainMenu(), "Lock now"); it == nil || it.Disabled {
+	if it := uitest.MenuItem(w.MainMenu(), "Lock now"); it == nil || it.Disabled {
 		t.Error("Lock now is disabled on the outbox page")
 	}
-	f.ShowScreen(ScreenLock, widget.NewLabel("Locked"))
+	f.ShowScreen("lock", widget.NewLabel("Locked"))
 	typed.TypedShortcut(ctrlL)
 	if locks != 1 {
 		t.Error("Ctrl+L acted behind the lock screen")
 	}
-	if it := menuItem(w.MainMenu(), "Lock now"); it == nil || !it.Disabled {
+	if it := uitest.MenuItem(w.MainMenu(), "Lock now"); it == nil || !it.Disabled {
 		t.Error("Lock now is enabled behind the lock screen")
 	}
 }
@@ -165,20 +155,9 @@ func TestQuitStaysLastAndSingle(t *testing.T) {
 		}
 	}
 	if n := len(file.Items); quits != 1 || !file.Items[n-1].IsQuit || !file.Items[n-2].IsSeparator {
-		t.Fatalf("File menu ends %v with %d Quit items, want one Quit last after a separator", labels(file.Items), quits)
+		t.Fatalf("File menu ends %v with %d Quit items, want one Quit last after a separator", uitest.MenuLabels(file.Items), quits)
 	}
-	if l := labels(file.Items); l[len(l)-3] != "Sign out…" {
+	if l := uitest.MenuLabels(file.Items); l[len(l)-3] != "Sign out…" {
 		t.Errorf("File menu %v: the new item is not just before Quit", l)
 	}
-}
-
-func labels(items []*fyne.MenuItem) []string {
-	out := make([]string, len(items))
-	for i, it := range items {
-		out[i] = it.Label
-		if it.IsSeparator {
-			out[i] = "—"
-		}
-	}
-	return out
 }

@@ -1,4 +1,4 @@
-package ui
+package frame
 
 import (
 	"image/color"
@@ -23,8 +23,8 @@ type ShellOptions struct {
 	Environment string
 }
 
-// demoColour is a strong amber that no clinical badge uses.
-var demoColour = color.NRGBA{R: 0xff, G: 0xb8, B: 0x1c, A: 0xff}
+// DemoColour is a strong amber that no clinical badge uses.
+var DemoColour = color.NRGBA{R: 0xff, G: 0xb8, B: 0x1c, A: 0xff}
 
 // EnvironmentBanner returns the strip shown at the top of every screen for a
 // non-production environment, or nil for production.
@@ -38,7 +38,7 @@ func EnvironmentBanner(opts ShellOptions) fyne.CanvasObject {
 	default:
 		return nil
 	}
-	bg := canvas.NewRectangle(demoColour)
+	bg := canvas.NewRectangle(DemoColour)
 	// Dark text on amber reads in both light and dark themes.
 	label := canvas.NewText(text, color.Black)
 	label.TextStyle = fyne.TextStyle{Bold: true}

@@ -1,4 +1,4 @@
-package ui
+package frame
 
 import (
 	"slices"
@@ -70,7 +70,7 @@ type Frame struct {
 	menus map[shortcuts.Menu]*fyne.Menu
 	extra []*fyne.Menu // menus added by name that are not in shortcuts.Menus
 
-	activity *activityWatcher // the window's content, reporting input (SetOnActivity)
+	activity *ActivityWatcher // the window's content, reporting input (SetOnActivity)
 
 	pageEscape func() // Esc on a page (SetOnPageEscape)
 }
@@ -113,7 +113,7 @@ func NewFrame(w fyne.Window, opts ShellOptions) *Frame {
 		}
 		f.keys.TypedKey(ev)
 	})
-	f.activity = newActivityWatcher(container.NewBorder(f.bannerBox, f.status, nil, nil, f.body), nil)
+	f.activity = NewActivityWatcher(container.NewBorder(f.bannerBox, f.status, nil, nil, f.body), nil)
 	w.SetContent(f.activity)
 	f.RefreshMenu()
 	return f
@@ -309,3 +309,21 @@ func (f *Frame) RefreshMenu() {
 	}
 	f.win.SetMainMenu(mm)
 }
+
+// SetEnvironment marks the frame for the environment in opts when it
+// differs from the one it was made for (started before the environment was
+// known, the demo by default): the environment banner is rebuilt.
+func (f *Frame) SetEnvironment(opts ShellOptions) {
+	if opts.Demo == f.opts.Demo && opts.Environment == f.opts.Environment {
+		return
+	}
+	f.opts = opts
+	delete(f.banners, BannerEnvironment)
+	if b := EnvironmentBanner(opts); b != nil {
+		f.banners[BannerEnvironment] = b
+	}
+	f.layoutBanners()
+}
+
+// BannerStack is the stack of banners along the top, as shown.
+func (f *Frame) BannerStack() fyne.CanvasObject { return f.bannerBox }

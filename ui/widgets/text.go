@@ -1,0 +1,36 @@
+package widgets
+
+import (
+	"strings"
+	"time"
+)
+
+// ClockText writes a time as "14:05" when it is today (local time), and
+// "02 Mar 14:05" otherwise; "never" when unknown.
+func ClockText(t, now time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	lt, ln := t.Local(), now.Local()
+	if lt.Year() == ln.Year() && lt.YearDay() == ln.YearDay() {
+		return lt.Format("15:04")
+	}
+	return lt.Format("02 Jan 15:04")
+}
+
+// DayText writes a day as "02 Jan 2006" (local time); "–" when unknown.
+func DayText(t time.Time) string {
+	if t.IsZero() {
+		return "–"
+	}
+	return t.Local().Format("02 Jan 2006")
+}
+
+// UBRNText groups a UBRN in fours ("0000 1234 5678").
+func UBRNText(u string) string {
+	n := strings.ReplaceAll(u, " ", "")
+	if len(n) != 12 {
+		return u
+	}
+	return n[:4] + " " + n[4:8] + " " + n[8:]
+}
