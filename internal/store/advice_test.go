@@ -159,3 +159,29 @@ func TestAdviceOutboxStateMachine(t *testing.T) {
 		t.Fatalf("audit chain: %v", err)
 	}
 }
+
+// TestAdviceRepliesCountAsUnsent keeps the exit and sign-out warnings
+// honest: a queued A&G reply is work that has not reached e-RS, counted
+// beside unsent decisions until it is sent or discarded.
+func TestAdviceRepliesCountAsUnsent(t *testing.T) {
+	ctx := context.Background()
+	env := newEnv(t)
+	s := env.open(t)
+
+	e, err := s.EnqueueAdviceReply(ctx, adviceReplyFixture(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.UnsentCount(ctx); n != 1 || err != nil {
+		t.Fatalf("unsent with one queued reply = %d, %v; want 1", n, err)
+	}
+	if e, err = s.BeginAdviceSend(ctx, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = s.MarkAdviceSent(ctx, e.ID, SentResult{NewVersion: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.UnsentCount(ctx); n != 0 || err != nil {
+		t.Fatalf("unsent after the reply was sent = %d, %v; want 0", n, err)
+	}
+}

@@ -483,8 +483,9 @@ func (s *Store) Unsent(ctx context.Context) ([]Entry, error) {
 		triage.OutboxQueued, triage.OutboxSending, triage.OutboxConflict, triage.OutboxFailed}})
 }
 
-// UnsentCount counts the decisions that have not reached e-RS, counting
-// every damaged record that may hold one (OutboxDamage) as unsent.
+// UnsentCount counts the decisions and Advice and Guidance actions that
+// have not reached e-RS, counting every damaged decision record that may
+// hold one (OutboxDamage) as unsent. The exit and sign-out warnings use it.
 func (s *Store) UnsentCount(ctx context.Context) (int, error) {
 	n := 0
 	err := s.eachEntry(ctx, func(e *Entry) error {
@@ -495,6 +496,15 @@ func (s *Store) UnsentCount(ctx context.Context) (int, error) {
 	})
 	if err != nil {
 		return n, err
+	}
+	advice, err := s.AdviceEntries(ctx, EntryFilter{})
+	if err != nil {
+		return n, fmt.Errorf("count unsent: %w", err)
+	}
+	for _, e := range advice {
+		if e.State.Unsent() {
+			n++
+		}
 	}
 	d, err := s.OutboxDamage(ctx)
 	return n + d.PossiblyUnsent(), err
