@@ -216,9 +216,14 @@ func (e *Engine) forget(ubrn string) {
 func (e *Engine) runPuller(ctx context.Context) {
 	for ctx.Err() == nil {
 		wait := e.pullInterval()
+		op := "A008"
 		_, err := e.Pull(ctx)
-		if err == nil && e.cfg.AdviceAndGuidance {
-			_, err = e.PullAdvice(ctx)
+		// A&G is pulled after the referrals, and also when only part of a
+		// split referral worklist arrived; its failure is named as its own.
+		if e.cfg.AdviceAndGuidance && ctx.Err() == nil && (err == nil || errors.Is(err, errWorklistIncomplete)) {
+			if _, aerr := e.PullAdvice(ctx); aerr != nil && err == nil {
+				op, err = "A023", aerr
+			}
 		}
 		if err != nil && ctx.Err() == nil {
 			switch st := e.Status().State; {
@@ -227,7 +232,7 @@ func (e *Engine) runPuller(ctx context.Context) {
 			case errors.Is(err, errNoSession) || errors.Is(err, errAuthPaused) || st == StateSignInNeeded:
 				// Wait for SessionChanged (which signals pullReq).
 			default:
-				e.emit(ErrorEvent{Op: "A008", Message: triage.ErrorMessage(err), Err: err})
+				e.emit(ErrorEvent{Op: op, Message: triage.ErrorMessage(err), Err: err})
 				wait = min(wait, e.nextProbe())
 			}
 			e.log.Warn("pull failed", "err", err)
