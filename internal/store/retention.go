@@ -55,8 +55,12 @@ type PurgeReport struct {
 	Decisions     int // sent or discarded outbox entries removed
 	Worklists     int // stale worklist snapshots removed
 	SetAsideFiles int // old damaged cache files deleted
-	Compacted     bool
-	Compaction    CompactReport
+	// AdviceRequests and AdviceActions: A&G requests whose cached data was
+	// purged, and sent or discarded A&G outbox entries removed.
+	AdviceRequests int
+	AdviceActions  int
+	Compacted      bool
+	Compaction     CompactReport
 }
 
 // Purge reasons, recorded in the audit log.
@@ -232,8 +236,12 @@ func (s *Store) RunRetention(ctx context.Context) (PurgeReport, error) {
 		rep.Worklists = len(staleLists)
 	}
 	rep.SetAsideFiles = s.removeOldSetAside(now, pol.WithoutSync)
+	rep.AdviceRequests, rep.AdviceActions, err = s.purgeAdvice(ctx, now, pol)
+	if err != nil {
+		return rep, fmt.Errorf("retention: %w", err)
+	}
 
-	if rep.Referrals+rep.Decisions+rep.Worklists > 0 {
+	if rep.Referrals+rep.Decisions+rep.Worklists+rep.AdviceRequests+rep.AdviceActions > 0 {
 		c, err := s.Compact(ctx)
 		if err != nil {
 			return rep, err
@@ -241,7 +249,8 @@ func (s *Store) RunRetention(ctx context.Context) (PurgeReport, error) {
 		rep.Compacted, rep.Compaction = true, c
 	}
 	s.log.Info("retention run", "referrals_purged", rep.Referrals, "entries_removed", rep.Decisions,
-		"worklists_removed", rep.Worklists, "set_aside_removed", rep.SetAsideFiles, "compacted", rep.Compacted)
+		"worklists_removed", rep.Worklists, "set_aside_removed", rep.SetAsideFiles,
+		"advice_requests_purged", rep.AdviceRequests, "advice_entries_removed", rep.AdviceActions, "compacted", rep.Compacted)
 	for _, v := range victims {
 		s.emit(Change{Kind: ChangePurge, UBRN: v.ubrn})
 	}
