@@ -5,10 +5,12 @@ import (
 	"context"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/testutil"
 )
 
@@ -86,7 +88,8 @@ func TestSandboxCommand(t *testing.T) {
 func TestSandboxCommandRejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"sandbox", "--auth", "maybe"},
-		{"sandbox", "--referrals", "10001"},
+		{"sandbox", "--referrals", strconv.Itoa(erssandbox.MaxReferrals + 1)},
+		{"sandbox", "--referrals", "0"},
 		{"sandbox", "--faults", "500=2"},
 		{"sandbox", "--faults", "drop=NaN"},
 		{"sandbox", "--faults", "rate=NaN"},
@@ -98,10 +101,14 @@ func TestSandboxCommandRejectsBadFlags(t *testing.T) {
 		{"sandbox", "--refresh-ttl", "-5m"},
 		{"sandbox", "extra"},
 	} {
+		// A bad flag must be refused before the sandbox starts; a deadline
+		// turns a sandbox that started anyway into a failure, not a hang.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		var out, errb bytes.Buffer
-		if code := run(context.Background(), args, &out, &errb); code != 2 {
-			t.Errorf("%v: exit %d, want 2 (%s)", args, code, errb.String())
+		if code := run(ctx, args, &out, &errb); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s%s)", args, code, out.String(), errb.String())
 		}
+		cancel()
 	}
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"sandbox", "--addr", "10.1.2.3:9100"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "loopback") {
