@@ -88,7 +88,7 @@ func auditEventLabel(e app.AuditEvent) string {
 	case app.EventDecisionAmended:
 		return "Decision amended"
 	case app.EventDecisionCancelled:
-		return "Decision cancelled"
+		return "Decision withdrawn"
 	case app.EventDecisionDiscarded:
 		return "Decision discarded"
 	case app.EventRetryRequested:
