@@ -20,24 +20,25 @@ func TestReasonLabel(t *testing.T) {
 			{Code: "PATIENT_DIED", Display: "Patient has died", ReasonType: ReasonTypeProviderTriage},
 		}},
 	}}
-	for _, tc := range []struct {
-		rd   *ReferenceData
-		code string
-		want string
-	}{
-		{rd, "FURTHER_INFORMATION_REQUIRED", "Further information required"},
-		{rd, "PATIENT_DIED", "Patient has died"},
-		{rd, "OLD_REASON", "An old reason"},
-		{rd, "NO_DISPLAY", "No display"},
-		{rd, "UNKNOWN_TO_REFDATA", "Unknown to refdata"},
-		{nil, "FURTHER_INFORMATION_REQUIRED", "Further information required"},
-		{&ReferenceData{}, "CLINICAL-REVIEW", "Clinical review"},
-		{rd, "", ""},
-		{rd, "Already words", "Already words"},
-		{rd, "___", "___"},
-	} {
-		if got := tc.rd.ReasonLabel(tc.code); got != tc.want {
-			t.Errorf("ReasonLabel(%q) = %q, want %q", tc.code, got, tc.want)
+	want := map[string]string{
+		"FURTHER_INFORMATION_REQUIRED": "Further information required",
+		"PATIENT_DIED":                 "Patient has died",
+		"OLD_REASON":                   "An old reason",
+		"NO_DISPLAY":                   "No display",
+		"UNKNOWN_TO_REFDATA":           "Unknown to refdata",
+		"CLINICAL-REVIEW":              "Clinical review",
+		"":                             "",
+		"Already words":                "Already words",
+		"___":                          "___",
+	}
+	for code, w := range want {
+		if got := rd.ReasonLabel(code); got != w {
+			t.Errorf("ReasonLabel(%q) = %q, want %q", code, got, w)
 		}
+	}
+	// Without reference data (before the first sync) the code reads in words.
+	var none *ReferenceData
+	if got := none.ReasonLabel("FURTHER_INFORMATION_REQUIRED"); got != "Further information required" {
+		t.Errorf("without reference data: %q", got)
 	}
 }
