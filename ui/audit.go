@@ -64,6 +64,7 @@ type AuditView struct {
 	now func() time.Time
 
 	records []app.AuditRecord // newest first
+	refdata *triage.ReferenceData
 	table   *widget.Table
 	verify  *widget.Label
 	status  *widget.Label
@@ -87,7 +88,7 @@ func auditEventLabel(e app.AuditEvent) string {
 	case app.EventDecisionAmended:
 		return "Decision amended"
 	case app.EventDecisionCancelled:
-		return "Decision cancelled"
+		return "Decision withdrawn"
 	case app.EventDecisionDiscarded:
 		return "Decision discarded"
 	case app.EventRetryRequested:
@@ -106,9 +107,23 @@ func auditEventLabel(e app.AuditEvent) string {
 	return string(e)
 }
 
-// auditCells is one record as the table shows it.
-func auditCells(r *app.AuditRecord, now time.Time) []string {
-	reason := r.ReasonCode
+// auditResultWords is a send result in words: a conflict names the
+// referral's state as the worklist does, not by its e-RS code.
+func auditResultWords(result string) string {
+	const conflict = "conflict: referral is now "
+	if code, ok := strings.CutPrefix(result, conflict); ok {
+		if st, err := triage.ParseReferralState(code); err == nil {
+			return "Conflict: the referral is now " + st.Label()
+		}
+		return "Conflict: the referral is now " + triage.CodeWords(code)
+	}
+	return result
+}
+
+// auditCells is one record as the table shows it, reasons in the words of
+// the reference data rd (nil: the code in sentence case).
+func auditCells(r *app.AuditRecord, rd *triage.ReferenceData) []string {
+	reason := rd.ReasonLabel(r.ReasonCode)
 	if r.Outcome != "" {
 		reason = r.Outcome.Label()
 	}
@@ -116,7 +131,7 @@ func auditCells(r *app.AuditRecord, now time.Time) []string {
 	if r.Kind != "" {
 		kind = r.Kind.Label()
 	}
-	result := r.Result
+	result := auditResultWords(r.Result)
 	if r.HTTPStatus != 0 {
 		result = strings.TrimSpace(fmt.Sprintf("%s (HTTP %d%s)", result, r.HTTPStatus, prefixed(", ", r.ERSCode)))
 	}
@@ -152,7 +167,7 @@ func NewAuditView(o AuditOptions) *AuditView {
 				l.SetText("")
 				return
 			}
-			l.SetText(auditCells(&v.records[id.Row], v.now())[id.Col])
+			l.SetText(auditCells(&v.records[id.Row], v.refdata)[id.Col])
 		})
 	v.table.ShowHeaderColumn = false
 	v.table.CreateHeader = func() fyne.CanvasObject {
@@ -195,7 +210,16 @@ func (v *AuditView) busy() bool { return v.loading > 0 }
 // Reload reads the log and checks its chain off the UI goroutine.
 func (v *AuditView) Reload() {
 	st := v.o.Workspace
-	v.loading += 2
+	v.loading += 3
+	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) (triage.ReferenceData, error) {
+		return st.ReferenceData(ctx)
+	}, func(rd triage.ReferenceData, err error) {
+		v.loading--
+		if err == nil { // before the first sync reasons read as their codes in words
+			v.refdata = &rd
+			v.table.Refresh()
+		}
+	})
 	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) ([]app.AuditRecord, error) {
 		return st.AuditRecords(ctx, 1, 0)
 	}, func(recs []app.AuditRecord, err error) {

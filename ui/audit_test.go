@@ -16,6 +16,7 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
+	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
@@ -76,9 +77,27 @@ func TestAuditViewListsVerifiesAndExports(t *testing.T) {
 	if sent == nil {
 		t.Fatal("the sent decision's e-RS result is not listed")
 	}
-	cells := auditCells(sent, time.Now())
+	cells := auditCells(sent, v.refdata)
 	if cells[1] != "Sent to e-RS" || cells[2] != widgets.UBRNText(refs[0]) || cells[3] != "Accept" || cells[6] != sent.RequestID {
 		t.Errorf("row %q", cells)
+	}
+	// Reasons and conflicts read in words, not as e-RS codes.
+	conflicts := 0
+	for i := range v.records {
+		r := &v.records[i]
+		if r.Event == app.EventSendResult && r.UBRN == refs[1] && strings.HasPrefix(r.Result, "conflict") {
+			conflicts++
+			if got := auditCells(r, v.refdata)[5]; !strings.HasPrefix(got, "Conflict: the referral is now Rejected") || strings.Contains(got, "_") {
+				t.Errorf("conflict result reads %q", got)
+			}
+		}
+	}
+	if conflicts == 0 {
+		t.Error("the conflict is not listed")
+	}
+	rejected := app.AuditRecord{Event: app.EventDecisionCreated, UBRN: refs[2], Kind: triage.DecisionReject, ReasonCode: "FURTHER_INFORMATION_REQUIRED"}
+	if got := auditCells(&rejected, v.refdata)[4]; got != "Further information required" {
+		t.Errorf("reject reason reads %q", got)
 	}
 	if v.records[0].Seq < v.records[len(v.records)-1].Seq {
 		t.Error("the newest record is not first")

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -84,4 +85,37 @@ func SignOut(w fyne.Window, b *bridge.Bridge, rt *app.Runtime, done func(app.Log
 		dlg.Resize(fyne.NewSize(560, content.MinSize().Height+80))
 		dlg.Show()
 	})
+}
+
+// signInMessage explains why the screen shows.
+func signInMessage(st app.Status, locked bool) string {
+	switch {
+	case locked:
+		who := "you"
+		if st.Identity.Name != "" {
+			who = st.Identity.Name
+		}
+		carry := fmt.Sprintf(" Sign in again as %s to carry on: your work, including any decision you were writing, is kept.", who)
+		if st.IdleLock > 0 {
+			return "Triage Desk locked itself after " + idleText(st.IdleLock) + " without activity, to protect patient data." + carry
+		}
+		// Locked on purpose (Lock, Ctrl+L, the computer's own lock) or
+		// restored locked at start-up: it did not lock "itself".
+		return "Locked to protect patient data while you are away." + carry
+	case st.Message != "":
+		return st.Message
+	case st.State == app.SessionNeedsRole:
+		return "Choose the organisation and role you are working as."
+	case st.NoSignIn:
+		return "This e-RS server has no sign-in. Continue, then choose the organisation and role you are working as."
+	}
+	return "Use your NHS smartcard or other NHS Care Identity to sign in. Your browser opens to sign you in, then brings you back here."
+}
+
+// idleText is an inactivity timeout in words ("15 minutes").
+func idleText(d time.Duration) string {
+	if d >= time.Minute {
+		return widgets.CountOf(int(d.Round(time.Minute)/time.Minute), "minute", "minutes")
+	}
+	return widgets.CountOf(int(d.Round(time.Second)/time.Second), "second", "seconds")
 }

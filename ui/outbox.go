@@ -345,7 +345,7 @@ func (v *OutboxView) current() (*app.Entry, bool) {
 
 // entryStateLabel is the state as the outbox shows it.
 func entryStateLabel(en *app.Entry) string {
-	return triage.OutboxLabel(en.State, en.Attempts > 0, en.Conflict != nil && en.Conflict.Acknowledged, en.ReplacedBy != "")
+	return triage.OutboxLabel(en.State, en.Attempts > 0, en.Conflict != nil && en.Conflict.Acknowledged, en.ReplacedBy != "", en.Withdrawn)
 }
 
 func stateImportance(en *app.Entry) widget.Importance {

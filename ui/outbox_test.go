@@ -251,6 +251,15 @@ func TestOutboxCancelQueuedDecision(t *testing.T) {
 	if s := f.state(t, f.queued).State; s != triage.OutboxDiscarded || !hasEvent(f.audited(t, f.queued), app.EventDecisionCancelled) {
 		t.Errorf("after cancelling: %s", s)
 	}
+	// It reads as withdrawn, not as a conflict discarded after the fact,
+	// in the outbox and in the audit log.
+	withdrawn := f.state(t, f.queued)
+	if got := entryStateLabel(&withdrawn); got != "Withdrawn" {
+		t.Errorf("a cancelled decision reads %q", got)
+	}
+	if got := auditEventLabel(app.EventDecisionCancelled); got != "Decision withdrawn" {
+		t.Errorf("the audit log says %q", got)
+	}
 	if hasID(f.rowIDs(), f.queued) {
 		t.Error("a cancelled decision is still listed as waiting")
 	}

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"image/color"
 	"net/url"
 
@@ -204,25 +203,6 @@ func centredText(t string) *widget.Label {
 	l.Wrapping = fyne.TextWrapWord
 	l.Alignment = fyne.TextAlignCenter
 	return l
-}
-
-// signInMessage explains why the screen shows.
-func signInMessage(st app.Status, locked bool) string {
-	switch {
-	case locked:
-		who := "you"
-		if st.Identity.Name != "" {
-			who = st.Identity.Name
-		}
-		return fmt.Sprintf("Triage Desk locked itself to protect patient data. Sign in again as %s to carry on: your work, including any decision you were writing, is kept.", who)
-	case st.Message != "":
-		return st.Message
-	case st.State == app.SessionNeedsRole:
-		return "Choose the organisation and role you are working as."
-	case st.NoSignIn:
-		return "This e-RS server has no sign-in. Continue, then choose the organisation and role you are working as."
-	}
-	return "Use your NHS smartcard or other NHS Care Identity to sign in. Your browser opens to sign you in, then brings you back here."
 }
 
 // environmentLine says where Triage Desk connects; anything but live e-RS

@@ -98,8 +98,8 @@ func TestSignInOpensTheBrowserThenChoosesTheRole(t *testing.T) {
 	lock := NewSignInScreen(SignInOptions{Service: rt, Bridge: b, Status: rt.Status(), OpenURL: browser.open, Locked: true,
 		OnDone: func(id triage.Identity) { done = append(done, id) }})
 	w.SetContent(lock.Object())
-	if !strings.Contains(screenText(w), "Triage Desk is locked") {
-		t.Fatalf("lock screen: %s", screenText(w))
+	if txt := screenText(w); !strings.Contains(txt, "Triage Desk is locked") || strings.Contains(txt, "locked itself") {
+		t.Fatalf("lock screen after the clinician locked it: %s", txt)
 	}
 	tapButton(t, lock.Object(), "Sign in with NHS Care Identity")
 	pumpUntil(t, loop, 10*time.Second, "unlock", func() bool { return len(done) == 3 })
@@ -247,5 +247,22 @@ func TestSignInCancelAndNoBrowser(t *testing.T) {
 	pumpUntil(t, loop, 10*time.Second, "a second sign-in", func() bool { return s.roles.Visible() || s.failHead.Visible() })
 	if !s.roles.Visible() {
 		t.Fatalf("second sign-in: %s: %s", s.failHead.Text, s.failure.Text)
+	}
+}
+
+// TestLockScreenSaysWhyItLocked: an idle lock says Triage Desk locked
+// itself after the timeout; a lock the clinician asked for (Ctrl+L) does
+// not say it locked "itself".
+func TestLockScreenSaysWhyItLocked(t *testing.T) {
+	idle := app.Status{}
+	idle.State, idle.IdleLock, idle.Identity.Name = app.SessionLocked, 15*time.Minute, "Dr A Example"
+	if got := signInMessage(idle, true); !strings.HasPrefix(got, "Triage Desk locked itself after 15 minutes without activity") ||
+		!strings.Contains(got, "as Dr A Example") {
+		t.Errorf("idle lock: %q", got)
+	}
+	manual := idle
+	manual.IdleLock = 0
+	if got := signInMessage(manual, true); strings.Contains(got, "itself") || !strings.HasPrefix(got, "Locked") {
+		t.Errorf("lock asked for: %q", got)
 	}
 }

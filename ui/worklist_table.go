@@ -318,6 +318,13 @@ func (h *sortHeader) refreshTitle() {
 	}
 }
 
+// headerWidth is the width a column needs for its heading with the sort
+// arrow ("Days ▼"), in the bold label the heading uses, so the arrow is
+// never cut ("Day…").
+func headerWidth(title string) float32 {
+	return fyne.MeasureText(title+" ▼", theme.TextSize(), fyne.TextStyle{Bold: true}).Width + 2*theme.InnerPadding() + 1
+}
+
 // Tapped sorts by the header's column.
 func (h *sortHeader) Tapped(*fyne.PointEvent) { h.wl.SortBy(h.col) }
 

@@ -49,7 +49,7 @@ func TestLockAfterInactivity(t *testing.T) {
 				time.Sleep(time.Minute + time.Second)
 				synctest.Wait()
 				st := m.Status()
-				if st.State != StateLocked || st.Message != msgLocked {
+				if st.State != StateLocked || st.Message != msgLocked || st.IdleLock != tc.want {
 					t.Fatalf("after %v idle: %+v", tc.want, st)
 				}
 				// The identity stays known, so the app hides this
@@ -99,8 +99,8 @@ func TestLockDropsTokensAndSameClinicianResumes(t *testing.T) {
 	m := f.manager(t)
 	id := signInAs(t, m, erssandbox.UserClinician, "R69", triage.RoleServiceProviderClinician)
 	m.Lock()
-	if st := m.Status(); st.State != StateLocked {
-		t.Fatalf("state %v", st.State)
+	if st := m.Status(); st.State != StateLocked || st.IdleLock != 0 {
+		t.Fatalf("state %v, idle lock %v: a lock asked for is not an idle lock", st.State, st.IdleLock)
 	}
 	m.Lock() // idempotent
 	if _, err := m.ERS().WithIdentity(id).PractitionerRoles(context.Background()); !errors.Is(err, ErrLocked) {

@@ -105,6 +105,10 @@ type Status struct {
 	// sandbox, or a local server run without authentication): SignIn opens
 	// no browser and asks for no token; it only reads the roles.
 	NoSignIn bool
+	// IdleLock is, in StateLocked, how long the session went without
+	// activity when it locked itself; zero when the clinician (or the
+	// operating system) locked it, or the lock was restored at start-up.
+	IdleLock time.Duration
 }
 
 // Options configure New. Only Environment is required.
@@ -225,6 +229,9 @@ type Manager struct {
 	message string
 	warning string
 	timer   *time.Timer
+	// idleLock is the inactivity timeout when the session locked itself
+	// for inactivity; zero after Lock.
+	idleLock time.Duration
 }
 
 // New returns a signed-out Manager for o.Environment; call Restore at
@@ -351,6 +358,9 @@ func (m *Manager) statusLocked() Status {
 		Production: m.env.Production, Message: m.message, Warning: m.warning, NoSignIn: m.noSignIn}
 	if m.state.hasTokens() {
 		s.SessionExpires = m.rtExp
+	}
+	if m.state == StateLocked {
+		s.IdleLock = m.idleLock
 	}
 	return s
 }

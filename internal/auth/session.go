@@ -43,7 +43,7 @@ func (m *Manager) stopTimerLocked() {
 func (m *Manager) idleCheck() {
 	idle := m.now().Sub(time.Unix(0, m.lastActive.Load()))
 	if idle >= m.lockAfter {
-		m.lock(fmt.Sprintf("no activity for %v", m.lockAfter))
+		m.lock(fmt.Sprintf("no activity for %v", m.lockAfter), m.lockAfter)
 		return
 	}
 	m.mu.Lock()
@@ -59,7 +59,7 @@ func (m *Manager) idleCheck() {
 // session is locked, so a restart stays locked. The identity is kept in
 // Status so the app knows whose data to hide; nothing else is touched. It
 // does nothing unless the session is StateNeedsRole or StateActive.
-func (m *Manager) Lock() { m.lock("locked by the app") }
+func (m *Manager) Lock() { m.lock("locked by the app", 0) }
 
 // dropTokensLocked moves the session to state to in a new generation,
 // dropping its tokens from memory and stopping the inactivity timer. It
@@ -72,8 +72,16 @@ func (m *Manager) dropTokensLocked(to State, message string) (uint64, Status) {
 	return m.gen, m.statusLocked()
 }
 
-func (m *Manager) lock(why string) {
-	m.endTokens(func() bool { return m.state.hasTokens() && !m.closed }, StateLocked, msgLocked, slog.LevelInfo, "session locked", why)
+// lock locks the session; idle is the inactivity timeout when it locks
+// itself for inactivity, zero when asked to (Lock).
+func (m *Manager) lock(why string, idle time.Duration) {
+	m.endTokens(func() bool {
+		ok := m.state.hasTokens() && !m.closed
+		if ok {
+			m.idleLock = idle
+		}
+		return ok
+	}, StateLocked, msgLocked, slog.LevelInfo, "session locked", why)
 }
 
 // endTokens moves the session to state to (dropTokensLocked) when ok,
@@ -105,6 +113,7 @@ func (m *Manager) Unlock(ctx context.Context, openBrowser func(authURL string) e
 func (m *Manager) installLocked(at *oauth2.Token, rt string, rtExp, since time.Time, id triage.Identity, st State) uint64 {
 	m.gen++
 	m.state, m.id, m.rt, m.rtExp, m.since, m.message, m.opts = st, id, rt, rtExp, since, "", nil
+	m.idleLock = 0
 	m.src = oauth2.ReuseTokenSourceWithExpiry(at, &refresher{m: m, gen: m.gen}, m.early)
 	if m.noSignIn {
 		m.src, m.rt, m.rtExp = nil, "", time.Time{}

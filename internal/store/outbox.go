@@ -36,14 +36,18 @@ type Entry struct {
 	UpdatedAt     time.Time `json:"updatedAt"`
 	NextAttemptAt time.Time `json:"nextAttemptAt,omitzero"`
 	// CorrelationID is sent as X-Correlation-ID on every attempt.
-	CorrelationID string          `json:"correlationId"`
-	LastError     *SendError      `json:"lastError,omitempty"`
-	Sent          *SentResult     `json:"sent,omitempty"`
-	Conflict      *ConflictInfo   `json:"conflict,omitempty"`
-	Replaces      string          `json:"replaces,omitempty"`   // id of the decision this one amended
-	ReplacedBy    string          `json:"replacedBy,omitempty"` // id of the decision that amended this one
-	Rev           uint64          `json:"rev"`                  // bumped on every change
-	Decision      triage.Decision `json:"-"`                    // the decision itself, joined on read
+	CorrelationID string        `json:"correlationId"`
+	LastError     *SendError    `json:"lastError,omitempty"`
+	Sent          *SentResult   `json:"sent,omitempty"`
+	Conflict      *ConflictInfo `json:"conflict,omitempty"`
+	Replaces      string        `json:"replaces,omitempty"`   // id of the decision this one amended
+	ReplacedBy    string        `json:"replacedBy,omitempty"` // id of the decision that amended this one
+	// Withdrawn is set when the clinician cancelled the decision before it
+	// was sent (Cancel): it is discarded, but reads "Withdrawn", unlike a
+	// failed or conflicting decision given up after the fact.
+	Withdrawn bool            `json:"withdrawn,omitempty"`
+	Rev       uint64          `json:"rev"` // bumped on every change
+	Decision  triage.Decision `json:"-"`   // the decision itself, joined on read
 }
 
 // SendError is why a send did not succeed, for the clinician and for

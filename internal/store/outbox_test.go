@@ -173,6 +173,9 @@ func TestOutboxTransitions(t *testing.T) {
 				if got.State != st.want {
 					t.Fatalf("%s: state %s, want %s", st.op, got.State, st.want)
 				}
+				if got.Withdrawn != (st.op == "cancel") {
+					t.Fatalf("%s: withdrawn %v: only a cancelled decision reads as withdrawn", st.op, got.Withdrawn)
+				}
 			}
 			if _, err := s.VerifyAudit(ctx); err != nil {
 				t.Errorf("audit: %v", err)

@@ -224,6 +224,7 @@ func (s *Store) Cancel(ctx context.Context, id string, by triage.Identity) (Entr
 		if err := transition(e, triage.OutboxCancel); err != nil {
 			return nil, err
 		}
+		e.Withdrawn = true
 		return []AuditRecord{{Event: EventDecisionCancelled, Who: by}}, nil
 	})
 }

@@ -54,8 +54,9 @@ func (s OutboxState) Phrase() string {
 // OutboxLabel is the state of one decision as the outbox lists it. retrying
 // is whether a queued decision has been tried before, acknowledged whether
 // the clinician acknowledged a conflict, replaced whether a discarded
-// decision was replaced by an amendment.
-func OutboxLabel(s OutboxState, retrying, acknowledged, replaced bool) string {
+// decision was replaced by an amendment, withdrawn whether the clinician
+// cancelled it before it was sent ("Withdrawn", not "Discarded").
+func OutboxLabel(s OutboxState, retrying, acknowledged, replaced, withdrawn bool) string {
 	switch s {
 	case OutboxQueued:
 		if retrying {
@@ -76,6 +77,9 @@ func OutboxLabel(s OutboxState, retrying, acknowledged, replaced bool) string {
 	case OutboxDiscarded:
 		if replaced {
 			return "Replaced by an amendment"
+		}
+		if withdrawn {
+			return "Withdrawn"
 		}
 		return "Discarded"
 	}

@@ -134,9 +134,9 @@ func TestOnSendFailure(t *testing.T) {
 
 func TestOutboxLabels(t *testing.T) {
 	for _, tc := range []struct {
-		s                            OutboxState
-		retrying, acknowledged, repl bool
-		label, phrase                string
+		s                                       OutboxState
+		retrying, acknowledged, repl, withdrawn bool
+		label, phrase                           string
 	}{
 		{s: OutboxQueued, label: "Queued", phrase: "waiting to be sent"},
 		{s: OutboxQueued, retrying: true, label: "Queued (will retry)", phrase: "waiting to be sent"},
@@ -147,10 +147,11 @@ func TestOutboxLabels(t *testing.T) {
 		{s: OutboxFailed, label: "Failed", phrase: "refused by e-RS"},
 		{s: OutboxDiscarded, label: "Discarded", phrase: "already discarded"},
 		{s: OutboxDiscarded, repl: true, label: "Replaced by an amendment", phrase: "already discarded"},
+		{s: OutboxDiscarded, withdrawn: true, label: "Withdrawn", phrase: "already discarded"},
 		{s: "odd", label: "odd", phrase: "odd"},
 	} {
-		if got := OutboxLabel(tc.s, tc.retrying, tc.acknowledged, tc.repl); got != tc.label {
-			t.Errorf("OutboxLabel(%s, %v, %v, %v) = %q, want %q", tc.s, tc.retrying, tc.acknowledged, tc.repl, got, tc.label)
+		if got := OutboxLabel(tc.s, tc.retrying, tc.acknowledged, tc.repl, tc.withdrawn); got != tc.label {
+			t.Errorf("OutboxLabel(%s, %v, %v, %v, %v) = %q, want %q", tc.s, tc.retrying, tc.acknowledged, tc.repl, tc.withdrawn, got, tc.label)
 		}
 		if got := tc.s.Phrase(); got != tc.phrase {
 			t.Errorf("%s.Phrase() = %q, want %q", tc.s, got, tc.phrase)

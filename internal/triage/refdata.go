@@ -169,3 +169,38 @@ func (rd *ReferenceData) ContactDays(p Priority, deferred bool) (days int, ok bo
 	}
 	return c.TriageContactDays, c.TriageContactDays > 0
 }
+
+// ReasonLabel is a reject or end-triage reason code in words: its display
+// text from the reference data (either cancellation-reason code system,
+// expired codes included so old decisions still read), or, when the
+// reference data does not have it, the code itself in sentence case
+// ("FURTHER_INFORMATION_REQUIRED" reads "Further information required").
+func (rd *ReferenceData) ReasonLabel(code string) string {
+	if code == "" {
+		return ""
+	}
+	for _, t := range []CodeSystemType{CodeSystemAppointmentCancellationReason, CodeSystemReferralCancellationReason} {
+		if cs, ok := rd.System(t); ok {
+			if c, ok := cs.Lookup(code); ok && strings.TrimSpace(c.Display) != "" {
+				return c.Display
+			}
+		}
+	}
+	return CodeWords(code)
+}
+
+// CodeWords writes an upper-case e-RS code in sentence case, underscores
+// and hyphens as spaces ("FURTHER_INFORMATION_REQUIRED" reads "Further
+// information required"). A code with lower-case letters is returned as it
+// is.
+func CodeWords(code string) string {
+	if code == "" || strings.ToUpper(code) != code {
+		return code
+	}
+	words := strings.Fields(strings.NewReplacer("_", " ", "-", " ").Replace(code))
+	if len(words) == 0 {
+		return code
+	}
+	s := strings.ToLower(strings.Join(words, " "))
+	return strings.ToUpper(s[:1]) + s[1:]
+}
