@@ -115,11 +115,22 @@ func (fx *desktopFixture) answer(text string) {
 func (fx *desktopFixture) queueUnsent() {
 	fx.t.Helper()
 	rt := fx.d.Runtime()
+	ws := fx.d.Vetting().app
+	// A decision needs its referral downloaded: wait for one before e-RS
+	// goes away (the worklist arrives before the referrals do).
+	var ubrn string
+	fx.until("a booked referral downloaded", func() bool {
+		for _, u := range bookedReferrals(fx.t, ws) {
+			if _, err := ws.Referral(context.Background(), u); err == nil {
+				ubrn = u
+				return true
+			}
+		}
+		return false
+	})
 	if err := apptest.Sandbox(rt).SetFaults(apptest.Faults{Reset: 1}); err != nil {
 		fx.t.Fatal(err)
 	}
-	ws := fx.d.Vetting().app
-	ubrn := bookedReferrals(fx.t, ws)[0]
 	if _, err := ws.Decide(context.Background(), triage.Decision{Kind: triage.DecisionAccept, UBRN: ubrn}); err != nil {
 		fx.t.Fatal(err)
 	}
