@@ -57,6 +57,23 @@ func demoWorkspace(t *testing.T, o app.Options) (*app.Runtime, *app.Workspace) {
 	if _, err := rt.DemoSignIn(ctx); err != nil {
 		t.Fatalf("demo sign-in: %v", err)
 	}
+	// The first sync (referrals and A&G, everything prefetched) takes as
+	// long as the machine needs; the clinician counts as active meanwhile,
+	// so a test's short inactivity lock starts once it is done.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				rt.Touch()
+			}
+		}
+	}()
 	a, err := rt.OpenWorkspace(ctx)
 	if err != nil {
 		t.Fatalf("open workspace: %v", err)
@@ -64,6 +81,7 @@ func demoWorkspace(t *testing.T, o app.Options) (*app.Runtime, *app.Workspace) {
 	if _, err := apptest.Engine(a).SyncOnce(ctx, nil); err != nil {
 		t.Fatalf("sync: %v", err)
 	}
+	rt.Touch()
 	return rt, a
 }
 
