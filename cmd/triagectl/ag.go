@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -129,6 +130,7 @@ type agFlags struct {
 	outcome, recommendation, guidance, guidanceFile, priority, reviewComments string
 	version                                                                   int
 	lastMessage                                                               string
+	attach                                                                    files
 }
 
 func (f *agFlags) add(fs *flag.FlagSet, sub string) {
@@ -137,6 +139,7 @@ func (f *agFlags) add(fs *flag.FlagSet, sub string) {
 	fs.StringVar(&f.priority, "priority", "", "ROUTINE, URGENT or TWO_WEEK_WAIT (default: the request's current priority)")
 	fs.IntVar(&f.version, "version", 0, "the request version you read (default: the cached one, as ag show printed)")
 	fs.StringVar(&f.lastMessage, "last-message", "", "the latest message id you read (with --version)")
+	fs.Var(&f.attach, "attach", "a file for the referrer (repeatable; at most 5 MB each): kept encrypted, uploaded just before sending")
 	if sub == "reply" {
 		fs.StringVar(&f.outcome, "outcome", "", "advice (RETURN_TO_REFERRER_WITH_ADVICE) or further-information (REQUIRE_FURTHER_INFORMATION)")
 		fs.StringVar(&f.recommendation, "recommendation", "", "your intended recommendation (required with advice): "+recommendationNames())
@@ -174,14 +177,26 @@ func agWrite(ctx context.Context, g *Globals, sub string, args []string) error {
 	}
 	defer a.Close()
 	priority := triage.Priority(strings.ToUpper(strings.TrimSpace(f.priority)))
+	var atts []triage.ProviderAttachment
+	for _, path := range f.attach {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return triage.Errorf(triage.EINVALID, "Cannot read %s: %v", path, errors.Unwrap(err))
+		}
+		at, err := a.AttachAdviceFile(ctx, pos[0], path, data)
+		if err != nil {
+			return err
+		}
+		atts = append(atts, at)
+	}
 	var en store.AdviceEntry
 	if sub == "reply" {
 		en, err = a.Reply(ctx, triage.AdviceReply{UBRN: pos[0], BaseVersion: f.version, LastMessageID: f.lastMessage,
 			DecidedAt: time.Now(), Outcome: parseOutcome(f.outcome), Recommendation: triage.IntendedRecommendation(strings.ToUpper(f.recommendation)),
-			Guidance: f.guidance, Priority: priority})
+			Guidance: f.guidance, Priority: priority, Attachments: atts})
 	} else {
 		en, err = a.Convert(ctx, triage.AdviceConversion{UBRN: pos[0], BaseVersion: f.version, LastMessageID: f.lastMessage,
-			DecidedAt: time.Now(), Guidance: f.guidance, Priority: priority, ReviewComments: f.reviewComments})
+			DecidedAt: time.Now(), Guidance: f.guidance, Priority: priority, ReviewComments: f.reviewComments, GuidanceAttachments: atts})
 	}
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -41,7 +42,7 @@ func agRun(t *testing.T, bin string, args ...string) (stdout, stderr string, cod
 // worklist and conversations; `ag worklist` lists response required first;
 // `ag show` prints the conversation; `ag reply` refuses advice without an
 // intended recommendation and queues a valid reply, which the next sync
-// sends exactly once (the sandbox's write log); a reply queued before the
+// sends exactly once with its attached file (the sandbox's write log); a reply queued before the
 // referrer wrote again is not sent, and `ag outbox` shows the referrer's
 // new message beside it.
 func TestAdviceCommandsEndToEnd(t *testing.T) {
@@ -94,8 +95,12 @@ func TestAdviceCommandsEndToEnd(t *testing.T) {
 	if out := run(false, "ag", "reply", u, "--outcome", "advice", "--guidance", "Synthetic advice."); !strings.Contains(out, "recommend") {
 		t.Fatalf("advice without a recommendation was not refused with a reason:\n%s", out)
 	}
+	plan := filepath.Join(dir, "management plan.pdf")
+	if err := os.WriteFile(plan, []byte("%PDF-1.4 synthetic plan"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if out := run(true, "ag", "reply", u, "--outcome", "advice", "--recommendation", string(triage.RecommendAdviceOnly),
-		"--guidance", "Synthetic advice: no referral needed."); !strings.Contains(out, "Queued:") {
+		"--guidance", "Synthetic advice: no referral needed.", "--attach", plan); !strings.Contains(out, "Queued:") {
 		t.Fatalf("ag reply:\n%s", out)
 	}
 	if out := run(true, "ag", "reply", other, "--outcome", "further-information", "--guidance", "Synthetic: please send the bloods."); !strings.Contains(out, "Queued:") {
@@ -125,6 +130,9 @@ func TestAdviceCommandsEndToEnd(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("%d replies reached the sandbox, want exactly one", n)
+	}
+	if up := sb.stats(t).Requests["A020"]; up != 1 {
+		t.Fatalf("the reply's file reached the sandbox %d times, want once", up)
 	}
 	var es []store.AdviceEntry
 	if err := json.Unmarshal([]byte(run(true, "ag", "outbox", "--json")), &es); err != nil {

@@ -208,11 +208,6 @@ func (a *Workspace) adviceActor() (triage.Identity, error) {
 	return me, nil
 }
 
-// errAdviceFiles refuses attachments on A&G actions until the engine
-// uploads them.
-var errAdviceFiles = &triage.Error{Code: triage.EINVALID,
-	Message: "Files cannot yet be attached to an advice and guidance reply in Triage Desk. Send it without the file, or attach it in e-RS."}
-
 // Reply queues a reply to an A&G request: advice (with its intended
 // recommendation) or a request for further information. BaseVersion and
 // LastMessageID should be those of the AdviceView on screen; when zero they
@@ -226,18 +221,19 @@ var errAdviceFiles = &triage.Error{Code: triage.EINVALID,
 // intended recommendation with advice, guidance over 8000 characters, the
 // conversation moved on since BaseVersion/LastMessageID, not the
 // provider's turn); ENOTFOUND when the request is not cached;
-// EUNAUTHORIZED; EINVALID with attachments; the store's (ErrDecisionPending
+// EUNAUTHORIZED; EINVALID with an attachment not kept with
+// AttachAdviceFile for this request; the store's (ErrDecisionPending
 // when a reply or conversion is already waiting).
 func (a *Workspace) Reply(ctx context.Context, r triage.AdviceReply) (store.AdviceEntry, error) {
 	me, err := a.adviceActor()
 	if err != nil {
 		return store.AdviceEntry{}, err
 	}
-	if len(r.Attachments) > 0 {
-		return store.AdviceEntry{}, errAdviceFiles
-	}
 	ac, err := a.adviceContext(ctx, r.UBRN)
 	if err != nil {
+		return store.AdviceEntry{}, err
+	}
+	if err := a.checkAdviceFiles(ctx, ac.Request.UBRN, r.Attachments); err != nil {
 		return store.AdviceEntry{}, err
 	}
 	r.UBRN = ac.Request.UBRN
@@ -264,11 +260,11 @@ func (a *Workspace) Convert(ctx context.Context, c triage.AdviceConversion) (sto
 	if err != nil {
 		return store.AdviceEntry{}, err
 	}
-	if len(c.GuidanceAttachments)+len(c.ReviewAttachments) > 0 {
-		return store.AdviceEntry{}, errAdviceFiles
-	}
 	ac, err := a.adviceContext(ctx, c.UBRN)
 	if err != nil {
+		return store.AdviceEntry{}, err
+	}
+	if err := a.checkAdviceFiles(ctx, ac.Request.UBRN, c.GuidanceAttachments, c.ReviewAttachments); err != nil {
 		return store.AdviceEntry{}, err
 	}
 	c.UBRN = ac.Request.UBRN

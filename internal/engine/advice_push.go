@@ -145,6 +145,9 @@ func (p *pusher) sendAdvice(ctx context.Context, en store.AdviceEntry) {
 		log.Warn("could not start sending", "err", err)
 		return
 	}
+	if en, err = p.uploadAdviceFiles(ctx, c, en); err != nil {
+		return
+	}
 	wctx, cancel := ctx, context.CancelFunc(func() {})
 	if e.cfg.WriteTimeout > 0 {
 		wctx, cancel = context.WithTimeout(ctx, e.cfg.WriteTimeout)
@@ -152,11 +155,43 @@ func (p *pusher) sendAdvice(ctx context.Context, en store.AdviceEntry) {
 	version, meta, err := p.sendAdviceAction(wctx, ctx, c, en)
 	cancel()
 	if err != nil {
-		p.adviceWriteFailed(ctx, c, en, err)
+		p.adviceWriteFailed(ctx, c, en, err, triage.StepDecision)
 		return
 	}
 	e.noteSuccess()
 	p.adviceSent(ctx, en, version, meta, false)
+}
+
+// uploadAdviceFiles uploads (A020) each file of the action not uploaded yet,
+// from the encrypted cache, and records e-RS's id for it in the outbox
+// before the action is sent, so no retry uploads a file twice. A failure is
+// handled (retry, fail or wait) and returned.
+func (p *pusher) uploadAdviceFiles(ctx context.Context, c *ers.Client, en store.AdviceEntry) (store.AdviceEntry, error) {
+	e := p.e
+	for _, a := range en.Attachments() {
+		if a.BinaryID != "" {
+			continue
+		}
+		_, data, err := e.st.AdviceDocument(ctx, en.UBRN, a.LocalID)
+		if err != nil {
+			p.adviceFail(ctx, en, store.SendError{Message: fmt.Sprintf("The attached file %q could not be read from this computer. Attach it again and send the %s again.", a.FileName, en.Kind)})
+			return en, fmt.Errorf("read attached file: %w", err)
+		}
+		up, err := c.UploadAttachment(ctx, en.UBRN, *a, data)
+		if err != nil {
+			p.adviceWriteFailed(ctx, c, en, err, triage.StepUpload)
+			return en, err
+		}
+		rec, err := e.st.RecordAdviceUpload(ctx, en.ID, a.LocalID, up.BinaryID)
+		if err != nil {
+			e.log.Error("recording an uploaded attachment failed", "decision_id", en.ID, "err", err)
+			p.adviceRetry(ctx, en, store.SendError{Message: triage.ErrorMessage(err)}, nil)
+			return en, err
+		}
+		en = rec
+		e.log.Info("attachment uploaded", "decision_id", en.ID, "request_id", up.Meta.RequestID, "correlation_id", up.Meta.CorrelationID)
+	}
+	return en, nil
 }
 
 // sendAdviceAction sends the entry's reply (A026) or conversion (A027)
@@ -319,7 +354,7 @@ func (p *pusher) adviceReadFailed(ctx context.Context, en store.AdviceEntry, err
 // adviceWriteFailed handles a failed send as triage.FailureOf says the
 // failure means: an ambiguous one is settled by re-reading before anything
 // else.
-func (p *pusher) adviceWriteFailed(ctx context.Context, c *ers.Client, en store.AdviceEntry, err error) {
+func (p *pusher) adviceWriteFailed(ctx context.Context, c *ers.Client, en store.AdviceEntry, err error, step triage.SendStep) {
 	se := sendErrorOf(err)
 	var ee *ers.Error
 	if !errors.As(err, &ee) {
@@ -327,7 +362,7 @@ func (p *pusher) adviceWriteFailed(ctx context.Context, c *ers.Client, en store.
 		return
 	}
 	f, mayHaveApplied := failureOf(err)
-	outcome := triage.FailureOf(triage.StepDecision, f, mayHaveApplied)
+	outcome := triage.FailureOf(step, f, mayHaveApplied)
 	if outcome == triage.SendAfterSignIn {
 		p.e.noteFailure(err)
 		p.adviceRetry(ctx, en, se, nil)
