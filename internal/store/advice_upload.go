@@ -46,25 +46,8 @@ func (s *Store) RecordAdviceUpload(ctx context.Context, id, localID, binaryID st
 		if err := transitionAdvice(e, triage.OutboxRecordUpload); err != nil {
 			return nil, err
 		}
-		found := false
-		for _, a := range e.Attachments() {
-			if a.LocalID != localID {
-				continue
-			}
-			found = true
-			switch a.BinaryID {
-			case binaryID:
-				return nil, nil
-			case "":
-				a.BinaryID = binaryID
-			default:
-				return nil, userError(triage.EINVALID, nil, errors.New("attachment already uploaded"),
-					"This attachment was already uploaded to e-RS. The reply was not sent again.")
-			}
-		}
-		if !found {
-			return nil, userError(triage.EINVALID, nil, errors.New("unknown attachment"),
-				"The reply has no such attachment. Reopen the request and write the reply again.")
+		if changed, err := setBinaryID(e.Attachments(), localID, binaryID, "reply", "Reopen the request and write the reply again."); err != nil || !changed {
+			return nil, err
 		}
 		return []AuditRecord{{Event: EventSendResult, Result: "attachment uploaded", CorrelationID: e.CorrelationID}}, nil
 	})

@@ -29,26 +29,12 @@ func (s *Store) RecordUpload(ctx context.Context, id, localID, binaryID string) 
 		if err := transition(e, triage.OutboxRecordUpload); err != nil {
 			return nil, err
 		}
-		found := false
+		atts := make([]*triage.ProviderAttachment, len(e.Decision.Attachments))
 		for i := range e.Decision.Attachments {
-			a := &e.Decision.Attachments[i]
-			if a.LocalID != localID {
-				continue
-			}
-			found = true
-			switch a.BinaryID {
-			case binaryID:
-				return nil, nil
-			case "":
-				a.BinaryID = binaryID
-			default:
-				return nil, userError(triage.EINVALID, nil, errors.New("attachment already uploaded"),
-					"This attachment was already uploaded to e-RS. The decision was not sent again.")
-			}
+			atts[i] = &e.Decision.Attachments[i]
 		}
-		if !found {
-			return nil, userError(triage.EINVALID, nil, errors.New("unknown attachment"),
-				"The decision has no such attachment. Reopen the referral and decide again.")
+		if changed, err := setBinaryID(atts, localID, binaryID, "decision", "Reopen the referral and decide again."); err != nil || !changed {
+			return nil, err
 		}
 		db, err := json.Marshal(e.Decision)
 		if err != nil {
@@ -60,6 +46,30 @@ func (s *Store) RecordUpload(ctx context.Context, id, localID, binaryID string) 
 		}
 		return []AuditRecord{{Event: EventSendResult, Result: "attachment uploaded", CorrelationID: e.CorrelationID}}, nil
 	})
+}
+
+// setBinaryID records binaryID on the attachment with localID, for an
+// action (what: "decision", "reply"; again: the next step when the
+// attachment is unknown) about to be sent. It reports false
+// when that id was recorded already. Errors: EINVALID for an unknown
+// attachment or a different id already recorded.
+func setBinaryID(atts []*triage.ProviderAttachment, localID, binaryID, what, again string) (bool, error) {
+	for _, a := range atts {
+		if a.LocalID != localID {
+			continue
+		}
+		switch a.BinaryID {
+		case binaryID:
+			return false, nil
+		case "":
+			a.BinaryID = binaryID
+			return true, nil
+		}
+		return false, userError(triage.EINVALID, nil, errors.New("attachment already uploaded"),
+			"This attachment was already uploaded to e-RS. The "+what+" was not sent again.")
+	}
+	return false, userError(triage.EINVALID, nil, errors.New("unknown attachment"),
+		"The "+what+" has no such attachment. "+again)
 }
 
 // validBinaryID accepts the ids e-RS gives uploaded files: letters, digits,
