@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 )
@@ -131,7 +132,7 @@ func TestAdviceConvertShownOnlyWhereAllowed(t *testing.T) {
 		t.Fatal("the demo needs two requests waiting for a reply")
 	}
 	for u, ok := range map[string]bool{allowed: true, refused: false} {
-		if _, err := h.sb.SetConversionAuthorisation(u, ok); err != nil {
+		if _, err := apptest.Sandbox(h.rt).SetConversionAuthorisation(u, ok); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -173,7 +174,7 @@ func TestAdviceConflictWhenReferrerWroteAgain(t *testing.T) {
 	uitest.TapButton(t, h.win.Canvas().Overlays().Top(), "Send advice (Ctrl+Enter)")
 	h.waitFor("the reply queued", func() bool { return len(h.outbox()) == 1 })
 	const news = "The patient was admitted last night (synthetic referrer note)."
-	if _, err := h.sb.ReferrerReplies(ubrn, news); err != nil {
+	if _, err := apptest.Sandbox(h.rt).ReferrerReplies(ubrn, news); err != nil {
 		t.Fatal(err)
 	}
 	h.sync()

@@ -13,8 +13,6 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
-	"github.com/triagedesk/triagedesk/internal/erssandbox"
-	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/frame"
@@ -29,7 +27,6 @@ type harness struct {
 	t    *testing.T
 	rt   *app.Runtime
 	ws   *app.Workspace
-	sb   *erssandbox.Sandbox
 	loop *bridge.Loop
 	b    *bridge.Bridge
 	win  fyne.Window
@@ -47,7 +44,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
-	h := &harness{t: t, rt: rt, sb: apptest.Sandbox(rt)}
+	h := &harness{t: t, rt: rt}
 	t.Cleanup(h.close)
 	if _, err := rt.DemoSignIn(ctx); err != nil {
 		t.Fatalf("demo sign-in: %v", err)
@@ -130,7 +127,7 @@ func replyable(r app.AdviceRow) bool {
 // outbox returns the A&G outbox.
 func (h *harness) outbox() []app.AdviceEntry {
 	h.t.Helper()
-	es, err := h.ws.AdviceOutbox(context.Background(), store.EntryFilter{})
+	es, err := h.ws.AdviceOutbox(context.Background(), app.EntryFilter{})
 	if err != nil {
 		h.t.Fatal(err)
 	}
