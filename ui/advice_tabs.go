@@ -68,6 +68,7 @@ func (t *WorkTabs) Close() {
 	keys := t.frame.Shortcuts()
 	keys.Handle(shortcuts.ShowReferrals, nil)
 	keys.Handle(shortcuts.ShowAdvice, nil)
+	keys.Handle(shortcuts.ReplyAdvice, nil)
 }
 
 // ShowReferrals shows Referrals for Review (Ctrl+1).
@@ -85,6 +86,7 @@ func (t *WorkTabs) selected() {
 		t.advice.RegisterShortcuts(t.frame.Shortcuts())
 	} else {
 		t.vetting.registerShortcuts()
+		t.frame.Shortcuts().Handle(shortcuts.ReplyAdvice, nil)
 	}
 	t.frame.Window().Canvas().Unfocus()
 }

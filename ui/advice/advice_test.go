@@ -191,7 +191,7 @@ func TestAdviceConflictWhenReferrerWroteAgain(t *testing.T) {
 	uitest.TapButton(t, c.conflicts, "I have read it")
 	h.waitFor("acknowledged", func() bool { return uitest.FindButton(c.conflicts, "Discard and reply again") != nil })
 	uitest.TapButton(t, c.conflicts, "Discard and reply again")
-	h.waitFor("a new reply possible", func() bool { return uitest.FindButton(c.side, "Write a reply…") != nil })
+	h.waitFor("a new reply possible", func() bool { return uitest.FindButton(c.side, "Write a reply… (Y)") != nil })
 	if en := h.outbox()[0]; en.State != triage.OutboxDiscarded {
 		t.Errorf("reply %s after discard", en.State)
 	}

@@ -67,14 +67,10 @@ func newConfirmStep(c *conversation, content confirmContent, work func(context.C
 	for _, r := range content.rows {
 		objs = append(objs, widgets.DetailField(r[0], r[1]))
 	}
-	keys := func(id shortcuts.ID) string {
-		d, _ := shortcuts.Lookup(id)
-		return " (" + d.Keys() + ")"
-	}
-	send := widget.NewButtonWithIcon(content.send+keys(shortcuts.Confirm), theme.ConfirmIcon(), func() { s.send(false) })
+	send := widget.NewButtonWithIcon(content.send+keyHint(shortcuts.Confirm), theme.ConfirmIcon(), func() { s.send(false) })
 	send.Importance = widget.HighImportance
-	andNext := widget.NewButton(content.send+" and open next"+keys(shortcuts.ConfirmAndNext), func() { s.send(true) })
-	back := widget.NewButton("Back to the form"+keys(shortcuts.Cancel), s.close)
+	andNext := widget.NewButton(content.send+" and open next"+keyHint(shortcuts.ConfirmAndNext), func() { s.send(true) })
+	back := widget.NewButton("Back to the form"+keyHint(shortcuts.Cancel), s.close)
 	if next {
 		send, andNext = andNext, send
 		andNext.Importance, send.Importance = widget.MediumImportance, widget.HighImportance

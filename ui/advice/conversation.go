@@ -13,6 +13,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/shortcuts"
 	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
@@ -323,7 +324,7 @@ func (c *conversation) showActions() {
 	case v.Pending != nil:
 		objs = append(objs, wrapped("Your last "+actionNoun(*v.Pending)+" was not sent: see above."))
 	case v.CanReply:
-		reply := widget.NewButtonWithIcon("Write a reply…", theme.MailReplyIcon(), func() { c.openForm(c.v.drafts[c.ubrn]) })
+		reply := widget.NewButtonWithIcon("Write a reply…"+keyHint(shortcuts.ReplyAdvice), theme.MailReplyIcon(), func() { c.openForm(c.v.drafts[c.ubrn]) })
 		reply.Importance = widget.HighImportance
 		objs = append(objs, wrapped("The referrer is waiting for your reply."), reply)
 	default:

@@ -137,7 +137,7 @@ func (h *harness) outbox() []app.AdviceEntry {
 // writeReply opens the reply form and fills it in.
 func (h *harness) writeReply(c *conversation, outcome triage.GuidanceOutcome, rec triage.IntendedRecommendation, guidance string) *replyForm {
 	h.t.Helper()
-	uitest.TapButton(h.t, c.side, "Write a reply…")
+	uitest.TapButton(h.t, c.side, "Write a reply… (Y)")
 	f := c.form
 	if f == nil {
 		h.t.Fatal("the reply form did not open")

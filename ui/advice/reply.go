@@ -99,14 +99,10 @@ func (c *conversation) openForm(d *replyDraft) {
 	f.count(d.Guidance)
 	attach := widget.NewButtonWithIcon("Attach a file…", theme.ContentAddIcon(), nil)
 	attach.Disable()
-	key := func(id shortcuts.ID) string {
-		def, _ := shortcuts.Lookup(id)
-		return " (" + def.Keys() + ")"
-	}
-	send := widget.NewButtonWithIcon("Review and send"+key(shortcuts.Confirm), theme.MailSendIcon(), func() { f.review(false) })
+	send := widget.NewButtonWithIcon("Review and send"+keyHint(shortcuts.Confirm), theme.MailSendIcon(), func() { f.review(false) })
 	send.Importance = widget.HighImportance
-	next := widget.NewButton("Review, send and open next"+key(shortcuts.ConfirmAndNext), func() { f.review(true) })
-	cancel := widget.NewButton("Close"+key(shortcuts.Cancel), c.cancel)
+	next := widget.NewButton("Review, send and open next"+keyHint(shortcuts.ConfirmAndNext), func() { f.review(true) })
+	cancel := widget.NewButton("Close"+keyHint(shortcuts.Cancel), c.cancel)
 	discard := widget.NewButton("Discard this reply", func() {
 		c.v.setDraft(c.ubrn, nil)
 		c.closeForm()
@@ -123,6 +119,7 @@ func (c *conversation) openForm(d *replyDraft) {
 	c.side.Objects = []fyne.CanvasObject{f.obj}
 	c.side.Refresh()
 	c.v.setDraft(c.ubrn, f.draft())
+	c.v.opts.Frame.Window().Canvas().Focus(f.guidance)
 }
 
 // closeForm goes back to the actions (the caller keeps or drops the draft).

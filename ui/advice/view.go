@@ -214,6 +214,11 @@ func (v *View) RegisterShortcuts(keys *shortcuts.Registry) {
 			v.open(u)
 		}
 	})
+	plain(shortcuts.ReplyAdvice, func() {
+		if c := v.conv; c != nil && c.form == nil && c.loaded {
+			c.openForm(v.drafts[c.ubrn])
+		}
+	})
 	plain(shortcuts.Refresh, func() {
 		if v.ws.CanSync() {
 			v.ws.SyncNow()
@@ -259,3 +264,9 @@ func placeholder(msg string) fyne.CanvasObject {
 
 // errorMessage is an error in plain English.
 func errorMessage(err error) string { return triage.ErrorMessage(err) }
+
+// keyHint is the shortcut written after a button's text, e.g. " (Ctrl+Enter)".
+func keyHint(id shortcuts.ID) string {
+	d, _ := shortcuts.Lookup(id)
+	return " (" + d.Keys() + ")"
+}

@@ -56,6 +56,7 @@ const (
 	Quit           ID = "quit"             // quit (warning first about decisions not yet sent)
 	ShowReferrals  ID = "show-referrals"   // show the Referrals for Review worklist
 	ShowAdvice     ID = "show-advice"      // show the Advice and Guidance worklist
+	ReplyAdvice    ID = "reply-advice"     // write a reply to the open Advice and Guidance request
 )
 
 // Menu names the main-menu menu a shortcut appears in.
@@ -192,6 +193,7 @@ var Defs = []Def{
 	{ID: TriageOutcome, Label: "Triage outcome…", Menu: MenuReferral, Bindings: []Binding{RuneBinding('t')}},
 	{ID: Confirm, Label: "Review and confirm", Menu: MenuReferral, Bindings: []Binding{KeyBinding(fyne.KeyReturn, ctrl)}},
 	{ID: ConfirmAndNext, Label: "Confirm and open next", Menu: MenuReferral, Bindings: []Binding{KeyBinding(fyne.KeyReturn, ctrl|fyne.KeyModifierShift)}},
+	{ID: ReplyAdvice, Label: "Reply to the advice request…", Menu: MenuReferral, Bindings: []Binding{RuneBinding('y')}},
 	{ID: Cancel, Label: "Cancel", Menu: MenuReferral, Bindings: []Binding{KeyBinding(fyne.KeyEscape, 0)}},
 
 	{ID: PageDown, Label: "Page down (one screen)", Menu: MenuDocument, Bindings: []Binding{KeyBinding(fyne.KeyPageDown, 0)}},
