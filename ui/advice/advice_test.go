@@ -36,7 +36,7 @@ func TestAdviceWorklistSortsResponseRequiredFirst(t *testing.T) {
 	if required == 0 || others == 0 {
 		t.Fatalf("the demo worklist should hold both kinds: %d response required, %d others", required, others)
 	}
-	if want := "Advice and Guidance: " + strconv.Itoa(required) + " response required"; !strings.HasPrefix(h.v.Summary(), want) {
+	if want := strconv.Itoa(required) + " response required"; !strings.HasPrefix(h.v.Summary(), want) {
 		t.Errorf("header %q, want it to start %q", h.v.Summary(), want)
 	}
 	for i := range rows {

@@ -57,12 +57,19 @@ func newConversation(v *View, ubrn string) *conversation {
 	c.left = container.NewStack(c.msgScroll)
 	c.side = container.NewStack()
 	c.split = container.NewHSplit(c.left, container.NewVScroll(c.side))
-	c.split.Offset = 0.55
+	c.split.Offset = sideOffset
 	c.obj = container.NewBorder(container.NewVBox(c.header, c.conflicts, c.notice), nil, nil, nil, c.split)
 	return c
 }
 
 func (c *conversation) object() fyne.CanvasObject { return c.obj }
+
+// Where the conversation / actions split sits: the actions need less
+// room than the reply form.
+const (
+	sideOffset = 0.64
+	formOffset = 0.48
+)
 
 // close keeps the reply being written as a draft and stops the request's
 // background work.
@@ -117,16 +124,12 @@ func (c *conversation) fillHeader() {
 		" · UBRN "+formatUBRN(r.UBRN), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.Wrapping = fyne.TextWrapWord
 	what := r.Priority.Label() + " · " + r.Specialty.Label()
-	if s := r.Service.Label(); s != "" {
-		what += " · " + s
+	if sv := r.Service.Label(); sv != "" {
+		what += " · " + sv
 	}
-	c.header.Objects = []fyne.CanvasObject{title,
-		widgets.DetailField("Request", what),
-		widgets.DetailField("Where it stands", r.Category.Label()),
-		widgets.DetailField("Asked by", r.Requester.Label()),
-		widgets.DetailField("Conversion", r.Conversion.Label()),
-		widgets.DetailField("As of", formatWhen(c.view.AsOf)),
-	}
+	details := wrapped(what + ". " + r.Category.Label() + ". Asked by " + r.Requester.Label() + ". " +
+		r.Conversion.Label() + ". As of " + formatWhen(c.view.AsOf) + ".")
+	c.header.Objects = []fyne.CanvasObject{title, details}
 	c.header.Refresh()
 }
 
@@ -343,6 +346,7 @@ func (c *conversation) showActions() {
 	}
 	c.side.Objects = []fyne.CanvasObject{container.NewVBox(objs...)}
 	c.side.Refresh()
+	c.split.SetOffset(sideOffset)
 }
 
 // whyNoReply says why no reply can be written now.

@@ -76,7 +76,7 @@ func (c *conversation) openForm(d *replyDraft) {
 	f.outcome = widget.NewRadioGroup(outcomeLabels, func(string) { f.outcomeChanged() })
 	f.guidance = widget.NewMultiLineEntry()
 	f.guidance.Wrapping = fyne.TextWrapWord
-	f.guidance.SetMinRowsVisible(8)
+	f.guidance.SetMinRowsVisible(6)
 	f.guidance.SetPlaceHolder("Your guidance for the referrer")
 	f.guidance.OnChanged = func(s string) { f.count(s) }
 	f.priority = widget.NewSelect(priorityLabel, nil)
@@ -118,6 +118,7 @@ func (c *conversation) openForm(d *replyDraft) {
 	c.form = f
 	c.side.Objects = []fyne.CanvasObject{f.obj}
 	c.side.Refresh()
+	c.split.SetOffset(formOffset)
 	c.v.setDraft(c.ubrn, f.draft())
 	c.v.opts.Frame.Window().Canvas().Focus(f.guidance)
 }

@@ -33,7 +33,7 @@ type Options struct {
 }
 
 // Default split between the worklist and the open request.
-const defaultSplit = 0.42
+const defaultSplit = 0.34
 
 // View is the Advice and Guidance screen for an open workspace. Use it on
 // the UI goroutine; Close it before the workspace closes.

@@ -198,8 +198,7 @@ func (w *worklist) setDraft(ubrn string, has bool) {
 }
 
 // categoryCounts writes the count per category in worklist order, e.g.
-// "Advice and Guidance: 3 response required · 1 waiting for further
-// information".
+// "3 response required · 1 waiting for further information".
 func categoryCounts(rows []app.AdviceRow) string {
 	counts := map[triage.AdviceCategory]int{}
 	var order []triage.AdviceCategory
@@ -214,9 +213,9 @@ func categoryCounts(rows []app.AdviceRow) string {
 		parts = append(parts, strconv.Itoa(counts[c])+" "+strings.ToLower(c.Label()[:1])+c.Label()[1:])
 	}
 	if len(parts) == 0 {
-		return "Advice and Guidance"
+		return "No requests"
 	}
-	return "Advice and Guidance: " + strings.Join(parts, " · ")
+	return strings.Join(parts, " · ")
 }
 
 // replyState says where the clinician's reply stands for the row.
