@@ -15,6 +15,7 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/style"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // --- small building blocks ----------------------------------------------
@@ -59,25 +60,14 @@ func priorityBadge(p triage.Priority) fyne.CanvasObject {
 }
 
 // sectionTitle is a bold heading in the side column.
-func sectionTitle(s string) fyne.CanvasObject {
-	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-}
+func sectionTitle(s string) fyne.CanvasObject { return widgets.Bold(s) }
 
 // wrappedLabel is a label that wraps at word boundaries (never cut short).
-func wrappedLabel(s string) *widget.Label {
-	l := widget.NewLabel(s)
-	l.Wrapping = fyne.TextWrapWord
-	return l
-}
+func wrappedLabel(s string) *widget.Label { return widgets.Wrapped(s) }
 
 // errorText is a wrapped message in the error colour (with words that say
 // what is wrong, so colour is not the only signal).
-func errorText(s string) *widget.Label {
-	l := widget.NewLabel(s)
-	l.Wrapping = fyne.TextWrapWord
-	l.Importance = widget.DangerImportance
-	return l
-}
+func errorText(s string) *widget.Label { return widgets.ErrorText(s) }
 
 // messagePanel fills the viewer area with an icon and a message (never a
 // blank page), under an optional bar.

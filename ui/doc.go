@@ -53,6 +53,14 @@
 // Frame (see ui/shortcuts). The split and the column widths are kept in
 // the app's Preferences.
 //
+// # Advice and Guidance
+//
+// WorkTabs puts the A&G screen (package ui/advice) beside the vetting view
+// as two tabs, Referrals for Review and Advice and Guidance, switched with
+// Ctrl+1 and Ctrl+2; the window's shortcuts go to the tab shown. A&G files
+// open in the same document viewer as referral attachments (passed to
+// ui/advice as its Preview function).
+//
 // # Start-up
 //
 // cmd/triagedesk calls NewDesktop: the window shows at once behind a

@@ -71,6 +71,7 @@ type Desktop struct {
 	// UI goroutine only:
 	workspace *app.Workspace
 	vetting   *Vetting
+	tabs      *WorkTabs // the vetting view beside Advice and Guidance
 	chrome    *Chrome
 	opening   bool
 	closed    bool
@@ -149,6 +150,10 @@ func (d *Desktop) Runtime() *app.Runtime {
 // Vetting returns the vetting view once open (nil before).
 func (d *Desktop) Vetting() *Vetting { return d.vetting }
 
+// Tabs returns the Referrals / Advice and Guidance tabs once the workspace
+// is open (nil before).
+func (d *Desktop) Tabs() *WorkTabs { return d.tabs }
+
 // Chrome returns the screens around the vetting window once the Runtime has
 // started (nil before).
 func (d *Desktop) Chrome() *Chrome { return d.chrome }
@@ -181,6 +186,10 @@ func (d *Desktop) onStatus(st app.Status) {
 // closeWorkspace forgets a workspace the Runtime has closed: its vetting
 // view leaves the window (its draft kept) before anything else shows.
 func (d *Desktop) closeWorkspace() {
+	if d.tabs != nil {
+		d.tabs.Close()
+		d.tabs = nil
+	}
 	if d.vetting != nil {
 		d.vetting.Close()
 		d.vetting = nil
@@ -247,9 +256,11 @@ func (d *Desktop) openWorkspace(rt *app.Runtime) {
 				}
 			}
 		}
-		d.Frame.SetMain(v.Object())
+		d.tabs = NewWorkTabs(d.Frame, d.Bridge, ws, v)
+		d.Frame.SetMain(d.tabs.Object())
 		d.Frame.CloseScreen()
 		v.Start()
+		d.tabs.Start()
 		if d.chrome != nil {
 			d.chrome.SetWorkspace(ws)
 		}
@@ -330,6 +341,9 @@ func (d *Desktop) Close() {
 		return
 	}
 	d.closed = true
+	if d.tabs != nil {
+		d.tabs.Close()
+	}
 	if d.vetting != nil {
 		d.vetting.Close()
 	}
@@ -371,6 +385,9 @@ func (d *Desktop) stderr() io.Writer {
 // Amend).
 func (d *Desktop) amend(en app.Entry) {
 	if d.vetting != nil {
+		if d.tabs != nil {
+			d.tabs.ShowReferrals()
+		}
 		d.vetting.AmendDecision(en)
 	}
 }

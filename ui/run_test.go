@@ -38,7 +38,7 @@ func TestDemoStartsBehindALoadingScreenAndOpensTheWorklist(t *testing.T) {
 	if !loop.RunUntil(90*time.Second, func() bool { return shown != nil && len(shown.list.all) > 0 }) {
 		t.Fatalf("no worklist; screen %q: %s", d.Frame.Screen(), uitest.Joined(d.Window.Content()))
 	}
-	if d.Frame.Screen() != "" || d.Frame.Main() != shown.Object() {
+	if d.Frame.Screen() != "" || d.Tabs() == nil || d.Frame.Main() != d.Tabs().Object() {
 		t.Fatalf("screen %q over the worklist", d.Frame.Screen())
 	}
 	if id := d.Runtime().Status().Identity; id.SDSUserID == "" {

@@ -100,7 +100,24 @@ type (
 	ErrorEvent = engine.ErrorEvent
 	// Lagged: a subscriber missed events.
 	Lagged = engine.Lagged
+	// AdviceUpdated: the A&G worklist was pulled (UBRN "") or one request
+	// was stored.
+	AdviceUpdated = engine.AdviceUpdated
+	// AdviceActionChanged: an A&G reply or conversion changed state.
+	AdviceActionChanged = engine.AdviceActionChanged
 )
+
+// Advice and Guidance outbox types (the store's).
+type (
+	// AdviceEntry is an A&G reply or conversion in the outbox.
+	AdviceEntry = store.AdviceEntry
+	// AdviceConflict is why an A&G action was not sent.
+	AdviceConflict = store.AdviceConflict
+)
+
+// AdviceOverviewID is the cached document id of an A&G request's overview
+// PDF (A043).
+const AdviceOverviewID = store.AdviceOverviewID
 
 // The sync states.
 const (

@@ -85,6 +85,12 @@ type Update struct {
 	Sync *app.SyncStatus
 	// Errors are failures the user may need to know about, in order.
 	Errors []app.ErrorEvent
+	// Advice are the Advice and Guidance requests stored (by UBRN); the key
+	// "" means the A&G worklist was pulled.
+	Advice map[string]bool
+	// AdviceActions maps an A&G request's UBRN to the latest outbox state
+	// of its reply or conversion.
+	AdviceActions map[string]triage.OutboxState
 	// Lagged is true when events were dropped: re-read everything.
 	Lagged bool
 	// Closed is true when the engine's event stream ended (the workspace
@@ -113,7 +119,7 @@ func (u *Update) Touches(ubrn string) bool {
 func (u *Update) Empty() bool {
 	return u.Worklist == nil && len(u.Referrals) == 0 && len(u.Patients) == 0 && len(u.Documents) == 0 && len(u.Decisions) == 0 &&
 		u.Outbox == nil && u.Waiting == nil && u.Progress == nil && u.Sync == nil && len(u.Errors) == 0 &&
-		!u.Lagged && !u.Closed
+		len(u.Advice) == 0 && len(u.AdviceActions) == 0 && !u.Lagged && !u.Closed
 }
 
 func (u *Update) add(ev app.Event) {
@@ -148,6 +154,16 @@ func (u *Update) add(ev app.Event) {
 		u.Sync = &s
 	case app.ErrorEvent:
 		u.Errors = append(u.Errors, e)
+	case app.AdviceUpdated:
+		if u.Advice == nil {
+			u.Advice = map[string]bool{}
+		}
+		u.Advice[e.UBRN] = true
+	case app.AdviceActionChanged:
+		if u.AdviceActions == nil {
+			u.AdviceActions = map[string]triage.OutboxState{}
+		}
+		u.AdviceActions[e.UBRN] = e.State
 	case app.Lagged:
 		u.Lagged = true
 	}

@@ -54,6 +54,9 @@ const (
 	Settings       ID = "settings"         // open the settings
 	Lock           ID = "lock"             // lock Triage Desk now
 	Quit           ID = "quit"             // quit (warning first about decisions not yet sent)
+	ShowReferrals  ID = "show-referrals"   // show the Referrals for Review worklist
+	ShowAdvice     ID = "show-advice"      // show the Advice and Guidance worklist
+	ReplyAdvice    ID = "reply-advice"     // write a reply to the open Advice and Guidance request
 )
 
 // Menu names the main-menu menu a shortcut appears in.
@@ -190,6 +193,7 @@ var Defs = []Def{
 	{ID: TriageOutcome, Label: "Triage outcome…", Menu: MenuReferral, Bindings: []Binding{RuneBinding('t')}},
 	{ID: Confirm, Label: "Review and confirm", Menu: MenuReferral, Bindings: []Binding{KeyBinding(fyne.KeyReturn, ctrl)}},
 	{ID: ConfirmAndNext, Label: "Confirm and open next", Menu: MenuReferral, Bindings: []Binding{KeyBinding(fyne.KeyReturn, ctrl|fyne.KeyModifierShift)}},
+	{ID: ReplyAdvice, Label: "Reply to the advice request…", Menu: MenuReferral, Bindings: []Binding{RuneBinding('y')}},
 	{ID: Cancel, Label: "Cancel", Menu: MenuReferral, Bindings: []Binding{KeyBinding(fyne.KeyEscape, 0)}},
 
 	{ID: PageDown, Label: "Page down (one screen)", Menu: MenuDocument, Bindings: []Binding{KeyBinding(fyne.KeyPageDown, 0)}},
@@ -198,6 +202,8 @@ var Defs = []Def{
 	{ID: ZoomOut, Label: "Zoom out", Menu: MenuDocument, Bindings: []Binding{RuneBinding('-')}},
 	{ID: FitWidth, Label: "Fit width", Menu: MenuDocument, Bindings: []Binding{RuneBinding('w')}},
 	{ID: Find, Label: "Find in document", Menu: MenuDocument, Bindings: []Binding{KeyBinding(fyne.KeyF, ctrl)}},
+	{ID: ShowReferrals, Label: "Referrals for Review", Menu: MenuView, Bindings: []Binding{KeyBinding(fyne.Key1, ctrl)}},
+	{ID: ShowAdvice, Label: "Advice and Guidance", Menu: MenuView, Bindings: []Binding{KeyBinding(fyne.Key2, ctrl)}},
 	{ID: ShowOutbox, Label: "Outbox", Menu: MenuWorklist, Bindings: []Binding{KeyBinding(fyne.KeyO, ctrl)}},
 	{ID: Settings, Label: "Settings", Menu: MenuFile, Bindings: []Binding{KeyBinding(fyne.KeyComma, ctrl)}},
 	{ID: Lock, Label: "Lock now", Menu: MenuFile, Bindings: []Binding{KeyBinding(fyne.KeyL, ctrl)}},
