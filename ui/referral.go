@@ -61,10 +61,14 @@ type referralPanel struct {
 	header    *fyne.Container
 	bannerBox *fyne.Container
 	// banner is the patient banner (PDS), nil until it is read.
-	banner      *triage.Banner
-	asOf        *fyne.Container
-	changed     *fyne.Container
-	viewerArea  *fyne.Container
+	banner     *triage.Banner
+	asOf       *fyne.Container
+	changed    *fyne.Container
+	viewerArea *fyne.Container
+	// viewerPane holds viewerArea: it never asks for more width than the
+	// split gives it, so a wide preview scrolls inside the pane and never
+	// widens the window past the screen.
+	viewerPane  *container.Scroll
 	showing     string // "cri", "attachment:<id>" or "related:<ubrn>"
 	viewer      *pdfViewer
 	attachments *fyne.Container
@@ -100,7 +104,8 @@ func newReferralPanel(v *Vetting, ubrn string) *referralPanel {
 	p.related = container.NewVBox()
 	p.side = container.NewVBox()
 	sideScroll := container.NewVScroll(container.NewPadded(p.side))
-	p.split = container.NewHSplit(p.viewerArea, sideScroll)
+	p.viewerPane = container.NewHScroll(p.viewerArea)
+	p.split = container.NewHSplit(p.viewerPane, sideScroll)
 	p.split.Offset = v.sideSplit
 	p.obj = container.NewBorder(p.header, nil, nil, nil, p.split)
 	return p
@@ -370,7 +375,7 @@ func (p *referralPanel) reloadDetails() {
 
 // viewerWidth is the width available to the document.
 func (p *referralPanel) viewerWidth() float32 {
-	if w := p.viewerArea.Size().Width; w > 50 {
+	if w := p.viewerPane.Size().Width; w > 50 {
 		return w
 	}
 	return p.v.lastViewerWidth

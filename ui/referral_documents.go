@@ -163,9 +163,13 @@ func (p *referralPanel) previewAttachment(d triage.Document) {
 			for i := range sizes {
 				sizes[i], _ = pv.PDF.PageSize(i)
 			}
-			pv := newPDFViewer(p.v.b, p.ctx, pv.PDF, fitZoom(sizes, width), true, nil, tools)
+			// The way back and the actions sit above the viewer's own
+			// zoom and page controls, not beside them, so the pane fits.
+			title := widget.NewLabelWithStyle("Attachment", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			title.Truncation = fyne.TextTruncateEllipsis
+			pv := newPDFViewer(p.v.b, p.ctx, pv.PDF, fitZoom(sizes, width), true, nil, title)
 			pv.fitWidth = width
-			p.setPDFViewer(pv, showing, nil)
+			p.setPDFViewer(pv, showing, tools)
 		case document.PreviewImage:
 			img := canvas.NewImageFromImage(pv.Image)
 			img.FillMode = canvas.ImageFillContain

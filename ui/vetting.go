@@ -414,7 +414,7 @@ func (v *Vetting) replacePanel(ubrn string) {
 		v.prefetchCancel() // the new referral's page 1 comes first
 	}
 	if v.panel != nil {
-		if w := v.panel.viewerArea.Size().Width; w > 50 {
+		if w := v.panel.viewerPane.Size().Width; w > 50 {
 			v.lastViewerWidth = w
 		}
 		v.sideOffset()
