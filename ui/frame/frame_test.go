@@ -94,7 +94,7 @@ func TestFrameMenusListEveryShortcutAndTakeNewItems(t *testing.T) {
 	for _, m := range mm.Items {
 		names = append(names, m.Label)
 	}
-	if got := strings.Join(names, ","); got != "File,Worklist,Referral,Document,Outbox" {
+	if got := strings.Join(names, ","); got != "File,Worklist,Referral,Document,View,Outbox" {
 		t.Errorf("menus %s", got)
 	}
 	uitest.MenuItem(mm, "Settings…").Action()

@@ -54,6 +54,7 @@ const (
 	Settings       ID = "settings"         // open the settings
 	Lock           ID = "lock"             // lock Triage Desk now
 	Quit           ID = "quit"             // quit (warning first about decisions not yet sent)
+	ToggleWorklist ID = "toggle-worklist"  // hide the worklist so the letter takes the full width, or show it again
 )
 
 // Menu names the main-menu menu a shortcut appears in.
@@ -199,6 +200,7 @@ var Defs = []Def{
 	{ID: FitWidth, Label: "Fit width", Menu: MenuDocument, Bindings: []Binding{RuneBinding('w')}},
 	{ID: Find, Label: "Find in document", Menu: MenuDocument, Bindings: []Binding{KeyBinding(fyne.KeyF, ctrl)}},
 	{ID: ShowOutbox, Label: "Outbox", Menu: MenuWorklist, Bindings: []Binding{KeyBinding(fyne.KeyO, ctrl)}},
+	{ID: ToggleWorklist, Label: "Hide or show the worklist", Menu: MenuView, Bindings: []Binding{KeyBinding(fyne.KeyB, ctrl)}},
 	{ID: Settings, Label: "Settings", Menu: MenuFile, Bindings: []Binding{KeyBinding(fyne.KeyComma, ctrl)}},
 	{ID: Lock, Label: "Lock now", Menu: MenuFile, Bindings: []Binding{KeyBinding(fyne.KeyL, ctrl)}},
 	// Quit is last in the File menu, marked IsQuit (so the desktop driver
