@@ -267,11 +267,21 @@ func mismatchStrip(ms []triage.Mismatch) fyne.CanvasObject {
 
 // asOfTime is e-RS's time of the cached referral (the response's Date),
 // never the local clock; the worklist's time when the referral has none.
+//
+// A worklist read later than the referral that lists it at the same
+// version confirms the cached referral is still e-RS's copy: its data is as
+// of that worklist, so a referral opened while online and in sync is never
+// shown as older than the sync interval.
 func (p *referralPanel) asOfTime() time.Time {
-	if t := p.data.view.Referral.ServerTime; !t.IsZero() {
-		return t
+	t := p.data.view.Referral.ServerTime
+	list := p.v.list.asOf
+	if t.IsZero() {
+		return list
 	}
-	return p.v.list.asOf
+	if row, ok := p.v.list.Row(p.ubrn); ok && list.After(t) && row.Version > 0 && row.Version == p.referral().Version {
+		return list
+	}
+	return t
 }
 
 // refreshAsOf redraws "data as of HH:MM" (e-RS's time): amber when older

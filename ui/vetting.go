@@ -298,6 +298,7 @@ func (v *Vetting) reloadWorklist() {
 			}
 		}
 		v.list.SetWorklist(w)
+		v.tick() // a newer worklist may confirm the open referral is current
 		v.fillReviewBy()
 		if v.panel != nil {
 			v.list.MarkOpen(v.panel.ubrn)
