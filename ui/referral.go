@@ -550,9 +550,7 @@ func (p *referralPanel) closeViewer() {
 // backBar offers the way back to the referral's own CRI.
 func (p *referralPanel) backBar(what string) fyne.CanvasObject {
 	btn := widget.NewButtonWithIcon("Back to this referral's clinical information", theme.NavigateBackIcon(), p.loadCRI)
-	l := widget.NewLabelWithStyle(what, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	l.Truncation = fyne.TextTruncateEllipsis
-	return container.NewBorder(nil, nil, btn, nil, l)
+	return container.NewBorder(nil, nil, btn, nil, middleLabel(what, fyne.TextStyle{Bold: true}))
 }
 
 // relatedBar says, across the whole viewer and in full (it wraps, it is

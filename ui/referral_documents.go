@@ -80,8 +80,9 @@ func (p *referralPanel) fillAttachments() {
 		if size == 0 {
 			size = m.Size
 		}
-		title := widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		title.Truncation = fyne.TextTruncateEllipsis
+		// Cut in the middle, so two long names that differ near the end
+		// (a date, a number) read differently, never both "…".
+		title := middleLabel(name, fyne.TextStyle{Bold: true})
 		meta := widget.NewLabel(fileTypeLabel(firstNonEmpty(d.ContentType, m.ContentType)) + " · " + formatSize(size))
 		avail := widget.NewLabel(availabilityText(d, m, cached))
 		avail.Wrapping = fyne.TextWrapWord
