@@ -30,3 +30,4 @@ awk '
 if grep -q '^BenchmarkRenderPage150DPI' "$out"; then
   scripts/bench-documents.sh "$out"
 fi
+if grep -q "^BenchmarkCommentKeystrokeAt2000Chars" "$out"; then echo; echo "Comment keystroke at 2,000 characters: $(awk '/^BenchmarkCommentKeystrokeAt2000Chars/ { for (i=3; i<NF; i++) if ($(i+1)=="ms-cpu/keystroke") print $i " ms of CPU" }' "$out") (target: under 1 ms)"; fi

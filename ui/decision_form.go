@@ -227,14 +227,18 @@ func (f *decisionForm) Marker() string { return f.marker.Text }
 func (f *decisionForm) updateCounter() {
 	// Counted as sent (and as the check on review counts): without
 	// leading and trailing spaces and new lines.
+	// Redrawn only when its words or colour change (one refresh of the
+	// counter alone, never the form), so a keystroke costs the box's own
+	// work and little more.
 	n := utf8.RuneCountInString(strings.TrimSpace(f.comments.Text))
+	text, imp := fmt.Sprintf("%d / %d characters", n, triage.MaxCommentLength), widget.MediumImportance
 	if n > triage.MaxCommentLength {
-		f.counter.SetText(fmt.Sprintf("%d / %d characters – %d too many", n, triage.MaxCommentLength, n-triage.MaxCommentLength))
-		f.counter.Importance = widget.DangerImportance
-	} else {
-		f.counter.SetText(fmt.Sprintf("%d / %d characters", n, triage.MaxCommentLength))
-		f.counter.Importance = widget.MediumImportance
+		text, imp = fmt.Sprintf("%d / %d characters – %d too many", n, triage.MaxCommentLength, n-triage.MaxCommentLength), widget.DangerImportance
 	}
+	if text == f.counter.Text && imp == f.counter.Importance {
+		return
+	}
+	f.counter.Text, f.counter.Importance = text, imp
 	f.counter.Refresh()
 }
 

@@ -101,7 +101,9 @@ type OutboxView struct {
 	filterRadio *widget.RadioGroup
 	table       *widget.Table
 	empty       *widget.Label
-	detail      *fyne.Container
+	detail      *fyne.Container // the body (scrolled) over the action bar
+	detailBody  *fyne.Container
+	actionBar   *fyne.Container
 	errLine     *widget.Label
 	obj         fyne.CanvasObject
 	loading     bool
@@ -202,7 +204,12 @@ func NewOutboxView(o OutboxOptions) *OutboxView {
 	v.errLine.Importance = widget.DangerImportance
 	v.errLine.Wrapping = fyne.TextWrapWord
 	v.errLine.Hide()
-	v.detail = container.NewVBox()
+	// The actions (Acknowledge, Retry, Discard…) sit under the detail,
+	// always in view: the detail scrolls above them, so they are never
+	// below the fold on a 1280×800 screen.
+	v.detailBody = container.NewVBox()
+	v.actionBar = container.NewHBox()
+	v.detail = container.NewBorder(nil, container.NewPadded(v.actionBar), nil, nil, container.NewVScroll(container.NewPadded(v.detailBody)))
 
 	title := widget.NewLabelWithStyle("Outbox", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameHeadingText
@@ -216,7 +223,7 @@ func NewOutboxView(o OutboxOptions) *OutboxView {
 	intro.Wrapping = fyne.TextWrapWord
 	top := container.NewVBox(container.NewHBox(head...), intro, v.filterRadio, v.errLine)
 	list := container.NewStack(v.table, container.NewCenter(v.empty))
-	split := container.NewVSplit(list, container.NewVScroll(container.NewPadded(v.detail)))
+	split := container.NewVSplit(list, v.detail)
 	// The list is short (a morning's decisions); the detail, with a
 	// conflict's "your decision" beside "what e-RS says now", gets more.
 	split.Offset = 0.3

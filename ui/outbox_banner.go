@@ -26,6 +26,9 @@ type ConflictBanner struct {
 	now   func() time.Time
 	// OnReview opens the outbox at the conflicts.
 	OnReview func()
+	// OnCount is told how many conflicts wait to be acknowledged, each
+	// time they are read (the status bar counts the same).
+	OnCount func(n int)
 
 	ws      *app.Workspace
 	pending []app.Entry // unacknowledged conflicts, oldest first
@@ -104,6 +107,9 @@ func (c *ConflictBanner) Text() string {
 }
 
 func (c *ConflictBanner) show() {
+	if c.OnCount != nil {
+		c.OnCount(len(c.pending))
+	}
 	if len(c.pending) == 0 {
 		c.frame.SetBanner(frame.BannerConflict, nil)
 		c.label = nil

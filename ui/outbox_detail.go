@@ -60,8 +60,7 @@ func whoText(id triage.Identity) string {
 func (v *OutboxView) showDetail() {
 	en, ok := v.current()
 	if !ok {
-		v.detail.Objects = []fyne.CanvasObject{widget.NewLabel("Select a decision to see its details.")}
-		v.detail.Refresh()
+		v.setDetail([]fyne.CanvasObject{widget.NewLabel("Select a decision to see its details.")}, nil)
 		return
 	}
 	now := v.now()
@@ -94,11 +93,16 @@ func (v *OutboxView) showDetail() {
 		objs = append(objs, widget.NewSeparator())
 		objs = append(objs, decisionLines(d)...)
 	}
-	if acts := v.actions(en); len(acts) > 0 {
-		objs = append(objs, container.NewHBox(acts...))
-	}
-	v.detail.Objects = objs
-	v.detail.Refresh()
+	v.setDetail(objs, v.actions(en))
+}
+
+// setDetail shows the body above the action bar (acts: nil for none).
+func (v *OutboxView) setDetail(body, acts []fyne.CanvasObject) {
+	v.detailBody.Objects = body
+	v.detailBody.Refresh()
+	v.actionBar.Objects = acts
+	v.actionBar.Refresh()
+	v.actionBar.Hidden = len(acts) == 0
 }
 
 // sendErrorText is a send error with e-RS's identifiers for support.

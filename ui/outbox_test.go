@@ -282,3 +282,21 @@ func hasID(ss []string, s string) bool {
 	}
 	return false
 }
+
+// TestOutboxAcknowledgeIsInViewOnALaptop: on a 1280×800 screen the
+// selected conflict's "acknowledge" button is on screen without
+// scrolling, under however much detail the conflict has.
+func TestOutboxAcknowledgeIsInViewOnALaptop(t *testing.T) {
+	f := newOutboxFixture(t)
+	f.w.Resize(fyne.NewSize(1280, 800))
+	f.v.Select(f.conflict)
+	f.settle(t)
+	btn := findButton(f.v.detail, "I have read this: acknowledge")
+	if btn == nil {
+		t.Fatal("no acknowledge button")
+	}
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(btn)
+	if win := f.w.Canvas().Size(); !btn.Visible() || pos.Y+btn.Size().Height > win.Height || pos.Y < 0 {
+		t.Errorf("acknowledge is at y=%.0f–%.0f in a window %.0f high: below the fold", pos.Y, pos.Y+btn.Size().Height, win.Height)
+	}
+}

@@ -61,10 +61,14 @@ type referralPanel struct {
 	header    *fyne.Container
 	bannerBox *fyne.Container
 	// banner is the patient banner (PDS), nil until it is read.
-	banner      *triage.Banner
-	asOf        *fyne.Container
-	changed     *fyne.Container
-	viewerArea  *fyne.Container
+	banner     *triage.Banner
+	asOf       *fyne.Container
+	changed    *fyne.Container
+	viewerArea *fyne.Container
+	// viewerPane holds viewerArea: it never asks for more width than the
+	// split gives it, so a wide preview scrolls inside the pane and never
+	// widens the window past the screen.
+	viewerPane  *container.Scroll
 	showing     string // "cri", "attachment:<id>" or "related:<ubrn>"
 	viewer      *pdfViewer
 	attachments *fyne.Container
@@ -100,7 +104,8 @@ func newReferralPanel(v *Vetting, ubrn string) *referralPanel {
 	p.related = container.NewVBox()
 	p.side = container.NewVBox()
 	sideScroll := container.NewVScroll(container.NewPadded(p.side))
-	p.split = container.NewHSplit(p.viewerArea, sideScroll)
+	p.viewerPane = container.NewHScroll(p.viewerArea)
+	p.split = container.NewHSplit(p.viewerPane, sideScroll)
 	p.split.Offset = v.sideSplit
 	p.obj = container.NewBorder(p.header, nil, nil, nil, p.split)
 	return p
@@ -262,11 +267,21 @@ func mismatchStrip(ms []triage.Mismatch) fyne.CanvasObject {
 
 // asOfTime is e-RS's time of the cached referral (the response's Date),
 // never the local clock; the worklist's time when the referral has none.
+//
+// A worklist read later than the referral that lists it at the same
+// version confirms the cached referral is still e-RS's copy: its data is as
+// of that worklist, so a referral opened while online and in sync is never
+// shown as older than the sync interval.
 func (p *referralPanel) asOfTime() time.Time {
-	if t := p.data.view.Referral.ServerTime; !t.IsZero() {
-		return t
+	t := p.data.view.Referral.ServerTime
+	list := p.v.list.asOf
+	if t.IsZero() {
+		return list
 	}
-	return p.v.list.asOf
+	if row, ok := p.v.list.Row(p.ubrn); ok && list.After(t) && row.Version > 0 && row.Version == p.referral().Version {
+		return list
+	}
+	return t
 }
 
 // refreshAsOf redraws "data as of HH:MM" (e-RS's time): amber when older
@@ -370,7 +385,7 @@ func (p *referralPanel) reloadDetails() {
 
 // viewerWidth is the width available to the document.
 func (p *referralPanel) viewerWidth() float32 {
-	if w := p.viewerArea.Size().Width; w > 50 {
+	if w := p.viewerPane.Size().Width; w > 50 {
 		return w
 	}
 	return p.v.lastViewerWidth
@@ -535,9 +550,7 @@ func (p *referralPanel) closeViewer() {
 // backBar offers the way back to the referral's own CRI.
 func (p *referralPanel) backBar(what string) fyne.CanvasObject {
 	btn := widget.NewButtonWithIcon("Back to this referral's clinical information", theme.NavigateBackIcon(), p.loadCRI)
-	l := widget.NewLabelWithStyle(what, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	l.Truncation = fyne.TextTruncateEllipsis
-	return container.NewBorder(nil, nil, btn, nil, l)
+	return container.NewBorder(nil, nil, btn, nil, middleLabel(what, fyne.TextStyle{Bold: true}))
 }
 
 // relatedBar says, across the whole viewer and in full (it wraps, it is

@@ -80,8 +80,9 @@ func (p *referralPanel) fillAttachments() {
 		if size == 0 {
 			size = m.Size
 		}
-		title := widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		title.Truncation = fyne.TextTruncateEllipsis
+		// Cut in the middle, so two long names that differ near the end
+		// (a date, a number) read differently, never both "…".
+		title := middleLabel(name, fyne.TextStyle{Bold: true})
 		meta := widget.NewLabel(fileTypeLabel(firstNonEmpty(d.ContentType, m.ContentType)) + " · " + formatSize(size))
 		avail := widget.NewLabel(availabilityText(d, m, cached))
 		avail.Wrapping = fyne.TextWrapWord
@@ -163,9 +164,13 @@ func (p *referralPanel) previewAttachment(d triage.Document) {
 			for i := range sizes {
 				sizes[i], _ = pv.PDF.PageSize(i)
 			}
-			pv := newPDFViewer(p.v.b, p.ctx, pv.PDF, fitZoom(sizes, width), true, nil, tools)
+			// The way back and the actions sit above the viewer's own
+			// zoom and page controls, not beside them, so the pane fits.
+			title := widget.NewLabelWithStyle("Attachment", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			title.Truncation = fyne.TextTruncateEllipsis
+			pv := newPDFViewer(p.v.b, p.ctx, pv.PDF, fitZoom(sizes, width), true, nil, title)
 			pv.fitWidth = width
-			p.setPDFViewer(pv, showing, nil)
+			p.setPDFViewer(pv, showing, tools)
 		case document.PreviewImage:
 			img := canvas.NewImageFromImage(pv.Image)
 			img.FillMode = canvas.ImageFillContain

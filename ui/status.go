@@ -44,8 +44,12 @@ type StatusBar struct {
 	session     app.Status
 	haveSession bool
 	counts      map[triage.OutboxState]int
-	progress    app.PrefetchProgress
-	done        string // a short note after a completed download, e.g. "All available offline"
+	// openConflicts counts the conflicts not yet acknowledged (known once
+	// haveOpenConflicts).
+	openConflicts     int
+	haveOpenConflicts bool
+	progress          app.PrefetchProgress
+	done              string // a short note after a completed download, e.g. "All available offline"
 
 	dot      *canvas.Circle
 	state    *widget.Label
@@ -160,6 +164,14 @@ func (s *StatusBar) SetOutbox(counts map[triage.OutboxState]int) {
 	s.Refresh()
 }
 
+// SetOpenConflicts sets how many conflicts wait to be acknowledged: the
+// bar counts those ("1 conflict"), not the acknowledged ones still in the
+// outbox, so the count drops when the clinician acknowledges one.
+func (s *StatusBar) SetOpenConflicts(n int) {
+	s.openConflicts, s.haveOpenConflicts = n, true
+	s.Refresh()
+}
+
 // SetDamaged sets how many records of the outbox's file are damaged
 // (app.OutboxDamage): the bar then never says "nothing waiting".
 func (s *StatusBar) SetDamaged(n int) {
@@ -258,6 +270,9 @@ func (s *StatusBar) Refresh() {
 	for _, st := range outboxCountStates {
 		b := s.buttons[st]
 		n := s.counts[st]
+		if st == triage.OutboxConflict && s.haveOpenConflicts {
+			n = min(n, s.openConflicts)
+		}
 		if n == 0 || !s.haveSync {
 			b.Hide()
 			continue

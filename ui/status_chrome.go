@@ -121,6 +121,7 @@ func NewChrome(o ChromeOptions) *Chrome {
 	}
 	c.conflicts = NewConflictBanner(f, b, c.now)
 	c.conflicts.OnReview = func() { c.ShowOutbox(triage.OutboxConflict) }
+	c.conflicts.OnCount = c.status.SetOpenConflicts
 	c.damage = NewDamageBanner(f, b)
 	c.damage.OnDamage = c.status.SetDamaged
 	c.notifier = NewNotifier(o.App)

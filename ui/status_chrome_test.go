@@ -291,7 +291,8 @@ func TestSignOutWarnsAboutUnsentDecisions(t *testing.T) {
 
 // TestConflictBannerUntilAcknowledged: a decision that meets a change made
 // in e-RS raises a banner (without naming the patient) until it is
-// acknowledged in the outbox, which the banner opens at that conflict.
+// acknowledged in the outbox, which the banner opens at that conflict; the
+// status bar's count goes with it.
 func TestConflictBannerUntilAcknowledged(t *testing.T) {
 	cf := newChromeFixture(t, nil)
 	cf.goOffline(t)
@@ -316,6 +317,9 @@ func TestConflictBannerUntilAcknowledged(t *testing.T) {
 	cf.until(t, "the conflict selected", func() bool { return ob.selected == id && findButton(ob.detail, "I have read this: acknowledge") != nil })
 	tapButton(t, ob.detail, "I have read this: acknowledge")
 	cf.until(t, "the banner to go", func() bool { return cf.f.Banner(frame.BannerConflict) == nil })
+	// The status bar counts conflicts waiting to be read, as the banner
+	// does: the acknowledged one is no longer "1 conflict".
+	cf.until(t, "the status bar to stop counting the conflict", func() bool { return !strings.Contains(cf.c.status.Summary(), "conflict") })
 	tapButton(t, ob.Object(), "Back to the worklist")
 	if cf.f.Screen() != "" {
 		t.Errorf("back from the outbox: screen %q", cf.f.Screen())

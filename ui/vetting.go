@@ -58,6 +58,12 @@ type Vetting struct {
 	unlisten        func()
 	loadErr         error
 	reviewByBusy    bool
+	// worklistHidden: the clinician hid the worklist (Ctrl+B) so the
+	// letter takes the full width while a referral is open.
+	worklistHidden bool
+	// layoutBucket is the screen size ("1280x800") the splits were set
+	// for, "" until a referral is first opened.
+	layoutBucket string
 
 	// ready holds page 1 of the CRIs of the referrals next to the open one
 	// in the worklist, drawn ahead while the clinician reads, so moving to
@@ -141,6 +147,7 @@ func (v *Vetting) Close() {
 	if v.prefs != nil {
 		v.prefs.SetFloat(prefSplit, v.split.Offset)
 		v.prefs.SetFloat(prefSideSplit, v.sideOffset())
+		v.saveLayout()
 	}
 	if v.panel != nil {
 		if dp := v.panel.decision; dp != nil && dp.form != nil && !dp.active() {
@@ -291,6 +298,7 @@ func (v *Vetting) reloadWorklist() {
 			}
 		}
 		v.list.SetWorklist(w)
+		v.tick() // a newer worklist may confirm the open referral is current
 		v.fillReviewBy()
 		if v.panel != nil {
 			v.list.MarkOpen(v.panel.ubrn)
@@ -414,21 +422,25 @@ func (v *Vetting) replacePanel(ubrn string) {
 		v.prefetchCancel() // the new referral's page 1 comes first
 	}
 	if v.panel != nil {
-		if w := v.panel.viewerArea.Size().Width; w > 50 {
+		if w := v.panel.viewerPane.Size().Width; w > 50 {
 			v.lastViewerWidth = w
 		}
 		v.sideOffset()
 		v.panel.close()
-	} else if s := v.frame.Window().Canvas().Size(); s.Width > 0 {
-		v.lastViewerWidth = float32(float64(s.Width)*(1-v.split.Offset)*v.sideSplit) - 2*theme.Padding()
 	}
-	if len(v.body.Objects) != 1 || v.body.Objects[0] != v.split {
-		v.split.Leading = v.list.Object()
-		v.body.Objects = []fyne.CanvasObject{v.split}
-		v.body.Refresh()
+	v.loadLayout()
+	if v.panel == nil {
+		if s := v.frame.Window().Canvas().Size(); s.Width > 0 {
+			listShare := v.split.Offset
+			if v.worklistHidden {
+				listShare = 0
+			}
+			v.lastViewerWidth = float32(float64(s.Width)*(1-listShare)*v.sideSplit) - 2*theme.Padding()
+		}
 	}
 	p := newReferralPanel(v, ubrn)
 	v.panel = p
+	v.showBody()
 	v.right.Objects = []fyne.CanvasObject{p.Object()}
 	v.right.Refresh()
 	v.list.MarkOpen(ubrn)

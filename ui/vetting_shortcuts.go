@@ -36,6 +36,7 @@ func (v *Vetting) registerShortcuts() {
 	plain(shortcuts.Open, v.list.OpenCursor)
 	plain(shortcuts.Search, func() { v.list.FocusSearch(v.frame.Window().Canvas()) })
 	plain(shortcuts.Refresh, v.refresh)
+	plain(shortcuts.ToggleWorklist, v.toggleWorklist)
 	plain(shortcuts.Accept, decision((*decisionPanel).doAccept))
 	plain(shortcuts.Reject, decision((*decisionPanel).doReject))
 	plain(shortcuts.Redirect, decision((*decisionPanel).doRedirect))

@@ -1,12 +1,20 @@
 package ui
 
 import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
 	"io"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
 
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
+	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -62,4 +70,83 @@ func TestLongAttachmentNameDoesNotWidenTheWindow(t *testing.T) {
 	f.attachFrom(name, io.NopCloser(strings.NewReader("%PDF-1.4 a letter")))
 	h.waitFor("the attachment", func() bool { return f.attach != nil })
 	h.checkFits("a 3000-character file name")
+}
+
+// TestPreviewAndRelatedReferralDoNotWidenTheWindow: previewing each
+// attachment (a wide image or PDF page) and opening a related referral's
+// letter keep the window within a 1280×800 screen; the preview is scaled
+// or scrolled inside the viewer.
+func TestPreviewAndRelatedReferralDoNotWidenTheWindow(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.win.Resize(laptop)
+	ctx := context.Background()
+	st := apptest.Store(h.ws)
+	withDocs := h.firstRow(func(r triage.Row) bool {
+		ref, err := st.Referral(ctx, r.UBRN)
+		return err == nil && len(ref.Referral.Documents) >= 2
+	})
+	ref, _ := st.Referral(ctx, withDocs.UBRN)
+	// The first attachment becomes a PDF letter, the second a very wide
+	// scanned image.
+	_, letter, err := st.Document(ctx, withDocs.UBRN, app.CRIDocumentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wide bytes.Buffer
+	if err := png.Encode(&wide, image.NewRGBA(image.Rect(0, 0, 6000, 400))); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []struct {
+		data []byte
+		typ  string
+	}{{letter, "application/pdf"}, {wide.Bytes(), "image/png"}} {
+		d := ref.Referral.Documents[i]
+		meta := store.DocumentMeta{ID: d.ID, Kind: store.DocumentAttachment, Title: d.Title, ContentType: c.typ, Availability: triage.AvailabilityAvailable}
+		if err := st.PutDocument(ctx, withDocs.UBRN, meta, c.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := h.open(withDocs.UBRN)
+	h.waitCRI()
+	h.checkFits("an open referral")
+	previews := buttonsIn(p.attachments, "Preview")
+	if len(previews) < 2 {
+		t.Fatalf("%d attachments to preview", len(previews))
+	}
+	for _, b := range previews {
+		b.OnTapped()
+		h.waitFor("the preview", func() bool {
+			return !strings.Contains(strings.Join(texts(p.viewerArea), " "), "Opening the attachment")
+		})
+		h.checkFits("a previewed attachment (" + p.showing + ")")
+	}
+	row := h.firstRow(func(r triage.Row) bool {
+		ref, err := apptest.Store(h.ws).Referral(ctx, r.UBRN)
+		return err == nil && len(ref.Referral.RelatedUBRNs) > 0
+	})
+	p = h.open(row.UBRN)
+	if p.showing != "cri" {
+		h.buttonIn(p.viewerArea, "Back to this referral").OnTapped()
+	}
+	h.waitCRI()
+	rel := p.referral().UBRNsToRead()[1]
+	h.buttonIn(p.related, "UBRN "+formatUBRN(rel)).OnTapped()
+	h.waitFor("the related referral's CRI", func() bool {
+		return p.showing == "related:"+rel && p.viewer != nil && len(p.viewer.pages) > 0 && p.viewer.pages[0].img.Image != nil
+	})
+	h.checkFits("a related referral's letter")
+	h.buttonIn(p.viewerArea, "Back to this referral").OnTapped()
+	h.waitFor("the referral's own CRI", func() bool { return p.showing == "cri" && p.viewer != nil })
+	h.checkFits("back on the referral's own letter")
+}
+
+// buttonsIn lists the buttons inside obj whose text starts with text.
+func buttonsIn(obj fyne.CanvasObject, text string) []*widget.Button {
+	var out []*widget.Button
+	walkObjects(obj, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && strings.HasPrefix(b.Text, text) {
+			out = append(out, b)
+		}
+	})
+	return out
 }

@@ -57,6 +57,7 @@ const (
 	ShowReferrals  ID = "show-referrals"   // show the Referrals for Review worklist
 	ShowAdvice     ID = "show-advice"      // show the Advice and Guidance worklist
 	ReplyAdvice    ID = "reply-advice"     // write a reply to the open Advice and Guidance request
+	ToggleWorklist ID = "toggle-worklist"  // hide the worklist so the letter takes the full width, or show it again
 )
 
 // Menu names the main-menu menu a shortcut appears in.
@@ -205,6 +206,7 @@ var Defs = []Def{
 	{ID: ShowReferrals, Label: "Referrals for Review", Menu: MenuView, Bindings: []Binding{KeyBinding(fyne.Key1, ctrl)}},
 	{ID: ShowAdvice, Label: "Advice and Guidance", Menu: MenuView, Bindings: []Binding{KeyBinding(fyne.Key2, ctrl)}},
 	{ID: ShowOutbox, Label: "Outbox", Menu: MenuWorklist, Bindings: []Binding{KeyBinding(fyne.KeyO, ctrl)}},
+	{ID: ToggleWorklist, Label: "Hide or show the worklist", Menu: MenuView, Bindings: []Binding{KeyBinding(fyne.KeyB, ctrl)}},
 	{ID: Settings, Label: "Settings", Menu: MenuFile, Bindings: []Binding{KeyBinding(fyne.KeyComma, ctrl)}},
 	{ID: Lock, Label: "Lock now", Menu: MenuFile, Bindings: []Binding{KeyBinding(fyne.KeyL, ctrl)}},
 	// Quit is last in the File menu, marked IsQuit (so the desktop driver

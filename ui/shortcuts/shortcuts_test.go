@@ -11,7 +11,7 @@ func TestEveryIssueShortcutIsDefinedOnce(t *testing.T) {
 	want := map[ID]string{
 		Next: "↓ or J", Previous: "↑ or K", Open: "Enter or Enter", Accept: "A", Reject: "R", Redirect: "D",
 		TriageOutcome: "T", Cancel: "Esc", Search: "/", PageDown: "Page Down", PageUp: "Page Up",
-		ZoomIn: "+ or =", ZoomOut: "-",
+		ZoomIn: "+ or =", ZoomOut: "-", ToggleWorklist: "Ctrl+B",
 	}
 	seen := map[string]ID{}
 	for _, d := range Defs {
