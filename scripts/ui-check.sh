@@ -58,7 +58,7 @@ check() {
     # compare prints the count of differing pixels on stderr; exit 1
     # only means "they differ".
     diff=$(compare -metric AE -fuzz 2% "$last" "$shot" null: 2>&1 || true)
-    diff=${diff%%[!0-9]*}
+    diff=$(awk '{ printf "%d", $1 }' <<<"$diff")   # large counts come as 1.2e+06
     if [ "${diff:-0}" -lt "$MIN_CHANGE" ]; then
       problem "$name: nothing changed on screen (${diff:-0} pixels): the key did nothing"
     fi
@@ -71,14 +71,19 @@ check() {
 }
 # click X Y moves the pointer first: a menu opens only on a pointer it has seen.
 click() { xdotool mousemove "$1" "$2"; sleep 0.3; xdotool click 1; sleep "${PAUSE:-1}"; }
-# menu X ITEMX ITEMY opens the menu at X on the menu bar and clicks an item.
-menu() { click "$1" 14; click "$2" "$3"; }
+# menu X ITEMX ITEMY opens the menu at X on the menu bar and clicks an item,
+# giving a loaded machine time to draw the menu first.
+menu() { PAUSE=2 click "$1" 14; xdotool mousemove "$2" $(($3 + 4)); sleep 0.5; click "$2" "$3"; }
 
-# selected_radio SHOT prints the centre of the selected radio button (the
-# theme's blue) in the screenshot SHOT, as "X Y".
+# selected_radio SHOT prints the centre of the selected radio button in the
+# screenshot SHOT, as "X Y": the topmost blob of the theme's blue the size
+# of a radio button (a ticked check box lower down is the same blue).
 selected_radio() {
   convert "$1" -fuzz 12% -fill black +opaque "srgb(41,111,246)" -fill white -opaque "srgb(41,111,246)" \
-    -trim -format '%[fx:page.x+w/2] %[fx:page.y+h/2]' info:-
+    -define connected-components:verbose=true -connected-components 8 null: |
+    awk '$NF ~ /255,255,255|gray\(255\)/ { split($2, g, /[x+]/)
+      if (g[1] >= 8 && g[1] <= 24 && g[2] >= 8 && g[2] <= 24 && (best == "" || g[4] < by)) { by = g[4]; best = int(g[3] + g[1] / 2) " " int(g[4] + g[2] / 2) } }
+      END { print best }'
 }
 # session SCREEN runs the whole session at one screen size.
 session() {
@@ -124,7 +129,7 @@ session() {
   menu 312 370 45; check outage=
   key a; key ctrl+Return; PAUSE=2 key ctrl+Return; check queued
   menu 312 400 84; click "$cx" $((cy + 47)); check conflict-made
-  PAUSE=10 menu 312 370 45; check conflict
+  PAUSE=15 menu 312 370 45; check conflict
   PAUSE=2 key ctrl+o; check outbox
 
   # Settings: dark and larger text, the worklist; then light and normal
