@@ -11,7 +11,7 @@ BIN      := bin
 
 export GORACE := halt_on_error=1
 
-.PHONY: all run build triagedesk triagectl test lint bench deps clean safety screenshots quit-check
+.PHONY: all run build triagedesk triagectl test lint bench deps clean safety screenshots quit-check ui-check
 
 all: build
 
@@ -62,6 +62,10 @@ screenshots:
 ## quit-check: the real window under Xvfb (no system tray) quits with exit 0 and no panic from File → Quit and SIGTERM, with and without D-Bus; saves the unsent-decisions warning and a related referral's letter into docs/screenshots/
 quit-check:
 	scripts/quit-check.sh
+
+## ui-check: a scripted clinician session in the real window under Xvfb at 1280x800 and 1920x1080 (open, page down, find, reject, confirm, next, outage, conflict, outbox, settings, lock); fails if the window outgrows the screen, a key changes nothing or a panic is logged; screens in build/ui-check/
+ui-check:
+	scripts/ui-check.sh
 
 ## deps: download Go modules and install the Debian packages for building and testing
 deps:

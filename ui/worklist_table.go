@@ -21,6 +21,8 @@ type worklistTable struct {
 	widget.Table
 	wl   *WorklistPanel
 	keys *shortcuts.Registry
+	// scale is the text-size factor the column widths were set for.
+	scale float32
 }
 
 func newWorklistTable(wl *WorklistPanel, keys *shortcuts.Registry) *worklistTable {
@@ -55,10 +57,38 @@ func newWorklistTable(wl *WorklistPanel, keys *shortcuts.Registry) *worklistTabl
 		t.UnselectAll()
 	}
 	t.ExtendBaseWidget(t)
-	for i := range columns {
-		t.SetColumnWidth(i, wl.widths[i])
-	}
+	t.applyWidths()
 	return t
+}
+
+// applyWidths sets the columns' widths for the text size in use: the kept
+// widths (for normal text) grow and shrink with the text, so identifiers
+// are never cut, and a column is never narrower than its heading.
+func (t *worklistTable) applyWidths() {
+	s := textScale()
+	if s == t.scale {
+		return
+	}
+	t.scale = s
+	for i, c := range columns {
+		t.SetColumnWidth(i, max(t.wl.widths[i]*s, headerWidth(c.title)))
+	}
+}
+
+// Refresh re-lays the columns out when the text size changed.
+func (t *worklistTable) Refresh() {
+	t.applyWidths()
+	t.Table.Refresh()
+}
+
+// textScale is the text-size factor of the app's theme (1 without one).
+func textScale() float32 {
+	if a := fyne.CurrentApp(); a != nil {
+		if th, ok := a.Settings().Theme().(*style.Theme); ok && th.TextScale() > 0 {
+			return th.TextScale()
+		}
+	}
+	return 1
 }
 
 // TypedKey sends the worklist keys (↓/↑, Enter, the decision keys) to the
@@ -85,7 +115,7 @@ func (t *worklistTable) DragEnd() {
 	t.Table.DragEnd()
 	for h := range t.wl.headers {
 		if h.col >= 0 && h.Size().Width > 0 {
-			t.wl.columnResized(h.col, h.Size().Width)
+			t.wl.columnResized(h.col, h.Size().Width/max(t.scale, 0.1))
 		}
 	}
 }
@@ -127,7 +157,9 @@ type cellState struct {
 	badge                        fyne.ThemeColorName
 	outlined, open, cursor, mark bool
 	decided                      bool
-	variant                      fyne.ThemeVariant
+	// theme is the app's theme the cell was drawn with: a new one (light,
+	// dark, another text size) redraws every cell.
+	theme fyne.Theme
 }
 
 // set shows text; badge names the badge colour ("" for plain text,
@@ -138,7 +170,7 @@ type cellState struct {
 // shape, not only a colour).
 func (c *worklistCell) set(text string, badge fyne.ThemeColorName, outlined, open, cursor, first, decided bool) {
 	st := cellState{text: text, badge: badge, outlined: outlined, open: open, cursor: cursor, mark: cursor && first,
-		decided: decided, variant: fyne.CurrentApp().Settings().ThemeVariant()}
+		decided: decided, theme: fyne.CurrentApp().Settings().Theme()}
 	if c.state != nil && *c.state == st {
 		return
 	}
@@ -181,6 +213,7 @@ func (c *worklistCell) set(text string, badge fyne.ThemeColorName, outlined, ope
 		c.badgeBg.Hide()
 		c.text.Hide()
 		c.plain.Show()
+		size := c.plain.TextSize
 		c.plain.TextSize = theme.TextSize()
 		c.plain.Color = style.Color(theme.ColorNameForeground)
 		c.plain.TextStyle = fyne.TextStyle{}
@@ -193,7 +226,7 @@ func (c *worklistCell) set(text string, badge fyne.ThemeColorName, outlined, ope
 		if badge == toneDanger {
 			c.plain.Color = style.Color(theme.ColorNameError)
 		}
-		if c.full != text || c.plain.TextStyle != c.fittedStyle {
+		if c.full != text || c.plain.TextStyle != c.fittedStyle || c.plain.TextSize != size {
 			c.full, c.fitted, c.fittedStyle = text, -1, c.plain.TextStyle
 		}
 	}

@@ -4,6 +4,7 @@ package style
 
 import (
 	"image/color"
+	"math"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -101,9 +102,20 @@ func (t *Theme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
 	case theme.ColorNameDisabled:
 		// Fyne's light grey (#e3e3e3) cannot be read on white; hints,
 		// secondary text and policy-managed settings must be. This grey
-		// has a 4.9:1 contrast and still reads as secondary.
+		// has at least 4.5:1 contrast on white and on the header card, and
+		// still reads as secondary.
+		// Fyne's dark grey (#39393a) on its near-black background is as
+		// unreadable; this light grey has a 6:1 contrast there.
+		if dark {
+			return color.NRGBA{R: 0xa8, G: 0xa8, B: 0xa8, A: 0xff}
+		}
+		return color.NRGBA{R: 0x6a, G: 0x6a, B: 0x6a, A: 0xff}
+	case theme.ColorNamePlaceHolder:
+		// Fyne's light placeholder (#888888) has 3.5:1 on white; hints in
+		// the search and comment boxes must be read. Dark's (#b2b2b2) has
+		// enough.
 		if !dark {
-			return color.NRGBA{R: 0x70, G: 0x70, B: 0x70, A: 0xff}
+			return color.NRGBA{R: 0x6a, G: 0x6a, B: 0x6a, A: 0xff}
 		}
 	case ColorNamePage:
 		if dark {
@@ -112,6 +124,29 @@ func (t *Theme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
 		return color.NRGBA{R: 0xd4, G: 0xd8, B: 0xde, A: 0xff}
 	}
 	return t.base.Color(n, v)
+}
+
+// Contrast returns the WCAG 2 contrast ratio of two opaque colours, from
+// 1 (the same) to 21 (black on white). Text needs 4.5 (level AA).
+func Contrast(a, b color.Color) float64 {
+	la, lb := luminance(a), luminance(b)
+	if la < lb {
+		la, lb = lb, la
+	}
+	return (la + 0.05) / (lb + 0.05)
+}
+
+// luminance is the WCAG relative luminance of c.
+func luminance(c color.Color) float64 {
+	r, g, b, _ := c.RGBA()
+	lin := func(v uint32) float64 {
+		s := float64(v) / 0xffff
+		if s <= 0.04045 {
+			return s / 12.92
+		}
+		return math.Pow((s+0.055)/1.055, 2.4)
+	}
+	return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b)
 }
 
 // Font returns the default fonts.
