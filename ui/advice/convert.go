@@ -2,6 +2,7 @@ package advice
 
 import (
 	"context"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -102,6 +103,13 @@ func confirmReply(av app.AdviceView, r triage.AdviceReply) confirmContent {
 		pr += " (was " + av.Request.Priority.Label() + ")"
 	}
 	rows = append(rows, [2]string{"Priority", pr})
+	if len(r.Attachments) > 0 {
+		names := make([]string, len(r.Attachments))
+		for i, a := range r.Attachments {
+			names[i] = a.FileName
+		}
+		rows = append(rows, [2]string{"Files", strings.Join(names, ", ") + " – each uploaded to e-RS (A020) just before the reply"})
+	}
 	return confirmContent{title: "Send advice: " + r.Summary(), send: "Send advice", rows: rows}
 }
 

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -25,10 +28,11 @@ type replyDraft struct {
 	Recommendation triage.IntendedRecommendation
 	Guidance       string
 	Priority       triage.Priority
+	Files          []triage.ProviderAttachment
 }
 
-// noFiles says why the reply form cannot attach files yet.
-const noFiles = "Files cannot yet be attached to an advice and guidance reply in Triage Desk: send it without the file, or attach it in e-RS."
+// filesHelp says what happens to an attached file.
+const filesHelp = "Files (up to 5 MB each) are kept encrypted on this computer and sent to the referrer with your reply."
 
 // replyForm is the reply to the open request: outcome, intended
 // recommendation (with advice), guidance with a live counter, priority.
@@ -47,6 +51,10 @@ type replyForm struct {
 	note     *widget.Label
 	errs     *widget.Label
 	obj      fyne.CanvasObject
+	// files are kept with app.AttachAdviceFile and sent with the reply.
+	files      []triage.ProviderAttachment
+	filesL     *widget.Label
+	clearFiles *widget.Button
 }
 
 // Labels of the form's choices.
@@ -97,8 +105,11 @@ func (c *conversation) openForm(d *replyDraft) {
 	f.priority.SetSelected(d.Priority.Label())
 	f.outcomeChanged()
 	f.count(d.Guidance)
-	attach := widget.NewButtonWithIcon("Attach a file…", theme.ContentAddIcon(), nil)
-	attach.Disable()
+	f.files = slices.Clone(d.Files)
+	f.filesL = wrapped("")
+	f.clearFiles = widget.NewButton("Remove the files", func() { f.setFiles(nil) })
+	f.setFiles(f.files)
+	attach := widget.NewButtonWithIcon("Attach a file…", theme.ContentAddIcon(), f.chooseFile)
 	send := widget.NewButtonWithIcon("Review and send"+keyHint(shortcuts.Confirm), theme.MailSendIcon(), func() { f.review(false) })
 	send.Importance = widget.HighImportance
 	next := widget.NewButton("Review, send and open next"+keyHint(shortcuts.ConfirmAndNext), func() { f.review(true) })
@@ -112,7 +123,7 @@ func (c *conversation) openForm(d *replyDraft) {
 		bold("Intended recommendation (needed with advice)"), f.rec,
 		bold("Guidance"), f.guidance, f.counter,
 		bold("Priority"), f.priority,
-		bold("Files"), attach, wrapped(noFiles),
+		bold("Files"), f.filesL, container.NewHBox(attach, f.clearFiles), wrapped(filesHelp),
 		f.note, f.errs,
 		send, next, container.NewHBox(cancel, discard))
 	c.form = f
@@ -155,10 +166,10 @@ func (f *replyForm) count(s string) {
 // draft is what the form holds, or nil when nothing was written or chosen.
 func (f *replyForm) draft() *replyDraft {
 	r := f.reply()
-	if r.Outcome == "" && r.Recommendation == "" && r.Guidance == "" {
+	if r.Outcome == "" && r.Recommendation == "" && r.Guidance == "" && len(r.Attachments) == 0 {
 		return nil
 	}
-	return &replyDraft{Outcome: r.Outcome, Recommendation: r.Recommendation, Guidance: r.Guidance, Priority: r.Priority}
+	return &replyDraft{Outcome: r.Outcome, Recommendation: r.Recommendation, Guidance: r.Guidance, Priority: r.Priority, Files: r.Attachments}
 }
 
 // reply builds the reply from the form, based on what was on screen.
@@ -173,7 +184,73 @@ func (f *replyForm) reply() triage.AdviceReply {
 	if i := f.priority.SelectedIndex(); i >= 0 {
 		r.Priority = triage.Priorities[i]
 	}
+	r.Attachments = slices.Clone(f.files)
 	return r
+}
+
+// setFiles shows the files the reply carries.
+func (f *replyForm) setFiles(files []triage.ProviderAttachment) {
+	f.files = files
+	if len(files) == 0 {
+		f.filesL.SetText("No files attached.")
+		f.clearFiles.Hide()
+		return
+	}
+	names := make([]string, len(files))
+	for i, a := range files {
+		names[i] = fmt.Sprintf("%s (%s)", a.FileName, sizeText(a.Size))
+	}
+	f.filesL.SetText(strings.Join(names, "\n"))
+	f.clearFiles.Show()
+}
+
+func sizeText(n int64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	if n < 1024*1024 {
+		return fmt.Sprintf("%d KB", (n+1023)/1024)
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/(1024*1024))
+}
+
+// chooseFile asks for a file to attach.
+func (f *replyForm) chooseFile() {
+	dialog.ShowFileOpen(func(rc fyne.URIReadCloser, err error) {
+		if err != nil {
+			f.showError(err)
+			return
+		}
+		if rc == nil {
+			return
+		}
+		f.attachFrom(rc.URI().Name(), rc)
+	}, f.c.v.opts.Frame.Window())
+}
+
+// attachFrom reads a chosen file off the UI goroutine (at most one byte
+// over 5 MB, so a larger one is refused without reading it all) and keeps
+// it sealed beside the request; the form then lists it.
+func (f *replyForm) attachFrom(name string, r io.ReadCloser) {
+	ws, ubrn := f.c.v.ws, f.c.view.Request.UBRN
+	f.filesL.SetText("Keeping " + name + "…")
+	bridge.Run(f.c.v.b, f.c.ctx, func(ctx context.Context) (triage.ProviderAttachment, error) {
+		defer r.Close()
+		data, err := io.ReadAll(io.LimitReader(r, triage.MaxAttachmentSize+1))
+		if err != nil {
+			return triage.ProviderAttachment{}, fmt.Errorf("read the file: %w", err)
+		}
+		return ws.AttachAdviceFile(ctx, ubrn, name, data)
+	}, func(a triage.ProviderAttachment, err error) {
+		if err != nil {
+			f.setFiles(f.files)
+			f.showError(err)
+			return
+		}
+		f.errs.Hide()
+		f.setFiles(append(slices.Clone(f.files), a))
+		f.c.v.setDraft(f.c.ubrn, f.draft())
+	})
 }
 
 // showError shows why the reply cannot be sent.
