@@ -14,8 +14,10 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
+	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/style"
 )
 
 // laptop is a common NHS laptop screen: the window must fit on it.
@@ -149,4 +151,21 @@ func buttonsIn(obj fyne.CanvasObject, text string) []*widget.Button {
 		}
 	})
 	return out
+}
+
+// TestLargerTextFitsALaptopScreen: with a referral open, the window needs
+// no more than a 1280×800 screen at every text size up to Largest (at
+// Larger, the worklist's filters once needed 1291 px: three columns of the
+// widest filter).
+func TestLargerTextFitsALaptopScreen(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.open(h.booked(true).UBRN)
+	h.waitCRI()
+	for _, ts := range []config.TextSize{config.TextNormal, config.TextLarger, config.TextLargest} {
+		fyne.CurrentApp().Settings().SetTheme(style.NewTheme(&config.Settings{TextSize: ts}))
+		h.settle()
+		if min := h.win.Content().MinSize(); min.Width > 1280 || min.Height > 800 {
+			t.Errorf("%s text: the window needs %.0f×%.0f, more than a 1280×800 screen", ts, min.Width, min.Height)
+		}
+	}
 }

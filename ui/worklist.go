@@ -194,7 +194,10 @@ func NewWorklistPanel(keys *shortcuts.Registry, prefs fyne.Preferences) *Worklis
 	wl.empty.Wrapping = fyne.TextWrapWord
 	wl.empty.Hide()
 
-	filters := container.NewGridWithColumns(3, wl.priority, wl.kind, wl.status, wl.specialty, wl.service, wl.changed)
+	// Up to three columns; fewer, on more rows, when larger text or a
+	// narrow pane would not hold three, so the window never outgrows the
+	// screen.
+	filters := container.New(widgets.NewColumnsWrapLayout(3, theme.Padding(), theme.Padding()), wl.priority, wl.kind, wl.status, wl.specialty, wl.service, wl.changed)
 	top := container.NewVBox(
 		container.NewBorder(nil, nil, widget.NewLabelWithStyle("Referrals for Review", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, wl.counts),
 		wl.search, filters)
