@@ -15,7 +15,6 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/config"
-	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/style"
 )
@@ -103,7 +102,7 @@ func TestPreviewAndRelatedReferralDoNotWidenTheWindow(t *testing.T) {
 		typ  string
 	}{{letter, "application/pdf"}, {wide.Bytes(), "image/png"}} {
 		d := ref.Referral.Documents[i]
-		meta := store.DocumentMeta{ID: d.ID, Kind: store.DocumentAttachment, Title: d.Title, ContentType: c.typ, Availability: triage.AvailabilityAvailable}
+		meta := app.DocumentMeta{ID: d.ID, Kind: app.DocumentAttachment, Title: d.Title, ContentType: c.typ, Availability: triage.AvailabilityAvailable}
 		if err := st.PutDocument(ctx, withDocs.UBRN, meta, c.data); err != nil {
 			t.Fatal(err)
 		}

@@ -47,8 +47,9 @@ type (
 
 // The kinds of cached document.
 const (
-	DocumentProvider = store.DocumentProvider
-	DocumentCRI      = store.DocumentCRI
+	DocumentProvider   = store.DocumentProvider
+	DocumentCRI        = store.DocumentCRI
+	DocumentAttachment = store.DocumentAttachment
 )
 
 // The audit events.

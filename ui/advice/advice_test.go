@@ -331,9 +331,7 @@ func TestAdviceConflictWhenReferrerWroteAgain(t *testing.T) {
 	if !strings.Contains(c.topText(), "was not sent because the referrer wrote again") {
 		t.Errorf("the banner does not say the reply was not sent: %s", c.topText())
 	}
-	if got := rowState(h, ubrn); got != "Not sent: referrer wrote again" {
-		t.Errorf("worklist says %q", got)
-	}
+	h.waitFor("the worklist to say not sent", func() bool { return rowState(h, ubrn) == "Not sent: referrer wrote again" })
 	uitest.TapButton(t, c.conflicts, "I have read it")
 	h.waitFor("acknowledged", func() bool { return uitest.FindButton(c.conflicts, "Discard and reply again") != nil })
 	uitest.TapButton(t, c.conflicts, "Discard and reply again")
