@@ -72,12 +72,9 @@ type AuditView struct {
 	loading int
 }
 
-var auditColumns = []struct {
-	title string
-	width float32
-}{
-	{"Time", 150}, {"What happened", 230}, {"Referral (UBRN)", 150}, {"Decision", 150}, {"Reason or outcome", 190},
-	{"Result", 220}, {"e-RS request id", 300},
+var auditColumns = []widgets.TableColumn{
+	{Title: "Time", Width: 150}, {Title: "What happened", Width: 230}, {Title: "Referral (UBRN)", Width: 150}, {Title: "Decision", Width: 150}, {Title: "Reason or outcome", Width: 190},
+	{Title: "Result", Width: 220}, {Title: "e-RS request id", Width: 300},
 }
 
 // auditEventLabel names an audit event in plain words.
@@ -154,33 +151,9 @@ func NewAuditView(o AuditOptions) *AuditView {
 	if v.o.Choose == nil {
 		v.o.Choose = fileSaveDialog(o.Window)
 	}
-	v.table = widget.NewTableWithHeaders(
-		func() (int, int) { return len(v.records), len(auditColumns) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
-		func(id widget.TableCellID, obj fyne.CanvasObject) {
-			l := obj.(*widget.Label)
-			if id.Row < 0 || id.Row >= len(v.records) {
-				l.SetText("")
-				return
-			}
-			l.SetText(auditCells(&v.records[id.Row], v.refdata)[id.Col])
-		})
-	v.table.ShowHeaderColumn = false
-	v.table.CreateHeader = func() fyne.CanvasObject {
-		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	}
-	v.table.UpdateHeader = func(id widget.TableCellID, obj fyne.CanvasObject) {
-		if id.Col >= 0 && id.Col < len(auditColumns) {
-			obj.(*widget.Label).SetText(auditColumns[id.Col].title)
-		}
-	}
-	for i, c := range auditColumns {
-		v.table.SetColumnWidth(i, c.width)
-	}
+	v.table = widgets.NewLabelTable(func() int { return len(v.records) }, auditColumns, func(row, col int, l *widget.Label) {
+		l.SetText(auditCells(&v.records[row], v.refdata)[col])
+	})
 	v.verify = widget.NewLabel("Checking the audit log…")
 	v.verify.Wrapping = fyne.TextWrapWord
 	v.status = widget.NewLabel("")

@@ -113,11 +113,8 @@ type OutboxView struct {
 }
 
 // outbox table columns.
-var outboxColumns = []struct {
-	title string
-	width float32
-}{
-	{"State", 250}, {"Referral (UBRN)", 150}, {"Decision", 260}, {"Made", 110}, {"Attempts", 80}, {"Last error", 420},
+var outboxColumns = []widgets.TableColumn{
+	{Title: "State", Width: 250}, {Title: "Referral (UBRN)", Width: 150}, {Title: "Decision", Width: 260}, {Title: "Made", Width: 110}, {Title: "Attempts", Width: 80}, {Title: "Last error", Width: 420},
 }
 
 // NewOutboxView builds the outbox and reads it. Show it with
@@ -142,56 +139,32 @@ func NewOutboxView(o OutboxOptions) *OutboxView {
 	v.filterRadio.Horizontal = true
 	v.filterRadio.Selected = string(v.filter)
 
-	v.table = widget.NewTableWithHeaders(
-		func() (int, int) { return len(v.rows), len(outboxColumns) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
-		func(id widget.TableCellID, o fyne.CanvasObject) {
-			l := o.(*widget.Label)
-			if id.Row < 0 || id.Row >= len(v.rows) {
+	v.table = widgets.NewLabelTable(func() int { return len(v.rows) }, outboxColumns, func(row, col int, l *widget.Label) {
+		en := &v.rows[row]
+		l.Importance = widget.MediumImportance
+		l.TextStyle = fyne.TextStyle{}
+		switch col {
+		case 0:
+			l.Importance = stateImportance(en)
+			l.TextStyle.Bold = en.State == triage.OutboxConflict || en.State == triage.OutboxFailed
+			l.SetText(entryStateLabel(en))
+		case 1:
+			l.SetText(widgets.UBRNText(en.UBRN))
+		case 2:
+			l.SetText(en.Decision.Summary())
+		case 3:
+			l.SetText(widgets.ClockText(en.CreatedAt, v.now()))
+		case 4:
+			l.SetText(fmt.Sprint(en.Attempts))
+		case 5:
+			if en.LastError != nil {
+				l.SetText(en.LastError.Message)
+			} else {
 				l.SetText("")
-				return
 			}
-			en := &v.rows[id.Row]
-			l.Importance = widget.MediumImportance
-			l.TextStyle = fyne.TextStyle{}
-			switch id.Col {
-			case 0:
-				l.Importance = stateImportance(en)
-				l.TextStyle.Bold = en.State == triage.OutboxConflict || en.State == triage.OutboxFailed
-				l.SetText(entryStateLabel(en))
-			case 1:
-				l.SetText(widgets.UBRNText(en.UBRN))
-			case 2:
-				l.SetText(en.Decision.Summary())
-			case 3:
-				l.SetText(widgets.ClockText(en.CreatedAt, v.now()))
-			case 4:
-				l.SetText(fmt.Sprint(en.Attempts))
-			case 5:
-				if en.LastError != nil {
-					l.SetText(en.LastError.Message)
-				} else {
-					l.SetText("")
-				}
-			}
-			l.Refresh()
-		})
-	v.table.ShowHeaderColumn = false
-	v.table.CreateHeader = func() fyne.CanvasObject {
-		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	}
-	v.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
-		if id.Col >= 0 && id.Col < len(outboxColumns) {
-			o.(*widget.Label).SetText(outboxColumns[id.Col].title)
 		}
-	}
-	for i, c := range outboxColumns {
-		v.table.SetColumnWidth(i, c.width)
-	}
+		l.Refresh()
+	})
 	v.table.OnSelected = func(id widget.TableCellID) {
 		if id.Row >= 0 && id.Row < len(v.rows) {
 			v.selected = v.rows[id.Row].ID

@@ -54,27 +54,14 @@ func newWorklist(onOpen func(string)) *worklist {
 	w.summary = widgets.Bold("Advice and Guidance")
 	w.summary.Wrapping = fyne.TextWrapWord
 	w.note = widgets.Wrapped("Reading the Advice and Guidance worklist…")
-	w.table = widget.NewTableWithHeaders(
-		func() (int, int) { return len(w.rows), len(columns) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
-		func(id widget.TableCellID, o fyne.CanvasObject) {
-			l := o.(*widget.Label)
-			if id.Row < 0 || id.Row >= len(w.rows) {
-				l.SetText("")
-				return
-			}
-			l.TextStyle = fyne.TextStyle{Bold: w.rows[id.Row].Category.ResponseRequired()}
-			l.SetText(w.cell(id.Row, id.Col))
-		})
 	heads := make([]widgets.TableColumn, len(columns))
 	for i, c := range columns {
 		heads[i] = widgets.TableColumn{Title: c.title, Width: c.width}
 	}
-	widgets.SetHeadings(w.table, heads)
+	w.table = widgets.NewLabelTable(func() int { return len(w.rows) }, heads, func(row, col int, l *widget.Label) {
+		l.TextStyle = fyne.TextStyle{Bold: w.rows[row].Category.ResponseRequired()}
+		l.SetText(w.cell(row, col))
+	})
 	w.table.OnSelected = func(id widget.TableCellID) {
 		if id.Row < 0 || id.Row >= len(w.rows) {
 			return

@@ -45,3 +45,27 @@ func SetHeadings(t *widget.Table, cols []TableColumn) {
 		t.SetColumnWidth(i, c.Width)
 	}
 }
+
+// NewLabelTable returns a table of one-line labels (cut with "…" when too
+// long) under bold headings: rows says how many rows there are now, and
+// update fills the label of a row and column. Cells past the last row are
+// left blank.
+func NewLabelTable(rows func() int, cols []TableColumn, update func(row, col int, l *widget.Label)) *widget.Table {
+	t := widget.NewTableWithHeaders(
+		func() (int, int) { return rows(), len(cols) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(id widget.TableCellID, o fyne.CanvasObject) {
+			l := o.(*widget.Label)
+			if id.Row < 0 || id.Row >= rows() {
+				l.SetText("")
+				return
+			}
+			update(id.Row, id.Col, l)
+		})
+	SetHeadings(t, cols)
+	return t
+}
