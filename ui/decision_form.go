@@ -419,7 +419,7 @@ func (f *decisionForm) discardAttachment() {
 		f.attachL.SetText("No file attached (optional, up to 5 MB).")
 		f.removeB.Hide()
 	}
-	v.b.Go(func(ctx context.Context) { _ = v.app.DeleteDocument(ctx, ubrn, id) })
+	v.b.Save(func(ctx context.Context) { _ = v.app.DeleteDocument(ctx, ubrn, id) })
 }
 
 func randomID() string {

@@ -44,6 +44,8 @@ type AdviceRow struct {
 	// Cached says the request and its conversation are cached at the
 	// worklist's version (readable offline).
 	Cached bool
+	// Draft says a reply is being written (SaveAdviceDraft) and not sent.
+	Draft bool
 }
 
 // AdviceList is the cached A&G worklist.
@@ -80,11 +82,12 @@ func (a *Workspace) AdviceList(ctx context.Context) (AdviceList, error) {
 	if err != nil {
 		return AdviceList{}, err
 	}
-	version := map[string]int{}
+	version, drafts := map[string]int{}, map[string]bool{}
 	for _, ca := range cached {
 		if ca.Complete() {
 			version[ca.UBRN] = ca.Version()
 		}
+		drafts[ca.UBRN] = ca.Draft != nil
 	}
 	actions, err := a.store.AdviceEntries(ctx, store.EntryFilter{})
 	if err != nil {
@@ -103,7 +106,7 @@ func (a *Workspace) AdviceList(ctx context.Context) (AdviceList, error) {
 	slices.SortFunc(items, triage.CompareAdviceItems)
 	for _, it := range items {
 		u := triage.NormalizeUBRN(it.UBRN)
-		row := AdviceRow{AdviceItem: it, DaysSinceAsked: it.DaysSinceAsked(now), Cached: version[u] == it.Version && it.Version > 0}
+		row := AdviceRow{AdviceItem: it, DaysSinceAsked: it.DaysSinceAsked(now), Cached: version[u] == it.Version && it.Version > 0, Draft: drafts[u]}
 		if en, ok := latest[u]; ok {
 			row.Action = en.State
 		}
@@ -139,6 +142,9 @@ type AdviceView struct {
 	// nothing pending); CanConvert also that the referrer allows
 	// conversion.
 	CanReply, CanConvert bool
+	// Draft is the reply being written (SaveAdviceDraft), nil when none:
+	// its outcome, recommendation, guidance, priority and files.
+	Draft *triage.AdviceReply
 	// FetchedAt is when the request was last read; AsOf e-RS's time then.
 	FetchedAt, AsOf time.Time
 }
@@ -160,7 +166,7 @@ func (a *Workspace) Advice(ctx context.Context, ubrn string) (AdviceView, error)
 	}
 	triage.SortMessages(conv.Messages)
 	v := AdviceView{Request: *ca.Request, Messages: conv.Messages, Unanswered: conv.Unanswered(), LatestMessageID: conv.LatestID(),
-		Documents: ca.Documents, FetchedAt: ca.FetchedAt, AsOf: ca.ServerTime}
+		Documents: ca.Documents, FetchedAt: ca.FetchedAt, AsOf: ca.ServerTime, Draft: ca.Draft}
 	if v.Actions, err = a.store.AdviceEntries(ctx, store.EntryFilter{UBRN: ca.UBRN}); err != nil {
 		return AdviceView{}, err
 	}
@@ -247,7 +253,7 @@ func (a *Workspace) Reply(ctx context.Context, r triage.AdviceReply) (store.Advi
 	if err := r.Validate(ac); err != nil {
 		return store.AdviceEntry{}, err
 	}
-	return a.store.EnqueueAdviceReply(ctx, r)
+	return a.queuedAdvice(ctx, r.UBRN)(a.store.EnqueueAdviceReply(ctx, r))
 }
 
 // Convert queues the conversion of an A&G request into a referral, as
@@ -279,7 +285,21 @@ func (a *Workspace) Convert(ctx context.Context, c triage.AdviceConversion) (sto
 	if err := c.Validate(ac); err != nil {
 		return store.AdviceEntry{}, err
 	}
-	return a.store.EnqueueAdviceConversion(ctx, c)
+	return a.queuedAdvice(ctx, c.UBRN)(a.store.EnqueueAdviceConversion(ctx, c))
+}
+
+// queuedAdvice returns what passes on an enqueue's result, forgetting the
+// request's draft once its reply or conversion is safely queued. The
+// action is queued whether or not the draft could be dropped (the outbox
+// and the cache are separate files): a draft left behind shows only when
+// the request waits for a reply again, and is checked like any other reply.
+func (a *Workspace) queuedAdvice(ctx context.Context, ubrn string) func(store.AdviceEntry, error) (store.AdviceEntry, error) {
+	return func(en store.AdviceEntry, err error) (store.AdviceEntry, error) {
+		if err == nil {
+			_ = a.clearAdviceDraft(ctx, ubrn)
+		}
+		return en, err
+	}
 }
 
 // adviceContext is the cached request and conversation to check an action

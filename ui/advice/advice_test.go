@@ -28,6 +28,7 @@ import (
 // Bridge delivering to a Loop the test pumps.
 type harness struct {
 	t    *testing.T
+	dir  string
 	rt   *app.Runtime
 	ws   *app.Workspace
 	loop *bridge.Loop
@@ -40,15 +41,27 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	a := test.NewTempApp(t)
+	h := &harness{t: t, dir: t.TempDir()}
+	t.Cleanup(h.close)
+	a.Settings().SetTheme(style.NewTheme(nil))
+	h.win, h.f = frame.NewShellWindow(a, frame.ShellOptions{Demo: true, Environment: "demo"})
+	h.win.Resize(fyne.NewSize(1500, 950))
+	h.boot()
+	return h
+}
+
+// boot starts the app on the harness's folder (a first start or a
+// restart), signs in to the demo, syncs once and shows the A&G screen.
+func (h *harness) boot() {
+	t := h.t
+	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	rt, err := app.Start(ctx, app.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"),
-		DevInsecureKeyfile: filepath.Join(dir, "dev.key"), KeyWarn: io.Discard, DemoReferrals: 4, LockTimeout: -1})
+	rt, err := app.Start(ctx, app.Options{ProfileDir: h.dir, PolicyPath: filepath.Join(h.dir, "no-policy.json"),
+		DevInsecureKeyfile: filepath.Join(h.dir, "dev.key"), KeyWarn: io.Discard, DemoReferrals: 4, LockTimeout: -1})
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
-	h := &harness{t: t, rt: rt}
-	t.Cleanup(h.close)
+	h.rt = rt
 	if _, err := rt.DemoSignIn(ctx); err != nil {
 		t.Fatalf("demo sign-in: %v", err)
 	}
@@ -57,30 +70,45 @@ func newHarness(t *testing.T) *harness {
 	}
 	h.sync()
 	h.b, h.loop = uitest.LoopBridge(t)
-	a.Settings().SetTheme(style.NewTheme(nil))
-	h.win, h.f = frame.NewShellWindow(a, frame.ShellOptions{Demo: true, Environment: "demo"})
-	h.win.Resize(fyne.NewSize(1500, 950))
 	h.v = New(Options{Frame: h.f, Bridge: h.b, Workspace: h.ws})
 	h.f.SetMain(h.v.Object())
 	h.v.RegisterShortcuts(h.f.Shortcuts())
-	t.Cleanup(h.b.AttachEngine(h.ws))
+	detach := h.b.AttachEngine(h.ws)
+	t.Cleanup(detach)
 	loaded := false
 	h.v.OnLoaded = func() { loaded = len(h.v.Rows()) > 0 }
 	h.v.Start()
 	h.waitFor("the A&G worklist", func() bool { return loaded })
-	return h
 }
 
-func (h *harness) close() {
+// restart closes the screen and the app as quitting does, and starts them
+// again on the same folder.
+func (h *harness) restart() {
+	h.t.Helper()
+	h.stop()
+	h.boot()
+}
+
+// stop closes the screen, the Bridge and the app (not the window).
+func (h *harness) stop() {
 	if h.v != nil {
 		h.v.Close()
+		h.v = nil
 	}
 	if h.b != nil {
 		h.b.Close()
+		h.b = nil
 	}
-	if err := h.rt.Close(); err != nil {
-		h.t.Errorf("close runtime: %v", err)
+	if h.rt != nil {
+		if err := h.rt.Close(); err != nil {
+			h.t.Errorf("close runtime: %v", err)
+		}
+		h.rt = nil
 	}
+}
+
+func (h *harness) close() {
+	h.stop()
 	if h.win != nil {
 		h.win.Close()
 	}
@@ -364,6 +392,47 @@ func TestAdviceDraftKeptWhileMoving(t *testing.T) {
 	h.waitFor("the draft back", func() bool { return c.form != nil })
 	if c.form.guidance.Text != "Draft text (synthetic)." {
 		t.Errorf("guidance %q after coming back", c.form.guidance.Text)
+	}
+}
+
+// TestAdviceDraftSurvivesARestart: a reply being written when the app is
+// closed comes back after it starts again: its row says Draft, and opening
+// the request reopens the form with the outcome, recommendation and
+// guidance as they were left. Discarding it forgets it for good.
+func TestAdviceDraftSurvivesARestart(t *testing.T) {
+	h := newHarness(t)
+	var u string
+	for _, r := range h.v.Rows() {
+		if replyable(r) {
+			u = triage.NormalizeUBRN(r.UBRN)
+			break
+		}
+	}
+	if u == "" {
+		t.Fatal("the demo needs a request waiting for a reply")
+	}
+	c := h.open(u)
+	h.writeReply(c, triage.GuidanceReturnWithAdvice, triage.RecommendAdviceOnly, "Synthetic advice written before a restart.")
+	h.restart()
+	if rowState(h, u) != "Draft" {
+		t.Errorf("after a restart the row says %q, want Draft", rowState(h, u))
+	}
+	c = h.open(u)
+	h.waitFor("the draft reopened", func() bool { return c.form != nil })
+	f := c.form
+	if f.guidance.Text != "Synthetic advice written before a restart." || f.outcome.Selected != triage.GuidanceReturnWithAdvice.Label() ||
+		f.rec.Selected != triage.RecommendAdviceOnly.Label() {
+		t.Fatalf("after a restart the form holds %q, %q, %q", f.guidance.Text, f.outcome.Selected, f.rec.Selected)
+	}
+	uitest.TapButton(t, c.side, "Discard this reply")
+	h.restart()
+	if rowState(h, u) == "Draft" {
+		t.Error("a discarded draft came back after a restart")
+	}
+	c = h.open(u)
+	h.settle()
+	if c.form != nil {
+		t.Error("a discarded draft reopened after a restart")
 	}
 }
 

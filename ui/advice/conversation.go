@@ -110,7 +110,7 @@ func (c *conversation) load() {
 			c.form.conversationChanged(av)
 		} else {
 			c.showActions()
-			if d := c.v.drafts[c.ubrn]; first && d != nil && av.CanReply {
+			if d := c.v.draft(c.ubrn, av); first && d != nil && av.CanReply {
 				c.openForm(d)
 			}
 		}
@@ -327,7 +327,7 @@ func (c *conversation) showActions() {
 	case v.Pending != nil:
 		objs = append(objs, wrapped("Your last "+actionNoun(*v.Pending)+" was not sent: see above."))
 	case v.CanReply:
-		reply := widget.NewButtonWithIcon("Write a reply…"+keyHint(shortcuts.ReplyAdvice), theme.MailReplyIcon(), func() { c.openForm(c.v.drafts[c.ubrn]) })
+		reply := widget.NewButtonWithIcon("Write a reply…"+keyHint(shortcuts.ReplyAdvice), theme.MailReplyIcon(), func() { c.openForm(c.v.draft(c.ubrn, c.view)) })
 		reply.Importance = widget.HighImportance
 		objs = append(objs, wrapped("The referrer is waiting for your reply."), reply)
 	default:

@@ -21,16 +21,6 @@ import (
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
 )
 
-// replyDraft is a reply being written, kept while the clinician moves to
-// another request and back.
-type replyDraft struct {
-	Outcome        triage.GuidanceOutcome
-	Recommendation triage.IntendedRecommendation
-	Guidance       string
-	Priority       triage.Priority
-	Files          []triage.ProviderAttachment
-}
-
 // filesHelp says what happens to an attached file.
 const filesHelp = "Files (up to 5 MB each) are kept encrypted on this computer and sent to the referrer with your reply."
 
@@ -73,7 +63,7 @@ func labels[T any](xs []T, label func(T) string) []string {
 }
 
 // openForm replaces the actions with the reply form, filled from d.
-func (c *conversation) openForm(d *replyDraft) {
+func (c *conversation) openForm(d *triage.AdviceReply) {
 	if !c.view.CanReply {
 		return
 	}
@@ -93,7 +83,7 @@ func (c *conversation) openForm(d *replyDraft) {
 	f.errs = errorLabel("")
 	f.errs.Hide()
 	if d == nil {
-		d = &replyDraft{Priority: c.view.Request.Priority}
+		d = &triage.AdviceReply{Priority: c.view.Request.Priority}
 	}
 	if d.Outcome != "" {
 		f.outcome.SetSelected(d.Outcome.Label())
@@ -105,7 +95,7 @@ func (c *conversation) openForm(d *replyDraft) {
 	f.priority.SetSelected(d.Priority.Label())
 	f.outcomeChanged()
 	f.count(d.Guidance)
-	f.files = slices.Clone(d.Files)
+	f.files = slices.Clone(d.Attachments)
 	f.filesL = wrapped("")
 	f.clearFiles = widget.NewButton("Remove the files", func() { f.setFiles(nil) })
 	f.setFiles(f.files)
@@ -164,12 +154,12 @@ func (f *replyForm) count(s string) {
 }
 
 // draft is what the form holds, or nil when nothing was written or chosen.
-func (f *replyForm) draft() *replyDraft {
+func (f *replyForm) draft() *triage.AdviceReply {
 	r := f.reply()
 	if r.Outcome == "" && r.Recommendation == "" && r.Guidance == "" && len(r.Attachments) == 0 {
 		return nil
 	}
-	return &replyDraft{Outcome: r.Outcome, Recommendation: r.Recommendation, Guidance: r.Guidance, Priority: r.Priority, Files: r.Attachments}
+	return &triage.AdviceReply{UBRN: r.UBRN, Outcome: r.Outcome, Recommendation: r.Recommendation, Guidance: r.Guidance, Priority: r.Priority, Attachments: r.Attachments}
 }
 
 // reply builds the reply from the form, based on what was on screen.

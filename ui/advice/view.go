@@ -47,8 +47,11 @@ type View struct {
 	split *container.Split
 	body  *fyne.Container
 
-	conv   *conversation
-	drafts map[string]*replyDraft
+	conv *conversation
+	// drafts are the replies written or discarded in this window, by
+	// UBRN (nil: discarded), ahead of the encrypted store, which keeps
+	// them across restarts (app.SaveAdviceDraft).
+	drafts map[string]*triage.AdviceReply
 
 	unlisten func()
 
@@ -59,7 +62,7 @@ type View struct {
 
 // New builds the A&G screen. Call Start to load it.
 func New(o Options) *View {
-	v := &View{opts: o, b: o.Bridge, ws: o.Workspace, drafts: map[string]*replyDraft{}}
+	v := &View{opts: o, b: o.Bridge, ws: o.Workspace, drafts: map[string]*triage.AdviceReply{}}
 	v.list = newWorklist(v.open)
 	v.right = container.NewStack(placeholder("Select an advice and guidance request to read the conversation.\n" +
 		"↓/↑ or J/K move through the list and open the request; Ctrl+1 goes back to Referrals for Review."))
@@ -79,11 +82,23 @@ func (v *View) Start() {
 	v.reload()
 }
 
-// Close stops listening and closes the open request (its draft kept in
-// memory only until the window closes).
+// Close stops listening and closes the open request, keeping the reply
+// being written in the encrypted store now (not in the background: the
+// window is closing).
 func (v *View) Close() {
-	if v.conv != nil {
-		v.conv.close()
+	if c := v.conv; c != nil {
+		form := c.form
+		c.form = nil
+		c.close()
+		if form != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), bridge.SaveTimeout)
+			if d := form.draft(); d != nil {
+				_ = v.ws.SaveAdviceDraft(ctx, c.ubrn, *d)
+			} else {
+				_ = v.ws.ClearAdviceDraft(ctx, c.ubrn)
+			}
+			cancel()
+		}
 		v.conv = nil
 	}
 	if v.unlisten != nil {
@@ -179,14 +194,32 @@ func (v *View) openNext(ubrn string) {
 }
 
 // setDraft keeps (or with nil forgets) the reply being written for ubrn,
-// and marks its row.
-func (v *View) setDraft(ubrn string, d *replyDraft) {
-	if d == nil {
-		delete(v.drafts, ubrn)
-	} else {
-		v.drafts[ubrn] = d
-	}
+// marks its row, and stores it (or drops it from the store) in the
+// background.
+func (v *View) setDraft(ubrn string, d *triage.AdviceReply) {
+	old, had := v.drafts[ubrn]
+	v.drafts[ubrn] = d
 	v.list.setDraft(ubrn, d != nil)
+	if had && old == nil && d == nil {
+		return // already forgotten
+	}
+	ws := v.ws
+	v.b.Save(func(ctx context.Context) {
+		if d == nil {
+			_ = ws.ClearAdviceDraft(ctx, ubrn)
+		} else {
+			_ = ws.SaveAdviceDraft(ctx, ubrn, *d)
+		}
+	})
+}
+
+// draft is the reply being written for ubrn: this window's if it wrote or
+// discarded one, otherwise the one stored (as read into av).
+func (v *View) draft(ubrn string, av app.AdviceView) *triage.AdviceReply {
+	if d, ok := v.drafts[ubrn]; ok {
+		return d
+	}
+	return av.Draft
 }
 
 // modal reports whether a dialog (such as the confirm step) is up.

@@ -90,10 +90,13 @@ func (w *worklist) cell(row, col int) string {
 func (w *worklist) CellText(row, col int) string { return w.cell(row, col) }
 
 // set shows a new read of the worklist, keeping the open row.
-func (w *worklist) set(l app.AdviceList, drafts map[string]*replyDraft) {
+func (w *worklist) set(l app.AdviceList, drafts map[string]*triage.AdviceReply) {
 	w.rows = l.Rows
 	w.drafts = map[string]bool{}
-	for u, d := range drafts {
+	for _, r := range l.Rows {
+		w.drafts[triage.NormalizeUBRN(r.UBRN)] = r.Draft
+	}
+	for u, d := range drafts { // this session's changes, perhaps not yet stored
 		w.drafts[u] = d != nil
 	}
 	w.summary.SetText(categoryCounts(l.Rows))

@@ -226,6 +226,22 @@ func (b *Bridge) Go(fn func(ctx context.Context)) {
 	b.spawn(func() { fn(b.ctx) })
 }
 
+// SaveTimeout bounds a write started with Save.
+const SaveTimeout = 5 * time.Second
+
+// Save runs a write the clinician expects to be kept (a draft kept or
+// dropped) on a goroutine owned by the Bridge, like Go, but its ctx is not
+// cancelled by Close: it ends only after SaveTimeout, so a window closed
+// just after the clinician acted still finishes the write (Close waits for
+// it). After Close, Save does nothing.
+func (b *Bridge) Save(fn func(ctx context.Context)) {
+	b.spawn(func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(b.ctx), SaveTimeout)
+		defer cancel()
+		fn(ctx)
+	})
+}
+
 // spawn starts fn on an owned goroutine unless the Bridge is closed, and
 // reports whether it did.
 func (b *Bridge) spawn(fn func()) bool {

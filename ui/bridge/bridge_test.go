@@ -229,3 +229,29 @@ func TestWatchCoalescesToTheLatestValue(t *testing.T) {
 		t.Fatalf("latest value %d, want 100", last.Load())
 	}
 }
+
+// TestSaveOutlivesClose: a write started with Save (a draft kept or
+// dropped) still has a live context after Close has cancelled everything
+// else, so a window closed just after the clinician acted does not
+// abandon the write; Close waits for it, and it is bounded by SaveTimeout.
+func TestSaveOutlivesClose(t *testing.T) {
+	b := New(Options{Post: func(fn func()) { fn() }})
+	cancelled := make(chan struct{})
+	b.Go(func(ctx context.Context) {
+		<-ctx.Done()
+		close(cancelled)
+	})
+	var saved atomic.Bool
+	b.Save(func(ctx context.Context) {
+		<-cancelled // Close has begun
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > SaveTimeout {
+			t.Errorf("a save has no deadline within %v", SaveTimeout)
+		}
+		saved.Store(ctx.Err() == nil)
+	})
+	b.Close()
+	if !saved.Load() {
+		t.Fatal("a save started before Close saw its context cancelled by Close")
+	}
+	b.Save(func(context.Context) { t.Error("a save started after Close") })
+}
