@@ -1,8 +1,8 @@
 package ui
 
 import (
-	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2/theme"
@@ -17,21 +17,25 @@ import (
 
 // ConflictBanner says, until the clinician acknowledges them, that
 // decisions were not applied because the referral had already changed in
-// e-RS, with what e-RS says now. It names no patient or referral (banners
-// stay visible over the lock screen); "Review in the outbox" opens them. Use
-// it on the UI goroutine.
+// e-RS, with what e-RS says now. While patient data may show it names the
+// referral's UBRN and NHS number; while it may not (locked, signed out:
+// banners stay visible over the lock screen) it names neither. "Review in
+// the outbox" opens the outbox at the oldest of them. Use it on the UI
+// goroutine.
 type ConflictBanner struct {
 	frame *frame.Frame
 	b     *bridge.Bridge
 	now   func() time.Time
-	// OnReview opens the outbox at the conflicts.
-	OnReview func()
+	// OnReview opens the outbox at the conflict with the entry id (the
+	// oldest one shown).
+	OnReview func(id string)
 	// OnCount is told how many conflicts wait to be acknowledged, each
 	// time they are read (the status bar counts the same).
 	OnCount func(n int)
 
 	ws      *app.Workspace
-	pending []app.Entry // unacknowledged conflicts, oldest first
+	pending []app.ConflictNotice // unacknowledged conflicts, oldest first
+	patient bool                 // patient data may show (SetShowPatientData)
 	label   *widget.Label
 	loading bool
 	again   bool
@@ -51,6 +55,19 @@ func (c *ConflictBanner) SetWorkspace(a *app.Workspace) {
 	c.pending = nil
 	c.show()
 	c.Reload()
+}
+
+// SetShowPatientData says whether the banner may name the referral and
+// patient (the session is unlocked and the clinician's own).
+func (c *ConflictBanner) SetShowPatientData(on bool) {
+	if c.patient == on {
+		return
+	}
+	c.patient = on
+	c.show()
+	if on {
+		c.Reload()
+	}
 }
 
 // Apply reads the conflicts again when the outbox changed.
@@ -78,17 +95,10 @@ func (c *ConflictBanner) Reload() {
 	}
 	c.loading = true
 	a := c.ws
-	bridge.Run(c.b, nil, func(ctx context.Context) ([]app.Entry, error) {
-		return a.Entries(ctx, app.EntryFilter{States: []triage.OutboxState{triage.OutboxConflict}})
-	}, func(es []app.Entry, err error) {
+	bridge.Run(c.b, nil, a.OpenConflicts, func(ns []app.ConflictNotice, err error) {
 		c.loading = false
 		if err == nil && c.ws == a {
-			c.pending = c.pending[:0]
-			for _, e := range es {
-				if e.Conflict != nil && !e.Conflict.Acknowledged {
-					c.pending = append(c.pending, e)
-				}
-			}
+			c.pending = ns
 			c.show()
 		}
 		if c.again {
@@ -115,10 +125,11 @@ func (c *ConflictBanner) show() {
 		c.label = nil
 		return
 	}
-	text := conflictBannerText(c.pending, c.now())
+	text := conflictBannerText(c.pending, c.patient, c.now())
+	id := c.pending[0].ID
 	review := widget.NewButtonWithIcon("Review in the outbox", theme.MailSendIcon(), func() {
 		if c.OnReview != nil {
-			c.OnReview()
+			c.OnReview(id)
 		}
 	})
 	review.Importance = widget.DangerImportance
@@ -127,17 +138,43 @@ func (c *ConflictBanner) show() {
 	c.frame.SetBanner(frame.BannerConflict, obj)
 }
 
-// conflictBannerText says what was not applied, without naming the patient
-// or referral.
-func conflictBannerText(pending []app.Entry, now time.Time) string {
+// conflictBannerText says what was not applied; with patient, naming the
+// referral (UBRN) and patient (NHS number), otherwise neither.
+func conflictBannerText(pending []app.ConflictNotice, patient bool, now time.Time) string {
 	if len(pending) == 1 {
 		e := pending[0]
 		when := e.Conflict.ServerTime
 		if when.IsZero() {
 			when = e.Conflict.SeenAt
 		}
-		return fmt.Sprintf("Not sent: a referral had already been actioned in e-RS (%s, version %d, at %s), so your decision (%s) was not applied. Read what changed and acknowledge it.",
-			e.Conflict.Status.State.Label(), e.Conflict.Version, widgets.ClockText(when, now), e.Decision.Kind.Label())
+		what := "a referral"
+		if patient {
+			what = conflictSubject(e)
+		}
+		return fmt.Sprintf("Not sent: %s had already been actioned in e-RS (%s, version %d, at %s), so your decision (%s) was not applied. Read what changed and acknowledge it.",
+			what, e.Conflict.Status.State.Label(), e.Conflict.Version, widgets.ClockText(when, now), e.Decision.Kind.Label())
 	}
-	return fmt.Sprintf("Not sent: %d of your decisions were not applied because the referrals had already changed in e-RS. Read what changed and acknowledge each one.", len(pending))
+	text := fmt.Sprintf("Not sent: %d of your decisions were not applied because the referrals had already changed in e-RS", len(pending))
+	if patient {
+		var names []string
+		for i, e := range pending {
+			if i == 3 {
+				names = append(names, fmt.Sprintf("and %d more", len(pending)-3))
+				break
+			}
+			names = append(names, conflictSubject(e))
+		}
+		text += " (" + strings.Join(names, "; ") + ")"
+	}
+	return text + ". Read what changed and acknowledge each one."
+}
+
+// conflictSubject names a conflict's referral and patient, e.g. "referral
+// UBRN 1001 0000 0657 (NHS number 999 047 9909)".
+func conflictSubject(e app.ConflictNotice) string {
+	s := "referral UBRN " + widgets.UBRNText(e.UBRN)
+	if e.NHSNumber != "" {
+		s += " (NHS number " + triage.FormatNHSNumber(e.NHSNumber) + ")"
+	}
+	return s
 }

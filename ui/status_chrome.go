@@ -120,7 +120,7 @@ func NewChrome(o ChromeOptions) *Chrome {
 		}
 	}
 	c.conflicts = NewConflictBanner(f, b, c.now)
-	c.conflicts.OnReview = func() { c.ShowOutbox(triage.OutboxConflict) }
+	c.conflicts.OnReview = c.reviewConflict
 	c.conflicts.OnCount = c.status.SetOpenConflicts
 	c.damage = NewDamageBanner(f, b)
 	c.damage.OnDamage = c.status.SetDamaged
@@ -270,6 +270,7 @@ func (c *Chrome) readWorklist() {
 func (c *Chrome) onStatus(st app.Status) {
 	c.session = st
 	c.status.SetSession(st)
+	c.conflicts.SetShowPatientData(st.ShowPatientData)
 	if !st.ShowPatientData {
 		c.closeScreens()
 	}
@@ -383,6 +384,14 @@ func (c *Chrome) ShowOutbox(st triage.OutboxState) {
 	}
 	c.outbox = v
 	c.o.Frame.ShowPage(ScreenOutbox, v.Object())
+}
+
+// reviewConflict opens the outbox at the conflict with the entry id.
+func (c *Chrome) reviewConflict(id string) {
+	c.ShowOutbox(triage.OutboxConflict)
+	if c.outbox != nil && c.o.Frame.Screen() == ScreenOutbox {
+		c.outbox.Select(id)
+	}
 }
 
 // Outbox returns the outbox screen while it shows (nil otherwise).

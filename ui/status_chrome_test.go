@@ -290,13 +290,15 @@ func TestSignOutWarnsAboutUnsentDecisions(t *testing.T) {
 }
 
 // TestConflictBannerUntilAcknowledged: a decision that meets a change made
-// in e-RS raises a banner (without naming the patient) until it is
-// acknowledged in the outbox, which the banner opens at that conflict; the
-// status bar's count goes with it.
+// in e-RS raises a banner until it is acknowledged in the outbox, which the
+// banner opens at that conflict; the status bar's count goes with it. The
+// banner names the referral's UBRN and NHS number, except while the
+// session is locked (banners show over the lock screen).
 func TestConflictBannerUntilAcknowledged(t *testing.T) {
 	cf := newChromeFixture(t, nil)
 	cf.goOffline(t)
 	ubrn := bookedReferrals(t, cf.a)[0]
+	nhs := cachedNHSNumber(t, cf.a, ubrn)
 	id := acceptReferral(t, cf.a, ubrn)
 	changeInERS(t, cf.rt, ubrn)
 	if err := apptest.Sandbox(cf.rt).SetFaults(apptest.Faults{}); err != nil {
@@ -304,10 +306,22 @@ func TestConflictBannerUntilAcknowledged(t *testing.T) {
 	}
 	cf.until(t, "the conflict banner", func() bool { return cf.c.conflicts.Text() != "" })
 	text := cf.c.conflicts.Text()
-	if !strings.HasPrefix(text, "Not sent: a referral had already been actioned in e-RS (Rejected (returned to referrer), version ") ||
-		strings.Contains(text, ubrn) || strings.Contains(text, widgets.UBRNText(ubrn)) {
-		t.Fatalf("conflict banner %q", text)
+	named := "Not sent: referral UBRN " + widgets.UBRNText(ubrn) + " (NHS number " + triage.FormatNHSNumber(nhs) + ") had already been actioned in e-RS (Rejected (returned to referrer), version "
+	if !strings.HasPrefix(text, named) {
+		t.Fatalf("conflict banner %q, want it to start %q", text, named)
 	}
+	cf.rt.Lock()
+	cf.until(t, "the banner to stop naming the patient while locked", func() bool {
+		text = cf.c.conflicts.Text()
+		return strings.HasPrefix(text, "Not sent: a referral had already been actioned in e-RS")
+	})
+	if strings.Contains(text, widgets.UBRNText(ubrn)) || strings.Contains(text, triage.FormatNHSNumber(nhs)) || strings.Contains(text, nhs) {
+		t.Fatalf("while locked the conflict banner names the referral or patient: %q", text)
+	}
+	if _, err := cf.rt.DemoSignIn(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cf.until(t, "the banner to name the referral again once unlocked", func() bool { return strings.HasPrefix(cf.c.conflicts.Text(), named) })
 	cf.until(t, "the status bar to count the conflict", func() bool { return strings.HasSuffix(cf.c.status.Summary(), "1 conflict") })
 	tapButton(t, cf.f.Banner(frame.BannerConflict), "Review in the outbox")
 	ob := cf.c.Outbox()

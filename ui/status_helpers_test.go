@@ -137,3 +137,20 @@ func tapButton(t *testing.T, o fyne.CanvasObject, text string) {
 	t.Helper()
 	uitest.TapButton(t, o, text)
 }
+
+// cachedNHSNumber is the NHS number of the cached referral's patient, as
+// the worklist lists it.
+func cachedNHSNumber(t *testing.T, a *app.Workspace, ubrn string) string {
+	t.Helper()
+	wl, err := a.ReviewList(context.Background())
+	if err != nil {
+		t.Fatalf("worklist: %v", err)
+	}
+	for _, r := range wl.Rows {
+		if triage.NormalizeUBRN(r.UBRN) == triage.NormalizeUBRN(ubrn) {
+			return r.NHSNumber
+		}
+	}
+	t.Fatalf("%s is not on the worklist", ubrn)
+	return ""
+}
