@@ -25,6 +25,10 @@ cd "$(dirname "$0")/.."
 SCREENS=${SCREENS:-1280x800 1920x1080}
 ROOT=${ROOT:-build/ui-check}
 MIN_CHANGE=${MIN_CHANGE:-400}   # pixels; a blinking text cursor is about 40
+STILL=${STILL:-100}             # fewer pixels than this changing: the screen has settled
+# Where the demo menu is on the menu bar (File, Worklist, Referral,
+# Document, View, Demo, Help) and its two items.
+DEMO_X=362 OUTAGE_X=420 OUTAGE_Y=45 CONFLICT_X=450 CONFLICT_Y=84
 OUT=$ROOT xvfb_prepare ui-check
 command -v compare >/dev/null || { echo "ui-check: compare (imagemagick) is not installed" >&2; exit 1; }
 work=$(mktemp -d)
@@ -34,16 +38,53 @@ fail=0
 # problem TEXT records a failure of the current size's session.
 problem() { echo "ui-check: $SCREEN: FAIL: $*" >&2; fail=1; }
 
-# check NAME saves the screen as the next numbered shot and checks the
-# window's size, that the screen changed since the last shot (unless
-# NAME ends in "=", a step allowed to change nothing), and the app.
+# pixels A B counts the pixels that differ between two screenshots.
+pixels() {
+  local d
+  # compare prints the count on stderr; exit 1 only means "they differ".
+  d=$(compare -metric AE -fuzz 2% "$1" "$2" null: 2>&1 || true)
+  awk '{ printf "%d", $1 }' <<<"$d"   # large counts come as 1.2e+06
+}
+
+# conflict_badge SHOT succeeds when the status bar (the bottom 48 rows)
+# shows the red "N conflict" badge (#F44336).
+conflict_badge() {
+  local red
+  red=$(convert "$1" -gravity south -crop "x48+0+0" +repage -fuzz 6% -fill white -opaque "srgb(244,67,54)" \
+    -fill black +opaque white -format "%[fx:mean*w*h]" info: 2>/dev/null || echo 0)
+  [ "${red%.*}" -ge 300 ]
+}
+
+# check NAME waits for the screen to settle, saves it as the next numbered
+# shot and checks the window's size, that the screen changed since the last
+# shot (unless NAME ends in "=", a step allowed to change nothing), and the
+# app. The wait is on the screen, not a fixed time: shots are taken until
+# two in a row are the same and the screen differs from the last step's
+# (or, with UNTIL=FUNCTION, FUNCTION SHOT holds), for at most WAIT seconds.
 check() {
-  local name=${1%=} same_ok="" geo ww wh diff
+  local name=${1%=} same_ok="" geo ww wh diff="" shot prev=$work/prev.png deadline settled
   [ "$name" != "$1" ] && same_ok=1
   n=$((n + 1))
-  local shot
   shot=$(printf '%s/%02d-%s.png' "$dir" "$n" "$name")
-  import -window root "$shot"
+  deadline=$((SECONDS + ${WAIT:-40}))
+  rm -f "$prev"
+  while :; do
+    import -window root "$shot"
+    settled=""
+    if [ -e "$prev" ] && [ "$(pixels "$prev" "$shot")" -lt "$STILL" ]; then
+      settled=1
+      if [ -n "${UNTIL:-}" ]; then "$UNTIL" "$shot" || settled=""
+      elif [ -n "$last" ] && [ -z "$same_ok" ] && [ "$(pixels "$last" "$shot")" -lt "$MIN_CHANGE" ]; then settled=""
+      fi
+    fi
+    [ -n "$settled" ] && break
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      [ -n "${UNTIL:-}" ] && problem "$name: $UNTIL did not hold within ${WAIT:-40}s"
+      break
+    fi
+    cp "$shot" "$prev"
+    sleep 0.3
+  done
   if ! kill -0 "$app_pid" 2>/dev/null; then
     problem "$name: the app has exited"; return
   fi
@@ -55,10 +96,7 @@ check() {
     problem "$name: the window is ${ww}x${wh}, larger than the screen"
   fi
   if [ -n "$last" ] && [ -z "$same_ok" ]; then
-    # compare prints the count of differing pixels on stderr; exit 1
-    # only means "they differ".
-    diff=$(compare -metric AE -fuzz 2% "$last" "$shot" null: 2>&1 || true)
-    diff=$(awk '{ printf "%d", $1 }' <<<"$diff")   # large counts come as 1.2e+06
+    diff=$(pixels "$last" "$shot")
     if [ "${diff:-0}" -lt "$MIN_CHANGE" ]; then
       problem "$name: nothing changed on screen (${diff:-0} pixels): the key did nothing"
     fi
@@ -109,28 +147,29 @@ session() {
   check worklist
 
   # Open the referral under the keyboard cursor, then read on.
-  key Down; PAUSE=4 key Return; check open
+  key Down; key Return; check open
   key Next; check page-down
   # Find another referral by UBRN (an indirectly bookable one), open it.
   key slash; typetext 100100000358; check find
-  PAUSE=3 key Return; key Escape; sleep 4; check found
+  PAUSE=2 key Return; key Escape; check found
   # Reject it: a reason from the list, a comment, the PAS question.
   key r; check reject
   key space; key Down Return; key Tab
   typetext "Please refer to the community musculoskeletal service first."
   key Tab space; check reject-filled
   key ctrl+Return; check confirm
-  PAUSE=3 key ctrl+Return; check sent
-  key j; PAUSE=4 key Return; check next
+  key ctrl+Return; check sent
+  key j; key Return; check next
 
   # The demo's simulated outage, an accept queued, then "another user"
   # rejects it and the outage ends: the decision comes back as a conflict.
   # (the outage shows only when something is sent: the next step)
-  menu 312 370 45; check outage=
+  menu $DEMO_X $OUTAGE_X $OUTAGE_Y; check outage=
   key a; key ctrl+Return; PAUSE=2 key ctrl+Return; check queued
-  menu 312 400 84; click "$cx" $((cy + 47)); check conflict-made
-  PAUSE=15 menu 312 370 45; check conflict
-  PAUSE=2 key ctrl+o; check outbox
+  menu $DEMO_X $CONFLICT_X $CONFLICT_Y; check conflict-made
+  click "$cx" $((cy + 47))
+  menu $DEMO_X $OUTAGE_X $OUTAGE_Y; UNTIL=conflict_badge check conflict
+  key ctrl+o; check outbox
 
   # Settings: dark and larger text, the worklist; then light and normal
   # text again, the worklist. The chosen theme's radio button is found on
@@ -138,16 +177,16 @@ session() {
   # clicked, which focuses it; Tab then walks the other choices (Match the
   # computer, Light, Dark) and on to the text-size drop-down (Small,
   # Normal, Large, Larger, Largest), worked with the keyboard.
-  PAUSE=2 key ctrl+comma; check settings
+  key ctrl+comma; check settings
   click $(selected_radio "$last"); key Tab Tab space; check dark
   key Tab space; key Down Down Down Down Return; check larger-text
   key Escape; PAUSE=3 key Escape; check worklist-dark-larger
-  PAUSE=2 key ctrl+comma; check settings-again
+  key ctrl+comma; check settings-again
   click $(selected_radio "$last"); key shift+Tab space; check light
   key Tab Tab space; key Down Down Return; check normal-text
   key Escape; PAUSE=3 key Escape; check worklist-light-normal
 
-  PAUSE=2 key ctrl+l; check lock
+  key ctrl+l; check lock
 
   kill "$app_pid" 2>/dev/null || true; wait "$app_pid" 2>/dev/null || true; app_pid=""
   if grep -qi panic "$stderr"; then

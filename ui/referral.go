@@ -107,7 +107,10 @@ func newReferralPanel(v *Vetting, ubrn string) *referralPanel {
 	p.viewerPane = container.NewHScroll(p.viewerArea)
 	p.split = container.NewHSplit(p.viewerPane, sideScroll)
 	p.split.Offset = v.sideSplit
-	p.obj = container.NewBorder(p.header, nil, nil, nil, p.split)
+	// The header takes at most half the height (scrolling inside beyond
+	// that), so larger text or a banner never pushes the window past the
+	// screen.
+	p.obj = widgets.NewCappedTop(p.header, p.split, 0.5)
 	return p
 }
 

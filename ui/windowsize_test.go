@@ -10,13 +10,16 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/frame"
 	"github.com/triagedesk/triagedesk/ui/style"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // laptop is a common NHS laptop screen: the window must fit on it.
@@ -165,6 +168,34 @@ func TestLargerTextFitsALaptopScreen(t *testing.T) {
 		h.settle()
 		if min := h.win.Content().MinSize(); min.Width > 1280 || min.Height > 800 {
 			t.Errorf("%s text: the window needs %.0f×%.0f, more than a 1280×800 screen", ts, min.Width, min.Height)
+		}
+	}
+}
+
+// TestTallHeaderAndBannersFitALaptopScreen: at Largest text, with the
+// "changed in e-RS" strip in the referral's header and a three-line
+// banner above everything (a conflict naming the referral and patient),
+// the window still needs no more than a 1280×800 screen: the header
+// scrolls inside its half of the panel instead of growing the window (it
+// needed 933 px at Larger).
+func TestTallHeaderAndBannersFitALaptopScreen(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	u := h.booked(true).UBRN
+	p := h.open(u)
+	h.waitCRI()
+	p.noteChanged(p.referral().Version + 1) // as when the engine finds a newer version
+	if len(p.changed.Objects) == 0 {
+		t.Fatal("no changed-in-e-RS strip")
+	}
+	banner, _ := widgets.BannerStrip(theme.ErrorIcon(), strings.Repeat("Not sent: referral UBRN 1001 0000 0306 (NHS number 999 275 5598) had already been actioned in e-RS. ", 3),
+		theme.ColorNameError, widget.NewButton("Review in the outbox", nil))
+	h.frame.SetBanner(frame.BannerConflict, banner)
+	for _, ts := range []config.TextSize{config.TextLarger, config.TextLargest} {
+		fyne.CurrentApp().Settings().SetTheme(style.NewTheme(&config.Settings{TextSize: ts}))
+		h.win.Resize(laptop) // the header's lines wrap at the laptop's width
+		h.settle()
+		if min := h.win.Content().MinSize(); min.Height > laptop.Height || min.Width > laptop.Width {
+			t.Errorf("%s text with a tall header and banner: the window needs %.0f×%.0f, more than a 1280×800 screen", ts, min.Width, min.Height)
 		}
 	}
 }
