@@ -139,6 +139,13 @@ func (f *fixture) options() Options {
 	}
 }
 
+// managerFor is f.manager for env (the fixture's, with another Secret), with
+// the exchanger that env's Secret says (keychain, broker).
+func (f *fixture) managerFor(t *testing.T, env config.Environment) *Manager {
+	t.Helper()
+	return f.manager(t, func(o *Options) { o.Environment, o.Exchanger = env, nil })
+}
+
 func (f *fixture) manager(t *testing.T, mod ...func(*Options)) *Manager {
 	t.Helper()
 	o := f.options()
