@@ -69,35 +69,19 @@ func (p *pusher) dispatchAdvice(ctx context.Context, wg *sync.WaitGroup) (time.T
 	}
 	started := 0
 	now := e.now()
-	var next time.Time
-	later := func(t time.Time) {
-		if next.IsZero() || t.Before(next) {
-			next = t
-		}
-	}
+	var next soonest
 	for _, en := range entries {
 		if !en.By.SameUser(id) {
 			continue
 		}
 		key := adviceBusyKey(en.UBRN)
-		p.mu.Lock()
-		busy := p.inflight[en.ID] || p.ubrns[key] || len(p.inflight) >= e.cfg.PushWorkers
-		nb := p.notBefore[en.ID]
-		p.mu.Unlock()
-		switch {
-		case busy:
-			continue
-		case en.State == triage.OutboxQueued && en.NextAttemptAt.After(now):
-			later(en.NextAttemptAt)
-			continue
-		case nb.After(now):
-			later(nb)
+		if !p.startable(en.ID, key, en.State, en.NextAttemptAt, now, &next) {
 			continue
 		}
 		started++
 		p.launch(wg, en.ID, key, func() { p.sendAdvice(ctx, en) })
 	}
-	return next, started
+	return next.at, started
 }
 
 // sendAdvice takes one A&G action as far as it can go now.
@@ -148,10 +132,7 @@ func (p *pusher) sendAdvice(ctx context.Context, en store.AdviceEntry) {
 	if p.uploadFiles(ctx, c, it) != nil {
 		return
 	}
-	wctx, cancel := ctx, context.CancelFunc(func() {})
-	if e.cfg.WriteTimeout > 0 {
-		wctx, cancel = context.WithTimeout(ctx, e.cfg.WriteTimeout)
-	}
+	wctx, cancel := e.writeContext(ctx)
 	version, meta, err := p.sendAdviceAction(wctx, ctx, c, en)
 	cancel()
 	if err != nil {

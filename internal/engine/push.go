@@ -80,12 +80,7 @@ func (p *pusher) dispatch(ctx context.Context, wg *sync.WaitGroup) (time.Time, i
 	id, live := e.cfg.Session.Identity()
 	usable, _ := e.usable()
 	now := e.now()
-	var next time.Time
-	later := func(t time.Time) {
-		if next.IsZero() || t.Before(next) {
-			next = t
-		}
-	}
+	var next soonest
 	mine, others, started := 0, 0, 0
 	for _, en := range entries {
 		if !live || !en.By.SameUser(id) {
@@ -96,26 +91,54 @@ func (p *pusher) dispatch(ctx context.Context, wg *sync.WaitGroup) (time.Time, i
 		if !usable {
 			continue
 		}
-		p.mu.Lock()
-		busy := p.inflight[en.ID] || p.ubrns[en.UBRN] || len(p.inflight) >= e.cfg.PushWorkers
-		nb := p.notBefore[en.ID]
-		p.mu.Unlock()
-		if busy {
-			continue
-		}
-		if en.State == triage.OutboxQueued && en.NextAttemptAt.After(now) {
-			later(en.NextAttemptAt)
-			continue
-		}
-		if nb.After(now) {
-			later(nb)
+		if !p.startable(en.ID, en.UBRN, en.State, en.NextAttemptAt, now, &next) {
 			continue
 		}
 		started++
 		p.launch(wg, en.ID, en.UBRN, func() { p.send(ctx, en) })
 	}
 	p.reportWaiting(live, usable, mine, others)
-	return next, started
+	return next.at, started
+}
+
+// writeContext bounds one send by WriteTimeout, when set.
+func (e *Engine) writeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if e.cfg.WriteTimeout > 0 {
+		return context.WithTimeout(ctx, e.cfg.WriteTimeout)
+	}
+	return ctx, func() {}
+}
+
+// soonest keeps the earliest time it is shown (zero until then).
+type soonest struct{ at time.Time }
+
+func (s *soonest) see(t time.Time) {
+	if s.at.IsZero() || t.Before(s.at) {
+		s.at = t
+	}
+}
+
+// startable reports whether the outbox entry id (of the referral or
+// request whose busy key is key) may be sent now: no send of it or its key
+// is in flight, a worker is free, and neither its recorded next attempt
+// (when queued) nor its in-memory wait lies ahead; a wait that lies ahead
+// is shown to next.
+func (p *pusher) startable(id, key string, state triage.OutboxState, nextAttempt, now time.Time, next *soonest) bool {
+	p.mu.Lock()
+	busy := p.inflight[id] || p.ubrns[key] || len(p.inflight) >= p.e.cfg.PushWorkers
+	nb := p.notBefore[id]
+	p.mu.Unlock()
+	switch {
+	case busy:
+		return false
+	case state == triage.OutboxQueued && nextAttempt.After(now):
+		next.see(nextAttempt)
+		return false
+	case nb.After(now):
+		next.see(nb)
+		return false
+	}
+	return true
 }
 
 // launch sends one outbox entry (id) on its own goroutine, marking it and
@@ -227,10 +250,7 @@ func (p *pusher) send(ctx context.Context, en store.Entry) {
 		return
 	}
 
-	wctx, cancel := ctx, context.CancelFunc(func() {})
-	if e.cfg.WriteTimeout > 0 {
-		wctx, cancel = context.WithTimeout(ctx, e.cfg.WriteTimeout)
-	}
+	wctx, cancel := e.writeContext(ctx)
 	res, err := c.Decide(wctx, en.Decision)
 	cancel()
 	if err != nil {
