@@ -16,11 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 . scripts/xvfb-lib.sh
-xvfb_prepare quit-check
-work=$(mktemp -d)
-xvfb_cleanup_on_exit "$work"
-start_xvfb
-w=${SCREEN%x*}; h=${SCREEN#*x}
+xvfb_begin quit-check
+work=$xvfb_tmp
 
 fail=0
 # want NAME is true when CASES (space-separated names, default all) has it.

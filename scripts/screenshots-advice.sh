@@ -13,22 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 . scripts/xvfb-lib.sh
-xvfb_prepare screenshots-advice
-profile=$(mktemp -d)
-xvfb_cleanup_on_exit "$profile"
-start_xvfb
-
-FYNE_THEME=light LANG=en_GB.UTF-8 "$BIN" --demo --profile "$profile" \
-  --dev-insecure-keyfile "$profile/dev.key" >"$profile/app.log" 2>&1 &
-app_pid=$!
-
-win=$(xdotool search --sync --name "Triage Desk" | head -1)
-w=${SCREEN%x*}; h=${SCREEN#*x}
-shoot() { import -window root "$OUT/$1.png"; echo "screenshots: $OUT/$1.png"; }
-
-sleep "${START_WAIT:-12}"
-xdotool windowmove "$win" 0 0 windowsize "$win" "$w" "$h"
-sleep 2
+xvfb_begin screenshots-advice
+start_demo_window "${START_WAIT:-12}"
 
 # 1. The A&G worklist (Ctrl+2): "response required" first, counts above.
 PAUSE=2 key ctrl+2

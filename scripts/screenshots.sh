@@ -13,28 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 . scripts/xvfb-lib.sh
-xvfb_prepare screenshots
-profile=$(mktemp -d)
-xvfb_cleanup_on_exit "$profile"
-start_xvfb
-
-# Light theme, British English, a fresh profile with keys in a file (there
-# is no keychain under Xvfb).
-FYNE_THEME=light LANG=en_GB.UTF-8 "$BIN" --demo --profile "$profile" \
-  --dev-insecure-keyfile "$profile/dev.key" >"$profile/app.log" 2>&1 &
-app_pid=$!
-
-win=$(xdotool search --sync --name "Triage Desk" | head -1)
-w=${SCREEN%x*}; h=${SCREEN#*x}
-
-# shoot NAME saves the screen as $OUT/NAME.png.
-shoot() { import -window root "$OUT/$1.png"; echo "screenshots: $OUT/$1.png"; }
-
-# Wait for the demo to start, sign in, sync and draw the worklist; then
-# fill the screen.
-sleep "${START_WAIT:-10}"
-xdotool windowmove "$win" 0 0 windowsize "$win" "$w" "$h"
-sleep 2
+xvfb_begin screenshots
+# Wait for the demo to start, sign in, sync and draw the worklist.
+start_demo_window "${START_WAIT:-10}"
 
 # open UBRN finds a referral with the search box (/), opens it (Enter) and
 # leaves the search box (Esc).

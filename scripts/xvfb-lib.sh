@@ -1,5 +1,18 @@
 # Shared by the scripts that drive the real window under Xvfb
-# (screenshots.sh, quit-check.sh); source it, do not run it.
+# (screenshots.sh, screenshots-advice.sh, quit-check.sh); source it, do not
+# run it.
+#
+# xvfb_begin NAME is how such a script starts: xvfb_prepare NAME, a
+# throwaway directory ($xvfb_tmp, removed on exit with whatever was
+# started: xvfb_cleanup_on_exit) and Xvfb (start_xvfb).
+xvfb_begin() {
+  local dir
+  xvfb_prepare "$1"
+  dir=$(mktemp -d)
+  xvfb_cleanup_on_exit "$dir"
+  start_xvfb
+}
+
 #
 # xvfb_prepare NAME checks for the tools (NAME starts the message when one
 # is missing), sets SCREEN, OUT and BIN unless the caller set them, makes
@@ -37,12 +50,32 @@ typetext() { xdotool type --window "$win" --delay 20 "$1"; sleep 0.5; }
 #
 # start_xvfb starts Xvfb at $SCREEN (e.g. 1280x800) on the first free X
 # display from ${DISPLAY_FROM:-99} up, exports DISPLAY, sets xvfb_pid (the
-# caller stops it) and waits until the display answers.
+# caller stops it), w and h (the screen's width and height) and waits
+# until the display answers.
 start_xvfb() {
   local display=${DISPLAY_FROM:-99}
+  w=${SCREEN%x*}; h=${SCREEN#*x}
   while [ -e "/tmp/.X${display}-lock" ] || [ -e "/tmp/.X11-unix/X${display}" ]; do display=$((display + 1)); done
   export DISPLAY=":${display}"
   Xvfb "$DISPLAY" -screen 0 "${SCREEN}x24" -nolisten tcp >/dev/null 2>&1 &
   xvfb_pid=$!
   for _ in $(seq 50); do xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.1; done
 }
+
+# start_demo_window WAIT starts the demo (embedded e-RS sandbox, synthetic
+# patients) in the light theme and British English, with a fresh profile
+# in $xvfb_tmp and keys in a file there (there is no keychain under Xvfb);
+# sets app_pid and win; gives it WAIT seconds to sign in, sync and draw the
+# worklist, then makes the window fill the screen.
+start_demo_window() {
+  FYNE_THEME=light LANG=en_GB.UTF-8 "$BIN" --demo --profile "$xvfb_tmp" \
+    --dev-insecure-keyfile "$xvfb_tmp/dev.key" >"$xvfb_tmp/app.log" 2>&1 &
+  app_pid=$!
+  win=$(xdotool search --sync --name "Triage Desk" | head -1)
+  sleep "$1"
+  xdotool windowmove "$win" 0 0 windowsize "$win" "$w" "$h"
+  sleep 2
+}
+
+# shoot NAME saves the screen as $OUT/NAME.png.
+shoot() { import -window root "$OUT/$1.png"; echo "screenshots: $OUT/$1.png"; }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"mime"
 	"os"
 	"path/filepath"
 	"slices"
@@ -297,12 +296,7 @@ func readAttachment(path string, at time.Time) (triage.ProviderAttachment, []byt
 		return triage.ProviderAttachment{}, nil, triage.Errorf(triage.EINVALID, "%s must be between 1 byte and 5 MB to send through e-RS.", path)
 	}
 	name := filepath.Base(path)
-	ct, _, _ := mime.ParseMediaType(mime.TypeByExtension(strings.ToLower(filepath.Ext(name))))
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	return triage.ProviderAttachment{LocalID: name, FileName: name, ContentType: ct, Size: int64(len(data)),
-		Description: strings.TrimSuffix(name, filepath.Ext(name)), AttachedAt: at}, data, nil
+	return triage.NewProviderAttachment(name, name, int64(len(data)), at), data, nil
 }
 
 func printAdviceWorklist(w io.Writer, res *ers.AdviceWorklistResult, now time.Time) {

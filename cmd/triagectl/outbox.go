@@ -38,56 +38,53 @@ func (f *decisionFlags) add(fs *flag.FlagSet) {
 	f.outcome = fs.String("outcome", "", "review: return (to referrer with advice) or book-later (accept, book later)")
 }
 
+// The words decide's and outbox amend's arguments and flags take.
+var (
+	decisionKinds = map[string]triage.DecisionKind{"accept": triage.DecisionAccept, "reject": triage.DecisionReject,
+		"redirect": triage.DecisionRedirect, "review": triage.DecisionReviewOutcome, "triage": triage.DecisionReviewOutcome}
+	pasAnswers      = map[string]bool{"yes": true, "true": true, "no": false, "false": false}
+	priorityAnswers = map[string]triage.Priority{"routine": triage.PriorityRoutine, "urgent": triage.PriorityUrgent,
+		"2ww": triage.PriorityTwoWeekWait, "two_week_wait": triage.PriorityTwoWeekWait}
+	outcomeAnswers = map[string]triage.ReviewOutcome{
+		"return": triage.OutcomeReturnToReferrerWithAdvice, "return-with-advice": triage.OutcomeReturnToReferrerWithAdvice,
+		"book-later": triage.OutcomeAcceptReferBookLater, "accept-book-later": triage.OutcomeAcceptReferBookLater}
+)
+
+// lookUp finds word (in any case) among the words an argument or flag
+// takes; ok is false for any other word.
+func lookUp[T any](words map[string]T, word string) (v T, ok bool) {
+	v, ok = words[strings.ToLower(word)]
+	return v, ok
+}
+
 // decision builds the decision of kind on the referral from the flags. The
 // app fills in the version, identity and time and validates it. Errors are
 // usage errors.
 func (f *decisionFlags) decision(ubrn, kind string) (triage.Decision, error) {
 	d := triage.Decision{UBRN: ubrn, Comments: *f.comment}
-	switch strings.ToLower(kind) {
-	case "accept":
-		d.Kind = triage.DecisionAccept
-	case "reject":
-		d.Kind = triage.DecisionReject
-	case "redirect":
-		d.Kind = triage.DecisionRedirect
-	case "review", "triage":
-		d.Kind = triage.DecisionReviewOutcome
-	default:
+	var ok bool
+	if d.Kind, ok = lookUp(decisionKinds, kind); !ok {
 		return d, usageError{fmt.Sprintf("%q is not a decision: use accept, reject, redirect or review", kind)}
 	}
 	if *f.reason != "" {
 		d.Reason = triage.Coding{Code: strings.TrimSpace(*f.reason)}
 	}
-	switch strings.ToLower(*f.pas) {
-	case "":
-	case "yes", "true":
-		v := true
+	if *f.pas != "" {
+		v, ok := lookUp(pasAnswers, *f.pas)
+		if !ok {
+			return d, usageError{"--pas-cancelled must be yes or no"}
+		}
 		d.AppointmentCancelledInPAS = &v
-	case "no", "false":
-		v := false
-		d.AppointmentCancelledInPAS = &v
-	default:
-		return d, usageError{"--pas-cancelled must be yes or no"}
 	}
-	switch strings.ToLower(*f.priority) {
-	case "":
-	case "routine":
-		d.NewPriority = triage.PriorityRoutine
-	case "urgent":
-		d.NewPriority = triage.PriorityUrgent
-	case "2ww", "two_week_wait":
-		d.NewPriority = triage.PriorityTwoWeekWait
-	default:
-		return d, usageError{"--priority must be routine, urgent or 2ww"}
+	if *f.priority != "" {
+		if d.NewPriority, ok = lookUp(priorityAnswers, *f.priority); !ok {
+			return d, usageError{"--priority must be routine, urgent or 2ww"}
+		}
 	}
-	switch strings.ToLower(*f.outcome) {
-	case "":
-	case "return", "return-with-advice":
-		d.Outcome = triage.OutcomeReturnToReferrerWithAdvice
-	case "book-later", "accept-book-later":
-		d.Outcome = triage.OutcomeAcceptReferBookLater
-	default:
-		return d, usageError{"--outcome must be return or book-later"}
+	if *f.outcome != "" {
+		if d.Outcome, ok = lookUp(outcomeAnswers, *f.outcome); !ok {
+			return d, usageError{"--outcome must be return or book-later"}
+		}
 	}
 	return d, nil
 }

@@ -161,13 +161,9 @@ func TestSecretFromTheKeychainIT(t *testing.T) {
 	f := newFixture(t)
 	env := f.env
 	env.Secret = config.Secret{Kind: config.SecretKeychain, KeychainService: config.DefaultKeychainService}
-	m, err := New(Options{Environment: env, LockTimeout: -1, ERS: ersWith(env, ers.Config{RateLimit: 1000, MaxRetries: -1})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := f.managerFor(t, env)
 	// Not provisioned: a clear message for IT.
-	_, err = m.SignIn(context.Background(), newBrowser(erssandbox.UserClinician2).open)
+	_, err := m.SignIn(context.Background(), newBrowser(erssandbox.UserClinician2).open)
 	if !errors.Is(err, ErrSecretMissing) || triage.ErrorMessage(err) != msgSecretMissing {
 		t.Fatalf("without the secret: %v", err)
 	}
@@ -230,11 +226,7 @@ func TestSignInAndRefreshThroughTheBroker(t *testing.T) {
 	b := broker(t, f.env.TokenURL(), testSecret, &forms)
 	env := f.env
 	env.Secret = config.Secret{Kind: config.SecretBroker, BrokerURL: b.URL}
-	m, err := New(Options{Environment: env, LockTimeout: -1, ERS: ersWith(env, ers.Config{RateLimit: 1000, MaxRetries: -1})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := f.managerFor(t, env)
 	id := signInAs(t, m, erssandbox.UserClinician2, "R69", triage.RoleServiceProviderClinician)
 	if len(forms) < 2 || forms[0].Get("grant_type") != "authorization_code" || forms[0].Get("code_verifier") == "" ||
 		forms[0].Get("redirect_uri") != env.RedirectURL() || forms[0].Get("client_id") != env.ClientID {

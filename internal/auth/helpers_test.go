@@ -139,18 +139,31 @@ func (f *fixture) options() Options {
 	}
 }
 
-func (f *fixture) manager(t *testing.T, mod ...func(*Options)) *Manager {
+// managerFor is f.manager for env (the fixture's, with another Secret), with
+// the exchanger that env's Secret says (keychain, broker).
+func (f *fixture) managerFor(t *testing.T, env config.Environment) *Manager {
 	t.Helper()
-	o := f.options()
-	for _, fn := range mod {
-		fn(&o)
-	}
+	return f.manager(t, func(o *Options) { o.Environment, o.Exchanger = env, nil })
+}
+
+// newManager builds a Manager from o, closed when the test ends.
+func newManager(t testing.TB, o Options) *Manager {
+	t.Helper()
 	m, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(m.Close)
 	return m
+}
+
+func (f *fixture) manager(t *testing.T, mod ...func(*Options)) *Manager {
+	t.Helper()
+	o := f.options()
+	for _, fn := range mod {
+		fn(&o)
+	}
+	return newManager(t, o)
 }
 
 // browser plays the system browser asynchronously, as a real one does:
@@ -378,11 +391,7 @@ func ersWith(env config.Environment, cfg ers.Config) ERSFactory {
 // restores the saved session, which must come back active as id.
 func restoreActive(t *testing.T, o Options, id triage.Identity, what string) *Manager {
 	t.Helper()
-	m, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(m.Close)
+	m := newManager(t, o)
 	st, err := m.Restore(context.Background())
 	if err != nil || st.State != StateActive || st.Identity != id {
 		t.Fatalf("%s: restored %+v %v", what, st, err)

@@ -37,11 +37,7 @@ func TestOversizedTokenKeepsWorkingWithAWarning(t *testing.T) {
 	env := offlineEnv("td-oversized")
 	seedSession(t, env, "rt-1", clinician)
 	ex := newFakeExchanger("rt-1")
-	m, err := New(Options{Environment: env, Exchanger: &hugeTokens{ex}, LockTimeout: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newManager(t, Options{Environment: env, Exchanger: &hugeTokens{ex}, LockTimeout: -1})
 	st, err := m.Restore(context.Background())
 	if err != nil || st.State != StateActive || st.Warning != msgKeychain {
 		t.Fatalf("%+v %v", st, err)
@@ -70,11 +66,7 @@ func TestDevFileKeyring(t *testing.T) {
 	ex := newFakeExchanger("rt-1")
 	s, _ := (&record{V: 1, Auth: env.AuthBaseURL, RT: "rt-1", RTExp: time.Now().Add(time.Hour), Since: time.Now(), ID: clinician}).encode()
 	k.Set(KeychainService, SessionAccount(env), s)
-	m, err := New(Options{Environment: env, Keyring: k, Exchanger: ex, LockTimeout: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newManager(t, Options{Environment: env, Keyring: k, Exchanger: ex, LockTimeout: -1})
 	if st, err := m.Restore(context.Background()); err != nil || st.State != StateActive {
 		t.Fatalf("restore from the development file: %+v %v", st, err)
 	}

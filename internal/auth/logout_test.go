@@ -12,11 +12,7 @@ func restoredManager(t *testing.T, clientID string) (*Manager, *fakeExchanger) {
 	env := offlineEnv(clientID)
 	seedSession(t, env, "rt-1", clinician)
 	ex := newFakeExchanger("rt-1")
-	m, err := New(Options{Environment: env, Exchanger: ex, LockTimeout: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(m.Close)
+	m := newManager(t, Options{Environment: env, Exchanger: ex, LockTimeout: -1})
 	if st, err := m.Restore(context.Background()); err != nil || st.State != StateActive {
 		t.Fatalf("restore: %v %v", st.State, err)
 	}
@@ -51,11 +47,7 @@ func TestLogoutOfASavedSessionWithoutRestoring(t *testing.T) {
 	ctx := context.Background()
 	env := offlineEnv("td-logout-saved")
 	seedSession(t, env, "rt-1", clinician)
-	m, err := New(Options{Environment: env, Exchanger: newFakeExchanger(), LockTimeout: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newManager(t, Options{Environment: env, Exchanger: newFakeExchanger(), LockTimeout: -1})
 	rep, err := m.Logout(ctx, LogoutOptions{})
 	if err != nil || rep.User != clinician.SDSUserID || rep.Identity != clinician {
 		t.Fatalf("%+v %v", rep, err)

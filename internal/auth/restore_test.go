@@ -218,11 +218,7 @@ func TestSavedStatusReadsWithoutNetwork(t *testing.T) {
 	env := offlineEnv("td-saved-status")
 	seedSession(t, env, "rt-1", clinician)
 	ex := newFakeExchanger("rt-1")
-	m, err := New(Options{Environment: env, Exchanger: ex, LockTimeout: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newManager(t, Options{Environment: env, Exchanger: ex, LockTimeout: -1})
 	st, err := m.SavedStatus(context.Background())
 	if err != nil || st.State != StateActive || st.Identity != clinician || st.SessionExpires.IsZero() {
 		t.Errorf("saved status %+v %v", st, err)

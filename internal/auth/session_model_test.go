@@ -179,11 +179,7 @@ func TestLegacySessionIsMoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	ex := newFakeExchanger("rt-legacy")
-	m, err := New(Options{Environment: env, Exchanger: ex, LockTimeout: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newManager(t, Options{Environment: env, Exchanger: ex, LockTimeout: -1})
 	st, err := m.Restore(context.Background())
 	if err != nil || st.State != StateActive || st.Identity != clinician {
 		t.Fatalf("restored %+v %v", st, err)

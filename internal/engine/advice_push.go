@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -70,35 +69,19 @@ func (p *pusher) dispatchAdvice(ctx context.Context, wg *sync.WaitGroup) (time.T
 	}
 	started := 0
 	now := e.now()
-	var next time.Time
-	later := func(t time.Time) {
-		if next.IsZero() || t.Before(next) {
-			next = t
-		}
-	}
+	var next soonest
 	for _, en := range entries {
 		if !en.By.SameUser(id) {
 			continue
 		}
 		key := adviceBusyKey(en.UBRN)
-		p.mu.Lock()
-		busy := p.inflight[en.ID] || p.ubrns[key] || len(p.inflight) >= e.cfg.PushWorkers
-		nb := p.notBefore[en.ID]
-		p.mu.Unlock()
-		switch {
-		case busy:
-			continue
-		case en.State == triage.OutboxQueued && en.NextAttemptAt.After(now):
-			later(en.NextAttemptAt)
-			continue
-		case nb.After(now):
-			later(nb)
+		if !p.startable(en.ID, key, en.State, en.NextAttemptAt, now, &next) {
 			continue
 		}
 		started++
 		p.launch(wg, en.ID, key, func() { p.sendAdvice(ctx, en) })
 	}
-	return next, started
+	return next.at, started
 }
 
 // sendAdvice takes one A&G action as far as it can go now.
@@ -114,11 +97,12 @@ func (p *pusher) sendAdvice(ctx context.Context, en store.AdviceEntry) {
 	if en.NextAttemptAt.After(e.now()) {
 		return
 	}
+	it := p.adviceItem(&en)
 	log := e.log.With("decision_id", en.ID, "op", en.Kind.Operation(), "attempt", en.Attempts+1)
 
 	rr, err := c.AdviceRequest(ctx, en.UBRN)
 	if err != nil {
-		p.adviceReadFailed(ctx, en, err)
+		p.readFailed(ctx, it, err)
 		return
 	}
 	e.noteSuccess()
@@ -126,7 +110,7 @@ func (p *pusher) sendAdvice(ctx context.Context, en store.AdviceEntry) {
 	out, conv, err := p.adviceOutcome(ctx, c, en, rr)
 	switch {
 	case err != nil:
-		p.adviceReadFailed(ctx, en, err)
+		p.readFailed(ctx, it, err)
 		return
 	case out == adviceApplied:
 		p.adviceSent(ctx, en, rr.Version, rr.Meta, true)
@@ -145,53 +129,18 @@ func (p *pusher) sendAdvice(ctx context.Context, en store.AdviceEntry) {
 		log.Warn("could not start sending", "err", err)
 		return
 	}
-	if en, err = p.uploadAdviceFiles(ctx, c, en); err != nil {
+	if p.uploadFiles(ctx, c, it) != nil {
 		return
 	}
-	wctx, cancel := ctx, context.CancelFunc(func() {})
-	if e.cfg.WriteTimeout > 0 {
-		wctx, cancel = context.WithTimeout(ctx, e.cfg.WriteTimeout)
-	}
+	wctx, cancel := e.writeContext(ctx)
 	version, meta, err := p.sendAdviceAction(wctx, ctx, c, en)
 	cancel()
 	if err != nil {
-		p.adviceWriteFailed(ctx, c, en, err, triage.StepDecision)
+		p.writeFailed(ctx, c, it, err, triage.StepDecision)
 		return
 	}
 	e.noteSuccess()
 	p.adviceSent(ctx, en, version, meta, false)
-}
-
-// uploadAdviceFiles uploads (A020) each file of the action not uploaded yet,
-// from the encrypted cache, and records e-RS's id for it in the outbox
-// before the action is sent, so no retry uploads a file twice. A failure is
-// handled (retry, fail or wait) and returned.
-func (p *pusher) uploadAdviceFiles(ctx context.Context, c *ers.Client, en store.AdviceEntry) (store.AdviceEntry, error) {
-	e := p.e
-	for _, a := range en.Attachments() {
-		if a.BinaryID != "" {
-			continue
-		}
-		_, data, err := e.st.AdviceDocument(ctx, en.UBRN, a.LocalID)
-		if err != nil {
-			p.adviceFail(ctx, en, store.SendError{Message: fmt.Sprintf("The attached file %q could not be read from this computer. Attach it again and send the %s again.", a.FileName, en.Kind)})
-			return en, fmt.Errorf("read attached file: %w", err)
-		}
-		up, err := c.UploadAttachment(ctx, en.UBRN, *a, data)
-		if err != nil {
-			p.adviceWriteFailed(ctx, c, en, err, triage.StepUpload)
-			return en, err
-		}
-		rec, err := e.st.RecordAdviceUpload(ctx, en.ID, a.LocalID, up.BinaryID)
-		if err != nil {
-			e.log.Error("recording an uploaded attachment failed", "decision_id", en.ID, "err", err)
-			p.adviceRetry(ctx, en, store.SendError{Message: triage.ErrorMessage(err)}, nil)
-			return en, err
-		}
-		en = rec
-		e.log.Info("attachment uploaded", "decision_id", en.ID, "request_id", up.Meta.RequestID, "correlation_id", up.Meta.CorrelationID)
-	}
-	return en, nil
 }
 
 // sendAdviceAction sends the entry's reply (A026) or conversion (A027)
@@ -328,100 +277,29 @@ func (p *pusher) adviceConflict(ctx context.Context, en store.AdviceEntry, rr *e
 		Message: "The conversation changed in e-RS after you read it (" + reason + "), so your " + string(en.Kind) + " was not sent. Read the new messages, then decide again."})
 }
 
-// adviceReadFailed handles a failed read before a send: nothing was sent,
-// so the action waits (offline, sign-in, backoff) or, when e-RS will never
-// serve the request, fails.
-func (p *pusher) adviceReadFailed(ctx context.Context, en store.AdviceEntry, err error) {
-	if ctx.Err() != nil {
-		return
-	}
-	class := p.e.noteFailure(err)
-	f, _ := failureOf(err)
-	if ev, ok := triage.OnSendFailure(triage.FailureOf(triage.StepRead, f, false)); ok && ev == triage.OutboxMarkFailed {
-		if en.State == triage.OutboxQueued {
-			var berr error
-			if en, berr = p.e.st.BeginAdviceSend(ctx, en.ID); berr != nil {
-				return
-			}
-		}
-		p.adviceFail(ctx, en, sendErrorOf(err))
-		return
-	}
-	p.adviceRetry(ctx, en, sendErrorOf(err), err)
-	p.e.log.Warn("advice and guidance action waits", "decision_id", en.ID, "class", class.String())
-}
-
-// adviceWriteFailed handles a failed send as triage.FailureOf says the
-// failure means: an ambiguous one is settled by re-reading before anything
-// else.
-func (p *pusher) adviceWriteFailed(ctx context.Context, c *ers.Client, en store.AdviceEntry, err error, step triage.SendStep) {
-	se := sendErrorOf(err)
-	var ee *ers.Error
-	if !errors.As(err, &ee) {
-		p.adviceRetry(ctx, en, se, err)
-		return
-	}
-	f, mayHaveApplied := failureOf(err)
-	outcome := triage.FailureOf(step, f, mayHaveApplied)
-	if outcome == triage.SendAfterSignIn {
+// adviceSettleAfterWrite re-reads the request after an ambiguous or
+// contended answer to an A&G action and records what happened.
+func (p *pusher) adviceSettleAfterWrite(ctx context.Context, c *ers.Client, en store.AdviceEntry, ee *ers.Error, se store.SendError) {
+	it := p.adviceItem(&en)
+	rr, err := c.AdviceRequest(ctx, en.UBRN)
+	if err != nil {
 		p.e.noteFailure(err)
-		p.adviceRetry(ctx, en, se, nil)
+		p.retry(ctx, it, se, ee)
 		return
 	}
-	if ctx.Err() != nil {
-		return // left sending: the next start settles it
-	}
-	switch outcome {
-	case triage.SendSettle:
-		rr, rerr := c.AdviceRequest(ctx, en.UBRN)
-		if rerr != nil {
-			p.e.noteFailure(rerr)
-			p.adviceRetry(ctx, en, se, ee)
-			return
-		}
-		p.e.noteSuccess()
-		p.e.cacheAdviceRequest(ctx, rr)
-		out, conv, rerr := p.adviceOutcome(ctx, c, en, rr)
-		switch {
-		case rerr != nil:
-			p.adviceRetry(ctx, en, se, ee)
-		case out == adviceApplied:
-			p.adviceSent(ctx, en, rr.Version, rr.Meta, true)
-		case out == adviceMovedOn:
-			p.adviceConflict(ctx, en, rr, conv, ee)
-		case refusedForGood(ee) && ee.Status != 409:
-			p.adviceFail(ctx, en, se)
-		default:
-			p.adviceRetry(ctx, en, se, ee)
-		}
-	case triage.SendFail:
-		p.adviceFail(ctx, en, se)
+	p.e.noteSuccess()
+	p.e.cacheAdviceRequest(ctx, rr)
+	out, conv, err := p.adviceOutcome(ctx, c, en, rr)
+	switch {
+	case err != nil:
+		p.retry(ctx, it, se, ee)
+	case out == adviceApplied:
+		p.adviceSent(ctx, en, rr.Version, rr.Meta, true)
+	case out == adviceMovedOn:
+		p.adviceConflict(ctx, en, rr, conv, ee)
+	case refusedForGood(ee) && ee.Status != 409:
+		p.fail(ctx, it, se)
 	default:
-		p.adviceRetry(ctx, en, se, err)
+		p.retry(ctx, it, se, ee)
 	}
-}
-
-// adviceRetry waits before the next attempt: in memory for a queued entry
-// (nothing was sent), recorded (sending -> queued) for one being sent.
-func (p *pusher) adviceRetry(ctx context.Context, en store.AdviceEntry, se store.SendError, cause error) {
-	next := p.e.now().Add(p.backoff(en.Attempts, cause))
-	if en.State != triage.OutboxSending {
-		p.mu.Lock()
-		p.notBefore[en.ID] = next
-		p.mu.Unlock()
-		return
-	}
-	if _, err := p.e.st.MarkAdviceRetry(ctx, en.ID, se, next); err != nil {
-		p.e.log.Error("recording a retry failed", "decision_id", en.ID, "err", err)
-	}
-}
-
-func (p *pusher) adviceFail(ctx context.Context, en store.AdviceEntry, se store.SendError) {
-	if _, err := p.e.st.MarkAdviceFailed(ctx, en.ID, se); err != nil {
-		p.e.log.Error("recording a failed advice and guidance action failed", "decision_id", en.ID, "err", err)
-		return
-	}
-	p.e.log.Warn("advice and guidance action failed", "decision_id", en.ID, "status", se.HTTPStatus, "code", se.ERSCode,
-		"request_id", se.RequestID, "correlation_id", se.CorrelationID)
-	p.e.emit(ErrorEvent{Op: en.Kind.Operation(), UBRN: en.UBRN, Message: se.Message})
 }

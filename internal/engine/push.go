@@ -80,12 +80,7 @@ func (p *pusher) dispatch(ctx context.Context, wg *sync.WaitGroup) (time.Time, i
 	id, live := e.cfg.Session.Identity()
 	usable, _ := e.usable()
 	now := e.now()
-	var next time.Time
-	later := func(t time.Time) {
-		if next.IsZero() || t.Before(next) {
-			next = t
-		}
-	}
+	var next soonest
 	mine, others, started := 0, 0, 0
 	for _, en := range entries {
 		if !live || !en.By.SameUser(id) {
@@ -96,26 +91,54 @@ func (p *pusher) dispatch(ctx context.Context, wg *sync.WaitGroup) (time.Time, i
 		if !usable {
 			continue
 		}
-		p.mu.Lock()
-		busy := p.inflight[en.ID] || p.ubrns[en.UBRN] || len(p.inflight) >= e.cfg.PushWorkers
-		nb := p.notBefore[en.ID]
-		p.mu.Unlock()
-		if busy {
-			continue
-		}
-		if en.State == triage.OutboxQueued && en.NextAttemptAt.After(now) {
-			later(en.NextAttemptAt)
-			continue
-		}
-		if nb.After(now) {
-			later(nb)
+		if !p.startable(en.ID, en.UBRN, en.State, en.NextAttemptAt, now, &next) {
 			continue
 		}
 		started++
 		p.launch(wg, en.ID, en.UBRN, func() { p.send(ctx, en) })
 	}
 	p.reportWaiting(live, usable, mine, others)
-	return next, started
+	return next.at, started
+}
+
+// writeContext bounds one send by WriteTimeout, when set.
+func (e *Engine) writeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if e.cfg.WriteTimeout > 0 {
+		return context.WithTimeout(ctx, e.cfg.WriteTimeout)
+	}
+	return ctx, func() {}
+}
+
+// soonest keeps the earliest time it is shown (zero until then).
+type soonest struct{ at time.Time }
+
+func (s *soonest) see(t time.Time) {
+	if s.at.IsZero() || t.Before(s.at) {
+		s.at = t
+	}
+}
+
+// startable reports whether the outbox entry id (of the referral or
+// request whose busy key is key) may be sent now: no send of it or its key
+// is in flight, a worker is free, and neither its recorded next attempt
+// (when queued) nor its in-memory wait lies ahead; a wait that lies ahead
+// is shown to next.
+func (p *pusher) startable(id, key string, state triage.OutboxState, nextAttempt, now time.Time, next *soonest) bool {
+	p.mu.Lock()
+	busy := p.inflight[id] || p.ubrns[key] || len(p.inflight) >= p.e.cfg.PushWorkers
+	nb := p.notBefore[id]
+	p.mu.Unlock()
+	switch {
+	case busy:
+		return false
+	case state == triage.OutboxQueued && nextAttempt.After(now):
+		next.see(nextAttempt)
+		return false
+	case nb.After(now):
+		next.see(nb)
+		return false
+	}
+	return true
 }
 
 // launch sends one outbox entry (id) on its own goroutine, marking it and
@@ -165,12 +188,13 @@ func (p *pusher) send(ctx context.Context, en store.Entry) {
 		return
 	}
 	d := en.Decision
+	it := p.decisionItem(&en)
 	log := e.log.With("decision_id", en.ID, "op", d.Kind.Operation(), "attempt", en.Attempts+1)
 
 	// Re-read the referral: settle an earlier send, or check nothing changed.
 	rr, err := c.Referral(ctx, d.UBRN)
 	if err != nil {
-		p.readFailed(ctx, en, err)
+		p.readFailed(ctx, it, err)
 		return
 	}
 	e.noteSuccess()
@@ -184,7 +208,7 @@ func (p *pusher) send(ctx context.Context, en store.Entry) {
 			p.conflict(ctx, en, rr, nil)
 			return
 		case triage.SettleNeedsWorklist: // the worklist could not be read
-			p.readFailed(ctx, en, errSettleLater)
+			p.readFailed(ctx, it, errSettleLater)
 			return
 		}
 	} else if rr.Version != d.BaseVersion {
@@ -198,7 +222,7 @@ func (p *pusher) send(ctx context.Context, en store.Entry) {
 		chk, err := e.actionsNow(ctx, c, d.UBRN, rr.Version)
 		switch {
 		case err != nil:
-			p.readFailed(ctx, en, err)
+			p.readFailed(ctx, it, err)
 			return
 		case chk.Changed(rr.Version):
 			p.conflict(ctx, en, chk.Reread, nil)
@@ -222,36 +246,15 @@ func (p *pusher) send(ctx context.Context, en store.Entry) {
 		log.Warn("could not resume sending", "err", err)
 		return
 	}
-	for _, a := range en.Decision.Attachments {
-		if a.BinaryID != "" {
-			continue
-		}
-		_, data, err := e.st.Document(ctx, d.UBRN, a.LocalID)
-		if err != nil {
-			p.fail(ctx, en, store.SendError{Message: fmt.Sprintf("The attached file %q could not be read from this computer. Attach it again and send the decision again.", a.FileName)})
-			return
-		}
-		up, err := c.UploadAttachment(ctx, d.UBRN, a, data)
-		if err != nil {
-			p.writeFailed(ctx, c, en, err, triage.StepUpload)
-			return
-		}
-		if en, err = e.st.RecordUpload(ctx, en.ID, a.LocalID, up.BinaryID); err != nil {
-			log.Error("recording an uploaded attachment failed", "err", err)
-			p.retry(ctx, en, store.SendError{Message: triage.ErrorMessage(err)}, nil)
-			return
-		}
-		log.Info("attachment uploaded", "request_id", up.Meta.RequestID, "correlation_id", up.Meta.CorrelationID)
+	if p.uploadFiles(ctx, c, it) != nil {
+		return
 	}
 
-	wctx, cancel := ctx, context.CancelFunc(func() {})
-	if e.cfg.WriteTimeout > 0 {
-		wctx, cancel = context.WithTimeout(ctx, e.cfg.WriteTimeout)
-	}
+	wctx, cancel := e.writeContext(ctx)
 	res, err := c.Decide(wctx, en.Decision)
 	cancel()
 	if err != nil {
-		p.writeFailed(ctx, c, en, err, triage.StepDecision)
+		p.writeFailed(ctx, c, it, err, triage.StepDecision)
 		return
 	}
 	e.noteSuccess()
@@ -350,66 +353,6 @@ func (p *pusher) backoff(attempts int, err error) time.Duration {
 	return wait
 }
 
-// readFailed handles a failed read before or instead of a send: nothing was
-// sent, so the decision waits (offline, sign-in, backoff) or, when e-RS
-// will never serve the referral, fails.
-func (p *pusher) readFailed(ctx context.Context, en store.Entry, err error) {
-	if ctx.Err() != nil {
-		return
-	}
-	class := p.e.noteFailure(err)
-	f, _ := failureOf(err)
-	if ev, ok := triage.OnSendFailure(triage.FailureOf(triage.StepRead, f, false)); ok && ev == triage.OutboxMarkFailed {
-		if en.State == triage.OutboxQueued {
-			var berr error
-			if en, berr = p.e.st.BeginSend(ctx, en.ID); berr != nil {
-				return
-			}
-		}
-		p.fail(ctx, en, sendErrorOf(err))
-		return
-	}
-	wait := p.backoff(en.Attempts, err)
-	if en.State == triage.OutboxSending {
-		p.retry(ctx, en, sendErrorOf(err), err)
-		return
-	}
-	p.mu.Lock()
-	p.notBefore[en.ID] = p.e.now().Add(wait)
-	p.mu.Unlock()
-	p.e.log.Warn("decision waits", "decision_id", en.ID, "class", class.String())
-}
-
-// writeFailed handles a failed A020 upload (step StepUpload) or decision
-// send (StepDecision), as triage.FailureOf says the failure means.
-func (p *pusher) writeFailed(ctx context.Context, c *ers.Client, en store.Entry, err error, step triage.SendStep) {
-	se := sendErrorOf(err)
-	var ee *ers.Error
-	if !errors.As(err, &ee) {
-		p.retry(ctx, en, se, err)
-		return
-	}
-	f, mayHaveApplied := failureOf(err)
-	outcome := triage.FailureOf(step, f, mayHaveApplied)
-	if outcome == triage.SendAfterSignIn {
-		p.e.noteFailure(err)
-		p.retry(ctx, en, se, nil)
-		return
-	}
-	if ctx.Err() != nil {
-		// Shutting down mid-send: leave it sending; the next start settles it.
-		return
-	}
-	switch outcome {
-	case triage.SendSettle:
-		p.settleAfterWrite(ctx, c, en, ee, se)
-	case triage.SendFail:
-		p.fail(ctx, en, se)
-	default:
-		p.retry(ctx, en, se, err)
-	}
-}
-
 // failureClasses maps e-RS's error classes to the protocol-neutral
 // failure classes of the outbox state machine.
 var failureClasses = map[ers.Class]triage.SendFailure{
@@ -435,11 +378,11 @@ func failureOf(err error) (f triage.SendFailure, mayHaveApplied bool) {
 // settleAfterWrite re-reads the referral after an ambiguous or contended
 // answer and records what happened.
 func (p *pusher) settleAfterWrite(ctx context.Context, c *ers.Client, en store.Entry, ee *ers.Error, se store.SendError) {
-	e := p.e
+	e, it := p.e, p.decisionItem(&en)
 	rr, err := c.Referral(ctx, en.UBRN)
 	if err != nil {
 		e.noteFailure(err)
-		p.retry(ctx, en, se, ee) // stays unsettled: the next attempt settles first
+		p.retry(ctx, it, se, ee) // stays unsettled: the next attempt settles first
 		return
 	}
 	e.noteSuccess()
@@ -452,14 +395,14 @@ func (p *pusher) settleAfterWrite(ctx context.Context, c *ers.Client, en store.E
 			// e-RS refused the decision on the very version it was made
 			// on: sending it again would get the same answer.
 			se.Message = refusedMessage(ee, rr)
-			p.fail(ctx, en, se)
+			p.fail(ctx, it, se)
 			return
 		}
-		p.retry(ctx, en, se, ee)
+		p.retry(ctx, it, se, ee)
 	case triage.SettleChanged:
 		p.conflict(ctx, en, rr, ee)
 	default:
-		p.retry(ctx, en, se, ee)
+		p.retry(ctx, it, se, ee)
 	}
 }
 
@@ -484,32 +427,6 @@ func refusedMessage(ee *ers.Error, rr *ers.ReferralResult) string {
 			rr.Referral.State.State.Label(), next)
 	}
 	return fmt.Sprintf("e-RS refused this decision (%s). %s", ee.Message, next)
-}
-
-func (p *pusher) retry(ctx context.Context, en store.Entry, se store.SendError, cause error) {
-	if en.State != triage.OutboxSending {
-		p.mu.Lock()
-		p.notBefore[en.ID] = p.e.now().Add(p.backoff(en.Attempts, cause))
-		p.mu.Unlock()
-		return
-	}
-	next := p.e.now().Add(p.backoff(en.Attempts, cause))
-	if _, err := p.e.st.MarkRetry(ctx, en.ID, se, next); err != nil {
-		p.e.log.Error("recording a retry failed", "decision_id", en.ID, "err", err)
-		return
-	}
-	p.e.log.Info("decision will be retried", "decision_id", en.ID, "status", se.HTTPStatus, "code", se.ERSCode,
-		"request_id", se.RequestID, "correlation_id", se.CorrelationID, "in", next.Sub(p.e.now()).Round(time.Millisecond))
-}
-
-func (p *pusher) fail(ctx context.Context, en store.Entry, se store.SendError) {
-	if _, err := p.e.st.MarkFailed(ctx, en.ID, se); err != nil {
-		p.e.log.Error("recording a failed decision failed", "decision_id", en.ID, "err", err)
-		return
-	}
-	p.e.log.Warn("decision failed", "decision_id", en.ID, "status", se.HTTPStatus, "code", se.ERSCode,
-		"request_id", se.RequestID, "correlation_id", se.CorrelationID)
-	p.e.emit(ErrorEvent{Op: en.Kind.Operation(), UBRN: en.UBRN, Message: se.Message})
 }
 
 func (p *pusher) conflict(ctx context.Context, en store.Entry, rr *ers.ReferralResult, ee *ers.Error) {

@@ -204,27 +204,12 @@ func (s *store) generateAdvice(i int) *adviceRecord {
 
 func randomAdviceProfile(rng *rand.Rand) adviceProfile {
 	pr := adviceProfile{priority: triage.PriorityRoutine, conversion: triage.ConversionNotAuthorised}
-	switch r := rng.Float64(); {
-	case r < 0.05:
-		pr.priority = triage.PriorityTwoWeekWait
-	case r < 0.3:
-		pr.priority = triage.PriorityUrgent
-	}
+	pr.priority = weighted(rng, []odds[triage.Priority]{{0.05, triage.PriorityTwoWeekWait}, {0.3, triage.PriorityUrgent}}, pr.priority)
 	if rng.Float64() < 0.6 {
 		pr.conversion = triage.ConversionAuthorised
 	}
-	switch r := rng.Float64(); {
-	case r < 0.62:
-		pr.category = triage.AdviceResponseRequired
-	case r < 0.75:
-		pr.category = triage.AdviceAwaitingInformation
-	case r < 0.87:
-		pr.category = triage.AdviceReferrerReviewing
-	case r < 0.93:
-		pr.category = triage.AdviceEndedClosed
-	default:
-		pr.category = triage.AdviceEndedCancelled
-	}
+	pr.category = weighted(rng, []odds[triage.AdviceCategory]{{0.62, triage.AdviceResponseRequired}, {0.75, triage.AdviceAwaitingInformation},
+		{0.87, triage.AdviceReferrerReviewing}, {0.93, triage.AdviceEndedClosed}}, triage.AdviceEndedCancelled)
 	if r := rng.Float64(); r < 0.25 {
 		pr.rounds = 1
 	} else if r < 0.32 {

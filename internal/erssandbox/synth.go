@@ -204,6 +204,25 @@ func workingDaysAfter(t time.Time, n int) time.Time {
 
 func pick[T any](rng *rand.Rand, xs []T) T { return xs[rng.IntN(len(xs))] }
 
+// odds is one outcome of a weighted draw: v, when the draw is below upTo.
+type odds[T any] struct {
+	upTo float64
+	v    T
+}
+
+// weighted draws one number in [0, 1) from rng and returns the first
+// outcome whose upTo is above it, or otherwise: the cumulative odds read
+// as they would in a switch on the draw.
+func weighted[T any](rng *rand.Rand, outcomes []odds[T], otherwise T) T {
+	r := rng.Float64()
+	for _, o := range outcomes {
+		if r < o.upTo {
+			return o.v
+		}
+	}
+	return otherwise
+}
+
 // generate makes opts.Count synthetic referrals, deterministic for the seed,
 // index and AsOf.
 func generate(opts genOptions) []*generated {
@@ -276,14 +295,8 @@ func generateOne(opts genOptions, i int) *generated {
 	// Priority.
 	priority := pr.priority
 	if !forced {
-		switch r := rng.Float64(); {
-		case r < 0.10:
-			priority = triage.PriorityTwoWeekWait
-		case r < 0.35:
-			priority = triage.PriorityUrgent
-		default:
-			priority = triage.PriorityRoutine
-		}
+		priority = weighted(rng, []odds[triage.Priority]{{0.10, triage.PriorityTwoWeekWait}, {0.35, triage.PriorityUrgent}},
+			triage.PriorityRoutine)
 	}
 
 	// State.
@@ -308,16 +321,8 @@ func generateOne(opts genOptions, i int) *generated {
 
 	context := pr.context
 	if !forced {
-		switch r := rng.Float64(); {
-		case r < 0.68:
-			context = triage.ContextNeverReviewed
-		case r < 0.82:
-			context = triage.ContextLetterChanged
-		case r < 0.92:
-			context = triage.ContextPriorityChanged
-		default:
-			context = triage.ContextPriorityAndLetterChanged
-		}
+		context = weighted(rng, []odds[triage.RequestContextStatus]{{0.68, triage.ContextNeverReviewed}, {0.82, triage.ContextLetterChanged},
+			{0.92, triage.ContextPriorityChanged}}, triage.ContextPriorityAndLetterChanged)
 	}
 
 	asOf := opts.AsOf
@@ -418,28 +423,10 @@ func generateOne(opts genOptions, i int) *generated {
 	// Attachments.
 	specs := pr.docs
 	if !forced {
-		n := 0
-		switch r := rng.Float64(); {
-		case r < 0.25:
-		case r < 0.55:
-			n = 1
-		case r < 0.80:
-			n = 2
-		case r < 0.92:
-			n = 3
-		default:
-			n = 4
-		}
+		n := weighted(rng, []odds[int]{{0.25, 0}, {0.55, 1}, {0.80, 2}, {0.92, 3}}, 4)
 		for range n {
-			a := avail
-			switch r := rng.Float64(); {
-			case r < 0.07:
-				a = pending
-			case r < 0.10:
-				a = threats
-			case r < 0.11:
-				a = triage.AvailabilityValidationFailed
-			}
+			a := weighted(rng, []odds[triage.AvailabilityStatus]{{0.07, pending}, {0.10, threats}, {0.11, triage.AvailabilityValidationFailed}},
+				avail)
 			specs = append(specs, docSpec{docKind(rng.IntN(int(numDocKinds))), a})
 		}
 	}

@@ -9,6 +9,17 @@ import (
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
+// putAdviceFixture caches adviceFixture's request (read at now) and its
+// conversation, and returns the request.
+func putAdviceFixture(t *testing.T, s *Store, now time.Time) triage.AdviceRequest {
+	t.Helper()
+	ctx := context.Background()
+	req, conv := adviceFixture()
+	mustNoErr(t, s.PutAdviceRequest(ctx, req, nil, `W/"3"`, now), "put request")
+	mustNoErr(t, s.PutAdviceConversation(ctx, conv, nil), "put conversation")
+	return req
+}
+
 // TestAdviceRetention holds A&G data to the same retention as referrals: a
 // request not refreshed from e-RS (nor seen on the A&G worklist) for the
 // WithoutSync period is purged with its files, never while a reply to it
@@ -18,9 +29,7 @@ func TestAdviceRetention(t *testing.T) {
 	env := newEnv(t)
 	s := env.open(t)
 
-	req, conv := adviceFixture()
-	mustNoErr(t, s.PutAdviceRequest(ctx, req, nil, `W/"3"`, env.clock.Now()), "put request")
-	mustNoErr(t, s.PutAdviceConversation(ctx, conv, nil), "put conversation")
+	putAdviceFixture(t, s, env.clock.Now())
 	mustNoErr(t, s.PutAdviceDocument(ctx, adviceUBRN, DocumentMeta{ID: AdviceOverviewID, Kind: DocumentAdviceOverview},
 		[]byte("%PDF-1.4 "+advicePhrase)), "put overview")
 	e, err := s.EnqueueAdviceReply(ctx, adviceReplyFixture(3))
@@ -65,9 +74,7 @@ func TestListedAdviceRequestIsKept(t *testing.T) {
 	ctx := context.Background()
 	env := newEnv(t)
 	s := env.open(t)
-	req, conv := adviceFixture()
-	mustNoErr(t, s.PutAdviceRequest(ctx, req, nil, `W/"3"`, env.clock.Now()), "put request")
-	mustNoErr(t, s.PutAdviceConversation(ctx, conv, nil), "put conversation")
+	req := putAdviceFixture(t, s, env.clock.Now())
 	env.clock.Advance(DefaultWithoutSync + time.Hour)
 	item := triage.AdviceItem{UBRN: adviceUBRN, NHSNumber: adviceNHS, Category: req.Category, Version: 3}
 	mustNoErr(t, s.PutAdviceWorklist(ctx, AdviceWorklistSnapshot{AsOf: env.clock.Now(), Items: []triage.AdviceItem{item}}), "put worklist")

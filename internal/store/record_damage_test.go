@@ -78,6 +78,17 @@ func newDamageFixture(t *testing.T) *damageFixture {
 }
 
 func (df *damageFixture) dk(i int) []byte { return decisionKey(df.index, df.ids[i]) }
+
+// idsAt returns the ids of the fixture's decisions at the given indices,
+// sorted as entryIDs sorts.
+func (df *damageFixture) idsAt(at []int) []string {
+	var out []string
+	for _, i := range at {
+		out = append(out, df.ids[i])
+	}
+	slices.Sort(out)
+	return out
+}
 func (df *damageFixture) rk(i int) []byte { return refKey(df.index, df.refs[i].UBRN) }
 func (df *damageFixture) outbox() string  { return filepath.Join(df.env.dir(), OutboxFile) }
 func (df *damageFixture) cache() string   { return filepath.Join(df.env.dir(), CacheFile) }
@@ -148,12 +159,7 @@ func TestRecordDamageInEveryOutboxBucket(t *testing.T) {
 			}
 			es, err := s.Entries(ctx, EntryFilter{})
 			mustNoErr(t, err, "entries") // never fails, never "empty"
-			var want []string
-			for _, i := range c.readable {
-				want = append(want, df.ids[i])
-			}
-			slices.Sort(want)
-			if got := entryIDs(es); !slices.Equal(got, want) {
+			if got, want := entryIDs(es), df.idsAt(c.readable); !slices.Equal(got, want) {
 				t.Errorf("listed %v, want %v", got, want)
 			}
 			n, err := s.UnsentCount(ctx)
@@ -163,12 +169,7 @@ func TestRecordDamageInEveryOutboxBucket(t *testing.T) {
 			}
 			send, err := s.Sendable(ctx, clinician, df.env.clock.Now())
 			mustNoErr(t, err, "sendable")
-			want = nil
-			for _, i := range c.sendable {
-				want = append(want, df.ids[i])
-			}
-			slices.Sort(want)
-			if got := entryIDs(send); !slices.Equal(got, want) {
+			if got, want := entryIDs(send), df.idsAt(c.sendable); !slices.Equal(got, want) {
 				t.Errorf("sendable %v, want %v", got, want)
 			}
 			_, verr := s.VerifyAudit(ctx)
