@@ -12,6 +12,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/audit"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/widgets"
 )
@@ -257,7 +258,7 @@ func TestOutboxCancelQueuedDecision(t *testing.T) {
 	if got := entryStateLabel(&withdrawn); got != "Withdrawn" {
 		t.Errorf("a cancelled decision reads %q", got)
 	}
-	if got := auditEventLabel(app.EventDecisionCancelled); got != "Decision withdrawn" {
+	if got := audit.EventLabel(app.EventDecisionCancelled); got != "Decision withdrawn" {
 		t.Errorf("the audit log says %q", got)
 	}
 	if hasID(f.rowIDs(), f.queued) {

@@ -15,6 +15,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/about"
+	"github.com/triagedesk/triagedesk/ui/audit"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/frame"
 	"github.com/triagedesk/triagedesk/ui/settings"
@@ -41,7 +42,7 @@ type ChromeOptions struct {
 	// OpenURL opens the system browser for sign-in (nil: App.OpenURL).
 	OpenURL func(*url.URL) error
 	// Choose asks where to save the audit export (nil: the file dialog).
-	Choose ChooseFile
+	Choose audit.ChooseFile
 	// Amend reopens the decision form with an outbox decision's inputs
 	// (the vetting window's); nil hides Amend in the outbox.
 	Amend func(app.Entry)
@@ -80,7 +81,7 @@ type Chrome struct {
 	session app.Status
 	counts  map[triage.OutboxState]int
 	outbox  *OutboxView
-	audit   *AuditView
+	audit   *audit.AuditView
 
 	sessionKey string
 	sessionObj *SignInScreen
@@ -408,9 +409,9 @@ func (c *Chrome) ShowAudit() {
 	if !c.mayShowPatientData() {
 		return
 	}
-	c.audit = NewAuditView(AuditOptions{Workspace: c.ws, Bridge: c.o.Bridge, Window: c.o.Frame.Window(), Choose: c.o.Choose,
+	c.audit = audit.NewAuditView(audit.AuditOptions{Workspace: c.ws, Bridge: c.o.Bridge, Window: c.o.Frame.Window(), Choose: c.o.Choose,
 		OnClose: c.closeScreen, Now: c.now})
-	c.o.Frame.ShowPage(ScreenAudit, c.audit.Object())
+	c.o.Frame.ShowPage(audit.ScreenAudit, c.audit.Object())
 }
 
 // ShowSettings opens the settings.
@@ -437,7 +438,7 @@ func (c *Chrome) ShowAbout() {
 }
 
 // myScreens are the screens the chrome opens over the main view.
-var myScreens = map[string]bool{ScreenOutbox: true, ScreenAudit: true, settings.Screen: true, about.Screen: true, ScreenSignIn: true}
+var myScreens = map[string]bool{ScreenOutbox: true, audit.ScreenAudit: true, settings.Screen: true, about.Screen: true, ScreenSignIn: true}
 
 func (c *Chrome) closeScreen() {
 	if myScreens[c.o.Frame.Screen()] {
@@ -449,7 +450,7 @@ func (c *Chrome) closeScreen() {
 // closeScreens closes the screens that show patient data.
 func (c *Chrome) closeScreens() {
 	switch c.o.Frame.Screen() {
-	case ScreenOutbox, ScreenAudit:
+	case ScreenOutbox, audit.ScreenAudit:
 		c.o.Frame.CloseScreen()
 	}
 	c.outbox, c.audit = nil, nil

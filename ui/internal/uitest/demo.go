@@ -110,3 +110,13 @@ func ChangeInERS(t *testing.T, rt *app.Runtime, ubrn string) {
 
 // ScreenText is everything the window shows, joined with "|".
 func ScreenText(w fyne.Window) string { return strings.Join(Texts(w.Content()), "|") }
+
+// DialogTap taps a button of the dialog on top of the window.
+func DialogTap(t *testing.T, w fyne.Window, text string) {
+	t.Helper()
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatalf("no dialog open to tap %q", text)
+	}
+	TapButton(t, top, text)
+}

@@ -1,4 +1,4 @@
-package ui
+package audit
 
 import (
 	"bytes"
@@ -77,8 +77,8 @@ var auditColumns = []widgets.TableColumn{
 	{Title: "Result", Width: 220}, {Title: "e-RS request id", Width: 300},
 }
 
-// auditEventLabel names an audit event in plain words.
-func auditEventLabel(e app.AuditEvent) string {
+// EventLabel names an audit event in plain words.
+func EventLabel(e app.AuditEvent) string {
 	switch e {
 	case app.EventDecisionCreated:
 		return "Decision made"
@@ -132,7 +132,7 @@ func auditCells(r *app.AuditRecord, rd *triage.ReferenceData) []string {
 	if r.HTTPStatus != 0 {
 		result = strings.TrimSpace(fmt.Sprintf("%s (HTTP %d%s)", result, r.HTTPStatus, prefixed(", ", r.ERSCode)))
 	}
-	return []string{widgets.DayText(r.At) + " " + r.At.Local().Format("15:04"), auditEventLabel(r.Event), widgets.UBRNText(r.UBRN), kind, reason, result, r.RequestID}
+	return []string{widgets.DayText(r.At) + " " + r.At.Local().Format("15:04"), EventLabel(r.Event), widgets.UBRNText(r.UBRN), kind, reason, result, r.RequestID}
 }
 
 func prefixed(p, s string) string {

@@ -1,4 +1,4 @@
-package ui
+package audit
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
@@ -27,20 +28,20 @@ import (
 // folder, never over another file and never through a link.
 func TestAuditViewListsVerifiesAndExports(t *testing.T) {
 	test.NewTempApp(t)
-	rt, a := demoWorkspace(t, demoRuntimeOptions(t))
+	rt, a := uitest.DemoWorkspace(t, uitest.DemoRuntimeOptions(t))
 	ctx := context.Background()
-	refs := bookedReferrals(t, a)
-	acceptReferral(t, a, refs[0])
+	refs := uitest.BookedReferrals(t, a)
+	uitest.AcceptReferral(t, a, refs[0])
 	if _, err := apptest.Engine(a).SyncOnce(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	acceptReferral(t, a, refs[1])
-	changeInERS(t, rt, refs[1])
+	uitest.AcceptReferral(t, a, refs[1])
+	uitest.ChangeInERS(t, rt, refs[1])
 	if _, err := apptest.Engine(a).SyncOnce(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 
-	b, loop := loopBridge(t)
+	b, loop := uitest.LoopBridge(t)
 	w := test.NewTempWindow(t, nil)
 	w.Resize(fyne.NewSize(1400, 800))
 	dir := t.TempDir()
@@ -63,7 +64,7 @@ func TestAuditViewListsVerifiesAndExports(t *testing.T) {
 		done(dir, nil)
 	}})
 	w.SetContent(v.Object())
-	pumpUntil(t, loop, 10*time.Second, "the audit log", func() bool { return !v.busy() })
+	uitest.PumpUntil(t, loop, 10*time.Second, "the audit log", func() bool { return !v.busy() })
 	if !strings.HasPrefix(v.verify.Text, "Audit log checked: ") || !strings.Contains(v.verify.Text, "None has been changed, removed or reordered") {
 		t.Fatalf("verify says %q", v.verify.Text)
 	}
@@ -103,13 +104,13 @@ func TestAuditViewListsVerifiesAndExports(t *testing.T) {
 		t.Error("the newest record is not first")
 	}
 
-	tapButton(t, v.Object(), "Export as CSV…")
-	warn := strings.Join(texts(w.Canvas().Overlays().Top()), "|")
+	uitest.TapButton(t, v.Object(), "Export as CSV…")
+	warn := strings.Join(uitest.Texts(w.Canvas().Overlays().Top()), "|")
 	if !strings.Contains(warn, "identifies patients") || !strings.Contains(warn, "not encrypted") {
 		t.Fatalf("export warning: %s", warn)
 	}
-	dialogTap(t, w, "Choose where to save…")
-	pumpUntil(t, loop, 10*time.Second, "the export", func() bool { return !v.busy() && v.status.Visible() })
+	uitest.DialogTap(t, w, "Choose where to save…")
+	uitest.PumpUntil(t, loop, 10*time.Second, "the export", func() bool { return !v.busy() && v.status.Visible() })
 	written := filepath.Join(dir, name+" (3).csv")
 	if runtime.GOOS == "windows" {
 		written = filepath.Join(dir, name+" (2).csv")
