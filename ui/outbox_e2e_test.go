@@ -136,8 +136,8 @@ func TestTwentyDecisionsThroughAnOutageEndSentOrConflict(t *testing.T) {
 	})
 	c.ShowOutbox(triage.OutboxConflict)
 	ob := c.Outbox()
-	h.waitFor("the outbox", func() bool { return ob != nil && !ob.busy() && len(ob.rows) == 3 })
-	for _, r := range ob.rows {
+	h.waitFor("the outbox", func() bool { return ob != nil && !ob.Busy() && len(ob.Rows()) == 3 })
+	for _, r := range ob.Rows() {
 		if !changed[r.UBRN] || r.State != triage.OutboxConflict {
 			t.Errorf("needs attention lists %s (%s)", r.UBRN, r.State)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/triagedesk/triagedesk/ui/audit"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/frame"
+	"github.com/triagedesk/triagedesk/ui/outbox"
 	"github.com/triagedesk/triagedesk/ui/settings"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
 	"github.com/triagedesk/triagedesk/ui/style"
@@ -80,7 +81,7 @@ type Chrome struct {
 	ws      *app.Workspace
 	session app.Status
 	counts  map[triage.OutboxState]int
-	outbox  *OutboxView
+	outbox  *outbox.OutboxView
 	audit   *audit.AuditView
 
 	sessionKey string
@@ -372,23 +373,23 @@ func (c *Chrome) ShowOutbox(st triage.OutboxState) {
 	if !c.mayShowPatientData() {
 		return
 	}
-	v := NewOutboxView(OutboxOptions{Workspace: c.ws, Bridge: c.o.Bridge, Window: c.o.Frame.Window(), Now: c.now,
+	v := outbox.NewOutboxView(outbox.OutboxOptions{Workspace: c.ws, Bridge: c.o.Bridge, Window: c.o.Frame.Window(), Now: c.now,
 		OnClose: c.closeScreen, Amend: c.amendHook()})
-	f := FilterFor(st)
+	f := outbox.FilterFor(st)
 	if st == "" && c.counts[triage.OutboxConflict]+c.counts[triage.OutboxFailed] == 0 {
-		f = OutboxAll
+		f = outbox.OutboxAll
 	}
 	v.SetFilter(f)
-	if f == OutboxNeedsAttention {
+	if f == outbox.OutboxNeedsAttention {
 		v.SelectFirst()
 	}
 	c.outbox = v
-	c.o.Frame.ShowPage(ScreenOutbox, v.Object())
+	c.o.Frame.ShowPage(outbox.ScreenOutbox, v.Object())
 }
 
 // Outbox returns the outbox screen while it shows (nil otherwise).
-func (c *Chrome) Outbox() *OutboxView {
-	if c.o.Frame.Screen() != ScreenOutbox {
+func (c *Chrome) Outbox() *outbox.OutboxView {
+	if c.o.Frame.Screen() != outbox.ScreenOutbox {
 		return nil
 	}
 	return c.outbox
@@ -438,7 +439,7 @@ func (c *Chrome) ShowAbout() {
 }
 
 // myScreens are the screens the chrome opens over the main view.
-var myScreens = map[string]bool{ScreenOutbox: true, audit.ScreenAudit: true, settings.Screen: true, about.Screen: true, ScreenSignIn: true}
+var myScreens = map[string]bool{outbox.ScreenOutbox: true, audit.ScreenAudit: true, settings.Screen: true, about.Screen: true, ScreenSignIn: true}
 
 func (c *Chrome) closeScreen() {
 	if myScreens[c.o.Frame.Screen()] {
@@ -450,7 +451,7 @@ func (c *Chrome) closeScreen() {
 // closeScreens closes the screens that show patient data.
 func (c *Chrome) closeScreens() {
 	switch c.o.Frame.Screen() {
-	case ScreenOutbox, audit.ScreenAudit:
+	case outbox.ScreenOutbox, audit.ScreenAudit:
 		c.o.Frame.CloseScreen()
 	}
 	c.outbox, c.audit = nil, nil

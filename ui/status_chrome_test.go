@@ -264,13 +264,13 @@ func TestSignOutWarnsAboutUnsentDecisions(t *testing.T) {
 				t.Fatalf("warning: %s", warn)
 			}
 			if discard {
-				dialogTap(t, cf.w, "Discard 1 decision and sign out…")
+				uitest.DialogTap(t, cf.w, "Discard 1 decision and sign out…")
 				if cf.rt.Status().State != app.SessionActive {
 					t.Fatal("signed out before the second confirmation")
 				}
-				dialogTap(t, cf.w, "Discard and sign out")
+				uitest.DialogTap(t, cf.w, "Discard and sign out")
 			} else {
-				dialogTap(t, cf.w, "Sign out and keep them")
+				uitest.DialogTap(t, cf.w, "Sign out and keep them")
 			}
 			cf.until(t, "signed out", func() bool { return cf.rt.Status().State == app.SessionSignedOut })
 			n, err := cf.rt.UnsentCount(context.Background(), apptest.UserClinician)
@@ -314,8 +314,10 @@ func TestConflictBannerUntilAcknowledged(t *testing.T) {
 	if ob == nil {
 		t.Fatalf("the outbox did not open: screen %q", cf.f.Screen())
 	}
-	cf.until(t, "the conflict selected", func() bool { return ob.selected == id && findButton(ob.detail, "I have read this: acknowledge") != nil })
-	tapButton(t, ob.detail, "I have read this: acknowledge")
+	cf.until(t, "the conflict selected", func() bool {
+		return ob.Selected() == id && findButton(ob.Detail(), "I have read this: acknowledge") != nil
+	})
+	tapButton(t, ob.Detail(), "I have read this: acknowledge")
 	cf.until(t, "the banner to go", func() bool { return cf.f.Banner(frame.BannerConflict) == nil })
 	// The status bar counts conflicts waiting to be read, as the banner
 	// does: the acknowledged one is no longer "1 conflict".

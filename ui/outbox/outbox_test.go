@@ -1,4 +1,4 @@
-package ui
+package outbox
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/audit"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
@@ -35,15 +36,15 @@ func newOutboxFixture(t *testing.T) *outboxFixture {
 	t.Helper()
 	test.NewTempApp(t)
 	f := &outboxFixture{}
-	f.rt, f.a = demoWorkspace(t, demoRuntimeOptions(t))
+	f.rt, f.a = uitest.DemoWorkspace(t, uitest.DemoRuntimeOptions(t))
 	ctx := context.Background()
-	refs := bookedReferrals(t, f.a)
+	refs := uitest.BookedReferrals(t, f.a)
 	if len(refs) < 3 {
 		t.Fatalf("only %d booked referrals", len(refs))
 	}
 	f.conflictUBRN, f.failedUBRN = refs[0], refs[1]
-	f.conflict = acceptReferral(t, f.a, refs[0])
-	changeInERS(t, f.rt, refs[0])
+	f.conflict = uitest.AcceptReferral(t, f.a, refs[0])
+	uitest.ChangeInERS(t, f.rt, refs[0])
 	if _, err := apptest.Engine(f.a).SyncOnce(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +53,7 @@ func newOutboxFixture(t *testing.T) *outboxFixture {
 	}
 	// e-RS refusing a decision for good is the engine's to test; here the
 	// outbox only needs one.
-	f.failed = acceptReferral(t, f.a, refs[1])
+	f.failed = uitest.AcceptReferral(t, f.a, refs[1])
 	if _, err := apptest.Store(f.a).BeginSend(ctx, f.failed); err != nil {
 		t.Fatal(err)
 	}
@@ -60,9 +61,9 @@ func newOutboxFixture(t *testing.T) *outboxFixture {
 		HTTPStatus: 422, ERSCode: "PATIENT_ERROR", RequestID: "req-123", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	f.queued = acceptReferral(t, f.a, refs[2])
+	f.queued = uitest.AcceptReferral(t, f.a, refs[2])
 
-	f.b, f.loop = loopBridge(t)
+	f.b, f.loop = uitest.LoopBridge(t)
 	f.w = test.NewTempWindow(t, nil)
 	f.w.Resize(fyne.NewSize(1200, 800))
 	f.v = NewOutboxView(OutboxOptions{Workspace: f.a, Bridge: f.b, Window: f.w,
@@ -75,9 +76,9 @@ func newOutboxFixture(t *testing.T) *outboxFixture {
 // settle waits for the outbox's reads and writes to finish.
 func (f *outboxFixture) settle(t *testing.T) {
 	t.Helper()
-	pumpUntil(t, f.loop, 10*time.Second, "the outbox's operations", func() bool { return !f.v.busy() })
+	uitest.PumpUntil(t, f.loop, 10*time.Second, "the outbox's operations", func() bool { return !f.v.busy() })
 	f.v.Reload() // as the engine's outbox event would
-	pumpUntil(t, f.loop, 10*time.Second, "the outbox to load", func() bool { return !f.v.busy() })
+	uitest.PumpUntil(t, f.loop, 10*time.Second, "the outbox to load", func() bool { return !f.v.busy() })
 }
 
 // rowIDs returns the listed entries' ids.
@@ -123,16 +124,6 @@ func hasEvent(evs []app.AuditEvent, e app.AuditEvent) bool {
 	return false
 }
 
-// dialogTap taps a button of the dialog on top of the window.
-func dialogTap(t *testing.T, w fyne.Window, text string) {
-	t.Helper()
-	top := w.Canvas().Overlays().Top()
-	if top == nil {
-		t.Fatalf("no dialog open to tap %q", text)
-	}
-	tapButton(t, top, text)
-}
-
 // TestOutboxConflictMustBeAcknowledgedThenDiscarded: a conflict shows the
 // decision beside what e-RS says now; it can only be acknowledged
 // (audited), and only then discarded (confirmed, audited), after which it
@@ -143,7 +134,7 @@ func TestOutboxConflictMustBeAcknowledgedThenDiscarded(t *testing.T) {
 		t.Fatalf("needs attention lists %v, want the conflict and the failed decision", ids)
 	}
 	f.v.Select(f.conflict)
-	got := strings.Join(texts(f.v.detail), "|")
+	got := strings.Join(uitest.Texts(f.v.detail), "|")
 	for _, want := range []string{"Not applied: acknowledge", "Your decision (not applied)", "What e-RS says now",
 		"Rejected (returned to referrer)", "Seen in the one-stop clinic instead.", "Accept",
 		"I have read this: acknowledge", widgets.UBRNText(f.conflictUBRN)} {
@@ -151,30 +142,30 @@ func TestOutboxConflictMustBeAcknowledgedThenDiscarded(t *testing.T) {
 			t.Errorf("conflict detail lacks %q: %s", want, got)
 		}
 	}
-	if findButton(f.v.detail, "Discard…") != nil || findButton(f.v.detail, "Amend…") != nil {
+	if uitest.FindButton(f.v.detail, "Discard…") != nil || uitest.FindButton(f.v.detail, "Amend…") != nil {
 		t.Fatal("an unacknowledged conflict can be discarded or amended")
 	}
-	pumpUntil(t, f.loop, 5*time.Second, "the conflict's showing to be audited", func() bool {
+	uitest.PumpUntil(t, f.loop, 5*time.Second, "the conflict's showing to be audited", func() bool {
 		return hasEvent(f.audited(t, f.conflict), app.EventConflictShown)
 	})
 
-	tapButton(t, f.v.detail, "I have read this: acknowledge")
+	uitest.TapButton(t, f.v.detail, "I have read this: acknowledge")
 	f.settle(t)
 	en := f.state(t, f.conflict)
 	if en.Conflict == nil || !en.Conflict.Acknowledged || !hasEvent(f.audited(t, f.conflict), app.EventConflictAcknowledged) {
 		t.Fatalf("after acknowledging: %+v, audit %v", en.Conflict, f.audited(t, f.conflict))
 	}
-	if !strings.Contains(strings.Join(texts(f.v.detail), "|"), "You acknowledged this at") {
-		t.Errorf("acknowledgement not shown: %s", strings.Join(texts(f.v.detail), "|"))
+	if !strings.Contains(strings.Join(uitest.Texts(f.v.detail), "|"), "You acknowledged this at") {
+		t.Errorf("acknowledgement not shown: %s", strings.Join(uitest.Texts(f.v.detail), "|"))
 	}
 
-	tapButton(t, f.v.detail, "Discard…")
-	dialogTap(t, f.w, "Keep it")
+	uitest.TapButton(t, f.v.detail, "Discard…")
+	uitest.DialogTap(t, f.w, "Keep it")
 	if s := f.state(t, f.conflict).State; s != triage.OutboxConflict {
 		t.Fatalf("\"Keep it\" changed the decision to %s", s)
 	}
-	tapButton(t, f.v.detail, "Discard…")
-	dialogTap(t, f.w, "Discard decision")
+	uitest.TapButton(t, f.v.detail, "Discard…")
+	uitest.DialogTap(t, f.w, "Discard decision")
 	f.settle(t)
 	if s := f.state(t, f.conflict).State; s != triage.OutboxDiscarded || !hasEvent(f.audited(t, f.conflict), app.EventDecisionDiscarded) {
 		t.Fatalf("after discarding: %s, audit %v", s, f.audited(t, f.conflict))
@@ -191,13 +182,13 @@ func TestOutboxConflictMustBeAcknowledgedThenDiscarded(t *testing.T) {
 func TestOutboxFailedDecisionRetryAndAmend(t *testing.T) {
 	f := newOutboxFixture(t)
 	f.v.Select(f.failed)
-	got := strings.Join(texts(f.v.detail), "|")
+	got := strings.Join(uitest.Texts(f.v.detail), "|")
 	for _, want := range []string{"Failed", "the patient's details need checking", "HTTP 422", "PATIENT_ERROR", "e-RS request id req-123", "Retry", "Amend…", "Discard…"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("failed decision detail lacks %q: %s", want, got)
 		}
 	}
-	tapButton(t, f.v.detail, "Amend…")
+	uitest.TapButton(t, f.v.detail, "Amend…")
 	if len(f.amended) != 1 || f.amended[0].ID != f.failed || f.amended[0].Decision.Kind != triage.DecisionAccept || f.amended[0].UBRN != f.failedUBRN {
 		t.Fatalf("amend hook got %+v", f.amended)
 	}
@@ -216,8 +207,8 @@ func TestOutboxFailedDecisionRetryAndAmend(t *testing.T) {
 	}
 	f.v.SetFilter(OutboxAll)
 	f.v.Select(f.failed)
-	if !strings.Contains(strings.Join(texts(f.v.detail), "|"), "Replaced by an amendment") || len(f.v.actions(mustCurrent(t, f.v))) != 0 {
-		t.Errorf("the replaced decision still offers actions: %s", strings.Join(texts(f.v.detail), "|"))
+	if !strings.Contains(strings.Join(uitest.Texts(f.v.detail), "|"), "Replaced by an amendment") || len(f.v.actions(mustCurrent(t, f.v))) != 0 {
+		t.Errorf("the replaced decision still offers actions: %s", strings.Join(uitest.Texts(f.v.detail), "|"))
 	}
 
 	// Retry: make another failure and queue it again.
@@ -230,7 +221,7 @@ func TestOutboxFailedDecisionRetryAndAmend(t *testing.T) {
 	}
 	f.settle(t)
 	f.v.Select(nw.ID)
-	tapButton(t, f.v.detail, "Retry")
+	uitest.TapButton(t, f.v.detail, "Retry")
 	f.settle(t)
 	if s := f.state(t, nw.ID).State; s != triage.OutboxQueued || !hasEvent(f.audited(t, nw.ID), app.EventRetryRequested) {
 		t.Errorf("after retry: %s, audit %v", s, f.audited(t, nw.ID))
@@ -243,11 +234,11 @@ func TestOutboxCancelQueuedDecision(t *testing.T) {
 	f := newOutboxFixture(t)
 	f.v.SetFilter(FilterFor(triage.OutboxQueued))
 	f.v.Select(f.queued)
-	if findButton(f.v.detail, "Retry") != nil || findButton(f.v.detail, "Discard…") != nil {
+	if uitest.FindButton(f.v.detail, "Retry") != nil || uitest.FindButton(f.v.detail, "Discard…") != nil {
 		t.Fatal("a queued decision offers retry or discard")
 	}
-	tapButton(t, f.v.detail, "Cancel decision…")
-	dialogTap(t, f.w, "Cancel decision")
+	uitest.TapButton(t, f.v.detail, "Cancel decision…")
+	uitest.DialogTap(t, f.w, "Cancel decision")
 	f.settle(t)
 	if s := f.state(t, f.queued).State; s != triage.OutboxDiscarded || !hasEvent(f.audited(t, f.queued), app.EventDecisionCancelled) {
 		t.Errorf("after cancelling: %s", s)
@@ -292,7 +283,7 @@ func TestOutboxAcknowledgeIsInViewOnALaptop(t *testing.T) {
 	f.w.Resize(fyne.NewSize(1280, 800))
 	f.v.Select(f.conflict)
 	f.settle(t)
-	btn := findButton(f.v.detail, "I have read this: acknowledge")
+	btn := uitest.FindButton(f.v.detail, "I have read this: acknowledge")
 	if btn == nil {
 		t.Fatal("no acknowledge button")
 	}
