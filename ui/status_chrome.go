@@ -19,6 +19,7 @@ import (
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/frame"
 	"github.com/triagedesk/triagedesk/ui/outbox"
+	"github.com/triagedesk/triagedesk/ui/session"
 	"github.com/triagedesk/triagedesk/ui/settings"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
 	"github.com/triagedesk/triagedesk/ui/style"
@@ -85,7 +86,7 @@ type Chrome struct {
 	audit   *audit.AuditView
 
 	sessionKey string
-	sessionObj *SignInScreen
+	sessionObj *session.SignInScreen
 	signInBar  *widget.Label
 
 	applied      bool
@@ -316,7 +317,7 @@ func (c *Chrome) updateSignInBanner() {
 		c.signInBar = nil
 		return
 	}
-	text := SignInNeededText(st, c.unsent())
+	text := session.SignInNeededText(st, c.unsent())
 	if c.signInBar != nil && c.o.Frame.Banner(frame.BannerSignIn) != nil {
 		c.signInBar.SetText(text)
 		return
@@ -339,20 +340,20 @@ func (c *Chrome) SessionScreen(st app.Status) fyne.CanvasObject {
 	if c.sessionObj != nil && c.sessionKey == key {
 		return c.sessionObj.Object()
 	}
-	o := SignInOptions{Service: c.o.Runtime, Bridge: c.o.Bridge, Status: st, OpenURL: c.o.OpenURL, Locked: locked}
+	o := session.SignInOptions{Service: c.o.Runtime, Bridge: c.o.Bridge, Status: st, OpenURL: c.o.OpenURL, Locked: locked}
 	if locked || st.Identity.SDSUserID != "" {
 		o.OnSignOut = c.SignOut
 	}
-	c.sessionKey, c.sessionObj = key, NewSignInScreen(o)
+	c.sessionKey, c.sessionObj = key, session.NewSignInScreen(o)
 	return c.sessionObj.Object()
 }
 
 // ShowSignIn shows the sign-in screen over the readable cache (sign-in
 // needed); it closes once signed in, or on "Back to the worklist".
 func (c *Chrome) ShowSignIn() {
-	s := NewSignInScreen(SignInOptions{Service: c.o.Runtime, Bridge: c.o.Bridge, Status: c.session, OpenURL: c.o.OpenURL,
+	s := session.NewSignInScreen(session.SignInOptions{Service: c.o.Runtime, Bridge: c.o.Bridge, Status: c.session, OpenURL: c.o.OpenURL,
 		OnCancel: c.closeScreen, OnDone: func(triage.Identity) { c.closeScreen() }})
-	c.o.Frame.ShowScreen(ScreenSignIn, s.Object())
+	c.o.Frame.ShowScreen(session.ScreenSignIn, s.Object())
 }
 
 // covered reports whether a screen of the lifecycle's (loading, start-up
@@ -439,7 +440,7 @@ func (c *Chrome) ShowAbout() {
 }
 
 // myScreens are the screens the chrome opens over the main view.
-var myScreens = map[string]bool{outbox.ScreenOutbox: true, audit.ScreenAudit: true, settings.Screen: true, about.Screen: true, ScreenSignIn: true}
+var myScreens = map[string]bool{outbox.ScreenOutbox: true, audit.ScreenAudit: true, settings.Screen: true, about.Screen: true, session.ScreenSignIn: true}
 
 func (c *Chrome) closeScreen() {
 	if myScreens[c.o.Frame.Screen()] {
@@ -505,7 +506,7 @@ func (c *Chrome) MakeAvailableOffline() {
 // SignOut signs out after the unsent-decisions warning.
 func (c *Chrome) SignOut() {
 	w := c.o.Frame.Window()
-	SignOut(w, c.o.Bridge, c.o.Runtime, func(rep app.LogoutReport, err error) {
+	session.SignOut(w, c.o.Bridge, c.o.Runtime, func(rep app.LogoutReport, err error) {
 		if err != nil {
 			dialog.ShowInformation("Sign out", triage.ErrorMessage(err), w)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/triagedesk/triagedesk/ui/frame"
 	"github.com/triagedesk/triagedesk/ui/internal/uitest"
+	"github.com/triagedesk/triagedesk/ui/session"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -235,7 +236,7 @@ func TestSignInNeededKeepsQueuedDecisions(t *testing.T) {
 		t.Errorf("status bar: %q", cf.c.status.Summary())
 	}
 	tapButton(t, cf.f.Banner(frame.BannerSignIn), "Sign in again")
-	if cf.f.Screen() != ScreenSignIn {
+	if cf.f.Screen() != session.ScreenSignIn {
 		t.Fatalf("screen %q after Sign in again", cf.f.Screen())
 	}
 	tapButton(t, cf.w.Content(), "Sign in as the demo clinician")

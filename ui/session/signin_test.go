@@ -1,4 +1,4 @@
-package ui
+package session
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 )
 
 // browserAs is a stand-in for the system browser: it completes the mock
@@ -43,8 +44,8 @@ func (b *browserAs) count() int {
 
 func TestSignInOpensTheBrowserThenChoosesTheRole(t *testing.T) {
 	test.NewTempApp(t)
-	b, loop := loopBridge(t)
-	rt := startRuntime(t, demoRuntimeOptions(t))
+	b, loop := uitest.LoopBridge(t)
+	rt := uitest.StartRuntime(t, uitest.DemoRuntimeOptions(t))
 	browser := &browserAs{user: apptest.UserClinician}
 	var done []triage.Identity
 	newScreen := func() *SignInScreen {
@@ -53,17 +54,17 @@ func TestSignInOpensTheBrowserThenChoosesTheRole(t *testing.T) {
 	}
 	s := newScreen()
 	w := test.NewTempWindow(t, s.Object())
-	got := screenText(w)
+	got := uitest.ScreenText(w)
 	for _, want := range []string{"Sign in with NHS Care Identity", "Environment: ", "DEMO – synthetic data, not real patients"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("sign-in screen lacks %q: %s", want, got)
 		}
 	}
-	tapButton(t, s.Object(), "Sign in with NHS Care Identity")
-	if !s.waiting.Visible() || !strings.Contains(screenText(w), "Waiting for you to finish signing in in your browser") {
-		t.Fatalf("no progress while the browser is used: %s", screenText(w))
+	uitest.TapButton(t, s.Object(), "Sign in with NHS Care Identity")
+	if !s.waiting.Visible() || !strings.Contains(uitest.ScreenText(w), "Waiting for you to finish signing in in your browser") {
+		t.Fatalf("no progress while the browser is used: %s", uitest.ScreenText(w))
 	}
-	pumpUntil(t, loop, 10*time.Second, "the role picker", func() bool { return s.roles.Visible() })
+	uitest.PumpUntil(t, loop, 10*time.Second, "the role picker", func() bool { return s.roles.Visible() })
 	if browser.count() != 1 || !strings.Contains(browser.opened[0], "/authorize?") {
 		t.Fatalf("browser opened %v", browser.opened)
 	}
@@ -72,8 +73,8 @@ func TestSignInOpensTheBrowserThenChoosesTheRole(t *testing.T) {
 		t.Fatalf("roles %v selected %q, continue disabled %v", s.radio.Options, s.radio.Selected, s.choose.Disabled())
 	}
 	s.radio.SetSelected("Service provider clinician at " + apptest.ProviderODS)
-	tapButton(t, s.Object(), "Continue")
-	pumpUntil(t, loop, 10*time.Second, "sign-in to finish", func() bool { return len(done) == 1 })
+	uitest.TapButton(t, s.Object(), "Continue")
+	uitest.PumpUntil(t, loop, 10*time.Second, "sign-in to finish", func() bool { return len(done) == 1 })
 	if st := rt.Status(); st.State != app.SessionActive || done[0].ODS != apptest.ProviderODS || done[0].SDSUserID != apptest.UserClinician {
 		t.Fatalf("after choosing: status %v, identity %+v", st.State, done[0])
 	}
@@ -84,13 +85,13 @@ func TestSignInOpensTheBrowserThenChoosesTheRole(t *testing.T) {
 	}
 	s = newScreen()
 	w.SetContent(s.Object())
-	tapButton(t, s.Object(), "Sign in with NHS Care Identity")
-	pumpUntil(t, loop, 10*time.Second, "the role picker again", func() bool { return s.roles.Visible() })
+	uitest.TapButton(t, s.Object(), "Sign in with NHS Care Identity")
+	uitest.PumpUntil(t, loop, 10*time.Second, "the role picker again", func() bool { return s.roles.Visible() })
 	if s.radio.Selected != "Service provider clinician at "+apptest.ProviderODS || s.choose.Disabled() {
 		t.Fatalf("remembered role not preselected: %q", s.radio.Selected)
 	}
-	tapButton(t, s.Object(), "Continue")
-	pumpUntil(t, loop, 10*time.Second, "second sign-in", func() bool { return len(done) == 2 })
+	uitest.TapButton(t, s.Object(), "Continue")
+	uitest.PumpUntil(t, loop, 10*time.Second, "second sign-in", func() bool { return len(done) == 2 })
 
 	// Locked, then unlocked from the lock screen: the role comes back
 	// without asking.
@@ -98,11 +99,11 @@ func TestSignInOpensTheBrowserThenChoosesTheRole(t *testing.T) {
 	lock := NewSignInScreen(SignInOptions{Service: rt, Bridge: b, Status: rt.Status(), OpenURL: browser.open, Locked: true,
 		OnDone: func(id triage.Identity) { done = append(done, id) }})
 	w.SetContent(lock.Object())
-	if txt := screenText(w); !strings.Contains(txt, "Triage Desk is locked") || strings.Contains(txt, "locked itself") {
+	if txt := uitest.ScreenText(w); !strings.Contains(txt, "Triage Desk is locked") || strings.Contains(txt, "locked itself") {
 		t.Fatalf("lock screen after the clinician locked it: %s", txt)
 	}
-	tapButton(t, lock.Object(), "Sign in with NHS Care Identity")
-	pumpUntil(t, loop, 10*time.Second, "unlock", func() bool { return len(done) == 3 })
+	uitest.TapButton(t, lock.Object(), "Sign in with NHS Care Identity")
+	uitest.PumpUntil(t, loop, 10*time.Second, "unlock", func() bool { return len(done) == 3 })
 	if lock.roles.Visible() || rt.Status().State != app.SessionActive {
 		t.Error("unlocking asked for the role again")
 	}
@@ -110,18 +111,18 @@ func TestSignInOpensTheBrowserThenChoosesTheRole(t *testing.T) {
 
 func TestSignInAsClinicianAdminChoosesWhomToActFor(t *testing.T) {
 	test.NewTempApp(t)
-	b, loop := loopBridge(t)
-	rt := startRuntime(t, demoRuntimeOptions(t))
+	b, loop := uitest.LoopBridge(t)
+	rt := uitest.StartRuntime(t, uitest.DemoRuntimeOptions(t))
 	var done triage.Identity
 	s := NewSignInScreen(SignInOptions{Service: rt, Bridge: b, Status: rt.Status(),
 		OpenURL: (&browserAs{user: apptest.UserClinicianAdmin}).open, OnDone: func(id triage.Identity) { done = id }})
 	test.NewTempWindow(t, s.Object())
-	tapButton(t, s.Object(), "Sign in with NHS Care Identity")
-	pumpUntil(t, loop, 10*time.Second, "the role picker", func() bool { return s.roles.Visible() })
+	uitest.TapButton(t, s.Object(), "Sign in with NHS Care Identity")
+	uitest.PumpUntil(t, loop, 10*time.Second, "the role picker", func() bool { return s.roles.Visible() })
 	if s.radio.Selected == "" {
 		s.radio.SetSelected(s.radio.Options[0])
 	}
-	pumpUntil(t, loop, 10*time.Second, "the clinicians to act for", func() bool { return len(s.behalf.Options) > 0 })
+	uitest.PumpUntil(t, loop, 10*time.Second, "the clinicians to act for", func() bool { return len(s.behalf.Options) > 0 })
 	if !s.behalfBox.Visible() || !s.choose.Disabled() {
 		t.Fatal("a clinician admin could continue without choosing whom they act for")
 	}
@@ -135,8 +136,8 @@ func TestSignInAsClinicianAdminChoosesWhomToActFor(t *testing.T) {
 		t.Fatalf("A040 users %v lack %s", s.behalf.Options, apptest.UserClinician)
 	}
 	s.behalf.SetSelected(pick)
-	tapButton(t, s.Object(), "Continue")
-	pumpUntil(t, loop, 10*time.Second, "sign-in", func() bool { return done.SDSUserID != "" })
+	uitest.TapButton(t, s.Object(), "Continue")
+	uitest.PumpUntil(t, loop, 10*time.Second, "sign-in", func() bool { return done.SDSUserID != "" })
 	if done.OnBehalfOf != apptest.UserClinician || done.BusinessFunction != triage.RoleServiceProviderClinicianAdmin {
 		t.Errorf("identity %+v, want acting for %s", done, apptest.UserClinician)
 	}
@@ -147,7 +148,7 @@ func TestSignInAsClinicianAdminChoosesWhomToActFor(t *testing.T) {
 // start again.
 func TestSignInFailuresAreExplained(t *testing.T) {
 	test.NewTempApp(t)
-	b, loop := loopBridge(t)
+	b, loop := uitest.LoopBridge(t)
 
 	// A port someone else holds.
 	busy, err := net.Listen("tcp4", "127.0.0.1:0")
@@ -155,9 +156,9 @@ func TestSignInFailuresAreExplained(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	portOpts := demoRuntimeOptions(t)
+	portOpts := uitest.DemoRuntimeOptions(t)
 	portOpts.RedirectPort = busy.Addr().(*net.TCPAddr).Port
-	timeoutOpts := demoRuntimeOptions(t)
+	timeoutOpts := uitest.DemoRuntimeOptions(t)
 	timeoutOpts.CallbackTimeout = 300 * time.Millisecond
 
 	nothing := func(*url.URL) error { return nil }
@@ -178,9 +179,9 @@ func TestSignInFailuresAreExplained(t *testing.T) {
 		title   string
 		says    string
 	}{
-		{"port in use", startRuntime(t, portOpts), nothing, "Another program is using Triage Desk's sign-in port", ""},
-		{"timeout", startRuntime(t, timeoutOpts), nothing, "The sign-in timed out", "Start the sign-in again"},
-		{"refused", startRuntime(t, demoRuntimeOptions(t)), refuse, "The sign-in was refused or cancelled in the browser", "Start the sign-in again"},
+		{"port in use", uitest.StartRuntime(t, portOpts), nothing, "Another program is using Triage Desk's sign-in port", ""},
+		{"timeout", uitest.StartRuntime(t, timeoutOpts), nothing, "The sign-in timed out", "Start the sign-in again"},
+		{"refused", uitest.StartRuntime(t, uitest.DemoRuntimeOptions(t)), refuse, "The sign-in was refused or cancelled in the browser", "Start the sign-in again"},
 		{"no secret", failingSignIn{&triage.Error{Code: triage.EUNAVAILABLE, Err: app.ErrSecretMissing,
 			Message: "Sign-in is not set up on this computer: the client secret your IT team installs in the keychain is missing. Contact your IT service desk."}},
 			nothing, "Sign-in is not set up on this computer", "Contact your IT service desk"},
@@ -193,12 +194,12 @@ func TestSignInFailuresAreExplained(t *testing.T) {
 			st := app.Status{Demo: true}
 			s := NewSignInScreen(SignInOptions{Service: tt.service, Bridge: b, Status: st, OpenURL: tt.open})
 			w := test.NewTempWindow(t, s.Object())
-			tapButton(t, s.Object(), "Sign in with NHS Care Identity")
-			pumpUntil(t, loop, 10*time.Second, "the failure", func() bool { return s.failHead.Visible() })
+			uitest.TapButton(t, s.Object(), "Sign in with NHS Care Identity")
+			uitest.PumpUntil(t, loop, 10*time.Second, "the failure", func() bool { return s.failHead.Visible() })
 			if s.failHead.Text != tt.title || s.failure.Text == "" || !strings.Contains(s.failure.Text, tt.says) {
 				t.Errorf("shows %q / %q, want %q saying %q", s.failHead.Text, s.failure.Text, tt.title, tt.says)
 			}
-			if findButton(w.Content(), "Sign in with NHS Care Identity") == nil || s.waiting.Visible() {
+			if uitest.FindButton(w.Content(), "Sign in with NHS Care Identity") == nil || s.waiting.Visible() {
 				t.Error("cannot start again after a failure")
 			}
 		})
@@ -227,24 +228,24 @@ func (f failingSignIn) ChooseRole(context.Context, config.RoleChoice) (triage.Id
 // shown to copy.
 func TestSignInCancelAndNoBrowser(t *testing.T) {
 	test.NewTempApp(t)
-	b, loop := loopBridge(t)
-	rt := startRuntime(t, demoRuntimeOptions(t))
+	b, loop := uitest.LoopBridge(t)
+	rt := uitest.StartRuntime(t, uitest.DemoRuntimeOptions(t))
 	s := NewSignInScreen(SignInOptions{Service: rt, Bridge: b, Status: rt.Status(),
 		OpenURL: func(*url.URL) error { return errors.New("no browser on this computer") }})
 	test.NewTempWindow(t, s.Object())
-	tapButton(t, s.Object(), "Sign in with NHS Care Identity")
-	pumpUntil(t, loop, 10*time.Second, "the address to copy", func() bool { return s.addrBox.Visible() })
+	uitest.TapButton(t, s.Object(), "Sign in with NHS Care Identity")
+	uitest.PumpUntil(t, loop, 10*time.Second, "the address to copy", func() bool { return s.addrBox.Visible() })
 	if !strings.Contains(s.address.Text, "/authorize?") {
 		t.Fatalf("address shown: %q", s.address.Text)
 	}
-	tapButton(t, s.Object(), "Cancel")
+	uitest.TapButton(t, s.Object(), "Cancel")
 	if s.failHead.Text != "Sign-in cancelled" || s.waiting.Visible() {
 		t.Fatalf("after cancel: %q, waiting %v", s.failHead.Text, s.waiting.Visible())
 	}
 	// The cancelled sign-in released its callback port: a new one works.
 	s.o.OpenURL = (&browserAs{user: apptest.UserClinician2}).open
-	tapButton(t, s.Object(), "Sign in with NHS Care Identity")
-	pumpUntil(t, loop, 10*time.Second, "a second sign-in", func() bool { return s.roles.Visible() || s.failHead.Visible() })
+	uitest.TapButton(t, s.Object(), "Sign in with NHS Care Identity")
+	uitest.PumpUntil(t, loop, 10*time.Second, "a second sign-in", func() bool { return s.roles.Visible() || s.failHead.Visible() })
 	if !s.roles.Visible() {
 		t.Fatalf("second sign-in: %s: %s", s.failHead.Text, s.failure.Text)
 	}
