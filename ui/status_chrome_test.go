@@ -12,6 +12,7 @@ import (
 	"github.com/triagedesk/triagedesk/ui/frame"
 	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 	"github.com/triagedesk/triagedesk/ui/session"
+	"github.com/triagedesk/triagedesk/ui/settings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -354,4 +355,28 @@ func TestActivityKeepsTheSessionUnlocked(t *testing.T) {
 		t.Fatalf("locked after 3.5 s of activity with a 1.5 s timeout: %v", st)
 	}
 	cf.until(t, "the inactivity lock", func() bool { return cf.f.Screen() == coverScreen })
+}
+
+// TestEscLeavesPages: Esc leaves the settings page (and the other pages)
+// for the worklist, unless a dialog is over it.
+func TestEscLeavesPages(t *testing.T) {
+	cf := newChromeFixture(t, nil)
+	cf.c.ShowSettings()
+	if cf.f.Screen() != settings.Screen {
+		t.Fatalf("settings did not open: screen %q", cf.f.Screen())
+	}
+	cf.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if cf.f.Screen() != "" {
+		t.Fatalf("Esc on settings left screen %q", cf.f.Screen())
+	}
+}
+
+// TestSentDecisionIsConfirmed: when a decision reaches e-RS the status bar
+// says so (a count and a time, never patient data).
+func TestSentDecisionIsConfirmed(t *testing.T) {
+	cf := newChromeFixture(t, nil)
+	id := uitest.AcceptReferral(t, cf.a, uitest.BookedReferrals(t, cf.a)[0])
+	cf.until(t, "the confirmation", func() bool {
+		return cf.entryState(t, id) == triage.OutboxSent && strings.Contains(cf.c.status.Summary(), "1 decision sent to e-RS at ")
+	})
 }

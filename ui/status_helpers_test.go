@@ -77,3 +77,7 @@ func tapButton(t *testing.T, o fyne.CanvasObject, text string) {
 	t.Helper()
 	uitest.TapButton(t, o, text)
 }
+
+// texts returns the text of every visible label, button and canvas text in
+// the object tree, in order (uitest.Texts).
+func texts(o fyne.CanvasObject) []string { return uitest.Texts(o) }
