@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -65,16 +66,29 @@ type AuditView struct {
 
 	records []app.AuditRecord // newest first
 	refdata *triage.ReferenceData
-	table   *widget.Table
+	table   *widgets.DataTable[app.AuditRecord]
 	verify  *widget.Label
 	status  *widget.Label
 	obj     fyne.CanvasObject
 	loading int
 }
 
-var auditColumns = []widgets.TableColumn{
-	{Title: "Time", Width: 150}, {Title: "What happened", Width: 230}, {Title: "Referral (UBRN)", Width: 150}, {Title: "Decision", Width: 150}, {Title: "Reason or outcome", Width: 190},
-	{Title: "Result", Width: 220}, {Title: "e-RS request id", Width: 300},
+// auditColumns are the audit table's columns: the cells of auditCells,
+// with the reference data rd() gives at the time (nil before it is read).
+// The time and the referral sort.
+func auditColumns(rd func() *triage.ReferenceData) []widgets.Column[app.AuditRecord] {
+	heads := []struct {
+		title string
+		width float32
+	}{{"Time", 150}, {"What happened", 230}, {"Referral (UBRN)", 150}, {"Decision", 150}, {"Reason or outcome", 190}, {"Result", 220}, {"e-RS request id", 300}}
+	cols := make([]widgets.Column[app.AuditRecord], len(heads))
+	for i, h := range heads {
+		cols[i] = widgets.Column[app.AuditRecord]{Heading: h.title, Width: h.width,
+			Text: func(r app.AuditRecord) string { return auditCells(&r, rd())[i] }}
+	}
+	cols[0].Compare = func(a, b app.AuditRecord) int { return cmp.Compare(a.Seq, b.Seq) }
+	cols[2].Compare = func(a, b app.AuditRecord) int { return cmp.Compare(a.UBRN, b.UBRN) }
+	return cols
 }
 
 // EventLabel names an audit event in plain words.
@@ -151,9 +165,7 @@ func NewAuditView(o AuditOptions) *AuditView {
 	if v.o.Choose == nil {
 		v.o.Choose = fileSaveDialog(o.Window)
 	}
-	v.table = widgets.NewLabelTable(func() int { return len(v.records) }, auditColumns, func(row, col int, l *widget.Label) {
-		l.SetText(auditCells(&v.records[row], v.refdata)[col])
-	})
+	v.table = widgets.NewDataTable(auditColumns(func() *triage.ReferenceData { return v.refdata }))
 	v.verify = widget.NewLabel("Checking the audit log…")
 	v.verify.Wrapping = fyne.TextWrapWord
 	v.status = widget.NewLabel("")
@@ -169,7 +181,7 @@ func NewAuditView(o AuditOptions) *AuditView {
 	head = append(head, title)
 	export := widget.NewButtonWithIcon("Export as CSV…", theme.DocumentSaveIcon(), v.confirmExport)
 	top := container.NewVBox(container.NewBorder(nil, nil, container.NewHBox(head...), export), v.verify, v.status)
-	v.obj = container.NewBorder(top, nil, nil, nil, v.table)
+	v.obj = container.NewBorder(top, nil, nil, nil, v.table.Object())
 	v.Reload()
 	return v
 }
@@ -203,7 +215,7 @@ func (v *AuditView) Reload() {
 		}
 		slices.Reverse(recs)
 		v.records = recs
-		v.table.Refresh()
+		v.table.SetRows(recs)
 	})
 	bridge.Run(v.o.Bridge, nil, func(ctx context.Context) (app.AuditSummary, error) {
 		return st.VerifyAudit(ctx)

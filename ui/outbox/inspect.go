@@ -10,8 +10,9 @@ import (
 // operation (retry, acknowledge, discard, cancel) to finish.
 func (v *OutboxView) Busy() bool { return v.busy() }
 
-// Rows returns the entries listed under the current filter, in order.
-func (v *OutboxView) Rows() []app.Entry { return v.rows }
+// Rows returns the entries listed under the current filter, in the order
+// shown.
+func (v *OutboxView) Rows() []app.Entry { return v.table.Rows() }
 
 // Selected returns the id of the selected entry ("" if none).
 func (v *OutboxView) Selected() string { return v.selected }

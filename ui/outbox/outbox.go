@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -99,7 +100,7 @@ type OutboxView struct {
 	shown    map[string]bool
 
 	filterRadio *widget.RadioGroup
-	table       *widget.Table
+	table       *widgets.DataTable[app.Entry]
 	empty       *widget.Label
 	detail      *fyne.Container // the body (scrolled) over the action bar
 	detailBody  *fyne.Container
@@ -112,9 +113,30 @@ type OutboxView struct {
 	selectFirst bool // select the first entry needing attention once listed
 }
 
-// outbox table columns.
-var outboxColumns = []widgets.TableColumn{
-	{Title: "State", Width: 250}, {Title: "Referral (UBRN)", Width: 150}, {Title: "Decision", Width: 260}, {Title: "Made", Width: 110}, {Title: "Attempts", Width: 80}, {Title: "Last error", Width: 420},
+// outboxColumns are the outbox table's columns; now is the clock the
+// "Made" times are written against. The referral, the time made and the
+// attempts sort.
+func outboxColumns(now func() time.Time) []widgets.Column[app.Entry] {
+	plain := func(app.Entry) (widget.Importance, fyne.TextStyle) { return widget.MediumImportance, fyne.TextStyle{} }
+	return []widgets.Column[app.Entry]{
+		{Heading: "State", Width: 250, Text: func(en app.Entry) string { return entryStateLabel(&en) },
+			Style: func(en app.Entry) (widget.Importance, fyne.TextStyle) {
+				return stateImportance(&en), fyne.TextStyle{Bold: en.State == triage.OutboxConflict || en.State == triage.OutboxFailed}
+			}},
+		{Heading: "Referral (UBRN)", Width: 150, Text: func(en app.Entry) string { return widgets.UBRNText(en.UBRN) }, Style: plain,
+			Compare: func(a, b app.Entry) int { return cmp.Compare(a.UBRN, b.UBRN) }},
+		{Heading: "Decision", Width: 260, Text: func(en app.Entry) string { return en.Decision.Summary() }, Style: plain},
+		{Heading: "Made", Width: 110, Text: func(en app.Entry) string { return widgets.ClockText(en.CreatedAt, now()) }, Style: plain,
+			Compare: func(a, b app.Entry) int { return a.CreatedAt.Compare(b.CreatedAt) }},
+		{Heading: "Attempts", Width: 80, Text: func(en app.Entry) string { return fmt.Sprint(en.Attempts) }, Style: plain,
+			Compare: func(a, b app.Entry) int { return cmp.Compare(a.Attempts, b.Attempts) }},
+		{Heading: "Last error", Width: 420, Text: func(en app.Entry) string {
+			if en.LastError != nil {
+				return en.LastError.Message
+			}
+			return ""
+		}, Style: plain},
+	}
 }
 
 // NewOutboxView builds the outbox and reads it. Show it with
@@ -139,37 +161,10 @@ func NewOutboxView(o OutboxOptions) *OutboxView {
 	v.filterRadio.Horizontal = true
 	v.filterRadio.Selected = string(v.filter)
 
-	v.table = widgets.NewLabelTable(func() int { return len(v.rows) }, outboxColumns, func(row, col int, l *widget.Label) {
-		en := &v.rows[row]
-		l.Importance = widget.MediumImportance
-		l.TextStyle = fyne.TextStyle{}
-		switch col {
-		case 0:
-			l.Importance = stateImportance(en)
-			l.TextStyle.Bold = en.State == triage.OutboxConflict || en.State == triage.OutboxFailed
-			l.SetText(entryStateLabel(en))
-		case 1:
-			l.SetText(widgets.UBRNText(en.UBRN))
-		case 2:
-			l.SetText(en.Decision.Summary())
-		case 3:
-			l.SetText(widgets.ClockText(en.CreatedAt, v.now()))
-		case 4:
-			l.SetText(fmt.Sprint(en.Attempts))
-		case 5:
-			if en.LastError != nil {
-				l.SetText(en.LastError.Message)
-			} else {
-				l.SetText("")
-			}
-		}
-		l.Refresh()
-	})
-	v.table.OnSelected = func(id widget.TableCellID) {
-		if id.Row >= 0 && id.Row < len(v.rows) {
-			v.selected = v.rows[id.Row].ID
-			v.showDetail()
-		}
+	v.table = widgets.NewDataTable(outboxColumns(func() time.Time { return v.now() }))
+	v.table.OnSelected = func(_ int, en app.Entry) {
+		v.selected = en.ID
+		v.showDetail()
 	}
 	v.empty = widget.NewLabel("")
 	v.empty.Alignment = fyne.TextAlignCenter
@@ -195,7 +190,7 @@ func NewOutboxView(o OutboxOptions) *OutboxView {
 	intro := widget.NewLabel("Every decision you made on this computer, on its way to e-RS. Decisions are sent automatically; those that need you are under \"Needs attention\".")
 	intro.Wrapping = fyne.TextWrapWord
 	top := container.NewVBox(container.NewHBox(head...), intro, v.filterRadio, v.errLine)
-	list := container.NewStack(v.table, container.NewCenter(v.empty))
+	list := container.NewStack(v.table.Object(), container.NewCenter(v.empty))
 	split := container.NewVSplit(list, v.detail)
 	// The list is short (a morning's decisions); the detail, with a
 	// conflict's "your decision" beside "what e-RS says now", gets more.
@@ -291,12 +286,9 @@ func (v *OutboxView) applyFilter() {
 	}
 	v.empty.SetText(emptyOutboxText(v.filter))
 	v.empty.Hidden = len(v.rows) > 0
-	v.table.Refresh()
-	row := slices.IndexFunc(v.rows, func(e app.Entry) bool { return e.ID == v.selected })
-	if row >= 0 {
-		v.table.Select(widget.TableCellID{Row: row, Col: 0})
-	} else {
-		v.table.UnselectAll()
+	v.table.SetRows(v.rows)
+	if row := v.table.Index(func(e app.Entry) bool { return e.ID == v.selected }); row >= 0 {
+		v.table.Select(row)
 	}
 	v.showDetail()
 }
