@@ -27,13 +27,6 @@ func pumpUntil(t *testing.T, loop *bridge.Loop, wait time.Duration, what string,
 // profile (uitest.DemoRuntimeOptions).
 func demoRuntimeOptions(t *testing.T) app.Options { return uitest.DemoRuntimeOptions(t) }
 
-// startRuntime starts a Runtime closed when the test ends
-// (uitest.StartRuntime).
-func startRuntime(t *testing.T, o app.Options) *app.Runtime {
-	t.Helper()
-	return uitest.StartRuntime(t, o)
-}
-
 // demoWorkspace signs the demo clinician in, opens their workspace and
 // syncs once (uitest.DemoWorkspace).
 func demoWorkspace(t *testing.T, o app.Options) (*app.Runtime, *app.Workspace) {
@@ -64,10 +57,6 @@ func changeInERS(t *testing.T, rt *app.Runtime, ubrn string) {
 
 // screenText is everything the window shows, joined with "|".
 func screenText(w fyne.Window) string { return uitest.ScreenText(w) }
-
-// walkObjects calls fn for every visible object in o's tree, widgets'
-// rendered parts included (uitest.WalkObjects).
-func walkObjects(o fyne.CanvasObject, fn func(fyne.CanvasObject)) { uitest.WalkObjects(o, fn) }
 
 // findButton finds the visible button labelled text (uitest.FindButton).
 func findButton(o fyne.CanvasObject, text string) *widget.Button { return uitest.FindButton(o, text) }
