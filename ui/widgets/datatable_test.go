@@ -43,26 +43,31 @@ func names(d *DataTable[fruit]) []string {
 	return out
 }
 
+// walk calls fn for every object in o's tree, widgets' rendered parts
+// included.
+func walk(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
+	fn(o)
+	switch v := o.(type) {
+	case *fyne.Container:
+		for _, c := range v.Objects {
+			walk(c, fn)
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(v).Objects() {
+			walk(c, fn)
+		}
+	}
+}
+
 // drawn returns the text of every canvas text the table draws (headings
 // and the cells on screen).
 func drawn(o fyne.CanvasObject) []string {
 	var out []string
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		switch v := o.(type) {
-		case *canvas.Text:
-			out = append(out, v.Text)
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(v).Objects() {
-				walk(c)
-			}
+	walk(o, func(o fyne.CanvasObject) {
+		if t, ok := o.(*canvas.Text); ok {
+			out = append(out, t.Text)
 		}
-	}
-	walk(o)
+	})
 	return out
 }
 
@@ -70,24 +75,11 @@ func drawn(o fyne.CanvasObject) []string {
 func header(t *testing.T, d *DataTable[fruit], col int) *dataHeader {
 	t.Helper()
 	var found *dataHeader
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		switch v := o.(type) {
-		case *dataHeader:
-			if v.col == col {
-				found = v
-			}
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(v).Objects() {
-				walk(c)
-			}
+	walk(d.Object(), func(o fyne.CanvasObject) {
+		if h, ok := o.(*dataHeader); ok && h.col == col {
+			found = h
 		}
-	}
-	walk(d.Object())
+	})
 	if found == nil {
 		t.Fatalf("no heading for column %d on screen", col)
 	}
