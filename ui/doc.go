@@ -1,5 +1,10 @@
-// Package ui is Triage Desk's user interface, built with Fyne: the main
-// window with the worklist and the open referral, and the screens around it.
+// Package ui is Triage Desk's desktop shell, built with Fyne: it starts
+// the app (NewDesktop), opens the screens and wires them together with the
+// chrome (status bar, banners, menus, tray, notifications, quit). The
+// screens live in sub-packages by feature: ui/vetting (the worklist and
+// the open referral), ui/advice (Advice and Guidance), ui/outbox,
+// ui/audit, ui/session (sign-in and lock), ui/settings and ui/about, built
+// from ui/frame (the window), ui/widgets and ui/style.
 //
 // Only ui and its sub-packages import Fyne, and only ui/fyneapp (for
 // cmd/triagedesk) imports fyne.io/fyne/v2/app, so every screen can be
@@ -37,29 +42,15 @@
 //     a screen registers the handler of each action it owns with
 //     Registry.Handle(id, fn).
 //
-// # The vetting window
+// # The main view
 //
-// NewVetting builds the main view for an open workspace (*app.Workspace): the
-// WorklistPanel on the left (a virtualised widget.Table sorted and filtered with
-// triage.FilterSort, one row refreshed per engine event) and, once a
-// referral is opened, its panel on the right: the header card, the CRI
-// viewer (pages drawn off the UI goroutine at the canvas scale, cancelled
-// when the selection moves on), the attachments, the related referrals and
-// the decision panel (the decisions that fit, narrowed by A029; validated
-// forms; a confirm step; "…and next"; drafts; cancel while queued). Each
-// opened referral gets a new panel built from one cached copy of it, so
-// the header card and the document always belong to the same patient.
-// Vetting registers the worklist, decision and document shortcuts on the
-// Frame (see ui/shortcuts). The split and the column widths are kept in
-// the app's Preferences.
-//
-// # Advice and Guidance
-//
-// WorkTabs puts the A&G screen (package ui/advice) beside the vetting view
-// as two tabs, Referrals for Review and Advice and Guidance, switched with
-// Ctrl+1 and Ctrl+2; the window's shortcuts go to the tab shown. A&G files
-// open in the same document viewer as referral attachments (passed to
-// ui/advice as its Preview function).
+// Once the workspace is open, vetting.NewWorkTabs (ui/vetting) is the main
+// view: the vetting view (worklist | referral panel | decision panel; see
+// that package) and the Advice and Guidance screen (ui/advice) as two
+// tabs, Referrals for Review and Advice and Guidance, switched with Ctrl+1
+// and Ctrl+2. The chrome opens the outbox (ui/outbox), the audit log
+// (ui/audit), the sign-in and lock screens (ui/session), settings and
+// About over it.
 //
 // # Start-up
 //

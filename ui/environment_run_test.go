@@ -15,6 +15,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/internal/uitest"
+	"github.com/triagedesk/triagedesk/ui/vetting"
 )
 
 // The NHS sandbox (here a copy on a loopback address over plain http) has
@@ -31,15 +32,15 @@ func TestNHSSandboxOpensTheWorklistWithoutSignIn(t *testing.T) {
 	a := test.NewTempApp(t)
 	dir := t.TempDir()
 	loop := bridge.NewLoop()
-	var shown *Vetting
-	d := NewDesktop(a, RunOptions{Post: loop.Post, OnVetting: func(v *Vetting) { shown = v },
+	var shown *vetting.Vetting
+	d := NewDesktop(a, RunOptions{Post: loop.Post, OnVetting: func(v *vetting.Vetting) { shown = v },
 		App: app.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"), DevInsecureKeyfile: filepath.Join(dir, "dev.key"),
 			KeyWarn: io.Discard, LockTimeout: -1, Override: &config.EnvironmentChoice{Name: config.EnvNHSSandbox, FHIRBaseURL: sb.BaseURL()}}})
 	defer d.Close()
 	sawSignIn := false
 	if !loop.RunUntil(90*time.Second, func() bool {
 		sawSignIn = sawSignIn || d.Frame.Screen() == ScreenSession
-		return shown != nil && len(shown.list.all) > 0
+		return shown != nil && shown.Listed() > 0
 	}) {
 		t.Fatalf("no worklist; screen %q: %s", d.Frame.Screen(), uitest.Joined(d.Window.Content()))
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/triagedesk/triagedesk/internal/app"
@@ -17,6 +18,7 @@ import (
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/frame"
 	"github.com/triagedesk/triagedesk/ui/style"
+	"github.com/triagedesk/triagedesk/ui/vetting"
 )
 
 // TestTwentyDecisionsThroughAnOutageEndSentOrConflict is the end-to-end
@@ -38,28 +40,36 @@ func TestTwentyDecisionsThroughAnOutageEndSentOrConflict(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	h := &harness{t: t, rt: rt, ws: ws, loop: bridge.NewLoop()}
-	h.b = bridge.New(bridge.Options{Post: h.loop.Post})
-	t.Cleanup(h.b.Close)
+	loop := bridge.NewLoop()
+	b := bridge.New(bridge.Options{Post: loop.Post})
+	t.Cleanup(b.Close)
 	fa.Settings().SetTheme(style.NewTheme(nil))
-	h.win, h.frame = frame.NewShellWindow(fa, frame.ShellOptions{Demo: true, Environment: "demo"})
-	t.Cleanup(h.win.Close)
-	h.win.Resize(fyne.NewSize(1600, 1000))
-	h.v = NewVetting(h.frame, h.b, ws, nil)
-	t.Cleanup(h.v.Close)
-	h.frame.SetMain(h.v.Object())
-	c := NewChrome(ChromeOptions{App: fa, Frame: h.frame, Bridge: h.b, Runtime: rt,
+	win, f := frame.NewShellWindow(fa, frame.ShellOptions{Demo: true, Environment: "demo"})
+	t.Cleanup(win.Close)
+	win.Resize(fyne.NewSize(1600, 1000))
+	v := vetting.NewVetting(f, b, ws, nil)
+	t.Cleanup(v.Close)
+	f.SetMain(v.Object())
+	c := NewChrome(ChromeOptions{App: fa, Frame: f, Bridge: b, Runtime: rt,
 		OpenURL: func(*url.URL) error { return errors.New("no browser in tests") }})
 	c.SetWorkspace(ws)
-	h.v.Start() // attaches the engine to the bridge
+	v.Start() // attaches the engine to the bridge
 	eng := apptest.Engine(ws)
-	h.b.Go(func(ctx context.Context) { _ = eng.Run(ctx) })
-	h.waitFor("the worklist", func() bool { return h.v.list.loaded })
+	b.Go(func(ctx context.Context) { _ = eng.Run(ctx) })
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		if !loop.RunUntil(90*time.Second, cond) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+	settle := func() { loop.RunFor(150 * time.Millisecond) }
+	waitFor("the worklist", v.Loaded)
 	sawOffline := false
-	h.b.OnEngine(func(bridge.Update) { sawOffline = sawOffline || c.offline.Showing() })
+	b.OnEngine(func(bridge.Update) { sawOffline = sawOffline || c.offline.Showing() })
 
 	var booked []string
-	for _, r := range h.rows() {
+	for _, u := range v.WorklistPanel().Rows() {
+		r, _ := v.WorklistPanel().Row(u)
 		if r.Type == triage.ReferralTypeAppointment && r.Local == triage.LocalNone && len(booked) < 20 {
 			booked = append(booked, r.UBRN)
 		}
@@ -76,18 +86,23 @@ func TestTwentyDecisionsThroughAnOutageEndSentOrConflict(t *testing.T) {
 			}
 			eng.SyncNow()
 		case 15: // and comes back, still with its everyday faults
-			h.waitFor("the offline banner", c.offline.Showing)
+			waitFor("the offline banner", c.offline.Showing)
 			if err := apptest.Sandbox(rt).SetFaults(faults); err != nil {
 				t.Fatal(err)
 			}
 		}
-		p := h.open(ubrn)
-		h.typeKeys("a")
-		if p.decision.confirm == nil {
+		v.Open(ubrn)
+		waitFor("the referral to open", func() bool { return v.OpenedUBRN() == ubrn })
+		win.Canvas().Unfocus()
+		test.TypeOnCanvas(win.Canvas(), "a")
+		settle()
+		if !v.Confirming() {
 			t.Fatalf("decision %d: A did not open the confirm step", i+1)
 		}
-		h.shortcut(ctrlEnter)
-		h.waitFor("the decision to queue", func() bool { return p.decision.entry != nil })
+		win.Canvas().(interface{ TypedShortcut(fyne.Shortcut) }).TypedShortcut(
+			&desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierShortcutDefault})
+		settle()
+		waitFor("the decision to queue", v.Decided)
 		if i >= 7 && i <= 9 { // another user acts on it while e-RS is away from us
 			changeInERS(t, rt, ubrn)
 			changed[ubrn] = true
@@ -96,7 +111,7 @@ func TestTwentyDecisionsThroughAnOutageEndSentOrConflict(t *testing.T) {
 
 	ctx := context.Background()
 	final := map[string]app.Entry{}
-	h.waitFor("every decision to be sent or shown as a conflict", func() bool {
+	waitFor("every decision to be sent or shown as a conflict", func() bool {
 		for _, u := range booked {
 			en, err := apptest.Store(ws).LatestForReferral(ctx, u)
 			if err != nil || (en.State != triage.OutboxSent && en.State != triage.OutboxConflict) {
@@ -130,14 +145,14 @@ func TestTwentyDecisionsThroughAnOutageEndSentOrConflict(t *testing.T) {
 		t.Error("the offline banner never showed during the outage")
 	}
 	// Shown as conflicts: the banner, the status bar and the outbox.
-	h.waitFor("the screens to catch up", func() bool {
+	waitFor("the screens to catch up", func() bool {
 		return !c.offline.Showing() && strings.HasPrefix(c.conflicts.Text(), "Not sent: 3 of your decisions were not applied") &&
 			strings.HasSuffix(c.status.Summary(), "3 conflicts") && !strings.Contains(c.status.Summary(), "queued")
 	})
 	c.ShowOutbox(triage.OutboxConflict)
 	ob := c.Outbox()
-	h.waitFor("the outbox", func() bool { return ob != nil && !ob.busy() && len(ob.rows) == 3 })
-	for _, r := range ob.rows {
+	waitFor("the outbox", func() bool { return ob != nil && !ob.Busy() && len(ob.Rows()) == 3 })
+	for _, r := range ob.Rows() {
 		if !changed[r.UBRN] || r.State != triage.OutboxConflict {
 			t.Errorf("needs attention lists %s (%s)", r.UBRN, r.State)
 		}

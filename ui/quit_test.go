@@ -20,6 +20,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/frame"
+	"github.com/triagedesk/triagedesk/ui/vetting"
 )
 
 // quitApp is a test app with a system tray (desktop.App) whose windows
@@ -71,11 +72,11 @@ func newDesktopFixtureWith(t *testing.T, ro RunOptions) *desktopFixture {
 	trayHostAvailable = func() bool { return true }
 	t.Cleanup(func() { trayHostAvailable = old })
 	fx := &desktopFixture{t: t, a: &quitApp{App: test.NewTempApp(t)}, loop: bridge.NewLoop()}
-	var shown *Vetting
-	ro.Post, ro.OnVetting = fx.loop.Post, func(v *Vetting) { shown = v }
+	var shown *vetting.Vetting
+	ro.Post, ro.OnVetting = fx.loop.Post, func(v *vetting.Vetting) { shown = v }
 	fx.d = NewDesktop(fx.a, ro)
 	t.Cleanup(fx.d.Close)
-	fx.until("the worklist", func() bool { return shown != nil && len(shown.list.all) > 0 && fx.d.Chrome() != nil })
+	fx.until("the worklist", func() bool { return shown != nil && shown.Listed() > 0 && fx.d.Chrome() != nil })
 	return fx
 }
 
@@ -115,7 +116,7 @@ func (fx *desktopFixture) answer(text string) {
 func (fx *desktopFixture) queueUnsent() {
 	fx.t.Helper()
 	rt := fx.d.Runtime()
-	ws := fx.d.Vetting().app
+	ws := fx.d.Vetting().Workspace()
 	// A decision needs its referral downloaded: wait for one before e-RS
 	// goes away (the worklist arrives before the referrals do).
 	var ubrn string
@@ -198,7 +199,7 @@ func TestEveryWayOutWarnsAboutUnsentDecisions(t *testing.T) {
 			t.Fatalf("%s: Triage Desk closed after 'Keep Triage Desk open'", way.name)
 		}
 	}
-	ws := fx.d.Vetting().app
+	ws := fx.d.Vetting().Workspace()
 	fileQuit()
 	fx.until("the warning", func() bool { return fx.dialog() != "" })
 	fx.answer("Quit")
@@ -261,7 +262,7 @@ func TestEndedWithoutAskingSaysWhatWasLeft(t *testing.T) {
 		DevInsecureKeyfile: filepath.Join(dir, "dev.key"), KeyWarn: io.Discard, DemoReferrals: 20, LockTimeout: -1,
 		Override: &config.EnvironmentChoice{Name: config.EnvDemo}}})
 	fx.queueUnsent()
-	ws := fx.d.Vetting().app
+	ws := fx.d.Vetting().Workspace()
 	fx.d.Close()
 	if got := stderr.String(); !strings.Contains(got, "1 decision had not reached e-RS when Triage Desk was closed. It is kept") {
 		t.Errorf("stderr %q", got)

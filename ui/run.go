@@ -21,6 +21,7 @@ import (
 	"github.com/triagedesk/triagedesk/ui/frame"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
 	"github.com/triagedesk/triagedesk/ui/style"
+	"github.com/triagedesk/triagedesk/ui/vetting"
 )
 
 // ScreenSession is the full-window screen that hides patient data while
@@ -38,7 +39,7 @@ type RunOptions struct {
 	Logger *slog.Logger
 	// OnVetting, if set, is called on the UI goroutine when the vetting
 	// view is up and its worklist first shown (measurement harnesses).
-	OnVetting func(*Vetting)
+	OnVetting func(*vetting.Vetting)
 	// Post, if set, replaces fyne.Do for the Bridge (headless tests pass a
 	// bridge.Loop's Post).
 	Post func(func())
@@ -70,8 +71,8 @@ type Desktop struct {
 
 	// UI goroutine only:
 	workspace *app.Workspace
-	vetting   *Vetting
-	tabs      *WorkTabs // the vetting view beside Advice and Guidance
+	vetting   *vetting.Vetting
+	tabs      *vetting.WorkTabs // the vetting view beside Advice and Guidance
 	chrome    *Chrome
 	opening   bool
 	closed    bool
@@ -148,11 +149,11 @@ func (d *Desktop) Runtime() *app.Runtime {
 }
 
 // Vetting returns the vetting view once open (nil before).
-func (d *Desktop) Vetting() *Vetting { return d.vetting }
+func (d *Desktop) Vetting() *vetting.Vetting { return d.vetting }
 
 // Tabs returns the Referrals / Advice and Guidance tabs once the workspace
 // is open (nil before).
-func (d *Desktop) Tabs() *WorkTabs { return d.tabs }
+func (d *Desktop) Tabs() *vetting.WorkTabs { return d.tabs }
 
 // Chrome returns the screens around the vetting window once the Runtime has
 // started (nil before).
@@ -245,18 +246,18 @@ func (d *Desktop) openWorkspace(rt *app.Runtime) {
 		if ws.CanSync() {
 			d.Bridge.Go(func(ctx context.Context) { _ = ws.Run(ctx) })
 		}
-		v := NewVetting(d.Frame, d.Bridge, ws, d.App.Preferences())
+		v := vetting.NewVetting(d.Frame, d.Bridge, ws, d.App.Preferences())
 		d.vetting = v
 		if d.opts.OnVetting != nil {
 			first := true
-			v.onWorklist = func() {
+			v.OnWorklist(func() {
 				if first {
 					first = false
 					d.opts.OnVetting(v)
 				}
-			}
+			})
 		}
-		d.tabs = NewWorkTabs(d.Frame, d.Bridge, ws, v)
+		d.tabs = vetting.NewWorkTabs(d.Frame, d.Bridge, ws, v)
 		d.Frame.SetMain(d.tabs.Object())
 		d.Frame.CloseScreen()
 		v.Start()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/triagedesk/triagedesk/ui/frame"
 	"github.com/triagedesk/triagedesk/ui/internal/uitest"
+	"github.com/triagedesk/triagedesk/ui/vetting"
 
 	"fyne.io/fyne/v2/test"
 
@@ -21,8 +22,8 @@ func TestDemoStartsBehindALoadingScreenAndOpensTheWorklist(t *testing.T) {
 	a := test.NewTempApp(t)
 	dir := t.TempDir()
 	loop := bridge.NewLoop()
-	var shown *Vetting
-	d := NewDesktop(a, RunOptions{Post: loop.Post, OnVetting: func(v *Vetting) { shown = v },
+	var shown *vetting.Vetting
+	d := NewDesktop(a, RunOptions{Post: loop.Post, OnVetting: func(v *vetting.Vetting) { shown = v },
 		App: app.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"), DevInsecureKeyfile: filepath.Join(dir, "dev.key"),
 			KeyWarn: io.Discard, DemoReferrals: 20, LockTimeout: -1, Override: &config.EnvironmentChoice{Name: config.EnvDemo}}})
 	defer d.Close()
@@ -35,7 +36,7 @@ func TestDemoStartsBehindALoadingScreenAndOpensTheWorklist(t *testing.T) {
 	// The demo signs the synthetic clinician in, opens the workspace, syncs
 	// with the embedded sandbox and shows the worklist, all off the UI
 	// goroutine.
-	if !loop.RunUntil(90*time.Second, func() bool { return shown != nil && len(shown.list.all) > 0 }) {
+	if !loop.RunUntil(90*time.Second, func() bool { return shown != nil && shown.Listed() > 0 }) {
 		t.Fatalf("no worklist; screen %q: %s", d.Frame.Screen(), uitest.Joined(d.Window.Content()))
 	}
 	if d.Frame.Screen() != "" || d.Tabs() == nil || d.Frame.Main() != d.Tabs().Object() {

@@ -15,8 +15,11 @@ import (
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/about"
+	"github.com/triagedesk/triagedesk/ui/audit"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/frame"
+	"github.com/triagedesk/triagedesk/ui/outbox"
+	"github.com/triagedesk/triagedesk/ui/session"
 	"github.com/triagedesk/triagedesk/ui/settings"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
 	"github.com/triagedesk/triagedesk/ui/style"
@@ -41,7 +44,7 @@ type ChromeOptions struct {
 	// OpenURL opens the system browser for sign-in (nil: App.OpenURL).
 	OpenURL func(*url.URL) error
 	// Choose asks where to save the audit export (nil: the file dialog).
-	Choose ChooseFile
+	Choose audit.ChooseFile
 	// Amend reopens the decision form with an outbox decision's inputs
 	// (the vetting window's); nil hides Amend in the outbox.
 	Amend func(app.Entry)
@@ -79,11 +82,11 @@ type Chrome struct {
 	ws      *app.Workspace
 	session app.Status
 	counts  map[triage.OutboxState]int
-	outbox  *OutboxView
-	audit   *AuditView
+	outbox  *outbox.OutboxView
+	audit   *audit.AuditView
 
 	sessionKey string
-	sessionObj *SignInScreen
+	sessionObj *session.SignInScreen
 	signInBar  *widget.Label
 
 	applied      bool
@@ -315,7 +318,7 @@ func (c *Chrome) updateSignInBanner() {
 		c.signInBar = nil
 		return
 	}
-	text := SignInNeededText(st, c.unsent())
+	text := session.SignInNeededText(st, c.unsent())
 	if c.signInBar != nil && c.o.Frame.Banner(frame.BannerSignIn) != nil {
 		c.signInBar.SetText(text)
 		return
@@ -338,20 +341,20 @@ func (c *Chrome) SessionScreen(st app.Status) fyne.CanvasObject {
 	if c.sessionObj != nil && c.sessionKey == key {
 		return c.sessionObj.Object()
 	}
-	o := SignInOptions{Service: c.o.Runtime, Bridge: c.o.Bridge, Status: st, OpenURL: c.o.OpenURL, Locked: locked}
+	o := session.SignInOptions{Service: c.o.Runtime, Bridge: c.o.Bridge, Status: st, OpenURL: c.o.OpenURL, Locked: locked}
 	if locked || st.Identity.SDSUserID != "" {
 		o.OnSignOut = c.SignOut
 	}
-	c.sessionKey, c.sessionObj = key, NewSignInScreen(o)
+	c.sessionKey, c.sessionObj = key, session.NewSignInScreen(o)
 	return c.sessionObj.Object()
 }
 
 // ShowSignIn shows the sign-in screen over the readable cache (sign-in
 // needed); it closes once signed in, or on "Back to the worklist".
 func (c *Chrome) ShowSignIn() {
-	s := NewSignInScreen(SignInOptions{Service: c.o.Runtime, Bridge: c.o.Bridge, Status: c.session, OpenURL: c.o.OpenURL,
+	s := session.NewSignInScreen(session.SignInOptions{Service: c.o.Runtime, Bridge: c.o.Bridge, Status: c.session, OpenURL: c.o.OpenURL,
 		OnCancel: c.closeScreen, OnDone: func(triage.Identity) { c.closeScreen() }})
-	c.o.Frame.ShowScreen(ScreenSignIn, s.Object())
+	c.o.Frame.ShowScreen(session.ScreenSignIn, s.Object())
 }
 
 // covered reports whether a screen of the lifecycle's (loading, start-up
@@ -372,31 +375,31 @@ func (c *Chrome) ShowOutbox(st triage.OutboxState) {
 	if !c.mayShowPatientData() {
 		return
 	}
-	v := NewOutboxView(OutboxOptions{Workspace: c.ws, Bridge: c.o.Bridge, Window: c.o.Frame.Window(), Now: c.now,
+	v := outbox.NewOutboxView(outbox.OutboxOptions{Workspace: c.ws, Bridge: c.o.Bridge, Window: c.o.Frame.Window(), Now: c.now,
 		OnClose: c.closeScreen, Amend: c.amendHook()})
-	f := FilterFor(st)
+	f := outbox.FilterFor(st)
 	if st == "" && c.counts[triage.OutboxConflict]+c.counts[triage.OutboxFailed] == 0 {
-		f = OutboxAll
+		f = outbox.OutboxAll
 	}
 	v.SetFilter(f)
-	if f == OutboxNeedsAttention {
+	if f == outbox.OutboxNeedsAttention {
 		v.SelectFirst()
 	}
 	c.outbox = v
-	c.o.Frame.ShowPage(ScreenOutbox, v.Object())
+	c.o.Frame.ShowPage(outbox.ScreenOutbox, v.Object())
 }
 
 // reviewConflict opens the outbox at the conflict with the entry id.
 func (c *Chrome) reviewConflict(id string) {
 	c.ShowOutbox(triage.OutboxConflict)
-	if c.outbox != nil && c.o.Frame.Screen() == ScreenOutbox {
+	if c.outbox != nil && c.o.Frame.Screen() == outbox.ScreenOutbox {
 		c.outbox.Select(id)
 	}
 }
 
 // Outbox returns the outbox screen while it shows (nil otherwise).
-func (c *Chrome) Outbox() *OutboxView {
-	if c.o.Frame.Screen() != ScreenOutbox {
+func (c *Chrome) Outbox() *outbox.OutboxView {
+	if c.o.Frame.Screen() != outbox.ScreenOutbox {
 		return nil
 	}
 	return c.outbox
@@ -417,9 +420,9 @@ func (c *Chrome) ShowAudit() {
 	if !c.mayShowPatientData() {
 		return
 	}
-	c.audit = NewAuditView(AuditOptions{Workspace: c.ws, Bridge: c.o.Bridge, Window: c.o.Frame.Window(), Choose: c.o.Choose,
+	c.audit = audit.NewAuditView(audit.AuditOptions{Workspace: c.ws, Bridge: c.o.Bridge, Window: c.o.Frame.Window(), Choose: c.o.Choose,
 		OnClose: c.closeScreen, Now: c.now})
-	c.o.Frame.ShowPage(ScreenAudit, c.audit.Object())
+	c.o.Frame.ShowPage(audit.ScreenAudit, c.audit.Object())
 }
 
 // ShowSettings opens the settings.
@@ -446,7 +449,7 @@ func (c *Chrome) ShowAbout() {
 }
 
 // myScreens are the screens the chrome opens over the main view.
-var myScreens = map[string]bool{ScreenOutbox: true, ScreenAudit: true, settings.Screen: true, about.Screen: true, ScreenSignIn: true}
+var myScreens = map[string]bool{outbox.ScreenOutbox: true, audit.ScreenAudit: true, settings.Screen: true, about.Screen: true, session.ScreenSignIn: true}
 
 func (c *Chrome) closeScreen() {
 	if myScreens[c.o.Frame.Screen()] {
@@ -458,7 +461,7 @@ func (c *Chrome) closeScreen() {
 // closeScreens closes the screens that show patient data.
 func (c *Chrome) closeScreens() {
 	switch c.o.Frame.Screen() {
-	case ScreenOutbox, ScreenAudit:
+	case outbox.ScreenOutbox, audit.ScreenAudit:
 		c.o.Frame.CloseScreen()
 	}
 	c.outbox, c.audit = nil, nil
@@ -512,7 +515,7 @@ func (c *Chrome) MakeAvailableOffline() {
 // SignOut signs out after the unsent-decisions warning.
 func (c *Chrome) SignOut() {
 	w := c.o.Frame.Window()
-	SignOut(w, c.o.Bridge, c.o.Runtime, func(rep app.LogoutReport, err error) {
+	session.SignOut(w, c.o.Bridge, c.o.Runtime, func(rep app.LogoutReport, err error) {
 		if err != nil {
 			dialog.ShowInformation("Sign out", triage.ErrorMessage(err), w)
 		}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/triagedesk/triagedesk/ui/frame"
 	"github.com/triagedesk/triagedesk/ui/internal/uitest"
+	"github.com/triagedesk/triagedesk/ui/session"
+	"github.com/triagedesk/triagedesk/ui/settings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -235,7 +237,7 @@ func TestSignInNeededKeepsQueuedDecisions(t *testing.T) {
 		t.Errorf("status bar: %q", cf.c.status.Summary())
 	}
 	tapButton(t, cf.f.Banner(frame.BannerSignIn), "Sign in again")
-	if cf.f.Screen() != ScreenSignIn {
+	if cf.f.Screen() != session.ScreenSignIn {
 		t.Fatalf("screen %q after Sign in again", cf.f.Screen())
 	}
 	tapButton(t, cf.w.Content(), "Sign in as the demo clinician")
@@ -264,13 +266,13 @@ func TestSignOutWarnsAboutUnsentDecisions(t *testing.T) {
 				t.Fatalf("warning: %s", warn)
 			}
 			if discard {
-				dialogTap(t, cf.w, "Discard 1 decision and sign out…")
+				uitest.DialogTap(t, cf.w, "Discard 1 decision and sign out…")
 				if cf.rt.Status().State != app.SessionActive {
 					t.Fatal("signed out before the second confirmation")
 				}
-				dialogTap(t, cf.w, "Discard and sign out")
+				uitest.DialogTap(t, cf.w, "Discard and sign out")
 			} else {
-				dialogTap(t, cf.w, "Sign out and keep them")
+				uitest.DialogTap(t, cf.w, "Sign out and keep them")
 			}
 			cf.until(t, "signed out", func() bool { return cf.rt.Status().State == app.SessionSignedOut })
 			n, err := cf.rt.UnsentCount(context.Background(), apptest.UserClinician)
@@ -328,8 +330,10 @@ func TestConflictBannerUntilAcknowledged(t *testing.T) {
 	if ob == nil {
 		t.Fatalf("the outbox did not open: screen %q", cf.f.Screen())
 	}
-	cf.until(t, "the conflict selected", func() bool { return ob.selected == id && findButton(ob.detail, "I have read this: acknowledge") != nil })
-	tapButton(t, ob.detail, "I have read this: acknowledge")
+	cf.until(t, "the conflict selected", func() bool {
+		return ob.Selected() == id && findButton(ob.Detail(), "I have read this: acknowledge") != nil
+	})
+	tapButton(t, ob.Detail(), "I have read this: acknowledge")
 	cf.until(t, "the banner to go", func() bool { return cf.f.Banner(frame.BannerConflict) == nil })
 	// The status bar counts conflicts waiting to be read, as the banner
 	// does: the acknowledged one is no longer "1 conflict".
@@ -365,4 +369,28 @@ func TestActivityKeepsTheSessionUnlocked(t *testing.T) {
 		t.Fatalf("locked after 3.5 s of activity with a 1.5 s timeout: %v", st)
 	}
 	cf.until(t, "the inactivity lock", func() bool { return cf.f.Screen() == coverScreen })
+}
+
+// TestEscLeavesPages: Esc leaves the settings page (and the other pages)
+// for the worklist, unless a dialog is over it.
+func TestEscLeavesPages(t *testing.T) {
+	cf := newChromeFixture(t, nil)
+	cf.c.ShowSettings()
+	if cf.f.Screen() != settings.Screen {
+		t.Fatalf("settings did not open: screen %q", cf.f.Screen())
+	}
+	cf.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if cf.f.Screen() != "" {
+		t.Fatalf("Esc on settings left screen %q", cf.f.Screen())
+	}
+}
+
+// TestSentDecisionIsConfirmed: when a decision reaches e-RS the status bar
+// says so (a count and a time, never patient data).
+func TestSentDecisionIsConfirmed(t *testing.T) {
+	cf := newChromeFixture(t, nil)
+	id := uitest.AcceptReferral(t, cf.a, uitest.BookedReferrals(t, cf.a)[0])
+	cf.until(t, "the confirmation", func() bool {
+		return cf.entryState(t, id) == triage.OutboxSent && strings.Contains(cf.c.status.Summary(), "1 decision sent to e-RS at ")
+	})
 }

@@ -2,9 +2,6 @@ package ui
 
 import (
 	"context"
-	"io"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,7 +9,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
-	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 
@@ -30,104 +26,39 @@ func pumpUntil(t *testing.T, loop *bridge.Loop, wait time.Duration, what string,
 }
 
 // demoRuntimeOptions are app.Options for a demo Runtime in a temporary
-// profile, keys in a development key file (no keychain), no inactivity lock.
-func demoRuntimeOptions(t *testing.T) app.Options {
-	dir := t.TempDir()
-	return app.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"), DemoReferrals: 20,
-		DevInsecureKeyfile: filepath.Join(dir, "dev.key"), KeyWarn: io.Discard, LockTimeout: -1}
-}
-
-// startRuntime starts a Runtime closed when the test ends.
-func startRuntime(t *testing.T, o app.Options) *app.Runtime {
-	t.Helper()
-	rt, err := app.Start(context.Background(), o)
-	if err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	t.Cleanup(func() { rt.Close() })
-	return rt
-}
+// profile (uitest.DemoRuntimeOptions).
+func demoRuntimeOptions(t *testing.T) app.Options { return uitest.DemoRuntimeOptions(t) }
 
 // demoWorkspace signs the demo clinician in, opens their workspace and
-// syncs once (the engine is not running).
+// syncs once (uitest.DemoWorkspace).
 func demoWorkspace(t *testing.T, o app.Options) (*app.Runtime, *app.Workspace) {
 	t.Helper()
-	rt := startRuntime(t, o)
-	ctx := context.Background()
-	if _, err := rt.DemoSignIn(ctx); err != nil {
-		t.Fatalf("demo sign-in: %v", err)
-	}
-	// The first sync (referrals and A&G, everything prefetched) takes as
-	// long as the machine needs; the clinician counts as active meanwhile,
-	// so a test's short inactivity lock starts once it is done.
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				rt.Touch()
-			}
-		}
-	}()
-	a, err := rt.OpenWorkspace(ctx)
-	if err != nil {
-		t.Fatalf("open workspace: %v", err)
-	}
-	if _, err := apptest.Engine(a).SyncOnce(ctx, nil); err != nil {
-		t.Fatalf("sync: %v", err)
-	}
-	rt.Touch()
-	return rt, a
+	return uitest.DemoWorkspace(t, o)
 }
 
-// bookedReferrals returns the synced worklist's booked referrals (Accept
-// fits them), in worklist order.
+// bookedReferrals returns the synced worklist's booked referrals
+// (uitest.BookedReferrals).
 func bookedReferrals(t *testing.T, a *app.Workspace) []string {
 	t.Helper()
-	wl, err := a.ReviewList(context.Background())
-	if err != nil {
-		t.Fatalf("worklist: %v", err)
-	}
-	var out []string
-	for _, r := range wl.Rows {
-		if r.Type == triage.ReferralTypeAppointment {
-			out = append(out, r.UBRN)
-		}
-	}
-	return out
+	return uitest.BookedReferrals(t, a)
 }
 
-// acceptReferral queues an Accept for ubrn and returns its outbox id.
+// acceptReferral queues an Accept for ubrn and returns its outbox id
+// (uitest.AcceptReferral).
 func acceptReferral(t *testing.T, a *app.Workspace, ubrn string) string {
 	t.Helper()
-	en, err := a.Decide(context.Background(), triage.Decision{Kind: triage.DecisionAccept, UBRN: ubrn})
-	if err != nil {
-		t.Fatalf("decide %s: %v", ubrn, err)
-	}
-	return en.ID
+	return uitest.AcceptReferral(t, a, ubrn)
 }
 
-// changeInERS makes another user act on the referral in the sandbox, so a
-// decision queued for it meets a conflict.
+// changeInERS makes another user act on the referral in the sandbox
+// (uitest.ChangeInERS).
 func changeInERS(t *testing.T, rt *app.Runtime, ubrn string) {
 	t.Helper()
-	if _, err := apptest.Sandbox(rt).SetState(ubrn, triage.ReferralStatus{State: triage.StateRejected,
-		Reason: triage.Coding{Code: "OTHER", Display: "Other"}, Comments: "Seen in the one-stop clinic instead."}); err != nil {
-		t.Fatalf("change referral in e-RS: %v", err)
-	}
+	uitest.ChangeInERS(t, rt, ubrn)
 }
 
 // screenText is everything the window shows, joined with "|".
-func screenText(w fyne.Window) string { return strings.Join(texts(w.Content()), "|") }
-
-// walkObjects calls fn for every visible object in o's tree, widgets'
-// rendered parts included (uitest.WalkObjects).
-func walkObjects(o fyne.CanvasObject, fn func(fyne.CanvasObject)) { uitest.WalkObjects(o, fn) }
+func screenText(w fyne.Window) string { return uitest.ScreenText(w) }
 
 // findButton finds the visible button labelled text (uitest.FindButton).
 func findButton(o fyne.CanvasObject, text string) *widget.Button { return uitest.FindButton(o, text) }
@@ -137,6 +68,10 @@ func tapButton(t *testing.T, o fyne.CanvasObject, text string) {
 	t.Helper()
 	uitest.TapButton(t, o, text)
 }
+
+// texts returns the text of every visible label, button and canvas text in
+// the object tree, in order (uitest.Texts).
+func texts(o fyne.CanvasObject) []string { return uitest.Texts(o) }
 
 // cachedNHSNumber is the NHS number of the cached referral's patient, as
 // the worklist lists it.

@@ -40,7 +40,7 @@ func (c *Chrome) RequestQuit() {
 		}
 		c.showWindow()
 		kept := rt.Storage().Kept
-		d := dialog.NewConfirm("Quit Triage Desk?", wrapText(unsentQuitText(n, kept), 70), func(ok bool) {
+		d := dialog.NewConfirm("Quit Triage Desk?", widgets.WrapText(unsentQuitText(n, kept), 70), func(ok bool) {
 			c.quitting = false
 			if ok {
 				quit()

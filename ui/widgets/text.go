@@ -34,3 +34,21 @@ func UBRNText(u string) string {
 	}
 	return n[:4] + " " + n[4:8] + " " + n[8:]
 }
+
+// WrapText breaks s into lines of about width characters, for dialogs.
+func WrapText(s string, width int) string {
+	var b strings.Builder
+	n := 0
+	for _, w := range strings.Fields(s) {
+		if n > 0 && n+len(w) > width {
+			b.WriteByte('\n')
+			n = 0
+		} else if n > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
+}

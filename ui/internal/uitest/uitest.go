@@ -1,5 +1,7 @@
 // Package uitest holds what the UI packages' tests share: reading what a
-// screen says and walking its object tree headless. Only tests import it.
+// screen says and walking its object tree headless, and the demo workspace
+// fixtures (DemoWorkspace, AcceptReferral, ChangeInERS). Only tests import
+// it.
 package uitest
 
 import (

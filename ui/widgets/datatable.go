@@ -1,0 +1,239 @@
+package widgets
+
+import (
+	"slices"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Column is one column of a DataTable of rows of T.
+type Column[T any] struct {
+	// Heading is the column's title, shown in bold above it.
+	Heading string
+	// Width is the column's width.
+	Width float32
+	// Text is what the column's cell says for a row (on one line, cut
+	// with "…" when too long).
+	Text func(T) string
+	// Style, if set, is how the cell looks for a row (nil: medium
+	// importance, plain text).
+	Style func(T) (widget.Importance, fyne.TextStyle)
+	// Compare, if set, makes the column sortable: a tap on its heading
+	// sorts the rows by it (ascending, then descending on the next tap),
+	// and the heading shows an arrow. It returns <0, 0 or >0 as cmp.Compare
+	// does.
+	Compare func(a, b T) int
+}
+
+// DataTable is a virtualised table of rows of T: one-line cells under
+// bold headings, sorted by a tap on a sortable heading, with selection by
+// a tap or the keyboard (the arrow keys move, Space selects, as Fyne's
+// tables do). Only the rows on screen have widgets, so a long list costs
+// nothing to scroll. Use it on the UI goroutine.
+type DataTable[T any] struct {
+	cols  []Column[T]
+	given []T   // in the order SetRows had them
+	rows  []T   // as shown
+	order []int // rows[i] is given[order[i]]
+	sort  int   // the sorted column, -1 for none (the order given)
+	desc  bool
+	sel   int  // the selected row as shown, -1 for none
+	quiet bool // moving the selection with its row: not a new choice
+	table *widget.Table
+
+	// OnSelected, if set, is called when a row is selected (by a tap,
+	// the keyboard or Select) with its place as shown and the row.
+	OnSelected func(row int, item T)
+}
+
+// NewDataTable returns an empty table with the columns.
+func NewDataTable[T any](cols []Column[T]) *DataTable[T] {
+	d := &DataTable[T]{cols: cols, sort: -1, sel: -1}
+	d.table = widget.NewTableWithHeaders(
+		func() (int, int) { return len(d.rows), len(d.cols) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(id widget.TableCellID, o fyne.CanvasObject) { d.updateCell(id, o.(*widget.Label)) })
+	d.table.ShowHeaderColumn = false
+	d.table.CreateHeader = func() fyne.CanvasObject { return newDataHeader(d.SortBy) }
+	d.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) { o.(*dataHeader).set(id.Col, d.heading(id.Col)) }
+	for i, c := range cols {
+		d.table.SetColumnWidth(i, c.Width)
+	}
+	d.table.OnSelected = func(id widget.TableCellID) {
+		if id.Row < 0 || id.Row >= len(d.rows) {
+			return
+		}
+		d.sel = id.Row
+		if d.OnSelected != nil && !d.quiet {
+			d.OnSelected(id.Row, d.rows[id.Row])
+		}
+	}
+	return d
+}
+
+// Object returns the table's widget, to place on screen.
+func (d *DataTable[T]) Object() fyne.CanvasObject { return d.table }
+
+// SetRows replaces the rows, keeping the sort the clinician chose, and
+// redraws. The selection is cleared (select again what should stay
+// selected). The table keeps its own copy of the slice.
+func (d *DataTable[T]) SetRows(rows []T) {
+	d.given = slices.Clone(rows)
+	d.arrange()
+	d.UnselectAll()
+	d.table.Refresh()
+}
+
+// Rows returns the rows in the order shown.
+func (d *DataTable[T]) Rows() []T { return slices.Clone(d.rows) }
+
+// Len returns how many rows there are.
+func (d *DataTable[T]) Len() int { return len(d.rows) }
+
+// Row returns the row shown at place i.
+func (d *DataTable[T]) Row(i int) (T, bool) {
+	if i < 0 || i >= len(d.rows) {
+		var zero T
+		return zero, false
+	}
+	return d.rows[i], true
+}
+
+// Index returns the place of the first row shown that match accepts, or
+// -1.
+func (d *DataTable[T]) Index(match func(T) bool) int { return slices.IndexFunc(d.rows, match) }
+
+// Select selects the row shown at place i (and calls OnSelected).
+func (d *DataTable[T]) Select(i int) {
+	if i >= 0 && i < len(d.rows) {
+		d.table.Select(widget.TableCellID{Row: i, Col: 0})
+	}
+}
+
+// UnselectAll clears the selection.
+func (d *DataTable[T]) UnselectAll() {
+	d.sel = -1
+	d.table.UnselectAll()
+}
+
+// Selected returns the place of the selected row as shown, or -1.
+func (d *DataTable[T]) Selected() int { return d.sel }
+
+// Refresh redraws the cells (after what their text depends on changed).
+func (d *DataTable[T]) Refresh() { d.table.Refresh() }
+
+// Sorted returns the sorted column (-1 for the order given) and whether
+// it is descending.
+func (d *DataTable[T]) Sorted() (col int, descending bool) { return d.sort, d.desc }
+
+// SortBy sorts by a sortable column, ascending; on the column already
+// sorted it reverses the order. Other columns are ignored. The selected
+// row stays selected where it moves to (OnSelected is not called again).
+func (d *DataTable[T]) SortBy(col int) {
+	if col < 0 || col >= len(d.cols) || d.cols[col].Compare == nil {
+		return
+	}
+	if d.sort == col {
+		d.desc = !d.desc
+	} else {
+		d.sort, d.desc = col, false
+	}
+	picked := -1
+	if d.sel >= 0 && d.sel < len(d.order) {
+		picked = d.order[d.sel]
+	}
+	d.arrange()
+	d.table.Refresh()
+	if i := slices.Index(d.order, picked); picked >= 0 && i >= 0 {
+		d.quiet = true
+		d.table.Select(widget.TableCellID{Row: i, Col: 0})
+		d.quiet = false
+	}
+}
+
+// arrange puts the rows given in the order shown: stable, so equal keys
+// keep the order given.
+func (d *DataTable[T]) arrange() {
+	d.order = make([]int, len(d.given))
+	for i := range d.order {
+		d.order[i] = i
+	}
+	if d.sort >= 0 {
+		cmp := d.cols[d.sort].Compare
+		slices.SortStableFunc(d.order, func(a, b int) int {
+			if d.desc {
+				return cmp(d.given[b], d.given[a])
+			}
+			return cmp(d.given[a], d.given[b])
+		})
+	}
+	d.rows = make([]T, len(d.order))
+	for i, g := range d.order {
+		d.rows[i] = d.given[g]
+	}
+}
+
+// heading is a column's title with the arrow of the sort.
+func (d *DataTable[T]) heading(col int) string {
+	if col < 0 || col >= len(d.cols) {
+		return ""
+	}
+	t := d.cols[col].Heading
+	if col == d.sort {
+		if d.desc {
+			t += " ▼"
+		} else {
+			t += " ▲"
+		}
+	}
+	return t
+}
+
+func (d *DataTable[T]) updateCell(id widget.TableCellID, l *widget.Label) {
+	if id.Row < 0 || id.Row >= len(d.rows) || id.Col < 0 || id.Col >= len(d.cols) {
+		l.SetText("")
+		return
+	}
+	c, r := d.cols[id.Col], d.rows[id.Row]
+	imp, style := widget.MediumImportance, fyne.TextStyle{}
+	if c.Style != nil {
+		imp, style = c.Style(r)
+	}
+	l.Importance, l.TextStyle = imp, style
+	l.Text = c.Text(r)
+	l.Refresh()
+}
+
+// dataHeader is a DataTable's heading: bold, cut with "…", and a tap
+// sorts by its column.
+type dataHeader struct {
+	widget.BaseWidget
+	col   int
+	label *widget.Label
+	tap   func(col int)
+}
+
+func newDataHeader(tap func(int)) *dataHeader {
+	h := &dataHeader{col: -1, tap: tap, label: Bold("")}
+	h.label.Truncation = fyne.TextTruncateEllipsis
+	h.ExtendBaseWidget(h)
+	return h
+}
+
+func (h *dataHeader) set(col int, text string) {
+	h.col = col
+	if h.label.Text != text {
+		h.label.SetText(text)
+	}
+}
+
+// Tapped sorts by the heading's column.
+func (h *dataHeader) Tapped(*fyne.PointEvent) { h.tap(h.col) }
+
+// CreateRenderer draws the heading.
+func (h *dataHeader) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(h.label) }
