@@ -23,16 +23,9 @@ func TestAdviceDraftKeptSealedAcrossRestart(t *testing.T) {
 	rt, a := demoWorkspace(t, o)
 	ctx := context.Background()
 	syncOnce(t, a)
-	wl, err := a.AdviceList(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := slices.IndexFunc(wl.Rows, func(r AdviceRow) bool { return r.Category.ResponseRequired() && r.Cached })
-	if i < 0 {
-		t.Fatal("no cached request needing a response")
-	}
-	u := triage.NormalizeUBRN(wl.Rows[i].UBRN)
-	if wl.Rows[i].Draft {
+	row := waitingAdvice(t, a)
+	u := triage.NormalizeUBRN(row.UBRN)
+	if row.Draft {
 		t.Fatal("a row is marked as a draft before anything was written")
 	}
 	const text = "Synthetic draft guidance 7c1e: review in clinic."
@@ -47,7 +40,7 @@ func TestAdviceDraftKeptSealedAcrossRestart(t *testing.T) {
 	if err := rt.Close(); err != nil {
 		t.Fatal(err)
 	}
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -65,7 +58,7 @@ func TestAdviceDraftKeptSealedAcrossRestart(t *testing.T) {
 	}
 
 	_, a = demoWorkspace(t, o)
-	wl, err = a.AdviceList(ctx)
+	wl, err := a.AdviceList(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"slices"
 	"testing"
 	"time"
 
@@ -25,15 +24,7 @@ func TestAdviceReplyWithAFileUploadsItOnce(t *testing.T) {
 	rt, a := demoWorkspace(t, opts)
 	ctx := context.Background()
 	syncOnce(t, a)
-	wl, err := a.AdviceList(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := slices.IndexFunc(wl.Rows, func(r AdviceRow) bool { return r.Category.ResponseRequired() && r.Cached })
-	if i < 0 {
-		t.Fatal("no cached request needing a response")
-	}
-	u := wl.Rows[i].UBRN
+	u := waitingAdvice(t, a).UBRN
 	v, err := a.Advice(ctx, u)
 	if err != nil {
 		t.Fatal(err)

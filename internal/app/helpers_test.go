@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -257,4 +258,19 @@ func runEngine(t *testing.T, a *Workspace) {
 		cancel()
 		<-done // nil, or an error when the workspace was closed first
 	})
+}
+
+// waitingAdvice returns the first row of the synced A&G worklist that waits
+// for the clinician's reply and is cached (readable offline).
+func waitingAdvice(t *testing.T, a *Workspace) AdviceRow {
+	t.Helper()
+	wl, err := a.AdviceList(context.Background())
+	if err != nil {
+		t.Fatalf("advice list: %v", err)
+	}
+	i := slices.IndexFunc(wl.Rows, func(r AdviceRow) bool { return r.Category.ResponseRequired() && r.Cached })
+	if i < 0 {
+		t.Fatal("no cached request needing a response")
+	}
+	return wl.Rows[i]
 }

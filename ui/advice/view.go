@@ -92,11 +92,7 @@ func (v *View) Close() {
 		c.close()
 		if form != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), bridge.SaveTimeout)
-			if d := form.draft(); d != nil {
-				_ = v.ws.SaveAdviceDraft(ctx, c.ubrn, *d)
-			} else {
-				_ = v.ws.ClearAdviceDraft(ctx, c.ubrn)
-			}
+			storeDraft(ctx, v.ws, c.ubrn, form.draft())
 			cancel()
 		}
 		v.conv = nil
@@ -204,13 +200,17 @@ func (v *View) setDraft(ubrn string, d *triage.AdviceReply) {
 		return // already forgotten
 	}
 	ws := v.ws
-	v.b.Save(func(ctx context.Context) {
-		if d == nil {
-			_ = ws.ClearAdviceDraft(ctx, ubrn)
-		} else {
-			_ = ws.SaveAdviceDraft(ctx, ubrn, *d)
-		}
-	})
+	v.b.Save(func(ctx context.Context) { storeDraft(ctx, ws, ubrn, d) })
+}
+
+// storeDraft keeps d as the request's draft in the encrypted store, or
+// drops the stored one when d is nil.
+func storeDraft(ctx context.Context, ws *app.Workspace, ubrn string, d *triage.AdviceReply) {
+	if d == nil {
+		_ = ws.ClearAdviceDraft(ctx, ubrn)
+		return
+	}
+	_ = ws.SaveAdviceDraft(ctx, ubrn, *d)
 }
 
 // draft is the reply being written for ubrn: this window's if it wrote or
