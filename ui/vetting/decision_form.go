@@ -22,6 +22,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // --- the form --------------------------------------------------------------
@@ -34,7 +35,7 @@ type decisionForm struct {
 	reasons  []triage.Concept
 	reason   *widget.Select
 	outcome  *widget.RadioGroup
-	comments *keyEntry
+	comments *widgets.TextArea
 	counter  *widget.Label
 	marker   *widget.Label
 	pas      *widget.RadioGroup
@@ -94,8 +95,7 @@ func newDecisionForm(dp *decisionPanel, kind triage.DecisionKind, preset *triage
 	}
 
 	f.marker = fieldLabel("")
-	f.comments = newMultiLineKeyEntry()
-	f.comments.SetMinRowsVisible(5)
+	f.comments = widgets.NewTextArea(5)
 	f.counter = widget.NewLabel("")
 	f.comments.OnChanged = func(string) { f.updateCounter(); f.clearProblem(triage.FieldComments) }
 	objs = append(objs, f.marker, f.comments, f.counter, errLabel(triage.FieldComments))
@@ -230,7 +230,7 @@ func (f *decisionForm) updateCounter() {
 	// Redrawn only when its words or colour change (one refresh of the
 	// counter alone, never the form), so a keystroke costs the box's own
 	// work and little more.
-	n := utf8.RuneCountInString(strings.TrimSpace(f.comments.Text))
+	n := utf8.RuneCountInString(strings.TrimSpace(f.comments.Text()))
 	text, imp := fmt.Sprintf("%d / %d characters", n, triage.MaxCommentLength), widget.MediumImportance
 	if n > triage.MaxCommentLength {
 		text, imp = fmt.Sprintf("%d / %d characters – %d too many", n, triage.MaxCommentLength, n-triage.MaxCommentLength), widget.DangerImportance
@@ -259,7 +259,7 @@ func (f *decisionForm) updatePriority() {
 // decision builds the decision from the form.
 func (f *decisionForm) decision() triage.Decision {
 	d := f.dp.base(f.kind)
-	d.Comments = strings.TrimSpace(f.comments.Text)
+	d.Comments = strings.TrimSpace(f.comments.Text())
 	if c, ok := f.concept(); ok {
 		d.Reason = triage.Coding{Code: c.Code, Display: c.Display}
 		if cs, ok := f.dp.p.data.rd.System(triage.CodeSystemAppointmentCancellationReason); ok {

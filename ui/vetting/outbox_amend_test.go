@@ -39,8 +39,8 @@ func TestOutboxAmendReopensTheFormWithTheSameInputs(t *testing.T) {
 	h.v.AmendDecision(old)
 	h.waitFor("the form with the decision's inputs", formOpen)
 	f := h.v.panel.decision.form
-	if f.kind != triage.DecisionRedirect || f.comments.Text != "Please see in the hand clinic." {
-		t.Fatalf("form %s with comments %q", f.kind, f.comments.Text)
+	if f.kind != triage.DecisionRedirect || f.comments.Text() != "Please see in the hand clinic." {
+		t.Fatalf("form %s with comments %q", f.kind, f.comments.Text())
 	}
 	h.key(fyne.KeyEscape)
 	if h.v.panel.decision.amending != nil {

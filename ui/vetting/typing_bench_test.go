@@ -29,7 +29,7 @@ func BenchmarkCommentKeystrokeAt2000Chars(b *testing.B) {
 	}
 	f.comments.SetText(strings.Repeat("Please refer to the community service first. ", 45)[:triage.MaxCommentLength-1] + ".")
 	h.win.Canvas().Focus(f.comments)
-	f.comments.CursorRow, f.comments.CursorColumn = 0, 0
+	f.comments.SetCursorPosition(0)
 	h.settle()
 	b.ResetTimer()
 	start, cpu0 := time.Now(), processCPU()

@@ -21,6 +21,9 @@ import (
 const (
 	prefSplit     = "vetting.split.offset"
 	prefSideSplit = "vetting.side.offset"
+	// prefWorklistHidden keeps Ctrl+B's choice: a clinician who reads
+	// with the worklist hidden finds it hidden again after a restart.
+	prefWorklistHidden = "vetting.worklist.hidden"
 )
 
 // Default layout.
@@ -98,6 +101,7 @@ func NewVetting(f *frame.Frame, b *bridge.Bridge, a *app.Workspace, prefs fyne.P
 		if o := prefs.FloatWithFallback(prefSideSplit, defaultSideSplit); o > 0.3 && o < 0.9 {
 			v.sideSplit = o
 		}
+		v.worklistHidden = prefs.Bool(prefWorklistHidden)
 	}
 	// Until a referral is opened the worklist has the whole window, so
 	// every column shows.

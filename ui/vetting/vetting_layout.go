@@ -85,7 +85,36 @@ func (v *Vetting) toggleWorklist() {
 	}
 	v.saveLayout()
 	v.worklistHidden = !v.worklistHidden
+	if v.prefs != nil {
+		v.prefs.SetBool(prefWorklistHidden, v.worklistHidden)
+	}
 	v.showBody()
+}
+
+// step is J/K (↓/↑): it moves the worklist's cursor; with the worklist
+// hidden, where no cursor can be seen, it opens the next or previous
+// referral in the worklist's order instead.
+func (v *Vetting) step(delta int) {
+	if !v.WorklistHidden() {
+		v.list.MoveCursor(delta)
+		return
+	}
+	to := v.list.After(v.panel.ubrn)
+	if delta < 0 {
+		to = v.list.Before(v.panel.ubrn)
+	}
+	if to == "" {
+		where := "last"
+		if delta < 0 {
+			where = "first"
+		}
+		if v.panel.decision != nil {
+			v.panel.decision.say("This is the " + where + " referral in the worklist as it is filtered and sorted. Show the worklist (Ctrl+B) to see the others.")
+		}
+		return
+	}
+	v.list.MarkOpen(to)
+	v.open(to)
 }
 
 // WorklistHidden reports whether the worklist is hidden (Ctrl+B).

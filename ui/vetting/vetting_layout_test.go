@@ -2,12 +2,14 @@ package vetting
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/frame"
 	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 )
 
@@ -125,5 +127,52 @@ func TestSplitsAreRememberedPerScreenSize(t *testing.T) {
 	}
 	if b := sizeBucket(fyne.NewSize(1266, 770)); b != "1280x800" {
 		t.Errorf("a maximised window on a 1280×800 screen is bucket %q", b)
+	}
+}
+
+// TestJAndKOpenTheNextReferralWhileTheWorklistIsHidden: with the worklist
+// hidden there is no cursor to see, so J and K open the next and previous
+// referral in the worklist's order (the worklist stays hidden); the
+// choice to hide it is kept, so the next window opens referrals with the
+// worklist hidden too.
+func TestJAndKOpenTheNextReferralWhileTheWorklistIsHidden(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.win.Resize(laptop)
+	first := h.rows()[0].UBRN
+	h.open(first)
+	h.shortcut(ctrlB)
+	second := h.v.list.After(first)
+	h.typeKeys("j")
+	h.waitFor("J to open the next referral", func() bool { return h.v.panel != nil && h.v.panel.ubrn == second })
+	if h.worklistOnScreen() {
+		t.Error("J brought the worklist back")
+	}
+	h.typeKeys("k")
+	h.waitFor("K to open the previous referral", func() bool { return h.v.panel != nil && h.v.panel.ubrn == first })
+	h.typeKeys("k")
+	if h.v.panel.ubrn != first || h.v.panel.decision == nil || !strings.Contains(h.v.panel.decision.note.Text, "first referral") {
+		t.Errorf("K on the first referral: open %s, note %q", h.v.panel.ubrn, h.v.panel.decision.note.Text)
+	}
+	if h.v.list.Cursor() != first {
+		t.Errorf("the worklist's cursor is on %s, not the open referral, for when it is shown again", h.v.list.Cursor())
+	}
+
+	// A new window (as after a restart) keeps the worklist hidden.
+	win, f := frame.NewShellWindow(fyne.CurrentApp(), frame.ShellOptions{Demo: true, Environment: "demo"})
+	defer win.Close()
+	win.Resize(laptop)
+	v := NewVetting(f, h.b, h.ws, h.v.prefs)
+	defer v.Close()
+	f.SetMain(v.Object())
+	v.Start()
+	h.waitFor("the worklist", func() bool { return v.list.loaded })
+	v.Open(second)
+	h.waitFor("the referral", func() bool { return v.panel != nil && v.panel.ubrn == second })
+	if !v.WorklistHidden() {
+		t.Error("the worklist is shown again in a new window after the clinician hid it")
+	}
+	h.shortcut(ctrlB)
+	if h.v.prefs.Bool(prefWorklistHidden) {
+		t.Error("showing the worklist again is not kept")
 	}
 }

@@ -31,8 +31,8 @@ func (v *Vetting) registerShortcuts() {
 			}
 		}
 	}
-	plain(shortcuts.Next, func() { v.list.MoveCursor(1) })
-	plain(shortcuts.Previous, func() { v.list.MoveCursor(-1) })
+	plain(shortcuts.Next, func() { v.step(1) })
+	plain(shortcuts.Previous, func() { v.step(-1) })
 	plain(shortcuts.Open, v.list.OpenCursor)
 	plain(shortcuts.Search, func() { v.list.FocusSearch(v.frame.Window().Canvas()) })
 	plain(shortcuts.Refresh, v.refresh)

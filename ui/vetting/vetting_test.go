@@ -420,7 +420,7 @@ func TestDraftSurvivesSwitchingReferrals(t *testing.T) {
 	}
 	p = h.open(a.UBRN)
 	f = p.decision.form
-	if f == nil || f.kind != triage.DecisionReject || f.reason.Selected != reason || f.comments.Text != "Needs a GP review first." {
+	if f == nil || f.kind != triage.DecisionReject || f.reason.Selected != reason || f.comments.Text() != "Needs a GP review first." {
 		t.Fatalf("draft not restored: %+v", f)
 	}
 	// The draft is written to the store in the background: wait for it

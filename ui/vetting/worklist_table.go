@@ -378,15 +378,7 @@ func newKeyEntry() *keyEntry {
 	return e
 }
 
-func newMultiLineKeyEntry() *keyEntry {
-	e := newKeyEntry()
-	e.MultiLine = true
-	e.Wrapping = fyne.TextWrapWord
-	return e
-}
-
-// AcceptsTab is false: Tab moves to the next field, even in a multi-line
-// comment box (keyboard-first forms).
+// AcceptsTab is false: Tab moves to the next field (keyboard-first forms).
 func (e *keyEntry) AcceptsTab() bool { return false }
 
 // TypedKey leaves the field on Esc.
