@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // BannerSlot is a place in the banner stack at the top of the main window.
@@ -113,7 +114,7 @@ func NewFrame(w fyne.Window, opts ShellOptions) *Frame {
 		}
 		f.keys.TypedKey(ev)
 	})
-	f.activity = NewActivityWatcher(container.NewBorder(f.bannerBox, f.status, nil, nil, f.body), nil)
+	f.activity = NewActivityWatcher(widgets.WithTips(w.Canvas(), container.NewBorder(f.bannerBox, f.status, nil, nil, f.body)), nil)
 	w.SetContent(f.activity)
 	f.RefreshMenu()
 	return f

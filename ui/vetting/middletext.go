@@ -5,15 +5,24 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // middleLabel shows text cut short in the middle ("Discharge summ…
 // 2026-03-01.pdf") when it does not fit, so two long names that differ
 // near their end stay distinguishable, and the extension shows. It never
-// asks for more width than a few characters.
+// asks for more width than a few characters. Hovering it shows the
+// whole text.
 func middleLabel(text string, style fyne.TextStyle) fyne.CanvasObject {
 	l := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, style)
-	return container.New(&middleLayout{full: []rune(text), label: l}, l)
+	// Hovering a name cut short shows it whole.
+	return widgets.NewTip(container.New(&middleLayout{full: []rune(text), label: l}, l), func() string {
+		if l.Text != text {
+			return text
+		}
+		return ""
+	})
 }
 
 type middleLayout struct {
