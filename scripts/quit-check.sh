@@ -56,7 +56,6 @@ start() {
   xdotool windowmove "$win" 0 0 windowsize "$win" "$w" "$h" 2>/dev/null || true
   sleep 1
 }
-click() { xdotool mousemove "$1" "$2" click 1; sleep "${PAUSE:-1}"; }
 # fileQuit opens the File menu and chooses its last item, Quit.
 # Return quits at once, so the window can be gone before the key is
 # released (BadWindow): that is not a failure; finish checks the exit.

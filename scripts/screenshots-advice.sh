@@ -29,7 +29,6 @@ shoot advice-conversation
 #    (positions for 1280x800).
 key y
 typetext "Thank you. An endoscopy is not needed now: please try a full-dose PPI for 8 weeks with H. pylori testing, then refer if symptoms persist."
-click() { xdotool mousemove "$1" "$2" click 1; sleep "${PAUSE:-1}"; }
 click 938 299
 click 1100 412
 click 1100 452

@@ -61,10 +61,6 @@ shoot confirm
 # Back out without sending anything.
 key Escape Escape
 
-# click X Y clicks at a point of the screen; menu X ITEMX ITEMY opens the
-# menu at X on the menu bar and clicks an item.
-click() { xdotool mousemove "$1" "$2" click 1; sleep "${PAUSE:-1}"; }
-menu() { click "$1" 14; click "$2" "$3"; }
 cx=$((w / 2)); cy=$((h / 2))
 
 # 5. Sign-in: lock (Ctrl+L), sign out from the lock screen and confirm;
@@ -77,7 +73,7 @@ PAUSE=10 click $((cx + 127)) 341
 
 # 6. Offline with queued decisions: the demo's simulated outage, then two
 #    referrals accepted.
-menu 312 370 45
+demo_outage
 for u in 100100000124 100100000657; do
   open "$u"
   key a
@@ -89,9 +85,9 @@ shoot offline
 # 7. A conflict: "another user" rejects the oldest queued referral, the
 #    outage ends, the decision comes back not applied; the outbox shows it
 #    beside what e-RS says now, waiting to be acknowledged.
-menu 312 400 84
+demo_conflict
 click "$cx" $((cy + 47))
-PAUSE=10 menu 312 370 45
+PAUSE=10 demo_outage
 key ctrl+o
 PAUSE=2 click 260 343
 # Scroll the detail down to the comparison and the Acknowledge button.

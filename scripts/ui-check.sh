@@ -26,9 +26,6 @@ SCREENS=${SCREENS:-1280x800 1920x1080}
 ROOT=${ROOT:-build/ui-check}
 MIN_CHANGE=${MIN_CHANGE:-400}   # pixels; a blinking text cursor is about 40
 STILL=${STILL:-100}             # fewer pixels than this changing: the screen has settled
-# Where the demo menu is on the menu bar (File, Worklist, Referral,
-# Document, View, Demo, Help) and its two items.
-DEMO_X=362 OUTAGE_X=420 OUTAGE_Y=45 CONFLICT_X=450 CONFLICT_Y=84
 OUT=$ROOT xvfb_prepare ui-check
 command -v compare >/dev/null || { echo "ui-check: compare (imagemagick) is not installed" >&2; exit 1; }
 work=$(mktemp -d)
@@ -107,11 +104,6 @@ check() {
   echo "ui-check: $SCREEN: $(basename "$shot") ${ww:-?}x${wh:-?}${diff:+, $diff pixels changed}"
   last=$shot
 }
-# click X Y moves the pointer first: a menu opens only on a pointer it has seen.
-click() { xdotool mousemove "$1" "$2"; sleep 0.3; xdotool click 1; sleep "${PAUSE:-1}"; }
-# menu X ITEMX ITEMY opens the menu at X on the menu bar and clicks an item,
-# giving a loaded machine time to draw the menu first.
-menu() { PAUSE=2 click "$1" 14; xdotool mousemove "$2" $(($3 + 4)); sleep 0.5; click "$2" "$3"; }
 
 # selected_radio SHOT prints the centre of the selected radio button in the
 # screenshot SHOT, as "X Y": the topmost blob of the theme's blue the size
@@ -164,11 +156,11 @@ session() {
   # The demo's simulated outage, an accept queued, then "another user"
   # rejects it and the outage ends: the decision comes back as a conflict.
   # (the outage shows only when something is sent: the next step)
-  menu $DEMO_X $OUTAGE_X $OUTAGE_Y; check outage=
+  demo_outage; check outage=
   key a; key ctrl+Return; PAUSE=2 key ctrl+Return; check queued
-  menu $DEMO_X $CONFLICT_X $CONFLICT_Y; check conflict-made
+  demo_conflict; check conflict-made
   click "$cx" $((cy + 47))
-  menu $DEMO_X $OUTAGE_X $OUTAGE_Y; UNTIL=conflict_badge check conflict
+  demo_outage; UNTIL=conflict_badge check conflict
   key ctrl+o; check outbox
 
   # Settings: dark and larger text, the worklist; then light and normal

@@ -43,6 +43,21 @@ xvfb_cleanup() {
   rm -rf "$xvfb_tmp"
 }
 
+# Where the Demo menu is on the menu bar (File, Worklist, Referral,
+# Document, View, Demo, Help) and its two items, at the demo's window size.
+DEMO_X=362 OUTAGE_X=420 OUTAGE_Y=45 CONFLICT_X=450 CONFLICT_Y=84
+
+# click X Y moves the pointer first (a menu opens only on a pointer it has
+# seen), clicks and waits ${PAUSE:-1} seconds.
+click() { xdotool mousemove "$1" "$2"; sleep 0.3; xdotool click 1; sleep "${PAUSE:-1}"; }
+# menu X ITEMX ITEMY opens the menu at X on the menu bar and clicks an item,
+# giving a loaded machine time to draw the menu first.
+menu() { PAUSE=2 click "$1" 14; xdotool mousemove "$2" $(($3 + 4)); sleep 0.5; click "$2" "$3"; }
+# demo_outage starts or ends the demo's simulated outage; demo_conflict
+# has "another user" act on the oldest queued referral.
+demo_outage() { menu $DEMO_X $OUTAGE_X $OUTAGE_Y; }
+demo_conflict() { menu $DEMO_X $CONFLICT_X $CONFLICT_Y; }
+
 # key KEY... presses keys in the window $win, then lets it redraw.
 key() { xdotool key --window "$win" --delay 120 "$@"; sleep "${PAUSE:-0.8}"; }
 # typetext TEXT types into the focused field.

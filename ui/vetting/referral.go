@@ -110,7 +110,10 @@ func newReferralPanel(v *Vetting, ubrn string) *referralPanel {
 	// The header takes at most half the height (scrolling inside beyond
 	// that), so larger text or a banner never pushes the window past the
 	// screen.
-	p.obj = widgets.NewCappedTop(p.header, p.split, 0.5)
+	// The "changed in e-RS" strip sits under the header, outside its
+	// scroll, so it is in view however tall the header is.
+	p.changed = container.NewStack()
+	p.obj = widgets.NewCappedTop(p.header, container.NewBorder(p.changed, nil, nil, nil, p.split), 0.5)
 	return p
 }
 
@@ -228,7 +231,8 @@ func (p *referralPanel) buildHeader() fyne.CanvasObject {
 	}
 	p.asOf = container.NewStack()
 	p.refreshAsOf()
-	p.changed = container.NewStack()
+	p.changed.Objects = nil
+	p.changed.Refresh()
 	line3 := container.NewBorder(nil, nil, nil, container.NewCenter(p.asOf), stateLabel)
 	line4 := container.NewHBox(widget.NewLabel("Pathway start "+formatDate(r.PathwayStart)), widget.NewLabel(reviewBy))
 	p.bannerBox = container.NewStack(p.bannerObject(patientbanner.New))
@@ -243,7 +247,6 @@ func (p *referralPanel) buildHeader() fyne.CanvasObject {
 	if m := mismatchStrip(p.data.view.Mismatches); m != nil {
 		lines = append(lines, m)
 	}
-	lines = append(lines, p.changed)
 	return widgets.Card(container.NewVBox(lines...))
 }
 

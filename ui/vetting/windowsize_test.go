@@ -198,5 +198,16 @@ func TestTallHeaderAndBannersFitALaptopScreen(t *testing.T) {
 		if min := h.win.Content().MinSize(); min.Height > laptop.Height || min.Width > laptop.Width {
 			t.Errorf("%s text with a tall header and banner: the window needs %.0f×%.0f, more than a 1280×800 screen", ts, min.Width, min.Height)
 		}
+		// The strip stays in view: not inside the header's scroll, and
+		// on the screen.
+		uitest.WalkObjects(p.header, func(o fyne.CanvasObject) {
+			if o == p.changed {
+				t.Errorf("%s text: the changed-in-e-RS strip is inside the header, which scrolls", ts)
+			}
+		})
+		at := fyne.CurrentApp().Driver().AbsolutePositionForObject(p.changed)
+		if !p.changed.Visible() || at.Y+p.changed.Size().Height > laptop.Height || p.changed.Size().Height < 10 {
+			t.Errorf("%s text: the changed-in-e-RS strip is at y %.0f, %.0f px tall: not in view on a 1280×800 screen", ts, at.Y, p.changed.Size().Height)
+		}
 	}
 }
