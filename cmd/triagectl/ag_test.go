@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/testutil"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -48,7 +50,7 @@ func agRun(t *testing.T, bin string, args ...string) (stdout, stderr string, cod
 func TestAdviceCommandsEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildTriagectl(t, dir)
-	port := freeLoopbackPort(t)
+	port := strconv.Itoa(testutil.FreeLoopbackPort(t))
 	sb := startSandboxProcess(t, bin, "--addr", "127.0.0.1:0", "--download-addr", "127.0.0.1:0", "--referrals", "3",
 		"--advice", "12", "--redirect-uri", "http://127.0.0.1:"+port+"/callback")
 	isolate := []string{"--profile", filepath.Join(dir, "profile"), "--dev-insecure-keyfile", filepath.Join(dir, "dev.key")}

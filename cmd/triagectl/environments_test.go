@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
+	"github.com/triagedesk/triagedesk/internal/testutil"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -17,7 +19,7 @@ import (
 // free port.
 func inProcessSandbox(t *testing.T, auth bool, referrals ...int) (*erssandbox.Sandbox, string) {
 	t.Helper()
-	port := freeLoopbackPort(t)
+	port := strconv.Itoa(testutil.FreeLoopbackPort(t))
 	n := 6
 	if len(referrals) > 0 {
 		n = referrals[0]

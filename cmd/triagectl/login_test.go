@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,18 +13,9 @@ import (
 	"github.com/triagedesk/triagedesk/internal/auth"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/store"
+	"github.com/triagedesk/triagedesk/internal/testutil"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
-
-func freeLoopbackPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-}
 
 func TestLoginWhoamiLogoutDemo(t *testing.T) {
 	dir := t.TempDir()
@@ -40,7 +30,7 @@ func TestLoginWhoamiLogoutDemo(t *testing.T) {
 		t.Errorf("whoami before login: %d %q %q", code, out, errOut)
 	}
 
-	port := freeLoopbackPort(t)
+	port := strconv.Itoa(testutil.FreeLoopbackPort(t))
 	// Two organisations and no role remembered: the roles are listed.
 	code, out, errOut = cmd("login", "--user", erssandbox.UserClinician, "--callback-port", port)
 	if code != 1 || !strings.Contains(out, "Service provider clinician at R69") || !strings.Contains(out, "Service provider clinician at RCD") ||
@@ -88,7 +78,7 @@ func TestLoginWhoamiLogoutDemo(t *testing.T) {
 func TestLoginClinicianAdminNeedsWhomTheyActFor(t *testing.T) {
 	dir := t.TempDir()
 	g := []string{"--env", "demo", "--profile", filepath.Join(dir, "profile"), "--dev-insecure-keyfile", filepath.Join(dir, "dev.key")}
-	port := freeLoopbackPort(t)
+	port := strconv.Itoa(testutil.FreeLoopbackPort(t))
 	code, out, errOut := runCLI(t, append(g, "login", "--user", erssandbox.UserClinicianAdmin, "--callback-port", port)...)
 	if code != 1 || !strings.Contains(out, "you may act for") || !strings.Contains(out, erssandbox.UserClinician2) || !strings.Contains(errOut, "--on-behalf-of") {
 		t.Fatalf("clinician admin without --on-behalf-of: %d\n%s\n%s", code, out, errOut)
@@ -138,7 +128,7 @@ func TestSignedInVettingEndToEnd(t *testing.T) {
 	me := erssandbox.UserClinician2
 	data := filepath.Join(profile, "environments", "demo") // the demo's data is kept apart
 
-	code, out, errOut := cmd("login", "--user", me, "--callback-port", freeLoopbackPort(t))
+	code, out, errOut := cmd("login", "--user", me, "--callback-port", strconv.Itoa(testutil.FreeLoopbackPort(t)))
 	if code != 0 || !strings.Contains(out, "User:    "+me) || !strings.Contains(out, "at R69") {
 		t.Fatalf("login: %d\n%s\n%s", code, out, errOut)
 	}

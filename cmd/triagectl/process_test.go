@@ -12,12 +12,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
+	"github.com/triagedesk/triagedesk/internal/testutil"
 )
 
 // buildTriagectl builds this command into dir and returns the binary's
@@ -186,7 +188,7 @@ func ersOps(s erssandbox.Stats) map[string]int {
 func TestSandboxProcessEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildTriagectl(t, dir)
-	port := freeLoopbackPort(t)
+	port := strconv.Itoa(testutil.FreeLoopbackPort(t))
 	sb := startSandboxProcess(t, bin, "--addr", "127.0.0.1:0", "--download-addr", "127.0.0.1:0", "--referrals", "6",
 		"--redirect-uri", "http://127.0.0.1:"+port+"/callback")
 

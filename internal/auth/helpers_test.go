@@ -7,12 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +21,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/ers"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
+	"github.com/triagedesk/triagedesk/internal/testutil"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -40,25 +38,6 @@ func TestMain(m *testing.M) {
 }
 
 const testSecret = "test-client-secret"
-
-// freePort returns a loopback port that was free a moment ago, chosen
-// below Linux's ephemeral range (32768 up): a port the kernel handed out
-// for ":0" could be handed out again, to another test package's server or
-// connection, before the sign-in listens on it.
-func freePort(t testing.TB) int {
-	t.Helper()
-	for range 200 {
-		port := 20000 + mrand.IntN(12000)
-		ln, err := net.Listen("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		if err != nil {
-			continue
-		}
-		ln.Close()
-		return port
-	}
-	t.Fatal("no free loopback port between 20000 and 32000")
-	return 0
-}
 
 // tokenCalls counts token requests by grant type, passing them on.
 type tokenCalls struct {
@@ -117,7 +96,7 @@ type sandboxOption func(*erssandbox.Config)
 
 func newFixture(t *testing.T, opts ...sandboxOption) *fixture {
 	t.Helper()
-	port := freePort(t)
+	port := testutil.FreeLoopbackPort(t)
 	clientID := "td-test-" + strings.ToLower(rand.Text()[:10]) // a keychain account of its own
 	cfg := erssandbox.Config{Auth: true, Referrals: 3, ClientID: clientID, ClientSecret: testSecret,
 		RedirectURI: fmt.Sprintf("http://127.0.0.1:%d/callback", port)}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
+	"github.com/triagedesk/triagedesk/internal/testutil"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -192,7 +193,7 @@ func TestSignInWithWrongRedirectURIIsRejected(t *testing.T) {
 	f := newFixture(t)
 	// The app's port differs from the one registered with the platform.
 	m := f.manager(t, func(o *Options) {
-		o.Environment.RedirectPort = freePort(t)
+		o.Environment.RedirectPort = testutil.FreeLoopbackPort(t)
 		o.CallbackTimeout = time.Second
 	})
 	b := newBrowser(erssandbox.UserClinician2)
@@ -354,7 +355,7 @@ func TestNonLoopbackCallbackIsRefused(t *testing.T) {
 	}
 
 	// The listener itself is bound to 127.0.0.1 only.
-	port := freePort(t)
+	port := testutil.FreeLoopbackPort(t)
 	srv, err := listenCallback(fmt.Sprintf("127.0.0.1:%d", port), newCallback("st", "", time.Now().Add(time.Minute), time.Now, slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
