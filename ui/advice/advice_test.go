@@ -12,7 +12,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
@@ -21,6 +20,7 @@ import (
 	"github.com/triagedesk/triagedesk/ui/frame"
 	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 	"github.com/triagedesk/triagedesk/ui/style"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // harness is the A&G screen on a demo workspace: the in-process sandbox,
@@ -390,8 +390,8 @@ func TestAdviceDraftKeptWhileMoving(t *testing.T) {
 	}
 	c = h.open(us[0])
 	h.waitFor("the draft back", func() bool { return c.form != nil })
-	if c.form.guidance.Text != "Draft text (synthetic)." {
-		t.Errorf("guidance %q after coming back", c.form.guidance.Text)
+	if c.form.guidance.Text() != "Draft text (synthetic)." {
+		t.Errorf("guidance %q after coming back", c.form.guidance.Text())
 	}
 }
 
@@ -420,9 +420,9 @@ func TestAdviceDraftSurvivesARestart(t *testing.T) {
 	c = h.open(u)
 	h.waitFor("the draft reopened", func() bool { return c.form != nil })
 	f := c.form
-	if f.guidance.Text != "Synthetic advice written before a restart." || f.outcome.Selected != triage.GuidanceReturnWithAdvice.Label() ||
+	if f.guidance.Text() != "Synthetic advice written before a restart." || f.outcome.Selected != triage.GuidanceReturnWithAdvice.Label() ||
 		f.rec.Selected != triage.RecommendAdviceOnly.Label() {
-		t.Fatalf("after a restart the form holds %q, %q, %q", f.guidance.Text, f.outcome.Selected, f.rec.Selected)
+		t.Fatalf("after a restart the form holds %q, %q, %q", f.guidance.Text(), f.outcome.Selected, f.rec.Selected)
 	}
 	uitest.TapButton(t, c.side, "Discard this reply")
 	h.restart()
@@ -439,9 +439,9 @@ func TestAdviceDraftSurvivesARestart(t *testing.T) {
 // fillConvert fills the conversion dialog's message and comments.
 func fillConvert(t *testing.T, dlg fyne.CanvasObject) {
 	t.Helper()
-	var entries []*widget.Entry
+	var entries []*widgets.TextArea
 	uitest.WalkObjects(dlg, func(o fyne.CanvasObject) {
-		if e, ok := o.(*widget.Entry); ok {
+		if e, ok := o.(*widgets.TextArea); ok {
 			entries = append(entries, e)
 		}
 	})

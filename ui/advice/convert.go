@@ -24,14 +24,10 @@ func (c *conversation) openConvert() {
 	if !c.view.CanConvert {
 		return
 	}
-	guidance := widget.NewMultiLineEntry()
-	guidance.Wrapping = fyne.TextWrapWord
+	guidance := widgets.NewTextArea(4)
 	guidance.SetPlaceHolder("Tell the referrer you are converting the request to a referral")
-	guidance.SetMinRowsVisible(4)
-	comments := widget.NewMultiLineEntry()
-	comments.Wrapping = fyne.TextWrapWord
+	comments := widgets.NewTextArea(3)
 	comments.SetPlaceHolder("What should your booking team do with the new referral?")
-	comments.SetMinRowsVisible(3)
 	priority := widget.NewSelect(priorityLabel, nil)
 	priority.SetSelected(c.view.Request.Priority.Label())
 	errs := errorLabel("")
@@ -39,7 +35,7 @@ func (c *conversation) openConvert() {
 	var dlg *dialog.CustomDialog
 	conv := func() triage.AdviceConversion {
 		cv := triage.AdviceConversion{UBRN: c.view.Request.UBRN, BaseVersion: c.view.Request.Version, LastMessageID: c.view.LatestMessageID,
-			Authorisation: c.view.Request.Conversion, Guidance: guidance.Text, ReviewComments: comments.Text}
+			Authorisation: c.view.Request.Conversion, Guidance: guidance.Text(), ReviewComments: comments.Text()}
 		if i := priority.SelectedIndex(); i >= 0 {
 			cv.Priority = triage.Priorities[i]
 		}

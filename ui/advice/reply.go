@@ -19,6 +19,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // filesHelp says what happens to an attached file.
@@ -35,7 +36,7 @@ type replyForm struct {
 
 	outcome  *widget.RadioGroup
 	rec      *widget.Select
-	guidance *widget.Entry
+	guidance *widgets.TextArea
 	counter  *widget.Label
 	priority *widget.Select
 	note     *widget.Label
@@ -72,9 +73,7 @@ func (c *conversation) openForm(d *triage.AdviceReply) {
 	f.rec = widget.NewSelect(recLabels, nil)
 	f.rec.PlaceHolder = "Choose what you recommend"
 	f.outcome = widget.NewRadioGroup(outcomeLabels, func(string) { f.outcomeChanged() })
-	f.guidance = widget.NewMultiLineEntry()
-	f.guidance.Wrapping = fyne.TextWrapWord
-	f.guidance.SetMinRowsVisible(6)
+	f.guidance = widgets.NewTextArea(6)
 	f.guidance.SetPlaceHolder("Your guidance for the referrer")
 	f.guidance.OnChanged = func(s string) { f.count(s) }
 	f.priority = widget.NewSelect(priorityLabel, nil)
@@ -164,7 +163,7 @@ func (f *replyForm) draft() *triage.AdviceReply {
 
 // reply builds the reply from the form, based on what was on screen.
 func (f *replyForm) reply() triage.AdviceReply {
-	r := triage.AdviceReply{UBRN: f.c.view.Request.UBRN, BaseVersion: f.base, LastMessageID: f.lastMessage, Guidance: f.guidance.Text}
+	r := triage.AdviceReply{UBRN: f.c.view.Request.UBRN, BaseVersion: f.base, LastMessageID: f.lastMessage, Guidance: f.guidance.Text()}
 	if i := slices.Index(outcomeLabels, f.outcome.Selected); i >= 0 {
 		r.Outcome = triage.GuidanceOutcomes[i]
 	}
