@@ -20,8 +20,9 @@ import (
 //
 // It has what a clinician expects of a text box: typing, Backspace and
 // Delete, arrows, Home/End, Page Up/Down, Shift to select, a click to place
-// the cursor, dragging or a double click to select, Ctrl+A/C/X/V and
-// Ctrl+Z/Y. Tab moves to the next field and Esc leaves the box.
+// the cursor, dragging or a double click to select, Ctrl+A/C/X/V,
+// Ctrl+Z/Y and a right-click menu. Tab moves to the next field and Esc
+// leaves the box.
 type TextArea struct {
 	widget.DisableableWidget
 
@@ -264,6 +265,47 @@ func (t *TextArea) Tapped(ev *fyne.PointEvent) {
 	}
 	t.model.moveTo(t.positionAtPoint(ev.Position), t.shift)
 	t.Refresh()
+}
+
+// TappedSecondary (a right click) offers Undo, Redo, Cut, Copy, Paste and
+// Select all, as a text box does.
+func (t *TextArea) TappedSecondary(ev *fyne.PointEvent) {
+	c := fyne.CurrentApp().Driver().CanvasForObject(t)
+	if c == nil {
+		return
+	}
+	if !t.Disabled() {
+		c.Focus(t)
+	}
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(t).Add(ev.Position)
+	widget.ShowPopUpMenuAtPosition(t.editMenu(), c, pos)
+}
+
+// editMenu is the right-click menu for the text area's state now.
+func (t *TextArea) editMenu() *fyne.Menu {
+	clip := fyne.CurrentApp().Clipboard()
+	item := func(label string, s fyne.Shortcut) *fyne.MenuItem {
+		return fyne.NewMenuItem(label, func() { t.TypedShortcut(s) })
+	}
+	var items []*fyne.MenuItem
+	if !t.Disabled() {
+		if len(t.model.undo) > 0 {
+			items = append(items, item("Undo", &fyne.ShortcutUndo{}))
+		}
+		if len(t.model.redo) > 0 {
+			items = append(items, item("Redo", &fyne.ShortcutRedo{}))
+		}
+		if len(items) > 0 {
+			items = append(items, fyne.NewMenuItemSeparator())
+		}
+		items = append(items, item("Cut", &fyne.ShortcutCut{Clipboard: clip}))
+	}
+	items = append(items, item("Copy", &fyne.ShortcutCopy{Clipboard: clip}))
+	if !t.Disabled() {
+		items = append(items, item("Paste", &fyne.ShortcutPaste{Clipboard: clip}))
+	}
+	items = append(items, item("Select all", &fyne.ShortcutSelectAll{}))
+	return fyne.NewMenu("", items...)
 }
 
 // DoubleTapped selects the word under the pointer.

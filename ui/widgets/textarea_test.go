@@ -228,3 +228,25 @@ func TestTextAreaClickAndDragSelect(t *testing.T) {
 		t.Fatalf("double click selected %q", got)
 	}
 }
+
+// TestTextAreaRightClickPastes: a right click offers the clipboard, and
+// Paste from that menu puts the clipboard's text at the cursor.
+func TestTextAreaRightClickPastes(t *testing.T) {
+	ta, w := newTestTextArea(t, 3)
+	fyne.CurrentApp().Clipboard().SetContent("see in clinic")
+	test.Type(ta, "Please ")
+	ta.TappedSecondary(&fyne.PointEvent{Position: fyne.NewPos(5, 5)})
+	if w.Canvas().Overlays().Top() == nil {
+		t.Fatal("no menu on a right click")
+	}
+	var labels []string
+	for _, it := range ta.editMenu().Items {
+		labels = append(labels, it.Label)
+		if it.Label == "Paste" {
+			it.Action()
+		}
+	}
+	if ta.Text() != "Please see in clinic" {
+		t.Fatalf("menu %q; text after Paste %q", labels, ta.Text())
+	}
+}
