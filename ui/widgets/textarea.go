@@ -19,7 +19,8 @@ import (
 // scrolls inside), so typing never re-lays out the form around it.
 //
 // It has what a clinician expects of a text box: typing, Backspace and
-// Delete, arrows, Home/End, Page Up/Down, Shift to select, a click to place
+// Delete, arrows, Ctrl+arrows by word, Home/End, Page Up/Down, Shift to
+// select, a click to place
 // the cursor, dragging or a double click to select, Ctrl+A/C/X/V,
 // Ctrl+Z/Y and a right-click menu. Tab moves to the next field and Esc
 // leaves the box.
@@ -219,6 +220,9 @@ func (t *TextArea) TypedShortcut(s fyne.Shortcut) {
 		m.anchor, m.cursor = 0, len(m.runes)
 		t.Refresh()
 		return
+	case *desktop.CustomShortcut:
+		t.jump(s)
+		return
 	}
 	if t.Disabled() {
 		return
@@ -247,6 +251,34 @@ func (t *TextArea) TypedShortcut(s fyne.Shortcut) {
 			t.changed()
 		}
 	}
+}
+
+// jump is Ctrl+Left/Right (a word; Alt on macOS) and Ctrl+Home/End (the
+// whole text), with Shift to select.
+func (t *TextArea) jump(s *desktop.CustomShortcut) {
+	word := fyne.KeyModifierShortcutDefault
+	if word == fyne.KeyModifierSuper {
+		word = fyne.KeyModifierAlt
+	}
+	extend := s.Modifier&fyne.KeyModifierShift != 0
+	mod := s.Modifier &^ fyne.KeyModifierShift
+	m := &t.model
+	var p int
+	switch {
+	case mod == word && s.KeyName == fyne.KeyLeft:
+		p = m.wordLeft(m.cursor)
+	case mod == word && s.KeyName == fyne.KeyRight:
+		p = m.wordRight(m.cursor)
+	case mod == fyne.KeyModifierShortcutDefault && s.KeyName == fyne.KeyHome:
+		p = 0
+	case mod == fyne.KeyModifierShortcutDefault && s.KeyName == fyne.KeyEnd:
+		p = len(m.runes)
+	default:
+		return
+	}
+	m.moveTo(p, extend)
+	t.scrollToCursor()
+	t.Refresh()
 }
 
 // changed redraws after an edit and tells OnChanged.

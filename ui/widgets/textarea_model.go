@@ -314,3 +314,25 @@ func (m *textModel) wordAt(p int) (int, int) {
 	}
 	return from, to
 }
+
+// wordLeft is the start of the word before p; wordRight the end of the
+// word after p (Ctrl+arrows).
+func (m *textModel) wordLeft(p int) int {
+	for p > 0 && unicode.IsSpace(m.runes[p-1]) {
+		p--
+	}
+	for p > 0 && !unicode.IsSpace(m.runes[p-1]) {
+		p--
+	}
+	return p
+}
+
+func (m *textModel) wordRight(p int) int {
+	for p < len(m.runes) && unicode.IsSpace(m.runes[p]) {
+		p++
+	}
+	for p < len(m.runes) && !unicode.IsSpace(m.runes[p]) {
+		p++
+	}
+	return p
+}

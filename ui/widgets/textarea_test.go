@@ -129,6 +129,19 @@ func TestTextAreaTypingAndEditingKeys(t *testing.T) {
 	if !strings.HasSuffix(ta.Text(), "X-ray today") {
 		t.Fatalf("typing over the selection gave %q", ta.Text())
 	}
+	// Ctrl+Shift+Left selects a word; Ctrl+Home goes to the start.
+	word := fyne.KeyModifierShortcutDefault
+	if word == fyne.KeyModifierSuper {
+		word = fyne.KeyModifierAlt
+	}
+	ta.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyLeft, Modifier: word | fyne.KeyModifierShift})
+	if got := ta.SelectedText(); got != "today" {
+		t.Fatalf("Ctrl+Shift+Left selected %q", got)
+	}
+	ta.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyHome, Modifier: fyne.KeyModifierShortcutDefault})
+	if ta.CursorPosition() != 0 || ta.SelectedText() != "" {
+		t.Fatalf("Ctrl+Home: cursor %d, selected %q", ta.CursorPosition(), ta.SelectedText())
+	}
 }
 
 // TestTextAreaClipboardUndoAndRedo: select all, cut, paste (Windows line
