@@ -150,7 +150,7 @@ func TestTextAreaClipboardUndoAndRedo(t *testing.T) {
 	ta, w := newTestTextArea(t, 3)
 	w.Canvas().Focus(ta)
 	test.Type(ta, "Please see in clinic")
-	clip := w.Clipboard()
+	clip := fyne.CurrentApp().Clipboard()
 	ta.TypedShortcut(&fyne.ShortcutSelectAll{})
 	ta.TypedShortcut(&fyne.ShortcutCut{Clipboard: clip})
 	if ta.Text() != "" || clip.Content() != "Please see in clinic" {
