@@ -205,23 +205,18 @@ func (m *textModel) restore(s textState) {
 }
 
 // undoStep and redoStep walk the history; false when there is none.
-func (m *textModel) undoStep() bool {
-	if len(m.undo) == 0 {
-		return false
-	}
-	m.redo = append(m.redo, m.state())
-	m.restore(m.undo[len(m.undo)-1])
-	m.undo = m.undo[:len(m.undo)-1]
-	return true
-}
+func (m *textModel) undoStep() bool { return m.step(&m.undo, &m.redo) }
 
-func (m *textModel) redoStep() bool {
-	if len(m.redo) == 0 {
+func (m *textModel) redoStep() bool { return m.step(&m.redo, &m.undo) }
+
+// step goes back to the last state of from, keeping the present in to.
+func (m *textModel) step(from, to *[]textState) bool {
+	if len(*from) == 0 {
 		return false
 	}
-	m.undo = append(m.undo, m.state())
-	m.restore(m.redo[len(m.redo)-1])
-	m.redo = m.redo[:len(m.redo)-1]
+	*to = append(*to, m.state())
+	m.restore((*from)[len(*from)-1])
+	*from = (*from)[:len(*from)-1]
 	return true
 }
 
