@@ -451,3 +451,39 @@ func fillConvert(t *testing.T, dlg fyne.CanvasObject) {
 	test.Type(entries[0], "Converting to a referral so we can see the patient (synthetic).")
 	test.Type(entries[1], "Book into the next routine clinic (synthetic).")
 }
+
+// TestAdviceDraftIsSavedWhenTypingPauses: guidance being written is kept
+// in the encrypted store once typing pauses, with the request still open,
+// so a crash loses at most the last moments of typing.
+func TestAdviceDraftIsSavedWhenTypingPauses(t *testing.T) {
+	h := newHarness(t)
+	var u string
+	for _, r := range h.v.Rows() {
+		if replyable(r) {
+			u = triage.NormalizeUBRN(r.UBRN)
+			break
+		}
+	}
+	if u == "" {
+		t.Fatal("the demo needs a request waiting for a reply")
+	}
+	c := h.open(u)
+	f := h.writeReply(c, triage.GuidanceReturnWithAdvice, triage.RecommendAdviceOnly, "Synthetic advice typed before a crash.")
+	stored := func() string {
+		v, err := h.ws.Advice(context.Background(), u)
+		if err != nil {
+			t.Fatalf("advice: %v", err)
+		}
+		if v.Draft == nil {
+			return ""
+		}
+		return v.Draft.Guidance
+	}
+	if got := stored(); got != "" {
+		t.Fatalf("the draft was stored before typing paused: %q", got)
+	}
+	h.waitFor("the draft stored after a pause in typing", func() bool { return stored() == "Synthetic advice typed before a crash." })
+	if h.v.conv != c || c.form != f {
+		t.Fatal("saving the draft closed the reply form")
+	}
+}

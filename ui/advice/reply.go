@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
@@ -37,6 +38,7 @@ type replyForm struct {
 	outcome  *widget.RadioGroup
 	rec      *widget.Select
 	guidance *widgets.TextArea
+	stopSave func() // the pending save of the draft while typing
 	counter  *widget.Label
 	priority *widget.Select
 	note     *widget.Label
@@ -75,7 +77,7 @@ func (c *conversation) openForm(d *triage.AdviceReply) {
 	f.outcome = widget.NewRadioGroup(outcomeLabels, func(string) { f.outcomeChanged() })
 	f.guidance = widgets.NewTextArea(6)
 	f.guidance.SetPlaceHolder("Your guidance for the referrer")
-	f.guidance.OnChanged = func(s string) { f.count(s) }
+	f.guidance.OnChanged = func(s string) { f.count(s); f.saveSoon() }
 	f.priority = widget.NewSelect(priorityLabel, nil)
 	f.note = wrapped("")
 	f.note.Hide()
@@ -150,6 +152,23 @@ func (f *replyForm) count(s string) {
 		f.counter.Importance = widget.MediumImportance
 	}
 	f.counter.SetText(text)
+}
+
+// draftPause is how long typing must pause before the draft is saved.
+const draftPause = 2 * time.Second
+
+// saveSoon keeps the reply as the request's draft once typing pauses, so a
+// crash loses at most the last moments of typing.
+func (f *replyForm) saveSoon() {
+	if f.stopSave != nil {
+		f.stopSave()
+	}
+	c := f.c
+	f.stopSave = c.v.b.After(draftPause, func() {
+		if c.form == f && c.confirm == nil && c.v.conv == c {
+			c.v.setDraft(c.ubrn, f.draft())
+		}
+	})
 }
 
 // draft is what the form holds, or nil when nothing was written or chosen.

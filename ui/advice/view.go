@@ -52,6 +52,9 @@ type View struct {
 	// UBRN (nil: discarded), ahead of the encrypted store, which keeps
 	// them across restarts (app.SaveAdviceDraft).
 	drafts map[string]*triage.AdviceReply
+	// draftWrites keeps and drops drafts in the store in the order the
+	// clinician did, so a dropped draft never comes back.
+	draftWrites *bridge.Writes
 
 	unlisten func()
 
@@ -62,7 +65,7 @@ type View struct {
 
 // New builds the A&G screen. Call Start to load it.
 func New(o Options) *View {
-	v := &View{opts: o, b: o.Bridge, ws: o.Workspace, drafts: map[string]*triage.AdviceReply{}}
+	v := &View{opts: o, b: o.Bridge, ws: o.Workspace, drafts: map[string]*triage.AdviceReply{}, draftWrites: bridge.NewWrites(o.Bridge)}
 	v.list = newWorklist(v.open)
 	v.right = container.NewStack(placeholder("Select an advice and guidance request to read the conversation.\n" +
 		"↓/↑ or J/K move through the list and open the request; Ctrl+1 goes back to Referrals for Review."))
@@ -200,7 +203,7 @@ func (v *View) setDraft(ubrn string, d *triage.AdviceReply) {
 		return // already forgotten
 	}
 	ws := v.ws
-	v.b.Save(func(ctx context.Context) { storeDraft(ctx, ws, ubrn, d) })
+	v.draftWrites.Save(ubrn, func(ctx context.Context) { storeDraft(ctx, ws, ubrn, d) })
 }
 
 // storeDraft keeps d as the request's draft in the encrypted store, or

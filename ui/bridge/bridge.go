@@ -445,3 +445,45 @@ func (b *Bridge) Close() {
 	b.cancel()
 	b.wg.Wait()
 }
+
+// After runs fn on the UI goroutine once d has passed, unless stop is
+// called first or the Bridge has closed by then.
+func (b *Bridge) After(d time.Duration, fn func()) (stop func()) {
+	t := time.AfterFunc(d, func() { b.Post(fn) })
+	return func() { t.Stop() }
+}
+
+// Writes runs keyed writes the clinician expects to be kept (a referral's
+// draft kept, then dropped) with Save, one at a time and in the order
+// they were issued for each key: a write that has not started when a
+// later one for its key has finished is skipped, so the last one issued is
+// what stays, never an earlier one that lost a race.
+type Writes struct {
+	b      *Bridge
+	issue  sync.Mutex
+	issued map[string]uint64
+	run    sync.Mutex // held while a write runs
+	done   map[string]uint64
+}
+
+// NewWrites returns an empty set of keyed writes on b.
+func NewWrites(b *Bridge) *Writes {
+	return &Writes{b: b, issued: map[string]uint64{}, done: map[string]uint64{}}
+}
+
+// Save issues fn as the newest write for key.
+func (w *Writes) Save(key string, fn func(ctx context.Context)) {
+	w.issue.Lock()
+	w.issued[key]++
+	n := w.issued[key]
+	w.issue.Unlock()
+	w.b.Save(func(ctx context.Context) {
+		w.run.Lock()
+		defer w.run.Unlock()
+		if w.done[key] > n {
+			return // a later write for key has already run
+		}
+		fn(ctx)
+		w.done[key] = n
+	})
+}

@@ -255,3 +255,62 @@ func TestSaveOutlivesClose(t *testing.T) {
 	}
 	b.Save(func(context.Context) { t.Error("a save started after Close") })
 }
+
+// TestWritesKeepTheLastIssued: a draft kept and then dropped ends dropped
+// even when the keep's goroutine runs last; writes for one key never run
+// at the same time; another key's writes are not held back by skipping.
+func TestWritesKeepTheLastIssued(t *testing.T) {
+	b := New(Options{Post: func(fn func()) { fn() }})
+	defer b.Close()
+	w := NewWrites(b)
+	var mu sync.Mutex
+	stored := map[string]string{}
+	set := func(key, v string) func(context.Context) {
+		return func(context.Context) {
+			mu.Lock()
+			stored[key] = v
+			mu.Unlock()
+		}
+	}
+	// Hold the writer so the first three writes queue behind it.
+	gate := make(chan struct{})
+	w.Save("hold", func(context.Context) { <-gate })
+	time.Sleep(10 * time.Millisecond)
+	// Many referrals, so that the goroutines run in both orders.
+	for i := range 50 {
+		k := fmt.Sprint(1000 + i)
+		w.Save(k, set(k, "draft: see in clinic"))
+		w.Save(k, set(k, ""))
+	}
+	w.Save("2002", set("2002", "draft: X-ray first"))
+	close(gate)
+	b.Close()
+	for i := range 50 {
+		if k := fmt.Sprint(1000 + i); stored[k] != "" {
+			t.Errorf("referral %s: the dropped draft came back: %q", k, stored[k])
+		}
+	}
+	if stored["2002"] != "draft: X-ray first" {
+		t.Errorf("another referral's draft was not kept: %q", stored["2002"])
+	}
+}
+
+// TestAfterRunsOnceUnlessStopped: After runs its function once after the
+// pause, not when stopped first, and not after Close.
+func TestAfterRunsOnceUnlessStopped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := New(Options{Post: func(fn func()) { fn() }})
+		var ran, stopped, closed atomic.Int32
+		b.After(2*time.Second, func() { ran.Add(1) })
+		stop := b.After(2*time.Second, func() { stopped.Add(1) })
+		time.Sleep(time.Second)
+		stop()
+		time.Sleep(2 * time.Second)
+		b.After(time.Second, func() { closed.Add(1) })
+		b.Close()
+		time.Sleep(2 * time.Second)
+		if ran.Load() != 1 || stopped.Load() != 0 || closed.Load() != 0 {
+			t.Errorf("ran %d (want 1), stopped one ran %d, after Close ran %d (want 0)", ran.Load(), stopped.Load(), closed.Load())
+		}
+	})
+}

@@ -466,7 +466,7 @@ func (dp *decisionPanel) keepDraft() {
 		v.list.SetLocalStatus(ubrn, triage.LocalDraft)
 	}
 	a := v.app
-	v.b.Save(func(ctx context.Context) {
+	v.draftWrites.Save(ubrn, func(ctx context.Context) {
 		_ = a.SaveDraft(ctx, ubrn, d)
 	})
 }
@@ -484,7 +484,7 @@ func (dp *decisionPanel) dropDraft() {
 		v.list.SetLocalStatus(ubrn, triage.LocalNone)
 	}
 	a := v.app
-	v.b.Save(func(ctx context.Context) {
+	v.draftWrites.Save(ubrn, func(ctx context.Context) {
 		_ = a.ClearDraft(ctx, ubrn)
 	})
 }

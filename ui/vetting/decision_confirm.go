@@ -164,6 +164,9 @@ func (c *confirmStep) queue(next bool) {
 		}
 		delete(v.drafts, ubrn)
 		dp.p.data.view.Local.Draft = nil
+		// Cleared once more after any draft write still queued, so a
+		// draft saved while typing never outlives the decision.
+		v.draftWrites.Save(ubrn, func(ctx context.Context) { _ = a.ClearDraft(ctx, ubrn) })
 		dp.form = nil
 		dp.amending = nil
 		dp.entry = &en

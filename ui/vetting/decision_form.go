@@ -10,6 +10,7 @@ import (
 	"mime"
 	"path/filepath"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
@@ -36,6 +37,7 @@ type decisionForm struct {
 	reason   *widget.Select
 	outcome  *widget.RadioGroup
 	comments *widgets.TextArea
+	stopSave func() // the pending save of the draft while typing
 	counter  *widget.Label
 	marker   *widget.Label
 	pas      *widget.RadioGroup
@@ -97,7 +99,7 @@ func newDecisionForm(dp *decisionPanel, kind triage.DecisionKind, preset *triage
 	f.marker = fieldLabel("")
 	f.comments = widgets.NewTextArea(5)
 	f.counter = widget.NewLabel("")
-	f.comments.OnChanged = func(string) { f.updateCounter(); f.clearProblem(triage.FieldComments) }
+	f.comments.OnChanged = func(string) { f.updateCounter(); f.clearProblem(triage.FieldComments); f.saveSoon() }
 	objs = append(objs, f.marker, f.comments, f.counter, errLabel(triage.FieldComments))
 
 	if kind != triage.DecisionReviewOutcome && r.Booking() == triage.BookingIndirect {
@@ -184,6 +186,24 @@ func (f *decisionForm) concept() (triage.Concept, bool) {
 		return triage.Concept{}, false
 	}
 	return f.reasons[f.reason.SelectedIndex()], true
+}
+
+// draftPause is how long typing must pause before the draft is saved.
+const draftPause = 2 * time.Second
+
+// saveSoon keeps the form as the referral's draft once typing pauses, so a
+// crash or a power cut loses at most the last moments of typing, not the
+// whole comment.
+func (f *decisionForm) saveSoon() {
+	if f.stopSave != nil {
+		f.stopSave()
+	}
+	dp := f.dp
+	f.stopSave = dp.p.v.b.After(draftPause, func() {
+		if dp.form == f && dp.confirm == nil {
+			dp.keepDraft()
+		}
+	})
 }
 
 // commentsRequired says whether the comments are mandatory for the choice.

@@ -51,7 +51,10 @@ type Vetting struct {
 	body  *fyne.Container // the worklist alone until a referral opens, then the split
 	panel *referralPanel
 
-	drafts          map[string]*triage.Decision
+	drafts map[string]*triage.Decision
+	// draftWrites keeps and drops drafts in the store in the order the
+	// clinician did, so a dropped draft never comes back.
+	draftWrites     *bridge.Writes
 	sync            app.SyncStatus
 	lastViewerWidth float32
 	sideSplit       float64
@@ -83,7 +86,7 @@ type Vetting struct {
 // keeps the split and column widths (nil: not kept). Call Start to load
 // it.
 func NewVetting(f *frame.Frame, b *bridge.Bridge, a *app.Workspace, prefs fyne.Preferences) *Vetting {
-	v := &Vetting{frame: f, b: b, app: a, prefs: prefs, now: time.Now, drafts: map[string]*triage.Decision{},
+	v := &Vetting{frame: f, b: b, app: a, prefs: prefs, now: time.Now, drafts: map[string]*triage.Decision{}, draftWrites: bridge.NewWrites(b),
 		sideSplit: defaultSideSplit, lastViewerWidth: 560, ready: map[string]*criResult{}}
 	if a.CanSync() {
 		v.sync = a.SyncStatus()

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
@@ -478,5 +479,46 @@ func TestQueuedDecisionCanBeCancelledUntilSent(t *testing.T) {
 	}
 	if r, _ := h.v.list.Row(row.UBRN); r.Local != triage.LocalNone {
 		t.Errorf("row status %q after cancel", r.Local)
+	}
+}
+
+// TestDraftIsSavedWhenTypingPauses: a comment being written is kept in the
+// store once typing pauses, with the referral still open (a crash then
+// loses at most the last moments of typing); queuing the decision leaves
+// no draft behind, even with a save still pending from the typing.
+func TestDraftIsSavedWhenTypingPauses(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	a := h.booked(false)
+	p := h.open(a.UBRN)
+	h.typeKeys("r")
+	f := p.decision.form
+	f.reason.SetSelectedIndex(0)
+	stored := func() *triage.Decision {
+		ls, err := apptest.Store(h.ws).LocalState(context.Background(), a.UBRN)
+		if err != nil {
+			t.Fatalf("local state: %v", err)
+		}
+		return ls.Draft
+	}
+	test.Type(f.comments, "Needs a GP review first.")
+	if d := stored(); d != nil {
+		t.Fatalf("the draft was stored before typing paused: %q", d.Comments)
+	}
+	h.waitFor("the draft stored after a pause in typing", func() bool {
+		d := stored()
+		return d != nil && d.Comments == "Needs a GP review first."
+	})
+	if h.v.panel != p || p.decision.form != f {
+		t.Fatal("saving the draft closed the form")
+	}
+	test.Type(f.comments, " Thank you.")
+	h.shortcut(ctrlEnter)
+	h.shortcut(ctrlEnter)
+	h.waitFor("the decision queued", func() bool { return p.decision.entry != nil })
+	h.loop.RunFor(draftPause + 500*time.Millisecond)
+	h.waitFor("no draft left behind", func() bool { return stored() == nil })
+	h.loop.RunFor(time.Second)
+	if d := stored(); d != nil {
+		t.Fatalf("a draft outlived the queued decision: %q", d.Comments)
 	}
 }
