@@ -200,7 +200,10 @@ func (f *decisionForm) saveSoon() {
 	}
 	dp := f.dp
 	f.stopSave = dp.p.v.b.After(draftPause, func() {
-		if dp.form == f && dp.confirm == nil {
+		// Only while this form is still the one on screen: a closed
+		// referral's form kept its draft when it closed, and saving it
+		// again could bring back a draft dropped since.
+		if dp.form == f && dp.confirm == nil && dp.p.v.panel == dp.p {
 			dp.keepDraft()
 		}
 	})

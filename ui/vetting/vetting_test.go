@@ -439,6 +439,12 @@ func TestDraftSurvivesSwitchingReferrals(t *testing.T) {
 	})
 	h.key(fyne.KeyEscape)
 	h.waitFor("Esc to drop the draft from the store", func() bool { return storedDraft() == nil })
+	// A save pending from typing on the referral's earlier panel does not
+	// bring the dropped draft back.
+	h.loop.RunFor(draftPause + time.Second)
+	if d := storedDraft(); d != nil {
+		t.Fatalf("the dropped draft came back: %q", d.Comments)
+	}
 }
 
 func TestQueuedDecisionCanBeCancelledUntilSent(t *testing.T) {
