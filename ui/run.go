@@ -50,6 +50,10 @@ type RunOptions struct {
 	// the Fyne app to quit. cmd/triagedesk uses it to make sure the process
 	// ends even if Fyne's own shutdown stalls.
 	AfterQuit func()
+	// TraceStart, if set, receives one line "first-rows-frame MS" when the
+	// first frame showing worklist rows has been painted, MS the
+	// milliseconds since the process started (TraceStartEnv).
+	TraceStart io.Writer
 }
 
 // Desktop is the running app: the main window with its Frame, the Bridge,
@@ -62,8 +66,9 @@ type Desktop struct {
 	Frame  *frame.Frame
 	Bridge *bridge.Bridge
 
-	opts RunOptions
-	log  *slog.Logger
+	opts  RunOptions
+	log   *slog.Logger
+	trace *startTrace // nil unless RunOptions.TraceStart
 
 	mu      sync.Mutex
 	runtime *app.Runtime
@@ -92,6 +97,9 @@ func NewDesktop(a fyne.App, opts RunOptions) *Desktop {
 		log = slog.New(slog.DiscardHandler)
 	}
 	d := &Desktop{App: a, opts: opts, log: log, Bridge: bridge.New(bridge.Options{Post: opts.Post})}
+	if opts.TraceStart != nil {
+		d.trace = &startTrace{w: opts.TraceStart}
+	}
 	d.Window, d.Frame = frame.NewShellWindow(a, frame.ShellOptions{Demo: demo, Environment: env})
 	d.Frame.ShowScreen(frame.ScreenLoading, loadingScreen("Starting Triage Desk…"))
 	// Every way out (the window's close button, File → Quit, Ctrl+Q, the
@@ -248,15 +256,14 @@ func (d *Desktop) openWorkspace(rt *app.Runtime) {
 		}
 		v := vetting.NewVetting(d.Frame, d.Bridge, ws, d.App.Preferences())
 		d.vetting = v
-		if d.opts.OnVetting != nil {
-			first := true
-			v.OnWorklist(func() {
-				if first {
-					first = false
-					d.opts.OnVetting(v)
-				}
-			})
-		}
+		first := true
+		v.OnWorklist(func() {
+			if first && d.opts.OnVetting != nil {
+				d.opts.OnVetting(v)
+			}
+			first = false
+			d.trace.rowsShown(v.Listed(), d.Window, d.Bridge.Post)
+		})
 		d.tabs = vetting.NewWorkTabs(d.Frame, d.Bridge, ws, v)
 		d.Frame.SetMain(d.tabs.Object())
 		d.Frame.CloseScreen()

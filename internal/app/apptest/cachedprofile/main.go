@@ -1,0 +1,43 @@
+// Command cachedprofile fills a data folder with the demo's synthetic
+// clinician signed in and a cached worklist of N referrals with their
+// details, for measuring Triage Desk's start from its encrypted cache
+// (scripts/start-check.sh). Keys are kept in the development key file the
+// folder names; synthetic data only.
+//
+//	go run -tags migrated_fynedo ./internal/app/apptest/cachedprofile -profile DIR -n 5000
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
+	"github.com/triagedesk/triagedesk/internal/config"
+)
+
+func main() {
+	dir := flag.String("profile", "", "data folder to fill (created if missing)")
+	keyfile := flag.String("dev-insecure-keyfile", "", "development key file (default DIR/dev.key)")
+	n := flag.Int("n", 5000, "how many referrals the cached worklist holds")
+	flag.Parse()
+	if *dir == "" {
+		fmt.Fprintln(os.Stderr, "cachedprofile: -profile is required")
+		os.Exit(2)
+	}
+	if *keyfile == "" {
+		*keyfile = filepath.Join(*dir, "dev.key")
+	}
+	o := app.Options{ProfileDir: *dir, DevInsecureKeyfile: *keyfile, KeyWarn: io.Discard, LockTimeout: -1,
+		Override: &config.EnvironmentChoice{Name: config.EnvDemo}}
+	p, err := apptest.FillCachedProfile(context.Background(), o, *n, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cachedprofile:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("cachedprofile: %d referrals on the worklist, %d cached\n", p.Listed, p.Referrals)
+}
