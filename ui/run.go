@@ -50,9 +50,10 @@ type RunOptions struct {
 	// the Fyne app to quit. cmd/triagedesk uses it to make sure the process
 	// ends even if Fyne's own shutdown stalls.
 	AfterQuit func()
-	// TraceStart, if set, receives one line "first-rows-frame MS" when the
-	// first frame showing worklist rows has been painted, MS the
-	// milliseconds since the process started (TraceStartEnv).
+	// TraceStart, if set, receives one line "first-rows-frame MS cpu CPU"
+	// when the first frame showing worklist rows has been painted: MS the
+	// milliseconds since the process started, CPU the milliseconds of CPU
+	// used by then (TraceStartEnv).
 	TraceStart io.Writer
 }
 
@@ -100,6 +101,12 @@ func NewDesktop(a fyne.App, opts RunOptions) *Desktop {
 	if opts.TraceStart != nil {
 		d.trace = &startTrace{w: opts.TraceStart}
 	}
+	if _, ok := a.Settings().Theme().(*style.Theme); !ok {
+		// Triage Desk's theme before the window is built: the settings'
+		// own, applied once they are read, then changes nothing unless
+		// they choose another variant or text size.
+		style.Apply(a, nil)
+	}
 	d.Window, d.Frame = frame.NewShellWindow(a, frame.ShellOptions{Demo: demo, Environment: env})
 	d.Frame.ShowScreen(frame.ScreenLoading, loadingScreen("Starting Triage Desk…"))
 	// Every way out (the window's close button, File → Quit, Ctrl+Q, the
@@ -133,9 +140,8 @@ func (d *Desktop) start() {
 		d.runtime = rt
 		d.mu.Unlock()
 		d.applyEnvironment(rt)
-		d.App.Settings().SetTheme(style.NewTheme(rt.Settings))
-		bridge.Watch(d.Bridge, rt.Config.OnChange, func(s *config.Settings) { d.App.Settings().SetTheme(style.NewTheme(s)) })
-		_ = rt.Documents(d.Bridge.Context()) // warm the PDF engine in the background
+		style.Apply(d.App, rt.Settings)
+		bridge.Watch(d.Bridge, rt.Config.OnChange, func(s *config.Settings) { style.Apply(d.App, s) })
 		d.chrome = NewChrome(ChromeOptions{App: d.App, Frame: d.Frame, Bridge: d.Bridge, Runtime: rt, Quit: d.confirmedQuit, Amend: d.amend, Tray: s.tray})
 		bridge.Watch(d.Bridge, rt.OnStatus, d.onStatus)
 		d.onStatus(rt.Status())
@@ -251,29 +257,61 @@ func (d *Desktop) openWorkspace(rt *app.Runtime) {
 			return
 		}
 		d.workspace = ws
-		if ws.CanSync() {
-			d.Bridge.Go(func(ctx context.Context) { _ = ws.Run(ctx) })
-		}
 		v := vetting.NewVetting(d.Frame, d.Bridge, ws, d.App.Preferences())
 		d.vetting = v
-		first := true
+		first, warmed := true, false
 		v.OnWorklist(func() {
 			if first && d.opts.OnVetting != nil {
 				d.opts.OnVetting(v)
 			}
 			first = false
 			d.trace.rowsShown(v.Listed(), d.Window, d.Bridge.Post)
+			if !warmed && v.Listed() > 0 {
+				// The PDF engine compiles PDFium, a second or more of
+				// both cores on a first start: only once the rows have
+				// been painted.
+				warmed = true
+				afterPaint(func() {
+					if !d.closed && d.workspace == ws {
+						_ = rt.Documents(d.Bridge.Context())
+					}
+				})
+			}
 		})
 		d.tabs = vetting.NewWorkTabs(d.Frame, d.Bridge, ws, v)
+		// What would compete with reading and drawing the cached worklist
+		// (the sync, A&G's lists, the status bar's own read of the
+		// worklist) starts once its rows have been painted, or at once
+		// when there are none: the first sync then fills it.
+		v.OnFirstRead(func() {
+			if v.Listed() == 0 {
+				d.afterFirstRead(ws)
+				return
+			}
+			afterPaint(func() { d.afterFirstRead(ws) })
+		})
 		d.Frame.SetMain(d.tabs.Object())
 		d.Frame.CloseScreen()
 		v.Start()
-		d.tabs.Start()
-		if d.chrome != nil {
-			d.chrome.SetWorkspace(ws)
-		}
 		d.onStatus(rt.Status())
 	})
+}
+
+// afterFirstRead starts, once the vetting view has read the cached
+// worklist (and painted its rows, if any), the workspace's sync, the A&G
+// screen and the chrome's view of
+// the workspace (unless the workspace has closed meanwhile).
+func (d *Desktop) afterFirstRead(ws *app.Workspace) {
+	if d.closed || d.workspace != ws {
+		return
+	}
+	if ws.CanSync() {
+		d.Bridge.Go(func(ctx context.Context) { _ = ws.Run(ctx) })
+	}
+	d.tabs.Start()
+	if d.chrome != nil {
+		d.chrome.SetWorkspace(ws)
+	}
 }
 
 // fail shows a start-up failure in plain English.

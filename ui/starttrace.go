@@ -19,8 +19,8 @@ import (
 // TraceStartEnv is the environment variable that, set to 1, makes
 // cmd/triagedesk say on standard output when the first frame showing
 // worklist rows has been painted (scripts/start-check.sh measures start-up
-// with it): one line "first-rows-frame MS", MS the milliseconds since the
-// process started.
+// with it): one line "first-rows-frame MS cpu CPU", MS the milliseconds
+// since the process started and CPU the milliseconds of CPU it had used.
 const TraceStartEnv = "TRIAGEDESK_TRACE_START"
 
 // initTime stands in for the process's start where /proc does not say it.
@@ -68,6 +68,15 @@ func procUptime() (time.Duration, bool) {
 	return time.Duration(now.Nano()) - start, true
 }
 
+// cpuUsed is the CPU time (user and system) the process has used.
+func cpuUsed() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // startTrace reports the first painted frame with worklist rows to w.
 type startTrace struct {
 	w    io.Writer
@@ -89,7 +98,7 @@ func (t *startTrace) rowsShown(rows int, win fyne.Window, post func(func())) {
 	var marker *canvas.Raster
 	marker = canvas.NewRaster(func(w, h int) image.Image {
 		t.once.Do(func() {
-			fmt.Fprintf(t.w, "first-rows-frame %d\n", SinceProcessStart().Milliseconds())
+			fmt.Fprintf(t.w, "first-rows-frame %d cpu %d\n", SinceProcessStart().Milliseconds(), cpuUsed().Milliseconds())
 			post(func() { win.Canvas().Overlays().Remove(marker) })
 		})
 		img := image.NewNRGBA(image.Rect(0, 0, max(w, 1), max(h, 1)))
