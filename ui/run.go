@@ -124,12 +124,19 @@ func (d *Desktop) start() {
 		opts.Logger = d.log
 	}
 	type started struct {
-		rt   *app.Runtime
-		tray bool
+		rt        *app.Runtime
+		tray      bool
+		signedIn  bool  // the demo's sign-in was tried
+		signInErr error // and failed
 	}
 	bridge.Run(d.Bridge, nil, func(ctx context.Context) (started, error) {
 		rt, err := app.Start(ctx, opts)
-		return started{rt: rt, tray: err == nil && trayHostAvailable()}, err
+		if err != nil {
+			return started{}, err
+		}
+		s := started{rt: rt, tray: trayHostAvailable()}
+		s.signedIn, s.signInErr = prepareSession(ctx, rt)
+		return s, nil
 	}, func(s started, err error) {
 		rt := s.rt
 		if err != nil {
@@ -144,8 +151,44 @@ func (d *Desktop) start() {
 		bridge.Watch(d.Bridge, rt.Config.OnChange, func(s *config.Settings) { style.Apply(d.App, s) })
 		d.chrome = NewChrome(ChromeOptions{App: d.App, Frame: d.Frame, Bridge: d.Bridge, Runtime: rt, Quit: d.confirmedQuit, Amend: d.amend, Tray: s.tray})
 		bridge.Watch(d.Bridge, rt.OnStatus, d.onStatus)
+		if s.signedIn {
+			d.demoTried = true
+			if s.signInErr != nil {
+				d.fail(signInFailed(rt) + triage.ErrorMessage(s.signInErr))
+				return
+			}
+		}
 		d.onStatus(rt.Status())
 	})
+}
+
+// prepareSession does off the UI goroutine, while the window is first
+// drawn, what onStatus would next ask for: the demo's (or a server without
+// sign-in's) automatic sign-in, then opening the signed-in clinician's
+// workspace, so that start-up does not wait for the UI goroutine between
+// them. onStatus then finds the session active and the workspace open
+// (OpenWorkspace returns the one already open); an error opening it is
+// met again, and shown, there. It reports whether it tried to sign in,
+// and that sign-in's error.
+func prepareSession(ctx context.Context, rt *app.Runtime) (signedIn bool, err error) {
+	if st := rt.Status(); (st.Demo || st.NoSignIn) && st.State != app.SessionActive {
+		signedIn = true
+		if _, err := rt.AutoSignIn(ctx); err != nil {
+			return true, err
+		}
+	}
+	if rt.Status().State == app.SessionActive {
+		_, _ = rt.OpenWorkspace(ctx)
+	}
+	return signedIn, nil
+}
+
+// signInFailed begins the message shown when the automatic sign-in failed.
+func signInFailed(rt *app.Runtime) string {
+	if !rt.Demo() {
+		return rt.Environment.Label + " could not be opened. "
+	}
+	return "The demo sign-in failed. "
 }
 
 // applyEnvironment marks the window for the Runtime's environment.
@@ -222,10 +265,9 @@ func (d *Desktop) demoSignIn(rt *app.Runtime) {
 		return
 	}
 	d.opening = true
-	what, failed := "Signing in to the demo as a synthetic clinician…", "The demo sign-in failed. "
+	what := "Signing in to the demo as a synthetic clinician…"
 	if !rt.Demo() {
 		what = "Connecting to " + rt.Environment.Label + ": it needs no sign-in…"
-		failed = rt.Environment.Label + " could not be opened. "
 	}
 	d.Frame.ShowScreen(frame.ScreenLoading, loadingScreen(what))
 	bridge.Run(d.Bridge, nil, func(ctx context.Context) (triage.Identity, error) {
@@ -233,7 +275,7 @@ func (d *Desktop) demoSignIn(rt *app.Runtime) {
 	}, func(_ triage.Identity, err error) {
 		d.opening = false
 		if err != nil {
-			d.fail(failed + triage.ErrorMessage(err))
+			d.fail(signInFailed(rt) + triage.ErrorMessage(err))
 			return
 		}
 		d.onStatus(rt.Status())
@@ -299,8 +341,8 @@ func (d *Desktop) openWorkspace(rt *app.Runtime) {
 
 // afterFirstRead starts, once the vetting view has read the cached
 // worklist (and painted its rows, if any), the workspace's sync, the A&G
-// screen and the chrome's view of
-// the workspace (unless the workspace has closed meanwhile).
+// screen and the chrome's view of the workspace (unless the workspace has
+// closed meanwhile).
 func (d *Desktop) afterFirstRead(ws *app.Workspace) {
 	if d.closed || d.workspace != ws {
 		return

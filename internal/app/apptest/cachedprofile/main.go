@@ -1,10 +1,10 @@
 // Command cachedprofile fills a data folder with the demo's synthetic
 // clinician signed in and a cached worklist of N referrals with their
 // details, for measuring Triage Desk's start from its encrypted cache
-// (scripts/start-check.sh). Keys are kept in the development key file the
-// folder names; synthetic data only.
+// (scripts/start-check.sh). Keys are kept in the development key file
+// DIR/dev.key; synthetic data only.
 //
-//	go run -tags migrated_fynedo ./internal/app/apptest/cachedprofile -profile DIR -n 5000
+//	go run -tags migrated_fynedo ./internal/app/apptest/cachedprofile [-n 5000] DIR
 package main
 
 import (
@@ -21,18 +21,14 @@ import (
 )
 
 func main() {
-	dir := flag.String("profile", "", "data folder to fill (created if missing)")
-	keyfile := flag.String("dev-insecure-keyfile", "", "development key file (default DIR/dev.key)")
 	n := flag.Int("n", 5000, "how many referrals the cached worklist holds")
 	flag.Parse()
-	if *dir == "" {
-		fmt.Fprintln(os.Stderr, "cachedprofile: -profile is required")
+	if flag.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: cachedprofile [-n N] DIR (keys in DIR/dev.key)")
 		os.Exit(2)
 	}
-	if *keyfile == "" {
-		*keyfile = filepath.Join(*dir, "dev.key")
-	}
-	o := app.Options{ProfileDir: *dir, DevInsecureKeyfile: *keyfile, KeyWarn: io.Discard, LockTimeout: -1,
+	dir := flag.Arg(0)
+	o := app.Options{ProfileDir: dir, DevInsecureKeyfile: filepath.Join(dir, "dev.key"), KeyWarn: io.Discard, LockTimeout: -1,
 		Override: &config.EnvironmentChoice{Name: config.EnvDemo}}
 	p, err := apptest.FillCachedProfile(context.Background(), o, *n, nil)
 	if err != nil {
