@@ -16,7 +16,7 @@ xvfb_begin() {
 #
 # xvfb_prepare NAME checks for the tools (NAME starts the message when one
 # is missing), sets SCREEN, OUT and BIN unless the caller set them, makes
-# OUT and builds the app into BIN.
+# OUT and builds the app into BIN (unless NOBUILD is set: BIN as it is).
 xvfb_prepare() {
   local tool
   for tool in Xvfb xdotool import; do
