@@ -107,18 +107,24 @@ func NewDesktop(a fyne.App, opts RunOptions) *Desktop {
 		// they choose another variant or text size.
 		style.Apply(a, nil)
 	}
+	// Start-up work begins before the window is built (building it
+	// measures text with fonts parsed on first use: a busy half second);
+	// its results wait for the UI goroutine.
+	built := make(chan struct{})
+	d.start(built)
 	d.Window, d.Frame = frame.NewShellWindow(a, frame.ShellOptions{Demo: demo, Environment: env})
 	d.Frame.ShowScreen(frame.ScreenLoading, loadingScreen("Starting Triage Desk…"))
 	// Every way out (the window's close button, File → Quit, Ctrl+Q, the
 	// tray's Quit) asks first when decisions have not reached e-RS.
 	d.Window.SetCloseIntercept(d.RequestQuit)
 	d.Frame.Shortcuts().Handle(shortcuts.Quit, d.RequestQuit)
-	d.start()
+	close(built)
 	return d
 }
 
-// start runs app.Start off the UI goroutine, then follows the session.
-func (d *Desktop) start() {
+// start runs app.Start off the UI goroutine, then, once built is closed
+// (the window is built), follows the session.
+func (d *Desktop) start(built <-chan struct{}) {
 	opts := d.opts.App
 	if opts.Logger == nil {
 		opts.Logger = d.log
@@ -129,12 +135,19 @@ func (d *Desktop) start() {
 		signedIn  bool  // the demo's sign-in was tried
 		signInErr error // and failed
 	}
-	bridge.Run(d.Bridge, nil, func(ctx context.Context) (started, error) {
+	bridge.Run(d.Bridge, nil, func(ctx context.Context) (s started, err error) {
+		// The window is built meanwhile: what follows needs it.
+		defer func() {
+			select {
+			case <-built:
+			case <-ctx.Done():
+			}
+		}()
 		rt, err := app.Start(ctx, opts)
 		if err != nil {
 			return started{}, err
 		}
-		s := started{rt: rt, tray: trayHostAvailable()}
+		s = started{rt: rt, tray: trayHostAvailable()}
 		s.signedIn, s.signInErr = prepareSession(ctx, rt)
 		return s, nil
 	}, func(s started, err error) {
