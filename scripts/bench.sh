@@ -31,3 +31,8 @@ if grep -q '^BenchmarkRenderPage150DPI' "$out"; then
   scripts/bench-documents.sh "$out"
 fi
 if grep -q "^BenchmarkCommentKeystrokeAt2000Chars" "$out"; then echo; echo "Comment keystroke at 2,000 characters: $(awk '/^BenchmarkCommentKeystrokeAt2000Chars/ { for (i=3; i<NF; i++) if ($(i+1)=="ms-cpu/keystroke") print $i " ms of CPU" }' "$out") (target: under 1 ms)"; fi
+# Start-up as whole processes under Xvfb (scripts/start-check.sh), when the
+# whole suite ran and Xvfb is installed.
+if [ "$pkgs" = ./... ] && command -v Xvfb >/dev/null && command -v xdotool >/dev/null && command -v import >/dev/null; then
+  echo; scripts/start-check.sh 2>&1 | grep -E '^(Demo start|Start from|start-check: screens)'
+fi

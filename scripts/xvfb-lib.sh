@@ -16,7 +16,7 @@ xvfb_begin() {
 #
 # xvfb_prepare NAME checks for the tools (NAME starts the message when one
 # is missing), sets SCREEN, OUT and BIN unless the caller set them, makes
-# OUT and builds the app into BIN.
+# OUT and builds the app into BIN (unless NOBUILD is set: BIN as it is).
 xvfb_prepare() {
   local tool
   for tool in Xvfb xdotool import; do
@@ -26,7 +26,7 @@ xvfb_prepare() {
   OUT=${OUT:-docs/screenshots}
   BIN=${BIN:-bin/triagedesk}
   mkdir -p "$OUT"
-  go build -tags migrated_fynedo -o "$BIN" ./cmd/triagedesk
+  [ -n "${NOBUILD:-}" ] || go build -tags migrated_fynedo -o "$BIN" ./cmd/triagedesk
 }
 
 # xvfb_cleanup_on_exit DIR makes the script, when it exits, stop the app

@@ -50,6 +50,11 @@ type RunOptions struct {
 	// the Fyne app to quit. cmd/triagedesk uses it to make sure the process
 	// ends even if Fyne's own shutdown stalls.
 	AfterQuit func()
+	// TraceStart, if set, receives one line "first-rows-frame MS cpu CPU"
+	// when the first frame showing worklist rows has been painted: MS the
+	// milliseconds since the process started, CPU the milliseconds of CPU
+	// used by then (TraceStartEnv).
+	TraceStart io.Writer
 }
 
 // Desktop is the running app: the main window with its Frame, the Bridge,
@@ -62,8 +67,9 @@ type Desktop struct {
 	Frame  *frame.Frame
 	Bridge *bridge.Bridge
 
-	opts RunOptions
-	log  *slog.Logger
+	opts  RunOptions
+	log   *slog.Logger
+	trace *startTrace // nil unless RunOptions.TraceStart
 
 	mu      sync.Mutex
 	runtime *app.Runtime
@@ -92,29 +98,58 @@ func NewDesktop(a fyne.App, opts RunOptions) *Desktop {
 		log = slog.New(slog.DiscardHandler)
 	}
 	d := &Desktop{App: a, opts: opts, log: log, Bridge: bridge.New(bridge.Options{Post: opts.Post})}
+	if opts.TraceStart != nil {
+		d.trace = &startTrace{w: opts.TraceStart}
+	}
+	if _, ok := a.Settings().Theme().(*style.Theme); !ok {
+		// Triage Desk's theme before the window is built: the settings'
+		// own, applied once they are read, then changes nothing unless
+		// they choose another variant or text size.
+		style.Apply(a, nil)
+	}
+	// Start-up work begins before the window is built (building it
+	// measures text with fonts parsed on first use: a busy half second);
+	// its results wait for the UI goroutine.
+	built := make(chan struct{})
+	d.start(built)
 	d.Window, d.Frame = frame.NewShellWindow(a, frame.ShellOptions{Demo: demo, Environment: env})
 	d.Frame.ShowScreen(frame.ScreenLoading, loadingScreen("Starting Triage Desk…"))
 	// Every way out (the window's close button, File → Quit, Ctrl+Q, the
 	// tray's Quit) asks first when decisions have not reached e-RS.
 	d.Window.SetCloseIntercept(d.RequestQuit)
 	d.Frame.Shortcuts().Handle(shortcuts.Quit, d.RequestQuit)
-	d.start()
+	close(built)
 	return d
 }
 
-// start runs app.Start off the UI goroutine, then follows the session.
-func (d *Desktop) start() {
+// start runs app.Start off the UI goroutine, then, once built is closed
+// (the window is built), follows the session.
+func (d *Desktop) start(built <-chan struct{}) {
 	opts := d.opts.App
 	if opts.Logger == nil {
 		opts.Logger = d.log
 	}
 	type started struct {
-		rt   *app.Runtime
-		tray bool
+		rt        *app.Runtime
+		tray      bool
+		signedIn  bool  // the demo's sign-in was tried
+		signInErr error // and failed
 	}
-	bridge.Run(d.Bridge, nil, func(ctx context.Context) (started, error) {
+	bridge.Run(d.Bridge, nil, func(ctx context.Context) (s started, err error) {
+		// The window is built meanwhile: what follows needs it.
+		defer func() {
+			select {
+			case <-built:
+			case <-ctx.Done():
+			}
+		}()
 		rt, err := app.Start(ctx, opts)
-		return started{rt: rt, tray: err == nil && trayHostAvailable()}, err
+		if err != nil {
+			return started{}, err
+		}
+		s = started{rt: rt, tray: trayHostAvailable()}
+		s.signedIn, s.signInErr = prepareSession(ctx, rt)
+		return s, nil
 	}, func(s started, err error) {
 		rt := s.rt
 		if err != nil {
@@ -125,13 +160,48 @@ func (d *Desktop) start() {
 		d.runtime = rt
 		d.mu.Unlock()
 		d.applyEnvironment(rt)
-		d.App.Settings().SetTheme(style.NewTheme(rt.Settings))
-		bridge.Watch(d.Bridge, rt.Config.OnChange, func(s *config.Settings) { d.App.Settings().SetTheme(style.NewTheme(s)) })
-		_ = rt.Documents(d.Bridge.Context()) // warm the PDF engine in the background
+		style.Apply(d.App, rt.Settings)
+		bridge.Watch(d.Bridge, rt.Config.OnChange, func(s *config.Settings) { style.Apply(d.App, s) })
 		d.chrome = NewChrome(ChromeOptions{App: d.App, Frame: d.Frame, Bridge: d.Bridge, Runtime: rt, Quit: d.confirmedQuit, Amend: d.amend, Tray: s.tray})
 		bridge.Watch(d.Bridge, rt.OnStatus, d.onStatus)
+		if s.signedIn {
+			d.demoTried = true
+			if s.signInErr != nil {
+				d.fail(signInFailed(rt) + triage.ErrorMessage(s.signInErr))
+				return
+			}
+		}
 		d.onStatus(rt.Status())
 	})
+}
+
+// prepareSession does off the UI goroutine, while the window is first
+// drawn, what onStatus would next ask for: the demo's (or a server without
+// sign-in's) automatic sign-in, then opening the signed-in clinician's
+// workspace, so that start-up does not wait for the UI goroutine between
+// them. onStatus then finds the session active and the workspace open
+// (OpenWorkspace returns the one already open); an error opening it is
+// met again, and shown, there. It reports whether it tried to sign in,
+// and that sign-in's error.
+func prepareSession(ctx context.Context, rt *app.Runtime) (signedIn bool, err error) {
+	if st := rt.Status(); (st.Demo || st.NoSignIn) && st.State != app.SessionActive {
+		signedIn = true
+		if _, err := rt.AutoSignIn(ctx); err != nil {
+			return true, err
+		}
+	}
+	if rt.Status().State == app.SessionActive {
+		_, _ = rt.OpenWorkspace(ctx)
+	}
+	return signedIn, nil
+}
+
+// signInFailed begins the message shown when the automatic sign-in failed.
+func signInFailed(rt *app.Runtime) string {
+	if !rt.Demo() {
+		return rt.Environment.Label + " could not be opened. "
+	}
+	return "The demo sign-in failed. "
 }
 
 // applyEnvironment marks the window for the Runtime's environment.
@@ -208,10 +278,9 @@ func (d *Desktop) demoSignIn(rt *app.Runtime) {
 		return
 	}
 	d.opening = true
-	what, failed := "Signing in to the demo as a synthetic clinician…", "The demo sign-in failed. "
+	what := "Signing in to the demo as a synthetic clinician…"
 	if !rt.Demo() {
 		what = "Connecting to " + rt.Environment.Label + ": it needs no sign-in…"
-		failed = rt.Environment.Label + " could not be opened. "
 	}
 	d.Frame.ShowScreen(frame.ScreenLoading, loadingScreen(what))
 	bridge.Run(d.Bridge, nil, func(ctx context.Context) (triage.Identity, error) {
@@ -219,7 +288,7 @@ func (d *Desktop) demoSignIn(rt *app.Runtime) {
 	}, func(_ triage.Identity, err error) {
 		d.opening = false
 		if err != nil {
-			d.fail(failed + triage.ErrorMessage(err))
+			d.fail(signInFailed(rt) + triage.ErrorMessage(err))
 			return
 		}
 		d.onStatus(rt.Status())
@@ -243,30 +312,61 @@ func (d *Desktop) openWorkspace(rt *app.Runtime) {
 			return
 		}
 		d.workspace = ws
-		if ws.CanSync() {
-			d.Bridge.Go(func(ctx context.Context) { _ = ws.Run(ctx) })
-		}
 		v := vetting.NewVetting(d.Frame, d.Bridge, ws, d.App.Preferences())
 		d.vetting = v
-		if d.opts.OnVetting != nil {
-			first := true
-			v.OnWorklist(func() {
-				if first {
-					first = false
-					d.opts.OnVetting(v)
-				}
-			})
-		}
+		first, warmed := true, false
+		v.OnWorklist(func() {
+			if first && d.opts.OnVetting != nil {
+				d.opts.OnVetting(v)
+			}
+			first = false
+			d.trace.rowsShown(v.Listed(), d.Window, d.Bridge.Post)
+			if !warmed && v.Listed() > 0 {
+				// The PDF engine compiles PDFium, a second or more of
+				// both cores on a first start: only once the rows have
+				// been painted.
+				warmed = true
+				afterPaint(func() {
+					if !d.closed && d.workspace == ws {
+						_ = rt.Documents(d.Bridge.Context())
+					}
+				})
+			}
+		})
 		d.tabs = vetting.NewWorkTabs(d.Frame, d.Bridge, ws, v)
+		// What would compete with reading and drawing the cached worklist
+		// (the sync, A&G's lists, the status bar's own read of the
+		// worklist) starts once its rows have been painted, or at once
+		// when there are none: the first sync then fills it.
+		v.OnFirstRead(func() {
+			if v.Listed() == 0 {
+				d.afterFirstRead(ws)
+				return
+			}
+			afterPaint(func() { d.afterFirstRead(ws) })
+		})
 		d.Frame.SetMain(d.tabs.Object())
 		d.Frame.CloseScreen()
 		v.Start()
-		d.tabs.Start()
-		if d.chrome != nil {
-			d.chrome.SetWorkspace(ws)
-		}
 		d.onStatus(rt.Status())
 	})
+}
+
+// afterFirstRead starts, once the vetting view has read the cached
+// worklist (and painted its rows, if any), the workspace's sync, the A&G
+// screen and the chrome's view of the workspace (unless the workspace has
+// closed meanwhile).
+func (d *Desktop) afterFirstRead(ws *app.Workspace) {
+	if d.closed || d.workspace != ws {
+		return
+	}
+	if ws.CanSync() {
+		d.Bridge.Go(func(ctx context.Context) { _ = ws.Run(ctx) })
+	}
+	d.tabs.Start()
+	if d.chrome != nil {
+		d.chrome.SetWorkspace(ws)
+	}
 }
 
 // fail shows a start-up failure in plain English.

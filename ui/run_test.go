@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"io"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 )
@@ -52,5 +54,41 @@ func TestDemoStartsBehindALoadingScreenAndOpensTheWorklist(t *testing.T) {
 	}
 	if strings.Contains(uitest.Joined(d.Window.Content()), "Referrals for Review") {
 		t.Error("the worklist shows while locked")
+	}
+}
+
+// TestStartShowsTheCachedWorklistBeforeSyncingOrCompilingPDFium: on a
+// profile with a cached worklist, its rows are shown before the first sync
+// asks e-RS for the worklist (A008) and before the PDF engine starts; both
+// follow.
+func TestStartShowsTheCachedWorklistBeforeSyncingOrCompilingPDFium(t *testing.T) {
+	dir := t.TempDir()
+	o := app.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"), DevInsecureKeyfile: filepath.Join(dir, "dev.key"),
+		KeyWarn: io.Discard, LockTimeout: -1, Override: &config.EnvironmentChoice{Name: config.EnvDemo}}
+	cached, err := apptest.FillCachedProfile(context.Background(), o, 30, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := test.NewTempApp(t)
+	loop := bridge.NewLoop()
+	var listed, a008, pdf = -1, -1, true
+	var d *Desktop
+	d = NewDesktop(a, RunOptions{Post: loop.Post, App: o, OnVetting: func(v *vetting.Vetting) {
+		listed = v.Listed()
+		a008 = apptest.Sandbox(d.Runtime()).Stats().Requests["A008"]
+		pdf = d.Runtime().DocumentsStarted()
+	}})
+	defer d.Close()
+	if !loop.RunUntil(90*time.Second, func() bool { return listed >= 0 }) {
+		t.Fatalf("no worklist; screen %q", d.Frame.Screen())
+	}
+	if listed != cached.Listed || a008 != 0 || pdf {
+		t.Fatalf("first worklist shown: %d rows (want the %d cached), after %d A008 requests (want 0), PDF engine started %v (want false)", listed, cached.Listed, a008, pdf)
+	}
+	rt := d.Runtime()
+	if !loop.RunUntil(90*time.Second, func() bool {
+		return apptest.Sandbox(rt).Stats().Requests["A008"] > 0 && rt.DocumentsStarted()
+	}) {
+		t.Fatalf("after the worklist: A008 requests %d, PDF engine started %v", apptest.Sandbox(rt).Stats().Requests["A008"], rt.DocumentsStarted())
 	}
 }

@@ -470,7 +470,7 @@ func (c *Chrome) closeScreens() {
 // applySettings applies changed settings at once: theme and text size,
 // and the engine's sync interval and prefetch.
 func (c *Chrome) applySettings(s *config.Settings) {
-	c.o.App.Settings().SetTheme(style.NewTheme(s))
+	style.Apply(c.o.App, s)
 	c.status.Refresh()
 	if c.ws == nil || !c.ws.CanSync() {
 		return

@@ -59,7 +59,11 @@ func main() {
 	}
 	a := fyneapp.New(appID, ui.AppIcon)
 	var d *ui.Desktop
-	d = ui.NewDesktop(a, ui.RunOptions{App: opts, AfterQuit: func() { exitIfStalled(d, quitGrace) }})
+	ro := ui.RunOptions{App: opts, AfterQuit: func() { exitIfStalled(d, quitGrace) }}
+	if os.Getenv(ui.TraceStartEnv) == "1" {
+		ro.TraceStart = startProfile(os.Getenv(startProfileEnv), os.Stdout)
+	}
+	d = ui.NewDesktop(a, ro)
 	// SIGTERM and SIGINT also end the run loop (Fyne catches them); the
 	// same guard applies.
 	sig := make(chan os.Signal, 1)

@@ -37,11 +37,11 @@ func (a *Workspace) ReviewList(ctx context.Context) (ReviewList, error) {
 		return ReviewList{}, err
 	}
 	triage.ShareStrings(snap.Items) // the rows stay in memory while shown
-	local, err := a.store.LocalStatuses(ctx)
+	infos, err := a.store.CachedReferrals(ctx)
 	if err != nil {
 		return ReviewList{}, err
 	}
-	infos, err := a.store.CachedReferrals(ctx)
+	local, err := a.store.LocalStatusesOf(ctx, infos)
 	if err != nil {
 		return ReviewList{}, err
 	}

@@ -277,3 +277,12 @@ func synced[T any](a *Workspace, do func() (T, error)) (T, error) {
 	}
 	return do()
 }
+
+// DocumentsStarted reports whether the PDF engine has been started
+// (Documents was called): the desktop starts it only once the worklist's
+// rows show, so compiling PDFium does not delay them.
+func (rt *Runtime) DocumentsStarted() bool {
+	rt.docMu.Lock()
+	defer rt.docMu.Unlock()
+	return rt.docs != nil
+}

@@ -541,11 +541,18 @@ func (s *Store) ReferenceData(ctx context.Context) (triage.ReferenceData, error)
 // LocalStatuses returns each referral's local worklist status: the state
 // of its latest outbox decision, or draft when only a draft exists.
 func (s *Store) LocalStatuses(ctx context.Context) (map[string]triage.LocalStatus, error) {
-	out := map[string]triage.LocalStatus{}
 	infos, err := s.CachedReferrals(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return s.LocalStatusesOf(ctx, infos)
+}
+
+// LocalStatusesOf is LocalStatuses with the drafts taken from infos, as
+// CachedReferrals returned them (a caller that also needs them decrypts
+// every cached referral once, not twice).
+func (s *Store) LocalStatusesOf(ctx context.Context, infos []CacheInfo) (map[string]triage.LocalStatus, error) {
+	out := map[string]triage.LocalStatus{}
 	for _, i := range infos {
 		if i.Local.Draft != nil {
 			out[i.UBRN] = triage.LocalDraft

@@ -182,3 +182,16 @@ func Color(n fyne.ThemeColorName) color.Color {
 	}
 	return theme.Color(n)
 }
+
+// Apply makes a use the theme for the settings (nil: system variant,
+// normal text) unless it already does. Setting a theme, even an equal one,
+// drops the painter's font cache and refreshes every object in every
+// window, which at start-up, with the worklist just filled, costs a
+// quarter of a second.
+func Apply(a fyne.App, s *config.Settings) {
+	t := NewTheme(s)
+	if cur, ok := a.Settings().Theme().(*Theme); ok && *cur == *t {
+		return
+	}
+	a.Settings().SetTheme(t)
+}

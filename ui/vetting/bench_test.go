@@ -64,73 +64,21 @@ func cachedProfile(b testing.TB, n int, bigCRI bool) benchProfile {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := benchProfile{dir: dir, referral: n}
+	p := benchProfile{dir: dir}
 	ctx := context.Background()
 	o := p.options()
-	o.Offline = false
-	// Some synthetic referrals are in other states or lists: generate
-	// enough for n on Referrals for Review (the sandbox's most is 10,000).
-	o.DemoReferrals = min(10_000, n*6/5)
-	o.EngineTuning = func(c *apptest.EngineConfig) { c.NoPrefetch = true }
-	rt, err := app.Start(ctx, o)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rt.Close()
-	if _, err := rt.DemoSignIn(ctx); err != nil {
-		b.Fatal(err)
-	}
-	ws, err := rt.OpenWorkspace(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := apptest.Engine(ws).RefreshReferenceData(ctx); err != nil {
-		b.Fatal(err)
-	}
-	// The worklist as A008 gives it (e-RS, and the sandbox, refuse one
-	// response this large unless filtered by service, so it is stored
-	// directly), at most n items.
-	items := apptest.Sandbox(ws.Runtime()).Worklist(triage.ListReferralsForReview, apptest.ProviderODS)
-	if len(items) < n {
-		// Pessimistically, every cached referral on the worklist: the
-		// sandbox's referrals in other states join it.
-		on := map[string]bool{}
-		for _, it := range items {
-			on[it.UBRN] = true
-		}
-		for _, r := range apptest.Sandbox(ws.Runtime()).Referrals(func(r triage.Referral) bool { return !on[r.UBRN] }) {
-			items = append(items, triage.WorklistItem{List: triage.ListReferralsForReview, UBRN: r.UBRN, NHSNumber: r.NHSNumber,
-				Priority: r.Priority, Specialty: r.Specialty, Service: r.Service, Type: r.Type, PathwayStart: r.PathwayStart,
-				ClinicalInfoFirstSubmitted: r.ClinicalInfoFirstSubmitted, ClinicalInfoLastUpdated: r.ClinicalInfoLastUpdated, Version: r.Version})
-		}
-	}
-	snap := apptest.WorklistSnapshot{List: triage.ListReferralsForReview, AsOf: time.Now(), Items: items[:min(n, len(items))]}
-	if err := apptest.Store(ws).PutWorklist(ctx, snap); err != nil {
-		b.Fatal(err)
-	}
-	// Every referral's details, as prefetching leaves them (for 10,000,
-	// also those not on the worklist).
-	refs := apptest.Sandbox(ws.Runtime()).Referrals(func(triage.Referral) bool { return true })
-	if n < len(refs) {
-		on := map[string]bool{}
-		for _, it := range snap.Items {
-			on[it.UBRN] = true
-		}
-		refs = slices.DeleteFunc(refs, func(r triage.Referral) bool { return !on[r.UBRN] })
-	}
-	now := time.Now()
-	for _, ref := range refs {
-		if err := apptest.Store(ws).PutReferral(ctx, app.CachedReferral{Referral: ref, FetchedAt: now, ServerTime: snap.AsOf}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	p.referral = len(refs)
+	o.PolicyPath = filepath.Join(dir, "no-policy.json")
+	var cri []byte
 	if bigCRI {
-		p.bigCRI = snap.Items[0].UBRN
-		if err := apptest.Store(ws).PutDocument(ctx, p.bigCRI, app.DocumentMeta{ID: app.CRIDocumentID, Kind: app.DocumentCRI,
-			ContentType: "application/pdf", FetchedAt: snap.AsOf}, textPDF(50)); err != nil {
-			b.Fatal(err)
-		}
+		cri = textPDF(50)
+	}
+	cp, err := apptest.FillCachedProfile(ctx, o, n, cri)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p.referral = cp.Referrals
+	if bigCRI {
+		p.bigCRI = cp.First
 	}
 	benchProfiles[key] = p
 	return p

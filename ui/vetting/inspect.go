@@ -6,6 +6,11 @@ import "github.com/triagedesk/triagedesk/internal/app"
 // read is shown (the desktop tells its caller when the view first fills).
 func (v *Vetting) OnWorklist(fn func()) { v.onWorklist = fn }
 
+// OnFirstRead sets fn to be called once on the UI goroutine when the
+// first worklist read has finished, shown or failed (the desktop starts
+// the work that would compete with it then).
+func (v *Vetting) OnFirstRead(fn func()) { v.onFirstRead = fn }
+
 // Workspace returns the workspace the view shows.
 func (v *Vetting) Workspace() *app.Workspace { return v.app }
 

@@ -80,6 +80,8 @@ type Vetting struct {
 	// onWorklist is called after each worklist read is shown (tests and
 	// the measurement harness).
 	onWorklist func()
+	// onFirstRead is called once when the first read has finished.
+	onFirstRead func()
 }
 
 // NewVetting builds the vetting view for workspace a on frame f. prefs
@@ -283,6 +285,10 @@ func (v *Vetting) reloadWorklist() {
 	bridge.Run(v.b, nil, func(ctx context.Context) (app.ReviewList, error) {
 		return a.ReviewList(ctx)
 	}, func(w app.ReviewList, err error) {
+		if f := v.onFirstRead; f != nil {
+			v.onFirstRead = nil
+			defer f()
+		}
 		v.loadErr = err
 		if err != nil {
 			if triage.ErrorCodeOf(err) == triage.ENOTFOUND {
