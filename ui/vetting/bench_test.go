@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -277,7 +278,7 @@ func BenchmarkRSSWith10kReferralsAnd50PageCRI(b *testing.B) {
 			b.Fatalf("measuring process: %v\n%s", err, out)
 		}
 		for _, l := range strings.Split(string(out), "\n") {
-			if strings.HasPrefix(l, "WORKLIST ") || strings.HasPrefix(l, "PAGED ") {
+			if strings.HasPrefix(l, "WORKLIST ") || strings.HasPrefix(l, "PAGED ") || strings.HasPrefix(l, "SMAPS ") {
 				b.Log(l)
 			}
 		}
@@ -310,6 +311,8 @@ func TestRSSChild(t *testing.T) {
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
+	writeHeapProfile(t, "TRIAGEDESK_HEAP_PROFILE_WORKLIST")
+	printSmaps("WORKLIST")
 	fmt.Printf("WORKLIST rss=%.1f peak=%.1f heap=%.1f sys=%.1f\n", procStatusMB("VmRSS"), procStatusMB("VmHWM"), float64(ms.HeapInuse)/(1<<20), float64(ms.Sys)/(1<<20))
 	v.Open(p.bigCRI)
 	var pv *pdfViewer
@@ -332,8 +335,31 @@ func TestRSSChild(t *testing.T) {
 		}
 	}
 	runtime.ReadMemStats(&ms)
+	writeHeapProfile(t, "TRIAGEDESK_HEAP_PROFILE")
+	printSmaps("PAGED")
 	fmt.Printf("PAGED heap=%.1f sys=%.1f stats=%+v\n", float64(ms.HeapInuse)/(1<<20), float64(ms.Sys)/(1<<20), v.app.Documents(context.Background()).CacheStats())
 	fmt.Printf("MEMORY rss=%.1f peak=%.1f\n", procStatusMB("VmRSS"), procStatusMB("VmHWM"))
+}
+
+// writeHeapProfile writes a heap profile (after a collection, so it shows
+// what is live) to the file the environment variable names, if it is set:
+// TRIAGEDESK_HEAP_PROFILE at the PAGED point and
+// TRIAGEDESK_HEAP_PROFILE_WORKLIST at the WORKLIST point of TestRSSChild.
+// Read it with go tool pprof -sample_index=inuse_space -top.
+func writeHeapProfile(t *testing.T, env string) {
+	path := os.Getenv(env)
+	if path == "" {
+		return
+	}
+	runtime.GC()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatalf("heap profile: %v", err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		t.Fatalf("heap profile: %v", err)
+	}
 }
 
 // warmPDFCache compiles PDFium into pdfCache, once per process.
