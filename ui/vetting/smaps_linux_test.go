@@ -34,6 +34,13 @@ func printSmaps(at string) {
 			name = "[anon]"
 			if len(fields) >= 6 {
 				name = strings.Join(fields[5:], " ")
+			} else if lo, hi, ok := strings.Cut(fields[0], "-"); ok {
+				// The PDFium instance's memory is one mapping of its cap.
+				a, _ := strconv.ParseUint(lo, 16, 64)
+				b, _ := strconv.ParseUint(hi, 16, 64)
+				if b-a == 320<<20 {
+					name = "[wasm]"
+				}
 			}
 			name += " " + fields[1]
 		case len(fields) >= 2 && fields[0] == "Rss:":

@@ -25,7 +25,7 @@ const (
 	maxZoom      = 5
 	zoomStep     = 1.25
 	pageGap      = 8
-	keepRendered = 3 // pages either side of the view whose bitmaps are kept
+	keepRendered = 2 // pages either side of the view whose bitmaps are kept (the rest are drawn again, from the page cache or PDFium)
 	maxFindHits  = 500
 )
 
