@@ -472,7 +472,7 @@ func (v *Vetting) prefetchNeighbours(ubrn string, width float32) {
 			continue
 		}
 		v.b.Go(func(context.Context) {
-			res, err := readCRI(ctx, a, u, width, scale)
+			res, err := readCRI(ctx, a, u, width, scale, false)
 			if err != nil || res.pdf == nil || res.first == nil {
 				if res.pdf != nil {
 					_ = res.pdf.Close()
