@@ -82,6 +82,8 @@ type referralPanel struct {
 
 	// onCRIShown is called when page 1 of the referral's CRI is on screen.
 	onCRIShown func()
+	// criStarted is set once the referral's CRI is being read.
+	criStarted bool
 	// shown are called once the referral is shown (whenShown).
 	shown []func(*referralPanel)
 }
@@ -133,7 +135,9 @@ func (p *referralPanel) close() {
 // goroutine (both read the same cached referral's data, by UBRN).
 func (p *referralPanel) load() {
 	a := p.v.app
-	p.loadCRI()
+	if !p.criStarted {
+		p.loadCRI()
+	}
 	p.loadBanner()
 	bridge.Run(p.v.b, p.ctx, func(ctx context.Context) (referralData, error) {
 		v, err := a.Referral(ctx, p.ubrn)
@@ -398,7 +402,10 @@ func (p *referralPanel) viewerWidth() float32 {
 
 // loadCRI opens the referral's CRI and draws page 1 off the UI goroutine,
 // then shows it.
-func (p *referralPanel) loadCRI() { p.openCRI(p.ubrn, nil) }
+func (p *referralPanel) loadCRI() {
+	p.criStarted = true
+	p.openCRI(p.ubrn, nil)
+}
 
 // openCRI shows the CRI cached under ubrn (the referral's own, or a related
 // referral's with a "back" bar).

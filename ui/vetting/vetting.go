@@ -439,6 +439,11 @@ func (v *Vetting) replacePanel(ubrn string) {
 	}
 	p := newReferralPanel(v, ubrn)
 	v.panel = p
+	if v.ready[ubrn] == nil {
+		// Nothing drawn ahead: the CRI is read and page 1 drawn while the
+		// panel is laid out and the row marked, not after.
+		p.loadCRI()
+	}
 	v.showBody()
 	v.right.Objects = []fyne.CanvasObject{p.Object()}
 	v.right.Refresh()
