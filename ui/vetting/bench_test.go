@@ -24,6 +24,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/document"
+	"github.com/triagedesk/triagedesk/internal/memlimit"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/frame"
@@ -263,7 +264,8 @@ func BenchmarkSelectionToCRIPage1(b *testing.B) {
 // page drawn as it comes into view). So that building the cache does not
 // count, the measurement runs in a fresh process (this test binary, running
 // TestRSSChild), which reports its resident memory after paging (MB-rss)
-// and its peak (MB-peak) from /proc/self/status. Linux only.
+// and its peak (MB-peak) from /proc/self/status. Like the app, the process
+// runs with memlimit's soft memory limit. Linux only.
 func BenchmarkRSSWith10kReferralsAnd50PageCRI(b *testing.B) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		b.Skip("needs /proc/self/status (Linux)")
@@ -305,6 +307,8 @@ func TestRSSChild(t *testing.T) {
 	if dir == "" {
 		return // a helper process: BenchmarkRSSWith10kReferralsAnd50PageCRI runs it
 	}
+	// As cmd/triagedesk's main does first.
+	memlimit.Set()
 	p := benchProfile{dir: dir, bigCRI: os.Getenv("TRIAGEDESK_RSS_UBRN")}
 	a := test.NewTempApp(t)
 	a.Settings().SetTheme(style.NewTheme(nil))
