@@ -367,9 +367,8 @@ func TestCloseReleasesQueuedCallers(t *testing.T) {
 // text, read in one call into PDFium, is what go-pdfium's
 // character-by-character GetPageText gives, on every page of the CRI.
 func TestTextReadInOneCallMatchesCharacterByCharacter(t *testing.T) {
-	e := testEngine(t)
 	ctx := context.Background()
-	p, err := e.Open(ctx, criPDF())
+	p, err := testEngine(t).Open(ctx, criPDF())
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}

@@ -15,17 +15,17 @@ import (
 	"github.com/triagedesk/triagedesk/ui/style"
 )
 
-// openLongLetter shows the 50-page synthetic letter in a viewer 560 units
-// wide and 800 high, in a test window, and returns the viewer, the loop
-// that runs its drawings and the engine.
-func openLongLetter(t *testing.T) (*pdfViewer, *bridge.Loop, *document.Engine) {
+// showInViewer opens the PDF data in a viewer fitted to width, in a test
+// window width × height, and returns the viewer, the loop that runs its
+// drawings and the engine.
+func showInViewer(t *testing.T, data []byte, width, height float32) (*pdfViewer, *bridge.Loop, *document.Engine) {
 	t.Helper()
 	a := test.NewTempApp(t)
 	a.Settings().SetTheme(style.NewTheme(nil))
 	ctx := context.Background()
 	eng := document.Start(ctx, document.Options{CacheDir: pdfCache})
 	t.Cleanup(func() { eng.Close() })
-	pdf, err := eng.Open(ctx, textPDF(50))
+	pdf, err := eng.Open(ctx, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,12 +36,19 @@ func openLongLetter(t *testing.T) (*pdfViewer, *bridge.Loop, *document.Engine) {
 	for i := range sizes {
 		sizes[i], _ = pdf.PageSize(i)
 	}
-	const width = 560
 	v := newPDFViewer(b, ctx, pdf, fitZoom(sizes, width), true, nil, nil)
 	t.Cleanup(v.Close)
 	w := test.NewWindow(v.Object())
 	t.Cleanup(w.Close)
-	w.Resize(fyne.NewSize(width, 800))
+	w.Resize(fyne.NewSize(width, height))
+	return v, loop, eng
+}
+
+// openLongLetter shows the 50-page synthetic letter in a viewer 560 units
+// wide and 800 high.
+func openLongLetter(t *testing.T) (*pdfViewer, *bridge.Loop, *document.Engine) {
+	t.Helper()
+	v, loop, eng := showInViewer(t, textPDF(50), 560, 800)
 	v.viewMoved()
 	return v, loop, eng
 }
