@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"math/rand/v2"
@@ -12,23 +11,33 @@ import (
 	"testing"
 )
 
-// mappedKB returns the resident kB of this process's mappings of path.
+// putReferrals caches n synthetic referrals (without documents).
+func putReferrals(t *testing.T, s *Store, n int) []fixture {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(7, 7))
+	fs := make([]fixture, n)
+	for i := range fs {
+		fs[i] = makeFixture(rng, i)
+		mustNoErr(t, s.PutReferral(context.Background(), CachedReferral{Referral: fs[i].Referral, Raw: fs[i].Raw}), "put referral")
+	}
+	return fs
+}
+
+// mappedKB returns the resident kB of this process's mappings of path,
+// from /proc/self/smaps (a mapping's header line names its file; its Rss
+// line follows).
 func mappedKB(t *testing.T, path string) int {
 	t.Helper()
-	f, err := os.Open("/proc/self/smaps")
+	smaps, err := os.ReadFile("/proc/self/smaps")
 	if err != nil {
 		t.Skip("no /proc/self/smaps")
 	}
-	defer f.Close()
 	kb, in := 0, false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		switch {
-		case len(fields) >= 5 && strings.Contains(fields[0], "-") && !strings.HasSuffix(fields[0], ":"):
-			in = len(fields) >= 6 && fields[5] == path
-		case in && len(fields) >= 2 && fields[0] == "Rss:":
-			n, _ := strconv.Atoi(fields[1])
+	for _, line := range strings.Split(string(smaps), "\n") {
+		if f := strings.Fields(line); len(f) >= 5 && !strings.HasSuffix(f[0], ":") {
+			in = len(f) >= 6 && f[5] == path
+		} else if rss, ok := strings.CutPrefix(line, "Rss:"); ok && in {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rss), "kB")))
 			kb += n
 		}
 	}
@@ -42,16 +51,8 @@ func mappedKB(t *testing.T, path string) int {
 func TestListingCachedReferralsLetsTheMappedFileGo(t *testing.T) {
 	env := newEnv(t)
 	s := env.open(t)
+	fs := putReferrals(t, s, 150)
 	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(7, 7))
-	var fs []fixture
-	for i := range 150 {
-		f := makeFixture(rng, i)
-		if err := s.PutReferral(ctx, CachedReferral{Referral: f.Referral, Raw: f.Raw}); err != nil {
-			t.Fatal(err)
-		}
-		fs = append(fs, f)
-	}
 	path, err := filepath.EvalSymlinks(filepath.Join(env.dir(), "cache.db"))
 	if err != nil {
 		t.Fatal(err)
