@@ -25,6 +25,18 @@ awk '
   printf "| %s %s | %s | %s | %s | %s |\n", pkg, name, t, b, a, other
 }' "$out"
 
+# metric_median BENCH UNIT prints the median (over -count runs) of the
+# figure reported in UNIT by the benchmark named BENCH, or nothing.
+metric_median() {
+  awk -v name="$1" -v unit="$2" '
+  $1 ~ "^" name "(-[0-9]+)?$" { for (i=3; i<NF; i++) if ($(i+1)==unit) print $i }' "$out" |
+    sort -g | awk '{ v[NR]=$1 } END { if (NR) print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2) }'
+}
+rss=$(metric_median BenchmarkRSSWith10kReferralsAnd50PageCRI MB-rss)
+if [ -n "$rss" ]; then echo; echo "RSS with 10,000 referrals and a 50-page CRI: $rss MB (target ≤ 150 MB)"; fi
+jump=$(metric_median BenchmarkSelectionToCRIPage1/jump ms-median)
+if [ -n "$jump" ]; then echo; echo "Jump five rows to CRI page 1: $jump ms median (target ≤ 20 ms)"; fi
+
 # Document figures (render vs pdftoppm, PDF engine start-up and peak memory)
 # when the document benchmarks were part of this run.
 if grep -q '^BenchmarkRenderPage150DPI' "$out"; then

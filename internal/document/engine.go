@@ -25,9 +25,18 @@ import (
 
 // Defaults for Options.
 const (
-	DefaultMaxPages        = 5000             // PDFs with more pages are refused (KindTooLarge)
-	DefaultMaxFileBytes    = 256 << 20        // larger files are refused
-	DefaultCacheBytes      = 192 << 20        // page-cache cap
+	DefaultMaxPages     = 5000      // PDFs with more pages are refused (KindTooLarge)
+	DefaultMaxFileBytes = 256 << 20 // larger files are refused
+	// DefaultCacheBytes holds what a clinician scrolls back to: about 8
+	// A4 pages at the width a 1600-pixel window gives the viewer (1.8 MB
+	// each), beyond the pages in view and two either side that the viewer
+	// itself keeps, so scrolling back ten pages draws nothing again. Page
+	// 1 of the neighbouring referrals, drawn ahead for "next", is held by
+	// the vetting screen, not here (closing a document drops its pages).
+	// The cache is live heap, which the app's soft memory limit
+	// (internal/memlimit) bounds with everything else: at 192 MB, paging
+	// through a 50-page letter kept 88 MB of pages nobody returns to.
+	DefaultCacheBytes      = 16 << 20         // page-cache budget in pixel bytes
 	DefaultCachePages      = 48               // page-cache entry cap
 	DefaultMaxRenderPixels = 24_000_000       // one rendered page at most; the DPI is lowered to fit
 	DefaultMemoryLimit     = 320 << 20        // WebAssembly memory per PDFium instance

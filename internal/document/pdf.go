@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/klippa-app/go-pdfium"
 	"github.com/klippa-app/go-pdfium/enums"
 	"github.com/klippa-app/go-pdfium/references"
 	"github.com/klippa-app/go-pdfium/requests"
@@ -350,14 +351,38 @@ func (p *PDF) Text(ctx context.Context, i int) (string, error) {
 			return newError(KindRender, err, "the text of page %d could not be read", i+1)
 		}
 		defer inst.FPDF_ClosePage(&requests.FPDF_ClosePage{Page: pg.Page})
-		res, err := inst.GetPageText(&requests.GetPageText{Page: requests.Page{ByReference: &pg.Page}})
+		text, err = pageText(inst, pg.Page)
 		if err != nil {
 			return newError(KindRender, err, "the text of page %d could not be read", i+1)
 		}
-		text = res.Text
 		return nil
 	})
 	return text, err
+}
+
+// pageText reads a loaded page's text in one call into PDFium. (go-pdfium's
+// GetPageText asks for it a character at a time, and each call into the
+// WebAssembly module allocates a few kilobytes: a 50-page letter left
+// nearly a gigabyte of garbage.) Characters PDFium reports as NUL are left
+// out, as GetPageText leaves them out.
+func pageText(inst pdfium.Pdfium, page references.FPDF_PAGE) (string, error) {
+	tp, err := inst.FPDFText_LoadPage(&requests.FPDFText_LoadPage{Page: requests.Page{ByReference: &page}})
+	if err != nil {
+		return "", fmt.Errorf("load text page: %w", err)
+	}
+	defer inst.FPDFText_ClosePage(&requests.FPDFText_ClosePage{TextPage: tp.TextPage})
+	n, err := inst.FPDFText_CountChars(&requests.FPDFText_CountChars{TextPage: tp.TextPage})
+	if err != nil {
+		return "", fmt.Errorf("count characters: %w", err)
+	}
+	if n.Count <= 0 {
+		return "", nil
+	}
+	res, err := inst.FPDFText_GetText(&requests.FPDFText_GetText{TextPage: tp.TextPage, StartIndex: 0, Count: n.Count})
+	if err != nil {
+		return "", fmt.Errorf("get text: %w", err)
+	}
+	return strings.ReplaceAll(res.Text, "\x00", ""), nil
 }
 
 // DocumentText opens a PDF, returns the text of every page (pages joined

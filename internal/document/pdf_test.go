@@ -362,3 +362,40 @@ func TestCloseReleasesQueuedCallers(t *testing.T) {
 		t.Errorf("close: %v", err)
 	}
 }
+
+// TestTextReadInOneCallMatchesCharacterByCharacter checks that a page's
+// text, read in one call into PDFium, is what go-pdfium's
+// character-by-character GetPageText gives, on every page of the CRI.
+func TestTextReadInOneCallMatchesCharacterByCharacter(t *testing.T) {
+	ctx := context.Background()
+	p, err := testEngine(t).Open(ctx, criPDF())
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer p.Close()
+	for i := range p.PageCount() {
+		got, err := p.Text(ctx, i)
+		if err != nil {
+			t.Fatalf("text of page %d: %v", i+1, err)
+		}
+		var want string
+		if err := p.do(ctx, func() error {
+			pg, err := p.w.inst.FPDF_LoadPage(&requests.FPDF_LoadPage{Document: p.doc, Index: i})
+			if err != nil {
+				return err
+			}
+			defer p.w.inst.FPDF_ClosePage(&requests.FPDF_ClosePage{Page: pg.Page})
+			res, err := p.w.inst.GetPageText(&requests.GetPageText{Page: requests.Page{ByReference: &pg.Page}})
+			if err != nil {
+				return err
+			}
+			want = res.Text
+			return nil
+		}); err != nil {
+			t.Fatalf("page %d character by character: %v", i+1, err)
+		}
+		if got != want || want == "" {
+			t.Errorf("page %d: %q, want %q", i+1, got, want)
+		}
+	}
+}

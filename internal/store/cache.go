@@ -294,6 +294,11 @@ func (s *Store) CachedReferrals(ctx context.Context) ([]CacheInfo, error) {
 		if err == nil && len(bad) > 0 {
 			return bad // dropped by cacheTx, then listed again without them
 		}
+		if err == nil {
+			// The scan read the whole file: the process need not keep
+			// counting its pages.
+			releaseMapped(tx)
+		}
 		return err
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/document"
+	"github.com/triagedesk/triagedesk/internal/memlimit"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/frame"
@@ -144,8 +146,12 @@ func BenchmarkColdStartToPaintedWorklist(b *testing.B) {
 // the viewer's width. "next" moves down the worklist one referral at a time
 // as a clinician vets (page 1 of the neighbours is drawn ahead while the
 // open one is read, here for up to a second); "jump" opens referrals five
-// rows apart, so nothing was drawn ahead. Each open closes the previous document. It reports the
-// median and the 95th percentile.
+// rows apart, so nothing was drawn ahead: page 1 is then first shown as a
+// quick drawing at half the viewer's resolution, stretched to the page's
+// size, which counts as on screen (the full-resolution drawing follows at
+// once; TestOpenedCRIIsDraftedThenDrawnAtFullResolution checks it). Each
+// open closes the previous document. It reports the median and the 95th
+// percentile.
 func BenchmarkSelectionToCRIPage1(b *testing.B) {
 	h := newHarness(b, harnessOptions{referrals: 60})
 	var ubrns []string
@@ -206,7 +212,8 @@ func BenchmarkSelectionToCRIPage1(b *testing.B) {
 // page drawn as it comes into view). So that building the cache does not
 // count, the measurement runs in a fresh process (this test binary, running
 // TestRSSChild), which reports its resident memory after paging (MB-rss)
-// and its peak (MB-peak) from /proc/self/status. Linux only.
+// and its peak (MB-peak) from /proc/self/status. Like the app, the process
+// runs with memlimit's soft memory limit. Linux only.
 func BenchmarkRSSWith10kReferralsAnd50PageCRI(b *testing.B) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		b.Skip("needs /proc/self/status (Linux)")
@@ -225,7 +232,7 @@ func BenchmarkRSSWith10kReferralsAnd50PageCRI(b *testing.B) {
 			b.Fatalf("measuring process: %v\n%s", err, out)
 		}
 		for _, l := range strings.Split(string(out), "\n") {
-			if strings.HasPrefix(l, "WORKLIST ") || strings.HasPrefix(l, "PAGED ") {
+			if strings.HasPrefix(l, "WORKLIST ") || strings.HasPrefix(l, "PAGED ") || strings.HasPrefix(l, "SMAPS ") {
 				b.Log(l)
 			}
 		}
@@ -248,6 +255,8 @@ func TestRSSChild(t *testing.T) {
 	if dir == "" {
 		return // a helper process: BenchmarkRSSWith10kReferralsAnd50PageCRI runs it
 	}
+	// As cmd/triagedesk's main does first.
+	memlimit.Set()
 	p := benchProfile{dir: dir, bigCRI: os.Getenv("TRIAGEDESK_RSS_UBRN")}
 	a := test.NewTempApp(t)
 	a.Settings().SetTheme(style.NewTheme(nil))
@@ -258,6 +267,8 @@ func TestRSSChild(t *testing.T) {
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
+	writeHeapProfile(t, "TRIAGEDESK_HEAP_PROFILE_WORKLIST")
+	printSmaps("WORKLIST")
 	fmt.Printf("WORKLIST rss=%.1f peak=%.1f heap=%.1f sys=%.1f\n", procStatusMB("VmRSS"), procStatusMB("VmHWM"), float64(ms.HeapInuse)/(1<<20), float64(ms.Sys)/(1<<20))
 	v.Open(p.bigCRI)
 	var pv *pdfViewer
@@ -280,8 +291,31 @@ func TestRSSChild(t *testing.T) {
 		}
 	}
 	runtime.ReadMemStats(&ms)
+	writeHeapProfile(t, "TRIAGEDESK_HEAP_PROFILE")
+	printSmaps("PAGED")
 	fmt.Printf("PAGED heap=%.1f sys=%.1f stats=%+v\n", float64(ms.HeapInuse)/(1<<20), float64(ms.Sys)/(1<<20), v.app.Documents(context.Background()).CacheStats())
 	fmt.Printf("MEMORY rss=%.1f peak=%.1f\n", procStatusMB("VmRSS"), procStatusMB("VmHWM"))
+}
+
+// writeHeapProfile writes a heap profile (after a collection, so it shows
+// what is live) to the file the environment variable names, if it is set:
+// TRIAGEDESK_HEAP_PROFILE at the PAGED point and
+// TRIAGEDESK_HEAP_PROFILE_WORKLIST at the WORKLIST point of TestRSSChild.
+// Read it with go tool pprof -sample_index=inuse_space -top.
+func writeHeapProfile(t *testing.T, env string) {
+	path := os.Getenv(env)
+	if path == "" {
+		return
+	}
+	runtime.GC()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatalf("heap profile: %v", err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		t.Fatalf("heap profile: %v", err)
+	}
 }
 
 // warmPDFCache compiles PDFium into pdfCache, once per process.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"math"
 	"strings"
 	"time"
 
@@ -39,6 +40,7 @@ type criResult struct {
 	data    []byte
 	pdf     *document.PDF
 	first   *image.RGBA
+	draft   bool // first is drawn at draftScale of the viewer's resolution
 	zoom    float32
 	missing bool // not downloaded yet
 }
@@ -80,6 +82,8 @@ type referralPanel struct {
 
 	// onCRIShown is called when page 1 of the referral's CRI is on screen.
 	onCRIShown func()
+	// criStarted is set once the referral's CRI is being read.
+	criStarted bool
 	// shown are called once the referral is shown (whenShown).
 	shown []func(*referralPanel)
 }
@@ -134,7 +138,9 @@ func (p *referralPanel) close() {
 // goroutine (both read the same cached referral's data, by UBRN).
 func (p *referralPanel) load() {
 	a := p.v.app
-	p.loadCRI()
+	if !p.criStarted {
+		p.loadCRI()
+	}
 	p.loadBanner()
 	bridge.Run(p.v.b, p.ctx, func(ctx context.Context) (referralData, error) {
 		v, err := a.Referral(ctx, p.ubrn)
@@ -399,7 +405,10 @@ func (p *referralPanel) viewerWidth() float32 {
 
 // loadCRI opens the referral's CRI and draws page 1 off the UI goroutine,
 // then shows it.
-func (p *referralPanel) loadCRI() { p.openCRI(p.ubrn, nil) }
+func (p *referralPanel) loadCRI() {
+	p.criStarted = true
+	p.openCRI(p.ubrn, nil)
+}
 
 // openCRI shows the CRI cached under ubrn (the referral's own, or a related
 // referral's with a "back" bar).
@@ -420,7 +429,7 @@ func (p *referralPanel) openCRI(ubrn string, back fyne.CanvasObject) {
 	p.setViewer(messagePanel(theme.DocumentIcon(), "Loading the clinical information…", back), showing)
 	a := p.v.app
 	bridge.Run(p.v.b, p.ctx, func(ctx context.Context) (criResult, error) {
-		res, err := readCRI(ctx, a, ubrn, width, scale)
+		res, err := readCRI(ctx, a, ubrn, width, scale, true)
 		if res.pdf != nil {
 			p.closeWith(p.ctx, res.pdf)
 		}
@@ -434,9 +443,12 @@ func (p *referralPanel) openCRI(ubrn string, back fyne.CanvasObject) {
 }
 
 // readCRI reads the CRI cached under ubrn from the encrypted store, opens
-// it and draws page 1 to fit width (off the UI goroutine). missing is set
-// when it has not been downloaded. The caller owns res.pdf.
-func readCRI(ctx context.Context, a *app.Workspace, ubrn string, width, scale float32) (criResult, error) {
+// it and draws page 1 to fit width (off the UI goroutine). With draft,
+// page 1 is drawn at draftScale of the viewer's resolution, which takes
+// about half the time, so it is on screen sooner: the viewer draws it
+// again at full resolution at once. missing is set when it has not been
+// downloaded. The caller owns res.pdf.
+func readCRI(ctx context.Context, a *app.Workspace, ubrn string, width, scale float32, draft bool) (criResult, error) {
 	res := criResult{ubrn: ubrn, width: width}
 	_, data, err := a.Document(ctx, ubrn, app.CRIDocumentID)
 	if errors.Is(err, app.ErrNotFound) {
@@ -459,10 +471,13 @@ func readCRI(ctx context.Context, a *app.Workspace, ubrn string, width, scale fl
 	res.zoom = fitZoom(sizes, width)
 	if pdf.PageCount() > 0 {
 		dpi := float64(res.zoom*scale) * 72
+		if draft {
+			dpi = math.Max(1, math.Round(dpi*draftScale))
+		}
 		img, err := pdf.Render(ctx, 0, dpi)
 		switch {
 		case err == nil:
-			res.first = img
+			res.first, res.draft = img, draft
 		case document.KindOf(err) == document.KindTooLarge:
 			// A page past the viewer's time or memory limit: say so with
 			// "Save a copy" rather than draw it again page by page.
@@ -499,20 +514,28 @@ func (p *referralPanel) showCRI(res criResult, err error, showing string, back f
 		v.fitWidth = res.width
 		if showing == "cri" {
 			v.onPageShown = func(page int) {
+				if page == 0 && p.onCRIShown != nil {
+					p.onCRIShown()
+				}
+			}
+			// The neighbours' page 1 is drawn ahead once this page 1 is
+			// sharp, so drawing them never delays it.
+			v.onPageSharp = func(page int) {
 				if page == 0 {
-					if p.onCRIShown != nil {
-						p.onCRIShown()
-					}
 					p.v.prefetchNeighbours(p.ubrn, res.width)
 				}
 			}
 		}
 		if res.first != nil && res.pdf.PageCount() > 0 {
 			v.pages[0].setImage(res.first, v.gen)
+			v.pages[0].draft = res.draft
 		}
 		p.setPDFViewer(v, showing, back)
 		if res.first != nil {
 			v.pageShown(0)
+			if !res.draft {
+				v.pageSharp(0)
+			}
 		}
 	}
 }

@@ -452,6 +452,11 @@ func (v *Vetting) replacePanel(ubrn string) {
 	}
 	p := newReferralPanel(v, ubrn)
 	v.panel = p
+	if v.ready[ubrn] == nil {
+		// Nothing drawn ahead: the CRI is read and page 1 drawn while the
+		// panel is laid out and the row marked, not after.
+		p.loadCRI()
+	}
 	v.showBody()
 	v.right.Objects = []fyne.CanvasObject{p.Object()}
 	v.right.Refresh()
@@ -485,7 +490,7 @@ func (v *Vetting) prefetchNeighbours(ubrn string, width float32) {
 			continue
 		}
 		v.b.Go(func(context.Context) {
-			res, err := readCRI(ctx, a, u, width, scale)
+			res, err := readCRI(ctx, a, u, width, scale, false)
 			if err != nil || res.pdf == nil || res.first == nil {
 				if res.pdf != nil {
 					_ = res.pdf.Close()

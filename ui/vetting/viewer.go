@@ -25,8 +25,12 @@ const (
 	maxZoom      = 5
 	zoomStep     = 1.25
 	pageGap      = 8
-	keepRendered = 3 // pages either side of the view whose bitmaps are kept
+	keepRendered = 2 // pages either side of the view whose bitmaps are kept (the rest are drawn again, from the page cache or PDFium)
 	maxFindHits  = 500
+	// draftScale is the resolution, relative to the viewer's, at which a
+	// newly opened referral's page 1 is first drawn: in about half the
+	// time, then at once again at full resolution.
+	draftScale = 0.5
 )
 
 // pdfViewer shows one open PDF as continuous pages: zoom in and out, fit
@@ -63,6 +67,10 @@ type pdfViewer struct {
 	// the measurement harness).
 	onPageShown func(page int)
 	shown       map[int]bool
+	// onPageSharp is called once for each page drawn at the viewer's full
+	// resolution (after a draft, or at once).
+	onPageSharp func(page int)
+	sharp       map[int]bool
 }
 
 // newPDFViewer builds a viewer for pdf under parent (its drawings stop when
@@ -70,7 +78,7 @@ type pdfViewer struct {
 // PDF point) so it shows at once. The viewer closes pdf when it is closed.
 func newPDFViewer(b *bridge.Bridge, parent context.Context, pdf *document.PDF, zoom float32, fit bool, first *image.RGBA, extraTools fyne.CanvasObject) *pdfViewer {
 	ctx, cancel := context.WithCancel(parent)
-	v := &pdfViewer{b: b, ctx: ctx, cancel: cancel, pdf: pdf, zoom: zoom, fit: fit, shown: map[int]bool{}}
+	v := &pdfViewer{b: b, ctx: ctx, cancel: cancel, pdf: pdf, zoom: zoom, fit: fit, shown: map[int]bool{}, sharp: map[int]bool{}}
 	n := pdf.PageCount()
 	v.sizes = make([]document.Size, n)
 	v.pages = make([]*pageView, n)
@@ -107,6 +115,7 @@ func newPDFViewer(b *bridge.Bridge, parent context.Context, pdf *document.PDF, z
 	if first != nil && n > 0 {
 		v.pages[0].setImage(first, v.gen)
 		v.pageShown(0)
+		v.pageSharp(0)
 	}
 	v.updateLabels()
 	return v
@@ -212,7 +221,7 @@ func (v *pdfViewer) viewMoved() {
 // drawn) at the current zoom.
 func (v *pdfViewer) render(i int) {
 	p := v.pages[i]
-	if p.gen == v.gen && (p.img.Image != nil || p.pending || p.failed) {
+	if p.gen == v.gen && ((p.img.Image != nil && !p.draft) || p.pending || p.failed) {
 		return
 	}
 	p.pending = true
@@ -230,6 +239,7 @@ func (v *pdfViewer) render(i int) {
 		}
 		p.setImage(img, gen)
 		v.pageShown(i)
+		v.pageSharp(i)
 	})
 }
 
@@ -238,6 +248,15 @@ func (v *pdfViewer) pageShown(i int) {
 		v.shown[i] = true
 		if v.onPageShown != nil {
 			v.onPageShown(i)
+		}
+	}
+}
+
+func (v *pdfViewer) pageSharp(i int) {
+	if !v.sharp[i] {
+		v.sharp[i] = true
+		if v.onPageSharp != nil {
+			v.onPageSharp(i)
 		}
 	}
 }
@@ -469,6 +488,7 @@ type pageView struct {
 	gen     int
 	pending bool
 	failed  bool
+	draft   bool // the image is a quick drawing at lower resolution
 }
 
 func newPageView() *pageView {
@@ -489,6 +509,7 @@ func (p *pageView) setSize(s fyne.Size) {
 func (p *pageView) setImage(img image.Image, gen int) {
 	p.img.Image = img
 	p.gen = gen
+	p.draft = false
 	p.failed = false
 	p.msg.Hide()
 	p.img.Refresh()
@@ -497,6 +518,7 @@ func (p *pageView) setImage(img image.Image, gen int) {
 func (p *pageView) setError(msg string, gen int) {
 	p.gen = gen
 	p.failed = true
+	p.draft = false
 	p.msg.SetText(msg)
 	p.msg.Show()
 }

@@ -2,18 +2,11 @@ package vetting
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/test"
 	"github.com/pdfcpu/pdfcpu/pkg/api"
-
-	"github.com/triagedesk/triagedesk/internal/document"
-	"github.com/triagedesk/triagedesk/ui/bridge"
-	"github.com/triagedesk/triagedesk/ui/style"
 )
 
 // twoPageLetter makes a synthetic two-page A4 letter whose first page ends
@@ -55,29 +48,7 @@ func twoPageLetter(t testing.TB) []byte {
 // repeated presses reach the end without any jump larger than the view,
 // and Page Up comes back the same way.
 func TestPageDownNeverSkipsTheFootOfAPage(t *testing.T) {
-	a := test.NewTempApp(t)
-	a.Settings().SetTheme(style.NewTheme(nil))
-	ctx := context.Background()
-	eng := document.Start(ctx, document.Options{CacheDir: pdfCache})
-	t.Cleanup(func() { eng.Close() })
-	pdf, err := eng.Open(ctx, twoPageLetter(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	loop := bridge.NewLoop()
-	b := bridge.New(bridge.Options{Post: loop.Post})
-	t.Cleanup(b.Close)
-	sizes := []document.Size{}
-	for i := range pdf.PageCount() {
-		s, _ := pdf.PageSize(i)
-		sizes = append(sizes, s)
-	}
-	const width = 560
-	v := newPDFViewer(b, ctx, pdf, fitZoom(sizes, width), true, nil, nil)
-	t.Cleanup(v.Close)
-	w := test.NewWindow(v.Object())
-	t.Cleanup(w.Close)
-	w.Resize(fyne.NewSize(width, 520))
+	v, loop, _ := showInViewer(t, twoPageLetter(t), 560, 520)
 	loop.RunFor(100 * time.Millisecond)
 
 	h := v.scroll.Size().Height
