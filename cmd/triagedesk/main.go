@@ -10,6 +10,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/config"
+	"github.com/triagedesk/triagedesk/internal/memlimit"
 	"github.com/triagedesk/triagedesk/internal/version"
 	"github.com/triagedesk/triagedesk/ui"
 	"github.com/triagedesk/triagedesk/ui/fyneapp"
@@ -30,6 +32,9 @@ import (
 const appID = "io.github.triagedesk"
 
 func main() {
+	// A soft memory limit, raised as a large worklist needs (memlimit).
+	memlimit.Set()
+	go memlimit.Follow(context.Background(), 30*time.Second)
 	demo := flag.Bool("demo", false, "run against the embedded e-RS sandbox with synthetic data (the default when nothing is configured)")
 	env := flag.String("env", "", "e-RS environment: demo, local, nhs-sandbox, int or prod (default: as configured)")
 	baseURL := flag.String("base-url", "", "e-RS FHIR base URL, e.g. the address triagectl sandbox prints (with --env local or nhs-sandbox)")

@@ -8,12 +8,16 @@
 // collector runs earlier and returns freed memory to the OS as the heap
 // nears it. It is soft: a larger live heap (a much larger worklist) is
 // never refused, the collector only runs more often, using at most about
-// half the CPU (the runtime's own cap).
+// half the CPU (the runtime's own cap), and Follow raises it when the
+// live heap grows past two thirds of it.
 package memlimit
 
 import (
+	"context"
 	"os"
 	"runtime/debug"
+	"runtime/metrics"
+	"time"
 )
 
 // Soft is the limit on the memory the Go runtime manages (heap, stacks
@@ -31,4 +35,35 @@ func Set() int64 {
 	}
 	debug.SetMemoryLimit(Soft)
 	return Soft
+}
+
+// LimitFor is the limit for a live heap of live bytes: Soft, or half as
+// much again as what is live when that is more, so a large trust's
+// worklist (30,000 referrals) never leaves the collector running without
+// pause just under the limit.
+func LimitFor(live uint64) int64 {
+	return max(int64(Soft), int64(live)*3/2)
+}
+
+// Follow keeps the limit at LimitFor of the live heap, checking every
+// interval until ctx ends (run it on its own goroutine after Set). It does
+// nothing when GOMEMLIMIT chose the limit.
+func Follow(ctx context.Context, interval time.Duration) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		metrics.Read(sample)
+		if sample[0].Value.Kind() == metrics.KindUint64 {
+			debug.SetMemoryLimit(LimitFor(sample[0].Value.Uint64()))
+		}
+	}
 }

@@ -18,3 +18,23 @@ func TestSetAppliesTheSoftLimitUnlessGOMEMLIMITIsSet(t *testing.T) {
 		t.Fatalf("with GOMEMLIMIT set the limit became %d", debug.SetMemoryLimit(-1))
 	}
 }
+
+// TestLimitFollowsALargeLiveHeap: the limit stays at Soft for the usual
+// heap and keeps half as much again as a large trust's live heap, so the
+// collector is never left running just under it.
+func TestLimitFollowsALargeLiveHeap(t *testing.T) {
+	for _, c := range []struct {
+		live uint64
+		want int64
+	}{
+		{0, Soft},
+		{40 << 20, Soft},
+		{60 << 20, Soft},
+		{100 << 20, 150 << 20},
+		{300 << 20, 450 << 20},
+	} {
+		if got := LimitFor(c.live); got != c.want {
+			t.Errorf("live %d MB: limit %d MB, want %d MB", c.live>>20, got>>20, c.want>>20)
+		}
+	}
+}
