@@ -68,12 +68,13 @@ func NewDataTable[T any](cols []Column[T]) *DataTable[T] {
 			d.hooks.fillCell(id.Row, id.Col, d.rows[id.Row], o)
 		}
 	}
-	d.table.CreateHeader = func() fyne.CanvasObject { return newDataHeader(d.SortBy) }
-	d.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
-		h := o.(*dataHeader)
+	d.table.CreateHeader = func() fyne.CanvasObject {
+		h := newDataHeader(d.SortBy)
 		d.table.headers[h] = true
-		h.set(id.Col, d.heading(id.Col))
+		return h
 	}
+	d.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) { o.(*dataHeader).set(id.Col, d.heading(id.Col)) }
+	d.table.relabel = func(h *dataHeader) { h.set(h.col, d.heading(h.col)) }
 	for i, c := range cols {
 		d.table.SetColumnWidth(i, c.Width)
 	}

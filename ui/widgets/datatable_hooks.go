@@ -87,6 +87,7 @@ type hookedTable struct {
 	typedRune     func(rune) bool
 	resized       func(col int, width float32)
 	beforeRefresh func()
+	relabel       func(h *dataHeader) // gives a heading its title as it is now
 }
 
 func newHookedTable() *hookedTable {
@@ -126,10 +127,16 @@ func (t *hookedTable) DragEnd() {
 	}
 }
 
-// Refresh redraws the table, after the owner's BeforeRefresh.
+// Refresh redraws the table, after the owner's BeforeRefresh, with every
+// heading made given its title again (the sort's arrow may have moved).
 func (t *hookedTable) Refresh() {
 	if t.beforeRefresh != nil {
 		t.beforeRefresh()
+	}
+	if t.relabel != nil {
+		for h := range t.headers {
+			t.relabel(h)
+		}
 	}
 	t.Table.Refresh()
 }
