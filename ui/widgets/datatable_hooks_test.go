@@ -58,9 +58,7 @@ func TestDataTableCompositeCells(t *testing.T) {
 	test.NewTempApp(t)
 	var fills []fillCall
 	d := composite(&fills)
-	w := test.NewTempWindow(t, d.Object())
-	w.Resize(fyne.NewSize(500, 400))
-	d.SetRows(fruitPointers())
+	show(t, d, fruitPointers())
 	txt := drawn(d.Object())
 	for _, want := range []string{"pear", "apple", "fig", "date", "3", "0", "7", "none left"} {
 		if !slices.Contains(txt, want) {
@@ -80,8 +78,7 @@ func TestDataTableCompositeCells(t *testing.T) {
 func TestDataTableSortOutside(t *testing.T) {
 	test.NewTempApp(t)
 	d := fruitTable()
-	w := test.NewTempWindow(t, d.Object())
-	w.Resize(fyne.NewSize(500, 400))
+	show(t, d, nil)
 	sorted, desc := -1, false
 	var asked []int
 	d.SortOutside(func() (int, bool) { return sorted, desc }, func(col int) {
@@ -125,8 +122,7 @@ func TestDataTableRefreshOneRow(t *testing.T) {
 	test.NewTempApp(t)
 	var fills []fillCall
 	d := composite(&fills)
-	w := test.NewTempWindow(t, d.Object())
-	w.Resize(fyne.NewSize(500, 400))
+	show(t, d, nil)
 	rows := fruitPointers()
 	d.SetRows(rows)
 	rows[2].name, rows[2].count = "grape", 0
@@ -152,9 +148,7 @@ func TestDataTableRefreshOneRow(t *testing.T) {
 func TestDataTableKeysGoToTheOwnerFirst(t *testing.T) {
 	test.NewTempApp(t)
 	d := fruitTable()
-	w := test.NewTempWindow(t, d.Object())
-	w.Resize(fyne.NewSize(500, 400))
-	d.SetRows(basket)
+	w := show(t, d, basket)
 	var keys []fyne.KeyName
 	var runes []rune
 	handle := true
@@ -181,9 +175,7 @@ func TestDataTableKeysGoToTheOwnerFirst(t *testing.T) {
 func TestDataTableColumnWidthsAndRefresh(t *testing.T) {
 	test.NewTempApp(t)
 	d := fruitTable()
-	w := test.NewTempWindow(t, d.Object())
-	w.Resize(fyne.NewSize(600, 400))
-	d.SetRows(basket)
+	show(t, d, basket)
 	refreshed := 0
 	d.BeforeRefresh(func() { refreshed++ })
 	got := map[int]float32{}
