@@ -220,12 +220,8 @@ func explainOutbox(w io.Writer, r store.UserReport, several bool) {
 		} else {
 			fmt.Fprintln(w, "    Triage Desk starts and sends the other decisions as normal.")
 		}
-		fmt.Fprintln(w, "  What to do:")
-		fmt.Fprintf(w, "    1. Save what can be read:  triagectl doctor%s --export decisions.json\n", sel)
-		fmt.Fprintln(w, "       (the file contains patient identifiers: keep it on an encrypted drive).")
-		fmt.Fprintln(w, "    2. Check each referral listed above in e-RS, and record the decision again if it is not there.")
-		fmt.Fprintf(w, "    3. To start again with an empty outbox:  triagectl doctor%s --export decisions.json --set-aside-outbox\n", sel)
-		fmt.Fprintln(w, "       (renames the file; it is kept for your IT service desk). Send or note queued decisions first.")
+		writeOutboxSteps(w, sel, "Check each referral listed above in e-RS, and record the decision again if it is not there.",
+			"To start again with an empty outbox", "(renames the file; it is kept for your IT service desk). Send or note queued decisions first.")
 		return
 	case r.Key == store.KeyMissing || r.Outbox.State == store.FileWrongKey:
 		fmt.Fprintln(w, "    The key that locks this user's saved decisions is no longer in the keychain (it was reset, or")
@@ -236,12 +232,20 @@ func explainOutbox(w io.Writer, r store.UserReport, several bool) {
 	}
 	fmt.Fprintln(w, "    Triage Desk will not start for this user until it is resolved, so that no unsent decision is")
 	fmt.Fprintln(w, "    lost by accident. Nothing has been changed or deleted.")
+	writeOutboxSteps(w, sel, "For each decision not marked as sent, check the referral in e-RS and record it again if needed.",
+		"Let Triage Desk start again", "(renames the damaged file; it is kept for your IT service desk).")
+}
+
+// writeOutboxSteps writes what to do about a damaged outbox: save what can
+// be read (sel selects the user), check the referrals in e-RS, then set the
+// file aside.
+func writeOutboxSteps(w io.Writer, sel, check, setAside, renamed string) {
 	fmt.Fprintln(w, "  What to do:")
 	fmt.Fprintf(w, "    1. Save what can be read:  triagectl doctor%s --export decisions.json\n", sel)
 	fmt.Fprintln(w, "       (the file contains patient identifiers: keep it on an encrypted drive).")
-	fmt.Fprintln(w, "    2. For each decision not marked as sent, check the referral in e-RS and record it again if needed.")
-	fmt.Fprintf(w, "    3. Let Triage Desk start again:  triagectl doctor%s --export decisions.json --set-aside-outbox\n", sel)
-	fmt.Fprintln(w, "       (renames the damaged file; it is kept for your IT service desk).")
+	fmt.Fprintln(w, "    2. "+check)
+	fmt.Fprintf(w, "    3. %s:  triagectl doctor%s --export decisions.json --set-aside-outbox\n", setAside, sel)
+	fmt.Fprintln(w, "       "+renamed)
 }
 
 func exportOutbox(ctx context.Context, g *Globals, dir string, keys store.KeyProvider, path string) error {

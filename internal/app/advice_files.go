@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"mime"
 	"path/filepath"
 	"strings"
 	"time"
@@ -39,17 +38,12 @@ func (a *Workspace) AttachAdviceFile(ctx context.Context, ubrn, fileName string,
 	if err != nil {
 		return triage.ProviderAttachment{}, err
 	}
-	ct, _, _ := mime.ParseMediaType(mime.TypeByExtension(strings.ToLower(filepath.Ext(name))))
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	id := "pa-" + rand.Text()
-	meta := store.DocumentMeta{ID: id, Kind: store.DocumentProvider, FileName: name, Title: name, ContentType: ct}
+	pa := triage.NewProviderAttachment("pa-"+rand.Text(), name, int64(len(data)), time.Now())
+	meta := store.DocumentMeta{ID: pa.LocalID, Kind: store.DocumentProvider, FileName: name, Title: name, ContentType: pa.ContentType}
 	if err := a.store.PutAdviceDocument(ctx, ca.UBRN, meta, data); err != nil {
 		return triage.ProviderAttachment{}, fmt.Errorf("keep attached file: %w", err)
 	}
-	return triage.ProviderAttachment{LocalID: id, FileName: name, ContentType: ct, Size: int64(len(data)),
-		Description: strings.TrimSuffix(name, filepath.Ext(name)), AttachedAt: time.Now()}, nil
+	return pa, nil
 }
 
 // checkAdviceFiles refuses attachments that were not kept with

@@ -115,6 +115,21 @@ func (s *store) applyReject(rec *record, d triage.Decision, now time.Time) *apiE
 	return nil
 }
 
+// applyPriorityAndFiles checks the files a redirect or review outcome
+// attaches (providerFiles), then applies its new priority, if any, and
+// attaches them.
+func (s *store) applyPriorityAndFiles(rec *record, a actor, d triage.Decision, now time.Time) *apiError {
+	ups, e := s.providerFiles(rec, d.Attachments)
+	if e != nil {
+		return e
+	}
+	if d.NewPriority != "" {
+		rec.ref.Priority = d.NewPriority
+	}
+	s.attachFiles(rec, a, ups, d.Attachments, now)
+	return nil
+}
+
 // providerFiles checks the files attached to A022/A028: each must have been
 // uploaded with A020 for this referral, and no two may share a file name.
 func (s *store) providerFiles(rec *record, atts []triage.ProviderAttachment) ([]*upload, *apiError) {
@@ -207,14 +222,9 @@ func (s *store) applyRedirect(rec *record, a actor, d triage.Decision, now time.
 	if e := checkPAS(rec, d.AppointmentCancelledInPAS); e != nil {
 		return e
 	}
-	ups, e := s.providerFiles(rec, d.Attachments)
-	if e != nil {
+	if e := s.applyPriorityAndFiles(rec, a, d, now); e != nil {
 		return e
 	}
-	if d.NewPriority != "" {
-		rec.ref.Priority = d.NewPriority
-	}
-	s.attachFiles(rec, a, ups, d.Attachments, now)
 	// As in the published A022 responses: the provider's admin team now has
 	// to act (rebook or redirect), with the outcome as the state reason.
 	rec.ref.State = triage.ReferralStatus{State: triage.StateTriagedProviderToAction,
@@ -254,14 +264,9 @@ func (s *store) applyReviewOutcome(rec *record, a actor, d triage.Decision, now 
 	if e := checkPriority(d.NewPriority); e != nil {
 		return e
 	}
-	ups, e := s.providerFiles(rec, d.Attachments)
-	if e != nil {
+	if e := s.applyPriorityAndFiles(rec, a, d, now); e != nil {
 		return e
 	}
-	if d.NewPriority != "" {
-		rec.ref.Priority = d.NewPriority
-	}
-	s.attachFiles(rec, a, ups, d.Attachments, now)
 	next, display := triage.StateTriagedProviderToAction, "Accept Refer Book Later"
 	if d.Outcome == triage.OutcomeReturnToReferrerWithAdvice {
 		next, display = triage.StateTriageResponse, "Return to Referrer With Advice"

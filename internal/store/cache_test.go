@@ -13,10 +13,7 @@ import (
 )
 
 func TestReferralRoundTrip(t *testing.T) {
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	f := makeFixture(rand.New(rand.NewPCG(20, 20)), 0)
+	env, s, ctx, f := openWith(t, makeFixture, 20)
 	if _, err := s.Referral(ctx, f.UBRN); !errors.Is(err, ErrNotFound) || triage.ErrorCodeOf(err) != triage.ENOTFOUND {
 		t.Fatalf("missing referral: %v", err)
 	}
@@ -44,10 +41,7 @@ func TestReferralRoundTrip(t *testing.T) {
 // version) does not take the cache back; a later answer with a lower
 // version (e-RS's data reset, as the demo sandbox's is on restart) does.
 func TestOlderReadNeverReplacesANewerReferral(t *testing.T) {
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	f := makeFixture(rand.New(rand.NewPCG(21, 21)), 0)
+	_, s, ctx, f := openWith(t, makeFixture, 21)
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	put := func(version int, server time.Time) {
 		t.Helper()
@@ -169,10 +163,7 @@ func TestWorklistSnapshotKeepsAsOf(t *testing.T) {
 }
 
 func TestLocalStateAndDraft(t *testing.T) {
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	f := makeFixture(rand.New(rand.NewPCG(23, 23)), 0)
+	env, s, ctx, f := openWith(t, makeFixture, 23)
 	st, err := s.LocalState(ctx, f.UBRN)
 	mustNoErr(t, err, "empty")
 	if st.Draft != nil || !st.OpenedAt.IsZero() {

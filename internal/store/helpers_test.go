@@ -100,6 +100,15 @@ func (e *testEnv) open(t testing.TB) *Store {
 	return s
 }
 
+// openWith opens a store in a new test environment, for a test about one
+// synthetic referral: build makes it from a seed (makeFixture or
+// makeDecisionFixture).
+func openWith(t testing.TB, build func(*rand.Rand, int) fixture, seed uint64) (*testEnv, *Store, context.Context, fixture) {
+	t.Helper()
+	env := newEnv(t)
+	return env, env.open(t), context.Background(), build(rand.New(rand.NewPCG(seed, seed)), 0)
+}
+
 func (e *testEnv) dir() string { return UserDir(e.profile, e.user.SDSUserID) }
 
 // clinicalPhrase appears in every fixture's FHIR JSON, CRI PDF and decision

@@ -11,10 +11,7 @@ import (
 )
 
 func TestEnqueueIsOneDurableTransaction(t *testing.T) {
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	f := makeDecisionFixture(rand.New(rand.NewPCG(1, 1)), 0)
+	env, s, ctx, f := openWith(t, makeDecisionFixture, 1)
 
 	var changes []Change
 	s.opts.OnChange = func(c Change) { changes = append(changes, c) }
@@ -50,10 +47,7 @@ func TestEnqueueIsOneDurableTransaction(t *testing.T) {
 }
 
 func TestEnqueueRefusesBadDecisions(t *testing.T) {
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	f := makeDecisionFixture(rand.New(rand.NewPCG(2, 2)), 0)
+	_, s, ctx, f := openWith(t, makeDecisionFixture, 2)
 	_, err := s.Enqueue(ctx, acceptFor(f))
 	mustNoErr(t, err, "first decision")
 
@@ -185,10 +179,7 @@ func TestOutboxTransitions(t *testing.T) {
 }
 
 func TestOutboxEntryHoldsWhatTheEngineNeeds(t *testing.T) {
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	f := makeDecisionFixture(rand.New(rand.NewPCG(5, 5)), 0)
+	env, s, ctx, f := openWith(t, makeDecisionFixture, 5)
 	e, err := s.Enqueue(ctx, rejectFor(f))
 	mustNoErr(t, err, "enqueue")
 
@@ -251,10 +242,7 @@ func TestOutboxEntryHoldsWhatTheEngineNeeds(t *testing.T) {
 }
 
 func TestConflictRecordsWhatERSSays(t *testing.T) {
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	f := makeDecisionFixture(rand.New(rand.NewPCG(6, 6)), 0)
+	_, s, ctx, f := openWith(t, makeDecisionFixture, 6)
 	e, _ := s.Enqueue(ctx, rejectFor(f))
 	_, _ = s.BeginSend(ctx, e.ID)
 	c, err := s.MarkConflict(ctx, e.ID, ConflictInfo{Status: triage.ReferralStatus{State: triage.StateRejected,
@@ -290,10 +278,7 @@ func TestConflictRecordsWhatERSSays(t *testing.T) {
 }
 
 func TestAmendReplacesAFailedDecision(t *testing.T) {
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	f := makeDecisionFixture(rand.New(rand.NewPCG(7, 7)), 0)
+	_, s, ctx, f := openWith(t, makeDecisionFixture, 7)
 	e, _ := s.Enqueue(ctx, rejectFor(f))
 	_, _ = s.BeginSend(ctx, e.ID)
 	_, err := s.MarkFailed(ctx, e.ID, SendError{Message: "The reason code is no longer valid.", HTTPStatus: 422, ERSCode: "INVALID_CODE"})
@@ -338,10 +323,7 @@ func TestAmendReplacesAFailedDecision(t *testing.T) {
 }
 
 func TestAmendQueuedAndUnacknowledgedConflict(t *testing.T) {
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	f := makeDecisionFixture(rand.New(rand.NewPCG(9, 9)), 0)
+	_, s, ctx, f := openWith(t, makeDecisionFixture, 9)
 	e, _ := s.Enqueue(ctx, acceptFor(f))
 	n, err := s.Amend(ctx, e.ID, rejectFor(f))
 	mustNoErr(t, err, "amend queued")
@@ -364,10 +346,7 @@ func TestAmendQueuedAndUnacknowledgedConflict(t *testing.T) {
 }
 
 func TestInFlightReportedAfterReopen(t *testing.T) {
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	f := makeDecisionFixture(rand.New(rand.NewPCG(10, 10)), 0)
+	env, s, ctx, f := openWith(t, makeDecisionFixture, 10)
 	e, _ := s.Enqueue(ctx, acceptFor(f))
 	_, _ = s.BeginSend(ctx, e.ID)
 	s.Close()

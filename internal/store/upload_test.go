@@ -1,19 +1,14 @@
 package store
 
 import (
-	"context"
 	"errors"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
 func TestRecordUploadKeepsBinaryIDAcrossReopen(t *testing.T) {
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	f := makeDecisionFixture(rand.New(rand.NewPCG(7, 7)), 0)
+	env, s, ctx, f := openWith(t, makeDecisionFixture, 7)
 	d := triage.Decision{Kind: triage.DecisionRedirect, UBRN: f.UBRN, BaseVersion: f.Version, By: clinician,
 		Comments: "Please book into the nurse-led clinic.",
 		Attachments: []triage.ProviderAttachment{

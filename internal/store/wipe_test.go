@@ -57,10 +57,7 @@ func TestWipeRefusesWhileDecisionsAreUnsent(t *testing.T) {
 }
 
 func TestWipeAuditsDiscardsBeforeRemoving(t *testing.T) {
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	f := makeFixture(rand.New(rand.NewPCG(81, 81)), 0)
+	env, s, ctx, f := openWith(t, makeFixture, 81)
 	e, _ := s.Enqueue(ctx, rejectFor(f))
 	// A keychain that will not delete the key stops the wipe after the
 	// audit records are written, so they can be read back.

@@ -18,13 +18,15 @@ func TestAdviceReplyCarriesAnAttachedFile(t *testing.T) {
 	c := h.openFirst(replyable)
 	f := h.writeReply(c, triage.GuidanceReturnWithAdvice, triage.RecommendAdviceOnly, "Follow the attached plan (synthetic).")
 
-	f.attachFrom("huge.pdf", io.NopCloser(bytes.NewReader(make([]byte, triage.MaxAttachmentSize+1))))
+	f.files.AttachFrom("huge.pdf", io.NopCloser(bytes.NewReader(make([]byte, triage.MaxAttachmentSize+1))))
 	h.waitFor("the large file refused", func() bool { return f.errs.Visible() && strings.Contains(f.errs.Text, "5 MB") })
-	if len(f.files) != 0 {
-		t.Fatalf("a file over 5 MB was attached: %+v", f.files)
+	if len(f.files.Files()) != 0 {
+		t.Fatalf("a file over 5 MB was attached: %+v", f.files.Files())
 	}
-	f.attachFrom("management plan.pdf", io.NopCloser(strings.NewReader("%PDF-1.4 synthetic plan")))
-	h.waitFor("the file listed", func() bool { return len(f.files) == 1 && strings.HasPrefix(f.filesL.Text, "management plan.pdf (") })
+	f.files.AttachFrom("management plan.pdf", io.NopCloser(strings.NewReader("%PDF-1.4 synthetic plan")))
+	h.waitFor("the file listed", func() bool {
+		return len(f.files.Files()) == 1 && strings.HasPrefix(f.files.List.Text, "management plan.pdf (")
+	})
 
 	named := false
 	for _, r := range confirmReply(c.view, f.reply()).rows {

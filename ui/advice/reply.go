@@ -4,21 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/internal/attach"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
 	"github.com/triagedesk/triagedesk/ui/widgets"
 )
@@ -45,9 +43,7 @@ type replyForm struct {
 	errs     *widget.Label
 	obj      fyne.CanvasObject
 	// files are kept with app.AttachAdviceFile and sent with the reply.
-	files      []triage.ProviderAttachment
-	filesL     *widget.Label
-	clearFiles *widget.Button
+	files *attach.Picker
 }
 
 // Labels of the form's choices.
@@ -96,11 +92,19 @@ func (c *conversation) openForm(d *triage.AdviceReply) {
 	f.priority.SetSelected(d.Priority.Label())
 	f.outcomeChanged()
 	f.count(d.Guidance)
-	f.files = slices.Clone(d.Attachments)
-	f.filesL = wrapped("")
-	f.clearFiles = widget.NewButton("Remove the files", func() { f.setFiles(nil) })
-	f.setFiles(f.files)
-	attach := widget.NewButtonWithIcon("Attach a file…", theme.ContentAddIcon(), f.chooseFile)
+	ws, ubrn := c.v.ws, c.view.Request.UBRN
+	f.files = attach.New(attach.Options{Bridge: c.v.b, Context: c.ctx, Window: c.v.opts.Frame.Window(),
+		Keep: func(ctx context.Context, name string, data []byte) (triage.ProviderAttachment, error) {
+			return ws.AttachAdviceFile(ctx, ubrn, name, data)
+		},
+		None: "No files attached.", Keeping: "Keeping", Remove: "Remove the files",
+		Line: func(a triage.ProviderAttachment) string { return fmt.Sprintf("%s (%s)", a.FileName, sizeText(a.Size)) },
+		OnAttached: func() {
+			f.errs.Hide()
+			c.v.setDraft(c.ubrn, f.draft())
+		},
+		OnError: f.showError})
+	f.files.SetFiles(d.Attachments)
 	send := widget.NewButtonWithIcon("Review and send"+keyHint(shortcuts.Confirm), theme.MailSendIcon(), func() { f.review(false) })
 	send.Importance = widget.HighImportance
 	next := widget.NewButton("Review, send and open next"+keyHint(shortcuts.ConfirmAndNext), func() { f.review(true) })
@@ -114,7 +118,7 @@ func (c *conversation) openForm(d *triage.AdviceReply) {
 		bold("Intended recommendation (needed with advice)"), f.rec,
 		bold("Guidance"), f.guidance, f.counter,
 		bold("Priority"), f.priority,
-		bold("Files"), f.filesL, container.NewHBox(attach, f.clearFiles), wrapped(filesHelp),
+		bold("Files"), f.files.List, f.files.Buttons(), wrapped(filesHelp),
 		f.note, f.errs,
 		send, next, container.NewHBox(cancel, discard))
 	c.form = f
@@ -192,24 +196,8 @@ func (f *replyForm) reply() triage.AdviceReply {
 	if i := f.priority.SelectedIndex(); i >= 0 {
 		r.Priority = triage.Priorities[i]
 	}
-	r.Attachments = slices.Clone(f.files)
+	r.Attachments = f.files.Files()
 	return r
-}
-
-// setFiles shows the files the reply carries.
-func (f *replyForm) setFiles(files []triage.ProviderAttachment) {
-	f.files = files
-	if len(files) == 0 {
-		f.filesL.SetText("No files attached.")
-		f.clearFiles.Hide()
-		return
-	}
-	names := make([]string, len(files))
-	for i, a := range files {
-		names[i] = fmt.Sprintf("%s (%s)", a.FileName, sizeText(a.Size))
-	}
-	f.filesL.SetText(strings.Join(names, "\n"))
-	f.clearFiles.Show()
 }
 
 func sizeText(n int64) string {
@@ -220,45 +208,6 @@ func sizeText(n int64) string {
 		return fmt.Sprintf("%d KB", (n+1023)/1024)
 	}
 	return fmt.Sprintf("%.1f MB", float64(n)/(1024*1024))
-}
-
-// chooseFile asks for a file to attach.
-func (f *replyForm) chooseFile() {
-	dialog.ShowFileOpen(func(rc fyne.URIReadCloser, err error) {
-		if err != nil {
-			f.showError(err)
-			return
-		}
-		if rc == nil {
-			return
-		}
-		f.attachFrom(rc.URI().Name(), rc)
-	}, f.c.v.opts.Frame.Window())
-}
-
-// attachFrom reads a chosen file off the UI goroutine (at most one byte
-// over 5 MB, so a larger one is refused without reading it all) and keeps
-// it sealed beside the request; the form then lists it.
-func (f *replyForm) attachFrom(name string, r io.ReadCloser) {
-	ws, ubrn := f.c.v.ws, f.c.view.Request.UBRN
-	f.filesL.SetText("Keeping " + name + "…")
-	bridge.Run(f.c.v.b, f.c.ctx, func(ctx context.Context) (triage.ProviderAttachment, error) {
-		defer r.Close()
-		data, err := io.ReadAll(io.LimitReader(r, triage.MaxAttachmentSize+1))
-		if err != nil {
-			return triage.ProviderAttachment{}, fmt.Errorf("read the file: %w", err)
-		}
-		return ws.AttachAdviceFile(ctx, ubrn, name, data)
-	}, func(a triage.ProviderAttachment, err error) {
-		if err != nil {
-			f.setFiles(f.files)
-			f.showError(err)
-			return
-		}
-		f.errs.Hide()
-		f.setFiles(append(slices.Clone(f.files), a))
-		f.c.v.setDraft(f.c.ubrn, f.draft())
-	})
 }
 
 // showError shows why the reply cannot be sent.

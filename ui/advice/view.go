@@ -107,7 +107,7 @@ func (v *View) Close() {
 }
 
 // Rows returns the worklist as shown, in order.
-func (v *View) Rows() []app.AdviceRow { return v.list.rows }
+func (v *View) Rows() []app.AdviceRow { return v.list.rows() }
 
 // Summary is the counts above the worklist, e.g. "3 response required ·
 // 2 waiting for further information".

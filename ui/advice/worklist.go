@@ -39,10 +39,9 @@ type worklist struct {
 
 	summary *widget.Label
 	note    *widget.Label
-	table   *widget.Table
+	table   *widgets.DataTable[app.AdviceRow]
 	obj     fyne.CanvasObject
 
-	rows   []app.AdviceRow
 	drafts map[string]bool
 	open   string
 	cursor int
@@ -54,44 +53,52 @@ func newWorklist(onOpen func(string)) *worklist {
 	w.summary = widgets.Bold("Advice and Guidance")
 	w.summary.Wrapping = fyne.TextWrapWord
 	w.note = widgets.Wrapped("Reading the Advice and Guidance worklist…")
-	heads := make([]widgets.TableColumn, len(columns))
+	cols := make([]widgets.Column[app.AdviceRow], len(columns))
 	for i, c := range columns {
-		heads[i] = widgets.TableColumn{Title: c.title, Width: c.width}
+		cols[i] = widgets.Column[app.AdviceRow]{Heading: c.title, Width: c.width,
+			Text:  func(r app.AdviceRow) string { return w.text(i, r) },
+			Style: rowStyle}
 	}
-	w.table = widgets.NewLabelTable(func() int { return len(w.rows) }, heads, func(row, col int, l *widget.Label) {
-		l.TextStyle = fyne.TextStyle{Bold: w.rows[row].Category.ResponseRequired()}
-		l.SetText(w.cell(row, col))
-	})
-	w.table.OnSelected = func(id widget.TableCellID) {
-		if id.Row < 0 || id.Row >= len(w.rows) {
-			return
-		}
-		w.cursor = id.Row
+	w.table = widgets.NewDataTable(cols)
+	w.table.OnSelected = func(row int, r app.AdviceRow) {
+		w.cursor = row
 		if !w.quiet {
-			w.onOpen(triage.NormalizeUBRN(w.rows[id.Row].UBRN))
+			w.onOpen(triage.NormalizeUBRN(r.UBRN))
 		}
 	}
-	w.obj = container.NewBorder(container.NewVBox(w.summary, w.note), nil, nil, nil, w.table)
+	w.obj = container.NewBorder(container.NewVBox(w.summary, w.note), nil, nil, nil, w.table.Object())
 	return w
 }
 
 func (w *worklist) object() fyne.CanvasObject { return w.obj }
 
-// cell is the text of one cell.
-func (w *worklist) cell(row, col int) string {
-	r := w.rows[row]
+// rowStyle makes the requests that need a response bold.
+func rowStyle(r app.AdviceRow) (widget.Importance, fyne.TextStyle) {
+	return widget.MediumImportance, fyne.TextStyle{Bold: r.Category.ResponseRequired()}
+}
+
+// text is what column col says for r.
+func (w *worklist) text(col int, r app.AdviceRow) string {
 	if columns[col].text != nil {
 		return columns[col].text(r)
 	}
 	return replyState(r, w.drafts[triage.NormalizeUBRN(r.UBRN)])
 }
 
+// rows are the worklist's rows as shown.
+func (w *worklist) rows() []app.AdviceRow { return w.table.Rows() }
+
 // CellText returns the text of a cell as shown (tests, screenshots).
-func (w *worklist) CellText(row, col int) string { return w.cell(row, col) }
+func (w *worklist) CellText(row, col int) string {
+	r, ok := w.table.Row(row)
+	if !ok || col < 0 || col >= len(columns) {
+		return ""
+	}
+	return w.text(col, r)
+}
 
 // set shows a new read of the worklist, keeping the open row.
 func (w *worklist) set(l app.AdviceList, drafts map[string]*triage.AdviceReply) {
-	w.rows = l.Rows
 	w.drafts = map[string]bool{}
 	for _, r := range l.Rows {
 		w.drafts[triage.NormalizeUBRN(r.UBRN)] = r.Draft
@@ -110,9 +117,11 @@ func (w *worklist) set(l app.AdviceList, drafts map[string]*triage.AdviceReply) 
 	default:
 		w.note.Hide()
 	}
-	w.table.Refresh()
-	if w.open != "" {
+	w.table.SetRows(l.Rows)
+	if w.open != "" && w.index(w.open) >= 0 {
 		w.markOpen(w.open)
+	} else if w.cursor >= 0 && w.cursor < w.table.Len() {
+		w.selectQuietly(w.cursor) // the place selected stays selected
 	}
 }
 
@@ -128,51 +137,54 @@ func (w *worklist) setError(err error) {
 
 // index is the row of ubrn, or -1.
 func (w *worklist) index(ubrn string) int {
-	for i, r := range w.rows {
-		if triage.NormalizeUBRN(r.UBRN) == ubrn {
-			return i
-		}
-	}
-	return -1
+	return w.table.Index(func(r app.AdviceRow) bool { return triage.NormalizeUBRN(r.UBRN) == ubrn })
+}
+
+// selectQuietly selects row i without opening it.
+func (w *worklist) selectQuietly(i int) {
+	w.quiet = true
+	w.table.Select(i)
+	w.quiet = false
+	w.cursor = i
 }
 
 // markOpen highlights the open request's row without opening it again.
 func (w *worklist) markOpen(ubrn string) {
 	w.open = ubrn
 	if i := w.index(ubrn); i >= 0 {
-		w.quiet = true
-		w.table.Select(widget.TableCellID{Row: i, Col: 0})
-		w.quiet = false
-		w.cursor = i
+		w.selectQuietly(i)
 	}
 }
 
 // move moves the selection by d rows and opens that request.
 func (w *worklist) move(d int) {
-	if len(w.rows) == 0 {
+	n := w.table.Len()
+	if n == 0 {
 		return
 	}
-	i := min(max(w.cursor+d, 0), len(w.rows)-1)
+	i := min(max(w.cursor+d, 0), n-1)
 	if w.cursor < 0 {
 		i = 0
 	}
-	w.table.Select(widget.TableCellID{Row: i, Col: 0})
+	w.table.Select(i)
 }
 
 // cursorUBRN is the selected row's UBRN ("" for none).
 func (w *worklist) cursorUBRN() string {
-	if w.cursor < 0 || w.cursor >= len(w.rows) {
+	r, ok := w.table.Row(w.cursor)
+	if !ok {
 		return ""
 	}
-	return triage.NormalizeUBRN(w.rows[w.cursor].UBRN)
+	return triage.NormalizeUBRN(r.UBRN)
 }
 
 // nextNeedingReply is the first request after ubrn (then from the top)
 // that needs a reply and has none waiting.
 func (w *worklist) nextNeedingReply(ubrn string) string {
+	rows := w.rows()
 	start := w.index(ubrn)
-	for k := 1; k <= len(w.rows); k++ {
-		r := w.rows[(start+k+len(w.rows))%len(w.rows)]
+	for k := 1; k <= len(rows); k++ {
+		r := rows[(start+k+len(rows))%len(rows)]
 		u := triage.NormalizeUBRN(r.UBRN)
 		if u != ubrn && r.Category.ResponseRequired() && !r.Action.Unsent() {
 			return u

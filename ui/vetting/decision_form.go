@@ -6,22 +6,18 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
-	"path/filepath"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/triage"
-	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/internal/attach"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
 	"github.com/triagedesk/triagedesk/ui/widgets"
 )
@@ -42,10 +38,7 @@ type decisionForm struct {
 	marker   *widget.Label
 	pas      *widget.RadioGroup
 	priority *widget.Select
-	attach   *triage.ProviderAttachment
-	attachL  *widget.Label
-	attachB  *widget.Button
-	removeB  *widget.Button
+	files    *attach.Picker // nil: the decision takes no file
 	prioRow  *fyne.Container
 
 	errs    map[triage.Field]*widget.Label
@@ -119,12 +112,8 @@ func newDecisionForm(dp *decisionPanel, kind triage.DecisionKind, preset *triage
 		f.prioRow = container.NewVBox(fieldLabel("Priority (optional change)"), f.priority, errLabel(triage.FieldPriority))
 		objs = append(objs, f.prioRow)
 
-		f.attachL = widget.NewLabel("No file attached (optional, up to 5 MB).")
-		f.attachL.Wrapping = fyne.TextWrapWord
-		f.attachB = widget.NewButtonWithIcon("Attach a file…", theme.ContentAddIcon(), f.chooseFile)
-		f.removeB = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), f.discardAttachment)
-		f.removeB.Hide()
-		objs = append(objs, fieldLabel("Attachment"), f.attachL, container.NewHBox(f.attachB, f.removeB), errLabel(triage.FieldAttachments))
+		f.files = f.newPicker()
+		objs = append(objs, fieldLabel("Attachment"), f.files.List, f.files.Buttons(), errLabel(triage.FieldAttachments))
 	}
 
 	review := widget.NewButtonWithIcon("Review and send…  ("+keys(shortcuts.Confirm)+")", theme.ConfirmIcon(), func() { dp.submit(false) })
@@ -174,9 +163,9 @@ func (f *decisionForm) restore(d triage.Decision) {
 	if f.priority != nil && d.NewPriority != "" {
 		f.priority.SetSelected("Change to " + d.NewPriority.Label())
 	}
-	if len(d.Attachments) > 0 && f.attachL != nil {
-		a := d.Attachments[0]
-		f.setAttachment(&a)
+	if len(d.Attachments) > 0 && f.files != nil {
+		f.files.SetFiles(d.Attachments[:1])
+		f.clearProblem(triage.FieldAttachments)
 	}
 }
 
@@ -307,8 +296,8 @@ func (f *decisionForm) decision() triage.Decision {
 			}
 		}
 	}
-	if f.attach != nil {
-		d.Attachments = []triage.ProviderAttachment{*f.attach}
+	if f.files != nil {
+		d.Attachments = f.files.Files()
 	}
 	return d
 }
@@ -375,74 +364,36 @@ func (f *decisionForm) focus() {
 	}
 }
 
-// chooseFile picks a file to attach; it is checked (≤ 5 MB) and stored in
-// the encrypted store before the decision can be queued.
-func (f *decisionForm) chooseFile() {
-	w := f.dp.p.v.frame.Window()
-	dialog.ShowFileOpen(func(rc fyne.URIReadCloser, err error) {
-		if err != nil || rc == nil {
-			return
-		}
-		name := rc.URI().Name()
-		f.attachFrom(name, rc)
-	}, w)
-}
-
-// attachFrom reads a chosen file off the UI goroutine, refuses one over
-// 5 MB, and stores it sealed under the referral before showing it.
-func (f *decisionForm) attachFrom(name string, r io.ReadCloser) {
+// newPicker is the form's attachment: one file, checked (≤ 5 MB) and
+// stored in the encrypted store before the decision can be queued; a new
+// file, Remove or cancelling the form drops the stored copy.
+func (f *decisionForm) newPicker() *attach.Picker {
 	v, ubrn := f.dp.p.v, f.dp.p.ubrn
-	f.attachL.SetText("Storing " + name + "…")
-	bridge.Run(v.b, f.dp.p.ctx, func(ctx context.Context) (*triage.ProviderAttachment, error) {
-		defer r.Close()
-		data, err := io.ReadAll(io.LimitReader(r, triage.MaxAttachmentSize+1))
-		if err != nil {
-			return nil, fmt.Errorf("read the file: %w", err)
-		}
-		if len(data) > triage.MaxAttachmentSize {
-			return nil, &triage.Error{Code: triage.EINVALID, Message: "“" + name + "” is larger than the 5 MB e-RS allows. Attach a smaller file."}
-		}
-		if len(data) == 0 {
-			return nil, &triage.Error{Code: triage.EINVALID, Message: "“" + name + "” is empty. Choose another file."}
-		}
-		ct := mime.TypeByExtension(strings.ToLower(filepath.Ext(name)))
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
-		id := "pa-" + randomID()
-		if err := v.app.PutDocument(ctx, ubrn, app.DocumentMeta{ID: id, Kind: app.DocumentProvider, FileName: name, ContentType: ct}, data); err != nil {
-			return nil, err
-		}
-		return &triage.ProviderAttachment{LocalID: id, FileName: name, ContentType: ct, Size: int64(len(data))}, nil
-	}, func(a *triage.ProviderAttachment, err error) {
-		if err != nil {
-			f.attachL.SetText("No file attached. " + triage.ErrorMessage(err))
-			return
-		}
-		f.discardAttachment()
-		f.setAttachment(a)
-	})
-}
-
-func (f *decisionForm) setAttachment(a *triage.ProviderAttachment) {
-	f.attach = a
-	f.attachL.SetText(a.FileName + " · " + fileTypeLabel(a.ContentType) + " · " + formatSize(a.Size) + " (stored encrypted; sent with the decision)")
-	f.removeB.Show()
-	f.clearProblem(triage.FieldAttachments)
+	return attach.New(attach.Options{Bridge: v.b, Context: f.dp.p.ctx, Window: v.frame.Window(), One: true,
+		Keep: func(ctx context.Context, name string, data []byte) (triage.ProviderAttachment, error) {
+			ct := triage.AttachmentContentType(name)
+			id := "pa-" + randomID()
+			if err := v.app.PutDocument(ctx, ubrn, app.DocumentMeta{ID: id, Kind: app.DocumentProvider, FileName: name, ContentType: ct}, data); err != nil {
+				return triage.ProviderAttachment{}, err
+			}
+			return triage.ProviderAttachment{LocalID: id, FileName: name, ContentType: ct, Size: int64(len(data))}, nil
+		},
+		Drop: func(a triage.ProviderAttachment) {
+			v.b.Save(func(ctx context.Context) { _ = v.app.DeleteDocument(ctx, ubrn, a.LocalID) })
+		},
+		None: "No file attached (optional, up to 5 MB).", Keeping: "Storing",
+		Line: func(a triage.ProviderAttachment) string {
+			return a.FileName + " · " + fileTypeLabel(a.ContentType) + " · " + formatSize(a.Size) + " (stored encrypted; sent with the decision)"
+		},
+		Remove: "Remove", RemoveIcon: theme.DeleteIcon(),
+		OnAttached: func() { f.clearProblem(triage.FieldAttachments) }})
 }
 
 // discardAttachment removes the attached file (and its stored copy).
 func (f *decisionForm) discardAttachment() {
-	if f.attach == nil {
-		return
+	if f.files != nil {
+		f.files.Clear()
 	}
-	v, ubrn, id := f.dp.p.v, f.dp.p.ubrn, f.attach.LocalID
-	f.attach = nil
-	if f.attachL != nil {
-		f.attachL.SetText("No file attached (optional, up to 5 MB).")
-		f.removeB.Hide()
-	}
-	v.b.Save(func(ctx context.Context) { _ = v.app.DeleteDocument(ctx, ubrn, id) })
 }
 
 func randomID() string {

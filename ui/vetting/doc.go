@@ -8,7 +8,7 @@
 // Advice and Guidance screen (ui/advice) beside it as a second tab.
 //
 // NewVetting builds the view for an open workspace (*app.Workspace): the
-// WorklistPanel (a virtualised widget.Table sorted and filtered with
+// WorklistPanel (a virtualised widgets.DataTable sorted and filtered with
 // triage.FilterSort, one row refreshed per engine event) and the referral
 // panel, whose CRI viewer draws pages off the UI goroutine at the canvas
 // scale, cancelled when the selection moves on; the decision panel offers

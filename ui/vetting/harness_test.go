@@ -166,7 +166,7 @@ func (h *harness) open(ubrn string) *referralPanel {
 	if !ok {
 		h.t.Fatalf("%s is not in the worklist", ubrn)
 	}
-	h.v.list.table.Select(widget.TableCellID{Row: i, Col: 2})
+	h.v.list.table.Select(i)
 	h.waitFor("the referral to open", func() bool { return h.v.panel != nil && h.v.panel.ubrn == ubrn && h.v.panel.decision != nil })
 	return h.v.panel
 }
@@ -216,19 +216,37 @@ func (h *harness) booked(indirect bool) triage.Row {
 
 // tableTexts returns the text of the worklist cells on screen.
 func (h *harness) tableTexts() []string {
-	return texts(h.v.list.table)
+	return texts(h.v.list.table.Object())
 }
 
-// headers returns the worklist's header widgets by title.
-func (h *harness) header(title string) *sortHeader {
+// headerOnScreen is a worklist heading on screen: what a tap on it does,
+// and its label.
+type headerOnScreen struct {
+	fyne.Tappable
+	label *widget.Label
+}
+
+// header returns the worklist's heading with the title (and perhaps the
+// sort's arrow).
+func (h *harness) header(title string) headerOnScreen {
 	h.t.Helper()
-	for hd := range h.v.list.headers {
-		if hd.col >= 0 && columns[hd.col].title == title {
-			return hd
+	var found headerOnScreen
+	uitest.WalkObjects(h.v.list.table.Object(), func(o fyne.CanvasObject) {
+		tap, ok := o.(fyne.Tappable)
+		w, isWidget := o.(fyne.Widget)
+		if !ok || !isWidget || found.Tappable != nil {
+			return
 		}
+		for _, part := range test.WidgetRenderer(w).Objects() {
+			if l, ok := part.(*widget.Label); ok && strings.TrimRight(strings.TrimSuffix(strings.TrimSuffix(l.Text, "▲"), "▼"), " ") == title {
+				found = headerOnScreen{tap, l}
+			}
+		}
+	})
+	if found.Tappable == nil {
+		h.t.Fatalf("no %q header on screen", title)
 	}
-	h.t.Fatalf("no %q header on screen", title)
-	return nil
+	return found
 }
 
 // overlayButton finds a button with the text on the top overlay (a

@@ -27,7 +27,7 @@ func (h *harness) decideRow(r triage.Row) {
 // visibleCells returns the worklist cells on screen.
 func (h *harness) visibleCells() []*worklistCell {
 	var out []*worklistCell
-	uitest.WalkObjects(h.v.list.table, func(o fyne.CanvasObject) {
+	uitest.WalkObjects(h.v.list.table.Object(), func(o fyne.CanvasObject) {
 		if c, ok := o.(*worklistCell); ok && c.state != nil {
 			out = append(out, c)
 		}

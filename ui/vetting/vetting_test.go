@@ -310,7 +310,7 @@ func TestDecisionRowShowsQueuedThenSentAsEventsArrive(t *testing.T) {
 	// Show just this row, with the status column (the second) on screen.
 	h.v.list.search.SetText(row.UBRN)
 	statusOnScreen := func(want string) bool {
-		h.v.list.table.ScrollToLeading()
+		h.v.list.table.Object().(interface{ ScrollToLeading() }).ScrollToLeading()
 		return contains(h.tableTexts(), want)
 	}
 	h.waitFor("Queued on the row", func() bool { return statusOnScreen("Queued") })

@@ -97,8 +97,9 @@ func TestColumnWidthsAndSplitAreRemembered(t *testing.T) {
 	prefs := fyne.CurrentApp().Preferences()
 	h.v.list.table.SetColumnWidth(4, 222)
 	h.v.list.table.Refresh()
-	test.WidgetRenderer(h.v.list.table).Layout(h.v.list.table.Size())
-	h.v.list.table.DragEnd()
+	table := h.v.list.table.Object()
+	test.WidgetRenderer(table.(fyne.Widget)).Layout(table.Size())
+	table.(fyne.Draggable).DragEnd()
 	if got := prefs.Float("worklist.v2.column.4.width"); got != 222 {
 		t.Errorf("column width kept as %v, want 222", got)
 	}
@@ -167,13 +168,11 @@ func TestWorklistHeadersFitWithTheSortArrow(t *testing.T) {
 		for i, c := range columns {
 			for _, desc := range []bool{false, true} {
 				wl.sort = triage.Sort{Column: c.sort, Descending: desc}
-				h := newSortHeader(wl)
-				h.col = i
-				h.refreshTitle()
+				heading := wl.table.Heading(i)
 				// The whole heading, as an untruncated label of the same style.
-				full := widget.NewLabelWithStyle(h.label.Text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+				full := widget.NewLabelWithStyle(heading, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 				if need := full.MinSize().Width; need > wl.widths[i] {
-					t.Errorf("kept widths %v: heading %q needs %.0f, column is %.0f", kept, h.label.Text, need, wl.widths[i])
+					t.Errorf("kept widths %v: heading %q needs %.0f, column is %.0f", kept, heading, need, wl.widths[i])
 				}
 			}
 		}

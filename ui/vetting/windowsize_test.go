@@ -67,13 +67,13 @@ func TestLongAttachmentNameDoesNotWidenTheWindow(t *testing.T) {
 	p := h.open(ras.UBRN)
 	h.typeKeys("t")
 	f := p.decision.form
-	if f == nil || f.attachL == nil {
+	if f == nil || f.files == nil {
 		t.Fatal("no triage-outcome form with an attachment")
 	}
 	h.checkFits("the triage-outcome form")
 	name := strings.Repeat("x", 2996) + ".pdf"
-	f.attachFrom(name, io.NopCloser(strings.NewReader("%PDF-1.4 a letter")))
-	h.waitFor("the attachment", func() bool { return f.attach != nil })
+	f.files.AttachFrom(name, io.NopCloser(strings.NewReader("%PDF-1.4 a letter")))
+	h.waitFor("the attachment", func() bool { return len(f.files.Files()) > 0 })
 	h.checkFits("a 3000-character file name")
 }
 

@@ -87,8 +87,8 @@ type WorklistPanel struct {
 	openUBRN string
 
 	table     *worklistTable
-	headers   map[*sortHeader]bool
 	widths    []float32
+	scale     float32 // the text-size factor the column widths were set for
 	search    *keyEntry
 	priority  *widgets.KeySelect
 	kind      *widgets.KeySelect
@@ -109,7 +109,7 @@ type WorklistPanel struct {
 // does not use itself; prefs keeps the column widths (nil: not kept).
 func NewWorklistPanel(keys *shortcuts.Registry, prefs fyne.Preferences) *WorklistPanel {
 	wl := &WorklistPanel{prefs: prefs, now: time.Now, index: map[string]int{}, pos: map[string]int{},
-		cursor: -1, headers: map[*sortHeader]bool{}}
+		cursor: -1}
 	wl.widths = make([]float32, len(columns))
 	for i, c := range columns {
 		wl.widths[i] = c.width
@@ -121,6 +121,7 @@ func NewWorklistPanel(keys *shortcuts.Registry, prefs fyne.Preferences) *Worklis
 		wl.widths[i] = max(wl.widths[i], headerWidth(c.title))
 	}
 	wl.table = newWorklistTable(wl, keys)
+	wl.applyWidths()
 	wl.search = newKeyEntry()
 	wl.search.OnEscape = func() { wl.search.SetText("") }
 	wl.search.SetPlaceHolder("Search UBRN or NHS number  ( / )")
@@ -201,7 +202,7 @@ func NewWorklistPanel(keys *shortcuts.Registry, prefs fyne.Preferences) *Worklis
 	top := container.NewVBox(
 		container.NewBorder(nil, nil, widget.NewLabelWithStyle("Referrals for Review", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, wl.counts),
 		wl.search, filters)
-	wl.body = container.NewStack(wl.table, widgets.WrapCentre(wl.empty))
+	wl.body = container.NewStack(wl.table.Object(), widgets.WrapCentre(wl.empty))
 	wl.obj = container.NewBorder(top, nil, nil, nil, wl.body)
 	return wl
 }
@@ -285,12 +286,9 @@ func (wl *WorklistPanel) apply() {
 	default:
 		wl.empty.Hide()
 	}
-	for h := range wl.headers {
-		h.refreshTitle()
-	}
-	wl.table.Refresh()
+	wl.table.SetRows(wl.view)
 	if wl.cursor >= 0 {
-		wl.table.ScrollTo(widget.TableCellID{Row: wl.cursor, Col: 0})
+		wl.table.ScrollTo(wl.cursor)
 	}
 }
 
@@ -375,7 +373,7 @@ func (wl *WorklistPanel) SetOfflineReady(ubrn string, ready bool) {
 }
 
 // refreshCell redraws one cell of a referral's row, if it is displayed
-// (Table.RefreshItem: only that cell is updated).
+// (only that cell is updated).
 func (wl *WorklistPanel) refreshCell(ubrn string, c triage.Column) {
 	p, ok := wl.pos[ubrn]
 	if !ok {
@@ -383,7 +381,7 @@ func (wl *WorklistPanel) refreshCell(ubrn string, c triage.Column) {
 	}
 	for i, col := range columns {
 		if col.sort == c {
-			wl.table.RefreshItem(widget.TableCellID{Row: p, Col: i})
+			wl.table.RefreshCell(p, i)
 		}
 	}
 }
@@ -409,7 +407,7 @@ func (wl *WorklistPanel) setCursor(i int) {
 		return
 	}
 	wl.cursor = i
-	wl.table.ScrollTo(widget.TableCellID{Row: i, Col: 0})
+	wl.table.ScrollTo(i)
 	wl.refreshHighlight()
 }
 

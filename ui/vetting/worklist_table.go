@@ -12,73 +12,80 @@ import (
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
 	"github.com/triagedesk/triagedesk/ui/style"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
-// worklistTable is the virtualised table: widget.Table with the keys it
+// worklistTable is the virtualised table: a widgets.DataTable of the rows
+// as triage.FilterSort ordered them, whose cells show badges and the
+// cursor, whose headings sort through the WorklistPanel, with the keys it
 // does not use itself forwarded to the shortcut Registry, and column
-// widths kept after a drag.
-type worklistTable struct {
-	widget.Table
-	wl   *WorklistPanel
-	keys *shortcuts.Registry
-	// scale is the text-size factor the column widths were set for.
-	scale float32
-}
+// widths that follow the text size and are kept after a drag.
+type worklistTable = widgets.DataTable[*triage.Row]
 
 func newWorklistTable(wl *WorklistPanel, keys *shortcuts.Registry) *worklistTable {
-	t := &worklistTable{wl: wl, keys: keys}
-	t.Length = func() (int, int) { return len(wl.view), len(columns) }
-	t.CreateCell = newWorklistCell
-	t.UpdateCell = func(id widget.TableCellID, o fyne.CanvasObject) {
-		if id.Row < 0 || id.Row >= len(wl.view) {
-			return
-		}
-		r := wl.view[id.Row]
-		text, badge := wl.cellText(r, id.Col)
+	cols := make([]widgets.Column[*triage.Row], len(columns))
+	for i, c := range columns {
+		cols[i] = widgets.Column[*triage.Row]{Heading: c.title, Width: wl.widths[i]}
+	}
+	t := widgets.NewDataTable(cols)
+	t.SetCells(newWorklistCell, func(row, col int, r *triage.Row, o fyne.CanvasObject) {
+		text, badge := wl.cellText(r, col)
 		c := o.(*worklistCell)
 		c.row = r.UBRN
-		outlined := text != "" && badge == "" && (columns[id.Col].sort == triage.ColumnPriority ||
-			(columns[id.Col].sort == triage.ColumnLocalStatus && r.Local.Decided()))
-		c.set(text, badge, outlined, r.UBRN == wl.openUBRN, id.Row == wl.cursor, id.Col == 0, r.Local.Decided())
-	}
-	t.ShowHeaderRow = true
-	t.CreateHeader = func() fyne.CanvasObject { return newSortHeader(wl) }
-	t.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
-		h := o.(*sortHeader)
-		h.col = id.Col
-		wl.headers[h] = true
-		h.refreshTitle()
-	}
-	t.OnSelected = func(id widget.TableCellID) {
-		wl.setCursor(id.Row)
+		outlined := text != "" && badge == "" && (columns[col].sort == triage.ColumnPriority ||
+			(columns[col].sort == triage.ColumnLocalStatus && r.Local.Decided()))
+		c.set(text, badge, outlined, r.UBRN == wl.openUBRN, row == wl.cursor, col == 0, r.Local.Decided())
+	})
+	t.SortOutside(wl.sortedColumn, wl.SortBy)
+	t.OnSelected = func(row int, _ *triage.Row) {
+		wl.setCursor(row)
 		wl.openCursor()
 		// The row highlight is the worklist's own; drop the table's
 		// single-cell one.
 		t.UnselectAll()
 	}
-	t.ExtendBaseWidget(t)
-	t.applyWidths()
+	// The worklist keys (↓/↑, Enter, the decision keys) and typed
+	// characters (j/k, A, R, /…) go to the Registry; ←/→ scroll the
+	// columns as usual.
+	t.SetKeys(func(ev *fyne.KeyEvent) bool {
+		if keys != nil && keys.TypedKey(ev) {
+			return true
+		}
+		return ev.Name != fyne.KeyLeft && ev.Name != fyne.KeyRight
+	}, func(r rune) bool {
+		if keys != nil {
+			keys.TypedRune(r)
+		}
+		return true
+	})
+	t.OnColumnResized(func(col int, width float32) { wl.columnResized(col, width/max(wl.scale, 0.1)) })
+	t.BeforeRefresh(wl.applyWidths)
 	return t
 }
 
 // applyWidths sets the columns' widths for the text size in use: the kept
 // widths (for normal text) grow and shrink with the text, so identifiers
 // are never cut, and a column is never narrower than its heading.
-func (t *worklistTable) applyWidths() {
+func (wl *WorklistPanel) applyWidths() {
 	s := textScale()
-	if s == t.scale {
+	if s == wl.scale {
 		return
 	}
-	t.scale = s
+	wl.scale = s
 	for i, c := range columns {
-		t.SetColumnWidth(i, max(t.wl.widths[i]*s, headerWidth(c.title)))
+		wl.table.SetColumnWidth(i, max(wl.widths[i]*s, headerWidth(c.title)))
 	}
 }
 
-// Refresh re-lays the columns out when the text size changed.
-func (t *worklistTable) Refresh() {
-	t.applyWidths()
-	t.Table.Refresh()
+// sortedColumn is the column the worklist is sorted by (-1 for none) and
+// whether it is descending, for the headings' arrows.
+func (wl *WorklistPanel) sortedColumn() (int, bool) {
+	for i, c := range columns {
+		if c.sort == wl.sort.Column {
+			return i, wl.sort.Descending
+		}
+	}
+	return -1, false
 }
 
 // textScale is the text-size factor of the app's theme (1 without one).
@@ -89,35 +96,6 @@ func textScale() float32 {
 		}
 	}
 	return 1
-}
-
-// TypedKey sends the worklist keys (↓/↑, Enter, the decision keys) to the
-// Registry; ←/→ scroll the columns as usual.
-func (t *worklistTable) TypedKey(ev *fyne.KeyEvent) {
-	if t.keys != nil && t.keys.TypedKey(ev) {
-		return
-	}
-	switch ev.Name {
-	case fyne.KeyLeft, fyne.KeyRight:
-		t.Table.TypedKey(ev)
-	}
-}
-
-// TypedRune sends typed characters (j/k, A, R, /…) to the Registry.
-func (t *worklistTable) TypedRune(r rune) {
-	if t.keys != nil {
-		t.keys.TypedRune(r)
-	}
-}
-
-// DragEnd keeps the new column widths after a divider was dragged.
-func (t *worklistTable) DragEnd() {
-	t.Table.DragEnd()
-	for h := range t.wl.headers {
-		if h.col >= 0 && h.Size().Width > 0 {
-			t.wl.columnResized(h.col, h.Size().Width/max(t.scale, 0.1))
-		}
-	}
 }
 
 // worklistCell is one table cell: the row background, the cursor's bar,
@@ -315,54 +293,12 @@ func ellipsize(s string, width, size float32, style fyne.TextStyle) string {
 	return strings.TrimRight(string(runes[:lo]), " ") + "…"
 }
 
-// sortHeader is a worklist column heading: tap to sort by it, again to
-// reverse. The sorted column shows an arrow and says so.
-type sortHeader struct {
-	widget.BaseWidget
-	wl    *WorklistPanel
-	col   int
-	label *widget.Label
-}
-
-func newSortHeader(wl *WorklistPanel) *sortHeader {
-	h := &sortHeader{wl: wl, col: -1, label: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})}
-	h.label.Truncation = fyne.TextTruncateEllipsis
-	h.ExtendBaseWidget(h)
-	return h
-}
-
-func (h *sortHeader) refreshTitle() {
-	if h.col < 0 || h.col >= len(columns) {
-		if h.label.Text != "" {
-			h.label.SetText("")
-		}
-		return
-	}
-	t := columns[h.col].title
-	if s := h.wl.sort; s.Column == columns[h.col].sort {
-		if s.Descending {
-			t += " ▼"
-		} else {
-			t += " ▲"
-		}
-	}
-	if h.label.Text != t {
-		h.label.SetText(t)
-	}
-}
-
 // headerWidth is the width a column needs for its heading with the sort
 // arrow ("Days ▼"), in the bold label the heading uses, so the arrow is
 // never cut ("Day…").
 func headerWidth(title string) float32 {
 	return fyne.MeasureText(title+" ▼", theme.TextSize(), fyne.TextStyle{Bold: true}).Width + 2*theme.InnerPadding() + 1
 }
-
-// Tapped sorts by the header's column.
-func (h *sortHeader) Tapped(*fyne.PointEvent) { h.wl.SortBy(h.col) }
-
-// CreateRenderer draws the heading.
-func (h *sortHeader) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(h.label) }
 
 // keyEntry is a text field on which Esc leaves the field (Fyne gives a
 // focused field every plain key, so the window's Esc would never see it).

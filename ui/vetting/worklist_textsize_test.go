@@ -19,7 +19,7 @@ var identifier = regexp.MustCompile(`^\d{3} \d{3} \d{4}$|^\d{4} \d{4} \d{4}$`)
 // worklistCells returns the worklist cells on screen.
 func (h *harness) worklistCells() []*worklistCell {
 	var cells []*worklistCell
-	uitest.WalkObjects(h.v.list.table, func(o fyne.CanvasObject) {
+	uitest.WalkObjects(h.v.list.table.Object(), func(o fyne.CanvasObject) {
 		if c, ok := o.(*worklistCell); ok && c.Visible() && c.state != nil {
 			cells = append(cells, c)
 		}

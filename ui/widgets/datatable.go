@@ -40,7 +40,8 @@ type DataTable[T any] struct {
 	desc  bool
 	sel   int  // the selected row as shown, -1 for none
 	quiet bool // moving the selection with its row: not a new choice
-	table *widget.Table
+	table *hookedTable
+	hooks hooks[T]
 
 	// OnSelected, if set, is called when a row is selected (by a tap,
 	// the keyboard or Select) with its place as shown and the row.
@@ -50,17 +51,30 @@ type DataTable[T any] struct {
 // NewDataTable returns an empty table with the columns.
 func NewDataTable[T any](cols []Column[T]) *DataTable[T] {
 	d := &DataTable[T]{cols: cols, sort: -1, sel: -1}
-	d.table = widget.NewTableWithHeaders(
-		func() (int, int) { return len(d.rows), len(d.cols) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
-		func(id widget.TableCellID, o fyne.CanvasObject) { d.updateCell(id, o.(*widget.Label)) })
-	d.table.ShowHeaderColumn = false
-	d.table.CreateHeader = func() fyne.CanvasObject { return newDataHeader(d.SortBy) }
+	d.table = newHookedTable()
+	d.table.Length = func() (int, int) { return len(d.rows), len(d.cols) }
+	d.table.CreateCell = func() fyne.CanvasObject {
+		if d.hooks.newCell != nil {
+			return d.hooks.newCell()
+		}
+		l := widget.NewLabel("")
+		l.Truncation = fyne.TextTruncateEllipsis
+		return l
+	}
+	d.table.UpdateCell = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if d.hooks.fillCell == nil {
+			d.updateCell(id, o.(*widget.Label))
+		} else if id.Row >= 0 && id.Row < len(d.rows) && id.Col >= 0 && id.Col < len(d.cols) {
+			d.hooks.fillCell(id.Row, id.Col, d.rows[id.Row], o)
+		}
+	}
+	d.table.CreateHeader = func() fyne.CanvasObject {
+		h := newDataHeader(d.SortBy)
+		d.table.headers[h] = true
+		return h
+	}
 	d.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) { o.(*dataHeader).set(id.Col, d.heading(id.Col)) }
+	d.table.relabel = func(h *dataHeader) { h.set(h.col, d.heading(h.col)) }
 	for i, c := range cols {
 		d.table.SetColumnWidth(i, c.Width)
 	}
@@ -128,13 +142,25 @@ func (d *DataTable[T]) Selected() int { return d.sel }
 func (d *DataTable[T]) Refresh() { d.table.Refresh() }
 
 // Sorted returns the sorted column (-1 for the order given) and whether
-// it is descending.
-func (d *DataTable[T]) Sorted() (col int, descending bool) { return d.sort, d.desc }
+// it is descending; with SortOutside, what the sorter says.
+func (d *DataTable[T]) Sorted() (col int, descending bool) {
+	if d.hooks.sortedBy != nil {
+		return d.hooks.sortedBy()
+	}
+	return d.sort, d.desc
+}
 
 // SortBy sorts by a sortable column, ascending; on the column already
 // sorted it reverses the order. Other columns are ignored. The selected
 // row stays selected where it moves to (OnSelected is not called again).
+// With SortOutside, it asks the sorter instead.
 func (d *DataTable[T]) SortBy(col int) {
+	if d.hooks.sort != nil {
+		if col >= 0 && col < len(d.cols) {
+			d.hooks.sort(col)
+		}
+		return
+	}
 	if col < 0 || col >= len(d.cols) || d.cols[col].Compare == nil {
 		return
 	}
@@ -178,14 +204,18 @@ func (d *DataTable[T]) arrange() {
 	}
 }
 
+// Heading is a column's heading as shown: its title with the arrow of the
+// sort.
+func (d *DataTable[T]) Heading(col int) string { return d.heading(col) }
+
 // heading is a column's title with the arrow of the sort.
 func (d *DataTable[T]) heading(col int) string {
 	if col < 0 || col >= len(d.cols) {
 		return ""
 	}
 	t := d.cols[col].Heading
-	if col == d.sort {
-		if d.desc {
+	if sorted, desc := d.Sorted(); col == sorted {
+		if desc {
 			t += " ▼"
 		} else {
 			t += " ▲"

@@ -33,6 +33,16 @@ func fruitTable() *DataTable[fruit] {
 	})
 }
 
+// show puts d in a test window wide enough for its columns, with rows,
+// and returns the window.
+func show[T any](t *testing.T, d *DataTable[T], rows []T) fyne.Window {
+	t.Helper()
+	w := test.NewTempWindow(t, d.Object())
+	w.Resize(fyne.NewSize(600, 400))
+	d.SetRows(rows)
+	return w
+}
+
 var basket = []fruit{{"pear", 3}, {"apple", 0}, {"fig", 3}, {"date", 7}}
 
 func names(d *DataTable[fruit]) []string {
@@ -92,9 +102,7 @@ func header(t *testing.T, d *DataTable[fruit], col int) *dataHeader {
 func TestDataTableHeaderTapSorts(t *testing.T) {
 	test.NewTempApp(t)
 	d := fruitTable()
-	w := test.NewTempWindow(t, d.Object())
-	w.Resize(fyne.NewSize(500, 400))
-	d.SetRows(basket)
+	show(t, d, basket)
 	if got := names(d); !slices.Equal(got, []string{"pear", "apple", "fig", "date"}) {
 		t.Fatalf("unsorted: %v", got)
 	}
@@ -132,9 +140,7 @@ func TestDataTableHeaderTapSorts(t *testing.T) {
 func TestDataTableSelectFollowsTheRow(t *testing.T) {
 	test.NewTempApp(t)
 	d := fruitTable()
-	w := test.NewTempWindow(t, d.Object())
-	w.Resize(fyne.NewSize(500, 400))
-	d.SetRows(basket)
+	show(t, d, basket)
 	var picked []string
 	d.OnSelected = func(i int, f fruit) {
 		if got, _ := d.Row(i); got != f {
@@ -172,9 +178,7 @@ func TestDataTableSelectFollowsTheRow(t *testing.T) {
 func TestDataTableRowsReplacedKeepTheSort(t *testing.T) {
 	test.NewTempApp(t)
 	d := fruitTable()
-	w := test.NewTempWindow(t, d.Object())
-	w.Resize(fyne.NewSize(500, 400))
-	d.SetRows(basket)
+	show(t, d, basket)
 	d.SortBy(1)
 	d.SetRows([]fruit{{"kiwi", 9}, {"lime", 1}, {"plum", 0}})
 	if got := names(d); !slices.Equal(got, []string{"plum", "lime", "kiwi"}) {
