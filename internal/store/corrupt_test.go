@@ -56,10 +56,7 @@ var corruptions = []corruption{
 
 func corruptFixture(t *testing.T) (*testEnv, []fixture) {
 	t.Helper()
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(60, 60))
+	env, s, ctx, rng := openSeeded(t, 60)
 	var fs []fixture
 	for i := range 5 {
 		f := makeFixture(rng, i)
