@@ -144,38 +144,13 @@ func TestDecisionValidate(t *testing.T) {
 		{"redirect on RAS refused", rasReferral(), func(d *Decision) { d.Kind = DecisionRedirect; d.Comments = "x" }, RuleWrongReferralType},
 
 		// Review outcome (A028).
-		{"return with advice", rasReferral(), func(d *Decision) {
-			d.Kind = DecisionReviewOutcome
-			d.Outcome = OutcomeReturnToReferrerWithAdvice
-			d.Comments = "Start a PPI and re-refer if no better in 8 weeks."
-		}, ""},
-		{"book later with priority", rasReferral(), func(d *Decision) {
-			d.Kind = DecisionReviewOutcome
-			d.Outcome = OutcomeAcceptReferBookLater
-			d.Comments = "Book into the nurse-led clinic."
-			d.NewPriority = PriorityTwoWeekWait
-		}, ""},
-		{"review without comment", rasReferral(), func(d *Decision) {
-			d.Kind = DecisionReviewOutcome
-			d.Outcome = OutcomeAcceptReferBookLater
-		}, RuleCommentRequired},
-		{"return with advice and priority", rasReferral(), func(d *Decision) {
-			d.Kind = DecisionReviewOutcome
-			d.Outcome = OutcomeReturnToReferrerWithAdvice
-			d.Comments = "x"
-			d.NewPriority = PriorityRoutine
-		}, RulePriorityNotAllowed},
-		{"outcome A028 does not accept", rasReferral(), func(d *Decision) {
-			d.Kind = DecisionReviewOutcome
-			d.Outcome = OutcomeCancelAppointmentActionLater
-			d.Comments = "x"
-		}, RuleOutcomeInvalid},
+		{"return with advice", rasReferral(), reviewWith(OutcomeReturnToReferrerWithAdvice, "Start a PPI and re-refer if no better in 8 weeks.", ""), ""},
+		{"book later with priority", rasReferral(), reviewWith(OutcomeAcceptReferBookLater, "Book into the nurse-led clinic.", PriorityTwoWeekWait), ""},
+		{"review without comment", rasReferral(), reviewWith(OutcomeAcceptReferBookLater, "", ""), RuleCommentRequired},
+		{"return with advice and priority", rasReferral(), reviewWith(OutcomeReturnToReferrerWithAdvice, "x", PriorityRoutine), RulePriorityNotAllowed},
+		{"outcome A028 does not accept", rasReferral(), reviewWith(OutcomeCancelAppointmentActionLater, "x", ""), RuleOutcomeInvalid},
 		{"review without outcome", rasReferral(), func(d *Decision) { d.Kind = DecisionReviewOutcome; d.Comments = "x" }, RuleOutcomeInvalid},
-		{"review on booked refused", bookedReferral(BookingDirect), func(d *Decision) {
-			d.Kind = DecisionReviewOutcome
-			d.Outcome = OutcomeAcceptReferBookLater
-			d.Comments = "x"
-		}, RuleWrongReferralType},
+		{"review on booked refused", bookedReferral(BookingDirect), reviewWith(OutcomeAcceptReferBookLater, "x", ""), RuleWrongReferralType},
 
 		// Who and what.
 		{"no identity", bookedReferral(BookingDirect), func(d *Decision) { d.Kind = DecisionAccept; d.By = Identity{} }, RuleIdentityMissing},
@@ -343,5 +318,20 @@ func rejectWith(code string) func(d *Decision) {
 	return func(d *Decision) {
 		d.Kind = DecisionReject
 		d.Reason = Coding{Code: code}
+	}
+}
+
+// reviewWith makes a decision a review outcome (A028) with the outcome,
+// and the comments and new priority when they are not empty.
+func reviewWith(o ReviewOutcome, comments string, p Priority) func(d *Decision) {
+	return func(d *Decision) {
+		d.Kind = DecisionReviewOutcome
+		d.Outcome = o
+		if comments != "" {
+			d.Comments = comments
+		}
+		if p != "" {
+			d.NewPriority = p
+		}
 	}
 }
