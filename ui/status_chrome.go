@@ -152,18 +152,7 @@ func NewChrome(o ChromeOptions) *Chrome {
 	bridge.Watch(b, rt.OnStatus, c.onStatus)
 	bridge.Watch(b, rt.Config.OnChange, c.applySettings)
 	frame.WatchActivity(f, b, c.o.ActivityPoll, rt.Touch)
-	b.Go(func(ctx context.Context) {
-		t := time.NewTicker(30 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				b.Post(c.status.Refresh)
-			}
-		}
-	})
+	b.Every(30*time.Second, c.status.Refresh)
 	c.onStatus(rt.Status())
 	return c
 }

@@ -28,13 +28,8 @@ func TestExportNeverOverwritesOrWritesThroughALink(t *testing.T) {
 	dir := t.TempDir()
 
 	shared := filepath.Join(dir, "shared.pdf")
-	if err := os.WriteFile(shared, []byte("someone else's file"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	code, _, errs = vetCLI(t, profile, "export", ubrn, "--out", shared)
-	if code != 1 || !strings.Contains(errs, "already exists") {
-		t.Errorf("export onto an existing file: exit %d %q", code, errs)
-	}
+	writeShared(t, shared, "someone else's file")
+	exportRefused(t, profile, ubrn, shared, "already exists", "an existing file")
 	if b, _ := os.ReadFile(shared); string(b) != "someone else's file" {
 		t.Error("an existing file was overwritten with patient data")
 	}
@@ -44,17 +39,12 @@ func TestExportNeverOverwritesOrWritesThroughALink(t *testing.T) {
 
 	if runtime.GOOS != "windows" {
 		target := filepath.Join(t.TempDir(), "target.pdf")
-		if err := os.WriteFile(target, []byte("target"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeShared(t, target, "target")
 		link := filepath.Join(dir, "link.pdf")
 		if err := os.Symlink(target, link); err != nil {
 			t.Fatal(err)
 		}
-		code, _, errs = vetCLI(t, profile, "export", ubrn, "--out", link)
-		if code != 1 || !strings.Contains(errs, "link") {
-			t.Errorf("export onto a symlink: exit %d %q", code, errs)
-		}
+		exportRefused(t, profile, ubrn, link, "link", "a symlink")
 		if b, _ := os.ReadFile(target); string(b) != "target" {
 			t.Error("the export was written through a symlink")
 		}
@@ -72,6 +62,25 @@ func TestExportNeverOverwritesOrWritesThroughALink(t *testing.T) {
 		if strings.HasSuffix(e.Name(), ".tmp") {
 			t.Errorf("temporary file left: %s", e.Name())
 		}
+	}
+}
+
+// writeShared writes content to path readable by all (0o644), as a file
+// that is not the clinician's alone.
+func writeShared(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// exportRefused runs export of ubrn onto out and checks that it exits 1
+// with an error containing want; what names out in the failure.
+func exportRefused(t *testing.T, profile, ubrn, out, want, what string) {
+	t.Helper()
+	code, _, errs := vetCLI(t, profile, "export", ubrn, "--out", out)
+	if code != 1 || !strings.Contains(errs, want) {
+		t.Errorf("export onto %s: exit %d %q", what, code, errs)
 	}
 }
 

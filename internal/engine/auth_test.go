@@ -22,11 +22,7 @@ func TestUnauthorizedMidQueuePausesAndResumesAfterSignIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	tokens.set(good)
-	refs := decidable(t, env.sb)
-	if len(refs) < 40 {
-		t.Fatalf("only %d decidable referrals", len(refs))
-	}
-	refs = refs[:40]
+	refs := firstDecidable(t, env.sb, 40)
 	enqueueAll(t, env.st, refs, env.sb.ReferenceData())
 	env.sb.ResetStats()
 	events, cancel := env.eng.Subscribe(8192)

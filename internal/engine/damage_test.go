@@ -33,7 +33,7 @@ func TestSyncOncePushesWhenThePullFails(t *testing.T) {
 	if _, err := env.eng.SyncOnce(ctx, nil); err != nil {
 		t.Fatalf("first sync: %v", err)
 	}
-	refs := decidable(t, env.sb)[:2]
+	refs := firstDecidable(t, env.sb, 2)
 	entries := enqueueAll(t, env.st, refs, env.sb.ReferenceData())
 	if err := env.sb.SetFaults(erssandbox.Faults{ServerError: 1, Ops: []string{"A008"}}); err != nil {
 		t.Fatal(err)
@@ -138,7 +138,7 @@ func TestHeldOutboxSendsNothing(t *testing.T) {
 	if _, err := env.eng.SyncOnce(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	refs := decidable(t, env.sb)[:2]
+	refs := firstDecidable(t, env.sb, 2)
 	entries := enqueueAll(t, env.st, refs, env.sb.ReferenceData())
 	env.reopen(func(dir string) {
 		testutil.FlipStoredValue(t, filepath.Join(dir, store.OutboxFile), "meta", []byte("audithead"))

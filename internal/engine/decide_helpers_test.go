@@ -72,6 +72,17 @@ func decidable(t testing.TB, sb *erssandbox.Sandbox) []triage.Referral {
 	return out
 }
 
+// firstDecidable returns the sandbox's first n decidable referrals, failing
+// the test when it has fewer.
+func firstDecidable(t testing.TB, sb *erssandbox.Sandbox, n int) []triage.Referral {
+	t.Helper()
+	refs := decidable(t, sb)
+	if len(refs) < n {
+		t.Fatalf("only %d decidable referrals, want %d", len(refs), n)
+	}
+	return refs[:n]
+}
+
 // enqueueAll queues one decision per referral and returns the entries by
 // UBRN.
 func enqueueAll(t testing.TB, st *store.Store, refs []triage.Referral, rd *triage.ReferenceData) map[string]store.Entry {

@@ -98,11 +98,7 @@ func TestKilledMidPushNeverLosesOrDuplicates(t *testing.T) {
 	env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 300, Seed: 31,
 		Faults: erssandbox.Faults{Latency: 15 * time.Millisecond, DropAfterApply: 0.15, Ops: []string{"A013", "A014", "A022", "A028"}}},
 		noEngine: true})
-	refs := decidable(t, env.sb)
-	if len(refs) < 100 {
-		t.Fatalf("only %d decidable referrals", len(refs))
-	}
-	refs = refs[:100]
+	refs := firstDecidable(t, env.sb, 100)
 	enqueueAll(t, env.st, refs, env.sb.ReferenceData())
 	env.st.Close()
 	env.sb.ResetStats()

@@ -38,7 +38,7 @@ func TestOfflineProbesThenReconnectPullsAndSends(t *testing.T) {
 	}
 	env.eng.SyncNow()
 	eventually(t, 10*time.Second, "the engine to go offline", func() bool { return env.eng.Status().State == StateOffline })
-	refs := decidable(t, env.sb)[:2]
+	refs := firstDecidable(t, env.sb, 2)
 	enq := enqueueAll(t, env.st, refs, env.sb.ReferenceData())
 	env.sb.ResetStats()
 	// How often it probes is TestOfflineProbeBacksOff's, on a synctest

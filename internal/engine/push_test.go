@@ -102,7 +102,7 @@ func TestPushSendsEachKindOnceWithAttachments(t *testing.T) {
 func TestPushConflictWhenChangedBehindTheClientsBack(t *testing.T) {
 	env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 20, Seed: 4}, engine: func(c *Config) { c.NoPrefetch = true }})
 	ctx := context.Background()
-	refs := decidable(t, env.sb)[:2]
+	refs := firstDecidable(t, env.sb, 2)
 	enq := enqueueAll(t, env.st, refs, env.sb.ReferenceData())
 	// Someone else rejects the first; the second's letter changes.
 	if _, err := env.sb.SetState(refs[0].UBRN, triage.ReferralStatus{State: triage.StateRejected,
@@ -149,7 +149,7 @@ func waitForWaiting(t *testing.T, events <-chan Event, why string) {
 
 func TestPushOnlyUnderTheDecidersOwnLiveSession(t *testing.T) {
 	env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 20, Seed: 6}, engine: func(c *Config) { c.NoPrefetch = true }})
-	refs := decidable(t, env.sb)[:3]
+	refs := firstDecidable(t, env.sb, 3)
 	enqueueAll(t, env.st, refs, env.sb.ReferenceData())
 	other := clinician
 	other.ODS = erssandbox.SecondProviderODS // same person, another organisation

@@ -40,11 +40,7 @@ func TestFaultSoak(t *testing.T) {
 			c.PushCheckInterval = 50 * time.Millisecond
 		},
 	})
-	refs := decidable(t, env.sb)
-	if len(refs) < n {
-		t.Fatalf("only %d decidable referrals, want %d", len(refs), n)
-	}
-	refs = refs[:n]
+	refs := firstDecidable(t, env.sb, n)
 	enq := enqueueAll(t, env.st, refs, env.sb.ReferenceData())
 
 	// 3% changed behind the client's back before anything is sent.

@@ -40,6 +40,17 @@ func replyTo(req *triage.AdviceRequest, conv *triage.AdviceConversation, r triag
 	return r
 }
 
+// startAdvice starts a sandbox with no pending delay and opens, as the demo
+// clinician, the A&G request pickAdvice finds with match (nil: any).
+func startAdvice(t *testing.T, match func(erssandbox.AdviceState) bool) (*erssandbox.Sandbox, *ers.Client, string, *triage.AdviceRequest, *triage.AdviceConversation) {
+	t.Helper()
+	sb := startSandbox(t, erssandbox.Config{Referrals: 20, PendingDelay: -1})
+	c := newClient(t, sb, nil, clinician)
+	ubrn := pickAdvice(t, sb, match)
+	req, conv := openAdvice(t, c, ubrn)
+	return sb, c, ubrn, req, conv
+}
+
 func pickAdvice(t *testing.T, sb *erssandbox.Sandbox, match func(erssandbox.AdviceState) bool) string {
 	t.Helper()
 	for _, a := range sb.AdviceList(match) {
@@ -139,11 +150,8 @@ func TestAdviceConversationRounds(t *testing.T) {
 // version moved on, so e-RS answers 409 and the referrer's message is there
 // to read (HAZ-31); the same goes for a withdrawal meanwhile.
 func TestReferrerWroteMeanwhileReplyConflicts(t *testing.T) {
-	sb := startSandbox(t, erssandbox.Config{Referrals: 20, PendingDelay: -1})
+	sb, c, ubrn, req, conv := startAdvice(t, nil)
 	ctx := context.Background()
-	c := newClient(t, sb, nil, clinician)
-	ubrn := pickAdvice(t, sb, nil)
-	req, conv := openAdvice(t, c, ubrn)
 	draft := replyTo(req, conv, triage.AdviceReply{Outcome: triage.GuidanceReturnWithAdvice, Recommendation: triage.RecommendAdviceOnly,
 		Guidance: "Reassure (synthetic)."})
 
@@ -191,11 +199,8 @@ func TestReferrerWroteMeanwhileReplyConflicts(t *testing.T) {
 // client refuses it before sending, and the sandbox refuses the body sent
 // anyway, changing nothing.
 func TestConversionOnlyWhenAuthorised(t *testing.T) {
-	sb := startSandbox(t, erssandbox.Config{Referrals: 20, PendingDelay: -1})
+	sb, c, ubrn, req, conv := startAdvice(t, func(a erssandbox.AdviceState) bool { return !a.Request.Conversion.Allows() })
 	ctx := context.Background()
-	c := newClient(t, sb, nil, clinician)
-	ubrn := pickAdvice(t, sb, func(a erssandbox.AdviceState) bool { return !a.Request.Conversion.Allows() })
-	req, conv := openAdvice(t, c, ubrn)
 	cv := triage.AdviceConversion{UBRN: ubrn, BaseVersion: req.Version, By: clinician, DecidedAt: time.Now(), LastMessageID: conv.LatestID(),
 		Authorisation: req.Conversion, Guidance: "Converted (synthetic).", Priority: triage.PriorityUrgent, ReviewComments: "Book urgently (synthetic)."}
 	if err := cv.Validate(triage.AdviceContext{Request: req, Conversation: conv}); err == nil {
@@ -277,11 +282,8 @@ func TestConversionOnlyWhenAuthorised(t *testing.T) {
 // A reply applied but whose answer was lost is found by reading the
 // conversation again; refused faults apply nothing.
 func TestAdviceReplyUnderFaults(t *testing.T) {
-	sb := startSandbox(t, erssandbox.Config{Referrals: 20, PendingDelay: -1})
+	sb, c, ubrn, req, conv := startAdvice(t, nil)
 	ctx := context.Background()
-	c := newClient(t, sb, nil, clinician)
-	ubrn := pickAdvice(t, sb, nil)
-	req, conv := openAdvice(t, c, ubrn)
 	r := replyTo(req, conv, triage.AdviceReply{Outcome: triage.GuidanceRequestFurtherInfo, Guidance: "Please send bloods (synthetic)."})
 
 	for _, k := range []erssandbox.FaultKind{erssandbox.FaultServerError, erssandbox.FaultUnavailable, erssandbox.FaultReset} {

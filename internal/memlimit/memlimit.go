@@ -18,6 +18,8 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
+
+	"github.com/triagedesk/triagedesk/internal/tick"
 )
 
 // Soft is the limit on the memory the Go runtime manages (heap, stacks
@@ -53,17 +55,10 @@ func Follow(ctx context.Context, interval time.Duration) {
 		return
 	}
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	tick.Every(ctx, interval, func() {
 		metrics.Read(sample)
 		if sample[0].Value.Kind() == metrics.KindUint64 {
 			debug.SetMemoryLimit(LimitFor(sample[0].Value.Uint64()))
 		}
-	}
+	})
 }

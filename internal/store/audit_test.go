@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
-	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,10 +17,7 @@ import (
 // auditFixture writes five audit records and closes the store.
 func auditFixture(t *testing.T) *testEnv {
 	t.Helper()
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(30, 30))
+	env, s, ctx, rng := openSeeded(t, 30)
 	for i := range 3 {
 		f := makeDecisionFixture(rng, i)
 		e, err := s.Enqueue(ctx, rejectFor(f))

@@ -25,10 +25,7 @@ func benchDecision(rng *rand.Rand, i int) triage.Decision {
 // entry, unsent marker and audit record sealed and committed with fsync.
 // Compare with BenchmarkEnqueueDecisionBareBolt (goal: at most 2x).
 func BenchmarkEnqueueDecision(b *testing.B) {
-	env := newEnv(b)
-	s := env.open(b)
-	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(90, 90))
+	_, s, ctx, rng := openSeeded(b, 90)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {

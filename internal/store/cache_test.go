@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -75,10 +74,7 @@ func TestOlderReadNeverReplacesANewerReferral(t *testing.T) {
 }
 
 func TestDocumentsRoundTrip(t *testing.T) {
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(21, 21))
+	_, s, ctx, rng := openSeeded(t, 21)
 	f := makeFixture(rng, 0)
 	big := makePDF(rng, clinicalPhrase, 5<<20+123) // an attachment over 5 MB
 	mustNoErr(t, s.PutDocument(ctx, f.UBRN, DocumentMeta{ID: "cri", Kind: DocumentCRI, ContentType: "application/pdf"}, f.CRI), "cri")
@@ -129,10 +125,7 @@ func TestDocumentsRoundTrip(t *testing.T) {
 }
 
 func TestWorklistSnapshotKeepsAsOf(t *testing.T) {
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(22, 22))
+	_, s, ctx, rng := openSeeded(t, 22)
 	var items []triage.WorklistItem
 	for i := range 50 {
 		items = append(items, worklistItem(makeFixture(rng, i)))
@@ -217,10 +210,7 @@ func TestReferenceDataRoundTrip(t *testing.T) {
 }
 
 func TestCachedReferralsSummarises(t *testing.T) {
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(24, 24))
+	_, s, ctx, rng := openSeeded(t, 24)
 	want := map[string]int{}
 	for i := range 3 {
 		f := makeFixture(rng, i)

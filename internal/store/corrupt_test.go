@@ -56,10 +56,7 @@ var corruptions = []corruption{
 
 func corruptFixture(t *testing.T) (*testEnv, []fixture) {
 	t.Helper()
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(60, 60))
+	env, s, ctx, rng := openSeeded(t, 60)
 	var fs []fixture
 	for i := range 5 {
 		f := makeFixture(rng, i)
@@ -72,6 +69,17 @@ func corruptFixture(t *testing.T) (*testEnv, []fixture) {
 	return env, fs
 }
 
+// damagedFixture builds corruptFixture, then damages its file with c, the
+// i-th corruption, drawing on random stream: it returns the file's path and
+// the damaged file's hash.
+func damagedFixture(t *testing.T, c corruption, i int, file string, stream uint64) (*testEnv, []fixture, string, [32]byte) {
+	t.Helper()
+	env, fs := corruptFixture(t)
+	path := filepath.Join(env.dir(), file)
+	c.fn(t, path, rand.New(rand.NewPCG(uint64(i), stream)))
+	return env, fs, path, fileHash(t, path)
+}
+
 func fileHash(t *testing.T, p string) [32]byte {
 	t.Helper()
 	b, err := os.ReadFile(p)
@@ -82,10 +90,7 @@ func fileHash(t *testing.T, p string) [32]byte {
 func TestCorruptCacheIsSetAsideAndRebuilt(t *testing.T) {
 	for i, c := range corruptions {
 		t.Run(c.name, func(t *testing.T) {
-			env, fs := corruptFixture(t)
-			path := filepath.Join(env.dir(), CacheFile)
-			c.fn(t, path, rand.New(rand.NewPCG(uint64(i), 61)))
-			damaged := fileHash(t, path)
+			env, fs, _, damaged := damagedFixture(t, c, i, CacheFile, 61)
 
 			s := env.open(t) // must not fail and must not panic
 			ctx := context.Background()
@@ -118,10 +123,7 @@ func TestCorruptCacheIsSetAsideAndRebuilt(t *testing.T) {
 func TestCorruptOutboxIsRefusedAndLeftAlone(t *testing.T) {
 	for i, c := range corruptions {
 		t.Run(c.name, func(t *testing.T) {
-			env, _ := corruptFixture(t)
-			path := filepath.Join(env.dir(), OutboxFile)
-			c.fn(t, path, rand.New(rand.NewPCG(uint64(i), 62)))
-			before := fileHash(t, path)
+			env, _, path, before := damagedFixture(t, c, i, OutboxFile, 62)
 			cacheBefore := fileHash(t, filepath.Join(env.dir(), CacheFile))
 
 			for range 2 { // refused every time, not just once

@@ -16,10 +16,7 @@ import (
 // copies of entries exist) and closes the store.
 func doctorFixture(t *testing.T, n int) (*testEnv, map[string]triage.OutboxState) {
 	t.Helper()
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(100, 100))
+	env, s, ctx, rng := openSeeded(t, 100)
 	states := map[string]triage.OutboxState{}
 	for i := range n {
 		f := makeDecisionFixture(rng, i)

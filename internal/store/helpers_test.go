@@ -109,6 +109,14 @@ func openWith(t testing.TB, build func(*rand.Rand, int) fixture, seed uint64) (*
 	return env, env.open(t), context.Background(), build(rand.New(rand.NewPCG(seed, seed)), 0)
 }
 
+// openSeeded opens a store in a new test environment, with a random
+// source seeded with seed for the synthetic referrals a test makes.
+func openSeeded(t testing.TB, seed uint64) (*testEnv, *Store, context.Context, *rand.Rand) {
+	t.Helper()
+	env := newEnv(t)
+	return env, env.open(t), context.Background(), rand.New(rand.NewPCG(seed, seed))
+}
+
 func (e *testEnv) dir() string { return UserDir(e.profile, e.user.SDSUserID) }
 
 // clinicalPhrase appears in every fixture's FHIR JSON, CRI PDF and decision

@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -86,10 +85,7 @@ func TestPHIScanFindsPlaintext(t *testing.T) {
 }
 
 func TestNoPatientDataOnDiskBeforeAndAfterPurge(t *testing.T) {
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(40, 40))
+	env, s, ctx, rng := openSeeded(t, 40)
 
 	var fs []fixture
 	var items []triage.WorklistItem

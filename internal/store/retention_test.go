@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,10 +16,7 @@ import (
 const day = 24 * time.Hour
 
 func TestRetentionRules(t *testing.T) {
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(50, 50))
+	env, s, ctx, rng := openSeeded(t, 50)
 	sent, queued, listed, stale, discarded := makeFixture(rng, 0), makeFixture(rng, 1), makeFixture(rng, 2), makeFixture(rng, 3), makeFixture(rng, 4)
 	for _, f := range []fixture{sent, queued, listed, stale, discarded} {
 		fillReferral(t, s, f)
@@ -111,10 +107,7 @@ func TestRetentionRules(t *testing.T) {
 }
 
 func TestPurgeReferralRefusesUnsentAndShredsKey(t *testing.T) {
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(51, 51))
+	_, s, ctx, rng := openSeeded(t, 51)
 	a, b := makeFixture(rng, 0), makeFixture(rng, 1)
 	fillReferral(t, s, a)
 	fillReferral(t, s, b)
@@ -150,10 +143,7 @@ func TestPurgeReferralRefusesUnsentAndShredsKey(t *testing.T) {
 }
 
 func TestMaybeCompactAfterDeletes(t *testing.T) {
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(52, 52))
+	env, s, ctx, rng := openSeeded(t, 52)
 	var fs []fixture
 	for i := range 12 {
 		f := makeFixture(rng, i)

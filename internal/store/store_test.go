@@ -163,15 +163,20 @@ func TestSecondInstanceGetsClearErrorWithinTimeout(t *testing.T) {
 	s.Close()
 }
 
-func TestUsersAreSeparate(t *testing.T) {
-	env := newEnv(t)
-	ctx := context.Background()
-	f := makeFixture(rand.New(rand.NewPCG(11, 11)), 0)
-	a := env.open(t)
-	fillReferral(t, a, f)
-	_, err := a.Enqueue(ctx, rejectFor(f))
+// closedWithRejection opens a store in a new test environment, caches one
+// synthetic referral with a rejection queued for it, and closes the store.
+func closedWithRejection(t *testing.T, seed uint64) (*testEnv, *Store, context.Context, fixture) {
+	t.Helper()
+	env, s, ctx, f := openWith(t, makeFixture, seed)
+	fillReferral(t, s, f)
+	_, err := s.Enqueue(ctx, rejectFor(f))
 	mustNoErr(t, err, "enqueue")
-	a.Close()
+	s.Close()
+	return env, s, ctx, f
+}
+
+func TestUsersAreSeparate(t *testing.T) {
+	env, a, ctx, f := closedWithRejection(t, 11)
 
 	envB := *env
 	envB.user = otherClinician
@@ -201,20 +206,13 @@ func TestUsersAreSeparate(t *testing.T) {
 }
 
 func TestMissingKeyNeverOpensOrReplacesSavedDecisions(t *testing.T) {
-	env := newEnv(t)
-	ctx := context.Background()
-	f := makeFixture(rand.New(rand.NewPCG(12, 12)), 0)
-	s := env.open(t)
-	fillReferral(t, s, f)
-	_, err := s.Enqueue(ctx, rejectFor(f))
-	mustNoErr(t, err, "enqueue")
-	s.Close()
+	env, _, ctx, _ := closedWithRejection(t, 12)
 	obBefore, _ := os.ReadFile(filepath.Join(env.dir(), OutboxFile))
 
 	acct := MasterKeyAccount(UserDirName(clinician.SDSUserID))
 	old, _ := KeychainProvider{}.Get(ctx, acct)
 	mustNoErr(t, KeychainProvider{}.Delete(ctx, acct), "delete key")
-	_, err = Open(ctx, env.options())
+	_, err := Open(ctx, env.options())
 	if !errors.Is(err, ErrKeyMismatch) || !strings.Contains(triage.ErrorMessage(err), "triagectl doctor") {
 		t.Fatalf("open without key: %v", err)
 	}
@@ -232,7 +230,7 @@ func TestMissingKeyNeverOpensOrReplacesSavedDecisions(t *testing.T) {
 	}
 	// With the right key back, everything is there.
 	mustNoErr(t, KeychainProvider{}.Put(ctx, acct, old), "restore key")
-	s = env.open(t)
+	s := env.open(t)
 	if n, _ := s.UnsentCount(ctx); n != 1 {
 		t.Errorf("unsent = %d", n)
 	}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
@@ -12,10 +11,7 @@ import (
 )
 
 func TestWipeRefusesWhileDecisionsAreUnsent(t *testing.T) {
-	env := newEnv(t)
-	s := env.open(t)
-	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(80, 80))
+	env, s, ctx, rng := openSeeded(t, 80)
 	a, b := makeFixture(rng, 0), makeFixture(rng, 1)
 	fillReferral(t, s, a)
 	_, _ = s.Enqueue(ctx, rejectFor(a))

@@ -71,31 +71,13 @@ func TestDecisionValidate(t *testing.T) {
 		{"unknown kind", bookedReferral(BookingDirect), func(d *Decision) { d.Kind = "MAYBE" }, RuleUnknownKind},
 
 		// Reject (A014).
-		{"reject with current reason", bookedReferral(BookingDirect), func(d *Decision) {
-			d.Kind = DecisionReject
-			d.Reason = Coding{Code: "SERVICE_INAPPROPRIATE"}
-		}, ""},
+		{"reject with current reason", bookedReferral(BookingDirect), rejectWith("SERVICE_INAPPROPRIATE"), ""},
 		{"reject without reason", bookedReferral(BookingDirect), func(d *Decision) { d.Kind = DecisionReject; d.Comments = "see letter" }, RuleReasonRequired},
-		{"reject free-text reason", bookedReferral(BookingDirect), func(d *Decision) {
-			d.Kind = DecisionReject
-			d.Reason = Coding{Code: "wrong clinic, send to ENT"}
-		}, RuleReasonUnknown},
-		{"reject with expired reason", bookedReferral(BookingDirect), func(d *Decision) {
-			d.Kind = DecisionReject
-			d.Reason = Coding{Code: "OLD_REASON"}
-		}, RuleReasonNotCurrent},
-		{"reject with not-yet-effective reason", bookedReferral(BookingDirect), func(d *Decision) {
-			d.Kind = DecisionReject
-			d.Reason = Coding{Code: "FUTURE_REASON"}
-		}, RuleReasonNotCurrent},
-		{"reject with patient reason", bookedReferral(BookingDirect), func(d *Decision) {
-			d.Kind = DecisionReject
-			d.Reason = Coding{Code: "PATIENT_ILL"}
-		}, RuleReasonNotReject},
-		{"reject with redirect code", bookedReferral(BookingDirect), func(d *Decision) {
-			d.Kind = DecisionReject
-			d.Reason = Coding{Code: "REDIRECTED_OTHER"}
-		}, RuleReasonNotReject},
+		{"reject free-text reason", bookedReferral(BookingDirect), rejectWith("wrong clinic, send to ENT"), RuleReasonUnknown},
+		{"reject with expired reason", bookedReferral(BookingDirect), rejectWith("OLD_REASON"), RuleReasonNotCurrent},
+		{"reject with not-yet-effective reason", bookedReferral(BookingDirect), rejectWith("FUTURE_REASON"), RuleReasonNotCurrent},
+		{"reject with patient reason", bookedReferral(BookingDirect), rejectWith("PATIENT_ILL"), RuleReasonNotReject},
+		{"reject with redirect code", bookedReferral(BookingDirect), rejectWith("REDIRECTED_OTHER"), RuleReasonNotReject},
 		{"mandatory comment given", bookedReferral(BookingDirect), func(d *Decision) {
 			d.Kind = DecisionReject
 			d.Reason = Coding{Code: "OTHER"}
@@ -121,19 +103,13 @@ func TestDecisionValidate(t *testing.T) {
 			d.Reason = Coding{Code: "SERVICE_INAPPROPRIATE"}
 			d.AppointmentCancelledInPAS = ptr(true)
 		}, ""},
-		{"IBS reject without PAS answer", bookedReferral(BookingIndirect), func(d *Decision) {
-			d.Kind = DecisionReject
-			d.Reason = Coding{Code: "SERVICE_INAPPROPRIATE"}
-		}, RulePASRequired},
+		{"IBS reject without PAS answer", bookedReferral(BookingIndirect), rejectWith("SERVICE_INAPPROPRIATE"), RulePASRequired},
 		{"DBS reject with PAS answer", bookedReferral(BookingDirect), func(d *Decision) {
 			d.Kind = DecisionReject
 			d.Reason = Coding{Code: "SERVICE_INAPPROPRIATE"}
 			d.AppointmentCancelledInPAS = ptr(false)
 		}, RulePASNotAllowed},
-		{"reject on RAS refused", rasReferral(), func(d *Decision) {
-			d.Kind = DecisionReject
-			d.Reason = Coding{Code: "SERVICE_INAPPROPRIATE"}
-		}, RuleWrongReferralType},
+		{"reject on RAS refused", rasReferral(), rejectWith("SERVICE_INAPPROPRIATE"), RuleWrongReferralType},
 
 		// Redirect (A022).
 		{"redirect with comment", bookedReferral(BookingDirect), func(d *Decision) {
@@ -168,38 +144,13 @@ func TestDecisionValidate(t *testing.T) {
 		{"redirect on RAS refused", rasReferral(), func(d *Decision) { d.Kind = DecisionRedirect; d.Comments = "x" }, RuleWrongReferralType},
 
 		// Review outcome (A028).
-		{"return with advice", rasReferral(), func(d *Decision) {
-			d.Kind = DecisionReviewOutcome
-			d.Outcome = OutcomeReturnToReferrerWithAdvice
-			d.Comments = "Start a PPI and re-refer if no better in 8 weeks."
-		}, ""},
-		{"book later with priority", rasReferral(), func(d *Decision) {
-			d.Kind = DecisionReviewOutcome
-			d.Outcome = OutcomeAcceptReferBookLater
-			d.Comments = "Book into the nurse-led clinic."
-			d.NewPriority = PriorityTwoWeekWait
-		}, ""},
-		{"review without comment", rasReferral(), func(d *Decision) {
-			d.Kind = DecisionReviewOutcome
-			d.Outcome = OutcomeAcceptReferBookLater
-		}, RuleCommentRequired},
-		{"return with advice and priority", rasReferral(), func(d *Decision) {
-			d.Kind = DecisionReviewOutcome
-			d.Outcome = OutcomeReturnToReferrerWithAdvice
-			d.Comments = "x"
-			d.NewPriority = PriorityRoutine
-		}, RulePriorityNotAllowed},
-		{"outcome A028 does not accept", rasReferral(), func(d *Decision) {
-			d.Kind = DecisionReviewOutcome
-			d.Outcome = OutcomeCancelAppointmentActionLater
-			d.Comments = "x"
-		}, RuleOutcomeInvalid},
+		{"return with advice", rasReferral(), reviewWith(OutcomeReturnToReferrerWithAdvice, "Start a PPI and re-refer if no better in 8 weeks.", ""), ""},
+		{"book later with priority", rasReferral(), reviewWith(OutcomeAcceptReferBookLater, "Book into the nurse-led clinic.", PriorityTwoWeekWait), ""},
+		{"review without comment", rasReferral(), reviewWith(OutcomeAcceptReferBookLater, "", ""), RuleCommentRequired},
+		{"return with advice and priority", rasReferral(), reviewWith(OutcomeReturnToReferrerWithAdvice, "x", PriorityRoutine), RulePriorityNotAllowed},
+		{"outcome A028 does not accept", rasReferral(), reviewWith(OutcomeCancelAppointmentActionLater, "x", ""), RuleOutcomeInvalid},
 		{"review without outcome", rasReferral(), func(d *Decision) { d.Kind = DecisionReviewOutcome; d.Comments = "x" }, RuleOutcomeInvalid},
-		{"review on booked refused", bookedReferral(BookingDirect), func(d *Decision) {
-			d.Kind = DecisionReviewOutcome
-			d.Outcome = OutcomeAcceptReferBookLater
-			d.Comments = "x"
-		}, RuleWrongReferralType},
+		{"review on booked refused", bookedReferral(BookingDirect), reviewWith(OutcomeAcceptReferBookLater, "x", ""), RuleWrongReferralType},
 
 		// Who and what.
 		{"no identity", bookedReferral(BookingDirect), func(d *Decision) { d.Kind = DecisionAccept; d.By = Identity{} }, RuleIdentityMissing},
@@ -359,5 +310,28 @@ func TestErrorMessage(t *testing.T) {
 	e2 := &Error{Code: EUNAVAILABLE, Message: "e-RS cannot be reached.", Err: cause}
 	if !errors.Is(e2, cause) || !strings.Contains(e2.Error(), "refused") {
 		t.Error("cause not wrapped")
+	}
+}
+
+// rejectWith makes a decision a rejection (A014) with the reason code.
+func rejectWith(code string) func(d *Decision) {
+	return func(d *Decision) {
+		d.Kind = DecisionReject
+		d.Reason = Coding{Code: code}
+	}
+}
+
+// reviewWith makes a decision a review outcome (A028) with the outcome,
+// and the comments and new priority when they are not empty.
+func reviewWith(o ReviewOutcome, comments string, p Priority) func(d *Decision) {
+	return func(d *Decision) {
+		d.Kind = DecisionReviewOutcome
+		d.Outcome = o
+		if comments != "" {
+			d.Comments = comments
+		}
+		if p != "" {
+			d.NewPriority = p
+		}
 	}
 }

@@ -373,15 +373,7 @@ func TestAdviceConflictWhenReferrerWroteAgain(t *testing.T) {
 // clinician opens another request and comes back.
 func TestAdviceDraftKeptWhileMoving(t *testing.T) {
 	h := newHarness(t)
-	var us []string
-	for _, r := range h.v.Rows() {
-		if replyable(r) {
-			us = append(us, triage.NormalizeUBRN(r.UBRN))
-		}
-	}
-	if len(us) < 2 {
-		t.Fatal("the demo needs two requests waiting for a reply")
-	}
+	us := h.replyable(2)
 	c := h.open(us[0])
 	h.writeReply(c, triage.GuidanceRequestFurtherInfo, "", "Draft text (synthetic).")
 	h.open(us[1])
@@ -395,22 +387,29 @@ func TestAdviceDraftKeptWhileMoving(t *testing.T) {
 	}
 }
 
+// replyable returns the first n requests in the worklist waiting for a
+// reply (normalised UBRNs), failing the test when the demo has fewer.
+func (h *harness) replyable(n int) []string {
+	h.t.Helper()
+	var us []string
+	for _, r := range h.v.Rows() {
+		if replyable(r) {
+			us = append(us, triage.NormalizeUBRN(r.UBRN))
+		}
+	}
+	if len(us) < n {
+		h.t.Fatalf("the demo needs %d requests waiting for a reply, has %d", n, len(us))
+	}
+	return us[:n]
+}
+
 // TestAdviceDraftSurvivesARestart: a reply being written when the app is
 // closed comes back after it starts again: its row says Draft, and opening
 // the request reopens the form with the outcome, recommendation and
 // guidance as they were left. Discarding it forgets it for good.
 func TestAdviceDraftSurvivesARestart(t *testing.T) {
 	h := newHarness(t)
-	var u string
-	for _, r := range h.v.Rows() {
-		if replyable(r) {
-			u = triage.NormalizeUBRN(r.UBRN)
-			break
-		}
-	}
-	if u == "" {
-		t.Fatal("the demo needs a request waiting for a reply")
-	}
+	u := h.replyable(1)[0]
 	c := h.open(u)
 	h.writeReply(c, triage.GuidanceReturnWithAdvice, triage.RecommendAdviceOnly, "Synthetic advice written before a restart.")
 	h.restart()
@@ -457,16 +456,7 @@ func fillConvert(t *testing.T, dlg fyne.CanvasObject) {
 // so a crash loses at most the last moments of typing.
 func TestAdviceDraftIsSavedWhenTypingPauses(t *testing.T) {
 	h := newHarness(t)
-	var u string
-	for _, r := range h.v.Rows() {
-		if replyable(r) {
-			u = triage.NormalizeUBRN(r.UBRN)
-			break
-		}
-	}
-	if u == "" {
-		t.Fatal("the demo needs a request waiting for a reply")
-	}
+	u := h.replyable(1)[0]
 	c := h.open(u)
 	f := h.writeReply(c, triage.GuidanceReturnWithAdvice, triage.RecommendAdviceOnly, "Synthetic advice typed before a crash.")
 	stored := func() string {

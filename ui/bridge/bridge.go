@@ -25,6 +25,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"github.com/triagedesk/triagedesk/internal/app"
+	"github.com/triagedesk/triagedesk/internal/tick"
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
@@ -451,6 +452,14 @@ func (b *Bridge) Close() {
 func (b *Bridge) After(d time.Duration, fn func()) (stop func()) {
 	t := time.AfterFunc(d, func() { b.Post(fn) })
 	return func() { t.Stop() }
+}
+
+// Every runs fn on the UI goroutine every d until the Bridge closes, from
+// a goroutine the Bridge owns.
+func (b *Bridge) Every(d time.Duration, fn func()) {
+	b.Go(func(ctx context.Context) {
+		tick.Every(ctx, d, func() { b.Post(fn) })
+	})
 }
 
 // Writes runs keyed writes the clinician expects to be kept (a referral's

@@ -43,13 +43,19 @@ func (r *recorder) snapshot() ([]Update, []time.Time) {
 	return append([]Update(nil), r.updates...), append([]time.Time(nil), r.at...)
 }
 
+// recordedBridge returns a Bridge that runs posts at once, with a recorder
+// on its engine updates, and a fake engine to attach.
+func recordedBridge() (*Bridge, *recorder, *fakeSource) {
+	b := New(Options{Post: func(fn func()) { fn() }})
+	rec := &recorder{}
+	b.OnEngine(rec.add)
+	return b, rec, newFakeSource()
+}
+
 func TestBurstsAreCoalescedToOneUpdatePerInterval(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := New(Options{Post: func(fn func()) { fn() }})
+		b, rec, src := recordedBridge()
 		defer b.Close()
-		var rec recorder
-		b.OnEngine(rec.add)
-		src := newFakeSource()
 		detach := b.AttachEngine(src)
 		defer detach()
 
@@ -117,11 +123,8 @@ func TestUpdateKeepsLatestStatusAndEveryDocument(t *testing.T) {
 
 func TestEngineClosingEndsTheSubscription(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := New(Options{Post: func(fn func()) { fn() }})
+		b, rec, src := recordedBridge()
 		defer b.Close()
-		var rec recorder
-		b.OnEngine(rec.add)
-		src := newFakeSource()
 		b.AttachEngine(src)
 		src.ch <- app.WorklistUpdated{Total: 3}
 		close(src.ch)

@@ -1,7 +1,6 @@
 package frame
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -90,23 +89,12 @@ func WatchActivity(f *Frame, b *bridge.Bridge, poll time.Duration, touch func())
 		dc.SetOnKeyDown(func(*fyne.KeyEvent) { touch() })
 	}
 	last := focusSignature(w.Canvas())
-	b.Go(func(ctx context.Context) {
-		t := time.NewTicker(poll)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
+	b.Every(poll, func() {
+		if sig := focusSignature(w.Canvas()); sig != last {
+			last = sig
+			if sig != "" {
+				touch()
 			}
-			b.Post(func() {
-				if sig := focusSignature(w.Canvas()); sig != last {
-					last = sig
-					if sig != "" {
-						touch()
-					}
-				}
-			})
 		}
 	})
 }

@@ -129,18 +129,7 @@ func (v *Vetting) Start() {
 		v.detach = v.b.AttachEngine(v.app)
 	}
 	v.reloadWorklist()
-	v.b.Go(func(ctx context.Context) {
-		t := time.NewTicker(agingTick)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				v.b.Post(v.tick)
-			}
-		}
-	})
+	v.b.Every(agingTick, v.tick)
 }
 
 func (v *Vetting) tick() {
