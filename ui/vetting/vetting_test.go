@@ -426,13 +426,7 @@ func TestDraftSurvivesSwitchingReferrals(t *testing.T) {
 	}
 	// The draft is written to the store in the background: wait for it
 	// (however loaded the machine), rather than for a fixed time.
-	storedDraft := func() *triage.Decision {
-		ls, err := apptest.Store(h.ws).LocalState(context.Background(), a.UBRN)
-		if err != nil {
-			t.Fatalf("local state: %v", err)
-		}
-		return ls.Draft
-	}
+	storedDraft := func() *triage.Decision { return h.storedDraft(a.UBRN) }
 	h.waitFor("the draft in the store", func() bool {
 		d := storedDraft()
 		return d != nil && d.Comments == "Needs a GP review first."
@@ -493,19 +487,8 @@ func TestQueuedDecisionCanBeCancelledUntilSent(t *testing.T) {
 // loses at most the last moments of typing); queuing the decision leaves
 // no draft behind, even with a save still pending from the typing.
 func TestDraftIsSavedWhenTypingPauses(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	a := h.booked(false)
-	p := h.open(a.UBRN)
-	h.typeKeys("r")
-	f := p.decision.form
-	f.reason.SetSelectedIndex(0)
-	stored := func() *triage.Decision {
-		ls, err := apptest.Store(h.ws).LocalState(context.Background(), a.UBRN)
-		if err != nil {
-			t.Fatalf("local state: %v", err)
-		}
-		return ls.Draft
-	}
+	h, p, f := rejectFormWithReason(t)
+	stored := func() *triage.Decision { return h.storedDraft(p.ubrn) }
 	test.Type(f.comments, "Needs a GP review first.")
 	if d := stored(); d != nil {
 		t.Fatalf("the draft was stored before typing paused: %q", d.Comments)
@@ -527,4 +510,14 @@ func TestDraftIsSavedWhenTypingPauses(t *testing.T) {
 	if d := stored(); d != nil {
 		t.Fatalf("a draft outlived the queued decision: %q", d.Comments)
 	}
+}
+
+// storedDraft is the referral's draft as kept in the encrypted store.
+func (h *harness) storedDraft(ubrn string) *triage.Decision {
+	h.t.Helper()
+	ls, err := apptest.Store(h.ws).LocalState(context.Background(), ubrn)
+	if err != nil {
+		h.t.Fatalf("local state: %v", err)
+	}
+	return ls.Draft
 }
