@@ -27,7 +27,7 @@ want() { [ -z "${CASES:-}" ] || [[ " $CASES " == *" $1 "* ]]; }
 start() {
   local name=$1; shift
   mkdir -p "$work/$name/run"
-  env -u DBUS_SESSION_BUS_ADDRESS XDG_RUNTIME_DIR="$work/$name/run" LANG=en_GB.UTF-8 FYNE_THEME=light \
+  env -u DBUS_SESSION_BUS_ADDRESS XDG_RUNTIME_DIR="$work/$name/run" XDG_CONFIG_HOME="$work/$name/config" LANG=en_GB.UTF-8 FYNE_THEME=light \
     "$@" "$BIN" --demo --profile "$work/$name/profile" --dev-insecure-keyfile "$work/$name/dev.key" \
     >"$work/$name/stdout" 2>"$work/$name/stderr" &
   app_pid=$!

@@ -126,7 +126,9 @@ session() {
   mkdir -p "$p/run"
   stderr=$p/stderr
   start_xvfb
-  XDG_RUNTIME_DIR="$p/run" FYNE_THEME=light LANG=en_GB.UTF-8 "$BIN" --demo --profile "$p/profile" \
+  # Its own Fyne settings too: a layout someone chose on this machine
+  # (the worklist hidden, a split moved) must not change the session.
+  XDG_RUNTIME_DIR="$p/run" XDG_CONFIG_HOME="$p/config" FYNE_THEME=light LANG=en_GB.UTF-8 "$BIN" --demo --profile "$p/profile" \
     --dev-insecure-keyfile "$p/dev.key" >"$p/stdout" 2>"$stderr" &
   app_pid=$!
   win=$(xdotool search --sync --pid "$app_pid" --name "Triage Desk" | head -1)

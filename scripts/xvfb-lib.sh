@@ -79,11 +79,12 @@ start_xvfb() {
 
 # start_demo_window WAIT starts the demo (embedded e-RS sandbox, synthetic
 # patients) in the light theme and British English, with a fresh profile
-# in $xvfb_tmp and keys in a file there (there is no keychain under Xvfb);
+# and Fyne settings in $xvfb_tmp (no layout chosen on this machine) and
+# keys in a file there (there is no keychain under Xvfb);
 # sets app_pid and win; gives it WAIT seconds to sign in, sync and draw the
 # worklist, then makes the window fill the screen.
 start_demo_window() {
-  FYNE_THEME=light LANG=en_GB.UTF-8 "$BIN" --demo --profile "$xvfb_tmp" \
+  XDG_CONFIG_HOME="$xvfb_tmp/config" FYNE_THEME=light LANG=en_GB.UTF-8 "$BIN" --demo --profile "$xvfb_tmp" \
     --dev-insecure-keyfile "$xvfb_tmp/dev.key" >"$xvfb_tmp/app.log" 2>&1 &
   app_pid=$!
   win=$(xdotool search --sync --name "Triage Desk" | head -1)
