@@ -91,6 +91,15 @@ func (v *Vetting) toggleWorklist() {
 	v.showBody()
 }
 
+// search is "/": the keyboard goes to the worklist's search box, the
+// worklist shown first if it was hidden (Ctrl+B).
+func (v *Vetting) search() {
+	if v.WorklistHidden() {
+		v.toggleWorklist()
+	}
+	v.list.FocusSearch(v.frame.Window().Canvas())
+}
+
 // step is J/K (↓/↑): it moves the worklist's cursor; with the worklist
 // hidden, where no cursor can be seen, it opens the next or previous
 // referral in the worklist's order instead.

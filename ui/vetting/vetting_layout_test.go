@@ -175,4 +175,12 @@ func TestJAndKOpenTheNextReferralWhileTheWorklistIsHidden(t *testing.T) {
 	if h.v.prefs.Bool(prefWorklistHidden) {
 		t.Error("showing the worklist again is not kept")
 	}
+	// "/" with the worklist hidden shows it, with the keyboard in its
+	// search box.
+	h.shortcut(ctrlB)
+	h.win.Canvas().Unfocus()
+	h.typeKeys("/")
+	if !h.worklistOnScreen() || h.win.Canvas().Focused() != h.v.list.search {
+		t.Errorf("/ with the worklist hidden: worklist shown %v, focused %T", h.worklistOnScreen(), h.win.Canvas().Focused())
+	}
 }

@@ -34,7 +34,7 @@ func (v *Vetting) registerShortcuts() {
 	plain(shortcuts.Next, func() { v.step(1) })
 	plain(shortcuts.Previous, func() { v.step(-1) })
 	plain(shortcuts.Open, v.list.OpenCursor)
-	plain(shortcuts.Search, func() { v.list.FocusSearch(v.frame.Window().Canvas()) })
+	plain(shortcuts.Search, v.search)
 	plain(shortcuts.Refresh, v.refresh)
 	plain(shortcuts.ToggleWorklist, v.toggleWorklist)
 	plain(shortcuts.Accept, decision((*decisionPanel).doAccept))
