@@ -14,7 +14,7 @@ trap 'rm -rf "$tmp"' EXIT
 in=${1:-}
 if [ -z "$in" ] || ! grep -q '^BenchmarkRenderPage150DPI' "$in"; then
   in=$tmp/bench.txt
-  go test -tags migrated_fynedo -run '^$' -bench 'RenderPage150DPI|Pdftoppm150DPI|EngineStart' \
+  go test -tags "$(cat scripts/build-tags)" -run '^$' -bench 'RenderPage150DPI|Pdftoppm150DPI|EngineStart' \
     -count "${COUNT:-3}" ./internal/document/ >"$in"
 fi
 
@@ -48,7 +48,7 @@ fi
 
 # Peak resident memory of a whole process that starts the engine and renders
 # the page, as `triagectl render` reports it.
-CGO_ENABLED=0 go build -tags migrated_fynedo -o "$tmp/triagectl" ./cmd/triagectl
+CGO_ENABLED=0 go build -tags "$(cat scripts/build-tags)" -o "$tmp/triagectl" ./cmd/triagectl
 pdf=internal/document/testdata/cri.pdf
 peak() { "$tmp/triagectl" render "$pdf" --page 1 --dpi 150 --profile "$tmp/profile" "$@" 2>/dev/null |
   awk '/^engine:/ { s = $4 " " $5 } /^memory:/ { m = $3 " " $4 } END { print s " start, " m " peak RSS" }'; }

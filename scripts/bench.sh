@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 pkgs=${1:-./...}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-go test -tags migrated_fynedo -run '^$' -bench "${BENCH:-.}" -benchmem -count "${COUNT:-1}" "$pkgs" | tee "$out" >&2
+go test -tags "$(cat scripts/build-tags)" -run '^$' -bench "${BENCH:-.}" -benchmem -count "${COUNT:-1}" "$pkgs" | tee "$out" >&2
 echo
 echo "| benchmark | time/op | B/op | allocs/op | other |"
 echo "|---|---|---|---|---|"

@@ -36,7 +36,7 @@ RUNS=${RUNS:-5}
 xvfb_begin start-check
 work=$xvfb_tmp
 
-go run -tags migrated_fynedo ./internal/app/apptest/cachedprofile -n 5000 "$work/cached" >/dev/null
+go run -tags "$(cat scripts/build-tags)" ./internal/app/apptest/cachedprofile -n 5000 "$work/cached" >/dev/null
 
 # run CASE N BINARY starts the app once on a fresh copy of that case's profile,
 # waits for its first frame with rows, and sets run_wall (ms from exec

@@ -26,7 +26,7 @@ xvfb_prepare() {
   OUT=${OUT:-docs/screenshots}
   BIN=${BIN:-bin/triagedesk}
   mkdir -p "$OUT"
-  [ -n "${NOBUILD:-}" ] || go build -tags migrated_fynedo -o "$BIN" ./cmd/triagedesk
+  [ -n "${NOBUILD:-}" ] || go build -tags "$(cat scripts/build-tags)" -o "$BIN" ./cmd/triagedesk
 }
 
 # xvfb_cleanup_on_exit DIR makes the script, when it exits, stop the app

@@ -24,7 +24,7 @@ import (
 
 func main() {
 	logPath := flag.String("log", "docs/clinical-safety/hazard-log.md", "hazard log to read")
-	tags := flag.String("tags", "migrated_fynedo", "build tags for go test")
+	tags := flag.String("tags", "migrated_fynedo,no_emoji", "build tags for go test (as in scripts/build-tags)")
 	race := flag.Bool("race", false, "run the tests with the race detector")
 	results := flag.String("results", "", "judge from this `go test -json` log instead of running the tests")
 	flag.Parse()

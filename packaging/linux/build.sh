@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 [ -n "${TRIAGEDESK_VERSION_SET:-}" ] || eval "$(packaging/version.sh)"
 DIST=${DIST:-dist}
 out="$DIST/linux"
-TAGS=migrated_fynedo
+TAGS=$(cat scripts/build-tags)
 LDFLAGS="-X github.com/triagedesk/triagedesk/internal/version.Version=$VERSION -X github.com/triagedesk/triagedesk/internal/version.Commit=$(git rev-parse --short=12 HEAD 2>/dev/null)"
 APPID=io.github.triagedesk
 # Reproducible archives: every file dated at the commit.

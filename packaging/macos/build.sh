@@ -27,7 +27,7 @@ DIST=${DIST:-dist}
 out="$DIST/darwin"
 app="$out/Triage Desk.app"
 dmg="$out/TriageDesk-$SEMVER.dmg"
-TAGS=migrated_fynedo
+TAGS=$(cat scripts/build-tags)
 LDFLAGS="-X github.com/triagedesk/triagedesk/internal/version.Version=$VERSION -X github.com/triagedesk/triagedesk/internal/version.Commit=$(git rev-parse --short=12 HEAD)"
 identity=${MACOS_SIGN_IDENTITY:--}
 export MACOSX_DEPLOYMENT_TARGET=11.0

@@ -15,7 +15,7 @@ what=${1:-all}
 DIST=${DIST:-dist}
 out="$DIST/windows"
 stage="$out/stage"
-TAGS=migrated_fynedo
+TAGS=$(cat scripts/build-tags)
 LDFLAGS="-X github.com/triagedesk/triagedesk/internal/version.Version=$VERSION -X github.com/triagedesk/triagedesk/internal/version.Commit=$(git rev-parse --short=12 HEAD 2>/dev/null)"
 
 need() { command -v "$1" >/dev/null 2>&1 || scripts/deps.sh packaging; command -v "$1" >/dev/null 2>&1 || { echo "build.sh: $1 is missing" >&2; exit 1; }; }

@@ -229,7 +229,7 @@ next="$x.$y.$((z + 1))"
 ndist="$tmp/next"
 mkdir -p "$ndist/windows/stage"
 cp "$stage"/* "$ndist/windows/stage/"
-CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -tags migrated_fynedo -trimpath \
+CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -tags "$(cat scripts/build-tags)" -trimpath \
   -ldflags "-X github.com/triagedesk/triagedesk/internal/version.Version=$next -s -w" \
   -o "$ndist/windows/stage/triagectl.exe" ./cmd/triagectl
 DIST="$ndist" VERSION=$next SEMVER=$next MSI_VERSION=$next WIN_VERSION="$next.0" packaging/windows/build.sh msi >"$tmp/next-msi.log" 2>&1 ||
@@ -266,7 +266,7 @@ check "it still opens with the key in Credential Manager: the decision is there,
 summary[uninstall]="programs, shortcut, uninstall entry and policy removed; data folder kept and readable$(outcome)"
 
 section "6. the store's crash harness under Wine (TerminateProcess = taskkill /F)"
-CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go test -c -tags migrated_fynedo -o "$tmp/store.test.exe" ./internal/store
+CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go test -c -tags "$(cat scripts/build-tags)" -o "$tmp/store.test.exe" ./internal/store
 # go test's JSON stream, judged by packaging/windows/wine/gotest-verdict.py:
 # Go 1.26's os.RemoveAll needs FileDispositionInformationEx, which Wine 8.0
 # lacks, so t.TempDir's clean-up always fails there; the verdict ignores
