@@ -258,6 +258,12 @@ func New(cfg Config) (*Engine, error) {
 		probeDelay:  cfg.ProbeMin,
 	}
 	e.status.State = StateOnline
+	// The worklist already cached is as old as its last pull: said so
+	// from the start, so a laptop opened offline shows how old its
+	// worklist is rather than "not downloaded yet".
+	if asOf, stored, err := cfg.Store.WorklistTimes(context.Background(), cfg.List); err == nil {
+		e.status.AsOf, e.status.LastSuccess = asOf, stored
+	}
 	if _, live := cfg.Session.Identity(); !live {
 		e.status.State = StateSignInNeeded
 		e.status.Reason = msgSignIn

@@ -60,7 +60,12 @@ func (s *Store) dropCacheRecords(ctx context.Context, recs []*recordError) ([]st
 					return err
 				}
 				add(u)
-			case bWorklists, bRefData:
+			case bWorklists:
+				if err := deleteWorklistTx(tx, r.key); err != nil {
+					return err
+				}
+				add("")
+			case bRefData:
 				if err := tx.Bucket([]byte(r.bucket)).Delete(r.key); err != nil {
 					return err
 				}

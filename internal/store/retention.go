@@ -223,7 +223,7 @@ func (s *Store) RunRetention(ctx context.Context) (PurgeReport, error) {
 				}
 			}
 			for _, k := range staleLists {
-				if err := tx.Bucket([]byte(bWorklists)).Delete(k); err != nil {
+				if err := deleteWorklistTx(tx, k); err != nil {
 					return err
 				}
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/gob"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -44,7 +45,12 @@ func (s *Store) PutWorklist(ctx context.Context, snap WorklistSnapshot) error {
 			return err
 		}
 		ts, _ := snap.StoredAt.MarshalBinary()
-		return tx.Bucket([]byte(bMeta)).Put(mLastSync, s.cacheSeal.seal(bMeta, mLastSync, ts))
+		if err := tx.Bucket([]byte(bMeta)).Put(mLastSync, s.cacheSeal.seal(bMeta, mLastSync, ts)); err != nil {
+			return err
+		}
+		mk := worklistTimesKey(snap.List)
+		times, _ := json.Marshal(worklistTimes{AsOf: snap.AsOf, StoredAt: snap.StoredAt})
+		return tx.Bucket([]byte(bMeta)).Put(mk, s.cacheSeal.seal(bMeta, mk, times))
 	})
 	if err != nil {
 		return fmt.Errorf("store worklist: %w", err)
@@ -74,6 +80,59 @@ func (s *Store) Worklist(ctx context.Context, list triage.ListType) (WorklistSna
 		return nil
 	})
 	return snap, err
+}
+
+// worklistTimes is when a stored worklist snapshot was pulled, kept beside
+// it so the time can be read without decoding the whole list.
+type worklistTimes struct {
+	AsOf     time.Time `json:"asOf"`
+	StoredAt time.Time `json:"storedAt"`
+}
+
+func worklistTimesKey(list triage.ListType) []byte { return []byte("worklist-times/" + string(list)) }
+
+// WorklistTimes returns the AsOf and StoredAt of the stored snapshot of a
+// list without reading its items. Where the times kept beside it are
+// missing (a cache written before they were kept) or fail to open, the
+// snapshot itself is read. Errors: ErrNotFound when none was stored,
+// ErrCacheDamaged.
+func (s *Store) WorklistTimes(ctx context.Context, list triage.ListType) (asOf, storedAt time.Time, err error) {
+	var t worklistTimes
+	found := false
+	k := worklistTimesKey(list)
+	err = s.cacheTx(ctx, false, func(tx *bolt.Tx) error {
+		if tx.Bucket([]byte(bWorklists)).Get([]byte(list)) == nil {
+			return errNotFound("worklist")
+		}
+		v := tx.Bucket([]byte(bMeta)).Get(k)
+		if v == nil {
+			return nil
+		}
+		if pt, err := s.cacheSeal.open(bMeta, k, v); err == nil && json.Unmarshal(pt, &t) == nil {
+			found = true
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("read the worklist's time: %w", err)
+	}
+	if !found {
+		snap, err := s.Worklist(ctx, list)
+		if err != nil {
+			return time.Time{}, time.Time{}, fmt.Errorf("read the worklist's time: %w", err)
+		}
+		return snap.AsOf, snap.StoredAt, nil
+	}
+	return t.AsOf, t.StoredAt, nil
+}
+
+// deleteWorklistTx removes the stored snapshot under key k (a list type)
+// and the times kept beside it.
+func deleteWorklistTx(tx *bolt.Tx, k []byte) error {
+	if err := tx.Bucket([]byte(bWorklists)).Delete(k); err != nil {
+		return err
+	}
+	return tx.Bucket([]byte(bMeta)).Delete(worklistTimesKey(triage.ListType(k)))
 }
 
 func decodeSnapshot(b []byte, snap *WorklistSnapshot) error {
