@@ -220,10 +220,10 @@ func (h *harness) tableTexts() []string {
 }
 
 // headerOnScreen is a worklist heading on screen: what a tap on it does,
-// and its label.
+// and its whole title.
 type headerOnScreen struct {
 	fyne.Tappable
-	label *widget.Label
+	text string
 }
 
 // header returns the worklist's heading with the title (and perhaps the
@@ -232,15 +232,15 @@ func (h *harness) header(title string) headerOnScreen {
 	h.t.Helper()
 	var found headerOnScreen
 	uitest.WalkObjects(h.v.list.table.Object(), func(o fyne.CanvasObject) {
-		tap, ok := o.(fyne.Tappable)
-		w, isWidget := o.(fyne.Widget)
-		if !ok || !isWidget || found.Tappable != nil {
+		hd, ok := o.(interface {
+			fyne.Tappable
+			HeadingText() string
+		})
+		if !ok || found.Tappable != nil {
 			return
 		}
-		for _, part := range test.WidgetRenderer(w).Objects() {
-			if l, ok := part.(*widget.Label); ok && strings.TrimRight(strings.TrimSuffix(strings.TrimSuffix(l.Text, "▲"), "▼"), " ") == title {
-				found = headerOnScreen{tap, l}
-			}
+		if text := hd.HeadingText(); strings.TrimRight(strings.TrimSuffix(strings.TrimSuffix(text, "▲"), "▼"), " ") == title {
+			found = headerOnScreen{hd, text}
 		}
 	})
 	if found.Tappable == nil {

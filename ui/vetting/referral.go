@@ -84,6 +84,8 @@ type referralPanel struct {
 	onCRIShown func()
 	// criStarted is set once the referral's CRI is being read.
 	criStarted bool
+	// bannerStarted is set once the patient banner is being read.
+	bannerStarted bool
 	// shown are called once the referral is shown (whenShown).
 	shown []func(*referralPanel)
 }
@@ -135,13 +137,13 @@ func (p *referralPanel) close() {
 
 // load reads the referral from the cache off the UI goroutine and shows
 // it; its CRI is opened and page 1 drawn at the same time, on another
-// goroutine (both read the same cached referral's data, by UBRN).
+// goroutine (both read the same cached referral's data, by UBRN). The
+// patient banner is read once page 1 is drawn (startBanner).
 func (p *referralPanel) load() {
 	a := p.v.app
 	if !p.criStarted {
 		p.loadCRI()
 	}
-	p.loadBanner()
 	bridge.Run(p.v.b, p.ctx, func(ctx context.Context) (referralData, error) {
 		v, err := a.Referral(ctx, p.ubrn)
 		if err != nil {
@@ -338,6 +340,18 @@ func (p *referralPanel) noteChanged(version int) {
 	p.changed.Refresh()
 }
 
+// startBanner reads the patient banner, once. It is started when the
+// CRI's page 1 is drawn, or could not be: the banner's identity
+// cross-check reads the whole letter, and its related referrals' letters,
+// with the same PDF engine, and reading them first kept page 1 waiting.
+// Until then the banner says the patient's details are being checked.
+func (p *referralPanel) startBanner() {
+	if !p.bannerStarted {
+		p.bannerStarted = true
+		p.loadBanner()
+	}
+}
+
 // loadBanner reads the patient banner (PDS's details as cached, with the
 // identity cross-check of the letter) off the UI goroutine and shows it in
 // the header card. It is read apart from the referral so the header and the
@@ -423,6 +437,7 @@ func (p *referralPanel) openCRI(ubrn string, back fyne.CanvasObject) {
 		if res := p.v.takeReady(ubrn); res != nil {
 			p.closeWith(p.ctx, res.pdf)
 			p.showCRI(*res, nil, showing, back)
+			p.startBanner()
 			return
 		}
 	}
@@ -435,6 +450,7 @@ func (p *referralPanel) openCRI(ubrn string, back fyne.CanvasObject) {
 		}
 		return res, err
 	}, func(res criResult, err error) {
+		defer p.startBanner() // page 1 is drawn, or cannot be
 		if p.showing != showing {
 			return // the clinician opened something else meanwhile
 		}

@@ -62,8 +62,8 @@ func TestSortingAndFilteringByClick(t *testing.T) {
 			t.Fatalf("not longest waiting first at row %d", i)
 		}
 	}
-	if !strings.HasSuffix(h.header("Days").label.Text, "▲") {
-		t.Errorf("sorted header says %q", h.header("Days").label.Text)
+	if !strings.HasSuffix(h.header("Days").text, "▲") {
+		t.Errorf("sorted header says %q", h.header("Days").text)
 	}
 	test.Tap(h.header("Days"))
 	if !h.v.list.Sort().Descending {

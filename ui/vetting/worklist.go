@@ -407,8 +407,11 @@ func (wl *WorklistPanel) setCursor(i int) {
 		return
 	}
 	wl.cursor = i
+	// Fyne's Table.ScrollTo redraws every cell in view, which draws the
+	// cursor and the open referral's highlight where they now are: a
+	// second redraw of the whole table here cost as much again on every
+	// move.
 	wl.table.ScrollTo(i)
-	wl.refreshHighlight()
 }
 
 // MoveCursor moves the keyboard cursor by delta rows (↓ +1, ↑ −1).

@@ -2,8 +2,11 @@ package widgets
 
 import (
 	"slices"
+	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -239,31 +242,121 @@ func (d *DataTable[T]) updateCell(id widget.TableCellID, l *widget.Label) {
 	l.Refresh()
 }
 
-// dataHeader is a DataTable's heading: bold, cut with "…", and a tap
-// sorts by its column.
+// dataHeader is a DataTable's heading: bold, cut with "…" when its column
+// is narrower than its title (the whole title then shows in a tooltip), and
+// a tap sorts by its column. It draws a single canvas.Text, cut again only
+// when its title, width or text size changes: Fyne's table redraws every
+// heading on each scroll and on each row it redraws, and a Label measured
+// its text again every time (about 10 ms each time the worklist's cursor
+// moved).
 type dataHeader struct {
 	widget.BaseWidget
 	col   int
-	label *widget.Label
+	title string
 	tap   func(col int)
 }
 
 func newDataHeader(tap func(int)) *dataHeader {
-	h := &dataHeader{col: -1, tap: tap, label: Bold("")}
-	h.label.Truncation = fyne.TextTruncateEllipsis
+	h := &dataHeader{col: -1, tap: tap}
 	h.ExtendBaseWidget(h)
 	return h
 }
 
 func (h *dataHeader) set(col int, text string) {
 	h.col = col
-	if h.label.Text != text {
-		h.label.SetText(text)
+	if h.title != text {
+		h.title = text
+		h.Refresh()
 	}
 }
+
+// HeadingText is the heading's whole title (with its sort arrow, if any),
+// however much of it fits.
+func (h *dataHeader) HeadingText() string { return h.title }
 
 // Tapped sorts by the heading's column.
 func (h *dataHeader) Tapped(*fyne.PointEvent) { h.tap(h.col) }
 
 // CreateRenderer draws the heading.
-func (h *dataHeader) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(h.label) }
+func (h *dataHeader) CreateRenderer() fyne.WidgetRenderer {
+	r := &dataHeaderRenderer{h: h, text: canvas.NewText("", theme.Color(theme.ColorNameForeground))}
+	r.text.TextStyle = fyne.TextStyle{Bold: true}
+	r.tip = NewTip(r.text, func() string {
+		if r.text.Text != h.title {
+			return h.title
+		}
+		return ""
+	})
+	return r
+}
+
+// dataHeaderRenderer lays out a heading's text, cut to its width.
+type dataHeaderRenderer struct {
+	h    *dataHeader
+	text *canvas.Text
+	tip  *Tip
+	// what the text was last cut for
+	cutTitle        string
+	cutWidth, cutPt float32
+}
+
+func (r *dataHeaderRenderer) Destroy() {}
+
+func (r *dataHeaderRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.tip} }
+
+// MinSize is what a one-line bold label cut with "…" asks for.
+func (r *dataHeaderRenderer) MinSize() fyne.Size {
+	pad := theme.InnerPadding()
+	pt := theme.TextSize()
+	line := fyne.MeasureText("…", pt, r.text.TextStyle)
+	return fyne.NewSize(line.Width+2*pad, line.Height+2*pad)
+}
+
+func (r *dataHeaderRenderer) Layout(size fyne.Size) {
+	r.tip.Resize(size)
+	r.cut(size.Width)
+	pad := theme.InnerPadding()
+	h := fyne.MeasureText("…", r.text.TextSize, r.text.TextStyle).Height
+	r.text.Move(fyne.NewPos(pad, (size.Height-h)/2))
+	r.text.Resize(fyne.NewSize(max(size.Width-2*pad, 0), h))
+}
+
+func (r *dataHeaderRenderer) Refresh() {
+	r.text.Color = theme.Color(theme.ColorNameForeground)
+	r.cut(r.h.Size().Width)
+	r.text.Refresh()
+}
+
+// cut sets the text to as much of the title as fits in width, with "…"
+// where it was cut; it measures only when the title, width or text size
+// changed since the last cut.
+func (r *dataHeaderRenderer) cut(width float32) {
+	pt := theme.TextSize()
+	if r.cutTitle == r.h.title && r.cutWidth == width && r.cutPt == pt {
+		return
+	}
+	r.cutTitle, r.cutWidth, r.cutPt = r.h.title, width, pt
+	r.text.TextSize = pt
+	r.text.Text = cutToWidth(r.h.title, width-2*theme.InnerPadding(), pt, r.text.TextStyle)
+}
+
+// cutToWidth returns as much of s, from its start, as fits in width when
+// drawn at text size pt in style, ending with "…" where it was cut ("…"
+// alone when nothing else fits).
+func cutToWidth(s string, width, pt float32, style fyne.TextStyle) string {
+	if fyne.MeasureText(s, pt, style).Width <= width {
+		return s
+	}
+	runes := []rune(s)
+	// the longest prefix that fits with the ellipsis: binary search
+	lo, hi := 0, len(runes)
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if fyne.MeasureText(string(runes[:mid])+"…", pt, style).Width <= width {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return strings.TrimRight(string(runes[:lo]), " ") + "…"
+}

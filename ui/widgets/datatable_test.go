@@ -4,11 +4,13 @@ import (
 	"cmp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -205,5 +207,61 @@ func TestDataTableRowsReplacedKeepTheSort(t *testing.T) {
 	d.updateCell(widget.TableCellID{Row: 7, Col: 0}, l)
 	if l.Text != "" {
 		t.Errorf("a cell past the last row says %q", l.Text)
+	}
+}
+
+// TestHeadingCutShortShowsItsTitleInATooltip: a heading narrower than its
+// title is cut with "…" (what is left fits the column), the whole title
+// shows in a tooltip on hover, and a heading that fits shows whole with no
+// tooltip; widening the column shows the whole title again.
+func TestHeadingCutShortShowsItsTitleInATooltip(t *testing.T) {
+	test.NewTempApp(t)
+	d := NewDataTable([]Column[fruit]{
+		{Heading: "Attempts to send", Width: 60, Text: func(f fruit) string { return strconv.Itoa(f.count) }},
+		{Heading: "Name", Width: 120, Text: func(f fruit) string { return f.name }},
+	})
+	w := test.NewWindow(nil)
+	defer w.Close()
+	w.SetContent(WithTips(w.Canvas(), d.Object()))
+	w.Resize(fyne.NewSize(400, 300))
+	d.SetRows(basket)
+	layer := tipLayers.m[w.Canvas()]
+
+	cut, whole := header(t, d, 0), header(t, d, 1)
+	text := func(h *dataHeader) *canvas.Text {
+		var found *canvas.Text
+		walk(h, func(o fyne.CanvasObject) {
+			if c, ok := o.(*canvas.Text); ok {
+				found = c
+			}
+		})
+		return found
+	}
+	shown := text(cut).Text
+	if !strings.HasSuffix(shown, "…") || !strings.HasPrefix("Attempts to send", strings.TrimSuffix(shown, "…")) {
+		t.Fatalf("a 60-wide heading shows %q: want the start of its title and …", shown)
+	}
+	if got := fyne.MeasureText(shown, theme.TextSize(), fyne.TextStyle{Bold: true}).Width; got > cut.Size().Width {
+		t.Errorf("the cut heading %q is %.0f wide in a %.0f column", shown, got, cut.Size().Width)
+	}
+	if got := text(whole).Text; got != "Name" {
+		t.Errorf("a heading that fits shows %q", got)
+	}
+
+	at := func(h *dataHeader) fyne.Position {
+		return fyne.CurrentApp().Driver().AbsolutePositionForObject(h).Add(fyne.NewPos(5, h.Size().Height/2))
+	}
+	test.MoveMouse(w.Canvas(), at(cut))
+	if !layer.box.Visible() || layer.text.Text != "Attempts to send" {
+		t.Errorf("hovering the cut heading showed %v: %q", layer.box.Visible(), layer.text.Text)
+	}
+	test.MoveMouse(w.Canvas(), at(whole))
+	if layer.box.Visible() {
+		t.Errorf("hovering a heading shown whole showed a tooltip: %q", layer.text.Text)
+	}
+
+	d.SetColumnWidth(0, 300)
+	if got := text(cut).Text; got != "Attempts to send" {
+		t.Errorf("widened to 300, the heading shows %q", got)
 	}
 }
