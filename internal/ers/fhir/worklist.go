@@ -206,19 +206,25 @@ var requestContextDisplay = map[triage.RequestContextStatus]string{
 	triage.ContextPriorityAndLetterChanged: "Priority and Letter Changed",
 }
 
+// newWorklistList is an empty A008 or A023 response (eRS-FetchWorklist-List-1)
+// with room for n entries.
+func newWorklistList(n int) *List {
+	return &List{
+		ResourceType: TypeList,
+		Meta:         &Meta{Profile: []string{ProfileFetchWorklistList}},
+		Status:       "current",
+		Mode:         "snapshot",
+		Entry:        make([]ListEntry, 0, n),
+	}
+}
+
 // EncodeWorklist builds the A008 response for the items, in the shape of the
 // list type: Referrals for Review items refer to contained Patient and
 // Practitioner resources (one per distinct NHS number or SDS id) and carry
 // the referral version; Appointment Slot Issues items give the patient by
 // identifier. Fields the list's shape does not carry are left out.
 func EncodeWorklist(list triage.ListType, items []triage.WorklistItem) *List {
-	l := &List{
-		ResourceType: TypeList,
-		Meta:         &Meta{Profile: []string{ProfileFetchWorklistList}},
-		Status:       "current",
-		Mode:         "snapshot",
-		Entry:        make([]ListEntry, 0, len(items)),
-	}
+	l := newWorklistList(len(items))
 	asi := list == triage.ListAppointmentSlotIssues
 	var practitioners, patients []*Resource
 	seen := map[string]bool{}
