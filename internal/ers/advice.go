@@ -208,6 +208,29 @@ func incomplete(op, what string, err error) *Error {
 	return newLocalError(op, Permanent, fmt.Sprintf("The %s cannot be sent: %s", what, triage.ErrorMessage(err)), err)
 }
 
+// adviceBody builds the Parameters body of a reply or conversion (a, of the
+// request ubrn at version, made by by), refusing one that checkAdviceWrite
+// or its own CheckSendable refuses, or that build cannot encode, before
+// anything is sent.
+func adviceBody[A interface{ CheckSendable() error }](c *Client, op, what, ubrn string, version int, by triage.Identity,
+	a A, build func(A) (*fhir.Parameters, error)) ([]byte, error) {
+	if err := c.checkAdviceWrite(op, ubrn, version, by, what); err != nil {
+		return nil, err
+	}
+	if err := a.CheckSendable(); err != nil {
+		return nil, incomplete(op, what, err)
+	}
+	p, err := build(a)
+	if err != nil {
+		return nil, incomplete(op, what, err)
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return nil, newLocalError(op, Permanent, "Triage Desk could not build the "+what+". Contact your IT service desk.", err)
+	}
+	return body, nil
+}
+
 // SendAdviceReply sends a clinician's reply to a request (A026, POST
 // /STU3/CommunicationRequest/{ubrn}/$ers.sendCommunicationToRequester) with
 // If-Match W/"BaseVersion": advice (with its intended recommendation) or a
@@ -219,19 +242,9 @@ func incomplete(op, what string, err error) *Error {
 // On an error, check MayHaveApplied and read the conversation again. Errors
 // are *Error.
 func (c *Client) SendAdviceReply(ctx context.Context, r triage.AdviceReply) (*AdviceReplyResult, error) {
-	if err := c.checkAdviceWrite("A026", r.UBRN, r.BaseVersion, r.By, "reply"); err != nil {
+	body, err := adviceBody(c, "A026", "reply", r.UBRN, r.BaseVersion, r.By, r, fhir.AdviceReplyParameters)
+	if err != nil {
 		return nil, err
-	}
-	if err := r.CheckSendable(); err != nil {
-		return nil, incomplete("A026", "reply", err)
-	}
-	p, err := fhir.AdviceReplyParameters(r)
-	if err != nil {
-		return nil, incomplete("A026", "reply", err)
-	}
-	body, err := json.Marshal(p)
-	if err != nil {
-		return nil, newLocalError("A026", Permanent, "Triage Desk could not build the reply. Contact your IT service desk.", err)
 	}
 	resp, rerr := c.do(ctx, call{op: "A026", method: "POST", path: "STU3/CommunicationRequest/" + r.UBRN + "/$ers.sendCommunicationToRequester",
 		body: body, contentType: fhirJSON, accept: acceptJSON, write: true, ifMatch: r.BaseVersion})
@@ -259,19 +272,9 @@ func (c *Client) SendAdviceReply(ctx context.Context, r triage.AdviceReply) (*Ad
 // never retried; e-RS answers 201 with the new referral, which must not name
 // another request as its origin (else BadResponse). Errors are *Error.
 func (c *Client) ConvertAdviceToReferral(ctx context.Context, cv triage.AdviceConversion) (*ReferralResult, error) {
-	if err := c.checkAdviceWrite("A027", cv.UBRN, cv.BaseVersion, cv.By, "conversion"); err != nil {
+	body, err := adviceBody(c, "A027", "conversion", cv.UBRN, cv.BaseVersion, cv.By, cv, fhir.AdviceConversionParameters)
+	if err != nil {
 		return nil, err
-	}
-	if err := cv.CheckSendable(); err != nil {
-		return nil, incomplete("A027", "conversion", err)
-	}
-	p, err := fhir.AdviceConversionParameters(cv)
-	if err != nil {
-		return nil, incomplete("A027", "conversion", err)
-	}
-	body, err := json.Marshal(p)
-	if err != nil {
-		return nil, newLocalError("A027", Permanent, "Triage Desk could not build the conversion. Contact your IT service desk.", err)
 	}
 	resp, rerr := c.do(ctx, call{op: "A027", method: "POST", path: "STU3/ReferralRequest/$ers.createFromCommunicationRequestActionLater",
 		body: body, contentType: fhirJSON, accept: acceptJSON, write: true})
