@@ -45,14 +45,10 @@ func (c *Client) AdviceWorklist(ctx context.Context, filter triage.WorklistFilte
 	if err != nil {
 		return nil, newLocalError("A023", Permanent, "Triage Desk could not build the worklist request. Contact your IT service desk.", err)
 	}
-	resp, rerr := c.do(ctx, call{op: "A023", method: "POST", path: "STU3/CommunicationRequest/$ers.fetchworklist",
-		body: body, contentType: fhirJSON, accept: acceptJSON})
-	if rerr != nil {
-		return nil, rerr
-	}
-	items, derr := fhir.DecodeAdviceWorklist(resp.body)
-	if derr != nil {
-		return nil, decodeError(resp.meta, false, derr)
+	items, resp, err := fetch(ctx, c, call{op: "A023", method: "POST", path: "STU3/CommunicationRequest/$ers.fetchworklist",
+		body: body, contentType: fhirJSON, accept: acceptJSON}, fhir.DecodeAdviceWorklist)
+	if err != nil {
+		return nil, err
 	}
 	return &AdviceWorklistResult{Items: items, AsOf: resp.meta.Date, Meta: resp.meta}, nil
 }
@@ -111,13 +107,9 @@ func (c *Client) adviceRequest(ctx context.Context, ubrn string, version int) (*
 	if version > 0 {
 		path += "/_history/" + strconv.Itoa(version)
 	}
-	resp, err := c.do(ctx, call{op: "A024", method: "GET", path: path, accept: acceptJSON})
+	r, resp, err := fetch(ctx, c, call{op: "A024", method: "GET", path: path, accept: acceptJSON}, fhir.DecodeAdviceRequest)
 	if err != nil {
 		return nil, err
-	}
-	r, derr := fhir.DecodeAdviceRequest(resp.body)
-	if derr != nil {
-		return nil, decodeError(resp.meta, false, derr)
 	}
 	return adviceResult(resp, false, ubrn, r)
 }
@@ -147,13 +139,9 @@ func (c *Client) AdviceConversation(ctx context.Context, ubrn string, version in
 	}
 	q := "based-on=" + fhir.TypeCommunicationReq + "/" + ubrn + "/_history/" + strconv.Itoa(version) +
 		"&_include=" + fhir.IncludeRequesterRole + "&_include=" + fhir.IncludeSenderRole + "&_include=" + fhir.IncludeContent
-	resp, err := c.do(ctx, call{op: "A025", method: "GET", path: "STU3/Communication", query: q, accept: acceptJSON})
+	conv, resp, err := fetch(ctx, c, call{op: "A025", method: "GET", path: "STU3/Communication", query: q, accept: acceptJSON}, fhir.DecodeAdviceConversation)
 	if err != nil {
 		return nil, err
-	}
-	conv, derr := fhir.DecodeAdviceConversation(resp.body)
-	if derr != nil {
-		return nil, decodeError(resp.meta, false, derr)
 	}
 	if err := conv.BelongsTo(ubrn); err != nil {
 		return nil, adviceDecodeError(resp.meta, false, err)
