@@ -156,15 +156,7 @@ func (c *Client) AdviceConversation(ctx context.Context, ubrn string, version in
 // conversation as e-RS prints it. It is a read and is retried. Errors are
 // *Error.
 func (c *Client) AdviceOverview(ctx context.Context, ubrn string) (*File, error) {
-	if err := checkID("A043", "advice and guidance request number (UBRN)", ubrn); err != nil {
-		return nil, err
-	}
-	resp, err := c.do(ctx, call{op: "A043", method: "POST", path: "STU3/CommunicationRequest/" + ubrn + "/$ers.generateCRI",
-		accept: "application/pdf", download: true})
-	if err != nil {
-		return nil, err
-	}
-	return fileResult(resp, "advice-and-guidance.pdf"), nil
+	return c.generateCRI(ctx, "A043", "advice and guidance request number (UBRN)", "STU3/CommunicationRequest/", ubrn, "advice-and-guidance.pdf")
 }
 
 // AdviceReplyResult is the result of A026: the request as it now stands and
