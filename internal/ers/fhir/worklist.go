@@ -228,33 +228,32 @@ func EncodeWorklist(list triage.ListType, items []triage.WorklistItem) *List {
 	asi := list == triage.ListAppointmentSlotIssues
 	var practitioners, patients []*Resource
 	seen := map[string]bool{}
-	practitionerRef := func(sds string) *Reference {
+	// ref refers to a practitioner or patient by identifier (system,
+	// value): as such on Appointment Slot Issues, else to the contained
+	// resource id, which contained makes into *into the first time.
+	ref := func(system, value, id string, into *[]*Resource, contained func() *Resource) *Reference {
 		if asi {
-			return &Reference{Identifier: &Identifier{System: IDSDSUser, Value: sds}}
+			return &Reference{Identifier: &Identifier{System: system, Value: value}}
 		}
-		id := "Practitioner-" + sds
 		if !seen[id] {
 			seen[id] = true
-			practitioners = append(practitioners, &Resource{Practitioner: &Practitioner{
-				ResourceType: TypePractitioner, ID: id, Meta: &Meta{Profile: []string{ProfilePractitioner}},
-				Identifier: Identifiers{{System: IDSDSUser, Value: sds}},
-			}})
+			*into = append(*into, contained())
 		}
 		return &Reference{Reference: "#" + id}
 	}
+	practitionerRef := func(sds string) *Reference {
+		id := "Practitioner-" + sds
+		return ref(IDSDSUser, sds, id, &practitioners, func() *Resource {
+			return &Resource{Practitioner: &Practitioner{ResourceType: TypePractitioner, ID: id,
+				Meta: &Meta{Profile: []string{ProfilePractitioner}}, Identifier: Identifiers{{System: IDSDSUser, Value: sds}}}}
+		})
+	}
 	patientRef := func(nhs string) *Reference {
-		if asi {
-			return &Reference{Identifier: &Identifier{System: IDNHSNumber, Value: nhs}}
-		}
 		id := "Patient-" + nhs
-		if !seen[id] {
-			seen[id] = true
-			patients = append(patients, &Resource{Patient: &Patient{
-				ResourceType: TypePatient, ID: id, Meta: &Meta{Profile: []string{ProfilePatient}},
-				Identifier: Identifiers{{System: IDNHSNumber, Value: nhs}},
-			}})
-		}
-		return &Reference{Reference: "#" + id}
+		return ref(IDNHSNumber, nhs, id, &patients, func() *Resource {
+			return &Resource{Patient: &Patient{ResourceType: TypePatient, ID: id,
+				Meta: &Meta{Profile: []string{ProfilePatient}}, Identifier: Identifiers{{System: IDNHSNumber, Value: nhs}}}}
+		})
 	}
 	for i := range items {
 		it := &items[i]
