@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/triagedesk/triagedesk/internal/ers"
 	"github.com/triagedesk/triagedesk/internal/erssandbox"
 	"github.com/triagedesk/triagedesk/internal/store"
 	"github.com/triagedesk/triagedesk/internal/triage"
@@ -64,10 +63,7 @@ func replyAsSeen(t testing.TB, sb *erssandbox.Sandbox, ubrn string, i int) triag
 // waitAdviceSettled waits until no A&G action is queued or sending.
 func waitAdviceSettled(t testing.TB, st *store.Store, timeout time.Duration) {
 	t.Helper()
-	eventually(t, timeout, "every advice and guidance action to be settled", func() bool {
-		es, err := st.AdviceEntries(context.Background(), store.EntryFilter{States: []triage.OutboxState{triage.OutboxQueued, triage.OutboxSending}})
-		return err == nil && len(es) == 0
-	})
+	waitDrained(t, timeout, "every advice and guidance action to be settled", st.AdviceEntries)
 }
 
 // TestHundredAdviceRepliesThroughFaults sends 100 A&G replies across 30
@@ -83,31 +79,11 @@ func waitAdviceSettled(t testing.TB, st *store.Store, timeout time.Duration) {
 // message; none lost, none sent twice, none sent blind over a new message.
 func TestHundredAdviceRepliesThroughFaults(t *testing.T) {
 	const replies, conversations = 100, 30
-	env := newTestEnv(t, envOptions{
-		sandbox: erssandbox.Config{Referrals: 5, AdviceRequests: 150, Seed: 17},
-		client: ers.Config{ReadTimeout: 3 * time.Second, MaxRetries: 3, RetryBaseDelay: 10 * time.Millisecond,
-			MaxRetryWait: 3 * time.Second},
-		engine: func(c *Config) {
-			c.NoPrefetch, c.PrefetchWorkers, c.PushWorkers = true, 1, 16
-			c.AdviceAndGuidance = true
-			c.WriteTimeout = 3 * time.Second
-			c.RetryBase, c.RetryCap = 10*time.Millisecond, 300*time.Millisecond
-			c.PushCheckInterval = 50 * time.Millisecond
-		},
-	})
+	env := newTestEnv(t, soakOptions(erssandbox.Config{Referrals: 5, AdviceRequests: 150, Seed: 17}, 16,
+		func(c *Config) { c.AdviceAndGuidance = true }))
 	ctx := context.Background()
 	ubrns := adviceTurn(t, env.sb, conversations)
-	if err := env.sb.SetFaults(erssandbox.Faults{ServerError: 0.10, Hang: 0.05, Unavailable: 0.05,
-		DropAfterApply: 0.05, RetryAfter: time.Second, RatePerSecond: 75, Burst: 12}); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range soakFaults {
-		op := ""
-		if k == erssandbox.FaultDropAfterApply {
-			op = "A026"
-		}
-		env.sb.FailNext(op, k)
-	}
+	injectSoakFaults(t, env.sb, 0.05, "A026")
 	env.sb.ResetStats()
 	env.run()
 

@@ -153,8 +153,15 @@ func checkOutcomes(t testing.TB, st *store.Store, sb *erssandbox.Sandbox) map[tr
 // waitSettled waits until no decision is queued or sending.
 func waitSettled(t testing.TB, st *store.Store, timeout time.Duration) {
 	t.Helper()
-	eventually(t, timeout, "every decision to be settled", func() bool {
-		es, err := st.Entries(context.Background(), store.EntryFilter{States: []triage.OutboxState{triage.OutboxQueued, triage.OutboxSending}})
+	waitDrained(t, timeout, "every decision to be settled", st.Entries)
+}
+
+// waitDrained waits, saying what for, until list (an outbox's entries)
+// finds none queued or sending.
+func waitDrained[E any](t testing.TB, timeout time.Duration, what string, list func(context.Context, store.EntryFilter) ([]E, error)) {
+	t.Helper()
+	eventually(t, timeout, what, func() bool {
+		es, err := list(context.Background(), store.EntryFilter{States: []triage.OutboxState{triage.OutboxQueued, triage.OutboxSending}})
 		return err == nil && len(es) == 0
 	})
 }

@@ -151,6 +151,13 @@ type Config struct {
 	Clock func() time.Time
 }
 
+// def sets *p to v when *p is not positive (unset or out of range).
+func def[T int | time.Duration](p *T, v T) {
+	if *p <= 0 {
+		*p = v
+	}
+}
+
 func (c *Config) defaults() error {
 	if c.Store == nil || c.Client == nil || c.Session == nil {
 		return errors.New("engine: Store, Client and Session are required")
@@ -160,11 +167,6 @@ func (c *Config) defaults() error {
 	}
 	if err := c.Filter.Validate(); err != nil {
 		return fmt.Errorf("engine: worklist filter: %w", err)
-	}
-	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
-		}
 	}
 	def(&c.PullInterval, DefaultPullInterval)
 	def(&c.RefDataInterval, DefaultRefDataInterval)
@@ -178,12 +180,8 @@ func (c *Config) defaults() error {
 	if c.RetentionInterval == 0 {
 		c.RetentionInterval = DefaultRetentionInterval
 	}
-	if c.PrefetchWorkers <= 0 {
-		c.PrefetchWorkers = DefaultPrefetchWorkers
-	}
-	if c.PushWorkers <= 0 {
-		c.PushWorkers = DefaultPushWorkers
-	}
+	def(&c.PrefetchWorkers, DefaultPrefetchWorkers)
+	def(&c.PushWorkers, DefaultPushWorkers)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -414,12 +412,17 @@ var (
 	errAuthPaused = &triage.Error{Code: triage.EUNAUTHORIZED, Message: msgSignInAgain}
 )
 
+// flag reads one of the engine's flags (authPaused, prevLoaded,
+// cacheChecked) under e.mu.
+func (e *Engine) flag(f *bool) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return *f
+}
+
 // client returns the e-RS client for the live session's identity.
 func (e *Engine) client() (*ers.Client, triage.Identity, error) {
-	e.mu.Lock()
-	paused := e.authPaused
-	e.mu.Unlock()
-	if paused {
+	if e.flag(&e.authPaused) {
 		return nil, triage.Identity{}, errAuthPaused
 	}
 	id, live := e.cfg.Session.Identity()
@@ -576,12 +579,19 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
+	return sleepOrWake(ctx, d, nil)
+}
+
+// sleepOrWake waits for d, for ctx to end or for a signal on wake (a nil
+// wake never signals); it reports whether d passed.
+func sleepOrWake(ctx context.Context, d time.Duration, wake <-chan struct{}) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return true
 	case <-ctx.Done():
-		return false
+	case <-wake:
 	}
+	return false
 }

@@ -56,6 +56,13 @@ type envOptions struct {
 	pds bool
 }
 
+// newSendEnv is a test env whose engine prefetches nothing and sends one
+// decision at a time, so that a test sees each send on its own.
+func newSendEnv(t testing.TB, sb erssandbox.Config) *testEnv {
+	t.Helper()
+	return newTestEnv(t, envOptions{sandbox: sb, engine: func(c *Config) { c.NoPrefetch, c.PushWorkers = true, 1 }})
+}
+
 // newTestEnv starts a sandbox (PENDING attachments stay pending unless the
 // test says otherwise) and opens a store and an engine on it.
 func newTestEnv(t testing.TB, o envOptions) *testEnv {

@@ -168,13 +168,7 @@ func (e *Engine) runPendingPoller(ctx context.Context) {
 		if !next.IsZero() {
 			wait = next.Sub(now)
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-		case <-t.C:
-		case <-e.pendingWake:
-		}
-		t.Stop()
+		sleepOrWake(ctx, wait, e.pendingWake)
 		if ctx.Err() != nil {
 			return
 		}

@@ -148,10 +148,7 @@ func (e *Engine) Pull(ctx context.Context) (PullResult, error) {
 // of the engine, before the first pull plans anything: damaged records are
 // dropped then, and this pull downloads them again.
 func (e *Engine) checkCache(ctx context.Context) error {
-	e.mu.Lock()
-	done := e.cacheChecked
-	e.mu.Unlock()
-	if done {
+	if e.flag(&e.cacheChecked) {
 		return nil
 	}
 	n, err := e.st.CheckCache(ctx)
@@ -169,10 +166,7 @@ func (e *Engine) checkCache(ctx context.Context) error {
 
 // loadPrev loads the last stored worklist as the baseline the first time.
 func (e *Engine) loadPrev(ctx context.Context) error {
-	e.mu.Lock()
-	loaded := e.prevLoaded
-	e.mu.Unlock()
-	if loaded {
+	if e.flag(&e.prevLoaded) {
 		return nil
 	}
 	prev := map[string]triage.WorklistItem{}
@@ -237,12 +231,6 @@ func (e *Engine) runPuller(ctx context.Context) {
 			}
 			e.log.Warn("pull failed", "err", err)
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-		case <-t.C:
-		case <-e.pullReq:
-		}
-		t.Stop()
+		sleepOrWake(ctx, wait, e.pullReq)
 	}
 }

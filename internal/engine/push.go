@@ -48,13 +48,7 @@ func (p *pusher) run(ctx context.Context) {
 		if !next.IsZero() {
 			wait = min(wait, max(time.Millisecond, next.Sub(p.e.now())))
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-		case <-p.e.outboxWake:
-		case <-t.C:
-		}
-		t.Stop()
+		sleepOrWake(ctx, wait, p.e.outboxWake)
 	}
 }
 

@@ -16,8 +16,7 @@ import (
 // ends as failed with a plain-English reason after one attempt: retrying
 // cannot change e-RS's answer, so it is never retried for ever.
 func TestDecisionERSWillNeverTakeEndsFailed(t *testing.T) {
-	env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 30, Seed: 22},
-		engine: func(c *Config) { c.NoPrefetch, c.PushWorkers = true, 1 }})
+	env := newSendEnv(t, erssandbox.Config{Referrals: 30, Seed: 22})
 	ctx := context.Background()
 	ref := bookedReferrals(t, env.sb, 1)[0]
 	// Someone else rejected it; the amended decision is an accept made on

@@ -15,8 +15,7 @@ import (
 // what the cache and the outbox then hold.
 func TestReplyForAnotherReferralIsNeverCached(t *testing.T) {
 	for _, kind := range []triage.ReferralType{triage.ReferralTypeAppointment, triage.ReferralTypeTriageDeferral} {
-		env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 30, Seed: 21},
-			engine: func(c *Config) { c.NoPrefetch, c.PushWorkers = true, 1 }})
+		env := newSendEnv(t, erssandbox.Config{Referrals: 30, Seed: 21})
 		ctx := context.Background()
 		rd := env.sb.ReferenceData()
 		var ref triage.Referral

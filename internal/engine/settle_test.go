@@ -14,8 +14,7 @@ import (
 // the worklist; a referral locked by another update (423) is retried and
 // sent once; a 422 for a bad code fails with e-RS's reason.
 func TestSettlingAmbiguousAndRefusedSends(t *testing.T) {
-	env := newTestEnv(t, envOptions{sandbox: erssandbox.Config{Referrals: 40, Seed: 15},
-		engine: func(c *Config) { c.NoPrefetch, c.PushWorkers = true, 1 }})
+	env := newSendEnv(t, erssandbox.Config{Referrals: 40, Seed: 15})
 	ctx := context.Background()
 	booked := bookedReferrals(t, env.sb, 3)
 	accept := triage.Decision{Kind: triage.DecisionAccept, UBRN: booked[0].UBRN, BaseVersion: booked[0].Version, By: clinician}

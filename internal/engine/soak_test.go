@@ -24,22 +24,33 @@ import (
 // them (a slow answer on a busy machine is not a fault), and each kind of
 // fault is also injected on the first requests, so every kind is proved
 // whatever the requests' pace.
+// soakOptions are the soak tests' client and engine on the sandbox sb:
+// quick retries, timeouts that only the sandbox's injected hangs reach,
+// nothing prefetched, and workers sends at once; more adds to the engine's
+// configuration.
+func soakOptions(sb erssandbox.Config, workers int, more ...func(*Config)) envOptions {
+	return envOptions{
+		sandbox: sb,
+		client: ers.Config{ReadTimeout: 3 * time.Second, MaxRetries: 3, RetryBaseDelay: 10 * time.Millisecond,
+			MaxRetryWait: 3 * time.Second},
+		engine: func(c *Config) {
+			c.NoPrefetch, c.PrefetchWorkers, c.PushWorkers = true, 1, workers
+			c.WriteTimeout = 3 * time.Second
+			c.RetryBase, c.RetryCap = 10*time.Millisecond, 300*time.Millisecond
+			c.PushCheckInterval = 50 * time.Millisecond
+			for _, f := range more {
+				f(c)
+			}
+		},
+	}
+}
+
 func TestFaultSoak(t *testing.T) {
 	n := 500
 	if testing.Short() {
 		n = 100
 	}
-	env := newTestEnv(t, envOptions{
-		sandbox: erssandbox.Config{Referrals: 2*n + 200, Seed: 99},
-		client: ers.Config{ReadTimeout: 3 * time.Second, MaxRetries: 3, RetryBaseDelay: 10 * time.Millisecond,
-			MaxRetryWait: 3 * time.Second},
-		engine: func(c *Config) {
-			c.NoPrefetch, c.PrefetchWorkers, c.PushWorkers = true, 1, 32
-			c.WriteTimeout = 3 * time.Second
-			c.RetryBase, c.RetryCap = 10*time.Millisecond, 300*time.Millisecond
-			c.PushCheckInterval = 50 * time.Millisecond
-		},
-	})
+	env := newTestEnv(t, soakOptions(erssandbox.Config{Referrals: 2*n + 200, Seed: 99}, 32))
 	refs := firstDecidable(t, env.sb, n)
 	enq := enqueueAll(t, env.st, refs, env.sb.ReferenceData())
 
@@ -56,17 +67,7 @@ func TestFaultSoak(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := env.sb.SetFaults(erssandbox.Faults{ServerError: 0.10, Hang: 0.05, Unavailable: 0.05,
-		DropAfterApply: 0.03, RetryAfter: time.Second, RatePerSecond: 75, Burst: 12}); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range soakFaults {
-		op := ""
-		if k == erssandbox.FaultDropAfterApply {
-			op = "A013" // it applies to writes only; accepts are among the decisions
-		}
-		env.sb.FailNext(op, k)
-	}
+	injectSoakFaults(t, env.sb, 0.03, "A013") // accepts are among the decisions
 	env.sb.ResetStats()
 	start := time.Now()
 	env.run()
@@ -96,3 +97,23 @@ func TestFaultSoak(t *testing.T) {
 // survives.
 var soakFaults = []erssandbox.FaultKind{erssandbox.FaultServerError, erssandbox.FaultHang, erssandbox.FaultRateLimit,
 	erssandbox.FaultUnavailable, erssandbox.FaultDropAfterApply}
+
+// injectSoakFaults has the sandbox answer 10% of requests with 500, hang
+// on 5%, answer 5% with 503 and Retry-After, throttle bursts over 12
+// requests with 429 and apply the share drop of writes, then drop the
+// connection; and it fails the first requests with each of soakFaults (the
+// dropped answer on the operation write, as it applies to writes only).
+func injectSoakFaults(t testing.TB, sb *erssandbox.Sandbox, drop float64, write string) {
+	t.Helper()
+	if err := sb.SetFaults(erssandbox.Faults{ServerError: 0.10, Hang: 0.05, Unavailable: 0.05,
+		DropAfterApply: drop, RetryAfter: time.Second, RatePerSecond: 75, Burst: 12}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range soakFaults {
+		op := ""
+		if k == erssandbox.FaultDropAfterApply {
+			op = write
+		}
+		sb.FailNext(op, k)
+	}
+}

@@ -45,14 +45,10 @@ func (c *Client) AdviceWorklist(ctx context.Context, filter triage.WorklistFilte
 	if err != nil {
 		return nil, newLocalError("A023", Permanent, "Triage Desk could not build the worklist request. Contact your IT service desk.", err)
 	}
-	resp, rerr := c.do(ctx, call{op: "A023", method: "POST", path: "STU3/CommunicationRequest/$ers.fetchworklist",
-		body: body, contentType: fhirJSON, accept: acceptJSON})
-	if rerr != nil {
-		return nil, rerr
-	}
-	items, derr := fhir.DecodeAdviceWorklist(resp.body)
-	if derr != nil {
-		return nil, decodeError(resp.meta, false, derr)
+	items, resp, err := fetch(ctx, c, call{op: "A023", method: "POST", path: "STU3/CommunicationRequest/$ers.fetchworklist",
+		body: body, contentType: fhirJSON, accept: acceptJSON}, fhir.DecodeAdviceWorklist)
+	if err != nil {
+		return nil, err
 	}
 	return &AdviceWorklistResult{Items: items, AsOf: resp.meta.Date, Meta: resp.meta}, nil
 }
@@ -111,13 +107,9 @@ func (c *Client) adviceRequest(ctx context.Context, ubrn string, version int) (*
 	if version > 0 {
 		path += "/_history/" + strconv.Itoa(version)
 	}
-	resp, err := c.do(ctx, call{op: "A024", method: "GET", path: path, accept: acceptJSON})
+	r, resp, err := fetch(ctx, c, call{op: "A024", method: "GET", path: path, accept: acceptJSON}, fhir.DecodeAdviceRequest)
 	if err != nil {
 		return nil, err
-	}
-	r, derr := fhir.DecodeAdviceRequest(resp.body)
-	if derr != nil {
-		return nil, decodeError(resp.meta, false, derr)
 	}
 	return adviceResult(resp, false, ubrn, r)
 }
@@ -147,13 +139,9 @@ func (c *Client) AdviceConversation(ctx context.Context, ubrn string, version in
 	}
 	q := "based-on=" + fhir.TypeCommunicationReq + "/" + ubrn + "/_history/" + strconv.Itoa(version) +
 		"&_include=" + fhir.IncludeRequesterRole + "&_include=" + fhir.IncludeSenderRole + "&_include=" + fhir.IncludeContent
-	resp, err := c.do(ctx, call{op: "A025", method: "GET", path: "STU3/Communication", query: q, accept: acceptJSON})
+	conv, resp, err := fetch(ctx, c, call{op: "A025", method: "GET", path: "STU3/Communication", query: q, accept: acceptJSON}, fhir.DecodeAdviceConversation)
 	if err != nil {
 		return nil, err
-	}
-	conv, derr := fhir.DecodeAdviceConversation(resp.body)
-	if derr != nil {
-		return nil, decodeError(resp.meta, false, derr)
 	}
 	if err := conv.BelongsTo(ubrn); err != nil {
 		return nil, adviceDecodeError(resp.meta, false, err)
@@ -168,15 +156,7 @@ func (c *Client) AdviceConversation(ctx context.Context, ubrn string, version in
 // conversation as e-RS prints it. It is a read and is retried. Errors are
 // *Error.
 func (c *Client) AdviceOverview(ctx context.Context, ubrn string) (*File, error) {
-	if err := checkID("A043", "advice and guidance request number (UBRN)", ubrn); err != nil {
-		return nil, err
-	}
-	resp, err := c.do(ctx, call{op: "A043", method: "POST", path: "STU3/CommunicationRequest/" + ubrn + "/$ers.generateCRI",
-		accept: "application/pdf", download: true})
-	if err != nil {
-		return nil, err
-	}
-	return fileResult(resp, "advice-and-guidance.pdf"), nil
+	return c.generateCRI(ctx, "A043", "advice and guidance request number (UBRN)", "STU3/CommunicationRequest/", ubrn, "advice-and-guidance.pdf")
 }
 
 // AdviceReplyResult is the result of A026: the request as it now stands and
@@ -208,6 +188,29 @@ func incomplete(op, what string, err error) *Error {
 	return newLocalError(op, Permanent, fmt.Sprintf("The %s cannot be sent: %s", what, triage.ErrorMessage(err)), err)
 }
 
+// adviceBody builds the Parameters body of a reply or conversion (a, of the
+// request ubrn at version, made by by), refusing one that checkAdviceWrite
+// or its own CheckSendable refuses, or that build cannot encode, before
+// anything is sent.
+func adviceBody[A interface{ CheckSendable() error }](c *Client, op, what, ubrn string, version int, by triage.Identity,
+	a A, build func(A) (*fhir.Parameters, error)) ([]byte, error) {
+	if err := c.checkAdviceWrite(op, ubrn, version, by, what); err != nil {
+		return nil, err
+	}
+	if err := a.CheckSendable(); err != nil {
+		return nil, incomplete(op, what, err)
+	}
+	p, err := build(a)
+	if err != nil {
+		return nil, incomplete(op, what, err)
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return nil, newLocalError(op, Permanent, "Triage Desk could not build the "+what+". Contact your IT service desk.", err)
+	}
+	return body, nil
+}
+
 // SendAdviceReply sends a clinician's reply to a request (A026, POST
 // /STU3/CommunicationRequest/{ubrn}/$ers.sendCommunicationToRequester) with
 // If-Match W/"BaseVersion": advice (with its intended recommendation) or a
@@ -219,19 +222,9 @@ func incomplete(op, what string, err error) *Error {
 // On an error, check MayHaveApplied and read the conversation again. Errors
 // are *Error.
 func (c *Client) SendAdviceReply(ctx context.Context, r triage.AdviceReply) (*AdviceReplyResult, error) {
-	if err := c.checkAdviceWrite("A026", r.UBRN, r.BaseVersion, r.By, "reply"); err != nil {
+	body, err := adviceBody(c, "A026", "reply", r.UBRN, r.BaseVersion, r.By, r, fhir.AdviceReplyParameters)
+	if err != nil {
 		return nil, err
-	}
-	if err := r.CheckSendable(); err != nil {
-		return nil, incomplete("A026", "reply", err)
-	}
-	p, err := fhir.AdviceReplyParameters(r)
-	if err != nil {
-		return nil, incomplete("A026", "reply", err)
-	}
-	body, err := json.Marshal(p)
-	if err != nil {
-		return nil, newLocalError("A026", Permanent, "Triage Desk could not build the reply. Contact your IT service desk.", err)
 	}
 	resp, rerr := c.do(ctx, call{op: "A026", method: "POST", path: "STU3/CommunicationRequest/" + r.UBRN + "/$ers.sendCommunicationToRequester",
 		body: body, contentType: fhirJSON, accept: acceptJSON, write: true, ifMatch: r.BaseVersion})
@@ -259,19 +252,9 @@ func (c *Client) SendAdviceReply(ctx context.Context, r triage.AdviceReply) (*Ad
 // never retried; e-RS answers 201 with the new referral, which must not name
 // another request as its origin (else BadResponse). Errors are *Error.
 func (c *Client) ConvertAdviceToReferral(ctx context.Context, cv triage.AdviceConversion) (*ReferralResult, error) {
-	if err := c.checkAdviceWrite("A027", cv.UBRN, cv.BaseVersion, cv.By, "conversion"); err != nil {
+	body, err := adviceBody(c, "A027", "conversion", cv.UBRN, cv.BaseVersion, cv.By, cv, fhir.AdviceConversionParameters)
+	if err != nil {
 		return nil, err
-	}
-	if err := cv.CheckSendable(); err != nil {
-		return nil, incomplete("A027", "conversion", err)
-	}
-	p, err := fhir.AdviceConversionParameters(cv)
-	if err != nil {
-		return nil, incomplete("A027", "conversion", err)
-	}
-	body, err := json.Marshal(p)
-	if err != nil {
-		return nil, newLocalError("A027", Permanent, "Triage Desk could not build the conversion. Contact your IT service desk.", err)
 	}
 	resp, rerr := c.do(ctx, call{op: "A027", method: "POST", path: "STU3/ReferralRequest/$ers.createFromCommunicationRequestActionLater",
 		body: body, contentType: fhirJSON, accept: acceptJSON, write: true})

@@ -49,13 +49,9 @@ func (c *Client) availableActions(ctx context.Context, ubrn, focus string) (*Act
 		return nil, err
 	}
 	q := "focus=" + focus + "&intent=proposal&status=ready"
-	resp, err := c.do(ctx, call{op: "A029", method: "GET", path: "STU3/Task", query: q, accept: acceptJSON})
+	actions, resp, err := fetch(ctx, c, call{op: "A029", method: "GET", path: "STU3/Task", query: q, accept: acceptJSON}, fhir.DecodeAvailableActions)
 	if err != nil {
 		return nil, err
-	}
-	actions, derr := fhir.DecodeAvailableActions(resp.body)
-	if derr != nil {
-		return nil, decodeError(resp.meta, false, derr)
 	}
 	return &ActionsResult{Actions: actions, Meta: resp.meta}, nil
 }

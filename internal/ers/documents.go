@@ -61,15 +61,23 @@ func extensionFor(mediaType string) string {
 // PDF (A007, POST /STU3/ReferralRequest/{ubrn}/$ers.generateCRI, no body). It
 // is a read and is retried. Errors are *Error.
 func (c *Client) ClinicalInformation(ctx context.Context, ubrn string) (*File, error) {
-	if err := checkID("A007", "referral number (UBRN)", ubrn); err != nil {
+	return c.generateCRI(ctx, "A007", "referral number (UBRN)", "STU3/ReferralRequest/", ubrn, "clinical-information.pdf")
+}
+
+// generateCRI downloads the PDF e-RS generates for a referral or an A&G
+// request (op, POST {base}{ubrn}/$ers.generateCRI, no body); what names the
+// UBRN for a local error and fallback is the file name when e-RS gives none.
+// It is a read and is retried. Errors are *Error.
+func (c *Client) generateCRI(ctx context.Context, op, what, base, ubrn, fallback string) (*File, error) {
+	if err := checkID(op, what, ubrn); err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, call{op: "A007", method: "POST", path: "STU3/ReferralRequest/" + ubrn + "/$ers.generateCRI",
+	resp, err := c.do(ctx, call{op: op, method: "POST", path: base + ubrn + "/$ers.generateCRI",
 		accept: "application/pdf", download: true})
 	if err != nil {
 		return nil, err
 	}
-	return fileResult(resp, "clinical-information.pdf"), nil
+	return fileResult(resp, fallback), nil
 }
 
 // Attachment downloads an attachment by its id or its DocumentReference URL

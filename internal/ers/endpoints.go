@@ -46,6 +46,22 @@ func decodeError(m Meta, write bool, err error) *Error {
 	return e
 }
 
+// fetch runs a read call and decodes e-RS's answer with decode; an answer
+// decode refuses is a BadResponse (decodeError). It returns the response
+// too, for its Meta. Errors are *Error.
+func fetch[T any](ctx context.Context, c *Client, k call, decode func([]byte) (T, error)) (T, *response, error) {
+	var zero T
+	resp, err := c.do(ctx, k)
+	if err != nil {
+		return zero, nil, err
+	}
+	v, err := decode(resp.body)
+	if err != nil {
+		return zero, resp, decodeError(resp.meta, false, err)
+	}
+	return v, resp, nil
+}
+
 // PractitionerRolesResult is the result of A030.
 type PractitionerRolesResult struct {
 	Roles []fhir.Role
@@ -56,13 +72,9 @@ type PractitionerRolesResult struct {
 // signed-in user holds (A030, GET /R4/PractitionerRole). It sends no
 // identity headers. Errors are *Error.
 func (c *Client) PractitionerRoles(ctx context.Context) (*PractitionerRolesResult, error) {
-	resp, err := c.do(ctx, call{op: "A030", method: "GET", path: "R4/PractitionerRole", accept: acceptJSON, mode: identityNone})
+	roles, resp, err := fetch(ctx, c, call{op: "A030", method: "GET", path: "R4/PractitionerRole", accept: acceptJSON, mode: identityNone}, fhir.DecodePractitionerRoles)
 	if err != nil {
 		return nil, err
-	}
-	roles, derr := fhir.DecodePractitionerRoles(resp.body)
-	if derr != nil {
-		return nil, decodeError(resp.meta, false, derr)
 	}
 	return &PractitionerRolesResult{Roles: roles, Meta: resp.meta}, nil
 }
@@ -77,13 +89,9 @@ type OnBehalfOfUsersResult struct {
 // GET /R4/Practitioner?_query=onBehalfOf). It sends the ODS and business
 // function headers but no on-behalf-of header. Errors are *Error.
 func (c *Client) OnBehalfOfUsers(ctx context.Context) (*OnBehalfOfUsersResult, error) {
-	resp, err := c.do(ctx, call{op: "A040", method: "GET", path: "R4/Practitioner", query: "_query=onBehalfOf", accept: acceptJSON, mode: identityNoOBO})
+	users, resp, err := fetch(ctx, c, call{op: "A040", method: "GET", path: "R4/Practitioner", query: "_query=onBehalfOf", accept: acceptJSON, mode: identityNoOBO}, fhir.DecodeOnBehalfOfUsers)
 	if err != nil {
 		return nil, err
-	}
-	users, derr := fhir.DecodeOnBehalfOfUsers(resp.body)
-	if derr != nil {
-		return nil, decodeError(resp.meta, false, derr)
 	}
 	var out []triage.OnBehalfOfUser
 	for _, u := range users {
@@ -224,13 +232,9 @@ func (c *Client) CodeSystem(ctx context.Context, t triage.CodeSystemType) (*Code
 	if !validCodeSystem.MatchString(string(t)) {
 		return nil, newLocalError("A004", Permanent, "That is not an e-RS reference data type (for example SPECIALTY or PRIORITY).", nil)
 	}
-	resp, err := c.do(ctx, call{op: "A004", method: "GET", path: "STU3/CodeSystem/" + string(t), accept: acceptJSON})
+	cs, resp, err := fetch(ctx, c, call{op: "A004", method: "GET", path: "STU3/CodeSystem/" + string(t), accept: acceptJSON}, fhir.DecodeCodeSystem)
 	if err != nil {
 		return nil, err
-	}
-	cs, derr := fhir.DecodeCodeSystem(resp.body)
-	if derr != nil {
-		return nil, decodeError(resp.meta, false, derr)
 	}
 	return &CodeSystemResult{CodeSystem: cs, Meta: resp.meta}, nil
 }

@@ -161,7 +161,7 @@ type adviceSummary struct {
 }
 
 // adviceControlRoutes mount the A&G part of the control API.
-func (s *Sandbox) adviceControlRoutes(h func(pattern string, fn func(w http.ResponseWriter, r *http.Request) (any, error))) {
+func (s *Sandbox) adviceControlRoutes(h func(pattern string, fn controlHandler)) {
 	p := ControlPath + "/advice"
 	h("GET "+p, func(http.ResponseWriter, *http.Request) (any, error) {
 		var out []adviceSummary
@@ -173,46 +173,30 @@ func (s *Sandbox) adviceControlRoutes(h func(pattern string, fn func(w http.Resp
 		return out, nil
 	})
 	h("GET "+p+"/{ubrn}", func(_ http.ResponseWriter, r *http.Request) (any, error) { return s.Advice(r.PathValue("ubrn")) })
-	h("POST "+p, func(_ http.ResponseWriter, r *http.Request) (any, error) {
-		var req struct {
-			Count int `json:"count"`
-		}
-		if err := decodeControl(r, &req); err != nil {
-			return nil, err
-		}
+	h("POST "+p, withBody(func(_ *http.Request, req struct {
+		Count int `json:"count"`
+	}) (any, error) {
 		ubrns, err := s.AddAdviceRequests(req.Count)
 		return map[string]any{"ubrns": ubrns}, err
-	})
-	h("POST "+p+"/{ubrn}/reply", func(_ http.ResponseWriter, r *http.Request) (any, error) {
-		var req struct {
-			Text  string           `json:"text"`
-			Files []AttachmentFile `json:"files"`
-		}
-		if err := decodeControl(r, &req); err != nil {
-			return nil, err
-		}
-		v, err := s.ReferrerReplies(r.PathValue("ubrn"), req.Text, req.Files...)
-		return map[string]int{"version": v}, err
-	})
+	}))
+	h("POST "+p+"/{ubrn}/reply", withBody(func(r *http.Request, req struct {
+		Text  string           `json:"text"`
+		Files []AttachmentFile `json:"files"`
+	}) (any, error) {
+		return versionAnswer(s.ReferrerReplies(r.PathValue("ubrn"), req.Text, req.Files...))
+	}))
 	h("POST "+p+"/{ubrn}/withdraw", func(_ http.ResponseWriter, r *http.Request) (any, error) {
-		v, err := s.WithdrawAdvice(r.PathValue("ubrn"))
-		return map[string]int{"version": v}, err
+		return versionAnswer(s.WithdrawAdvice(r.PathValue("ubrn")))
 	})
 	h("POST "+p+"/{ubrn}/close", func(_ http.ResponseWriter, r *http.Request) (any, error) {
-		v, err := s.CloseAdvice(r.PathValue("ubrn"))
-		return map[string]int{"version": v}, err
+		return versionAnswer(s.CloseAdvice(r.PathValue("ubrn")))
 	})
-	h("POST "+p+"/{ubrn}/conversion", func(_ http.ResponseWriter, r *http.Request) (any, error) {
-		var req struct {
-			Allowed *bool `json:"allowed"`
-		}
-		if err := decodeControl(r, &req); err != nil {
-			return nil, err
-		}
+	h("POST "+p+"/{ubrn}/conversion", withBody(func(r *http.Request, req struct {
+		Allowed *bool `json:"allowed"`
+	}) (any, error) {
 		if req.Allowed == nil {
 			return nil, errors.New(`give {"allowed": true} or {"allowed": false}`)
 		}
-		v, err := s.SetConversionAuthorisation(r.PathValue("ubrn"), *req.Allowed)
-		return map[string]int{"version": v}, err
-	})
+		return versionAnswer(s.SetConversionAuthorisation(r.PathValue("ubrn"), *req.Allowed))
+	}))
 }

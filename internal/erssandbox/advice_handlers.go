@@ -1,6 +1,7 @@
 package erssandbox
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -14,17 +15,26 @@ import (
 
 // parseBody reads an operation's Parameters body (415 for another media
 // type, 422 when too large) and parses it, answering what parse refuses
-// with e-RS's 422 code.
+// with e-RS's 422 code (or with the *apiError parse returns).
 func parseBody[T any](r *http.Request, parse func([]byte) (T, error)) (T, *apiError) {
-	var zero T
 	if e := checkParamsContentType(r); e != nil {
+		var zero T
 		return zero, e
 	}
+	return parseAnyBody(r, parse)
+}
+
+// parseAnyBody is parseBody for a body whose media type is not checked.
+func parseAnyBody[T any](r *http.Request, parse func([]byte) (T, error)) (T, *apiError) {
+	var zero T
 	body, e := readBody(r, maxBodyBytes)
 	if e != nil {
 		return zero, e
 	}
 	v, err := parse(body)
+	if e, ok := errors.AsType[*apiError](err); ok {
+		return zero, e
+	}
 	if err != nil {
 		return zero, classifyParseError(err)
 	}
@@ -33,22 +43,15 @@ func parseBody[T any](r *http.Request, parse func([]byte) (T, error)) (T, *apiEr
 
 // A023: POST /STU3/CommunicationRequest/$ers.fetchworklist.
 func (s *Sandbox) fetchAdviceWorklist(w http.ResponseWriter, r *http.Request, a actor) {
-	if e := checkParamsContentType(r); e != nil {
-		s.fail(w, stu3, e)
-		return
-	}
-	body, e := readBody(r, maxBodyBytes)
+	f, e := parseBody(r, func(b []byte) (fhir.WorklistFilter, error) {
+		f, err := fhir.ParseAdviceWorklistRequest(b)
+		if err != nil && strings.Contains(err.Error(), "listType") && !strings.Contains(err.Error(), "missing") {
+			return f, unprocessable("INVALID_CODE", "listType must be ADVICE_AND_GUIDANCE_REQUESTS from eRS-CommunicationListSelector-1.")
+		}
+		return f, err
+	})
 	if e != nil {
 		s.fail(w, stu3, e)
-		return
-	}
-	f, err := fhir.ParseAdviceWorklistRequest(body)
-	if err != nil {
-		if strings.Contains(err.Error(), "listType") && !strings.Contains(err.Error(), "missing") {
-			s.fail(w, stu3, unprocessable("INVALID_CODE", "listType must be ADVICE_AND_GUIDANCE_REQUESTS from eRS-CommunicationListSelector-1."))
-			return
-		}
-		s.fail(w, stu3, classifyParseError(err))
 		return
 	}
 	q, e := s.worklistQuery(a, "", f)
@@ -79,12 +82,7 @@ func (s *Sandbox) getAdviceRequest(w http.ResponseWriter, r *http.Request, a act
 		s.fail(w, stu3, e)
 		return
 	}
-	if v := r.PathValue("version"); v != "" && v != strconv.Itoa(req.Version) {
-		s.fail(w, stu3, errf(http.StatusNotFound, "HISTORY_NOT_SUPPORTED", "not-supported", "Only the current version of the advice and guidance request can be retrieved."))
-		return
-	}
-	w.Header().Set("ETag", etag(req.Version))
-	writeFHIR(w, http.StatusOK, fhir.EncodeAdviceRequest(&req))
+	s.answerRead(w, r, "advice and guidance request", req.Version, func() any { return fhir.EncodeAdviceRequest(&req) })
 }
 
 // A025: GET /STU3/Communication?based-on=CommunicationRequest/{ubrn}/_history/{version}[&_include=…].

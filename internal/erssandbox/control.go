@@ -100,11 +100,7 @@ func (s *Sandbox) ChangeLetter(ubrn, text string) (int, error) {
 		}
 		rec.extra.Addenda = append(rec.extra.Addenda, addendum{At: now, Text: text})
 		rec.ref.ClinicalInfoLastUpdated = now
-		if rec.extra.ContextStatus.PriorityChanged() {
-			rec.extra.ContextStatus = triage.ContextPriorityAndLetterChanged
-		} else {
-			rec.extra.ContextStatus = triage.ContextLetterChanged
-		}
+		rec.extra.referrerChanged(triage.ContextLetterChanged)
 		return nil
 	})
 }
@@ -119,13 +115,20 @@ func (s *Sandbox) ChangePriority(ubrn string, p triage.Priority) (int, error) {
 	}
 	return s.store.change(ubrn, func(rec *record, _ time.Time) error {
 		rec.ref.Priority = p
-		if rec.extra.ContextStatus.LetterChanged() {
-			rec.extra.ContextStatus = triage.ContextPriorityAndLetterChanged
-		} else {
-			rec.extra.ContextStatus = triage.ContextPriorityChanged
-		}
+		rec.extra.referrerChanged(triage.ContextPriorityChanged)
 		return nil
 	})
+}
+
+// referrerChanged records in the request context status that the referrer
+// changed what the status what names (the letter or the priority): once
+// both have changed since the last review, PRIORITY_AND_LETTER_CHANGED.
+func (x *itemExtra) referrerChanged(what triage.RequestContextStatus) {
+	if x.ContextStatus.ChangedSinceReview() && x.ContextStatus != what {
+		x.ContextStatus = triage.ContextPriorityAndLetterChanged
+		return
+	}
+	x.ContextStatus = what
 }
 
 // AddReferrals generates n more synthetic referrals (continuing the seed's
@@ -246,7 +249,7 @@ func (s *Sandbox) HoldNextWrite(ubrn string) (*WriteGate, error) {
 
 // controlRoutes mount the control API.
 func (s *Sandbox) controlRoutes(mux *http.ServeMux) {
-	h := func(pattern string, fn func(w http.ResponseWriter, r *http.Request) (any, error)) {
+	h := func(pattern string, fn controlHandler) {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			infoOf(r).op = "control"
 			v, err := fn(w, r)
@@ -267,88 +270,51 @@ func (s *Sandbox) controlRoutes(mux *http.ServeMux) {
 	h("POST "+p+"/stats/reset", reset)
 	h("DELETE "+p+"/stats", reset)
 	h("GET "+p+"/faults", func(http.ResponseWriter, *http.Request) (any, error) { return s.Faults(), nil })
-	h("POST "+p+"/faults", func(_ http.ResponseWriter, r *http.Request) (any, error) {
-		var f Faults
-		if err := decodeControl(r, &f); err != nil {
-			return nil, err
-		}
-		return f, s.SetFaults(f)
-	})
+	h("POST "+p+"/faults", withBody(func(_ *http.Request, f Faults) (any, error) { return f, s.SetFaults(f) }))
 	h("DELETE "+p+"/faults", func(http.ResponseWriter, *http.Request) (any, error) { return Faults{}, s.SetFaults(Faults{}) })
-	h("POST "+p+"/faults/next", func(_ http.ResponseWriter, r *http.Request) (any, error) {
-		var req struct {
-			Op   string    `json:"op"`
-			Kind FaultKind `json:"kind"`
-		}
-		if err := decodeControl(r, &req); err != nil {
-			return nil, err
-		}
+	h("POST "+p+"/faults/next", withBody(func(_ *http.Request, req struct {
+		Op   string    `json:"op"`
+		Kind FaultKind `json:"kind"`
+	}) (any, error) {
 		if !slices.Contains([]FaultKind{FaultRateLimit, FaultServerError, FaultUnavailable, FaultPASTimeout, FaultReset, FaultHang, FaultDropAfterApply}, req.Kind) {
 			return nil, fmt.Errorf("unknown fault kind %q", req.Kind)
 		}
 		s.FailNext(req.Op, req.Kind)
 		return req, nil
-	})
+	}))
 	h("GET "+p+"/users", func(http.ResponseWriter, *http.Request) (any, error) { return s.Users(), nil })
-	h("POST "+p+"/token", func(_ http.ResponseWriter, r *http.Request) (any, error) {
-		var req struct {
-			User string `json:"user"`
-		}
-		if err := decodeControl(r, &req); err != nil {
-			return nil, err
-		}
+	h("POST "+p+"/token", withBody(func(_ *http.Request, req struct {
+		User string `json:"user"`
+	}) (any, error) {
 		t, err := s.Token(req.User)
 		return map[string]string{"access_token": t, "token_type": "Bearer"}, err
-	})
+	}))
 	h("GET "+p+"/referrals", func(http.ResponseWriter, *http.Request) (any, error) { return s.summaries(), nil })
 	h("GET "+p+"/referrals/{ubrn}", func(_ http.ResponseWriter, r *http.Request) (any, error) {
 		return s.Referral(r.PathValue("ubrn"))
 	})
-	h("POST "+p+"/referrals", func(_ http.ResponseWriter, r *http.Request) (any, error) {
-		var req struct {
-			Count int `json:"count"`
-		}
-		if err := decodeControl(r, &req); err != nil {
-			return nil, err
-		}
+	h("POST "+p+"/referrals", withBody(func(_ *http.Request, req struct {
+		Count int `json:"count"`
+	}) (any, error) {
 		ubrns, err := s.AddReferrals(req.Count)
 		return map[string]any{"ubrns": ubrns}, err
-	})
-	h("POST "+p+"/referrals/{ubrn}/state", func(_ http.ResponseWriter, r *http.Request) (any, error) {
-		var st triage.ReferralStatus
-		if err := decodeControl(r, &st); err != nil {
-			return nil, err
-		}
-		v, err := s.SetState(r.PathValue("ubrn"), st)
-		return map[string]int{"version": v}, err
-	})
-	h("POST "+p+"/referrals/{ubrn}/letter", func(_ http.ResponseWriter, r *http.Request) (any, error) {
-		var req struct {
-			Text string `json:"text"`
-		}
-		if err := decodeControl(r, &req); err != nil {
-			return nil, err
-		}
-		v, err := s.ChangeLetter(r.PathValue("ubrn"), req.Text)
-		return map[string]int{"version": v}, err
-	})
-	h("POST "+p+"/referrals/{ubrn}/priority", func(_ http.ResponseWriter, r *http.Request) (any, error) {
-		var req struct {
-			Priority triage.Priority `json:"priority"`
-		}
-		if err := decodeControl(r, &req); err != nil {
-			return nil, err
-		}
-		v, err := s.ChangePriority(r.PathValue("ubrn"), req.Priority)
-		return map[string]int{"version": v}, err
-	})
-	lock := func(_ http.ResponseWriter, r *http.Request) (any, error) {
-		var req struct {
-			Milliseconds int `json:"ms"`
-		}
-		if err := decodeControl(r, &req); err != nil {
-			return nil, err
-		}
+	}))
+	h("POST "+p+"/referrals/{ubrn}/state", withBody(func(r *http.Request, st triage.ReferralStatus) (any, error) {
+		return versionAnswer(s.SetState(r.PathValue("ubrn"), st))
+	}))
+	h("POST "+p+"/referrals/{ubrn}/letter", withBody(func(r *http.Request, req struct {
+		Text string `json:"text"`
+	}) (any, error) {
+		return versionAnswer(s.ChangeLetter(r.PathValue("ubrn"), req.Text))
+	}))
+	h("POST "+p+"/referrals/{ubrn}/priority", withBody(func(r *http.Request, req struct {
+		Priority triage.Priority `json:"priority"`
+	}) (any, error) {
+		return versionAnswer(s.ChangePriority(r.PathValue("ubrn"), req.Priority))
+	}))
+	lock := withBody(func(r *http.Request, req struct {
+		Milliseconds int `json:"ms"`
+	}) (any, error) {
 		if req.Milliseconds <= 0 || req.Milliseconds > 600_000 {
 			return nil, errors.New("ms must be between 1 and 600000")
 		}
@@ -361,14 +327,35 @@ func (s *Sandbox) controlRoutes(mux *http.ServeMux) {
 			release()
 		}()
 		return map[string]int{"ms": req.Milliseconds}, nil
-	}
+	})
 	h("POST "+p+"/referrals/{ubrn}/lock", lock)
 	h("POST "+p+"/advice/{ubrn}/lock", lock)
 	s.adviceControlRoutes(h)
 	h("POST "+p+"/attachments/{id}/available", func(_ http.ResponseWriter, r *http.Request) (any, error) {
-		v, err := s.MakeAvailable(r.PathValue("id"))
-		return map[string]int{"version": v}, err
+		return versionAnswer(s.MakeAvailable(r.PathValue("id")))
 	})
+}
+
+// controlHandler answers one control API request with the value to send
+// back as JSON, or the error to send as {"error": …}.
+type controlHandler = func(w http.ResponseWriter, r *http.Request) (any, error)
+
+// withBody is a control handler that first decodes the request's JSON body
+// (an empty body leaves req its zero value) and hands it to fn.
+func withBody[T any](fn func(r *http.Request, req T) (any, error)) controlHandler {
+	return func(_ http.ResponseWriter, r *http.Request) (any, error) {
+		var req T
+		if err := decodeControl(r, &req); err != nil {
+			return nil, err
+		}
+		return fn(r, req)
+	}
+}
+
+// versionAnswer is the answer to a control change: the new version of the
+// referral or request, and the change's error.
+func versionAnswer(v int, err error) (any, error) {
+	return map[string]int{"version": v}, err
 }
 
 func decodeControl(r *http.Request, v any) error {

@@ -102,12 +102,20 @@ func (s *Sandbox) getReferral(w http.ResponseWriter, r *http.Request, a actor) {
 		s.fail(w, stu3, errf(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "exception", "The referral could not be read."))
 		return
 	}
-	if v := r.PathValue("version"); v != "" && v != strconv.Itoa(ref.Version) {
-		s.fail(w, stu3, errf(http.StatusNotFound, "HISTORY_NOT_SUPPORTED", "not-supported", "Only the current version of the referral can be retrieved."))
+	s.answerRead(w, r, "referral", ref.Version, func() any { return fhir.EncodeReferral(&ref) })
+}
+
+// answerRead answers a read of a referral or an A&G request (A005, A024)
+// at its current version, with the version as ETag, or 404
+// HISTORY_NOT_SUPPORTED when the path asks for another version. what names
+// the resource in that answer.
+func (s *Sandbox) answerRead(w http.ResponseWriter, r *http.Request, what string, version int, encode func() any) {
+	if v := r.PathValue("version"); v != "" && v != strconv.Itoa(version) {
+		s.fail(w, stu3, errf(http.StatusNotFound, "HISTORY_NOT_SUPPORTED", "not-supported", "Only the current version of the %s can be retrieved.", what))
 		return
 	}
-	w.Header().Set("ETag", etag(ref.Version))
-	writeFHIR(w, http.StatusOK, fhir.EncodeReferral(&ref))
+	w.Header().Set("ETag", etag(version))
+	writeFHIR(w, http.StatusOK, encode())
 }
 
 func serviceByID(id string) (Service, bool) {
@@ -226,27 +234,17 @@ func (s *Sandbox) decide(kind triage.DecisionKind) opHandler {
 			s.fail(w, stu3, e)
 			return
 		}
-		if kind != triage.DecisionAccept {
-			if e := checkParamsContentType(r); e != nil {
-				s.fail(w, stu3, e)
-				return
-			}
+		read := parseBody[triage.Decision]
+		if kind == triage.DecisionAccept {
+			// An accept has no Parameters, so its media type is not checked.
+			read = parseAnyBody[triage.Decision]
 		}
-		body, e := readBody(r, maxBodyBytes)
+		d, e := read(r, func(b []byte) (triage.Decision, error) { return fhir.ParseDecisionParameters(kind, b) })
 		if e != nil {
 			s.fail(w, stu3, e)
 			return
 		}
-		d, err := fhir.ParseDecisionParameters(kind, body)
-		if err != nil {
-			s.fail(w, stu3, classifyParseError(err))
-			return
-		}
-		if e := s.checkReferral(a, ubrn); e != nil {
-			s.fail(w, stu3, e)
-			return
-		}
-		s.answerWrite(w, r, ubrn, version, func(rec *record, now time.Time) *apiError {
+		s.answerWrite(w, r, a, ubrn, version, func(rec *record, now time.Time) *apiError {
 			switch kind {
 			case triage.DecisionAccept:
 				return s.store.applyAccept(rec, now)
@@ -261,11 +259,15 @@ func (s *Sandbox) decide(kind triage.DecisionKind) opHandler {
 	}
 }
 
-// answerWrite applies a write to the referral at the version the client
-// saw and answers with its new version (ETag) and encode's body, or the
-// write's error.
-func (s *Sandbox) answerWrite(w http.ResponseWriter, r *http.Request, ubrn string, version int,
+// answerWrite checks that the actor may act on the referral, applies a
+// write to it at the version the client saw and answers with its new
+// version (ETag) and encode's body, or the check's or the write's error.
+func (s *Sandbox) answerWrite(w http.ResponseWriter, r *http.Request, a actor, ubrn string, version int,
 	apply func(rec *record, now time.Time) *apiError, encode func(*triage.Referral) any) {
+	if e := s.checkReferral(a, ubrn); e != nil {
+		s.fail(w, stu3, e)
+		return
+	}
 	info := infoOf(r)
 	ref, res, e := s.store.write(r.Context(), ubrn, version, apply)
 	info.version, info.applied = res.Version, res.Applied
@@ -294,11 +296,7 @@ func (s *Sandbox) cancelReferral(w http.ResponseWriter, r *http.Request, a actor
 		s.fail(w, stu3, e)
 		return
 	}
-	if e := s.checkReferral(a, ubrn); e != nil {
-		s.fail(w, stu3, e)
-		return
-	}
-	s.answerWrite(w, r, ubrn, version, func(rec *record, now time.Time) *apiError {
+	s.answerWrite(w, r, a, ubrn, version, func(rec *record, now time.Time) *apiError {
 		return s.store.applyCancel(rec, a, reason, comments, now)
 	}, func(ref *triage.Referral) any { return fhir.EncodeCancelReferralResponse(ref) })
 }

@@ -119,13 +119,7 @@ func decodeAdviceEntry(e *ListEntry, idx containedIndex) (triage.AdviceItem, err
 // of the published example: patient, referrer and named clinician by
 // identifier, nothing contained.
 func EncodeAdviceWorklist(items []triage.AdviceItem) *List {
-	l := &List{
-		ResourceType: TypeList,
-		Meta:         &Meta{Profile: []string{ProfileFetchWorklistList}},
-		Status:       "current",
-		Mode:         "snapshot",
-		Entry:        make([]ListEntry, 0, len(items)),
-	}
+	l := newWorklistList(len(items))
 	for i := range items {
 		it := &items[i]
 		var sub Extensions

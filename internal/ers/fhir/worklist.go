@@ -206,49 +206,54 @@ var requestContextDisplay = map[triage.RequestContextStatus]string{
 	triage.ContextPriorityAndLetterChanged: "Priority and Letter Changed",
 }
 
+// newWorklistList is an empty A008 or A023 response (eRS-FetchWorklist-List-1)
+// with room for n entries.
+func newWorklistList(n int) *List {
+	return &List{
+		ResourceType: TypeList,
+		Meta:         &Meta{Profile: []string{ProfileFetchWorklistList}},
+		Status:       "current",
+		Mode:         "snapshot",
+		Entry:        make([]ListEntry, 0, n),
+	}
+}
+
 // EncodeWorklist builds the A008 response for the items, in the shape of the
 // list type: Referrals for Review items refer to contained Patient and
 // Practitioner resources (one per distinct NHS number or SDS id) and carry
 // the referral version; Appointment Slot Issues items give the patient by
 // identifier. Fields the list's shape does not carry are left out.
 func EncodeWorklist(list triage.ListType, items []triage.WorklistItem) *List {
-	l := &List{
-		ResourceType: TypeList,
-		Meta:         &Meta{Profile: []string{ProfileFetchWorklistList}},
-		Status:       "current",
-		Mode:         "snapshot",
-		Entry:        make([]ListEntry, 0, len(items)),
-	}
+	l := newWorklistList(len(items))
 	asi := list == triage.ListAppointmentSlotIssues
 	var practitioners, patients []*Resource
 	seen := map[string]bool{}
-	practitionerRef := func(sds string) *Reference {
+	// ref refers to a practitioner or patient by identifier (system,
+	// value): as such on Appointment Slot Issues, else to the contained
+	// resource id, which contained makes into *into the first time.
+	ref := func(system, value, id string, into *[]*Resource, contained func() *Resource) *Reference {
 		if asi {
-			return &Reference{Identifier: &Identifier{System: IDSDSUser, Value: sds}}
+			return &Reference{Identifier: &Identifier{System: system, Value: value}}
 		}
-		id := "Practitioner-" + sds
 		if !seen[id] {
 			seen[id] = true
-			practitioners = append(practitioners, &Resource{Practitioner: &Practitioner{
-				ResourceType: TypePractitioner, ID: id, Meta: &Meta{Profile: []string{ProfilePractitioner}},
-				Identifier: Identifiers{{System: IDSDSUser, Value: sds}},
-			}})
+			*into = append(*into, contained())
 		}
 		return &Reference{Reference: "#" + id}
 	}
+	practitionerRef := func(sds string) *Reference {
+		id := "Practitioner-" + sds
+		return ref(IDSDSUser, sds, id, &practitioners, func() *Resource {
+			return &Resource{Practitioner: &Practitioner{ResourceType: TypePractitioner, ID: id,
+				Meta: &Meta{Profile: []string{ProfilePractitioner}}, Identifier: Identifiers{{System: IDSDSUser, Value: sds}}}}
+		})
+	}
 	patientRef := func(nhs string) *Reference {
-		if asi {
-			return &Reference{Identifier: &Identifier{System: IDNHSNumber, Value: nhs}}
-		}
 		id := "Patient-" + nhs
-		if !seen[id] {
-			seen[id] = true
-			patients = append(patients, &Resource{Patient: &Patient{
-				ResourceType: TypePatient, ID: id, Meta: &Meta{Profile: []string{ProfilePatient}},
-				Identifier: Identifiers{{System: IDNHSNumber, Value: nhs}},
-			}})
-		}
-		return &Reference{Reference: "#" + id}
+		return ref(IDNHSNumber, nhs, id, &patients, func() *Resource {
+			return &Resource{Patient: &Patient{ResourceType: TypePatient, ID: id,
+				Meta: &Meta{Profile: []string{ProfilePatient}}, Identifier: Identifiers{{System: IDNHSNumber, Value: nhs}}}}
+		})
 	}
 	for i := range items {
 		it := &items[i]
