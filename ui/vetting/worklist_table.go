@@ -2,7 +2,6 @@ package vetting
 
 import (
 	"image/color"
-	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -248,7 +247,7 @@ func (r *worklistCellRenderer) Layout(size fyne.Size) {
 	avail := size.Width - 2*inner
 	if c.fitted != avail {
 		c.fitted = avail
-		c.plain.Text = ellipsize(c.full, avail, c.plain.TextSize, c.plain.TextStyle)
+		c.plain.Text = widgets.Ellipsize(c.full, avail, c.plain.TextSize, c.plain.TextStyle)
 	}
 	ts := c.plain.MinSize()
 	c.plain.Move(fyne.NewPos(inner, (size.Height-ts.Height)/2))
@@ -274,24 +273,6 @@ func (r *worklistCellRenderer) Objects() []fyne.CanvasObject {
 }
 
 func (r *worklistCellRenderer) Destroy() {}
-
-// ellipsize shortens s with "…" to fit width.
-func ellipsize(s string, width, size float32, style fyne.TextStyle) string {
-	if s == "" || fyne.MeasureText(s, size, style).Width <= width {
-		return s
-	}
-	runes := []rune(s)
-	lo, hi := 0, len(runes)
-	for lo < hi {
-		mid := (lo + hi + 1) / 2
-		if fyne.MeasureText(string(runes[:mid])+"…", size, style).Width <= width {
-			lo = mid
-		} else {
-			hi = mid - 1
-		}
-	}
-	return strings.TrimRight(string(runes[:lo]), " ") + "…"
-}
 
 // headerWidth is the width a column needs for its heading with the sort
 // arrow ("Days ▼"), in the bold label the heading uses, so the arrow is

@@ -337,18 +337,18 @@ func (r *dataHeaderRenderer) cut(width float32) {
 	}
 	r.cutTitle, r.cutWidth, r.cutPt = r.h.title, width, pt
 	r.text.TextSize = pt
-	r.text.Text = cutToWidth(r.h.title, width-2*theme.InnerPadding(), pt, r.text.TextStyle)
+	r.text.Text = Ellipsize(r.h.title, width-2*theme.InnerPadding(), pt, r.text.TextStyle)
 }
 
-// cutToWidth returns as much of s, from its start, as fits in width when
+// Ellipsize returns as much of s, from its start, as fits in width when
 // drawn at text size pt in style, ending with "…" where it was cut ("…"
 // alone when nothing else fits).
-func cutToWidth(s string, width, pt float32, style fyne.TextStyle) string {
-	if fyne.MeasureText(s, pt, style).Width <= width {
+func Ellipsize(s string, width, pt float32, style fyne.TextStyle) string {
+	if s == "" || fyne.MeasureText(s, pt, style).Width <= width {
 		return s
 	}
 	runes := []rune(s)
-	// the longest prefix that fits with the ellipsis: binary search
+	// the longest start that fits with the ellipsis
 	lo, hi := 0, len(runes)
 	for lo < hi {
 		mid := (lo + hi + 1) / 2
