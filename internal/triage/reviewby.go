@@ -5,52 +5,57 @@ import "time"
 // Calendar counts working days: Monday to Friday, excluding bank holidays.
 // The zero Calendar has no bank holidays.
 type Calendar struct {
-	holidays map[civilDate]bool
+	// holidays holds each holiday as its day number (days since
+	// 1970-01-01, the date alone).
+	holidays map[int64]bool
 }
 
-type civilDate struct {
-	y int
-	m time.Month
-	d int
-}
-
-func dateOf(t time.Time) civilDate {
+// dayNumber is the date of t (in t's location) as days since 1970-01-01.
+func dayNumber(t time.Time) int64 {
 	y, m, d := t.Date()
-	return civilDate{y, m, d}
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / secondsPerDay
 }
+
+const secondsPerDay = 24 * 60 * 60
 
 // NewCalendar returns a calendar that treats the given days as holidays. Only
 // the date part of each time matters.
 func NewCalendar(holidays ...time.Time) Calendar {
-	c := Calendar{holidays: make(map[civilDate]bool, len(holidays))}
+	c := Calendar{holidays: make(map[int64]bool, len(holidays))}
 	for _, h := range holidays {
-		c.holidays[dateOf(h)] = true
+		c.holidays[dayNumber(h)] = true
 	}
 	return c
 }
 
 // IsWorkingDay reports whether t falls on a weekday that is not a holiday.
-func (c Calendar) IsWorkingDay(t time.Time) bool {
-	switch t.Weekday() {
+func (c Calendar) IsWorkingDay(t time.Time) bool { return c.workingDay(dayNumber(t)) }
+
+// workingDay reports whether day number n is a weekday that is not a
+// holiday. 1970-01-01 was a Thursday.
+func (c Calendar) workingDay(n int64) bool {
+	switch time.Weekday(((n+4)%7 + 7) % 7) {
 	case time.Saturday, time.Sunday:
 		return false
 	}
-	return !c.holidays[dateOf(t)]
+	return !c.holidays[n]
 }
 
 // AddWorkingDays returns the date n working days after start (the day itself
 // does not count), at midnight in start's location. With n = 0 it returns
-// start's own date.
+// start's own date. It counts day numbers, not times, so no time zone is
+// consulted per day: the worklist works out every row's review-by date
+// with it at start-up.
 func (c Calendar) AddWorkingDays(start time.Time, n int) time.Time {
-	y, m, d := start.Date()
-	t := time.Date(y, m, d, 0, 0, 0, 0, start.Location())
+	day := dayNumber(start)
 	for n > 0 {
-		t = t.AddDate(0, 0, 1)
-		if c.IsWorkingDay(t) {
+		day++
+		if c.workingDay(day) {
 			n--
 		}
 	}
-	return t
+	y, m, d := time.Unix(day*secondsPerDay, 0).UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, start.Location())
 }
 
 // EnglandAndWalesBankHolidays returns the bank holidays in England and Wales

@@ -77,3 +77,60 @@ func TestReviewBy(t *testing.T) {
 		t.Error("review-by without reference data")
 	}
 }
+
+// TestAddWorkingDaysMatchesCountingDayByDay: counting by day numbers gives
+// the date that stepping one calendar day at a time in the start's own
+// time zone gives, for starts across five years (clock changes, leap
+// days, bank holidays, any time of day) in London and UTC.
+func TestAddWorkingDaysMatchesCountingDayByDay(t *testing.T) {
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Fatalf("load Europe/London: %v", err)
+	}
+	holidays := EnglandAndWalesBankHolidays()
+	cal := NewCalendar(holidays...)
+	isHoliday := map[string]bool{}
+	for _, h := range holidays {
+		isHoliday[h.Format(time.DateOnly)] = true
+	}
+	stepping := func(start time.Time, n int) time.Time {
+		y, m, d := start.Date()
+		t := time.Date(y, m, d, 0, 0, 0, 0, start.Location())
+		for n > 0 {
+			t = t.AddDate(0, 0, 1)
+			if wd := t.Weekday(); wd != time.Saturday && wd != time.Sunday && !isHoliday[t.Format(time.DateOnly)] {
+				n--
+			}
+		}
+		return t
+	}
+	for _, loc := range []*time.Location{london, time.UTC} {
+		for start := time.Date(2024, 1, 1, 23, 30, 0, 0, loc); start.Year() < 2029; start = start.Add(17 * time.Hour) {
+			for _, n := range []int{0, 1, 5, 14, 31} {
+				got, want := cal.AddWorkingDays(start, n), stepping(start, n)
+				if !got.Equal(want) || got.Location() != loc {
+					t.Fatalf("%d working days after %s: got %s, want %s", n, start, got, want)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkReviewByFor5000Rows works out the review-by date of 5,000
+// worklist rows, as the worklist does at start-up.
+func BenchmarkReviewByFor5000Rows(b *testing.B) {
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cal := NewCalendar(EnglandAndWalesBankHolidays()...)
+	starts := make([]time.Time, 5000)
+	for i := range starts {
+		starts[i] = time.Date(2026, 6, 1, 9, 0, 0, 0, london).Add(time.Duration(i) * 37 * time.Minute)
+	}
+	for b.Loop() {
+		for _, s := range starts {
+			cal.AddWorkingDays(s, 14)
+		}
+	}
+}
