@@ -4,12 +4,12 @@
 // Without a limit the Go collector lets the heap grow to twice what is
 // live before collecting, and keeps freed memory from the OS for minutes:
 // with 10,000 referrals and a 50-page letter paged through, the heap held
-// about 150 MB of which about 60 MB was live. With the soft limit the
-// collector runs earlier and returns freed memory to the OS as the heap
-// nears it. It is soft: a larger live heap (a much larger worklist) is
-// never refused, the collector only runs more often, using at most about
-// half the CPU (the runtime's own cap), and Follow raises it when the
-// live heap grows past two thirds of it.
+// about 150 MB of which about 60 MB was live (48 MB since the emoji font
+// went). With the soft limit the collector runs earlier and returns freed
+// memory to the OS as the heap nears it. It is soft: a larger live heap (a
+// much larger worklist) is never refused, the collector only runs more
+// often, using at most about half the CPU (the runtime's own cap), and
+// Follow raises it when the live heap grows past two thirds of it.
 package memlimit
 
 import (
@@ -25,8 +25,9 @@ import (
 // Soft is the limit on the memory the Go runtime manages (heap, stacks
 // and its own structures; not the binary, the PDF engine's compiled code or
 // its WebAssembly memory): the live heap with 10,000 referrals and a long
-// letter open (about 62 MB) with room for a third more.
-const Soft = 90 << 20
+// letter open (about 48 MB) with two thirds as much again for the
+// collector to work in.
+const Soft = 80 << 20
 
 // Set applies Soft unless the GOMEMLIMIT environment variable already
 // sets a limit (which the runtime has applied). It returns the limit now in

@@ -29,7 +29,7 @@ func TestLimitFollowsALargeLiveHeap(t *testing.T) {
 	}{
 		{0, Soft},
 		{40 << 20, Soft},
-		{60 << 20, Soft},
+		{Soft * 2 / 3, Soft},
 		{100 << 20, 150 << 20},
 		{300 << 20, 450 << 20},
 	} {
