@@ -118,7 +118,7 @@ func NewWorklistPanel(keys *shortcuts.Registry, prefs fyne.Preferences) *Worklis
 				wl.widths[i] = float32(w)
 			}
 		}
-		wl.widths[i] = max(wl.widths[i], headerWidth(c.title))
+		wl.widths[i] = max(wl.widths[i], widgets.HeadingWidth(c.title, true))
 	}
 	wl.table = newWorklistTable(wl, keys)
 	wl.applyWidths()

@@ -72,7 +72,7 @@ func (wl *WorklistPanel) applyWidths() {
 	}
 	wl.scale = s
 	for i, c := range columns {
-		wl.table.SetColumnWidth(i, max(wl.widths[i]*s, headerWidth(c.title)))
+		wl.table.SetColumnWidth(i, max(wl.widths[i]*s, widgets.HeadingWidth(c.title, true)))
 	}
 }
 
@@ -273,13 +273,6 @@ func (r *worklistCellRenderer) Objects() []fyne.CanvasObject {
 }
 
 func (r *worklistCellRenderer) Destroy() {}
-
-// headerWidth is the width a column needs for its heading with the sort
-// arrow ("Days ▼"), in the bold label the heading uses, so the arrow is
-// never cut ("Day…").
-func headerWidth(title string) float32 {
-	return fyne.MeasureText(title+" ▼", theme.TextSize(), fyne.TextStyle{Bold: true}).Width + 2*theme.InnerPadding() + 1
-}
 
 // keyEntry is a text field on which Esc leaves the field (Fyne gives a
 // focused field every plain key, so the window's Esc would never see it).

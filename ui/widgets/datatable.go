@@ -14,7 +14,8 @@ import (
 type Column[T any] struct {
 	// Heading is the column's title, shown in bold above it.
 	Heading string
-	// Width is the column's width.
+	// Width is the column's width to start with; never less than its
+	// heading needs (HeadingWidth).
 	Width float32
 	// Text is what the column's cell says for a row (on one line, cut
 	// with "…" when too long).
@@ -79,7 +80,7 @@ func NewDataTable[T any](cols []Column[T]) *DataTable[T] {
 	d.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) { o.(*dataHeader).set(id.Col, d.heading(id.Col)) }
 	d.table.relabel = func(h *dataHeader) { h.set(h.col, d.heading(h.col)) }
 	for i, c := range cols {
-		d.table.SetColumnWidth(i, c.Width)
+		d.table.SetColumnWidth(i, max(c.Width, HeadingWidth(c.Heading, c.Compare != nil)))
 	}
 	d.table.OnSelected = func(id widget.TableCellID) {
 		if id.Row < 0 || id.Row >= len(d.rows) {
@@ -338,6 +339,16 @@ func (r *dataHeaderRenderer) cut(width float32) {
 	r.cutTitle, r.cutWidth, r.cutPt = r.h.title, width, pt
 	r.text.TextSize = pt
 	r.text.Text = Ellipsize(r.h.title, width-2*theme.InnerPadding(), pt, r.text.TextStyle)
+}
+
+// HeadingWidth is the width a column needs for its heading (bold), with
+// room for the sort arrow when sortable ("Days ▼", never "Day…"). A
+// DataTable's columns are never narrower than it.
+func HeadingWidth(title string, sortable bool) float32 {
+	if sortable {
+		title += " ▼"
+	}
+	return fyne.MeasureText(title, theme.TextSize(), fyne.TextStyle{Bold: true}).Width + 2*theme.InnerPadding() + 1
 }
 
 // Ellipsize returns as much of s, from its start, as fits in width when

@@ -210,10 +210,12 @@ func TestDataTableRowsReplacedKeepTheSort(t *testing.T) {
 	}
 }
 
-// TestHeadingCutShortShowsItsTitleInATooltip: a heading narrower than its
-// title is cut with "…" (what is left fits the column), the whole title
-// shows in a tooltip on hover, and a heading that fits shows whole with no
-// tooltip; widening the column shows the whole title again.
+// TestHeadingCutShortShowsItsTitleInATooltip: a column starts at least as
+// wide as its heading (with room for the sort arrow) whatever width it was
+// given; dragged narrower than its title, the heading is cut with "…"
+// (what is left fits the column) and the whole title shows in a tooltip on
+// hover, while a heading that fits shows whole with no tooltip; widening
+// the column shows the whole title again.
 func TestHeadingCutShortShowsItsTitleInATooltip(t *testing.T) {
 	test.NewTempApp(t)
 	d := NewDataTable([]Column[fruit]{
@@ -237,6 +239,10 @@ func TestHeadingCutShortShowsItsTitleInATooltip(t *testing.T) {
 		})
 		return found
 	}
+	if got := text(cut).Text; got != "Attempts to send" {
+		t.Errorf("a column given 60 for a longer heading starts showing %q", got)
+	}
+	d.SetColumnWidth(0, 60) // dragged narrower
 	shown := text(cut).Text
 	if !strings.HasSuffix(shown, "…") || !strings.HasPrefix("Attempts to send", strings.TrimSuffix(shown, "…")) {
 		t.Fatalf("a 60-wide heading shows %q: want the start of its title and …", shown)
