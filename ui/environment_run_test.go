@@ -2,15 +2,12 @@ package ui
 
 import (
 	"context"
-	"io"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2/test"
 
-	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/ui/bridge"
@@ -30,12 +27,10 @@ func TestNHSSandboxOpensTheWorklistWithoutSignIn(t *testing.T) {
 	}
 	defer sb.Close()
 	a := test.NewTempApp(t)
-	dir := t.TempDir()
 	loop := bridge.NewLoop()
 	var shown *vetting.Vetting
 	d := NewDesktop(a, RunOptions{Post: loop.Post, OnVetting: func(v *vetting.Vetting) { shown = v },
-		App: app.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"), DevInsecureKeyfile: filepath.Join(dir, "dev.key"),
-			KeyWarn: io.Discard, LockTimeout: -1, Override: &config.EnvironmentChoice{Name: config.EnvNHSSandbox, FHIRBaseURL: sb.BaseURL()}}})
+		App: desktopOptions(t, config.EnvironmentChoice{Name: config.EnvNHSSandbox, FHIRBaseURL: sb.BaseURL()}, 0)})
 	defer d.Close()
 	sawSignIn := false
 	if !loop.RunUntil(90*time.Second, func() bool {

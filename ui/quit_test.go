@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -142,10 +141,7 @@ func (fx *desktopFixture) queueUnsent() {
 // not reached e-RS yet, and that it is kept; "Keep Triage Desk open" keeps
 // it open; Quit then closes the store and the engine.
 func TestEveryWayOutWarnsAboutUnsentDecisions(t *testing.T) {
-	dir := t.TempDir()
-	fx := newDesktopFixture(t, app.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"),
-		DevInsecureKeyfile: filepath.Join(dir, "dev.key"), KeyWarn: io.Discard, DemoReferrals: 20, LockTimeout: -1,
-		Override: &config.EnvironmentChoice{Name: config.EnvDemo}})
+	fx := newDesktopFixture(t, desktopOptions(t, config.EnvironmentChoice{Name: config.EnvDemo}, 20))
 	fx.queueUnsent()
 
 	fileQuit := func() {
@@ -256,11 +252,8 @@ func TestWithoutAKeychainNothingPretendsToBeKept(t *testing.T) {
 // store and the engine are still closed, and the decisions left unsent are
 // reported (a count, never patient data) with whether they are kept.
 func TestEndedWithoutAskingSaysWhatWasLeft(t *testing.T) {
-	dir := t.TempDir()
 	var stderr strings.Builder
-	fx := newDesktopFixtureWith(t, RunOptions{Stderr: &stderr, App: app.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"),
-		DevInsecureKeyfile: filepath.Join(dir, "dev.key"), KeyWarn: io.Discard, DemoReferrals: 20, LockTimeout: -1,
-		Override: &config.EnvironmentChoice{Name: config.EnvDemo}}})
+	fx := newDesktopFixtureWith(t, RunOptions{Stderr: &stderr, App: desktopOptions(t, config.EnvironmentChoice{Name: config.EnvDemo}, 20)})
 	fx.queueUnsent()
 	ws := fx.d.Vetting().Workspace()
 	fx.d.Close()

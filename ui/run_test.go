@@ -2,8 +2,6 @@ package ui
 
 import (
 	"context"
-	"io"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +12,6 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/ui/bridge"
@@ -22,12 +19,10 @@ import (
 
 func TestDemoStartsBehindALoadingScreenAndOpensTheWorklist(t *testing.T) {
 	a := test.NewTempApp(t)
-	dir := t.TempDir()
 	loop := bridge.NewLoop()
 	var shown *vetting.Vetting
 	d := NewDesktop(a, RunOptions{Post: loop.Post, OnVetting: func(v *vetting.Vetting) { shown = v },
-		App: app.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"), DevInsecureKeyfile: filepath.Join(dir, "dev.key"),
-			KeyWarn: io.Discard, DemoReferrals: 20, LockTimeout: -1, Override: &config.EnvironmentChoice{Name: config.EnvDemo}}})
+		App: desktopOptions(t, config.EnvironmentChoice{Name: config.EnvDemo}, 20)})
 	defer d.Close()
 	if d.Frame.Screen() != frame.ScreenLoading {
 		t.Fatalf("the window opens on %q, want the loading screen", d.Frame.Screen())
@@ -62,9 +57,7 @@ func TestDemoStartsBehindALoadingScreenAndOpensTheWorklist(t *testing.T) {
 // asks e-RS for the worklist (A008) and before the PDF engine starts; both
 // follow.
 func TestStartShowsTheCachedWorklistBeforeSyncingOrCompilingPDFium(t *testing.T) {
-	dir := t.TempDir()
-	o := app.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"), DevInsecureKeyfile: filepath.Join(dir, "dev.key"),
-		KeyWarn: io.Discard, LockTimeout: -1, Override: &config.EnvironmentChoice{Name: config.EnvDemo}}
+	o := desktopOptions(t, config.EnvironmentChoice{Name: config.EnvDemo}, 0)
 	cached, err := apptest.FillCachedProfile(context.Background(), o, 30, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -12,8 +12,18 @@ import (
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 
+	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/ui/internal/uitest"
 )
+
+// desktopOptions are the app options of a desktop test in the environment
+// env: a new profile folder with a throwaway key file and no policy, no
+// lock, and referrals demo referrals (uitest.DemoRuntimeOptions).
+func desktopOptions(t *testing.T, env config.EnvironmentChoice, referrals int) app.Options {
+	o := uitest.DemoRuntimeOptions(t)
+	o.Override, o.DemoReferrals = &env, referrals
+	return o
+}
 
 // loopBridge returns a Bridge whose posts run when the test pumps the Loop
 // (uitest.LoopBridge).

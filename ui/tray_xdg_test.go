@@ -4,7 +4,6 @@ package ui
 
 import (
 	"bufio"
-	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"fyne.io/fyne/v2/test"
 	"github.com/godbus/dbus/v5"
 
-	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/config"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/internal/uitest"
@@ -74,10 +72,7 @@ func TestNoTrayWithoutATrayHost(t *testing.T) {
 	}
 	a := &quitApp{App: test.NewTempApp(t)}
 	loop := bridge.NewLoop()
-	dir := t.TempDir()
-	d := NewDesktop(a, RunOptions{Post: loop.Post, App: app.Options{ProfileDir: dir, PolicyPath: filepath.Join(dir, "no-policy.json"),
-		DevInsecureKeyfile: filepath.Join(dir, "dev.key"), KeyWarn: io.Discard, DemoReferrals: 5, LockTimeout: -1,
-		Override: &config.EnvironmentChoice{Name: config.EnvDemo}}})
+	d := NewDesktop(a, RunOptions{Post: loop.Post, App: desktopOptions(t, config.EnvironmentChoice{Name: config.EnvDemo}, 5)})
 	t.Cleanup(d.Close)
 	if !loop.RunUntil(60*time.Second, func() bool { return d.Chrome() != nil }) {
 		t.Fatal("Triage Desk did not start")

@@ -231,25 +231,10 @@ func (a *Workspace) adviceActor() (triage.Identity, error) {
 // AttachAdviceFile for this request; the store's (ErrDecisionPending
 // when a reply or conversion is already waiting).
 func (a *Workspace) Reply(ctx context.Context, r triage.AdviceReply) (store.AdviceEntry, error) {
-	me, err := a.adviceActor()
+	ac, err := a.completeAdvice(ctx, adviceFields{&r.UBRN, &r.BaseVersion, &r.LastMessageID, &r.Priority, &r.By, &r.DecidedAt}, r.Attachments)
 	if err != nil {
 		return store.AdviceEntry{}, err
 	}
-	ac, err := a.adviceContext(ctx, r.UBRN)
-	if err != nil {
-		return store.AdviceEntry{}, err
-	}
-	if err := a.checkAdviceFiles(ctx, ac.Request.UBRN, r.Attachments); err != nil {
-		return store.AdviceEntry{}, err
-	}
-	r.UBRN = ac.Request.UBRN
-	if r.BaseVersion == 0 {
-		r.BaseVersion, r.LastMessageID = ac.Request.Version, ac.Conversation.LatestID()
-	}
-	if r.Priority == "" {
-		r.Priority = ac.Request.Priority
-	}
-	r.By, r.DecidedAt = me, ac.Now
 	if err := r.Validate(ac); err != nil {
 		return store.AdviceEntry{}, err
 	}
@@ -262,30 +247,56 @@ func (a *Workspace) Reply(ctx context.Context, r triage.AdviceReply) (store.Advi
 // Errors: as Reply (a *triage.ValidationError with
 // conversion-not-authorised when the referrer did not allow it).
 func (a *Workspace) Convert(ctx context.Context, c triage.AdviceConversion) (store.AdviceEntry, error) {
-	me, err := a.adviceActor()
+	ac, err := a.completeAdvice(ctx, adviceFields{&c.UBRN, &c.BaseVersion, &c.LastMessageID, &c.Priority, &c.By, &c.DecidedAt},
+		c.GuidanceAttachments, c.ReviewAttachments)
 	if err != nil {
 		return store.AdviceEntry{}, err
-	}
-	ac, err := a.adviceContext(ctx, c.UBRN)
-	if err != nil {
-		return store.AdviceEntry{}, err
-	}
-	if err := a.checkAdviceFiles(ctx, ac.Request.UBRN, c.GuidanceAttachments, c.ReviewAttachments); err != nil {
-		return store.AdviceEntry{}, err
-	}
-	c.UBRN = ac.Request.UBRN
-	if c.BaseVersion == 0 {
-		c.BaseVersion, c.LastMessageID = ac.Request.Version, ac.Conversation.LatestID()
-	}
-	if c.Priority == "" {
-		c.Priority = ac.Request.Priority
 	}
 	c.Authorisation = ac.Request.Conversion
-	c.By, c.DecidedAt = me, ac.Now
 	if err := c.Validate(ac); err != nil {
 		return store.AdviceEntry{}, err
 	}
 	return a.queuedAdvice(ctx, c.UBRN)(a.store.EnqueueAdviceConversion(ctx, c))
+}
+
+// adviceFields are the fields a reply and a conversion share, which
+// completeAdvice fills in.
+type adviceFields struct {
+	ubrn          *string
+	baseVersion   *int
+	lastMessageID *string
+	priority      *triage.Priority
+	by            *triage.Identity
+	decidedAt     *time.Time
+}
+
+// completeAdvice readies a reply or conversion for validation: it checks
+// who may act (adviceActor) and that its files are kept for the request,
+// names the request by its cached UBRN, bases the action on the cached
+// conversation unless the form already was, keeps the request's priority
+// unless another was chosen, and records who acts and when. It returns
+// the request and conversation to validate against.
+func (a *Workspace) completeAdvice(ctx context.Context, f adviceFields, files ...[]triage.ProviderAttachment) (triage.AdviceContext, error) {
+	me, err := a.adviceActor()
+	if err != nil {
+		return triage.AdviceContext{}, err
+	}
+	ac, err := a.adviceContext(ctx, *f.ubrn)
+	if err != nil {
+		return triage.AdviceContext{}, err
+	}
+	if err := a.checkAdviceFiles(ctx, ac.Request.UBRN, files...); err != nil {
+		return triage.AdviceContext{}, err
+	}
+	*f.ubrn = ac.Request.UBRN
+	if *f.baseVersion == 0 {
+		*f.baseVersion, *f.lastMessageID = ac.Request.Version, ac.Conversation.LatestID()
+	}
+	if *f.priority == "" {
+		*f.priority = ac.Request.Priority
+	}
+	*f.by, *f.decidedAt = me, ac.Now
+	return ac, nil
 }
 
 // queuedAdvice returns what passes on an enqueue's result, forgetting the

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"testing"
 
 	"github.com/triagedesk/triagedesk/internal/triage"
@@ -22,24 +21,12 @@ func TestRecordAdviceUploadKeepsBinaryIDAcrossReopen(t *testing.T) {
 	}
 	e, err := s.EnqueueAdviceReply(ctx, r)
 	mustNoErr(t, err, "enqueue")
-	if _, err := s.RecordAdviceUpload(ctx, e.ID, "g1", "bin-1"); !errors.Is(err, ErrIllegalTransition) {
-		t.Fatalf("record upload while queued: got %v, want ErrIllegalTransition", err)
-	}
-	_, err = s.BeginAdviceSend(ctx, e.ID)
-	mustNoErr(t, err, "begin send")
-	_, err = s.RecordAdviceUpload(ctx, e.ID, "g1", "bin-1")
-	mustNoErr(t, err, "record upload")
-	_, err = s.RecordAdviceUpload(ctx, e.ID, "g1", "bin-1")
-	mustNoErr(t, err, "record the same upload again")
-	for _, tc := range []struct{ name, local, bin string }{
-		{"unknown attachment", "g9", "bin-9"},
-		{"different id for an uploaded file", "g1", "bin-2"},
-		{"malformed id", "g2", "../etc"},
-	} {
-		if _, err := s.RecordAdviceUpload(ctx, e.ID, tc.local, tc.bin); triage.ErrorCodeOf(err) != triage.EINVALID {
-			t.Errorf("%s: got %v, want EINVALID", tc.name, err)
-		}
-	}
+	checkRecordUpload(t, "g",
+		func() error { _, err := s.BeginAdviceSend(ctx, e.ID); return err },
+		func(localID, binaryID string) error {
+			_, err := s.RecordAdviceUpload(ctx, e.ID, localID, binaryID)
+			return err
+		})
 	s.Close()
 	s = env.open(t)
 	got, err := s.AdviceEntry(ctx, e.ID)

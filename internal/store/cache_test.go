@@ -212,10 +212,8 @@ func TestReferenceDataRoundTrip(t *testing.T) {
 func TestCachedReferralsSummarises(t *testing.T) {
 	_, s, ctx, rng := openSeeded(t, 24)
 	want := map[string]int{}
-	for i := range 3 {
-		f := makeFixture(rng, i)
+	for _, f := range fillReferrals(t, s, rng, 3) {
 		want[f.UBRN] = f.Version
-		fillReferral(t, s, f)
 	}
 	infos, err := s.CachedReferrals(ctx)
 	mustNoErr(t, err, "list")

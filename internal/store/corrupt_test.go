@@ -57,11 +57,8 @@ var corruptions = []corruption{
 func corruptFixture(t *testing.T) (*testEnv, []fixture) {
 	t.Helper()
 	env, s, ctx, rng := openSeeded(t, 60)
-	var fs []fixture
-	for i := range 5 {
-		f := makeFixture(rng, i)
-		fs = append(fs, f)
-		fillReferral(t, s, f)
+	fs := fillReferrals(t, s, rng, 5)
+	for _, f := range fs {
 		_, err := s.Enqueue(ctx, rejectFor(f))
 		mustNoErr(t, err, "enqueue")
 	}

@@ -229,6 +229,18 @@ func fillReferral(t testing.TB, s *Store, f fixture) {
 	}
 }
 
+// fillReferrals makes n synthetic referrals from rng and caches each with
+// its CRI (fillReferral), in order.
+func fillReferrals(t testing.TB, s *Store, rng *rand.Rand, n int) []fixture {
+	t.Helper()
+	fs := make([]fixture, n)
+	for i := range fs {
+		fs[i] = makeFixture(rng, i)
+		fillReferral(t, s, fs[i])
+	}
+	return fs
+}
+
 func mustNoErr(t testing.TB, err error, what string) {
 	t.Helper()
 	if err != nil {

@@ -144,12 +144,7 @@ func TestPurgeReferralRefusesUnsentAndShredsKey(t *testing.T) {
 
 func TestMaybeCompactAfterDeletes(t *testing.T) {
 	env, s, ctx, rng := openSeeded(t, 52)
-	var fs []fixture
-	for i := range 12 {
-		f := makeFixture(rng, i)
-		fs = append(fs, f)
-		fillReferral(t, s, f)
-	}
+	fs := fillReferrals(t, s, rng, 12)
 	if did, err := s.MaybeCompact(ctx); err != nil || did {
 		t.Errorf("compacted a full file: %v %v", did, err)
 	}

@@ -7,6 +7,32 @@ import (
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
+// checkRecordUpload checks the rules both outboxes keep for the ids e-RS
+// gives uploaded files, on a queued entry whose first two files have the
+// local ids prefix+"1" and prefix+"2": no id is recorded while the entry is
+// queued; once sending (begin), the first file's id is recorded, and
+// recording it again changes nothing; an unknown file, a different id for an
+// uploaded file and a malformed or empty id are EINVALID.
+func checkRecordUpload(t *testing.T, prefix string, begin func() error, record func(localID, binaryID string) error) {
+	t.Helper()
+	if err := record(prefix+"1", "bin-1"); !errors.Is(err, ErrIllegalTransition) {
+		t.Fatalf("record upload while queued: got %v, want ErrIllegalTransition", err)
+	}
+	mustNoErr(t, begin(), "begin send")
+	mustNoErr(t, record(prefix+"1", "bin-1"), "record upload")
+	mustNoErr(t, record(prefix+"1", "bin-1"), "record the same upload again")
+	for _, tc := range []struct{ name, local, bin string }{
+		{"unknown attachment", prefix + "9", "bin-9"},
+		{"different id for an uploaded file", prefix + "1", "bin-2"},
+		{"malformed id", prefix + "2", "../etc"},
+		{"empty id", prefix + "2", ""},
+	} {
+		if err := record(tc.local, tc.bin); triage.ErrorCodeOf(err) != triage.EINVALID {
+			t.Errorf("%s: got %v, want EINVALID", tc.name, err)
+		}
+	}
+}
+
 func TestRecordUploadKeepsBinaryIDAcrossReopen(t *testing.T) {
 	env, s, ctx, f := openWith(t, makeDecisionFixture, 7)
 	d := triage.Decision{Kind: triage.DecisionRedirect, UBRN: f.UBRN, BaseVersion: f.Version, By: clinician,
@@ -17,30 +43,12 @@ func TestRecordUploadKeepsBinaryIDAcrossReopen(t *testing.T) {
 		}}
 	e, err := s.Enqueue(ctx, d)
 	mustNoErr(t, err, "enqueue")
-
-	if _, err := s.RecordUpload(ctx, e.ID, "p1", "bin-1"); !errors.Is(err, ErrIllegalTransition) {
-		t.Fatalf("record upload while queued: got %v, want ErrIllegalTransition", err)
-	}
-	_, err = s.BeginSend(ctx, e.ID)
-	mustNoErr(t, err, "begin send")
-	_, err = s.RecordUpload(ctx, e.ID, "p1", "bin-1")
-	mustNoErr(t, err, "record upload")
-	_, err = s.RecordUpload(ctx, e.ID, "p1", "bin-1")
-	mustNoErr(t, err, "record the same upload again")
-
-	tests := []struct {
-		name, local, bin string
-	}{
-		{"unknown attachment", "p9", "bin-9"},
-		{"different id for an uploaded file", "p1", "bin-2"},
-		{"malformed id", "p2", "../etc"},
-		{"empty id", "p2", ""},
-	}
-	for _, tc := range tests {
-		if _, err := s.RecordUpload(ctx, e.ID, tc.local, tc.bin); triage.ErrorCodeOf(err) != triage.EINVALID {
-			t.Errorf("%s: got %v, want EINVALID", tc.name, err)
-		}
-	}
+	checkRecordUpload(t, "p",
+		func() error { _, err := s.BeginSend(ctx, e.ID); return err },
+		func(localID, binaryID string) error {
+			_, err := s.RecordUpload(ctx, e.ID, localID, binaryID)
+			return err
+		})
 
 	s.Close()
 	s = env.open(t)

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // TestReferralConfirmedByAFreshWorklistIsNotShownAsOld: a referral cached
@@ -24,7 +26,7 @@ func TestReferralConfirmedByAFreshWorklistIsNotShownAsOld(t *testing.T) {
 	h.v.sync.ServerOffset = 0
 	h.v.list.asOf = now.Add(-30 * time.Second)
 	p.refreshAsOf()
-	if got := p.AsOfText(); strings.Contains(got, "older than") || !strings.Contains(got, formatClock(h.v.list.asOf, now)) {
+	if got := p.AsOfText(); strings.Contains(got, "older than") || !strings.Contains(got, widgets.ClockText(h.v.list.asOf, now)) {
 		t.Errorf("a referral the worklist read 30 s ago confirms shows %q", got)
 	}
 	i := h.v.list.index[r.UBRN]

@@ -8,6 +8,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/testutil"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // A CRI whose page inflates to 1 GiB (generated here, about 1 MB) is
@@ -30,7 +31,7 @@ func TestBombCRIShowsTooLargeToDrawWithSaveACopy(t *testing.T) {
 		return strings.Contains(strings.Join(texts(p.viewerArea), " "), "could not be displayed")
 	})
 	shown := strings.Join(texts(p.viewerArea), " | ")
-	for _, want := range []string{"This document could not be displayed: too large to draw safely.", "e-RS ids: UBRN " + formatUBRN(row.UBRN), "Save a copy"} {
+	for _, want := range []string{"This document could not be displayed: too large to draw safely.", "e-RS ids: UBRN " + widgets.UBRNText(row.UBRN), "Save a copy"} {
 		if !strings.Contains(shown, want) {
 			t.Errorf("the CRI area lacks %q: %s", want, shown)
 		}

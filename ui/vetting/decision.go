@@ -16,6 +16,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // Choices in the decision forms.
@@ -237,7 +238,7 @@ func (dp *decisionPanel) statusView() fyne.CanvasObject {
 		if e.Sent != nil && !e.Sent.ServerTime.IsZero() {
 			at = e.Sent.ServerTime
 		}
-		msg = "Sent to e-RS at " + formatClock(at, now) + ": " + e.Summary + "."
+		msg = "Sent to e-RS at " + widgets.ClockText(at, now) + ": " + e.Summary + "."
 	case triage.OutboxConflict:
 		msg = "Not applied: this referral was changed in e-RS before your decision (" + e.Summary + ") reached it. Review the change in the outbox."
 	case triage.OutboxFailed:

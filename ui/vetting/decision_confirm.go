@@ -15,6 +15,7 @@ import (
 	"github.com/triagedesk/triagedesk/ui/bridge"
 	"github.com/triagedesk/triagedesk/ui/patientbanner"
 	"github.com/triagedesk/triagedesk/ui/shortcuts"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // --- the confirm step ------------------------------------------------------
@@ -51,7 +52,7 @@ func newConfirmStep(dp *decisionPanel, d triage.Decision) *confirmStep {
 	r := dp.p.referral()
 	rows := [][2]string{
 		{"Patient NHS number", triage.FormatNHSNumber(r.NHSNumber)},
-		{"UBRN", formatUBRN(r.UBRN)},
+		{"UBRN", widgets.UBRNText(r.UBRN)},
 		{"Referral", r.Priority.Label() + " · " + r.Type.Label() + " · " + r.Specialty.Label() + " · " + r.Service.Label()},
 		{"Decision", d.Summary() + " – " + sentAs(d.Kind)},
 	}

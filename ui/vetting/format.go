@@ -8,39 +8,6 @@ import (
 	"github.com/triagedesk/triagedesk/internal/triage"
 )
 
-// formatUBRN writes a UBRN in groups of four ("0000 1234 5678") so it can
-// be read aloud and compared; anything that is not twelve digits is shown
-// as it is.
-func formatUBRN(u string) string {
-	n := strings.ReplaceAll(u, " ", "")
-	if len(n) != 12 {
-		return u
-	}
-	return n[:4] + " " + n[4:8] + " " + n[8:]
-}
-
-// formatDate writes a date as "02 Mar 2026" in local time ("–" when
-// unknown).
-func formatDate(t time.Time) string {
-	if t.IsZero() {
-		return "–"
-	}
-	return t.Local().Format("02 Jan 2006")
-}
-
-// formatClock writes a time as "14:05" when it is today (local time), and
-// "02 Mar 14:05" otherwise.
-func formatClock(t, now time.Time) string {
-	if t.IsZero() {
-		return "never"
-	}
-	lt, ln := t.Local(), now.Local()
-	if lt.Year() == ln.Year() && lt.YearDay() == ln.YearDay() {
-		return lt.Format("15:04")
-	}
-	return lt.Format("02 Jan 15:04")
-}
-
 // formatSize writes a byte count as "840 bytes", "12 KB" or "1.2 MB".
 func formatSize(n int64) string {
 	switch {

@@ -196,7 +196,7 @@ func (p *referralPanel) referral() *triage.Referral { return &p.data.view.Referr
 // its e-RS state and how old the data is.
 func (p *referralPanel) buildHeader() fyne.CanvasObject {
 	r := p.referral()
-	ubrn := widget.NewLabelWithStyle("UBRN "+formatUBRN(r.UBRN), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	ubrn := widget.NewLabelWithStyle("UBRN "+widgets.UBRNText(r.UBRN), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	kind := r.Type.Label()
 	if r.Type == triage.ReferralTypeAppointment {
 		switch r.Booking() {
@@ -231,7 +231,7 @@ func (p *referralPanel) buildHeader() fyne.CanvasObject {
 			rb, _ = triage.ReviewBy(row.WorklistItem, &p.data.rd, p.v.calendar())
 		}
 		if !rb.IsZero() {
-			reviewBy = "Review by " + formatDate(rb)
+			reviewBy = "Review by " + widgets.DayText(rb)
 			if reviewOverdue(rb, p.v.now()) {
 				reviewBy += " (overdue)"
 			}
@@ -242,7 +242,7 @@ func (p *referralPanel) buildHeader() fyne.CanvasObject {
 	p.changed.Objects = nil
 	p.changed.Refresh()
 	line3 := container.NewBorder(nil, nil, nil, container.NewCenter(p.asOf), stateLabel)
-	line4 := container.NewHBox(widget.NewLabel("Pathway start "+formatDate(r.PathwayStart)), widget.NewLabel(reviewBy))
+	line4 := container.NewHBox(widget.NewLabel("Pathway start "+widgets.DayText(r.PathwayStart)), widget.NewLabel(reviewBy))
 	p.bannerBox = container.NewStack(p.bannerObject(patientbanner.New))
 	lines := []fyne.CanvasObject{p.bannerBox, widget.NewSeparator(), line1, line2, line3, line4}
 	if needs := r.Needs(); needs != "" {
@@ -307,7 +307,7 @@ func (p *referralPanel) refreshAsOf() {
 		return
 	}
 	asOf, now := p.asOfTime(), p.v.now()
-	text := "Data as of " + formatClock(asOf, now)
+	text := "Data as of " + widgets.ClockText(asOf, now)
 	offline := ""
 	if p.v.sync.State == app.SyncOffline {
 		offline = " · offline"
@@ -458,7 +458,7 @@ func readCRI(ctx context.Context, a *app.Workspace, ubrn string, width, scale fl
 // why it cannot be shown (never a blank page).
 func (p *referralPanel) showCRI(res criResult, err error, showing string, back fyne.CanvasObject) {
 	ubrn := res.ubrn
-	ids := fmt.Sprintf("e-RS ids: UBRN %s, clinical referral information (A007)", formatUBRN(ubrn))
+	ids := fmt.Sprintf("e-RS ids: UBRN %s, clinical referral information (A007)", widgets.UBRNText(ubrn))
 	switch {
 	case err != nil:
 		p.setViewer(documentError(document.DisplayMessage(err), ids, p.saveCopyAction(res.data, "Clinical referral information "+ubrn, ".pdf"), back), showing)
@@ -553,7 +553,7 @@ func (p *referralPanel) backBar(what string) fyne.CanvasObject {
 // way back to the open referral's own letter.
 func (p *referralPanel) relatedBar(ubrn string) fyne.CanvasObject {
 	l := widget.NewLabelWithStyle(fmt.Sprintf("Related referral UBRN %s – this is that referral's clinical information, not the letter of UBRN %s shown in the header above.",
-		formatUBRN(ubrn), formatUBRN(p.ubrn)), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		widgets.UBRNText(ubrn), widgets.UBRNText(p.ubrn)), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	l.Wrapping = fyne.TextWrapWord
 	btn := widget.NewButtonWithIcon("Back to this referral's clinical information", theme.NavigateBackIcon(), p.loadCRI)
 	strip := colourBox(container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, l), style.ColorNameUrgent)

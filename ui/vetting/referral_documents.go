@@ -19,6 +19,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/document"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/bridge"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // documentMetas returns what the cache knows about each attachment.
@@ -147,7 +148,7 @@ func (p *referralPanel) previewAttachment(d triage.Document) {
 			return
 		}
 		ext := filepath.Ext(name)
-		ids := fmt.Sprintf("e-RS ids: UBRN %s, attachment %s", formatUBRN(p.ubrn), d.ID)
+		ids := fmt.Sprintf("e-RS ids: UBRN %s, attachment %s", widgets.UBRNText(p.ubrn), d.ID)
 		open := p.openExternallyAction(res.data, name, ext)
 		save := p.saveCopyAction(res.data, name, ext)
 		actions := container.NewHBox(widget.NewButtonWithIcon("Open with another program", theme.ComputerIcon(), open),
@@ -196,7 +197,7 @@ func (p *referralPanel) fillRelated() {
 	}
 	for _, u := range rel {
 		u := u
-		btn := widget.NewButtonWithIcon("UBRN "+formatUBRN(u)+" – clinical information", theme.DocumentIcon(), func() {
+		btn := widget.NewButtonWithIcon("UBRN "+widgets.UBRNText(u)+" – clinical information", theme.DocumentIcon(), func() {
 			p.openCRI(u, p.relatedBar(u))
 		})
 		btn.Alignment = widget.ButtonAlignLeading

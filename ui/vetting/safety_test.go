@@ -9,6 +9,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app"
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 // TestDataAsOfTurnsAmberThenRedOnERSsClock: the header card's "data as
@@ -109,7 +110,7 @@ func TestUnreadableCRIShowsWhyNotABlankPage(t *testing.T) {
 		return strings.Contains(strings.Join(texts(p.viewerArea), " "), "could not be displayed")
 	})
 	shown := strings.Join(texts(p.viewerArea), " | ")
-	for _, want := range []string{"This document could not be displayed", "e-RS ids: UBRN " + formatUBRN(row.UBRN), "Save a copy"} {
+	for _, want := range []string{"This document could not be displayed", "e-RS ids: UBRN " + widgets.UBRNText(row.UBRN), "Save a copy"} {
 		if !strings.Contains(shown, want) {
 			t.Errorf("the CRI area lacks %q: %s", want, shown)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/triagedesk/triagedesk/internal/app/apptest"
 	"github.com/triagedesk/triagedesk/internal/triage"
 	"github.com/triagedesk/triagedesk/ui/internal/uitest"
+	"github.com/triagedesk/triagedesk/ui/widgets"
 )
 
 var (
@@ -39,7 +40,7 @@ func TestWorklistShowsTheSandboxReferrals2WWFirst(t *testing.T) {
 	// On screen: the first row starts with its 2WW badge, then its status
 	// (none yet), type, UBRN and NHS number in 3-3-4.
 	cells := h.tableTexts()
-	i := slices.Index(cells, formatUBRN(rows[0].UBRN))
+	i := slices.Index(cells, widgets.UBRNText(rows[0].UBRN))
 	if i < 3 || cells[i-3] != "2WW" || cells[i-2] != "" || cells[i-1] != rows[0].Type.Label() || cells[i+1] != triage.FormatNHSNumber(rows[0].NHSNumber) {
 		t.Fatalf("first row not drawn as 2WW badge, status, type, UBRN, NHS number: %v", cells[:min(len(cells), 16)])
 	}
@@ -120,7 +121,7 @@ func TestSortingAndFilteringByClick(t *testing.T) {
 			t.Fatalf("search for an NHS number shows another patient")
 		}
 	}
-	h.v.list.search.SetText(formatUBRN(target.UBRN))
+	h.v.list.search.SetText(widgets.UBRNText(target.UBRN))
 	if rows = h.rows(); len(rows) != 1 || rows[0].UBRN != target.UBRN {
 		t.Fatalf("search by UBRN with spaces shows %d rows", len(rows))
 	}
@@ -131,7 +132,7 @@ func TestSelectingARowShowsItsHeaderCardAndCRIPage1(t *testing.T) {
 	row := h.rows()[2]
 	p := h.open(row.UBRN)
 	card := strings.Join(texts(p.header), "|")
-	for _, want := range []string{triage.FormatNHSNumber(row.NHSNumber), "UBRN " + formatUBRN(row.UBRN), row.Priority.Label(),
+	for _, want := range []string{triage.FormatNHSNumber(row.NHSNumber), "UBRN " + widgets.UBRNText(row.UBRN), row.Priority.Label(),
 		row.Specialty.Label() + " · " + row.Service.Label(), "e-RS state: ", "Pathway start ", "Review by ", "Data as of "} {
 		if !strings.Contains(card, want) {
 			t.Errorf("header card lacks %q: %s", want, card)
@@ -246,7 +247,7 @@ func TestMandatoryCommentReasonRequiresAComment(t *testing.T) {
 		t.Fatalf("the confirm step did not open: %q", f.Problem(triage.FieldComments))
 	}
 	text := p.decision.confirm.Text()
-	for _, want := range []string{triage.FormatNHSNumber(row.NHSNumber), formatUBRN(row.UBRN), "Reject: " + mandatory.Display, "Please refer to the community service first."} {
+	for _, want := range []string{triage.FormatNHSNumber(row.NHSNumber), widgets.UBRNText(row.UBRN), "Reject: " + mandatory.Display, "Please refer to the community service first."} {
 		if !strings.Contains(text, want) {
 			t.Errorf("confirm step lacks %q: %s", want, text)
 		}

@@ -135,7 +135,7 @@ func TestPreviewAndRelatedReferralDoNotWidenTheWindow(t *testing.T) {
 	}
 	h.waitCRI()
 	rel := p.referral().UBRNsToRead()[1]
-	h.buttonIn(p.related, "UBRN "+formatUBRN(rel)).OnTapped()
+	h.buttonIn(p.related, "UBRN "+widgets.UBRNText(rel)).OnTapped()
 	h.waitFor("the related referral's CRI", func() bool {
 		return p.showing == "related:"+rel && p.viewer != nil && len(p.viewer.pages) > 0 && p.viewer.pages[0].img.Image != nil
 	})

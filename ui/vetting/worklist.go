@@ -520,7 +520,7 @@ func (wl *WorklistPanel) cellText(r *triage.Row, col int) (string, fyne.ThemeCol
 	case triage.ColumnType:
 		return r.Type.Label(), ""
 	case triage.ColumnUBRN:
-		return formatUBRN(r.UBRN), ""
+		return widgets.UBRNText(r.UBRN), ""
 	case triage.ColumnNHSNumber:
 		return triage.FormatNHSNumber(r.NHSNumber), ""
 	case triage.ColumnSpecialty:
@@ -528,7 +528,7 @@ func (wl *WorklistPanel) cellText(r *triage.Row, col int) (string, fyne.ThemeCol
 	case triage.ColumnService:
 		return r.Service.Label(), ""
 	case triage.ColumnReceived:
-		return formatDate(r.Received()), ""
+		return widgets.DayText(r.Received()), ""
 	case triage.ColumnDaysWaiting:
 		return strconv.Itoa(r.DaysWaiting(wl.now())), ""
 	case triage.ColumnReviewBy:
@@ -536,9 +536,9 @@ func (wl *WorklistPanel) cellText(r *triage.Row, col int) (string, fyne.ThemeCol
 			return "–", ""
 		}
 		if r.Local != triage.LocalSent && reviewOverdue(r.ReviewBy, wl.now()) {
-			return formatDate(r.ReviewBy) + " · overdue", toneDanger
+			return widgets.DayText(r.ReviewBy) + " · overdue", toneDanger
 		}
-		return formatDate(r.ReviewBy), ""
+		return widgets.DayText(r.ReviewBy), ""
 	case triage.ColumnChanged:
 		if l := changedLabel(r.ContextStatus); l != "" {
 			return l, style.ColorNameUrgent
